@@ -1,0 +1,56 @@
+# QkChat: the two commands a newcomer needs are `make run` and `make test`; `make help` lists the rest.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+.DEFAULT_GOAL := help
+
+CONFIG ?= Release
+RID ?= linux-x64
+DIST := dist
+SERVER_DLL := src/QkChat.Server/bin/$(CONFIG)/net10.0/qkchatd.dll
+# The private stack's ports and password reach the server through QKCHAT_* variables.
+STACK_ENV = eval "$$(scripts/stack.sh env)"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT := 1
+export DOTNET_NOLOGO := 1
+export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
+
+.PHONY: help build run test unit-test integration-test publish bench loadgen migrate \
+        services-up services-down services-status config-docs clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+build: ## build every project ($(CONFIG))
+	dotnet build QkChat.sln -c $(CONFIG) -v quiet -nologo
+
+services-up: ## start the private MariaDB and Redis under .run/ (installs them when missing)
+	scripts/stack.sh up
+
+services-down: ## stop the private MariaDB and Redis (only the processes this checkout started)
+	scripts/stack.sh down
+
+services-status: ## show whether the private services run
+	scripts/stack.sh status || true
+
+migrate: services-up build ## apply pending migrations to the private database
+	$(STACK_ENV); dotnet $(SERVER_DLL) migrate
+
+run: services-up build ## start the private stack, migrate, and serve chat on 127.0.0.1:8080 in the foreground
+	$(STACK_ENV); dotnet $(SERVER_DLL) migrate && exec dotnet $(SERVER_DLL) run
+
+test: services-up ## bring the stack up, build, publish the AOT binaries, run every test; ends with "N passed, M failed"
+	$(MAKE) --no-print-directory publish
+	$(STACK_ENV); scripts/run-tests.sh $(CONFIG)
+
+publish: ## Native AOT binaries qkchatd and qkchat-loadgen into dist/ (any trim/AOT warning fails)
+	scripts/publish.sh $(RID) $(DIST)
+
+bench: build ## run the BenchmarkDotNet micro-benchmarks (results in bench/RESULTS.md by hand)
+	dotnet run -c Release --project bench/QkChat.Benchmarks -- --filter '*'
+
+config-docs: build ## regenerate the option table in docs/configuration.md
+	scripts/config-docs.sh $(SERVER_DLL)
+
+clean: ## remove build output and dist/ (keeps .run/ data; `make services-down` stops it)
+	dotnet clean QkChat.sln -v quiet -nologo >/dev/null || true
+	rm -rf $(DIST) src/*/bin src/*/obj tests/*/bin tests/*/obj bench/*/bin bench/*/obj TestResults

@@ -1,0 +1,29 @@
+using System.Text;
+
+namespace QkChat.Server.Configuration;
+
+/// <summary>Renders the option table of docs/configuration.md and the secret-free summary logged at start.</summary>
+public static class ConfigDocs
+{
+    public static string MarkdownTable()
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("| key | variable | default | what it does | risk |");
+        sb.AppendLine("|---|---|---|---|---|");
+        foreach (var s in OptionRegistry.All)
+        {
+            string env = s.Secret ? $"`{s.Env}`, `{s.Env}_FILE`" : $"`{s.Env}`";
+            string def = s.DefaultText.Length == 0 ? "(empty)" : $"`{s.DefaultText}`";
+            sb.AppendLine($"| `{s.Key}` | {env} | {def} | {s.Description} | {s.Risk} |");
+        }
+        return sb.ToString();
+    }
+
+    public static string Summary(ServerOptions options)
+    {
+        var sb = new StringBuilder();
+        foreach (var s in OptionRegistry.All)
+            sb.Append(s.Key).Append('=').Append(s.Show(options)).Append(' ');
+        return sb.ToString().TrimEnd();
+    }
+}

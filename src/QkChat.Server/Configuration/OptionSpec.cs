@@ -1,0 +1,91 @@
+using System.Globalization;
+
+namespace QkChat.Server.Configuration;
+
+/// <summary>
+/// One setting: its JSON key (dotted path), its environment variable, how to parse and check a raw value, and the
+/// documentation that docs/configuration.md is generated from.
+/// </summary>
+public sealed class OptionSpec
+{
+    private readonly Func<ServerOptions, string, string?> _apply;
+    private readonly Func<ServerOptions, string> _show;
+
+    private OptionSpec(string key, string env, string description, string risk, bool secret,
+        Func<ServerOptions, string, string?> apply, Func<ServerOptions, string> show)
+    {
+        Key = key;
+        Env = env;
+        Description = description;
+        Risk = risk;
+        Secret = secret;
+        _apply = apply;
+        _show = show;
+    }
+
+    public string Key { get; }
+    public string Env { get; }
+    public string Description { get; }
+    public string Risk { get; }
+
+    /// <summary>A secret is never printed, and may also be read from a file: `key_file` in JSON, `ENV_FILE` in the environment.</summary>
+    public bool Secret { get; }
+
+    public string DefaultText => Secret ? "(empty)" : Show(new ServerOptions());
+
+    /// <summary>Parses and stores <paramref name="raw"/>; returns null, or what is allowed when the value is bad.</summary>
+    public string? Apply(ServerOptions options, string raw) => _apply(options, raw);
+
+    public string Show(ServerOptions options) => Secret ? (_show(options).Length == 0 ? "" : "***") : _show(options);
+
+    public static OptionSpec Int(string key, string env, int min, int max, Func<ServerOptions, int> get,
+        Action<ServerOptions, int> set, string description, string risk) =>
+        new(key, env, description, risk, false,
+            (o, raw) =>
+            {
+                if (!int.TryParse(raw.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) || v < min || v > max)
+                    return $"an integer from {min} to {max}";
+                set(o, v);
+                return null;
+            },
+            o => get(o).ToString(CultureInfo.InvariantCulture));
+
+    public static OptionSpec Bool(string key, string env, Func<ServerOptions, bool> get, Action<ServerOptions, bool> set,
+        string description, string risk) =>
+        new(key, env, description, risk, false,
+            (o, raw) =>
+            {
+                switch (raw.Trim().ToLowerInvariant())
+                {
+                    case "true" or "1" or "yes" or "on": set(o, true); return null;
+                    case "false" or "0" or "no" or "off": set(o, false); return null;
+                    default: return "true or false";
+                }
+            },
+            o => get(o) ? "true" : "false");
+
+    public static OptionSpec Text(string key, string env, Func<ServerOptions, string> get, Action<ServerOptions, string> set,
+        string description, string risk, bool allowEmpty = true, int maxLength = 4096, bool secret = false) =>
+        new(key, env, description, risk, secret,
+            (o, raw) =>
+            {
+                if (!allowEmpty && raw.Trim().Length == 0) return "a non-empty string";
+                if (raw.Length > maxLength) return $"a string of at most {maxLength} characters";
+                if (raw.Contains('\0')) return "a string without NUL characters";
+                set(o, raw);
+                return null;
+            },
+            get);
+
+    public static OptionSpec Choice(string key, string env, string[] allowed, Func<ServerOptions, string> get,
+        Action<ServerOptions, string> set, string description, string risk) =>
+        new(key, env, description, risk, false,
+            (o, raw) =>
+            {
+                string v = raw.Trim().ToLowerInvariant();
+                if (Array.IndexOf(allowed, v) < 0) return "one of " + string.Join(", ", allowed);
+                set(o, v);
+                return null;
+            },
+            get);
+}

@@ -1,0 +1,68 @@
+namespace QkChat.Server.Configuration;
+
+/// <summary>
+/// Every setting of qkchatd with its default. The defaults are what `make run` and a fresh package use; each one is
+/// documented (with its risk) in <see cref="OptionRegistry"/>, which also generates docs/configuration.md.
+/// </summary>
+public sealed class ServerOptions
+{
+    // Listener and connections.
+    public string Host { get; set; } = "127.0.0.1";
+    public int Port { get; set; } = 8080;
+    public int Backlog { get; set; } = 1024;
+    public int Reactors { get; set; }
+    public bool PinReactors { get; set; }
+    public int MaxClients { get; set; } = 10_000;
+    public int MaxClientsPerIp { get; set; } = 1_000;
+    public int MaxFrameBytes { get; set; } = 65_536;
+    public int LoginTimeoutSeconds { get; set; } = 30;
+    public int IdleTimeoutSeconds { get; set; } = 60;
+    public int RequestsPerSecond { get; set; } = 100;
+    public int RequestBurst { get; set; } = 200;
+    public int SendQueueLowBytes { get; set; } = 64 * 1024;
+    public int SendQueueHighBytes { get; set; } = 256 * 1024;
+    public int SendQueueHardCapBytes { get; set; } = 1024 * 1024;
+    public int SlowConsumerTimeoutSeconds { get; set; } = 30;
+    public int ShutdownTimeoutSeconds { get; set; } = 10;
+
+    // TLS listener.
+    public bool TlsEnabled { get; set; }
+    public int TlsPort { get; set; } = 8443;
+    public string TlsCertFile { get; set; } = "";
+    public string TlsKeyFile { get; set; } = "";
+    public int TlsHandshakeTimeoutSeconds { get; set; } = 10;
+
+    // MariaDB.
+    public string DbHost { get; set; } = "127.0.0.1";
+    public int DbPort { get; set; } = 3306;
+    public string DbUser { get; set; } = "qkchat";
+    public string DbPassword { get; set; } = "";
+    public string DbName { get; set; } = "qkchat";
+    public int DbPoolSize { get; set; } = 32;
+    public bool DbAutoMigrate { get; set; }
+
+    // Redis.
+    public string RedisHost { get; set; } = "127.0.0.1";
+    public int RedisPort { get; set; } = 6379;
+    public string RedisPassword { get; set; } = "";
+    public int RedisDatabase { get; set; }
+
+    // Mail.
+    public string SmtpHost { get; set; } = "";
+    public int SmtpPort { get; set; } = 587;
+    public string SmtpUser { get; set; } = "";
+    public string SmtpPassword { get; set; } = "";
+    public string SmtpFrom { get; set; } = "QkChat <no-reply@qkchat.local>";
+    public bool SmtpStartTls { get; set; } = true;
+    public string MailDropDir { get; set; } = ".run/mail";
+
+    // Logging and start-up.
+    public string LogLevel { get; set; } = "information";
+    public string LogDir { get; set; } = "logs";
+    public bool LogToFile { get; set; } = true;
+    public int LogFileMaxMegabytes { get; set; } = 64;
+    public int StartupRetrySeconds { get; set; } = 15;
+
+    /// <summary>Where the options were read from; shown in the start-up line, never used for logic.</summary>
+    public string Source { get; set; } = "defaults";
+}

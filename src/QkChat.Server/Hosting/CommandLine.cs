@@ -1,0 +1,67 @@
+using QkChat.Server.Configuration;
+
+namespace QkChat.Server.Hosting;
+
+/// <summary>What the user asked for on the command line: a command, a config path and `--key=value` overrides.</summary>
+public sealed class CommandLine
+{
+    public string Command { get; private set; } = "run";
+    public string? ConfigPath { get; private set; }
+    public List<KeyValuePair<string, string>> Overrides { get; } = [];
+
+    public static readonly string[] Commands = ["run", "migrate", "check-config", "config-docs", "version", "help"];
+
+    public static CommandLine Parse(string[] args)
+    {
+        var line = new CommandLine();
+        bool commandSeen = false;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string arg = args[i];
+            switch (arg)
+            {
+                case "--version" or "-V": line.Command = "version"; return line;
+                case "--help" or "-h": line.Command = "help"; return line;
+            }
+            if (arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                string name = arg[2..];
+                string? value = null;
+                int eq = name.IndexOf('=');
+                if (eq >= 0) (name, value) = (name[..eq], name[(eq + 1)..]);
+                value ??= i + 1 < args.Length ? args[++i] : throw new ConfigException($"option --{name} needs a value");
+                if (name == "config") line.ConfigPath = value;
+                else if (OptionRegistry.Find(name) is not null || name.EndsWith("_file", StringComparison.Ordinal)) line.Overrides.Add(new(name, value));
+                else throw new ConfigException($"unknown option --{name}; see qkchatd --help and docs/configuration.md");
+                continue;
+            }
+            if (commandSeen || Array.IndexOf(Commands, arg) < 0)
+                throw new ConfigException($"unknown command '{arg}'; expected one of: {string.Join(", ", Commands)}");
+            line.Command = arg;
+            commandSeen = true;
+        }
+        return line;
+    }
+
+    public const string Usage = """
+        qkchatd: the QkChat chat server
+
+        usage: qkchatd [command] [--config PATH] [--key=value ...]
+
+        commands:
+          run            serve chat (the default)
+          migrate        apply pending database migrations from this build, then exit
+          check-config   validate the configuration, print it without secrets, then exit
+          config-docs    print the table of every setting (docs/configuration.md)
+          version        print the version (also --version)
+          help           print this text (also --help)
+
+        configuration, lowest to highest precedence:
+          defaults < JSON file (config/server.json, --config PATH or QKCHAT_CONFIG_PATH)
+                   < QKCHAT_* environment variables (secrets also as QKCHAT_*_FILE)
+                   < --key=value options, e.g. --server.port=9000 --log.level=debug
+
+        signals: SIGTERM/SIGINT stop gracefully, SIGHUP reloads the configuration (log level).
+        exit codes: 0 ok, 1 runtime failure (backend unreachable, schema mismatch), 2 bad usage or configuration.
+        """;
+}

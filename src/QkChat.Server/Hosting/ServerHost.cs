@@ -1,0 +1,159 @@
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using MySqlConnector;
+using QkChat.Server.Configuration;
+using QkChat.Server.Logging;
+using QkChat.Server.Storage;
+using StackExchange.Redis;
+using ZLogger;
+
+namespace QkChat.Server.Hosting;
+
+/// <summary>
+/// The life of one qkchatd process: logging, backends, schema check, listeners, then wait for a signal and stop in
+/// the order of architecture.md §4. Start-up failures end as one clear line and a non-zero exit code.
+/// </summary>
+public static partial class ServerHost
+{
+    public static int Run(CommandLine line, ServerOptions options)
+    {
+        var levelSwitch = new LogLevelSwitch(LogLevelSwitch.Parse(options.LogLevel));
+        using var loggerFactory = LogSetup.Create(options, levelSwitch);
+        var logger = loggerFactory.CreateLogger("Server");
+        try
+        {
+            return line.Command == "migrate"
+                ? MigrateAsync(options, loggerFactory).GetAwaiter().GetResult()
+                : ServeAsync(line, options, loggerFactory, levelSwitch).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is BackendUnavailableException or SchemaMismatchException or MySqlException or RedisException)
+        {
+            LogFatal(logger, e.Message);
+            Console.Error.WriteLine("qkchatd: " + e.Message);
+            return ExitCodes.Failure;
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or UnauthorizedAccessException)
+        {
+            // Typically the port is taken or a file is not readable: say which, without a stack trace.
+            LogFatal(logger, e.Message);
+            Console.Error.WriteLine("qkchatd: cannot start: " + e.Message);
+            return ExitCodes.Failure;
+        }
+    }
+
+    private static async Task<int> MigrateAsync(ServerOptions options, ILoggerFactory loggerFactory)
+    {
+        var logger = loggerFactory.CreateLogger("Migrator");
+        await using var dataSource = Backends.CreateDataSource(options);
+        await Backends.WaitForDatabaseAsync(dataSource, options, logger, CancellationToken.None);
+        await new Migrator(dataSource, Migration.Embedded(), logger).MigrateAsync(CancellationToken.None);
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> ServeAsync(CommandLine line, ServerOptions options, ILoggerFactory loggerFactory, LogLevelSwitch levelSwitch)
+    {
+        var logger = loggerFactory.CreateLogger("Server");
+        LogStarting(logger, BuildInfo.Version, options.Source, ConfigDocs.Summary(options));
+        using var stopping = new CancellationTokenSource();
+        using var signals = new SignalHandlers(stopping, () => Reload(line, levelSwitch, logger));
+
+        WarnOnFileLimit(options, logger);
+        await using var dataSource = Backends.CreateDataSource(options);
+        await Backends.WaitForDatabaseAsync(dataSource, options, logger, stopping.Token);
+        await EnsureSchemaAsync(dataSource, options, loggerFactory, stopping.Token);
+        await using var redis = await Backends.ConnectRedisAsync(options, logger, stopping.Token);
+
+        LogReady(logger, options.Host, options.Port);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stopping.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        LogStopping(logger, options.ShutdownTimeoutSeconds);
+        await redis.CloseAsync();
+        LogStopped(logger);
+        return ExitCodes.Ok;
+    }
+
+    private static async Task EnsureSchemaAsync(MySqlDataSource dataSource, ServerOptions options, ILoggerFactory loggerFactory, CancellationToken ct)
+    {
+        var migrator = new Migrator(dataSource, Migration.Embedded(), loggerFactory.CreateLogger("Migrator"));
+        var pending = await migrator.PendingAsync(ct);
+        if (pending.Count == 0) return;
+        if (!options.DbAutoMigrate)
+            throw new SchemaMismatchException(
+                $"the database lacks migrations {string.Join(", ", pending)}: run `qkchatd migrate` first (or set db.auto_migrate=true)");
+        await migrator.MigrateAsync(ct);
+    }
+
+    /// <summary>SIGHUP: re-read the configuration; apply what can change live, keep everything on a bad file.</summary>
+    private static void Reload(CommandLine line, LogLevelSwitch levelSwitch, ILogger logger)
+    {
+        try
+        {
+            var fresh = ConfigLoader.Load(line.ConfigPath, line.Overrides, Environment.GetEnvironmentVariables());
+            levelSwitch.Level = LogLevelSwitch.Parse(fresh.LogLevel);
+            LogReloaded(logger, fresh.LogLevel);
+        }
+        catch (ConfigException e)
+        {
+            LogReloadRejected(logger, e.Message);
+        }
+    }
+
+    private static void WarnOnFileLimit(ServerOptions options, ILogger logger)
+    {
+        long limit = FileLimit.Current();
+        // Each client is one descriptor; listeners, logs, database and Redis sockets need a few dozen more.
+        const int Reserve = 64;
+        if (limit >= 0 && limit < options.MaxClients + Reserve)
+            LogFileLimitLow(logger, limit, options.MaxClients);
+    }
+
+    [ZLoggerMessage(LogLevel.Information, "qkchatd {version} starting (configuration: {source}): {summary}")]
+    private static partial void LogStarting(ILogger logger, string version, string source, string summary);
+
+    [ZLoggerMessage(LogLevel.Information, "ready: serving chat on {host}:{port}")]
+    private static partial void LogReady(ILogger logger, string host, int port);
+
+    [ZLoggerMessage(LogLevel.Information, "stopping (deadline {seconds} s)")]
+    private static partial void LogStopping(ILogger logger, int seconds);
+
+    [ZLoggerMessage(LogLevel.Information, "stopped")]
+    private static partial void LogStopped(ILogger logger);
+
+    [ZLoggerMessage(LogLevel.Information, "configuration reloaded: log.level={level}")]
+    private static partial void LogReloaded(ILogger logger, string level);
+
+    [ZLoggerMessage(LogLevel.Error, "configuration reload rejected, nothing changed: {reason}")]
+    private static partial void LogReloadRejected(ILogger logger, string reason);
+
+    [ZLoggerMessage(LogLevel.Warning, "open-file limit is {limit}, below server.max_clients={maxClients}: raise LimitNOFILE / ulimit -n or lower max_clients")]
+    private static partial void LogFileLimitLow(ILogger logger, long limit, int maxClients);
+
+    [ZLoggerMessage(LogLevel.Critical, "cannot start: {reason}")]
+    private static partial void LogFatal(ILogger logger, string reason);
+}
+
+/// <summary>Maps SIGTERM/SIGINT to a graceful stop and SIGHUP to a reload, for as long as it lives.</summary>
+internal sealed class SignalHandlers : IDisposable
+{
+    private readonly PosixSignalRegistration[] _registrations;
+
+    public SignalHandlers(CancellationTokenSource stopping, Action reload)
+    {
+        _registrations =
+        [
+            PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stopping.Cancel(); }),
+            PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stopping.Cancel(); }),
+            PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; ThreadPool.QueueUserWorkItem(_ => reload()); }),
+        ];
+    }
+
+    public void Dispose()
+    {
+        foreach (var r in _registrations) r.Dispose();
+    }
+}

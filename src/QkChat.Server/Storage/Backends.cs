@@ -1,0 +1,93 @@
+using Microsoft.Extensions.Logging;
+using MySqlConnector;
+using QkChat.Server.Configuration;
+using StackExchange.Redis;
+using ZLogger;
+
+namespace QkChat.Server.Storage;
+
+/// <summary>A backend (MariaDB, Redis) did not answer within the start-up retry window.</summary>
+public sealed class BackendUnavailableException(string message) : Exception(message);
+
+/// <summary>Opens MariaDB and Redis at start, retrying for startup.retry_s so a backend that starts slower does not fail us.</summary>
+public static partial class Backends
+{
+    public static MySqlDataSource CreateDataSource(ServerOptions o)
+    {
+        var builder = new MySqlConnectionStringBuilder
+        {
+            Server = o.DbHost,
+            Port = (uint)o.DbPort,
+            UserID = o.DbUser,
+            Password = o.DbPassword,
+            Database = o.DbName,
+            MaximumPoolSize = (uint)o.DbPoolSize,
+            CharacterSet = "utf8mb4",
+            // 5 s to connect: a loopback or LAN database answers in milliseconds; longer hides an outage.
+            ConnectionTimeout = 5,
+            // Private stack and most installs run without TLS on loopback; set it up in the connection for remote DBs.
+            SslMode = MySqlSslMode.Preferred,
+        };
+        return new MySqlDataSource(builder.ConnectionString);
+    }
+
+    public static async Task WaitForDatabaseAsync(MySqlDataSource dataSource, ServerOptions o, ILogger logger, CancellationToken ct)
+    {
+        await RetryAsync("MariaDB", $"{o.DbHost}:{o.DbPort}/{o.DbName}", o.StartupRetrySeconds, logger, async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var command = new MySqlCommand("SELECT 1", connection);
+            await command.ExecuteScalarAsync(ct);
+        }, ct);
+    }
+
+    public static async Task<ConnectionMultiplexer> ConnectRedisAsync(ServerOptions o, ILogger logger, CancellationToken ct)
+    {
+        var config = new ConfigurationOptions
+        {
+            EndPoints = { { o.RedisHost, o.RedisPort } },
+            Password = o.RedisPassword.Length == 0 ? null : o.RedisPassword,
+            DefaultDatabase = o.RedisDatabase,
+            AbortOnConnectFail = true,
+            ConnectTimeout = 3000,
+            ClientName = "qkchatd",
+        };
+        ConnectionMultiplexer? redis = null;
+        await RetryAsync("Redis", $"{o.RedisHost}:{o.RedisPort}", o.StartupRetrySeconds, logger, async () =>
+        {
+            redis = await ConnectionMultiplexer.ConnectAsync(config);
+            await redis.GetDatabase().PingAsync();
+        }, ct);
+        // After the first connection the multiplexer reconnects on its own; callers see UNAVAILABLE meanwhile.
+        return redis!;
+    }
+
+    private static async Task RetryAsync(string name, string where, int seconds, ILogger logger, Func<Task> attempt, CancellationToken ct)
+    {
+        long deadline = Environment.TickCount64 + seconds * 1000L;
+        int delayMs = 250;
+        while (true)
+        {
+            try
+            {
+                await attempt();
+                LogReachable(logger, name, where);
+                return;
+            }
+            catch (Exception e) when (e is MySqlException or RedisException or System.Net.Sockets.SocketException or TimeoutException)
+            {
+                if (Environment.TickCount64 >= deadline)
+                    throw new BackendUnavailableException($"{name} at {where} is unreachable after {seconds} s: {e.Message}");
+                LogRetrying(logger, name, where, e.Message);
+                await Task.Delay(delayMs, ct);
+                delayMs = Math.Min(delayMs * 2, 2000);
+            }
+        }
+    }
+
+    [ZLoggerMessage(LogLevel.Information, "{name} reachable at {where}")]
+    private static partial void LogReachable(ILogger logger, string name, string where);
+
+    [ZLoggerMessage(LogLevel.Warning, "{name} at {where} not reachable yet, retrying: {error}")]
+    private static partial void LogRetrying(ILogger logger, string name, string where, string error);
+}
