@@ -147,6 +147,8 @@ public static class ConfigLoader
             throw new ConfigException($"invalid configuration: server.send_queue_high_bytes = {o.SendQueueHighBytes}: expected below server.send_queue_hard_cap_bytes ({o.SendQueueHardCapBytes})");
         if (o.SendQueueHardCapBytes < 2 * (o.MaxFrameBytes + 4))
             throw new ConfigException($"invalid configuration: server.send_queue_hard_cap_bytes = {o.SendQueueHardCapBytes}: expected at least two maximum frames ({2 * (o.MaxFrameBytes + 4)})");
+        if (!System.Net.IPAddress.TryParse(o.Host, out _))
+            throw new ConfigException($"invalid configuration: server.host = '{o.Host}': expected an IP address such as 127.0.0.1 or 0.0.0.0");
         if (o.MaxClientsPerIp > o.MaxClients)
             o.MaxClientsPerIp = o.MaxClients;
         if (o.TlsEnabled)

@@ -63,15 +63,20 @@ public static partial class ServerHost
         await EnsureSchemaAsync(dataSource, options, loggerFactory, stopping.Token);
         await using var redis = await Backends.ConnectRedisAsync(options, logger, stopping.Token);
 
-        LogReady(logger, options.Host, options.Port);
-        try
+        await using (var server = new ChatServer(options, loggerFactory))
         {
-            await Task.Delay(Timeout.Infinite, stopping.Token);
+            server.Start();
+            LogReady(logger, options.Host, server.Engine.LocalEndPoint!.Port, server.Engine.Reactors.Count);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            LogStopping(logger, options.ShutdownTimeoutSeconds);
+            await server.StopAsync(TimeSpan.FromSeconds(options.ShutdownTimeoutSeconds));
         }
-        catch (OperationCanceledException)
-        {
-        }
-        LogStopping(logger, options.ShutdownTimeoutSeconds);
         await redis.CloseAsync();
         LogStopped(logger);
         return ExitCodes.Ok;
@@ -115,8 +120,8 @@ public static partial class ServerHost
     [ZLoggerMessage(LogLevel.Information, "qkchatd {version} starting (configuration: {source}): {summary}")]
     private static partial void LogStarting(ILogger logger, string version, string source, string summary);
 
-    [ZLoggerMessage(LogLevel.Information, "ready: serving chat on {host}:{port}")]
-    private static partial void LogReady(ILogger logger, string host, int port);
+    [ZLoggerMessage(LogLevel.Information, "ready: serving chat on {host}:{port} with {reactors} reactors")]
+    private static partial void LogReady(ILogger logger, string host, int port, int reactors);
 
     [ZLoggerMessage(LogLevel.Information, "stopping (deadline {seconds} s)")]
     private static partial void LogStopping(ILogger logger, int seconds);

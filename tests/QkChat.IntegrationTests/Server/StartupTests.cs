@@ -94,16 +94,25 @@ public sealed class StartupTests
     public async Task The_server_starts_reloads_on_sighup_and_stops_cleanly_on_sigterm()
     {
         await using var db = await TempDatabase.CreateAsync();
-        var env = ServerProcess.StackEnvironment(db.Name, ServerProcess.FreePort());
+        int port = ServerProcess.FreePort();
+        var env = ServerProcess.StackEnvironment(db.Name, port);
         env["QKCHAT_DB_AUTO_MIGRATE"] = "true";
         await using var p = ServerProcess.Start(env);
         await p.WaitForOutputAsync("ready: serving chat", Patience);
         Assert.DoesNotContain(TestStack.DbPassword, p.Output);
 
+        using var client = await RawClient.ConnectAsync(port);
+        await client.SendAsync(RawClient.Heartbeat("hb"));
+        var response = await client.ReadAsync();
+        Assert.Equal("OK", response.Str("code"));
+        Assert.True(response.GetProperty("data").GetProperty("server_time").GetInt64() > 1_700_000_000_000);
+
         p.Signal(ServerProcess.SIGHUP);
         await p.WaitForOutputAsync("configuration reloaded", Patience);
 
         p.Signal(ServerProcess.SIGTERM);
+        Assert.Equal("server_shutdown", (await client.ReadAsync()).Str("action"));
+        Assert.True(await client.ClosedAsync());
         Assert.Equal(0, await p.WaitForExitAsync(Patience));
         Assert.Contains("stopped", p.Output);
     }

@@ -1,0 +1,158 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using QkChat.Protocol;
+using QkChat.Transport;
+
+namespace QkChat.Core.Dispatch;
+
+/// <summary>
+/// The transport's consumer: splits received bytes into frames (protocol.md §1), validates each body, enforces
+/// the session rules (rate limit, login and idle timeouts, pre-login allow list) and routes the request by action.
+/// Runs on the connection's reactor; the heartbeat path allocates nothing.
+/// </summary>
+public sealed partial class Dispatcher : IConnectionHandler
+{
+    // 64 characters of request_id are at most 256 UTF-8 bytes.
+    private const int RequestIdBytes = RequestHead.MaxRequestIdChars * 4;
+
+    [ThreadStatic] private static Utf8JsonWriter? t_writer;
+
+    private readonly ChatOptions _options;
+    private readonly ActionRouter _router;
+    private readonly ILogger _logger;
+
+    public Dispatcher(ChatOptions options, ActionRouter router, ILogger logger)
+    {
+        _options = options;
+        _router = router;
+        _logger = logger;
+        router.Register(Actions.Heartbeat, allowedBeforeLogin: true, Heartbeat);
+    }
+
+    public void OnOpened(Connection connection)
+    {
+        long now = Environment.TickCount64;
+        var session = new Session();
+        session.Rate.Init(_options.RequestBurst, now);
+        connection.State = session;
+        connection.SetDeadline(now + (long)_options.LoginTimeout.TotalMilliseconds);
+    }
+
+    public int OnReceived(Connection connection, ReadOnlySpan<byte> data)
+    {
+        var session = (Session)connection.State!;
+        int offset = 0;
+        while (connection.IsOpen)
+        {
+            var rest = data[offset..];
+            switch (Framing.TryDecode(rest, _options.MaxFrameBytes, out int length))
+            {
+                case FrameStatus.Incomplete:
+                    return offset;
+                case FrameStatus.Empty:
+                    LogFrameRejected(_logger, connection.Id, connection.RemoteAddress.ToString(), "length 0");
+                    SendErrorAndClose(connection, ErrorCodes.BadFrame, "frame length 0 is not allowed");
+                    return data.Length;
+                case FrameStatus.TooLarge:
+                    uint declared = BinaryPrimitives.ReadUInt32BigEndian(rest);
+                    LogFrameRejected(_logger, connection.Id, connection.RemoteAddress.ToString(), $"length {declared}");
+                    SendErrorAndClose(connection, ErrorCodes.FrameTooLarge,
+                        $"frame length {declared} exceeds the maximum of {_options.MaxFrameBytes} bytes");
+                    return data.Length;
+                default:
+                    HandleFrame(connection, session, rest.Slice(Framing.HeaderSize, length));
+                    offset += Framing.HeaderSize + length;
+                    break;
+            }
+        }
+        return data.Length; // closed while handling: nothing more will be read
+    }
+
+    private void HandleFrame(Connection connection, Session session, ReadOnlySpan<byte> body)
+    {
+        long now = Environment.TickCount64;
+        if (session.LoggedIn) connection.SetDeadline(now + (long)_options.IdleTimeout.TotalMilliseconds);
+
+        Span<byte> actionBuffer = stackalloc byte[RequestHead.MaxActionBytes];
+        Span<byte> requestIdBuffer = stackalloc byte[RequestIdBytes];
+        var error = RequestHead.Read(body, actionBuffer, out int actionLength, requestIdBuffer, out int requestIdLength);
+        var action = actionLength > 0 ? actionBuffer[..actionLength] : default;
+        var requestId = requestIdLength >= 0 ? requestIdBuffer[..requestIdLength] : default;
+        bool hasRequestId = requestIdLength >= 0;
+
+        if (!session.Rate.TryTake(_options.RequestsPerSecond, _options.RequestBurst, now, out int retryAfterMs))
+        {
+            Respond(connection, action, requestId, hasRequestId, ErrorCodes.RateLimited, "too many requests; slow down",
+                retryAfterMs, static (w, ms) => w.WriteNumber("retry_after_ms"u8, ms));
+            return;
+        }
+        if (error != RequestHeadError.None)
+        {
+            RejectRequest(connection, session, error, action, requestId, hasRequestId);
+            return;
+        }
+        session.ConsecutiveBadFrames = 0;
+
+        var route = _router.Find(action);
+        if (route is null)
+        {
+            Respond(connection, action, requestId, hasRequestId, ErrorCodes.UnknownAction,
+                $"unknown action '{Encoding.UTF8.GetString(action)}'");
+            return;
+        }
+        if (!session.LoggedIn && !route.AllowedBeforeLogin)
+        {
+            Respond(connection, action, requestId, hasRequestId, ErrorCodes.Unauthenticated, "log in first");
+            return;
+        }
+        route.Handler(new RequestContext(this, connection, session, body, action, requestId, hasRequestId));
+    }
+
+    private void RejectRequest(Connection connection, Session session, RequestHeadError error,
+        ReadOnlySpan<byte> action, ReadOnlySpan<byte> requestId, bool hasRequestId)
+    {
+        (string code, string message) = error switch
+        {
+            RequestHeadError.NotUtf8 => (ErrorCodes.BadJson, "the frame body is not valid UTF-8"),
+            RequestHeadError.NotJson => (ErrorCodes.BadJson, "the frame body is not valid JSON"),
+            RequestHeadError.NotAnObject => (ErrorCodes.BadJson, "the frame body must be a JSON object"),
+            RequestHeadError.TooDeep => (ErrorCodes.BadJson, $"the frame body nests deeper than {RequestHead.MaxDepth} levels"),
+            RequestHeadError.ActionMissing => (ErrorCodes.InvalidArgument, "action: required"),
+            RequestHeadError.ActionNotString => (ErrorCodes.InvalidArgument, "action: must be a string of at most 64 bytes"),
+            RequestHeadError.RequestIdNotString => (ErrorCodes.InvalidArgument, "request_id: must be a string"),
+            _ => (ErrorCodes.InvalidArgument, $"request_id: at most {RequestHead.MaxRequestIdChars} characters"),
+        };
+        LogRequestRejected(_logger, connection.Id, connection.RemoteAddress.ToString(), code, message);
+        Respond(connection, action, requestId, hasRequestId, code, message);
+        if (code == ErrorCodes.BadJson && ++session.ConsecutiveBadFrames >= _options.MaxConsecutiveBadFrames)
+            SendErrorAndClose(connection, ErrorCodes.BadJson, $"{session.ConsecutiveBadFrames} malformed frames in a row");
+    }
+
+    public void OnDeadline(Connection connection)
+    {
+        var session = (Session)connection.State!;
+        if (!session.LoggedIn)
+        {
+            LogTimedOut(_logger, connection.Id, "login");
+            SendErrorAndClose(connection, ErrorCodes.Unauthenticated,
+                $"not logged in within {_options.LoginTimeout.TotalSeconds:0} s", CloseReason.Timeout);
+            return;
+        }
+        LogTimedOut(_logger, connection.Id, "idle");
+        connection.Send(CreatePush(Actions.Kicked, 0, static (w, _) => w.WriteString("reason"u8, "idle_timeout"u8)));
+        connection.CloseAfterFlush(CloseReason.Timeout);
+    }
+
+    public void OnClosed(Connection connection, CloseReason reason)
+    {
+        if (reason == CloseReason.SlowConsumer)
+            LogSlowConsumer(_logger, connection.Id, connection.RemoteAddress.ToString(), connection.QueuedBytes);
+        else
+            LogClosed(_logger, connection.Id, reason);
+    }
+
+    private static void Heartbeat(RequestContext context) =>
+        context.Respond(ErrorCodes.Ok, "ok", 0, static (w, _) => w.WriteNumber("server_time"u8, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+}

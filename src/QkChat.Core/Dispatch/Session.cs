@@ -1,0 +1,43 @@
+namespace QkChat.Core.Dispatch;
+
+/// <summary>
+/// Per-connection state kept by the dispatcher in Connection.State. Touched only on the connection's reactor.
+/// Accounts fill in the user when login lands (issue 4).
+/// </summary>
+public sealed class Session
+{
+    public bool LoggedIn { get; set; }
+    public long UserId { get; set; }
+    public string? ClientId { get; set; }
+
+    internal int ConsecutiveBadFrames;
+    internal RateLimiter Rate;
+}
+
+/// <summary>A token bucket per connection: <c>rate</c> requests per second sustained, <c>burst</c> at once.</summary>
+internal struct RateLimiter
+{
+    private double _tokens;
+    private long _last;
+
+    public void Init(int burst, long now)
+    {
+        _tokens = burst;
+        _last = now;
+    }
+
+    /// <summary>Takes a token, or returns false with the milliseconds until one is available.</summary>
+    public bool TryTake(int rate, int burst, long now, out int retryAfterMs)
+    {
+        _tokens = Math.Min(burst, _tokens + (now - _last) * rate / 1000.0);
+        _last = now;
+        if (_tokens >= 1)
+        {
+            _tokens -= 1;
+            retryAfterMs = 0;
+            return true;
+        }
+        retryAfterMs = (int)Math.Ceiling((1 - _tokens) * 1000.0 / rate);
+        return false;
+    }
+}

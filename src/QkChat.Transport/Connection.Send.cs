@@ -1,0 +1,155 @@
+using System.Net.Sockets;
+
+namespace QkChat.Transport;
+
+public sealed partial class Connection
+{
+    // One gathered send carries at most this many frames; enough to batch a burst of responses and pushes,
+    // small enough that the segment list stays tiny.
+    private const int MaxFramesPerSend = 32;
+
+    private readonly Queue<OutboundFrame> _queue = new(0);
+    private List<OutboundFrame>? _inFlight;
+    private List<ArraySegment<byte>>? _segments;
+    private SocketAsyncEventArgs? _sendArgs;
+    private int _queuedBytes;
+    private bool _sendPending;
+    private bool _dirty;
+    private bool _dropping;
+    private long _sendStartedAt;
+
+    /// <summary>
+    /// Queues <paramref name="frame"/> (the connection takes over the caller's reference) to go out at the end of
+    /// this reactor pass. Droppable frames (presence and other pushes a client can re-sync) are dropped while the
+    /// queue is above the high-water mark, until it falls below the low mark. Past the hard cap the connection is
+    /// closed as a slow consumer. Returns whether the frame was queued.
+    /// </summary>
+    public bool Send(OutboundFrame frame, bool droppable = false)
+    {
+        Reactor.AssertOnThread();
+        if (_state != Phase.Open)
+        {
+            frame.Release();
+            return false;
+        }
+        if (droppable)
+        {
+            if (_queuedBytes >= _options.SendQueueHighBytes) _dropping = true;
+            else if (_queuedBytes < _options.SendQueueLowBytes) _dropping = false;
+            if (_dropping)
+            {
+                Reactor.Stats.DroppedFrames++;
+                frame.Release();
+                return false;
+            }
+        }
+        if (_queuedBytes + frame.Length > _options.SendQueueHardCapBytes)
+        {
+            frame.Release();
+            Abort(CloseReason.SlowConsumer);
+            return false;
+        }
+        _queue.Enqueue(frame);
+        _queuedBytes += frame.Length;
+        MarkDirty();
+        return true;
+    }
+
+    private void MarkDirty()
+    {
+        if (_dirty) return;
+        _dirty = true;
+        Reactor.MarkDirty(this);
+    }
+
+    /// <summary>Starts one gathered send of the queued frames; synchronous completions loop here instead of recursing.</summary>
+    internal void Flush()
+    {
+        _dirty = false;
+        while (!_sendPending && _queue.Count > 0 && _state is Phase.Open or Phase.Closing)
+        {
+            _sendArgs ??= SocketArgsPool.Rent(this);
+            _inFlight ??= new List<OutboundFrame>(MaxFramesPerSend);
+            int count = Math.Min(_queue.Count, MaxFramesPerSend);
+            if (count == 1)
+            {
+                var frame = _queue.Dequeue();
+                _inFlight.Add(frame);
+                _sendArgs.BufferList = null;
+                var segment = frame.Segment;
+                _sendArgs.SetBuffer(segment.Array, segment.Offset, segment.Count);
+            }
+            else
+            {
+                _segments ??= new List<ArraySegment<byte>>(MaxFramesPerSend);
+                for (int i = 0; i < count; i++)
+                {
+                    var frame = _queue.Dequeue();
+                    _inFlight.Add(frame);
+                    _segments.Add(frame.Segment);
+                }
+                _sendArgs.SetBuffer(null, 0, 0);
+                _sendArgs.BufferList = _segments;
+            }
+            _sendPending = true;
+            _sendStartedAt = Environment.TickCount64;
+            bool pending;
+            try
+            {
+                pending = _socket.SendAsync(_sendArgs);
+            }
+            catch (ObjectDisposedException)
+            {
+                pending = false;
+                _sendArgs.SocketError = SocketError.OperationAborted;
+            }
+            if (pending) return;
+            if (!CompleteSend()) return;
+        }
+        if (_state == Phase.Closing && !_sendPending && _queue.Count == 0) BeginLinger();
+    }
+
+    /// <summary>The send completed on an I/O thread and was posted here.</summary>
+    internal void OnSendCompleted()
+    {
+        if (CompleteSend()) Flush();
+    }
+
+    /// <summary>Releases the frames of the finished send; false when the connection is (now) closed.</summary>
+    private bool CompleteSend()
+    {
+        _sendPending = false;
+        var args = _sendArgs!;
+        int frameBytes = 0;
+        foreach (var frame in _inFlight!)
+        {
+            frameBytes += frame.Length;
+            frame.Release();
+        }
+        _inFlight.Clear();
+        _segments?.Clear();
+        _queuedBytes -= frameBytes;
+        if (_state == Phase.Closed)
+        {
+            TryRecycle();
+            return false;
+        }
+        if (args.SocketError != SocketError.Success)
+        {
+            Abort(CloseReason.Reset);
+            return false;
+        }
+        Reactor.Stats.BytesOut += args.BytesTransferred;
+        Reactor.Stats.Sends++;
+        return true;
+    }
+
+    private void ReleaseQueued()
+    {
+        while (_queue.TryDequeue(out var frame))
+        {
+            _queuedBytes -= frame.Length;
+            frame.Release();
+        }
+    }
+}

@@ -1,0 +1,165 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace QkChat.Transport;
+
+/// <summary>
+/// One client connection, owned for life by one <see cref="Reactor"/>. All members except the Post* methods must be
+/// called on that reactor's thread (the handler always is). State: Open -> Closing (flush what is queued) ->
+/// Lingering (half-closed, discarding input so unread bytes cannot turn our last frame into a reset) -> Closed.
+/// Split by direction into partial files: Connection.Receive.cs and Connection.Send.cs.
+/// </summary>
+public sealed partial class Connection
+{
+    private enum Phase : byte { Open, Closing, Lingering, Closed }
+
+    private static long _nextId;
+
+    private readonly Socket _socket;
+    private readonly TransportOptions _options;
+    private Phase _state;
+    private CloseReason _closeReason;
+    private bool _closedNotified;
+    private long _deadline;
+    private long _stateDeadline;
+
+    internal Connection(Reactor reactor, Socket socket, IPAddress remoteAddress, bool viaTls = false)
+    {
+        Reactor = reactor;
+        _socket = socket;
+        _options = reactor.Options;
+        RemoteAddress = remoteAddress;
+        ViaTls = viaTls;
+        Id = Interlocked.Increment(ref _nextId);
+    }
+
+    public long Id { get; }
+
+    public Reactor Reactor { get; }
+
+    public IPAddress RemoteAddress { get; }
+
+    public bool ViaTls { get; }
+
+    /// <summary>The handler's per-connection state (the session); the transport never looks at it.</summary>
+    public object? State { get; set; }
+
+    public bool IsOpen => _state == Phase.Open;
+
+    public bool IsClosed => _state == Phase.Closed;
+
+    /// <summary>Bytes queued or being sent: what this connection currently pins in memory on its way out.</summary>
+    public int QueuedBytes => _queuedBytes;
+
+    internal int IndexInReactor { get; set; } = -1;
+
+    internal void Start()
+    {
+        Reactor.Handler.OnOpened(this);
+        if (_state == Phase.Open) ReceiveLoop();
+    }
+
+    /// <summary>Calls the handler's OnDeadline at <paramref name="tickCount64"/> (Environment.TickCount64 ms), checked once a tick.</summary>
+    public void SetDeadline(long tickCount64) => _deadline = tickCount64;
+
+    public void ClearDeadline() => _deadline = 0;
+
+    /// <summary>Sends what is queued, then closes. Further input is discarded; further sends are refused.</summary>
+    public void CloseAfterFlush(CloseReason reason)
+    {
+        Reactor.AssertOnThread();
+        if (_state != Phase.Open) return;
+        _closeReason = reason;
+        _state = Phase.Closing;
+        // The flush of what is queued must not take longer than a stalled send would be allowed to.
+        _stateDeadline = Environment.TickCount64 + (long)_options.SlowConsumerTimeout.TotalMilliseconds;
+        if (!_sendPending && _queue.Count == 0) BeginLinger();
+        else MarkDirty();
+    }
+
+    /// <summary>Closes at once, dropping whatever is queued.</summary>
+    public void Abort(CloseReason reason)
+    {
+        if (_state == Phase.Closed) return;
+        if (_state == Phase.Open) _closeReason = reason;
+        _state = Phase.Closed;
+        try
+        {
+            _socket.Dispose();
+        }
+        catch (SocketException)
+        {
+        }
+        ReleaseQueued();
+        Reactor.Stats.ClosedByReason[(int)_closeReason]++;
+        Reactor.Remove(this);
+        Reactor.Engine.Limiter.Release(RemoteAddress);
+        if (!_closedNotified)
+        {
+            _closedNotified = true;
+            Reactor.Handler.OnClosed(this, _closeReason);
+        }
+        TryRecycle();
+    }
+
+    /// <summary>Thread-safe: queue <paramref name="frame"/> (whose reference passes to the connection) from any thread.</summary>
+    public void PostSend(OutboundFrame frame, bool droppable = false)
+    {
+        if (Reactor.IsCurrentThread) Send(frame, droppable);
+        else Reactor.Post(new ReactorWork(WorkKind.Send, this, frame, Droppable: droppable));
+    }
+
+    /// <summary>Thread-safe: flush, then close.</summary>
+    public void PostClose(CloseReason reason)
+    {
+        if (Reactor.IsCurrentThread) CloseAfterFlush(reason);
+        else Reactor.Post(new ReactorWork(WorkKind.Close, this, Reason: reason));
+    }
+
+    /// <summary>Thread-safe: run <paramref name="callback"/> on this connection's reactor unless it has closed by then.</summary>
+    public void Post(Action<Connection, object?> callback, object? state) => Reactor.Post(callback, this, state);
+
+    private void BeginLinger()
+    {
+        if (_state == Phase.Closed) return;
+        _state = Phase.Lingering;
+        _stateDeadline = Environment.TickCount64 + (long)_options.LingerTimeout.TotalMilliseconds;
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            Abort(_closeReason);
+            return;
+        }
+        if (!_receivePending && !_inReceive) ReceiveLoop();
+    }
+
+    internal void CheckTimers(long now)
+    {
+        switch (_state)
+        {
+            case Phase.Open when _deadline != 0 && now >= _deadline:
+                _deadline = 0;
+                Reactor.Handler.OnDeadline(this);
+                break;
+            case Phase.Closing or Phase.Lingering when now >= _stateDeadline:
+                Abort(_closeReason);
+                return;
+        }
+        if (_sendPending && _state != Phase.Closed && now - _sendStartedAt >= (long)_options.SlowConsumerTimeout.TotalMilliseconds)
+            Abort(CloseReason.SlowConsumer);
+    }
+
+    /// <summary>Once no socket operation is outstanding, the event args and the receive block go back to their pools.</summary>
+    private void TryRecycle()
+    {
+        if (_state != Phase.Closed || _receivePending || _sendPending || _inReceive) return;
+        ReturnReceiveBlock();
+        if (_receiveArgs is not null) { SocketArgsPool.Return(_receiveArgs); _receiveArgs = null; }
+        if (_sendArgs is not null) { SocketArgsPool.Return(_sendArgs); _sendArgs = null; }
+    }
+
+    public override string ToString() => $"#{Id} {RemoteAddress} on reactor {Reactor.Index}";
+}

@@ -1,0 +1,57 @@
+using System.Net;
+
+namespace QkChat.Transport;
+
+/// <summary>
+/// The engine's knobs. Defaults mirror the server's documented defaults (docs/configuration.md), where each one
+/// states its risk; these are only the values the transport itself needs.
+/// </summary>
+public sealed class TransportOptions
+{
+    public IPAddress Address { get; set; } = IPAddress.Loopback;
+    public int Port { get; set; } = 8080;
+    public int Backlog { get; set; } = 1024;
+
+    /// <summary>Event-loop threads; 0 means one per core.</summary>
+    public int Reactors { get; set; }
+    public bool PinReactors { get; set; }
+
+    public int MaxClients { get; set; } = 10_000;
+    public int MaxClientsPerIp { get; set; } = 1_000;
+
+    /// <summary>Largest bytes one partial frame may occupy (the maximum frame plus its header).</summary>
+    public int MaxReceiveBufferBytes { get; set; } = 65_536 + 4;
+
+    /// <summary>
+    /// First receive block rented when a connection has data. 4 KiB holds a typical chat frame (a few hundred
+    /// bytes) many times over and is the page size, so it is cheap to pool; larger frames grow the block.
+    /// </summary>
+    public int ReceiveBlockBytes { get; set; } = 4096;
+
+    public int SendQueueLowBytes { get; set; } = 64 * 1024;
+    public int SendQueueHighBytes { get; set; } = 256 * 1024;
+    public int SendQueueHardCapBytes { get; set; } = 1024 * 1024;
+    public TimeSpan SlowConsumerTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// After a connection's last frame is flushed the server half-closes and discards what the peer still sends
+    /// for at most this long, so the kernel does not answer unread data with a reset that would destroy the frame.
+    /// </summary>
+    public TimeSpan LingerTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Sent (best effort, without blocking) to a connection refused for max_clients or per-IP limits.</summary>
+    public ReadOnlyMemory<byte> BusyFrame { get; set; }
+
+    /// <summary>TLS listener; null for plain TCP only.</summary>
+    public TlsListenerOptions? Tls { get; set; }
+
+    public int EffectiveReactors => Reactors > 0 ? Reactors : Environment.ProcessorCount;
+}
+
+public sealed class TlsListenerOptions
+{
+    public int Port { get; set; } = 8443;
+    public string CertificatePemFile { get; set; } = "";
+    public string KeyPemFile { get; set; } = "";
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+}

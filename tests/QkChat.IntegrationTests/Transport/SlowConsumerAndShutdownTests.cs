@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using QkChat.Core.Dispatch;
+using QkChat.IntegrationTests.Infrastructure;
+using QkChat.Transport;
+using Xunit;
+
+namespace QkChat.IntegrationTests.Transport;
+
+public sealed class SlowConsumerAndShutdownTests
+{
+    /// <summary>A test action that queues <c>n</c> pushes of 16 KB each to the caller: a server pushing to a client.</summary>
+    private static void Flood(ActionRouter router) =>
+        router.Register("flood", true, ctx =>
+        {
+            for (int i = 0; i < 64; i++)
+            {
+                var push = Dispatcher.CreatePush("filler", i, static (w, n) =>
+                {
+                    w.WriteNumber("n"u8, n);
+                    w.WriteString("pad"u8, new string('f', 16_000));
+                });
+                if (!ctx.Connection.Send(push)) return;
+            }
+            ctx.Respond("OK", "ok");
+        });
+
+    [Fact]
+    public async Task A_client_that_never_reads_is_closed_as_slow_and_its_queue_stays_bounded()
+    {
+        await using var server = InProcessServer.Start(
+            t => { t.SendQueueLowBytes = 16 * 1024; t.SendQueueHighBytes = 64 * 1024; t.SendQueueHardCapBytes = 256 * 1024; },
+            routes: (router, _) => Flood(router));
+        using var bystander = await server.ConnectAsync();
+        using var sleeper = await server.ConnectAsync();
+        sleeper.Socket.ReceiveBufferSize = 4096; // the kernel may still buffer a few MB on loopback; the cap catches the rest
+        for (int i = 0; i < 400 && server.ClosedFor(CloseReason.SlowConsumer) == 0; i++)
+        {
+            try
+            {
+                await sleeper.SendJsonAsync("""{"action":"flood"}""");
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                break; // the server already closed it
+            }
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
+        await server.EventuallyAsync(() => server.ClosedFor(CloseReason.SlowConsumer) == 1, "slow consumer closed");
+        Assert.Equal(1, server.Engine.OpenConnections);
+
+        await bystander.SendAsync(RawClient.Heartbeat("ok"));
+        Assert.Equal("ok", (await bystander.ReadAsync()).Str("request_id"));
+    }
+
+    [Fact]
+    public async Task Droppable_pushes_are_dropped_above_the_high_mark_instead_of_closing()
+    {
+        await using var server = InProcessServer.Start(
+            t => { t.SendQueueLowBytes = 4 * 1024; t.SendQueueHighBytes = 8 * 1024; t.SendQueueHardCapBytes = 64 * 1024; },
+            routes: (router, _) => router.Register("presence_storm", true, ctx =>
+            {
+                int queued = 0;
+                for (int i = 0; i < 1000; i++)
+                    if (ctx.Connection.Send(Dispatcher.CreatePush("presence", i, static (w, n) => w.WriteNumber("user_id"u8, n)), droppable: true))
+                        queued++;
+                ctx.Respond("OK", "ok", queued, static (w, q) => w.WriteNumber("queued"u8, q));
+            }));
+        using var client = await server.ConnectAsync();
+        await client.SendJsonAsync("""{"action":"presence_storm","request_id":"p"}""");
+        JsonElementCounter received = new();
+        while (true)
+        {
+            var frame = await client.ReadAsync();
+            if (frame.TryGetProperty("request_id", out _))
+            {
+                Assert.True(frame.GetProperty("data").GetProperty("queued").GetInt32() < 1000);
+                break;
+            }
+            received.Count++;
+        }
+        Assert.InRange(received.Count, 1, 999);
+        Assert.True(server.Engine.Reactors.Sum(r => r.Stats.DroppedFrames) > 0);
+        Assert.Equal(0, server.ClosedFor(CloseReason.SlowConsumer));
+    }
+
+    private sealed class JsonElementCounter
+    {
+        public int Count;
+    }
+
+    [Fact]
+    public async Task Shutdown_tells_every_connection_and_ends_within_its_deadline_even_with_a_stalled_reader()
+    {
+        // A cap far above what the stalled reader is sent: it must still be open, with frames queued, at shutdown.
+        var server = InProcessServer.Start(t => t.SendQueueHardCapBytes = 16 * 1024 * 1024, routes: (router, _) => Flood(router));
+        var readers = new List<RawClient>();
+        for (int i = 0; i < 5; i++) readers.Add(await server.ConnectAsync());
+        using var stalled = await server.ConnectAsync();
+        stalled.Socket.ReceiveBufferSize = 4096;
+        for (int i = 0; i < 3; i++) await stalled.SendJsonAsync("""{"action":"flood"}""");
+        await server.EventuallyAsync(() => server.Engine.OpenConnections == 6, "all open");
+
+        var watch = Stopwatch.StartNew();
+        await server.Engine.StopAsync(server.Dispatcher.CreateShutdownPush(), TimeSpan.FromSeconds(2));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"stop took {watch.Elapsed}");
+
+        foreach (var reader in readers)
+        {
+            var push = await reader.ReadAsync();
+            Assert.Equal("server_shutdown", push.Str("action"));
+            Assert.True(push.GetProperty("data").GetProperty("reconnect_after_ms").GetInt32() > 0);
+            Assert.True(await reader.ClosedAsync());
+            reader.Dispose();
+        }
+        Assert.Equal(0, server.Engine.OpenConnections);
+        Assert.Empty(server.Faults);
+    }
+}
