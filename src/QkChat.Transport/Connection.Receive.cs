@@ -44,6 +44,11 @@ public sealed partial class Connection
     /// </summary>
     private void ReceiveLoop()
     {
+        if (_tls is not null)
+        {
+            if (_state != Phase.Closed && !_paused) _tls.PermitRead();
+            return;
+        }
         while (_state != Phase.Closed && !_paused && !_receivePending)
         {
             _receiveArgs ??= SocketArgsPool.Rent(this);
@@ -68,6 +73,11 @@ public sealed partial class Connection
     /// <summary>The zero-byte receive completed on an I/O thread and was posted here.</summary>
     internal void OnReceiveReady()
     {
+        if (_tls is not null)
+        {
+            OnTlsChunk();
+            return;
+        }
         _receivePending = false;
         if (_state == Phase.Closed)
         {
@@ -121,6 +131,42 @@ public sealed partial class Connection
         }
         finally
         {
+            _inReceive = false;
+            if (_state == Phase.Closed) TryRecycle();
+        }
+    }
+
+    /// <summary>A decrypted chunk (or end of stream) from the TLS read loop: same buffering and delivery as plain TCP.</summary>
+    private void OnTlsChunk()
+    {
+        var tls = _tls!;
+        var chunk = tls.TakeChunk();
+        int n = tls.ChunkLength;
+        _inReceive = true;
+        try
+        {
+            if (_state == Phase.Closed) return;
+            if (tls.ReadFailed) { Abort(CloseReason.Reset); return; }
+            if (chunk is null) { Abort(_state == Phase.Open ? CloseReason.PeerClosed : _closeReason); return; }
+            Reactor.Stats.BytesIn += n;
+            if (_state != Phase.Open) { tls.PermitRead(); return; } // closing: input is discarded
+            for (int offset = 0; offset < n;)
+            {
+                var free = FreeReceiveSpace();
+                if (free.IsEmpty) return; // closed for an oversize partial frame
+                int take = Math.Min(free.Length, n - offset);
+                chunk.AsSpan(offset, take).CopyTo(free);
+                _received += take;
+                offset += take;
+                // While paused the rest of the chunk is only buffered; Resume delivers it.
+                if (!_paused && !Deliver()) return;
+            }
+            if (_received == 0) ReturnReceiveBlock();
+            if (!_paused) tls.PermitRead();
+        }
+        finally
+        {
+            if (chunk is not null) ArrayPool<byte>.Shared.Return(chunk);
             _inReceive = false;
             if (_state == Phase.Closed) TryRecycle();
         }

@@ -66,6 +66,11 @@ public sealed partial class Connection
     internal void Flush()
     {
         _dirty = false;
+        if (_tls is not null)
+        {
+            FlushTls();
+            return;
+        }
         while (!_sendPending && _queue.Count > 0 && _state is Phase.Open or Phase.Closing)
         {
             _sendArgs ??= SocketArgsPool.Rent(this);
@@ -109,6 +114,21 @@ public sealed partial class Connection
         if (_state == Phase.Closing && !_sendPending && _queue.Count == 0) BeginLinger();
     }
 
+    private void FlushTls()
+    {
+        if (!_sendPending && _queue.Count > 0 && _state is Phase.Open or Phase.Closing)
+        {
+            _inFlight ??= new List<OutboundFrame>(MaxFramesPerSend);
+            int count = Math.Min(_queue.Count, MaxFramesPerSend);
+            for (int i = 0; i < count; i++) _inFlight.Add(_queue.Dequeue());
+            _sendPending = true;
+            _sendStartedAt = Environment.TickCount64;
+            _tls!.StartWrite(_inFlight);
+            return;
+        }
+        if (_state == Phase.Closing && !_sendPending && _queue.Count == 0) BeginLinger();
+    }
+
     /// <summary>The send completed on an I/O thread and was posted here.</summary>
     internal void OnSendCompleted()
     {
@@ -119,7 +139,6 @@ public sealed partial class Connection
     private bool CompleteSend()
     {
         _sendPending = false;
-        var args = _sendArgs!;
         int frameBytes = 0;
         foreach (var frame in _inFlight!)
         {
@@ -134,12 +153,13 @@ public sealed partial class Connection
             TryRecycle();
             return false;
         }
-        if (args.SocketError != SocketError.Success)
+        bool ok = _tls is null ? _sendArgs!.SocketError == SocketError.Success : !_tls.WriteFailed;
+        if (!ok)
         {
             Abort(CloseReason.Reset);
             return false;
         }
-        Reactor.Stats.BytesOut += args.BytesTransferred;
+        Reactor.Stats.BytesOut += _tls is null ? _sendArgs!.BytesTransferred : _tls.BytesWritten;
         Reactor.Stats.Sends++;
         return true;
     }

@@ -23,13 +23,15 @@ public sealed partial class Connection
     private long _deadline;
     private long _stateDeadline;
 
-    internal Connection(Reactor reactor, Socket socket, IPAddress remoteAddress, bool viaTls = false)
+    private readonly TlsChannel? _tls;
+
+    internal Connection(Reactor reactor, Socket socket, IPAddress remoteAddress, TlsChannel? tls = null)
     {
+        _tls = tls;
         Reactor = reactor;
         _socket = socket;
         _options = reactor.Options;
         RemoteAddress = remoteAddress;
-        ViaTls = viaTls;
         Id = Interlocked.Increment(ref _nextId);
     }
 
@@ -39,7 +41,7 @@ public sealed partial class Connection
 
     public IPAddress RemoteAddress { get; }
 
-    public bool ViaTls { get; }
+    public bool ViaTls => _tls is not null;
 
     /// <summary>The handler's per-connection state (the session); the transport never looks at it.</summary>
     public object? State { get; set; }
@@ -55,6 +57,7 @@ public sealed partial class Connection
 
     internal void Start()
     {
+        _tls?.Start(this);
         Reactor.Handler.OnOpened(this);
         if (_state == Phase.Open) ReceiveLoop();
     }
@@ -85,6 +88,7 @@ public sealed partial class Connection
         _state = Phase.Closed;
         try
         {
+            _tls?.Dispose();
             _socket.Dispose();
         }
         catch (SocketException)
@@ -124,6 +128,12 @@ public sealed partial class Connection
         if (_state == Phase.Closed) return;
         _state = Phase.Lingering;
         _stateDeadline = Environment.TickCount64 + (long)_options.LingerTimeout.TotalMilliseconds;
+        if (_tls is not null)
+        {
+            // Everything was written through SslStream; a TCP half-close under TLS would only truncate the stream.
+            Abort(_closeReason);
+            return;
+        }
         try
         {
             _socket.Shutdown(SocketShutdown.Send);

@@ -48,7 +48,9 @@ public sealed partial class TransportEngine : IAsyncDisposable
     public void Start()
     {
         foreach (var reactor in _reactors) reactor.Start();
+        if (Options.Tls is { } tls) LoadCertificate(tls);
         LocalEndPoint = Listen(new IPEndPoint(Options.Address, Options.Port), tls: false);
+        if (Options.Tls is { } tlsListener) TlsEndPoint = Listen(new IPEndPoint(Options.Address, tlsListener.Port), tls: true);
         _ticker = new Timer(_ => Tick(), null, TickPeriod, TickPeriod);
     }
 
@@ -107,10 +109,15 @@ public sealed partial class TransportEngine : IAsyncDisposable
             Refuse(socket, remote, reason, tls);
             return;
         }
-        // Non-blocking before anything reads it: a sync read must never stall a reactor.
-        socket.Blocking = false;
         socket.NoDelay = true;
         var reactor = LeastLoaded();
+        if (tls)
+        {
+            _ = StartTlsAsync(socket, remote, reactor); // SslStream needs a blocking-mode socket; it reads asynchronously
+            return;
+        }
+        // Non-blocking before anything reads it: a sync read must never stall a reactor.
+        socket.Blocking = false;
         reactor.Post(new ReactorWork(WorkKind.Open, new Connection(reactor, socket, remote)));
     }
 

@@ -1,0 +1,84 @@
+using System.Buffers.Binary;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Text.Json;
+using QkChat.IntegrationTests.Infrastructure;
+using QkChat.Transport;
+using Xunit;
+
+namespace QkChat.IntegrationTests.Transport;
+
+/// <summary>The original server's TLS "on" never started; ours must carry the same frames and refuse what is not TLS.</summary>
+public sealed class TlsTests
+{
+    private static InProcessServer StartTls(bool ecdsa, TimeSpan? handshakeTimeout = null)
+    {
+        var (cert, key) = TestCertificates.Write(ecdsa);
+        return InProcessServer.Start(t => t.Tls = new TlsListenerOptions
+        {
+            Port = 0,
+            CertificatePemFile = cert,
+            KeyPemFile = key,
+            HandshakeTimeout = handshakeTimeout ?? TimeSpan.FromSeconds(10),
+        });
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_client_completes_the_handshake_and_exchanges_heartbeats(bool ecdsa)
+    {
+        await using var server = StartTls(ecdsa);
+        using var tcp = new TcpClient { NoDelay = true };
+        await tcp.ConnectAsync(server.Engine.TlsEndPoint!, TestContext.Current.CancellationToken);
+        await using var ssl = new SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
+        await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost" }, TestContext.Current.CancellationToken);
+
+        // Several frames in one record, then one frame split across two records.
+        byte[] twoFrames = [.. RawClient.Heartbeat("1"), .. RawClient.Heartbeat("2")];
+        await ssl.WriteAsync(twoFrames, TestContext.Current.CancellationToken);
+        byte[] third = RawClient.Heartbeat("3");
+        await ssl.WriteAsync(third.AsMemory(0, 5), TestContext.Current.CancellationToken);
+        await ssl.FlushAsync(TestContext.Current.CancellationToken);
+        await Task.Delay(20, TestContext.Current.CancellationToken);
+        await ssl.WriteAsync(third.AsMemory(5), TestContext.Current.CancellationToken);
+        foreach (string id in new[] { "1", "2", "3" })
+        {
+            var response = await ReadFrameAsync(ssl);
+            Assert.Equal(id, response.Str("request_id"));
+            Assert.Equal("OK", response.Str("code"));
+        }
+        Assert.Equal(1, server.Engine.OpenConnections);
+        Assert.True(server.Engine.Reactors.Sum(r => r.Stats.BytesIn) > 0);
+    }
+
+    [Fact]
+    public async Task A_plaintext_client_on_the_tls_port_is_closed_cleanly_and_its_slot_released()
+    {
+        await using var server = StartTls(ecdsa: true);
+        using var client = await RawClient.ConnectAsync(server.Engine.TlsEndPoint!.Port);
+        await client.SendAsync(RawClient.Heartbeat("plain"));
+        Assert.True(await client.ClosedAsync());
+        await server.EventuallyAsync(() => server.Engine.TlsHandshakeFailures == 1 && server.Engine.Limiter.Total == 0, "refused and released");
+        Assert.Equal(0, server.Engine.OpenConnections);
+    }
+
+    [Fact]
+    public async Task A_stalled_handshake_is_timed_out()
+    {
+        await using var server = StartTls(ecdsa: true, handshakeTimeout: TimeSpan.FromSeconds(1));
+        using var client = await RawClient.ConnectAsync(server.Engine.TlsEndPoint!.Port);
+        Assert.True(await client.ClosedAsync(TimeSpan.FromSeconds(5)));
+        await server.EventuallyAsync(() => server.Engine.Limiter.Total == 0, "slot released");
+    }
+
+    private static async Task<JsonElement> ReadFrameAsync(SslStream ssl)
+    {
+        var header = new byte[4];
+        await ssl.ReadExactlyAsync(header, TestContext.Current.CancellationToken);
+        var body = new byte[BinaryPrimitives.ReadInt32BigEndian(header)];
+        await ssl.ReadExactlyAsync(body, TestContext.Current.CancellationToken);
+        using var doc = JsonDocument.Parse(body);
+        return doc.RootElement.Clone();
+    }
+}
