@@ -1,1 +1,14 @@
-namespace QkChat.Benchmarks; static class Program { static int Main(string[] a) { return 0; } }
+using BenchmarkDotNet.Running;
+
+namespace QkChat.Benchmarks;
+
+public static class Program
+{
+    /// <summary>`inline-server` starts the experimental runtime-threads server (docs/transport.md); anything else runs BenchmarkDotNet.</summary>
+    public static int Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "inline-server") return InlineHeartbeatServer.Run(args[1..]);
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
+}

@@ -164,6 +164,19 @@ public sealed partial class Connection
         return true;
     }
 
+    /// <summary>
+    /// For in-memory runs (benchmarks, allocation tests): drops what is queued as if it had been sent, without a
+    /// socket write, and returns how many frames there were. Reactor thread only, like every other member.
+    /// </summary>
+    internal int DiscardQueued()
+    {
+        int frames = _queue.Count;
+        ReleaseQueued();
+        _dirty = false;
+        Reactor.DiscardDirty();
+        return frames;
+    }
+
     private void ReleaseQueued()
     {
         while (_queue.TryDequeue(out var frame))

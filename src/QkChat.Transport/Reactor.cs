@@ -14,6 +14,7 @@ public sealed class Reactor
     private readonly List<Connection> _connections = [];
     private readonly List<Connection> _dirty = [];
     private readonly Thread _thread;
+    private Thread _owner;
     private readonly TransportEngine _engine;
     private readonly int? _pinCpu;
     private volatile bool _running = true;
@@ -25,6 +26,7 @@ public sealed class Reactor
         _pinCpu = pinCpu;
         Stats = new ReactorStats(index);
         _thread = new Thread(Run) { IsBackground = true, Name = $"qkchat-reactor-{index}" };
+        _owner = _thread;
     }
 
     public int Index { get; }
@@ -34,7 +36,10 @@ public sealed class Reactor
     /// <summary>Connections owned now (read from other threads only as a load hint).</summary>
     public int ConnectionCount => Volatile.Read(ref Stats.OpenConnections);
 
-    public bool IsCurrentThread => Thread.CurrentThread == _thread;
+    public bool IsCurrentThread => Thread.CurrentThread == _owner;
+
+    /// <summary>In-memory mode (no reactor thread running): the calling thread plays the reactor.</summary>
+    internal void AdoptCurrentThread() => _owner = Thread.CurrentThread;
 
     internal TransportEngine Engine => _engine;
 
@@ -53,6 +58,8 @@ public sealed class Reactor
         _inbox.Post(new ReactorWork(WorkKind.Callback, connection, Callback: callback, State: state));
 
     internal void MarkDirty(Connection connection) => _dirty.Add(connection);
+
+    internal void DiscardDirty() => _dirty.Clear();
 
     /// <summary>Runs <paramref name="action"/> on this reactor's thread; completes when it has run.</summary>
     internal Task InvokeAsync(Action<Reactor> action)
