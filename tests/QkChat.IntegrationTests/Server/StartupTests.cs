@@ -118,13 +118,16 @@ public sealed class StartupTests
     }
 
     [Fact]
-    public async Task Sigint_stops_the_server_too()
+    public async Task Warns_when_the_file_limit_is_below_max_clients_and_sigint_stops_it()
     {
         await using var db = await TempDatabase.CreateAsync();
         var env = ServerProcess.StackEnvironment(db.Name, ServerProcess.FreePort());
         env["QKCHAT_DB_AUTO_MIGRATE"] = "true";
+        // This machine's hard limit is 20,000 open files; far more clients than that must be warned about.
+        env["QKCHAT_MAX_CLIENTS"] = "5000000";
         await using var p = ServerProcess.Start(env);
         await p.WaitForOutputAsync("ready: serving chat", Patience);
+        Assert.Single(p.Output.Split('\n'), l => l.Contains("open-file limit is") && l.Contains("below server.max_clients=5000000"));
         p.Signal(ServerProcess.SIGINT);
         Assert.Equal(0, await p.WaitForExitAsync(Patience));
     }
