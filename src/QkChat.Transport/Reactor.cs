@@ -36,6 +36,19 @@ public sealed class Reactor
     /// <summary>Connections owned now (read from other threads only as a load hint).</summary>
     public int ConnectionCount => Volatile.Read(ref Stats.OpenConnections);
 
+    /// <summary>
+    /// Connections assigned by the acceptor and not yet removed: counted at accept time, so a burst of accepts is
+    /// spread before the reactor has processed their Open items (ConnectionCount lags behind).
+    /// </summary>
+    internal int Assigned => Volatile.Read(ref _assigned);
+
+    private int _assigned;
+
+    internal void Assign() => Interlocked.Increment(ref _assigned);
+
+    /// <summary>Undoes <see cref="Assign"/> for a connection that never opened (failed TLS handshake) or was removed.</summary>
+    internal void Unassign() => Interlocked.Decrement(ref _assigned);
+
     public bool IsCurrentThread => Thread.CurrentThread == _owner;
 
     /// <summary>In-memory mode (no reactor thread running): the calling thread plays the reactor.</summary>
@@ -139,6 +152,7 @@ public sealed class Reactor
         _connections.RemoveAt(_connections.Count - 1);
         connection.IndexInReactor = -1;
         Stats.OpenConnections--;
+        Unassign();
     }
 
     private void FlushDirty()

@@ -43,6 +43,7 @@ public sealed partial class TransportEngine
             string reason = e is OperationCanceledException ? $"no handshake within {tls.HandshakeTimeout.TotalSeconds:0} s" : e.Message;
             _events.TlsHandshakeFailed(remote, reason);
             Limiter.Release(remote);
+            reactor.Unassign();
             Interlocked.Increment(ref _tlsHandshakeFailures);
             await ssl.DisposeAsync().ConfigureAwait(false);
             return;

@@ -137,11 +137,13 @@ public sealed partial class TransportEngine : IAsyncDisposable
         socket.Dispose();
     }
 
+    /// <summary>The reactor with the fewest assigned connections; it is charged for the new one at once.</summary>
     private Reactor LeastLoaded()
     {
         var best = _reactors[0];
         for (int i = 1; i < _reactors.Length; i++)
-            if (_reactors[i].ConnectionCount < best.ConnectionCount) best = _reactors[i];
+            if (_reactors[i].Assigned < best.Assigned) best = _reactors[i];
+        best.Assign();
         return best;
     }
 
