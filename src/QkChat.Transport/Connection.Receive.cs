@@ -19,6 +19,8 @@ public sealed partial class Connection
     /// <summary>Stops offering input to the handler (e.g. while an earlier request of this connection runs elsewhere).</summary>
     public void Pause() => _paused = true;
 
+    public bool IsPaused => _paused;
+
     /// <summary>Offers buffered input again, then reads on. Thread-safe.</summary>
     public void PostResume()
     {

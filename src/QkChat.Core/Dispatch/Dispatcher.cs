@@ -64,6 +64,8 @@ public sealed partial class Dispatcher : IConnectionHandler
                 default:
                     HandleFrame(connection, session, rest.Slice(Framing.HeaderSize, length));
                     offset += Framing.HeaderSize + length;
+                    // A request answered later (BeginAsync) holds the rest back: responses stay in request order.
+                    if (connection.IsPaused) return offset;
                     break;
             }
         }

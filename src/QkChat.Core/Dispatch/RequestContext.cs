@@ -36,4 +36,14 @@ public readonly ref struct RequestContext
 
     public void Respond(string code, string message) =>
         _dispatcher.Respond<object?>(Connection, Action, _requestId, _hasRequestId, code, message, null, null);
+
+    /// <summary>
+    /// For a request served off the reactor (database, hashing): copies what the response needs, pauses the
+    /// connection's input so later requests wait their turn, and returns the handle that answers it later.
+    /// </summary>
+    public PendingResponse BeginAsync()
+    {
+        Connection.Pause();
+        return new PendingResponse(_dispatcher, Connection, Action.ToArray(), _hasRequestId ? _requestId.ToArray() : null);
+    }
 }

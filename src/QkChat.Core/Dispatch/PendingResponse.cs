@@ -1,0 +1,41 @@
+using System.Text.Json;
+using QkChat.Transport;
+
+namespace QkChat.Core.Dispatch;
+
+/// <summary>
+/// A request whose answer is computed elsewhere. Complete it exactly once, from any thread: the response is written
+/// on the connection's reactor and the connection's input resumes, so responses keep request order. If the
+/// connection closed meanwhile, the answer is dropped.
+/// </summary>
+public sealed class PendingResponse
+{
+    private readonly Dispatcher _dispatcher;
+    private readonly Connection _connection;
+    private readonly byte[] _action;
+    private readonly byte[]? _requestId;
+    private int _completed;
+
+    internal PendingResponse(Dispatcher dispatcher, Connection connection, byte[] action, byte[]? requestId)
+    {
+        _dispatcher = dispatcher;
+        _connection = connection;
+        _action = action;
+        _requestId = requestId;
+    }
+
+    public Connection Connection => _connection;
+
+    public void Complete(string code, string message) => Complete<object?>(code, message, null, null);
+
+    public void Complete<TState>(string code, string message, TState state, Action<Utf8JsonWriter, TState>? writeData)
+    {
+        if (Interlocked.Exchange(ref _completed, 1) != 0) throw new InvalidOperationException("a request is answered once");
+        _connection.Post(static (connection, boxed) =>
+        {
+            var (self, code, message, state, writeData) = ((PendingResponse, string, string, TState, Action<Utf8JsonWriter, TState>?))boxed!;
+            self._dispatcher.Respond(connection, self._action, self._requestId, self._requestId is not null, code, message, state, writeData);
+            connection.PostResume();
+        }, (this, code, message, state, writeData));
+    }
+}
