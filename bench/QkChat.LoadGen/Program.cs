@@ -1,1 +1,49 @@
-namespace QkChat.LoadGen; static class Program { static int Main(string[] a) { return 0; } }
+using QkChat.LoadGen;
+using QkChat.LoadGen.Options;
+using QkChat.LoadGen.Workers;
+
+// qkchat-loadgen: see docs/loadgen.md. Exit codes: 0 completed, 1 the run failed its checks, 2 bad usage.
+LoadGenOptions? options;
+try
+{
+    options = OptionParser.Parse(args);
+}
+catch (UsageException e)
+{
+    Console.Error.WriteLine("qkchat-loadgen: " + e.Message);
+    Console.Error.Write(OptionParser.Usage());
+    return 2;
+}
+if (options is null)
+{
+    Console.Out.Write(OptionParser.Usage());
+    return 0;
+}
+
+// Ctrl-C cuts the run short but still reports what was measured; a second Ctrl-C ends the process.
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    if (cancel.IsCancellationRequested) return;
+    e.Cancel = true;
+    cancel.Cancel();
+};
+
+try
+{
+    return options.WorkerIndex is null
+        ? await Coordinator.RunAsync(options, cancel.Token)
+        : await WorkerMain.RunAsync(options, cancel.Token);
+}
+catch (UsageException e)
+{
+    Console.Error.WriteLine("qkchat-loadgen: " + e.Message);
+    return 2;
+}
+catch (Exception e) when (e is InvalidOperationException or IOException or TimeoutException
+                            or System.ComponentModel.Win32Exception)
+{
+    // Workers that could not start or never said "ready": the run did not happen.
+    Console.Error.WriteLine("qkchat-loadgen: run failed: " + e.Message);
+    return 1;
+}

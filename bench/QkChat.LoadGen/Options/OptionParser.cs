@@ -1,0 +1,120 @@
+using System.Globalization;
+using System.Text;
+
+namespace QkChat.LoadGen.Options;
+
+/// <summary>Thrown for a bad command line; the message is shown with the usage text.</summary>
+public sealed class UsageException(string message) : Exception(message);
+
+/// <summary>
+/// A small parser: "SCENARIO --name value", "--name=value" and bare flags. One table drives parsing and --help,
+/// so an option cannot exist without its description.
+/// </summary>
+public static class OptionParser
+{
+    private sealed record Spec(string Name, string Value, string Help, Action<LoadGenOptions, string> Apply, bool Hidden = false);
+
+    public static readonly string[] Scenarios = ["heartbeat", "connect"];
+
+    private static readonly Spec[] Specs =
+    [
+        new("host", "ADDR", "server address (default 127.0.0.1)", (o, v) => o.Host = v),
+        new("port", "N", "server port (default 8080)", (o, v) => o.Port = Int(v, 1, 65_535)),
+        new("connections", "N", "connections to open (default 100)", (o, v) => o.Connections = Int(v, 1, 10_000_000)),
+        new("duration", "S", "measured seconds, after the ramp (default 10)", (o, v) => o.DurationSeconds = Seconds(v, 0.1)),
+        new("ramp-up", "S", "seconds over which connections are opened (default 2)", (o, v) => o.RampUpSeconds = Seconds(v, 0)),
+        new("pipeline", "K", "heartbeat: requests in flight per connection (default 1)", (o, v) => o.Pipeline = Int(v, 1, 1024)),
+        new("workers", "W", "processes (default ceil(connections / 15000))", (o, v) => o.Workers = Int(v, 1, 256)),
+        new("source-addresses", "LIST", "source IPs to bind: 127.0.0.2-127.0.0.9 or a,b,c", (o, v) => o.SourceAddresses = SourceAddresses.Parse(v)),
+        new("heartbeat-interval", "S", "connect: seconds between heartbeats per connection, 0 = never (default 30)", (o, v) => o.HeartbeatIntervalSeconds = Seconds(v, 0)),
+        new("server-pid", "PID", "sample this process's RSS and CPU from /proc", (o, v) => o.ServerPid = Int(v, 1, int.MaxValue)),
+        new("request-timeout", "S", "a request slower than this is an error (default 10)", (o, v) => o.RequestTimeoutSeconds = Seconds(v, 0.001)),
+        new("connect-timeout", "S", "TCP connect plus TLS handshake bound (default 10)", (o, v) => o.ConnectTimeoutSeconds = Seconds(v, 0.001)),
+        new("connect-concurrency", "N", "connects in flight at once per process (default 256)", (o, v) => o.ConnectConcurrency = Int(v, 1, 100_000)),
+        new("tls", "", "connect with TLS", (o, _) => o.Tls = true),
+        new("tls-host", "NAME", "name to check the server certificate against (default: --host)", (o, v) => o.TlsHost = v),
+        new("tls-insecure", "", "accept any server certificate (self-signed test servers)", (o, _) => o.TlsInsecure = true),
+        new("json", "FILE", "also write the result as JSON to FILE", (o, v) => o.JsonPath = v),
+        new("quiet", "", "no live progress line", (o, _) => o.Quiet = true),
+        new("worker-index", "I", "", (o, v) => o.WorkerIndex = Int(v, 0, 255), Hidden: true),
+        new("worker-count", "W", "", (o, v) => o.WorkerCount = Int(v, 1, 256), Hidden: true),
+    ];
+
+    /// <summary>Parses <paramref name="args"/>; returns null when --help was asked for.</summary>
+    public static LoadGenOptions? Parse(IReadOnlyList<string> args)
+    {
+        var options = new LoadGenOptions { RawArguments = [.. args] };
+        for (int i = 0; i < args.Count; i++)
+        {
+            string arg = args[i];
+            if (arg is "-h" or "--help") return null;
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                if (options.Scenario.Length > 0) throw new UsageException($"unexpected argument '{arg}'");
+                if (!Scenarios.Contains(arg)) throw new UsageException($"unknown scenario '{arg}'");
+                options.Scenario = arg;
+                continue;
+            }
+            int eq = arg.IndexOf('=');
+            string name = eq < 0 ? arg[2..] : arg[2..eq];
+            Spec spec = Array.Find(Specs, s => s.Name == name) ?? throw new UsageException($"unknown option '--{name}'");
+            string value;
+            if (spec.Value.Length == 0)
+            {
+                if (eq >= 0) throw new UsageException($"--{name} takes no value");
+                value = "";
+            }
+            else if (eq >= 0) value = arg[(eq + 1)..];
+            else if (i + 1 < args.Count) value = args[++i];
+            else throw new UsageException($"--{name} needs a value ({spec.Value})");
+            try
+            {
+                spec.Apply(options, value);
+            }
+            catch (FormatException e)
+            {
+                throw new UsageException($"--{name}: {e.Message}");
+            }
+        }
+        if (options.Scenario.Length == 0) throw new UsageException("no scenario given");
+        if (options.WorkerIndex >= options.WorkerCount) throw new UsageException("--worker-index must be below --worker-count");
+        if (options.EffectiveWorkers > options.Connections) throw new UsageException("more workers than connections");
+        return options;
+    }
+
+    public static string Usage()
+    {
+        var text = new StringBuilder();
+        text.AppendLine("usage: qkchat-loadgen SCENARIO [options]");
+        text.AppendLine();
+        text.AppendLine("scenarios:");
+        text.AppendLine("  heartbeat   N connections, each a closed loop of heartbeat requests; round trips/s and latency");
+        text.AppendLine("  connect     N idle connections held for the duration; opened/failed/dropped, server RSS per connection");
+        text.AppendLine();
+        text.AppendLine("options:");
+        foreach (Spec spec in Specs)
+        {
+            if (spec.Hidden) continue;
+            string left = spec.Value.Length == 0 ? "--" + spec.Name : $"--{spec.Name} {spec.Value}";
+            text.AppendLine(CultureInfo.InvariantCulture, $"  {left,-28}{spec.Help}");
+        }
+        text.AppendLine();
+        text.AppendLine("exit code: 0 run completed, 1 over 1% of connections failed or any error response, 2 bad usage");
+        return text.ToString();
+    }
+
+    private static int Int(string v, int min, int max)
+    {
+        if (!int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n))
+            throw new FormatException($"'{v}' is not a whole number");
+        if (n < min || n > max) throw new FormatException($"{n} is outside {min}..{max}");
+        return n;
+    }
+
+    private static double Seconds(string v, double min)
+    {
+        if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double s) || double.IsNaN(s) || s < min || s > 86_400)
+            throw new FormatException($"'{v}' is not a number of seconds >= {min}");
+        return s;
+    }
+}

@@ -1,0 +1,59 @@
+using System.Globalization;
+using System.Text;
+
+namespace QkChat.LoadGen.Results;
+
+/// <summary>The human summary: a Markdown table, pasteable into bench/RESULTS.md.</summary>
+public static class Report
+{
+    public static string Markdown(RunResult r)
+    {
+        var s = new StringBuilder();
+        s.AppendLine(Inv($"## qkchat-loadgen {r.Scenario} against {r.Target}"));
+        s.AppendLine();
+        string workers = r.Workers == 1 ? "1 worker" : Inv($"{r.Workers} workers");
+        string pipeline = r.Scenario == "heartbeat" ? Inv($"pipeline {r.Pipeline}, ") : "";
+        s.AppendLine(Inv($"{r.Connections:N0} connections, ramp {r.RampUpS:0.##} s, measured {r.DurationS:0.##} s, {pipeline}{workers}; started {DateTimeOffset.FromUnixTimeMilliseconds(r.StartUnixMs):u}"));
+        s.AppendLine();
+        s.AppendLine("| metric | value |");
+        s.AppendLine("|---|---|");
+        Row(s, "connections opened / failed / dropped", Inv($"{r.Opened:N0} / {r.Failed:N0} / {r.Dropped:N0}"));
+        if (r.ConnectFailures.Count > 0) Row(s, "connect failures", Counts(r.ConnectFailures));
+        if (r.Drops.Count > 0) Row(s, "drops", Counts(r.Drops));
+        if (r.Scenario == "heartbeat" || r.RoundTrips > 0)
+        {
+            Row(s, "round trips/s", Inv($"{r.RoundTripsPerS:N0}"));
+            Row(s, "round trips (measured window)", Inv($"{r.RoundTrips:N0}"));
+            if (r.LatencyUs is { } l)
+            {
+                Row(s, "latency p50 / p90", $"{Ms(l.P50)} / {Ms(l.P90)}");
+                Row(s, "latency p99 / p99.9", $"{Ms(l.P99)} / {Ms(l.P999)}");
+                Row(s, "latency max / mean", $"{Ms(l.Max)} / {Ms((long)l.Mean)}");
+            }
+        }
+        Row(s, "errors", r.Errors.Count == 0 ? "none" : Counts(r.Errors));
+        if (r.Client is { } c)
+            Row(s, "loadgen memory per held connection", Inv($"{c.RssPerConnectionBytes:N0} B RSS, {c.ManagedPerConnectionBytes:N0} B managed ({c.Connections:N0} connections)"));
+        if (r.Server is { } server)
+        {
+            foreach (ProcessSample p in server.Samples)
+                Row(s, Inv($"server ({server.Pid}) at {p.Label}"), Inv($"RSS {p.RssBytes / 1024.0 / 1024:N1} MiB, CPU {p.CpuSeconds:N2} s, {p.OpenConnections:N0} connections"));
+            if (server.RssPerConnectionBytes is { } perConnection)
+                Row(s, "server RSS per connection", Inv($"{perConnection:N0} B"));
+            if (server.CpuPercent is { } cpu)
+                Row(s, "server CPU (open to end)", Inv($"{cpu:N0}% of a core"));
+        }
+        if (r.LostWorkers > 0) Row(s, "workers lost", Inv($"{r.LostWorkers}"));
+        Row(s, "verdict", r.Verdict);
+        return s.ToString();
+    }
+
+    private static void Row(StringBuilder s, string metric, string value) => s.AppendLine($"| {metric} | {value} |");
+
+    private static string Counts(Dictionary<string, long> counts) =>
+        string.Join(", ", counts.OrderByDescending(p => p.Value).Select(p => Inv($"{p.Key} {p.Value:N0}")));
+
+    public static string Ms(long micros) => Inv($"{micros / 1000.0:0.###} ms");
+
+    private static string Inv(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

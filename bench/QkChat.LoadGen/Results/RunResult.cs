@@ -1,0 +1,106 @@
+namespace QkChat.LoadGen.Results;
+
+/// <summary>
+/// The outcome of a run, as written to --json and as each worker reports it to the coordinator (which merges them).
+/// Counts are sums over processes; latency comes from the merged histogram. Property names are snake_case on the wire.
+/// </summary>
+public sealed class RunResult
+{
+    public string Scenario { get; set; } = "";
+    public string Target { get; set; } = "";
+    public int Connections { get; set; }
+    public double DurationS { get; set; }
+    public double RampUpS { get; set; }
+    public int Pipeline { get; set; }
+    public int Workers { get; set; }
+    public long StartUnixMs { get; set; }
+
+    public long Opened { get; set; }
+    public long Failed { get; set; }
+    public long Dropped { get; set; }
+    public Dictionary<string, long> ConnectFailures { get; set; } = [];
+    public Dictionary<string, long> Drops { get; set; } = [];
+
+    /// <summary>Round trips completed inside the measured window (ramp excluded).</summary>
+    public long RoundTrips { get; set; }
+    public double RoundTripsPerS { get; set; }
+    public LatencySummary? LatencyUs { get; set; }
+
+    /// <summary>Error responses by code, plus client-side failures (CLIENT_TIMEOUT), at any time of the run.</summary>
+    public Dictionary<string, long> Errors { get; set; } = [];
+    public long ErrorCount { get; set; }
+
+    /// <summary>Workers that never reported a result (crashed, killed at the deadline); their connections count as failed.</summary>
+    public int LostWorkers { get; set; }
+
+    public ClientMemory? Client { get; set; }
+    public ServerSamples? Server { get; set; }
+
+    /// <summary>The measured window's latency histogram (microseconds), HdrHistogram V2 compressed, base64: what
+    /// HdrHistogram's log tools and plotters read. Final result only.</summary>
+    public string? HistogramBase64 { get; set; }
+
+    /// <summary>The same histogram as [value_us, count] bucket pairs: how workers hand it to the coordinator.
+    /// Left out of the final result.</summary>
+    public long[][]? HistogramPairs { get; set; }
+
+    public bool Passed { get; set; }
+    public string Verdict { get; set; } = "";
+}
+
+public sealed class LatencySummary
+{
+    public long Count { get; set; }
+    public double Mean { get; set; }
+    public long P50 { get; set; }
+    public long P90 { get; set; }
+    public long P99 { get; set; }
+    public long P999 { get; set; }
+    public long Max { get; set; }
+}
+
+/// <summary>The load generator's own memory growth while holding its connections (connect scenario), summed over workers.</summary>
+public sealed class ClientMemory
+{
+    public long Connections { get; set; }
+    public long RssDeltaBytes { get; set; }
+    public long ManagedDeltaBytes { get; set; }
+    public long RssPerConnectionBytes { get; set; }
+    public long ManagedPerConnectionBytes { get; set; }
+}
+
+/// <summary>/proc samples of the server process (--server-pid).</summary>
+public sealed class ServerSamples
+{
+    public int Pid { get; set; }
+    public List<ProcessSample> Samples { get; set; } = [];
+
+    /// <summary>(RSS once all connections are open - RSS before) / connections open at that moment.</summary>
+    public long? RssPerConnectionBytes { get; set; }
+
+    /// <summary>Server CPU between the "open" and "end" samples, in percent of one core.</summary>
+    public double? CpuPercent { get; set; }
+}
+
+public sealed class ProcessSample
+{
+    public string Label { get; set; } = "";
+    public long AtUnixMs { get; set; }
+    public long RssBytes { get; set; }
+    public double CpuSeconds { get; set; }
+    public long OpenConnections { get; set; }
+}
+
+/// <summary>What a worker tells the coordinator while it runs (and what the in-process run exposes the same way).</summary>
+public sealed class ProgressSnapshot
+{
+    public long Opened { get; set; }
+    public long Failed { get; set; }
+    public long Dropped { get; set; }
+    public long RoundTripsAll { get; set; }
+    public long Errors { get; set; }
+    public long P99Us { get; set; }
+
+    /// <summary>True once every connection attempt of the process has succeeded or failed.</summary>
+    public bool AllAttempted { get; set; }
+}

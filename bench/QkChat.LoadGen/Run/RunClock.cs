@@ -1,0 +1,51 @@
+using System.Diagnostics;
+
+namespace QkChat.LoadGen.Run;
+
+/// <summary>
+/// The timeline every process of a run shares, anchored at one Unix-millisecond start time: connections open during
+/// [start, start + ramp), the measured window is [start + ramp, start + ramp + duration), and everything is over by
+/// the deadline, grace seconds later. Held as Stopwatch timestamps for cheap checks on the hot path.
+/// </summary>
+public sealed class RunClock
+{
+    /// <summary>Time after the window for in-flight requests to finish and connections to close before the run is
+    /// cut short. 5 s: dozens of times a loaded server's p99.9, far below the request timeout's worst case.</summary>
+    public static readonly TimeSpan Grace = TimeSpan.FromSeconds(5);
+
+    public RunClock(long startUnixMs, double rampSeconds, double durationSeconds)
+    {
+        StartUnixMs = startUnixMs;
+        long now = Stopwatch.GetTimestamp();
+        long nowUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        StartTimestamp = now + (startUnixMs - nowUnixMs) * Stopwatch.Frequency / 1000;
+        RampEndTimestamp = StartTimestamp + ToTicks(rampSeconds);
+        WindowEndTimestamp = RampEndTimestamp + ToTicks(durationSeconds);
+        DeadlineTimestamp = WindowEndTimestamp + ToTicks(Grace.TotalSeconds);
+        RampSeconds = rampSeconds;
+        DurationSeconds = durationSeconds;
+    }
+
+    public long StartUnixMs { get; }
+    public long StartTimestamp { get; }
+    public long RampEndTimestamp { get; }
+    public long WindowEndTimestamp { get; }
+    public long DeadlineTimestamp { get; }
+    public double RampSeconds { get; }
+    public double DurationSeconds { get; }
+
+    public bool InWindow(long timestamp) => timestamp >= RampEndTimestamp && timestamp < WindowEndTimestamp;
+
+    public bool WindowOver => Stopwatch.GetTimestamp() >= WindowEndTimestamp;
+
+    public double SecondsSinceStart => (Stopwatch.GetTimestamp() - StartTimestamp) / (double)Stopwatch.Frequency;
+
+    /// <summary>Waits until <paramref name="timestamp"/> (returns at once if it has passed).</summary>
+    public static Task DelayUntil(long timestamp, CancellationToken ct)
+    {
+        long remaining = timestamp - Stopwatch.GetTimestamp();
+        return remaining <= 0 ? Task.CompletedTask : Task.Delay(TimeSpan.FromSeconds(remaining / (double)Stopwatch.Frequency), ct);
+    }
+
+    public static long ToTicks(double seconds) => (long)(seconds * Stopwatch.Frequency);
+}

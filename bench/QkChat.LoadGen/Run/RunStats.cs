@@ -1,0 +1,70 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using HdrHistogram;
+
+namespace QkChat.LoadGen.Run;
+
+/// <summary>Counters one process updates during a run, from many threads at once.</summary>
+public sealed class RunStats
+{
+    /// <summary>Latencies are recorded in microseconds up to 60 s (anything slower already failed the 10 s timeout),
+    /// to 3 significant digits: 0.1% resolution, the HdrHistogram default for latency.</summary>
+    public const long HighestTrackableMicros = 60_000_000;
+    public const int SignificantDigits = 3;
+
+    private readonly ConcurrentDictionary<string, StrongBox<long>> _connectFailures = new();
+    private readonly ConcurrentDictionary<string, StrongBox<long>> _drops = new();
+    private readonly ConcurrentDictionary<string, StrongBox<long>> _errors = new();
+    private long _opened, _failed, _dropped, _roundTripsAll, _roundTripsWindow, _errorCount;
+
+    public LongConcurrentHistogram Latency { get; } = NewHistogram();
+
+    public long Opened => Interlocked.Read(ref _opened);
+    public long Failed => Interlocked.Read(ref _failed);
+    public long Dropped => Interlocked.Read(ref _dropped);
+    public long RoundTripsAll => Interlocked.Read(ref _roundTripsAll);
+    public long RoundTripsWindow => Interlocked.Read(ref _roundTripsWindow);
+    public long Errors => Interlocked.Read(ref _errorCount);
+
+    public static LongConcurrentHistogram NewHistogram() => new(1, HighestTrackableMicros, SignificantDigits);
+
+    public void ConnectionOpened() => Interlocked.Increment(ref _opened);
+
+    public void ConnectionFailed(string reason)
+    {
+        Interlocked.Increment(ref _failed);
+        Bump(_connectFailures, reason);
+    }
+
+    public void ConnectionDropped(string reason)
+    {
+        Interlocked.Increment(ref _dropped);
+        Bump(_drops, reason);
+    }
+
+    /// <summary>A response arrived; counted and timed only inside the measured window.</summary>
+    public void RoundTrip(long micros, bool inWindow)
+    {
+        Interlocked.Increment(ref _roundTripsAll);
+        if (!inWindow) return;
+        Interlocked.Increment(ref _roundTripsWindow);
+        Latency.RecordValue(Math.Clamp(micros, 1, HighestTrackableMicros));
+    }
+
+    /// <summary>An error response (its code) or a client-side failure (timeout), at any time of the run.</summary>
+    public void Error(string code)
+    {
+        Interlocked.Increment(ref _errorCount);
+        Bump(_errors, code);
+    }
+
+    public Dictionary<string, long> ConnectFailuresByReason => Snapshot(_connectFailures);
+    public Dictionary<string, long> DropsByReason => Snapshot(_drops);
+    public Dictionary<string, long> ErrorsByCode => Snapshot(_errors);
+
+    private static void Bump(ConcurrentDictionary<string, StrongBox<long>> counts, string key) =>
+        Interlocked.Increment(ref counts.GetOrAdd(key, static _ => new StrongBox<long>()).Value);
+
+    private static Dictionary<string, long> Snapshot(ConcurrentDictionary<string, StrongBox<long>> counts) =>
+        counts.ToDictionary(p => p.Key, p => Interlocked.Read(ref p.Value.Value), StringComparer.Ordinal);
+}

@@ -1,0 +1,30 @@
+using QkChat.LoadGen.Results;
+using QkChat.LoadGen.Run;
+
+namespace QkChat.LoadGen.Scenarios;
+
+/// <summary>
+/// One kind of load. A scenario opens this process's share of connections through a <see cref="ConnectionSet"/>,
+/// drives them along the shared <see cref="RunClock"/>, counts into <see cref="ScenarioContext.Stats"/>, and returns
+/// once its connections are closed, by the deadline at the latest.
+/// </summary>
+public interface IScenario
+{
+    Task RunAsync(ScenarioContext context);
+
+    /// <summary>True once every connection attempt of this process has succeeded or failed.</summary>
+    bool AllAttempted { get; }
+
+    /// <summary>This process's own memory growth per held connection, when the scenario measures it.</summary>
+    ClientMemory? ClientMemory => null;
+}
+
+public static class ScenarioFactory
+{
+    public static IScenario Create(string name) => name switch
+    {
+        "heartbeat" => new HeartbeatScenario(),
+        "connect" => new ConnectScenario(),
+        _ => throw new ArgumentException($"unknown scenario '{name}'", nameof(name)),
+    };
+}
