@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Loopback measurements for bench/RESULTS.md. Every run is bounded and targets 127.0.0.x only.
+#   bench/loopback.sh heartbeat [CONNECTIONS...]   qkchatd vs redis-benchmark PING vs the inline design
+#   bench/loopback.sh idle-rss [LOW HIGH]          server RSS per idle connection (slope between LOW and HIGH)
+# Needs: make publish (dist/qkchatd, dist/qkchat-loadgen), the private stack (make services-up), redis-benchmark.
+# Tunables through the environment: DURATION (s, default 15), RAMP (s, default 5), REACTORS (default 0 = cores),
+# PIN (true/false), INLINE=0 to skip the inline-design run.
+set -euo pipefail
+ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
+cd "$ROOT"
+OUT=.run/bench
+mkdir -p "$OUT"
+echo "{}" >"$OUT/empty.json" # built-in defaults, not the checkout's config/server.json
+DURATION=${DURATION:-15}
+RAMP=${RAMP:-5}
+PORT=18181
+INLINE_PORT=18182
+REDIS_PORT=18183
+SOURCES=127.0.0.2-127.0.0.9
+eval "$(scripts/stack.sh env)"
+
+server_pid=""
+start_server() {
+    QKCHAT_PORT=$PORT QKCHAT_REACTORS=${REACTORS:-0} QKCHAT_PIN_REACTORS=${PIN:-false} \
+    QKCHAT_MAX_CLIENTS=19500 QKCHAT_MAX_CLIENTS_PER_IP=19500 QKCHAT_LOGIN_TIMEOUT_S=3600 \
+    QKCHAT_RATE_LIMIT_RPS=1000000 QKCHAT_RATE_LIMIT_BURST=1000000 QKCHAT_LOG_TO_FILE=false \
+    QKCHAT_LOG_LEVEL=warning QKCHAT_DB_AUTO_MIGRATE=true QKCHAT_CONFIG_PATH="$OUT/empty.json" \
+        dist/qkchatd >"$OUT/server.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 1 100); do
+        (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && return 0
+        sleep 0.1
+    done
+    cat "$OUT/server.log" >&2
+    exit 1
+}
+stop_server() { kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; }
+trap 'stop_server; [[ -n ${inline_pid:-} ]] && kill $inline_pid 2>/dev/null; [[ -n ${redis_pid:-} ]] && kill $redis_pid 2>/dev/null; true' EXIT
+
+loadgen() { # PORT CONNECTIONS NAME [extra...]
+    local port=$1 conns=$2 name=$3
+    shift 3
+    dist/qkchat-loadgen heartbeat --port "$port" --connections "$conns" --duration "$DURATION" --ramp-up "$RAMP" \
+        --source-addresses "$SOURCES" --quiet --json "$OUT/$name.json" "$@" >"$OUT/$name.md" || true
+    grep -E "round trips|p50|p99|rt/s|throughput" "$OUT/$name.md" | head -8 | sed "s/^/  $name: /"
+}
+
+heartbeat() {
+    local conns_list=("$@")
+    ((${#conns_list[@]})) || conns_list=(1000 10000)
+    for conns in "${conns_list[@]}"; do
+        echo "== $conns connections, ${DURATION}s measured after ${RAMP}s ramp"
+        start_server
+        loadgen $PORT "$conns" "qkchatd-$conns" --server-pid "$server_pid"
+        stop_server
+
+        if [[ ${INLINE:-1} == 1 ]]; then
+            dotnet build bench/QkChat.Benchmarks -c Release -v quiet -nologo >/dev/null
+            DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 DOTNET_TieredPGO=1 \
+                dotnet bench/QkChat.Benchmarks/bin/Release/net10.0/QkChat.Benchmarks.dll inline-server $INLINE_PORT $((DURATION + RAMP + 60)) >"$OUT/inline.log" 2>&1 &
+            inline_pid=$!
+            sleep 2
+            loadgen $INLINE_PORT "$conns" "inline-$conns" --server-pid "$inline_pid"
+            kill $inline_pid 2>/dev/null || true
+            wait $inline_pid 2>/dev/null || true
+            inline_pid=""
+        fi
+
+        # Redis on its own port with no persistence: the reference single-loop C server.
+        redis-server --port $REDIS_PORT --bind 127.0.0.1 --save '' --appendonly no --maxclients 20000 \
+            --daemonize no --logfile "$ROOT/$OUT/redis.log" &
+        redis_pid=$!
+        sleep 0.5
+        local total
+        total=$(grep -o '"round_trips": *[0-9]*' "$OUT/qkchatd-$conns.json" | head -1 | grep -o '[0-9]*$' || echo 1000000)
+        ((total > 0)) || total=1000000
+        echo "  redis-benchmark -t ping -c $conns -n $total:"
+        redis-benchmark -p $REDIS_PORT -t ping -c "$conns" -n "$total" -q 2>/dev/null | tr '\r' '\n' | grep -E "requests per second" | sed 's/^/    /' | tee "$OUT/redis-$conns.txt"
+        kill $redis_pid; wait $redis_pid 2>/dev/null || true
+        redis_pid=""
+    done
+}
+
+idle_rss() {
+    local low=${1:-1000} high=${2:-19000}
+    start_server
+    for conns in "$low" "$high"; do
+        dist/qkchat-loadgen connect --port $PORT --connections "$conns" --duration 10 --ramp-up 10 \
+            --heartbeat-interval 0 --source-addresses "$SOURCES" --server-pid "$server_pid" --quiet \
+            --json "$OUT/idle-$conns.json" >"$OUT/idle-$conns.md" || true
+        grep -iE "rss|opened|failed" "$OUT/idle-$conns.md" | head -8 | sed "s/^/  idle $conns: /"
+    done
+    stop_server
+}
+
+case ${1:-} in
+    heartbeat) shift; heartbeat "$@" ;;
+    idle-rss) shift; idle_rss "$@" ;;
+    *) sed -n '2,7p' "$0"; exit 2 ;;
+esac
