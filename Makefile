@@ -14,8 +14,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: help build run test unit-test integration-test publish bench loadgen migrate \
-        services-up services-down services-status config-docs clean
+.PHONY: help build run test publish bench migrate \
+        services-up services-down services-status config-docs clean deb tarball
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -39,11 +39,18 @@ run: services-up build ## start the private stack, migrate, and serve chat on 12
 	$(STACK_ENV); dotnet $(SERVER_DLL) migrate && exec dotnet $(SERVER_DLL) run
 
 test: services-up ## bring the stack up, build, publish the AOT binaries, run every test; ends with "N passed, M failed"
+	scripts/ensure-tools.sh
 	$(MAKE) --no-print-directory publish
 	$(STACK_ENV); scripts/run-tests.sh $(CONFIG)
 
 publish: ## Native AOT binaries qkchatd and qkchat-loadgen into dist/ (any trim/AOT warning fails)
 	scripts/publish.sh $(RID) $(DIST)
+
+deb: publish ## Debian package dist/qkchat_<version>_amd64.deb (binaries, unit, config, migrations, docs)
+	scripts/package-deb.sh --bin-dir $(DIST) --out $(DIST)
+
+tarball: publish ## relocatable dist/qkchat-<version>-linux-x64.tar.gz with a readable install.sh
+	scripts/package-tarball.sh --bin-dir $(DIST) --out $(DIST)
 
 bench: build ## run the BenchmarkDotNet micro-benchmarks (results in bench/RESULTS.md by hand)
 	dotnet run -c Release --project bench/QkChat.Benchmarks -- --filter '*'

@@ -67,6 +67,8 @@ public static partial class ServerHost
         {
             server.Start();
             LogReady(logger, options.Host, server.Engine.LocalEndPoint!.Port, server.Engine.Reactors.Count);
+            SystemdNotify.Ready();
+            using var watchdog = SystemdNotify.StartWatchdog();
             try
             {
                 await Task.Delay(Timeout.Infinite, stopping.Token);
@@ -74,6 +76,7 @@ public static partial class ServerHost
             catch (OperationCanceledException)
             {
             }
+            SystemdNotify.Stopping();
             LogStopping(logger, options.ShutdownTimeoutSeconds);
             await server.StopAsync(TimeSpan.FromSeconds(options.ShutdownTimeoutSeconds));
         }
@@ -96,6 +99,7 @@ public static partial class ServerHost
     /// <summary>SIGHUP: re-read the configuration; apply what can change live, keep everything on a bad file.</summary>
     private static void Reload(CommandLine line, LogLevelSwitch levelSwitch, ILogger logger)
     {
+        SystemdNotify.Reloading();
         try
         {
             var fresh = ConfigLoader.Load(line.ConfigPath, line.Overrides, Environment.GetEnvironmentVariables());
@@ -105,6 +109,10 @@ public static partial class ServerHost
         catch (ConfigException e)
         {
             LogReloadRejected(logger, e.Message);
+        }
+        finally
+        {
+            SystemdNotify.Reloaded();
         }
     }
 

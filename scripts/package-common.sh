@@ -1,0 +1,51 @@
+# Shared by scripts/package-deb.sh and scripts/package-tarball.sh (sourced, not run): the version, the
+# published binaries, and the one list of files both packages ship, so the .deb and the tarball cannot drift.
+# Expects ROOT (the checkout) to be set.
+
+# Docs shipped to .../share/doc/qkchat; the optional ones are added when another issue has written them.
+PKG_DOCS_REQUIRED=(README.md docs/configuration.md docs/tuning.md)
+PKG_DOCS_OPTIONAL=(docs/protocol.md docs/loadgen.md docs/mail.md)
+
+die() { echo "${0##*/}: $*" >&2; exit 1; }
+
+# The version lives in one place, <Version> in Directory.Build.props; qkchatd --version prints the same
+# value (plus "+commit"), so a binary published from another version is refused below.
+pkg_version() {
+    local v
+    v=$(sed -n 's:.*<Version>\([^<]*\)</Version>.*:\1:p' "$ROOT/Directory.Build.props" | head -n 1)
+    [[ $v =~ ^[0-9]+\.[0-9]+\.[0-9]+([~.+-][0-9A-Za-z.~+-]*)?$ ]] || die "no usable <Version> in Directory.Build.props ('$v')"
+    echo "$v"
+}
+
+# Fails unless BIN_DIR holds both AOT binaries and qkchatd reports VERSION (a stale dist/ is a wrong package).
+pkg_check_binaries() {
+    local bin_dir=$1 version=$2 reported f
+    for f in qkchatd qkchat-loadgen; do
+        [[ -x $bin_dir/$f ]] || die "$bin_dir/$f missing: run \`make publish\` first"
+    done
+    reported=$("$bin_dir/qkchatd" --version) || die "$bin_dir/qkchatd --version failed"
+    [[ $reported == "qkchatd $version" || $reported == "qkchatd $version+"* ]] ||
+        die "$bin_dir/qkchatd reports '$reported', Directory.Build.props says $version: run \`make publish\`"
+}
+
+# Lays out the shipped files under DEST with the given directories (each relative to DEST):
+#   pkg_stage DEST BINDIR SYSCONFDIR UNITDIR DATADIR DOCDIR BIN_DIR
+# Binaries are the stripped AOT files only: their .dbg symbol files and the library .pdb files in dist/
+# are never shipped. Modes are set explicitly so a umask or a checkout's modes cannot leak into a package.
+pkg_stage() {
+    local dest=$1 bindir=$2 sysconfdir=$3 unitdir=$4 datadir=$5 docdir=$6 bin_dir=$7 doc
+    install -d -m 0755 "$dest/$bindir" "$dest/$sysconfdir/qkchat" "$dest/$sysconfdir/default" "$dest/$unitdir" \
+        "$dest/$datadir/qkchat/sql" "$dest/$docdir/qkchat"
+    install -m 0755 "$bin_dir/qkchatd" "$bin_dir/qkchat-loadgen" "$dest/$bindir/"
+    install -m 0644 "$ROOT/packaging/etc/server.json" "$dest/$sysconfdir/qkchat/server.json"
+    install -m 0644 "$ROOT/packaging/etc/default-qkchat" "$dest/$sysconfdir/default/qkchat"
+    install -m 0644 "$ROOT/packaging/systemd/qkchat.service" "$dest/$unitdir/qkchat.service"
+    install -m 0644 "$ROOT"/sql/*.sql "$dest/$datadir/qkchat/sql/"
+    for doc in "${PKG_DOCS_REQUIRED[@]}"; do
+        install -m 0644 "$ROOT/$doc" "$dest/$docdir/qkchat/"
+    done
+    for doc in "${PKG_DOCS_OPTIONAL[@]}"; do
+        [[ -f $ROOT/$doc ]] && install -m 0644 "$ROOT/$doc" "$dest/$docdir/qkchat/"
+    done
+    install -m 0644 "$ROOT/packaging/README.md" "$dest/$docdir/qkchat/packaging.md"
+}
