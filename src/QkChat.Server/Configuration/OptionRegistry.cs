@@ -99,6 +99,18 @@ public static class OptionRegistry
             "Require STARTTLS on the SMTP connection.", "Off sends codes in clear to the relay."),
         OptionSpec.Text("mail.drop_dir", "QKCHAT_MAIL_DIR", o => o.MailDropDir, (o, v) => o.MailDropDir = v,
             "Where mails go as .eml files when smtp.host is empty.", "", allowEmpty: false),
+        OptionSpec.Bool("smtp.implicit_tls", "QKCHAT_SMTP_IMPLICIT_TLS", o => o.SmtpImplicitTls, (o, v) => o.SmtpImplicitTls = v,
+            "Speak TLS from the first byte (SMTPS, usually port 465) instead of STARTTLS; overrides smtp.starttls.", "Against a port that expects STARTTLS every mail fails (handshake error in the log)."),
+        OptionSpec.Int("mail.queue_capacity", "QKCHAT_MAIL_QUEUE_CAPACITY", 1, 1_000_000, o => o.MailQueueCapacity, (o, v) => o.MailQueueCapacity = v,
+            "Mails waiting, retrying or being sent at once; beyond it send_verification_code answers SERVER_BUSY.", "Larger backlogs drain after their codes expire (about 5 mails/s per relay connection)."),
+        OptionSpec.Int("mail.max_attempts", "QKCHAT_MAIL_MAX_ATTEMPTS", 1, 20, o => o.MailMaxAttempts, (o, v) => o.MailMaxAttempts = v,
+            "Tries per mail on transient failures (connection refused, timeouts, 4xx replies); 5xx replies are not retried.", "1 loses a code to every relay restart; many retries outlast the code's validity."),
+        OptionSpec.Int("mail.retry_delay_s", "QKCHAT_MAIL_RETRY_DELAY_S", 1, 300, o => o.MailRetryDelaySeconds, (o, v) => o.MailRetryDelaySeconds = v,
+            "Wait before the first retry; it doubles for each further one (2, 4, 8, 16 s by default), capped at 60 s.", "The waits add up: keep their sum well inside the 5-minute code validity."),
+        OptionSpec.Int("mail.timeout_s", "QKCHAT_MAIL_TIMEOUT_S", 1, 600, o => o.MailTimeoutSeconds, (o, v) => o.MailTimeoutSeconds = v,
+            "Seconds one attempt (connect, TLS, auth, send) may take before it counts as a transient failure.", "Short values fail on a slow provider; long ones let a stalled relay hold the queue."),
+        OptionSpec.Int("mail.drain_timeout_s", "QKCHAT_MAIL_DRAIN_TIMEOUT_S", 0, 600, o => o.MailDrainTimeoutSeconds, (o, v) => o.MailDrainTimeoutSeconds = v,
+            "At shutdown, seconds to keep sending queued mails after the connections are closed; the rest are dropped and logged.", "Adds to server.shutdown_timeout_s: keep the sum below systemd's TimeoutStopSec."),
 
         // Logging and start-up.
         OptionSpec.Choice("log.level", "QKCHAT_LOG_LEVEL", LogLevels, o => o.LogLevel, (o, v) => o.LogLevel = v,

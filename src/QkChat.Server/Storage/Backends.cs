@@ -50,6 +50,10 @@ public static partial class Backends
             DefaultDatabase = o.RedisDatabase,
             AbortOnConnectFail = true,
             ConnectTimeout = 3000,
+            // While Redis is down, fail commands at once (the request answers UNAVAILABLE) instead of queueing them
+            // until a timeout; the multiplexer keeps reconnecting in the background. 2 s bounds a slow command.
+            BacklogPolicy = BacklogPolicy.FailFast,
+            AsyncTimeout = 2000,
             ClientName = "qkchatd",
         };
         ConnectionMultiplexer? redis = null;
