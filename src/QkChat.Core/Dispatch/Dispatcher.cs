@@ -147,8 +147,12 @@ public sealed partial class Dispatcher : IConnectionHandler
         connection.CloseAfterFlush(CloseReason.Timeout);
     }
 
+    /// <summary>Raised on the reactor when a connection closes (accounts unregister the device here).</summary>
+    public event Action<Connection, Session>? SessionClosed;
+
     public void OnClosed(Connection connection, CloseReason reason)
     {
+        SessionClosed?.Invoke(connection, (Session)connection.State!);
         if (reason == CloseReason.SlowConsumer)
             LogSlowConsumer(_logger, connection.Id, connection.RemoteAddress.ToString(), connection.QueuedBytes);
         else

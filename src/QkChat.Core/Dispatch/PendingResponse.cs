@@ -28,14 +28,21 @@ public sealed class PendingResponse
 
     public void Complete(string code, string message) => Complete<object?>(code, message, null, null);
 
-    public void Complete<TState>(string code, string message, TState state, Action<Utf8JsonWriter, TState>? writeData)
+    /// <summary>
+    /// Answers the request. <paramref name="onReactor"/>, when given, runs first on the connection's reactor (only
+    /// if it is still open): the place to change session state, e.g. mark it logged in.
+    /// </summary>
+    public void Complete<TState>(string code, string message, TState state, Action<Utf8JsonWriter, TState>? writeData,
+        Action<Connection, Session>? onReactor = null)
     {
         if (Interlocked.Exchange(ref _completed, 1) != 0) throw new InvalidOperationException("a request is answered once");
         _connection.Post(static (connection, boxed) =>
         {
-            var (self, code, message, state, writeData) = ((PendingResponse, string, string, TState, Action<Utf8JsonWriter, TState>?))boxed!;
+            var (self, code, message, state, writeData, onReactor) =
+                ((PendingResponse, string, string, TState, Action<Utf8JsonWriter, TState>?, Action<Connection, Session>?))boxed!;
+            onReactor?.Invoke(connection, (Session)connection.State!);
             self._dispatcher.Respond(connection, self._action, self._requestId, self._requestId is not null, code, message, state, writeData);
             connection.PostResume();
-        }, (this, code, message, state, writeData));
+        }, (this, code, message, state, writeData, onReactor));
     }
 }

@@ -7,7 +7,7 @@ namespace QkChat.Core.Dispatch;
 public sealed class Session
 {
     public bool LoggedIn { get; set; }
-    public long UserId { get; set; }
+    public uint UserId { get; set; }
     public string? ClientId { get; set; }
 
     internal int ConsecutiveBadFrames;

@@ -112,6 +112,20 @@ public static class OptionRegistry
         OptionSpec.Int("mail.drain_timeout_s", "QKCHAT_MAIL_DRAIN_TIMEOUT_S", 0, 600, o => o.MailDrainTimeoutSeconds, (o, v) => o.MailDrainTimeoutSeconds = v,
             "At shutdown, seconds to keep sending queued mails after the connections are closed; the rest are dropped and logged.", "Adds to server.shutdown_timeout_s: keep the sum below systemd's TimeoutStopSec."),
 
+        // Accounts.
+        OptionSpec.Int("account.token_lifetime_days", "QKCHAT_TOKEN_LIFETIME_DAYS", 1, 3650, o => o.TokenLifetimeDays, (o, v) => o.TokenLifetimeDays = v,
+            "Sliding lifetime of a device token: each resume moves its expiry this far ahead.", "Long lifetimes keep a stolen token useful longer; revoke with a password change."),
+        OptionSpec.Int("password.memory_kib", "QKCHAT_PASSWORD_MEMORY_KIB", QkChat.Server.Security.Argon2idPasswordHasher.MinMemoryKiB, QkChat.Server.Security.Argon2idPasswordHasher.MaxMemoryKiB,
+            o => o.PasswordMemoryKiB, (o, v) => o.PasswordMemoryKiB = v,
+            "Argon2id memory per hash (OWASP minimum 19,456 KiB with 2 iterations); raising it upgrades hashes at the next login.", "Each worker holds this much while hashing; lower than OWASP weakens stored passwords."),
+        OptionSpec.Int("password.iterations", "QKCHAT_PASSWORD_ITERATIONS", QkChat.Server.Security.Argon2idPasswordHasher.MinIterations, QkChat.Server.Security.Argon2idPasswordHasher.MaxIterations,
+            o => o.PasswordIterations, (o, v) => o.PasswordIterations = v,
+            "Argon2id passes over the memory (docs/passwords.md has the measured cost).", "Cost per login grows linearly; logins per second per core fall accordingly."),
+        OptionSpec.Int("password.workers", "QKCHAT_PASSWORD_WORKERS", 0, 256, o => o.PasswordWorkers, (o, v) => o.PasswordWorkers = v,
+            "Threads that hash passwords; 0 means one per core.", "More than the cores only adds switching; fewer lowers login throughput."),
+        OptionSpec.Int("password.queue_capacity", "QKCHAT_PASSWORD_QUEUE", 0, 1_000_000, o => o.PasswordQueueCapacity, (o, v) => o.PasswordQueueCapacity = v,
+            "Logins waiting for a hash worker before SERVER_BUSY; 0 means 64 per worker (about a second of work).", "A deep queue turns SERVER_BUSY into client timeouts during a login storm."),
+
         // Logging and start-up.
         OptionSpec.Choice("log.level", "QKCHAT_LOG_LEVEL", LogLevels, o => o.LogLevel, (o, v) => o.LogLevel = v,
             "Minimum log level; changed by SIGHUP reload without restart.", "debug/trace log per request and cost throughput."),

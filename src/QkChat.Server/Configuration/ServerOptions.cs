@@ -71,6 +71,13 @@ public sealed class ServerOptions
     // (10 s) stays far below systemd's default TimeoutStopSec of 90 s.
     public int MailDrainTimeoutSeconds { get; set; } = 5;
 
+    // Accounts.
+    public int TokenLifetimeDays { get; set; } = 30;
+    public int PasswordMemoryKiB { get; set; } = QkChat.Server.Security.Argon2idPasswordHasher.DefaultMemoryKiB;
+    public int PasswordIterations { get; set; } = QkChat.Server.Security.Argon2idPasswordHasher.DefaultIterations;
+    public int PasswordWorkers { get; set; }
+    public int PasswordQueueCapacity { get; set; }
+
     // Logging and start-up.
     public string LogLevel { get; set; } = "information";
     public string LogDir { get; set; } = "logs";

@@ -1,21 +1,25 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
+using MySqlConnector;
+using QkChat.Core.Accounts;
 using QkChat.Core.Dispatch;
+using QkChat.Server.Accounts;
 using QkChat.Server.Configuration;
+using QkChat.Server.Security;
 using QkChat.Transport;
+using StackExchange.Redis;
 
 namespace QkChat.Server.Hosting;
 
-/// <summary>Composes the transport engine and the dispatcher from the configuration; owns their lifetime.</summary>
+/// <summary>Composes the transport engine, the dispatcher and the chat features from the configuration; owns their lifetime.</summary>
 public sealed class ChatServer : IAsyncDisposable
 {
     private readonly TransportEngine _engine;
     private readonly Dispatcher _dispatcher;
-    private readonly ServerOptions _options;
+    private readonly PasswordWorkPool _passwords;
 
-    public ChatServer(ServerOptions options, ILoggerFactory loggers)
+    public ChatServer(ServerOptions options, ILoggerFactory loggers, MySqlDataSource db, IConnectionMultiplexer redis, IMailer mailer)
     {
-        _options = options;
         var chat = new ChatOptions
         {
             MaxFrameBytes = options.MaxFrameBytes,
@@ -26,10 +30,35 @@ public sealed class ChatServer : IAsyncDisposable
         };
         Router = new ActionRouter();
         _dispatcher = new Dispatcher(chat, Router, loggers.CreateLogger("Dispatch"));
+
+        var accounts = new AccountOptions { TokenLifetime = TimeSpan.FromDays(options.TokenLifetimeDays) };
+        var hasher = new Argon2idPasswordHasher(options.PasswordMemoryKiB, options.PasswordIterations);
+        CheckHasher(hasher);
+        _passwords = new PasswordWorkPool(hasher, options.PasswordWorkers, options.PasswordQueueCapacity);
+        Accounts = new AccountService(accounts, new MySqlUserStore(db), new SessionStore(db, redis, accounts),
+            new RedisVerificationCodes(redis, accounts), new RedisLoginThrottle(redis), mailer, _passwords, new LiveSessions(),
+            loggers.CreateLogger("Accounts"));
+        Accounts.Register(Router, _dispatcher);
+
         _engine = new TransportEngine(TransportOptionsFrom(options), _dispatcher, new TransportEventLog(loggers.CreateLogger("Transport")));
     }
 
     public ActionRouter Router { get; }
+
+    /// <summary>One hash at start (~17 ms): a missing or wrong libsodium fails here, clearly, not at the first login.</summary>
+    private static void CheckHasher(Argon2idPasswordHasher hasher)
+    {
+        try
+        {
+            hasher.Hash("start-up self-check");
+        }
+        catch (Exception e) when (e is PlatformNotSupportedException or DllNotFoundException or TypeInitializationException)
+        {
+            throw new StartupException("password hashing is unavailable (libsodium.so must sit next to qkchatd): " + (e.InnerException ?? e).Message);
+        }
+    }
+
+    public AccountService Accounts { get; }
 
     public TransportEngine Engine => _engine;
 
@@ -37,7 +66,11 @@ public sealed class ChatServer : IAsyncDisposable
 
     public Task StopAsync(TimeSpan deadline) => _engine.StopAsync(_dispatcher.CreateShutdownPush(), deadline);
 
-    public async ValueTask DisposeAsync() => await _engine.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _engine.DisposeAsync();
+        _passwords.Dispose();
+    }
 
     public static TransportOptions TransportOptionsFrom(ServerOptions o) => new()
     {
@@ -65,3 +98,6 @@ public sealed class ChatServer : IAsyncDisposable
             : null,
     };
 }
+
+/// <summary>Something the server needs at start is missing; the message says what.</summary>
+public sealed class StartupException(string message) : Exception(message);

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using MySqlConnector;
 using QkChat.Server.Configuration;
 using QkChat.Server.Logging;
+using QkChat.Server.Mail;
 using QkChat.Server.Storage;
 using StackExchange.Redis;
 using ZLogger;
@@ -26,7 +27,12 @@ public static partial class ServerHost
                 ? MigrateAsync(options, loggerFactory).GetAwaiter().GetResult()
                 : ServeAsync(line, options, loggerFactory, levelSwitch).GetAwaiter().GetResult();
         }
-        catch (Exception e) when (e is BackendUnavailableException or SchemaMismatchException or MySqlException or RedisException)
+        catch (ConfigException e)
+        {
+            Console.Error.WriteLine("qkchatd: " + e.Message);
+            return ExitCodes.Usage;
+        }
+        catch (Exception e) when (e is BackendUnavailableException or SchemaMismatchException or MySqlException or RedisException or StartupException)
         {
             LogFatal(logger, e.Message);
             Console.Error.WriteLine("qkchatd: " + e.Message);
@@ -62,8 +68,9 @@ public static partial class ServerHost
         await Backends.WaitForDatabaseAsync(dataSource, options, logger, stopping.Token);
         await EnsureSchemaAsync(dataSource, options, loggerFactory, stopping.Token);
         await using var redis = await Backends.ConnectRedisAsync(options, logger, stopping.Token);
+        await using var mail = MailQueue.Create(options, loggerFactory);
 
-        await using (var server = new ChatServer(options, loggerFactory))
+        await using (var server = new ChatServer(options, loggerFactory, dataSource, redis, mail))
         {
             server.Start();
             LogReady(logger, options.Host, server.Engine.LocalEndPoint!.Port, server.Engine.Reactors.Count);
@@ -80,6 +87,8 @@ public static partial class ServerHost
             LogStopping(logger, options.ShutdownTimeoutSeconds);
             await server.StopAsync(TimeSpan.FromSeconds(options.ShutdownTimeoutSeconds));
         }
+        // architecture.md §4: after the connections, drain the mail queue, then close Redis; logs flush last.
+        await mail.DrainAsync(TimeSpan.FromSeconds(options.MailDrainTimeoutSeconds));
         await redis.CloseAsync();
         LogStopped(logger);
         return ExitCodes.Ok;

@@ -1,0 +1,77 @@
+namespace QkChat.Core.Accounts;
+
+/// <summary>A user as the account rules need it.</summary>
+public sealed record UserRecord(uint UserId, string Username, string Email, string PasswordHash);
+
+public enum CreateUserOutcome
+{
+    Created,
+    UsernameTaken,
+    EmailTaken,
+}
+
+/// <summary>Users in MariaDB. Usernames and e-mails compare ignoring case (the column collation does it).</summary>
+public interface IUserStore
+{
+    Task<UserRecord?> FindByUsernameOrEmailAsync(string login, CancellationToken ct);
+
+    Task<UserRecord?> FindByEmailAsync(string email, CancellationToken ct);
+
+    Task<UserRecord?> FindByIdAsync(uint userId, CancellationToken ct);
+
+    /// <summary>Creates the user with a fresh random 9-digit id (retried on collision).</summary>
+    Task<(CreateUserOutcome Outcome, UserRecord? User)> CreateAsync(string username, string email, string passwordHash, CancellationToken ct);
+
+    Task UpdatePasswordHashAsync(uint userId, string passwordHash, CancellationToken ct);
+}
+
+/// <summary>A device session: the opaque token is returned once and only its hash is stored.</summary>
+public sealed record DeviceSession(uint UserId, string ClientId, string Token, long ExpiresAt);
+
+/// <summary>A session found by its token.</summary>
+public sealed record ResumedSession(uint UserId, string ClientId, long ExpiresAt);
+
+/// <summary>Per-device token sessions: MariaDB is the source of truth, a cache (Redis) keeps resumes cheap.</summary>
+public interface ISessionStore
+{
+    /// <summary>Issues a new token for (user, client_id), replacing that device's previous token.</summary>
+    Task<DeviceSession> CreateAsync(uint userId, string clientId, string? device, string ip, CancellationToken ct);
+
+    /// <summary>The live, unexpired session of <paramref name="token"/> for <paramref name="clientId"/>, sliding its expiry; null when invalid.</summary>
+    Task<ResumedSession?> ResumeAsync(string token, string clientId, string ip, CancellationToken ct);
+
+    Task RevokeAsync(uint userId, string clientId, CancellationToken ct);
+
+    /// <summary>Revokes every token of the user except <paramref name="exceptClientId"/>; returns the revoked client ids.</summary>
+    Task<IReadOnlyList<string>> RevokeAllAsync(uint userId, string? exceptClientId, CancellationToken ct);
+}
+
+public enum CodeIssueOutcome
+{
+    Issued,
+    RateLimited,
+}
+
+public sealed record CodeIssue(CodeIssueOutcome Outcome, string? Code, int ExpiresInSeconds, int ResendAfterSeconds, int RetryAfterMs);
+
+public enum CodeCheckOutcome
+{
+    Valid,
+    Invalid,
+    Expired,
+
+    /// <summary>Too many wrong tries: the code is void, a new one is needed.</summary>
+    Voided,
+}
+
+/// <summary>Verification codes with TTL, cooldown, hourly caps and an attempt counter (Redis).</summary>
+public interface IVerificationCodes
+{
+    Task<CodeIssue> IssueAsync(string normalizedEmail, CodePurpose purpose, string ip, CancellationToken ct);
+
+    /// <summary>Checks <paramref name="code"/>; a valid code is consumed (one use).</summary>
+    Task<CodeCheckOutcome> CheckAsync(string normalizedEmail, CodePurpose purpose, string code, CancellationToken ct);
+}
+
+/// <summary>A backend (MariaDB, Redis) failed: the request answers UNAVAILABLE and nothing was done.</summary>
+public sealed class BackendUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,147 @@
+using System.Text.Json;
+using QkChat.Core.Dispatch;
+using QkChat.Protocol;
+using QkChat.Transport;
+
+namespace QkChat.Core.Accounts;
+
+public sealed partial class AccountService
+{
+    private Task<string>? _dummyHash;
+
+    /// <summary>
+    /// A login for an unknown user still verifies against this hash, so timing does not tell users apart. Made once,
+    /// on the password pool like every hash; null when the pool is full (the caller answers SERVER_BUSY anyway).
+    /// </summary>
+    private async Task<string?> DummyHashAsync()
+    {
+        var existing = Volatile.Read(ref _dummyHash);
+        if (existing is null)
+        {
+            if (!_passwords.TryHash("qkchat-no-such-user-" + Guid.NewGuid(), out var hashing)) return null;
+            existing = Interlocked.CompareExchange(ref _dummyHash, hashing, null) ?? hashing;
+        }
+        return await existing;
+    }
+
+    private static string? LoginRule(AccountRequest r) =>
+        r.Username is null ? "username: required (a username or an e-mail)"
+        : InputRules.IsEmailLike(r.Username) ? (InputRules.Email(r.Username) is null ? null : "username: not a valid e-mail address")
+        : InputRules.Username(r.Username);
+
+    private void Login(RequestContext ctx)
+    {
+        var request = Parse(ctx, LoginRule, r => InputRules.Password(r.Password, "password"),
+            r => InputRules.ClientId(r.ClientId), r => InputRules.Device(r.Device));
+        if (request is null) return;
+        if (ctx.Session.LoggedIn)
+        {
+            ctx.Respond(ErrorCodes.Forbidden, "already logged in on this connection; log out first");
+            return;
+        }
+        string ip = ctx.Connection.RemoteAddress.ToString();
+        RunAsync(ctx, async pending =>
+        {
+            string login = InputRules.IsEmailLike(request.Username!) ? InputRules.NormalizeEmail(request.Username!) : request.Username!.ToLowerInvariant();
+            int retryAfter = await _throttle.RetryAfterMsAsync(login, ip, CancellationToken.None);
+            if (retryAfter > 0)
+            {
+                pending.Complete(ErrorCodes.RateLimited, "too many failed logins; wait before trying again",
+                    retryAfter, static (w, ms) => w.WriteNumber("retry_after_ms"u8, ms));
+                return;
+            }
+            var user = await _users.FindByUsernameOrEmailAsync(request.Username!, CancellationToken.None);
+            string? stored = user?.PasswordHash ?? await DummyHashAsync();
+            if (stored is null || !_passwords.TryVerify(request.Password!, stored, out var verifying))
+            {
+                pending.Complete(ErrorCodes.ServerBusy, "the server is busy; retry shortly");
+                return;
+            }
+            var check = await verifying;
+            if (user is null || check == PasswordCheck.Mismatch)
+            {
+                await _throttle.RecordFailureAsync(login, ip, CancellationToken.None);
+                LogLoginFailed(_logger, ip);
+                pending.Complete(ErrorCodes.InvalidCredentials, "wrong username or password");
+                return;
+            }
+            await _throttle.ResetAsync(login, CancellationToken.None);
+            if (check == PasswordCheck.MatchNeedsRehash) UpgradeHash(user.UserId, request.Password!);
+            var device = await _sessions.CreateAsync(user.UserId, request.ClientId!, request.Device, ip, CancellationToken.None);
+            LogLoggedIn(_logger, user.UserId);
+            CompleteSignIn(pending, user, device);
+        });
+    }
+
+    private void LoginToken(RequestContext ctx)
+    {
+        var request = Parse(ctx, r => r.Token is { Length: > 0 and <= 256 } ? null : "token: required",
+            r => InputRules.ClientId(r.ClientId));
+        if (request is null) return;
+        if (ctx.Session.LoggedIn)
+        {
+            ctx.Respond(ErrorCodes.Forbidden, "already logged in on this connection; log out first");
+            return;
+        }
+        string ip = ctx.Connection.RemoteAddress.ToString();
+        RunAsync(ctx, async pending =>
+        {
+            var resumed = await _sessions.ResumeAsync(request.Token!, request.ClientId!, ip, CancellationToken.None);
+            var user = resumed is null ? null : await _users.FindByIdAsync(resumed.UserId, CancellationToken.None);
+            if (resumed is null || user is null)
+            {
+                pending.Complete(ErrorCodes.TokenInvalid, "the token is expired, revoked or unknown; log in with the password");
+                return;
+            }
+            CompleteSignIn(pending, user, new DeviceSession(user.UserId, resumed.ClientId, request.Token!, resumed.ExpiresAt));
+        });
+    }
+
+    private void CompleteSignIn(PendingResponse pending, UserRecord user, DeviceSession device) =>
+        pending.Complete(ErrorCodes.Ok, "logged in", (user, device), WriteSignIn,
+            (connection, session) => SignIn(connection, session, user.UserId, device.ClientId));
+
+    private static readonly Action<Utf8JsonWriter, (UserRecord User, DeviceSession Device)> WriteSignIn = static (w, s) =>
+    {
+        w.WriteNumber("user_id"u8, s.User.UserId);
+        w.WriteString("username"u8, s.User.Username);
+        w.WriteString("email"u8, s.User.Email);
+        w.WriteString("token"u8, s.Device.Token);
+        w.WriteNumber("token_expires_at"u8, s.Device.ExpiresAt);
+        w.WriteNumber("server_time"u8, Now());
+    };
+
+    private void Logout(RequestContext ctx)
+    {
+        uint userId = ctx.Session.UserId;
+        string clientId = ctx.Session.ClientId!;
+        RunAsync(ctx, async pending =>
+        {
+            await _sessions.RevokeAsync(userId, clientId, CancellationToken.None);
+            pending.Complete<object?>(ErrorCodes.Ok, "logged out", null, null, (connection, session) =>
+            {
+                Live.Unregister(userId, clientId, connection);
+                session.LoggedIn = false;
+                // Queued behind this callback, so the close follows the response instead of refusing it.
+                connection.Post(static (c, _) => c.CloseAfterFlush(CloseReason.Requested), null);
+            });
+        });
+    }
+
+    /// <summary>Stores a hash with today's parameters after a login proved the password (best effort).</summary>
+    private void UpgradeHash(uint userId, string password)
+    {
+        if (!_passwords.TryHash(password, out var hashing)) return;
+        _ = hashing.ContinueWith(async t =>
+        {
+            try
+            {
+                await _users.UpdatePasswordHashAsync(userId, t.Result, CancellationToken.None);
+            }
+            catch (Exception e) when (e is BackendUnavailableException or AggregateException)
+            {
+                // The next login tries again.
+            }
+        }, TaskScheduler.Default);
+    }
+}

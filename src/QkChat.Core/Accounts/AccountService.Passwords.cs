@@ -1,0 +1,69 @@
+using QkChat.Core.Dispatch;
+using QkChat.Protocol;
+
+namespace QkChat.Core.Accounts;
+
+public sealed partial class AccountService
+{
+    private void ResetPassword(RequestContext ctx)
+    {
+        var request = Parse(ctx, r => InputRules.Email(r.Email), r => InputRules.VerificationCode(r.VerificationCode),
+            r => InputRules.Password(r.NewPassword, "new_password"));
+        if (request is null) return;
+        RunAsync(ctx, async pending =>
+        {
+            string normalized = InputRules.NormalizeEmail(request.Email!);
+            if (await CheckCodeAsync(pending, normalized, CodePurpose.ResetPassword, request.VerificationCode!) is false) return;
+            // A valid reset code exists only for a registered address (none is sent otherwise).
+            var user = await _users.FindByEmailAsync(normalized, CancellationToken.None);
+            if (user is null)
+            {
+                pending.Complete(ErrorCodes.InvalidCode, "verification_code: wrong code");
+                return;
+            }
+            if (!_passwords.TryHash(request.NewPassword!, out var hashing))
+            {
+                pending.Complete(ErrorCodes.ServerBusy, "the server is busy; retry shortly");
+                return;
+            }
+            await _users.UpdatePasswordHashAsync(user.UserId, await hashing, CancellationToken.None);
+            var revoked = await _sessions.RevokeAllAsync(user.UserId, exceptClientId: null, CancellationToken.None);
+            KickRevoked(user.UserId, revoked);
+            LogPasswordReset(_logger, user.UserId, revoked.Count);
+            pending.Complete(ErrorCodes.Ok, "password reset; log in again on every device");
+        });
+    }
+
+    private void ChangePassword(RequestContext ctx)
+    {
+        var request = Parse(ctx, r => InputRules.Password(r.OldPassword, "old_password"),
+            r => InputRules.Password(r.NewPassword, "new_password"));
+        if (request is null) return;
+        uint userId = ctx.Session.UserId;
+        string clientId = ctx.Session.ClientId!;
+        RunAsync(ctx, async pending =>
+        {
+            var user = await _users.FindByIdAsync(userId, CancellationToken.None);
+            if (user is null || !_passwords.TryVerify(request.OldPassword!, user.PasswordHash, out var verifying))
+            {
+                pending.Complete(ErrorCodes.ServerBusy, "the server is busy; retry shortly");
+                return;
+            }
+            if (await verifying == PasswordCheck.Mismatch)
+            {
+                pending.Complete(ErrorCodes.InvalidCredentials, "old_password: wrong password");
+                return;
+            }
+            if (!_passwords.TryHash(request.NewPassword!, out var hashing))
+            {
+                pending.Complete(ErrorCodes.ServerBusy, "the server is busy; retry shortly");
+                return;
+            }
+            await _users.UpdatePasswordHashAsync(userId, await hashing, CancellationToken.None);
+            var revoked = await _sessions.RevokeAllAsync(userId, exceptClientId: clientId, CancellationToken.None);
+            KickRevoked(userId, revoked);
+            LogPasswordChanged(_logger, userId, revoked.Count);
+            pending.Complete(ErrorCodes.Ok, "password changed; your other devices were logged out");
+        });
+    }
+}

@@ -1,0 +1,109 @@
+using QkChat.Core.Dispatch;
+using QkChat.Protocol;
+
+namespace QkChat.Core.Accounts;
+
+public sealed partial class AccountService
+{
+    private void SendVerificationCode(RequestContext ctx)
+    {
+        var request = Parse(ctx, r => InputRules.Email(r.Email), r => InputRules.CodeType(r.Type));
+        if (request is null) return;
+        string email = request.Email!;
+        var purpose = request.Type == "register" ? CodePurpose.Register : CodePurpose.ResetPassword;
+        string ip = ctx.Connection.RemoteAddress.ToString();
+        RunAsync(ctx, async pending =>
+        {
+            string normalized = InputRules.NormalizeEmail(email);
+            var issue = await _codes.IssueAsync(normalized, purpose, ip, CancellationToken.None);
+            if (issue.Outcome == CodeIssueOutcome.RateLimited)
+            {
+                pending.Complete(ErrorCodes.RateLimited, "too many codes requested; wait before asking again",
+                    issue.RetryAfterMs, static (w, ms) => w.WriteNumber("retry_after_ms"u8, ms));
+                return;
+            }
+            // A reset code for an address with no account is not sent, but answered alike: the answer must not
+            // tell who has an account (the register path reveals taken addresses anyway, as the protocol requires).
+            bool send = purpose == CodePurpose.Register || await _users.FindByEmailAsync(normalized, CancellationToken.None) is not null;
+            if (send && !_mailer.TryEnqueue(new VerificationMail(email, issue.Code!, purpose, _options.CodeValidity)))
+            {
+                pending.Complete(ErrorCodes.ServerBusy, "the mail queue is full; retry shortly");
+                return;
+            }
+            LogCodeIssued(_logger, purpose, send);
+            pending.Complete(ErrorCodes.Ok, "code sent", issue, static (w, i) =>
+            {
+                w.WriteNumber("expires_in_s"u8, i.ExpiresInSeconds);
+                w.WriteNumber("resend_after_s"u8, i.ResendAfterSeconds);
+            });
+        });
+    }
+
+    private void RegisterUser(RequestContext ctx)
+    {
+        var request = Parse(ctx,
+            r => InputRules.Username(r.Username),
+            r => InputRules.Email(r.Email),
+            r => InputRules.Password(r.Password, "password"),
+            r => InputRules.VerificationCode(r.VerificationCode));
+        if (request is null) return;
+        RunAsync(ctx, async pending =>
+        {
+            string normalized = InputRules.NormalizeEmail(request.Email!);
+            // Uniqueness first: a taken name must not burn the user's code.
+            if (await _users.FindByUsernameOrEmailAsync(request.Username!, CancellationToken.None) is { } byName
+                && string.Equals(byName.Username, request.Username, StringComparison.OrdinalIgnoreCase))
+            {
+                pending.Complete(ErrorCodes.AlreadyExists, "username: already taken");
+                return;
+            }
+            if (await _users.FindByEmailAsync(normalized, CancellationToken.None) is not null)
+            {
+                pending.Complete(ErrorCodes.AlreadyExists, "email: already registered");
+                return;
+            }
+            if (await CheckCodeAsync(pending, normalized, CodePurpose.Register, request.VerificationCode!) is false) return;
+            if (!_passwords.TryHash(request.Password!, out var hashing))
+            {
+                pending.Complete(ErrorCodes.ServerBusy, "the server is busy; retry shortly");
+                return;
+            }
+            var (outcome, user) = await _users.CreateAsync(request.Username!, request.Email!, await hashing, CancellationToken.None);
+            switch (outcome)
+            {
+                case CreateUserOutcome.UsernameTaken:
+                    pending.Complete(ErrorCodes.AlreadyExists, "username: already taken");
+                    return;
+                case CreateUserOutcome.EmailTaken:
+                    pending.Complete(ErrorCodes.AlreadyExists, "email: already registered");
+                    return;
+            }
+            LogRegistered(_logger, user!.UserId);
+            pending.Complete(ErrorCodes.Ok, "registered", user, static (w, u) =>
+            {
+                w.WriteNumber("user_id"u8, u.UserId);
+                w.WriteString("username"u8, u.Username);
+                w.WriteString("email"u8, u.Email);
+            });
+        });
+    }
+
+    /// <summary>Answers INVALID_CODE / CODE_EXPIRED and returns false unless the code is valid (and now consumed).</summary>
+    private async Task<bool> CheckCodeAsync(PendingResponse pending, string normalizedEmail, CodePurpose purpose, string code)
+    {
+        switch (await _codes.CheckAsync(normalizedEmail, purpose, code, CancellationToken.None))
+        {
+            case CodeCheckOutcome.Valid:
+                return true;
+            case CodeCheckOutcome.Expired:
+                pending.Complete(ErrorCodes.CodeExpired, "verification_code: expired or never sent; request a new one");
+                return false;
+            case CodeCheckOutcome.Voided:
+                pending.Complete(ErrorCodes.InvalidCode, "verification_code: too many wrong tries; request a new one");
+                return false;
+            default:
+                pending.Complete(ErrorCodes.InvalidCode, "verification_code: wrong code");
+                return false;
+        }
+    }
+}

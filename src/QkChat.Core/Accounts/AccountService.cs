@@ -1,0 +1,137 @@
+using Microsoft.Extensions.Logging;
+using QkChat.Core.Dispatch;
+using QkChat.Protocol;
+using QkChat.Transport;
+
+namespace QkChat.Core.Accounts;
+
+/// <summary>
+/// The account actions of protocol.md §5. Each handler checks its fields on the reactor, then continues off it
+/// (database, Redis, password hashing) and answers through a <see cref="PendingResponse"/>, so responses keep
+/// request order and no reactor ever waits. Split by concern: registration, login, password changes.
+/// </summary>
+public sealed partial class AccountService
+{
+    private readonly AccountOptions _options;
+    private readonly IUserStore _users;
+    private readonly ISessionStore _sessions;
+    private readonly IVerificationCodes _codes;
+    private readonly ILoginThrottle _throttle;
+    private readonly IMailer _mailer;
+    private readonly PasswordWorkPool _passwords;
+    private readonly ILogger _logger;
+
+    public AccountService(AccountOptions options, IUserStore users, ISessionStore sessions, IVerificationCodes codes,
+        ILoginThrottle throttle, IMailer mailer, PasswordWorkPool passwords, LiveSessions live, ILogger logger)
+    {
+        _options = options;
+        _users = users;
+        _sessions = sessions;
+        _codes = codes;
+        _throttle = throttle;
+        _mailer = mailer;
+        _passwords = passwords;
+        Live = live;
+        _logger = logger;
+    }
+
+    public LiveSessions Live { get; }
+
+    public void Register(ActionRouter router, Dispatcher dispatcher)
+    {
+        router.Register("send_verification_code", allowedBeforeLogin: true, SendVerificationCode);
+        router.Register("register", allowedBeforeLogin: true, RegisterUser);
+        router.Register("login", allowedBeforeLogin: true, Login);
+        router.Register("login_token", allowedBeforeLogin: true, LoginToken);
+        router.Register("logout", allowedBeforeLogin: false, Logout);
+        router.Register("reset_password", allowedBeforeLogin: true, ResetPassword);
+        router.Register("change_password", allowedBeforeLogin: false, ChangePassword);
+        dispatcher.SessionClosed += OnSessionClosed;
+    }
+
+    private void OnSessionClosed(Connection connection, Session session)
+    {
+        if (session.LoggedIn && session.ClientId is { } clientId) Live.Unregister(session.UserId, clientId, connection);
+    }
+
+    /// <summary>Reads the body and applies the field rules in order; answers INVALID_ARGUMENT and returns null on the first bad field.</summary>
+    private static AccountRequest? Parse(RequestContext ctx, params Func<AccountRequest, string?>[] rules)
+    {
+        var request = AccountRequest.Parse(ctx.Body, out string? badField);
+        if (request is null)
+        {
+            ctx.Respond(ErrorCodes.InvalidArgument, $"{badField}: wrong type");
+            return null;
+        }
+        foreach (var rule in rules)
+        {
+            if (rule(request) is { } problem)
+            {
+                ctx.Respond(ErrorCodes.InvalidArgument, problem);
+                return null;
+            }
+        }
+        return request;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> off the reactor and maps backend failures to UNAVAILABLE (nothing done) and
+    /// anything else to INTERNAL with a log line, so a request is always answered exactly once.
+    /// </summary>
+    private void RunAsync(RequestContext ctx, Func<PendingResponse, Task> work)
+    {
+        var pending = ctx.BeginAsync();
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await work(pending);
+            }
+            catch (BackendUnavailableException e)
+            {
+                LogBackendDown(_logger, e.Message);
+                pending.Complete(ErrorCodes.Unavailable, "a backend is unavailable; nothing was done, retry later");
+            }
+            catch (Exception e)
+            {
+                LogInternal(_logger, e);
+                pending.Complete(ErrorCodes.Internal, "internal error");
+            }
+        });
+    }
+
+    /// <summary>Marks the connection's session logged in and takes over the device from an older connection.</summary>
+    private void SignIn(Connection connection, Session session, uint userId, string clientId)
+    {
+        session.LoggedIn = true;
+        session.UserId = userId;
+        session.ClientId = clientId;
+        if (Live.Register(userId, clientId, connection) is { } previous)
+            Kick(previous, "same_device");
+    }
+
+    /// <summary>Sends `kicked` and closes another connection (from any thread).</summary>
+    private static void Kick(Connection connection, string reason) =>
+        connection.Post(static (c, reason) =>
+        {
+            // The kicked connection must not unregister the device its successor now owns.
+            if (c.State is Session s) s.LoggedIn = false;
+            c.Send(Dispatcher.CreatePush(Actions.Kicked, (string)reason!, static (w, r) => w.WriteString("reason"u8, r)));
+            c.CloseAfterFlush(CloseReason.Requested);
+        }, reason);
+
+    /// <summary>Cuts the live connections of revoked devices (protocol.md §8).</summary>
+    private void KickRevoked(uint userId, IReadOnlyList<string> clientIds)
+    {
+        foreach (string clientId in clientIds)
+        {
+            if (Live.Find(userId, clientId) is { } connection)
+            {
+                Live.Unregister(userId, clientId, connection);
+                Kick(connection, "revoked");
+            }
+        }
+    }
+
+    private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+}

@@ -1,0 +1,163 @@
+using System.Security.Cryptography;
+using MySqlConnector;
+using QkChat.Core.Accounts;
+using StackExchange.Redis;
+
+namespace QkChat.Server.Accounts;
+
+/// <summary>
+/// Device sessions. A token is 32 random bytes (base64url); only its SHA-256 is stored, in MariaDB (the truth) and as
+/// a Redis key (the cache that makes login_token cheap: one GET, no key derivation). Revocation deletes the cache
+/// entry before it marks the row, so a Redis failure leaves the session untouched instead of half-revoked.
+/// </summary>
+public sealed class SessionStore(MySqlDataSource db, IConnectionMultiplexer redis, AccountOptions options) : ISessionStore
+{
+    // The database copy of a sliding expiry is only rewritten when it moved by more than this: a resume stays a
+    // cache hit without a write, and an expiry is never more than a day shorter than it should be.
+    private static readonly long DbSlideMs = (long)TimeSpan.FromDays(1).TotalMilliseconds;
+
+    private long LifetimeMs => (long)options.TokenLifetime.TotalMilliseconds;
+
+    private static RedisKey CacheKey(byte[] hash) => "qk:tok:" + Convert.ToHexStringLower(hash);
+
+    public Task<DeviceSession> CreateAsync(uint userId, string clientId, string? device, string ip, CancellationToken ct) =>
+        BackendErrors.Guard("session store", async () =>
+        {
+            byte[] raw = RandomNumberGenerator.GetBytes(32);
+            string token = Convert.ToBase64String(raw).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+            byte[] hash = SHA256.HashData(raw);
+            long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), expires = now + LifetimeMs;
+
+            await using var connection = await db.OpenConnectionAsync(ct);
+            // The device's previous token stops working: drop its cache entry first.
+            foreach (var old in await HashesAsync(connection, userId, clientId, ct))
+                await redis.GetDatabase().KeyDeleteAsync(CacheKey(old));
+            await using var command = new MySqlCommand("""
+                INSERT INTO sessions (user_id, client_id, device, token_hash, created_at, last_active_at, expires_at, last_ip, revoked_at)
+                VALUES (@u, @c, @d, @h, @t, @t, @e, @ip, NULL)
+                ON DUPLICATE KEY UPDATE device = VALUES(device), token_hash = VALUES(token_hash), created_at = VALUES(created_at),
+                    last_active_at = VALUES(last_active_at), expires_at = VALUES(expires_at), last_ip = VALUES(last_ip), revoked_at = NULL
+                """, connection);
+            command.Parameters.AddWithValue("@u", userId);
+            command.Parameters.AddWithValue("@c", clientId);
+            command.Parameters.AddWithValue("@d", device);
+            command.Parameters.AddWithValue("@h", hash);
+            command.Parameters.AddWithValue("@t", now);
+            command.Parameters.AddWithValue("@e", expires);
+            command.Parameters.AddWithValue("@ip", ip);
+            await command.ExecuteNonQueryAsync(ct);
+            await Cache(hash, userId, clientId, expires, expires);
+            return new DeviceSession(userId, clientId, token, expires);
+        });
+
+    public Task<ResumedSession?> ResumeAsync(string token, string clientId, string ip, CancellationToken ct) =>
+        BackendErrors.Guard("session store", async () =>
+        {
+            if (!TryDecode(token, out byte[] raw)) return null;
+            byte[] hash = SHA256.HashData(raw);
+            long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            var entry = await FromCacheAsync(hash) ?? await FromDatabaseAsync(hash, now, ct);
+            if (entry is not var (userId, cachedClient, expires, dbExpires) || expires <= now || cachedClient != clientId) return null;
+
+            long slid = now + LifetimeMs;
+            if (slid - dbExpires > DbSlideMs)
+            {
+                await using var connection = await db.OpenConnectionAsync(ct);
+                await using var command = new MySqlCommand(
+                    "UPDATE sessions SET expires_at = @e, last_active_at = @t, last_ip = @ip WHERE token_hash = @h AND revoked_at IS NULL", connection);
+                command.Parameters.AddWithValue("@e", slid);
+                command.Parameters.AddWithValue("@t", now);
+                command.Parameters.AddWithValue("@ip", ip);
+                command.Parameters.AddWithValue("@h", hash);
+                if (await command.ExecuteNonQueryAsync(ct) == 0) return null; // revoked meanwhile
+                dbExpires = slid;
+            }
+            await Cache(hash, userId, clientId, slid, dbExpires);
+            return new ResumedSession(userId, clientId, slid);
+        });
+
+    public Task RevokeAsync(uint userId, string clientId, CancellationToken ct) =>
+        RevokeWhereAsync("user_id = @u AND client_id = @c", userId, clientId, ct);
+
+    public async Task<IReadOnlyList<string>> RevokeAllAsync(uint userId, string? exceptClientId, CancellationToken ct) =>
+        await RevokeWhereAsync(exceptClientId is null ? "user_id = @u" : "user_id = @u AND client_id <> @c", userId, exceptClientId, ct);
+
+    private Task<List<string>> RevokeWhereAsync(string where, uint userId, string? clientId, CancellationToken ct) =>
+        BackendErrors.Guard("session store", async () =>
+        {
+            await using var connection = await db.OpenConnectionAsync(ct);
+            var victims = new List<(string ClientId, byte[] Hash)>();
+            await using (var select = new MySqlCommand($"SELECT client_id, token_hash FROM sessions WHERE {where} AND revoked_at IS NULL", connection))
+            {
+                select.Parameters.AddWithValue("@u", userId);
+                select.Parameters.AddWithValue("@c", clientId);
+                await using var reader = await select.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct)) victims.Add((reader.GetString(0), (byte[])reader.GetValue(1)));
+            }
+            if (victims.Count == 0) return [];
+            await redis.GetDatabase().KeyDeleteAsync(victims.Select(v => CacheKey(v.Hash)).ToArray());
+            await using var update = new MySqlCommand($"UPDATE sessions SET revoked_at = @t WHERE {where} AND revoked_at IS NULL", connection);
+            update.Parameters.AddWithValue("@u", userId);
+            update.Parameters.AddWithValue("@c", clientId);
+            update.Parameters.AddWithValue("@t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            await update.ExecuteNonQueryAsync(ct);
+            return victims.Select(v => v.ClientId).ToList();
+        });
+
+    private static async Task<List<byte[]>> HashesAsync(MySqlConnection connection, uint userId, string clientId, CancellationToken ct)
+    {
+        await using var command = new MySqlCommand("SELECT token_hash FROM sessions WHERE user_id = @u AND client_id = @c", connection);
+        command.Parameters.AddWithValue("@u", userId);
+        command.Parameters.AddWithValue("@c", clientId);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var hashes = new List<byte[]>();
+        while (await reader.ReadAsync(ct)) hashes.Add((byte[])reader.GetValue(0));
+        return hashes;
+    }
+
+    private async Task Cache(byte[] hash, uint userId, string clientId, long expires, long dbExpires)
+    {
+        long ttl = expires - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        if (ttl <= 0) return;
+        await redis.GetDatabase().StringSetAsync(CacheKey(hash), $"{userId}|{expires}|{dbExpires}|{clientId}", TimeSpan.FromMilliseconds(ttl));
+    }
+
+    private async Task<(uint, string, long, long)?> FromCacheAsync(byte[] hash)
+    {
+        string? value = await redis.GetDatabase().StringGetAsync(CacheKey(hash));
+        if (value is null) return null;
+        string[] p = value.Split('|', 4);
+        return p.Length == 4 && uint.TryParse(p[0], out uint u) && long.TryParse(p[1], out long e) && long.TryParse(p[2], out long d)
+            ? (u, p[3], e, d)
+            : null;
+    }
+
+    private async Task<(uint, string, long, long)?> FromDatabaseAsync(byte[] hash, long now, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var command = new MySqlCommand(
+            "SELECT user_id, client_id, expires_at FROM sessions WHERE token_hash = @h AND revoked_at IS NULL AND expires_at > @t", connection);
+        command.Parameters.AddWithValue("@h", hash);
+        command.Parameters.AddWithValue("@t", now);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct)) return null;
+        long expires = reader.GetInt64(2);
+        return (reader.GetUInt32(0), reader.GetString(1), expires, expires);
+    }
+
+    private static bool TryDecode(string token, out byte[] raw)
+    {
+        raw = [];
+        if (token.Length != 43) return false; // 32 bytes in unpadded base64url
+        string b64 = token.Replace('-', '+').Replace('_', '/') + "=";
+        try
+        {
+            raw = Convert.FromBase64String(b64);
+            return raw.Length == 32;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using QkChat.IntegrationTests.Infrastructure;
+using QkChat.Protocol;
+using Xunit;
+using static QkChat.IntegrationTests.Accounts.AccountsHarness;
+
+namespace QkChat.IntegrationTests.Accounts;
+
+/// <summary>issue 4 §6: with Redis gone, account actions answer UNAVAILABLE quickly and recover by themselves.</summary>
+public sealed class BackendOutageTests
+{
+    private static Process StartRedis(int port)
+    {
+        var info = new ProcessStartInfo("redis-server")
+        {
+            ArgumentList = { "--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" },
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        var process = Process.Start(info)!;
+        process.BeginOutputReadLine();
+        return process;
+    }
+
+    private static async Task WaitForPortAsync(int port)
+    {
+        for (int i = 0; i < 100; i++)
+        {
+            try
+            {
+                using var probe = await RawClient.ConnectAsync(port);
+                return;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                await Task.Delay(50);
+            }
+        }
+        throw new TimeoutException("redis did not start");
+    }
+
+    [Fact]
+    public async Task Redis_down_answers_UNAVAILABLE_quickly_and_recovers_when_it_returns()
+    {
+        int port = ServerProcess.FreePort();
+        var redis = StartRedis(port);
+        try
+        {
+            await WaitForPortAsync(port);
+            await using var h = await StartAsync(redisPort: port);
+            await using var c = await h.ConnectAsync();
+            var (name, email, password) = await h.RegisterAsync(c);
+
+            redis.Kill();
+            await redis.WaitForExitAsync();
+            var watch = Stopwatch.StartNew();
+            var down = await c.RequestAsync("send_verification_code", w => { w.WriteString("email", email); w.WriteString("type", "reset_password"); });
+            Assert.Equal(ErrorCodes.Unavailable, down.Code);
+            var login = await Login(c, name, password);
+            Assert.Equal(ErrorCodes.Unavailable, login.Code);
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(8), $"took {watch.Elapsed}");
+            await Ok(c.RequestAsync("heartbeat")); // the connection itself is unaffected
+
+            redis = StartRedis(port);
+            await WaitForPortAsync(port);
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            Envelope again;
+            do
+            {
+                again = await Login(c, name, password);
+                if (again.Code == ErrorCodes.Ok) break;
+                await Task.Delay(250);
+            }
+            while (DateTime.UtcNow < deadline);
+            Assert.Equal(ErrorCodes.Ok, again.Code);
+        }
+        finally
+        {
+            if (!redis.HasExited) redis.Kill();
+            redis.Dispose();
+        }
+    }
+}
