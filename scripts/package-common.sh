@@ -6,6 +6,13 @@
 PKG_DOCS_REQUIRED=(README.md docs/configuration.md docs/tuning.md)
 PKG_DOCS_OPTIONAL=(docs/protocol.md docs/loadgen.md docs/mail.md)
 
+# What `dotnet publish` leaves in dist/ and both packages ship in <prefix>/lib/qkchat/: the AOT programs (each
+# also reachable as <prefix>/bin/NAME, a relative symlink) and the native libraries they P/Invoke. qkchatd
+# loads libsodium.so (Argon2id, through Geralt) from the directory of its real executable, which it finds
+# through /proc/self/exe, so the symlink in bin/ works and the library must sit beside the real file.
+PKG_PROGRAMS=(qkchatd qkchat-loadgen)
+PKG_LIBRARIES=(libsodium.so)
+
 die() { echo "${0##*/}: $*" >&2; exit 1; }
 
 # The version lives in one place, <Version> in Directory.Build.props; qkchatd --version prints the same
@@ -17,11 +24,15 @@ pkg_version() {
     echo "$v"
 }
 
-# Fails unless BIN_DIR holds both AOT binaries and qkchatd reports VERSION (a stale dist/ is a wrong package).
+# Fails unless BIN_DIR holds both AOT binaries and the native libraries and qkchatd reports VERSION (a stale
+# dist/ is a wrong package).
 pkg_check_binaries() {
     local bin_dir=$1 version=$2 reported f
-    for f in qkchatd qkchat-loadgen; do
+    for f in "${PKG_PROGRAMS[@]}"; do
         [[ -x $bin_dir/$f ]] || die "$bin_dir/$f missing: run \`make publish\` first"
+    done
+    for f in "${PKG_LIBRARIES[@]}"; do
+        [[ -f $bin_dir/$f ]] || die "$bin_dir/$f missing: run \`make publish\` first"
     done
     reported=$("$bin_dir/qkchatd" --version) || die "$bin_dir/qkchatd --version failed"
     [[ $reported == "qkchatd $version" || $reported == "qkchatd $version+"* ]] ||
@@ -29,14 +40,22 @@ pkg_check_binaries() {
 }
 
 # Lays out the shipped files under DEST with the given directories (each relative to DEST):
-#   pkg_stage DEST BINDIR SYSCONFDIR UNITDIR DATADIR DOCDIR BIN_DIR
-# Binaries are the stripped AOT files only: their .dbg symbol files and the library .pdb files in dist/
-# are never shipped. Modes are set explicitly so a umask or a checkout's modes cannot leak into a package.
+#   pkg_stage DEST PREFIX SYSCONFDIR UNITDIR DATADIR DOCDIR BIN_DIR
+# The programs and libraries go to PREFIX/lib/qkchat; PREFIX/bin gets a relative symlink per program
+# (../lib/qkchat/NAME), so a tree moved elsewhere still works. Binaries are the stripped AOT files only:
+# their .dbg symbol files and the library .pdb files in dist/ are never shipped. Modes are set explicitly
+# so a umask or a checkout's modes (dotnet publish leaves libsodium.so 0744) cannot leak into a package.
 pkg_stage() {
-    local dest=$1 bindir=$2 sysconfdir=$3 unitdir=$4 datadir=$5 docdir=$6 bin_dir=$7 doc
-    install -d -m 0755 "$dest/$bindir" "$dest/$sysconfdir/qkchat" "$dest/$sysconfdir/default" "$dest/$unitdir" \
-        "$dest/$datadir/qkchat/sql" "$dest/$docdir/qkchat"
-    install -m 0755 "$bin_dir/qkchatd" "$bin_dir/qkchat-loadgen" "$dest/$bindir/"
+    local dest=$1 prefix=$2 sysconfdir=$3 unitdir=$4 datadir=$5 docdir=$6 bin_dir=$7 doc f
+    install -d -m 0755 "$dest/$prefix/bin" "$dest/$prefix/lib/qkchat" "$dest/$sysconfdir/qkchat" \
+        "$dest/$sysconfdir/default" "$dest/$unitdir" "$dest/$datadir/qkchat/sql" "$dest/$docdir/qkchat"
+    for f in "${PKG_PROGRAMS[@]}"; do
+        install -m 0755 "$bin_dir/$f" "$dest/$prefix/lib/qkchat/"
+        ln -s "../lib/qkchat/$f" "$dest/$prefix/bin/$f"
+    done
+    for f in "${PKG_LIBRARIES[@]}"; do
+        install -m 0644 "$bin_dir/$f" "$dest/$prefix/lib/qkchat/"
+    done
     install -m 0644 "$ROOT/packaging/etc/server.json" "$dest/$sysconfdir/qkchat/server.json"
     install -m 0644 "$ROOT/packaging/etc/default-qkchat" "$dest/$sysconfdir/default/qkchat"
     install -m 0644 "$ROOT/packaging/systemd/qkchat.service" "$dest/$unitdir/qkchat.service"

@@ -24,11 +24,15 @@ stage=$(mktemp -d)
 trap 'rm -rf -- "$stage"' EXIT
 chmod 0755 "$stage"
 # /lib/systemd/system, not /usr/lib: where Debian 12's own packages put units (the /usr move came later).
-pkg_stage "$stage" usr/bin etc lib/systemd/system usr/share usr/share/doc "$BIN_DIR"
+pkg_stage "$stage" usr etc lib/systemd/system usr/share usr/share/doc "$BIN_DIR"
 
-# The oldest glibc the binaries accept is the newest GLIBC_x.y symbol version they import (what
-# dpkg-shlibdeps would compute); libssl is dlopen'ed at the first TLS handshake, so no tool can see it.
-glibc=$(objdump -T "$stage/usr/bin/qkchatd" "$stage/usr/bin/qkchat-loadgen" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -n 1)
+# The oldest glibc the binaries accept is the newest GLIBC_x.y symbol version they or the shipped libraries
+# import (what dpkg-shlibdeps would compute), read from the real files in /usr/lib/qkchat, not the symlinks.
+# libssl is dlopen'ed at the first TLS handshake, so no tool can see it. libsodium is shipped, not depended
+# on: Debian's libsodium23 has libsodium.so.23 only, and Geralt loads the unversioned libsodium.so.
+glibc=$(for f in "${PKG_PROGRAMS[@]}" "${PKG_LIBRARIES[@]}"; do
+    objdump -T "$stage/usr/lib/qkchat/$f" || die "objdump -T $f failed"
+done | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -n 1)
 [[ -n $glibc ]] || die "could not read the glibc symbol versions of the binaries"
 
 install -d -m 0755 "$stage/DEBIAN"

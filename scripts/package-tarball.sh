@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds OUT/qkchat-<version>-linux-x64.tar.gz from the published AOT binaries (`make tarball` publishes them
-# first): the files of the .deb in a relocatable tree (bin/, etc/, lib/systemd/system/, share/) plus
-# install.sh, which copies them to a prefix of the user's choice. See packaging/README.md.
+# first): the files of the .deb in a relocatable tree (lib/qkchat/ with the binaries and libsodium.so, bin/
+# with relative symlinks to them, etc/, lib/systemd/system/, share/) plus install.sh, which copies them to
+# a prefix of the user's choice. See packaging/README.md.
 #   scripts/package-tarball.sh [--bin-dir DIR] [--out DIR]      (both default to dist)
 set -euo pipefail
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -26,7 +27,7 @@ stage=$(mktemp -d)
 trap 'rm -rf -- "$stage"' EXIT
 tree=$stage/$name
 install -d -m 0755 "$tree"
-pkg_stage "$tree" bin etc lib/systemd/system share share/doc "$BIN_DIR"
+pkg_stage "$tree" . etc lib/systemd/system share share/doc "$BIN_DIR"
 install -m 0755 "$ROOT/packaging/tarball/install.sh" "$tree/install.sh"
 
 mkdir -p "$OUT"

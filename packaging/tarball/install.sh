@@ -4,15 +4,17 @@
 #   ./install.sh [--prefix DIR] [--sysconfdir DIR] [--destdir DIR] [--no-user]
 #   ./install.sh --uninstall [--prefix DIR] [--destdir DIR]
 #
-#   --prefix DIR      binaries in DIR/bin, migrations in DIR/share/qkchat, docs in DIR/share/doc/qkchat
-#                     (default /usr/local)
+#   --prefix DIR      binaries and libsodium.so in DIR/lib/qkchat, symlinks to the binaries in DIR/bin,
+#                     migrations in DIR/share/qkchat, docs in DIR/share/doc/qkchat (default /usr/local)
 #   --sysconfdir DIR  configuration in DIR/qkchat/server.json and DIR/default/qkchat (default /etc)
 #   --destdir DIR     write everything under DIR instead of / (staging for another packager, or a test);
 #                     implies --no-user and leaves systemd alone
 #   --no-user         do not create the qkchat user and /var/lib/qkchat, /var/log/qkchat (e.g. not root)
 #
 # What it does, in order:
-#   1. copies bin/qkchatd and bin/qkchat-loadgen, share/qkchat and share/doc/qkchat under the prefix;
+#   1. copies lib/qkchat (qkchatd, qkchat-loadgen and the libsodium.so qkchatd loads from its own directory),
+#      share/qkchat and share/doc/qkchat under the prefix, and makes bin/qkchatd and bin/qkchat-loadgen
+#      relative symlinks to ../lib/qkchat;
 #   2. copies etc/qkchat/server.json and etc/default/qkchat under the sysconfdir, unless they exist: an
 #      existing file is never overwritten, a newer version is put beside it as *.new;
 #   3. writes /etc/systemd/system/qkchat.service with ExecStart and the config paths pointing at 1 and 2;
@@ -62,7 +64,7 @@ install_config() {
 
 if [ "$action" = uninstall ]; then
     rm -f "$destdir$prefix/bin/qkchatd" "$destdir$prefix/bin/qkchat-loadgen"
-    rm -rf "$destdir$prefix/share/qkchat" "$destdir$prefix/share/doc/qkchat"
+    rm -rf "$destdir$prefix/lib/qkchat" "$destdir$prefix/share/qkchat" "$destdir$prefix/share/doc/qkchat"
     # Only our own unit: a qkchat.service written by someone else stays.
     if [ -f "$unit" ] && grep -q "^ExecStart=$prefix/bin/qkchatd " "$unit"; then
         rm -f "$unit"
@@ -78,9 +80,15 @@ if [ "$make_user" = yes ] && [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 
-# 1. Binaries, migrations, docs.
-install -d -m 0755 "$destdir$prefix/bin" "$destdir$prefix/share/qkchat/sql" "$destdir$prefix/share/doc/qkchat"
-install -m 0755 "$here/bin/qkchatd" "$here/bin/qkchat-loadgen" "$destdir$prefix/bin/"
+# 1. Binaries (the real files in lib/qkchat, beside the libsodium.so qkchatd loads from there; bin/ holds
+#    relative symlinks, which -f replaces along with files an older layout put there), migrations, docs.
+install -d -m 0755 "$destdir$prefix/bin" "$destdir$prefix/lib/qkchat" "$destdir$prefix/share/qkchat/sql" \
+    "$destdir$prefix/share/doc/qkchat"
+install -m 0755 "$here/lib/qkchat/qkchatd" "$here/lib/qkchat/qkchat-loadgen" "$destdir$prefix/lib/qkchat/"
+install -m 0644 "$here/lib/qkchat/libsodium.so" "$destdir$prefix/lib/qkchat/"
+for program in qkchatd qkchat-loadgen; do
+    ln -sf "../lib/qkchat/$program" "$destdir$prefix/bin/$program"
+done
 install -m 0644 "$here"/share/qkchat/sql/*.sql "$destdir$prefix/share/qkchat/sql/"
 install -m 0644 "$here"/share/doc/qkchat/* "$destdir$prefix/share/doc/qkchat/"
 echo "installed $destdir$prefix/bin/qkchatd ($("$destdir$prefix/bin/qkchatd" --version))"

@@ -27,18 +27,23 @@ public sealed class DebPackageTests(DebFixture package) : IClassFixture<DebFixtu
         var conffiles = (await Run("dpkg-deb", "-I", package.Deb, "conffiles")).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(["/etc/default/qkchat", "/etc/qkchat/server.json"], conffiles);
 
-        // "-rwxr-xr-x root/root 12971680 2026-11-25 05:47 ./usr/bin/qkchatd" -> path => (mode, owner)
+        // "-rwxr-xr-x root/root 12971680 2026-11-25 05:47 ./usr/lib/qkchat/qkchatd" -> path => (mode, owner, "")
+        // "lrwxrwxrwx root/root 0 2026-11-25 05:47 ./usr/bin/qkchatd -> ../lib/qkchat/qkchatd" -> (..., link target)
         var entries = (await Run("dpkg-deb", "-c", package.Deb)).Stdout
             .Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            .ToDictionary(f => f[5][1..], f => (Mode: f[0], Owner: f[1]));
+            .ToDictionary(f => f[5][1..], f => (Mode: f[0], Owner: f[1], Target: f.Length > 7 && f[6] == "->" ? f[7] : ""));
         Assert.All(entries, e => Assert.Equal("root/root", e.Value.Owner));
         Assert.DoesNotContain(entries.Keys, p => p.EndsWith(".dbg", StringComparison.Ordinal) || p.EndsWith(".pdb", StringComparison.Ordinal));
 
+        // The real binaries and the libsodium.so qkchatd loads from its own directory; /usr/bin holds relative symlinks.
         var expected = new Dictionary<string, string>
         {
-            ["/usr/bin/qkchatd"] = "-rwxr-xr-x",
-            ["/usr/bin/qkchat-loadgen"] = "-rwxr-xr-x",
+            ["/usr/lib/qkchat/qkchatd"] = "-rwxr-xr-x",
+            ["/usr/lib/qkchat/qkchat-loadgen"] = "-rwxr-xr-x",
+            ["/usr/lib/qkchat/libsodium.so"] = "-rw-r--r--",
+            ["/usr/bin/qkchatd"] = "lrwxrwxrwx",
+            ["/usr/bin/qkchat-loadgen"] = "lrwxrwxrwx",
             ["/etc/qkchat/server.json"] = "-rw-r--r--",
             ["/etc/default/qkchat"] = "-rw-r--r--",
             ["/lib/systemd/system/qkchat.service"] = "-rw-r--r--",
@@ -54,6 +59,8 @@ public sealed class DebPackageTests(DebFixture package) : IClassFixture<DebFixtu
             Assert.True(entries.TryGetValue(path, out var entry), $"{path} is not in the package");
             Assert.Equal(mode, entry.Mode);
         }
+        Assert.Equal("../lib/qkchat/qkchatd", entries["/usr/bin/qkchatd"].Target);
+        Assert.Equal("../lib/qkchat/qkchat-loadgen", entries["/usr/bin/qkchat-loadgen"].Target);
         // Nothing else but directories and the optional docs.
         Assert.All(entries.Where(e => !e.Value.Mode.StartsWith('d') && !expected.ContainsKey(e.Key)),
             e => Assert.StartsWith("/usr/share/doc/qkchat/", e.Key));
@@ -81,9 +88,12 @@ public sealed class DebPackageTests(DebFixture package) : IClassFixture<DebFixtu
         Assert.Contains("installed, not started", install.Stdout);
         Assert.Equal("install ok installed", (await Run("dpkg-query", "--root=" + root.Path, "-W", "-f=${Status}", "qkchat")).Stdout);
 
+        // Through the /usr/bin symlink, as the unit starts it.
         string qkchatd = root.At("/usr/bin/qkchatd");
+        Assert.Equal("../lib/qkchat/qkchatd", new FileInfo(qkchatd).LinkTarget);
         Assert.StartsWith($"qkchatd {PackageBuild.Version}", (await Run(qkchatd, "--version")).Stdout);
-        Assert.DoesNotContain(".symtab", (await Run("readelf", "-S", qkchatd)).Stdout); // stripped
+        Assert.DoesNotContain(".symtab", (await Run("readelf", "-S", root.At("/usr/lib/qkchat/qkchatd"))).Stdout); // stripped
+        Assert.True(File.Exists(root.At("/usr/lib/qkchat/libsodium.so")));
         Assert.True(File.Exists(root.At("/etc/qkchat/server.json")));
 
         string user = Assert.Single(File.ReadAllLines(root.At("/etc/passwd")), l => l.StartsWith("qkchat:", StringComparison.Ordinal));

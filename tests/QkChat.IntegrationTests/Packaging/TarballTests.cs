@@ -1,12 +1,15 @@
+using System.Runtime.Versioning;
 using QkChat.IntegrationTests.Infrastructure;
 using Xunit;
 
 namespace QkChat.IntegrationTests.Packaging;
 
 /// <summary>
-/// The tarball from scripts/package-tarball.sh: what it holds, that the qkchatd inside serves chat straight from the
-/// unpacked tree with its own server.json, and that install.sh installs under a prefix without touching edits.
+/// The tarball from scripts/package-tarball.sh: what it holds, that the qkchatd inside serves chat (and hashes with the
+/// libsodium.so beside it) straight from the unpacked tree with its own server.json, and that install.sh installs
+/// under a prefix without touching edits.
 /// </summary>
+[SupportedOSPlatform("linux")] // symlinks and Unix file modes
 public sealed class TarballTests(TarballFixture package) : IClassFixture<TarballFixture>
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
@@ -14,15 +17,22 @@ public sealed class TarballTests(TarballFixture package) : IClassFixture<Tarball
     [Fact]
     public async Task Holds_the_binaries_config_unit_migrations_docs_and_install_sh()
     {
+        // "-rwxr-xr-x 0/0 12971680 2026-11-25 05:47 NAME" or "lrwxrwxrwx 0/0 0 2026-11-25 05:47 NAME -> TARGET"
         var entries = (await Run("tar", "-tzvf", package.Tarball)).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            .ToDictionary(f => f[^1], f => (Mode: f[0], Owner: f[1]));
+            .ToDictionary(f => f[5], f => (Mode: f[0], Owner: f[1], Target: f.Length > 7 && f[6] == "->" ? f[7] : ""));
         string n = package.Name;
         Assert.All(entries, e => Assert.StartsWith(n + "/", e.Key));
         Assert.All(entries, e => Assert.Equal("0/0", e.Value.Owner));
-        foreach (string exe in new[] { "bin/qkchatd", "bin/qkchat-loadgen", "install.sh" })
+        foreach (string exe in new[] { "lib/qkchat/qkchatd", "lib/qkchat/qkchat-loadgen", "install.sh" })
             Assert.Equal("-rwxr-xr-x", entries[$"{n}/{exe}"].Mode);
-        foreach (string file in new[] { "etc/qkchat/server.json", "etc/default/qkchat", "lib/systemd/system/qkchat.service",
+        // Relative, so the unpacked tree (and an install.sh prefix) can live anywhere.
+        foreach (string program in new[] { "qkchatd", "qkchat-loadgen" })
+        {
+            Assert.Equal("lrwxrwxrwx", entries[$"{n}/bin/{program}"].Mode);
+            Assert.Equal("../lib/qkchat/" + program, entries[$"{n}/bin/{program}"].Target);
+        }
+        foreach (string file in new[] { "lib/qkchat/libsodium.so", "etc/qkchat/server.json", "etc/default/qkchat", "lib/systemd/system/qkchat.service",
                      "share/qkchat/sql/0001_init.sql", "share/doc/qkchat/tuning.md", "share/doc/qkchat/packaging.md" })
             Assert.Equal("-rw-r--r--", entries[$"{n}/{file}"].Mode);
         Assert.DoesNotContain(entries.Keys, p => p.EndsWith(".dbg", StringComparison.Ordinal) || p.EndsWith(".pdb", StringComparison.Ordinal));
@@ -42,6 +52,7 @@ public sealed class TarballTests(TarballFixture package) : IClassFixture<Tarball
             env["QKCHAT_MAIL_DIR"] = Path.Combine(dir, "mail");
             env["QKCHAT_DB_AUTO_MIGRATE"] = "true";
 
+            // Through bin/qkchatd, the relative symlink: qkchatd finds lib/qkchat through /proc/self/exe.
             await using var server = ExternalProcess.Start(Path.Combine(dir, package.Name, "bin/qkchatd"), [], env);
             await server.WaitForOutputAsync("ready: serving chat", Patience);
             Assert.Contains($"qkchatd {PackageBuild.Version}", server.Output);
@@ -53,6 +64,13 @@ public sealed class TarballTests(TarballFixture package) : IClassFixture<Tarball
                 var response = await client.ReadAsync();
                 Assert.Equal("OK", response.Str("code"));
                 Assert.Equal("tarball", response.Str("request_id"));
+
+                // An unknown user still costs one Argon2id verification (of a dummy hash) through libsodium.so,
+                // which qkchatd loads from lib/qkchat beside its real file: without it the answer is INTERNAL.
+                await client.SendJsonAsync("""{"action":"login","request_id":"x","username":"nobody_here","password":"whatever123","client_id":"t"}""");
+                var login = await client.ReadAsync(Patience);
+                Assert.Equal("x", login.Str("request_id"));
+                Assert.Equal("INVALID_CREDENTIALS", login.Str("code"));
             }
             server.Signal(ServerProcess.SIGTERM);
             Assert.Equal(0, await server.WaitForExitAsync(Patience));
@@ -77,7 +95,13 @@ public sealed class TarballTests(TarballFixture package) : IClassFixture<Tarball
             var first = await Run(installSh, args);
             Assert.Contains("systemctl enable --now qkchat", first.Stdout);
             Assert.StartsWith($"qkchatd {PackageBuild.Version}", (await Run(dest + "/opt/qkchat/bin/qkchatd", "--version")).Stdout);
-            Assert.True(File.Exists(dest + "/opt/qkchat/bin/qkchat-loadgen"));
+            foreach (string program in new[] { "qkchatd", "qkchat-loadgen" })
+            {
+                Assert.Equal("../lib/qkchat/" + program, new FileInfo(dest + "/opt/qkchat/bin/" + program).LinkTarget);
+                Assert.Equal(UnixFileMode.UserExecute, File.GetUnixFileMode(dest + "/opt/qkchat/lib/qkchat/" + program) & UnixFileMode.UserExecute);
+            }
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
+                File.GetUnixFileMode(dest + "/opt/qkchat/lib/qkchat/libsodium.so"));
             Assert.True(File.Exists(dest + "/opt/qkchat/share/qkchat/sql/0001_init.sql"));
             Assert.True(File.Exists(dest + "/opt/qkchat/share/doc/qkchat/tuning.md"));
             Assert.True(File.Exists(dest + "/etc/default/qkchat"));
@@ -100,6 +124,8 @@ public sealed class TarballTests(TarballFixture package) : IClassFixture<Tarball
 
             await Run(installSh, ["--uninstall", .. args]);
             Assert.False(File.Exists(dest + "/opt/qkchat/bin/qkchatd"));
+            Assert.Null(new FileInfo(dest + "/opt/qkchat/bin/qkchatd").LinkTarget); // not even a dangling symlink
+            Assert.False(Directory.Exists(dest + "/opt/qkchat/lib/qkchat"));
             Assert.False(Directory.Exists(dest + "/opt/qkchat/share/qkchat"));
             Assert.False(File.Exists(dest + "/etc/systemd/system/qkchat.service"));
             Assert.True(File.Exists(config), "uninstall keeps the configuration");
