@@ -37,7 +37,10 @@ internal sealed class AccountsHarness : IAsyncDisposable
     public CapturingMailer Mailer { get; }
 
     /// <param name="redisPort">Another Redis than the stack's (a test that stops and restarts its own).</param>
-    public static async Task<AccountsHarness> StartAsync(int? redisPort = null)
+    /// <param name="codeValidity">A shorter code lifetime, for expiry tests.</param>
+    /// <param name="userDb">Another MariaDB for the account stores (a test that stops and restarts its own).</param>
+    public static async Task<AccountsHarness> StartAsync(int? redisPort = null, TimeSpan? codeValidity = null,
+        MySqlConnector.MySqlDataSource? userDb = null)
     {
         var db = await TempDatabase.CreateAsync();
         await new Migrator(db.DataSource, Migration.Embedded(), NullLogger.Instance).MigrateAsync(CancellationToken.None);
@@ -50,20 +53,24 @@ internal sealed class AccountsHarness : IAsyncDisposable
             AsyncTimeout = 2000,
             ConnectTimeout = 2000,
         });
-        var options = new AccountOptions();
+        var options = new AccountOptions { CodeValidity = codeValidity ?? new AccountOptions().CodeValidity };
         var mailer = new CapturingMailer();
         // Light Argon2id parameters: the tests exercise the flow, docs/passwords.md measures the real cost.
         var pool = new PasswordWorkPool(new Argon2idPasswordHasher(iterations: 1, memoryKiB: 8 * 1024), workers: 2);
-        var service = new AccountService(options, new MySqlUserStore(db.DataSource), new SessionStore(db.DataSource, redis, options),
+        var stores = userDb ?? db.DataSource;
+        var service = new AccountService(options, new MySqlUserStore(stores), new SessionStore(stores, redis, options),
             new RedisVerificationCodes(redis, options), new RedisLoginThrottle(redis), mailer, pool, new LiveSessions(), NullLogger.Instance);
         var server = InProcessServer.Start(routes: (router, dispatcher) => service.Register(router, dispatcher));
         return new AccountsHarness(db, redis, server, mailer, pool);
     }
 
-    public Task<ChatClient> ConnectAsync() => ChatClient.ConnectAsync("127.0.0.1", Server.Port, new ChatClientOptions
+    public Task<ChatClient> ConnectAsync(IPAddress? from = null) => ChatClient.ConnectAsync("127.0.0.1", Server.Port, new ChatClientOptions
     {
-        LocalAddress = new IPAddress([127, (byte)Random.Shared.Next(1, 255), (byte)Random.Shared.Next(0, 256), (byte)Random.Shared.Next(1, 255)]),
+        LocalAddress = from ?? RandomLoopback(),
     });
+
+    public static IPAddress RandomLoopback() =>
+        new([127, (byte)Random.Shared.Next(1, 255), (byte)Random.Shared.Next(0, 256), (byte)Random.Shared.Next(1, 255)]);
 
     public static string UniqueName() => "u" + Guid.NewGuid().ToString("N")[..12];
 

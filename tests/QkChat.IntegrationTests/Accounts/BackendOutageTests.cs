@@ -80,4 +80,35 @@ public sealed class BackendOutageTests
             redis.Dispose();
         }
     }
+
+    [Fact]
+    public async Task MariaDB_down_answers_UNAVAILABLE_quickly_and_recovers_when_it_returns()
+    {
+        await using var maria = await PrivateMariaDb.StartAsync();
+        await using (var migrate = new MySqlConnector.MySqlDataSource(maria.ConnectionString))
+            await new QkChat.Server.Storage.Migrator(migrate, QkChat.Server.Storage.Migration.Embedded(),
+                Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance).MigrateAsync(CancellationToken.None);
+        await using var users = new MySqlConnector.MySqlDataSource(maria.ConnectionString);
+        await using var h = await StartAsync(userDb: users);
+        await using var c = await h.ConnectAsync();
+        var (name, _, password) = await h.RegisterAsync(c);
+
+        await maria.KillAsync();
+        var watch = Stopwatch.StartNew();
+        Assert.Equal(ErrorCodes.Unavailable, (await Login(c, name, password)).Code);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(8), $"took {watch.Elapsed}");
+        await Ok(c.RequestAsync("heartbeat"));
+
+        await maria.StartServerAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        Envelope again;
+        do
+        {
+            again = await Login(c, name, password);
+            if (again.Code == ErrorCodes.Ok) break;
+            await Task.Delay(250);
+        }
+        while (DateTime.UtcNow < deadline);
+        Assert.Equal(ErrorCodes.Ok, again.Code);
+    }
 }
