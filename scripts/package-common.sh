@@ -39,6 +39,21 @@ pkg_check_binaries() {
         die "$bin_dir/qkchatd reports '$reported', Directory.Build.props says $version: run \`make publish\`"
 }
 
+# The two scripts' common command line: [--bin-dir DIR] [--out DIR], both defaulting to dist. Sets BIN_DIR,
+# OUT and version, and refuses binaries that are missing or of another version.
+pkg_args() {
+    BIN_DIR=$ROOT/dist OUT=$ROOT/dist
+    while (($#)); do
+        case $1 in
+            --bin-dir) BIN_DIR=${2:?}; shift 2 ;;
+            --out) OUT=${2:?}; shift 2 ;;
+            *) die "unknown argument '$1' (usage: $0 [--bin-dir DIR] [--out DIR])" ;;
+        esac
+    done
+    version=$(pkg_version)
+    pkg_check_binaries "$BIN_DIR" "$version"
+}
+
 # Lays out the shipped files under DEST with the given directories (each relative to DEST):
 #   pkg_stage DEST PREFIX SYSCONFDIR UNITDIR DATADIR DOCDIR BIN_DIR
 # The programs and libraries go to PREFIX/lib/qkchat; PREFIX/bin gets a relative symlink per program

@@ -9,17 +9,7 @@ ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 # shellcheck source=package-common.sh
 source "$ROOT/scripts/package-common.sh"
 
-BIN_DIR=$ROOT/dist OUT=$ROOT/dist
-while (($#)); do
-    case $1 in
-        --bin-dir) BIN_DIR=${2:?}; shift 2 ;;
-        --out) OUT=${2:?}; shift 2 ;;
-        *) die "unknown argument '$1' (usage: $0 [--bin-dir DIR] [--out DIR])" ;;
-    esac
-done
-
-version=$(pkg_version)
-pkg_check_binaries "$BIN_DIR" "$version"
+pkg_args "$@" # sets BIN_DIR, OUT and version, and checks the binaries
 name=qkchat-$version-linux-x64
 tarball=$OUT/$name.tar.gz
 

@@ -29,16 +29,20 @@ public sealed partial class AccountService
         : InputRules.IsEmailLike(r.Username) ? (InputRules.Email(r.Username) is null ? null : "username: not a valid e-mail address")
         : InputRules.Username(r.Username);
 
+    /// <summary>Like Parse, and a connection that is already logged in is refused (one user per connection).</summary>
+    private static AccountRequest? ParseSignIn(RequestContext ctx, params Func<AccountRequest, string?>[] rules)
+    {
+        var request = Parse(ctx, rules);
+        if (request is null || !ctx.Session.LoggedIn) return request;
+        ctx.Respond(ErrorCodes.Forbidden, "already logged in on this connection; log out first");
+        return null;
+    }
+
     private void Login(RequestContext ctx)
     {
-        var request = Parse(ctx, LoginRule, r => InputRules.Password(r.Password, "password"),
+        var request = ParseSignIn(ctx, LoginRule, r => InputRules.Password(r.Password, "password"),
             r => InputRules.ClientId(r.ClientId), r => InputRules.Device(r.Device));
         if (request is null) return;
-        if (ctx.Session.LoggedIn)
-        {
-            ctx.Respond(ErrorCodes.Forbidden, "already logged in on this connection; log out first");
-            return;
-        }
         string ip = ctx.Connection.RemoteAddress.ToString();
         RunAsync(ctx, async pending =>
         {
@@ -75,14 +79,9 @@ public sealed partial class AccountService
 
     private void LoginToken(RequestContext ctx)
     {
-        var request = Parse(ctx, r => r.Token is { Length: > 0 and <= 256 } ? null : "token: required",
+        var request = ParseSignIn(ctx, r => r.Token is { Length: > 0 and <= 256 } ? null : "token: required",
             r => InputRules.ClientId(r.ClientId));
         if (request is null) return;
-        if (ctx.Session.LoggedIn)
-        {
-            ctx.Respond(ErrorCodes.Forbidden, "already logged in on this connection; log out first");
-            return;
-        }
         string ip = ctx.Connection.RemoteAddress.ToString();
         RunAsync(ctx, async pending =>
         {

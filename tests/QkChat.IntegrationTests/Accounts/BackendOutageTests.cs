@@ -39,6 +39,21 @@ public sealed class BackendOutageTests
         throw new TimeoutException("redis did not start");
     }
 
+    /// <summary>No restart of ours is needed: the backend's client reconnects by itself and logins succeed again.</summary>
+    private static async Task LoginRecoversAsync(QkChat.Client.ChatClient c, string name, string password)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        Envelope again;
+        do
+        {
+            again = await Login(c, name, password);
+            if (again.Code == ErrorCodes.Ok) return;
+            await Task.Delay(250);
+        }
+        while (DateTime.UtcNow < deadline);
+        Assert.Equal(ErrorCodes.Ok, again.Code);
+    }
+
     [Fact]
     public async Task Redis_down_answers_UNAVAILABLE_quickly_and_recovers_when_it_returns()
     {
@@ -63,16 +78,7 @@ public sealed class BackendOutageTests
 
             redis = StartRedis(port);
             await WaitForPortAsync(port);
-            var deadline = DateTime.UtcNow.AddSeconds(20);
-            Envelope again;
-            do
-            {
-                again = await Login(c, name, password);
-                if (again.Code == ErrorCodes.Ok) break;
-                await Task.Delay(250);
-            }
-            while (DateTime.UtcNow < deadline);
-            Assert.Equal(ErrorCodes.Ok, again.Code);
+            await LoginRecoversAsync(c, name, password);
         }
         finally
         {
@@ -100,15 +106,6 @@ public sealed class BackendOutageTests
         await Ok(c.RequestAsync("heartbeat"));
 
         await maria.StartServerAsync();
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        Envelope again;
-        do
-        {
-            again = await Login(c, name, password);
-            if (again.Code == ErrorCodes.Ok) break;
-            await Task.Delay(250);
-        }
-        while (DateTime.UtcNow < deadline);
-        Assert.Equal(ErrorCodes.Ok, again.Code);
+        await LoginRecoversAsync(c, name, password);
     }
 }
