@@ -46,8 +46,13 @@ internal sealed class PrivateMariaDb : IAsyncDisposable
                 "--skip-log-bin", "--innodb-buffer-pool-size=16M",
             },
             UseShellExecute = false,
+            // Start-up warnings (file limits) go to stderr before --log-error takes over: keep them out of test output.
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
         };
         _server = Process.Start(info)!;
+        _server.BeginErrorReadLine();
+        _server.BeginOutputReadLine();
         // mariadbd opens its port only once it is ready for connections.
         for (int i = 0; i < 200; i++)
         {

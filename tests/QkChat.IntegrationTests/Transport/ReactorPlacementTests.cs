@@ -20,4 +20,12 @@ public sealed class ReactorPlacementTests
         Assert.All(server.Engine.Reactors, r => Assert.Equal(50, r.ConnectionCount));
         foreach (var c in clients.Skip(60).Concat(more)) c.Dispose();
     }
+
+    [Fact]
+    public async Task Pinned_reactors_run_each_on_its_own_cpu()
+    {
+        await using var server = InProcessServer.Start(t => { t.Reactors = 2; t.PinReactors = true; });
+        await server.EventuallyAsync(() => server.Engine.Reactors.All(r => Volatile.Read(ref r.Stats.PinnedCpu) != -2), "reactors started");
+        Assert.Equal([0, 1 % Environment.ProcessorCount], server.Engine.Reactors.Select(r => r.Stats.PinnedCpu));
+    }
 }

@@ -53,6 +53,20 @@ public sealed class SlowConsumerAndShutdownTests
     }
 
     [Fact]
+    public async Task A_send_stalled_longer_than_the_slow_consumer_timeout_closes_the_connection()
+    {
+        // A queue cap far above what is sent: only the stall timeout can close this reader.
+        await using var server = InProcessServer.Start(
+            t => { t.SendQueueHardCapBytes = 64 * 1024 * 1024; t.SlowConsumerTimeout = TimeSpan.FromSeconds(1); },
+            routes: (router, _) => Flood(router));
+        using var sleeper = await server.ConnectAsync();
+        sleeper.Socket.ReceiveBufferSize = 4096;
+        // 8 floods of 1 MB: more than loopback socket buffers hold, so a send stays incomplete.
+        for (int i = 0; i < 8; i++) await sleeper.SendJsonAsync("""{"action":"flood"}""");
+        await server.EventuallyAsync(() => server.ClosedFor(CloseReason.SlowConsumer) == 1, "stalled send closed", timeoutMs: 15_000);
+    }
+
+    [Fact]
     public async Task Droppable_pushes_are_dropped_above_the_high_mark_instead_of_closing()
     {
         await using var server = InProcessServer.Start(
