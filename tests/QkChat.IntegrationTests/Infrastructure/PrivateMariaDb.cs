@@ -25,14 +25,22 @@ internal sealed class PrivateMariaDb : IAsyncDisposable
     public static async Task<PrivateMariaDb> StartAsync()
     {
         var db = new PrivateMariaDb();
-        await Run("mariadb-install-db", "--no-defaults", $"--datadir={db._dir}/data", "--user=root",
-            "--auth-root-authentication-method=socket", "--skip-test-db");
-        await db.StartServerAsync();
-        await Run("mariadb", "--no-defaults", $"--socket={db.Socket}", "-uroot", "-e",
-            "CREATE DATABASE qkchat CHARACTER SET utf8mb4; CREATE USER 'qkchat'@'127.0.0.1' IDENTIFIED BY 'test-only-password';" +
-            " CREATE USER 'qkchat'@'localhost' IDENTIFIED BY 'test-only-password'; GRANT ALL ON qkchat.* TO 'qkchat'@'127.0.0.1';" +
-            " GRANT ALL ON qkchat.* TO 'qkchat'@'localhost';");
-        return db;
+        try
+        {
+            await Run("mariadb-install-db", "--no-defaults", $"--datadir={db._dir}/data", "--user=root",
+                "--auth-root-authentication-method=socket", "--skip-test-db");
+            await db.StartServerAsync();
+            await Run("mariadb", "--no-defaults", $"--socket={db.Socket}", "-uroot", "-e",
+                "CREATE DATABASE qkchat CHARACTER SET utf8mb4; CREATE USER 'qkchat'@'127.0.0.1' IDENTIFIED BY 'test-only-password';" +
+                " CREATE USER 'qkchat'@'localhost' IDENTIFIED BY 'test-only-password'; GRANT ALL ON qkchat.* TO 'qkchat'@'127.0.0.1';" +
+                " GRANT ALL ON qkchat.* TO 'qkchat'@'localhost';");
+            return db;
+        }
+        catch
+        {
+            await db.DisposeAsync(); // never leave a mariadbd of ours running behind a failed start
+            throw;
+        }
     }
 
     public async Task StartServerAsync()
