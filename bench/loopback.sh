@@ -2,6 +2,7 @@
 # Loopback measurements for bench/RESULTS.md. Every run is bounded and targets 127.0.0.x only.
 #   bench/loopback.sh heartbeat [CONNECTIONS...]   qkchatd vs redis-benchmark PING vs the inline design
 #   bench/loopback.sh idle-rss [LOW HIGH]          server RSS per idle connection (slope between LOW and HIGH)
+#   bench/loopback.sh login-storm [N...]           N password logins at once, then N token resumes (default 2000 5000)
 # Needs: make publish (dist/qkchatd, dist/qkchat-loadgen), the private stack (make services-up), redis-benchmark.
 # Tunables through the environment: DURATION (s, default 15), RAMP (s, default 5), REACTORS (default 0 = cores),
 # PIN (true/false), INLINE=0 to skip the inline-design run.
@@ -25,6 +26,7 @@ start_server() {
     QKCHAT_MAX_CLIENTS=19500 QKCHAT_MAX_CLIENTS_PER_IP=19500 QKCHAT_LOGIN_TIMEOUT_S=3600 \
     QKCHAT_RATE_LIMIT_RPS=1000000 QKCHAT_RATE_LIMIT_BURST=1000000 QKCHAT_LOG_TO_FILE=false \
     QKCHAT_LOG_LEVEL=warning QKCHAT_DB_AUTO_MIGRATE=true QKCHAT_CONFIG_PATH="$OUT/empty.json" \
+    QKCHAT_PASSWORD_QUEUE=${PASSWORD_QUEUE:-0} \
         dist/qkchatd >"$OUT/server.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 100); do
@@ -93,8 +95,28 @@ idle_rss() {
     stop_server
 }
 
+# The accounts' shared password: load-test accounts only (docs/loadgen.md "Accounts for load tests").
+STORM_PASSWORD=loadgen-storm-1
+login_storm() {
+    local sizes=("$@")
+    ((${#sizes[@]})) || sizes=(2000 5000)
+    for n in "${sizes[@]}"; do
+        echo "== login storm of $n"
+        QKCHAT_LOG_LEVEL=warning QKCHAT_DB_AUTO_MIGRATE=true QKCHAT_CONFIG_PATH="$OUT/empty.json" QKCHAT_LOG_TO_FILE=false \
+            dist/qkchatd provision-users --count "$n" --prefix lg --password "$STORM_PASSWORD"
+        # A queue of N: every login of the storm waits for its hash instead of an early SERVER_BUSY.
+        PASSWORD_QUEUE=$n start_server
+        dist/qkchat-loadgen login-storm --port $PORT --connections "$n" --ramp-up "$RAMP" --prefix lg \
+            --password "$STORM_PASSWORD" --source-addresses "$SOURCES" --server-pid "$server_pid" --quiet \
+            --json "$OUT/storm-$n.json" >"$OUT/storm-$n.md" || true
+        grep -E "logins|resumes|observer|verdict" "$OUT/storm-$n.md" | sed "s/^/  storm $n: /"
+        stop_server
+    done
+}
+
 case ${1:-} in
     heartbeat) shift; heartbeat "$@" ;;
     idle-rss) shift; idle_rss "$@" ;;
-    *) sed -n '2,7p' "$0"; exit 2 ;;
+    login-storm) shift; login_storm "$@" ;;
+    *) sed -n '2,8p' "$0"; exit 2 ;;
 esac

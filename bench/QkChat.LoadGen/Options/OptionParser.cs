@@ -14,19 +14,23 @@ public static class OptionParser
 {
     private sealed record Spec(string Name, string Value, string Help, Action<LoadGenOptions, string> Apply, bool Hidden = false);
 
-    public static readonly string[] Scenarios = ["heartbeat", "connect"];
+    public static readonly string[] Scenarios = ["heartbeat", "connect", "login-storm"];
 
     private static readonly Spec[] Specs =
     [
         new("host", "ADDR", "server address (default 127.0.0.1)", (o, v) => o.Host = v),
         new("port", "N", "server port (default 8080)", (o, v) => o.Port = Int(v, 1, 65_535)),
         new("connections", "N", "connections to open (default 100)", (o, v) => o.Connections = Int(v, 1, 10_000_000)),
-        new("duration", "S", "measured seconds, after the ramp (default 10)", (o, v) => o.DurationSeconds = Seconds(v, 0.1)),
+        new("duration", "S", "measured seconds, after the ramp (default 10)", (o, v) => { o.DurationSeconds = Seconds(v, 0.1); o.DurationGiven = true; }),
         new("ramp-up", "S", "seconds over which connections are opened (default 2)", (o, v) => o.RampUpSeconds = Seconds(v, 0)),
         new("pipeline", "K", "heartbeat: requests in flight per connection (default 1)", (o, v) => o.Pipeline = Int(v, 1, 1024)),
         new("workers", "W", "processes (default ceil(connections / 15000))", (o, v) => o.Workers = Int(v, 1, 256)),
         new("source-addresses", "LIST", "source IPs to bind: 127.0.0.2-127.0.0.9 or a,b,c", (o, v) => o.SourceAddresses = SourceAddresses.Parse(v)),
         new("heartbeat-interval", "S", "connect: seconds between heartbeats per connection, 0 = never (default 30)", (o, v) => o.HeartbeatIntervalSeconds = Seconds(v, 0)),
+        new("prefix", "P", "login-storm: accounts P000000.. from qkchatd provision-users (default lg)", (o, v) => o.Prefix = v),
+        new("password", "PW", "login-storm: the accounts' password (required)", (o, v) => o.Password = v),
+        new("observers", "M", "login-storm: connected clients heartbeating every 200 ms (default 100)", (o, v) => o.Observers = Int(v, 0, 10_000)),
+        new("retry-busy", "on|off", "login-storm: retry SERVER_BUSY after retry_after_ms (default on)", (o, v) => o.RetryBusy = OnOff(v)),
         new("server-pid", "PID", "sample this process's RSS and CPU from /proc", (o, v) => o.ServerPid = Int(v, 1, int.MaxValue)),
         new("request-timeout", "S", "a request slower than this is an error (default 10)", (o, v) => o.RequestTimeoutSeconds = Seconds(v, 0.001)),
         new("connect-timeout", "S", "TCP connect plus TLS handshake bound (default 10)", (o, v) => o.ConnectTimeoutSeconds = Seconds(v, 0.001)),
@@ -77,6 +81,11 @@ public static class OptionParser
             }
         }
         if (options.Scenario.Length == 0) throw new UsageException("no scenario given");
+        if (options.Scenario == "login-storm")
+        {
+            if (options.Password.Length == 0) throw new UsageException("login-storm needs --password (of the provisioned accounts)");
+            if (!options.DurationGiven) options.DurationSeconds = LoadGenOptions.StormDefaultDurationSeconds;
+        }
         if (options.WorkerIndex >= options.WorkerCount) throw new UsageException("--worker-index must be below --worker-count");
         if (options.EffectiveWorkers > options.Connections) throw new UsageException("more workers than connections");
         return options;
@@ -90,6 +99,8 @@ public static class OptionParser
         text.AppendLine("scenarios:");
         text.AppendLine("  heartbeat   N connections, each a closed loop of heartbeat requests; round trips/s and latency");
         text.AppendLine("  connect     N idle connections held for the duration; opened/failed/dropped, server RSS per connection");
+        text.AppendLine("  login-storm N password logins at once, then N token resumes at once; logins/s, resumes/s, latency,");
+        text.AppendLine("              heartbeat p99 of --observers connected clients (accounts: qkchatd provision-users)");
         text.AppendLine();
         text.AppendLine("options:");
         foreach (Spec spec in Specs)
@@ -110,6 +121,13 @@ public static class OptionParser
         if (n < min || n > max) throw new FormatException($"{n} is outside {min}..{max}");
         return n;
     }
+
+    private static bool OnOff(string v) => v switch
+    {
+        "on" or "true" or "1" => true,
+        "off" or "false" or "0" => false,
+        _ => throw new FormatException($"'{v}' is not on or off"),
+    };
 
     private static double Seconds(string v, double min)
     {

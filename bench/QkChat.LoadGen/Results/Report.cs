@@ -31,6 +31,13 @@ public static class Report
                 Row(s, "latency max / mean", $"{Ms(l.Max)} / {Ms((long)l.Mean)}");
             }
         }
+        if (r.Storm is { } storm)
+        {
+            Phase(s, "logins", storm.Logins);
+            Phase(s, "resumes", storm.Resumes);
+            if (storm.ObserverHeartbeatUs is { Count: > 0 } o)
+                Row(s, Inv($"observer heartbeat p50 / p99 / max ({storm.Observers} observers, {o.Count:N0} round trips)"), $"{Ms(o.P50)} / {Ms(o.P99)} / {Ms(o.Max)}");
+        }
         Row(s, "errors", r.Errors.Count == 0 ? "none" : Counts(r.Errors));
         if (r.Client is { } c)
             Row(s, "loadgen memory per held connection", Inv($"{c.RssPerConnectionBytes:N0} B RSS, {c.ManagedPerConnectionBytes:N0} B managed ({c.Connections:N0} connections)"));
@@ -46,6 +53,16 @@ public static class Report
         if (r.LostWorkers > 0) Row(s, "workers lost", Inv($"{r.LostWorkers}"));
         Row(s, "verdict", r.Verdict);
         return s.ToString();
+    }
+
+    private static void Phase(StringBuilder s, string name, StormPhase p)
+    {
+        Row(s, Inv($"{name} ok / attempted"), Inv($"{p.Succeeded:N0} / {p.Attempted:N0}"));
+        Row(s, Inv($"{name}/s"), Inv($"{p.PerSecond:N1}"));
+        if (p.LatencyUs is { Count: > 0 } l)
+            Row(s, Inv($"{name} latency p50 / p90 / p99 / max"), $"{Ms(l.P50)} / {Ms(l.P90)} / {Ms(l.P99)} / {Ms(l.Max)}");
+        Row(s, Inv($"{name} errors"), p.Errors.Count == 0 ? "none" : Counts(p.Errors));
+        if (p.BusyAnswers > 0) Row(s, Inv($"{name} SERVER_BUSY answers retried"), Inv($"{p.BusyAnswers:N0}"));
     }
 
     private static void Row(StringBuilder s, string metric, string value) => s.AppendLine($"| {metric} | {value} |");

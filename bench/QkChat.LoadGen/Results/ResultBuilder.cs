@@ -34,6 +34,7 @@ public static class ResultBuilder
             Errors = stats.ErrorsByCode,
             ErrorCount = stats.Errors,
             Client = scenario.ClientMemory,
+            Storm = scenario.Storm,
             HistogramPairs = HistogramCodec.ToPairs(stats.Latency),
         };
     }
@@ -77,6 +78,7 @@ public static class ResultBuilder
             }
         }
         merged.HistogramPairs = HistogramCodec.ToPairs(histogram);
+        if (parts.Any(p => p.Storm is not null)) merged.Storm = StormResult.Merge(parts.Select(p => p.Storm).OfType<StormResult>());
         return merged;
     }
 
@@ -89,6 +91,7 @@ public static class ResultBuilder
         result.LatencyUs = HistogramCodec.Summarize(histogram);
         result.HistogramBase64 = histogram.TotalCount > 0 ? HistogramCodec.Encode(histogram) : null;
         result.HistogramPairs = null;
+        result.Storm?.Finish();
         if (result.Client is { Connections: > 0 } client)
         {
             client.RssPerConnectionBytes = client.RssDeltaBytes / client.Connections;
@@ -100,6 +103,8 @@ public static class ResultBuilder
         if (failed > result.Connections * FailedConnectionTolerance)
             problems.Add($"{failed} of {result.Connections} connections failed or dropped (over {FailedConnectionTolerance * 100:0.##}%)");
         if (result.Scenario == "heartbeat" && result.RoundTrips == 0) problems.Add("no round trip completed in the measured window");
+        if (result.Storm is { } storm && storm.Logins.Succeeded + storm.Resumes.Succeeded < 2L * result.Connections)
+            problems.Add($"{storm.Logins.Succeeded} logins and {storm.Resumes.Succeeded} resumes of {result.Connections} each succeeded");
         if (result.ErrorCount > 0) problems.Add($"{result.ErrorCount} error responses or timeouts");
         if (result.LostWorkers > 0) problems.Add($"{result.LostWorkers} workers lost");
         result.Passed = problems.Count == 0;

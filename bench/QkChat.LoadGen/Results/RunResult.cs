@@ -34,6 +34,9 @@ public sealed class RunResult
     public int LostWorkers { get; set; }
 
     public ClientMemory? Client { get; set; }
+
+    /// <summary>login-storm: both phases and the observers' heartbeats.</summary>
+    public StormResult? Storm { get; set; }
     public ServerSamples? Server { get; set; }
 
     /// <summary>The measured window's latency histogram (microseconds), HdrHistogram V2 compressed, base64: what

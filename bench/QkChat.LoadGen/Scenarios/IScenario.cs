@@ -17,6 +17,9 @@ public interface IScenario
 
     /// <summary>This process's own memory growth per held connection, when the scenario measures it.</summary>
     ClientMemory? ClientMemory => null;
+
+    /// <summary>login-storm's own measurements, for the result.</summary>
+    StormResult? Storm => null;
 }
 
 public static class ScenarioFactory
@@ -25,6 +28,7 @@ public static class ScenarioFactory
     {
         "heartbeat" => new HeartbeatScenario(),
         "connect" => new ConnectScenario(),
+        "login-storm" => new LoginStormScenario(),
         _ => throw new ArgumentException($"unknown scenario '{name}'", nameof(name)),
     };
 }

@@ -9,7 +9,10 @@ public sealed class CommandLine
     public string? ConfigPath { get; private set; }
     public List<KeyValuePair<string, string>> Overrides { get; } = [];
 
-    public static readonly string[] Commands = ["run", "migrate", "check-config", "config-docs", "version", "help"];
+    /// <summary>Options of the command itself (provision-users: --count, --prefix, --password), not settings.</summary>
+    public Dictionary<string, string> CommandOptions { get; } = [];
+
+    public static readonly string[] Commands = ["run", "migrate", "provision-users", "check-config", "config-docs", "version", "help"];
 
     public static CommandLine Parse(string[] args)
     {
@@ -31,6 +34,7 @@ public sealed class CommandLine
                 if (eq >= 0) (name, value) = (name[..eq], name[(eq + 1)..]);
                 value ??= i + 1 < args.Length ? args[++i] : throw new ConfigException($"option --{name} needs a value");
                 if (name == "config") line.ConfigPath = value;
+                else if (Array.IndexOf(Provisioning.OptionNames, name) >= 0) line.CommandOptions[name] = value;
                 else if (OptionRegistry.Find(name) is not null || name.EndsWith("_file", StringComparison.Ordinal)) line.Overrides.Add(new(name, value));
                 else throw new ConfigException($"unknown option --{name}; see qkchatd --help and docs/configuration.md");
                 continue;
@@ -40,6 +44,8 @@ public sealed class CommandLine
             line.Command = arg;
             commandSeen = true;
         }
+        if (line.CommandOptions.Count > 0 && line.Command != "provision-users")
+            throw new ConfigException($"--{line.CommandOptions.Keys.First()} belongs to provision-users only");
         return line;
     }
 
@@ -51,6 +57,9 @@ public sealed class CommandLine
         commands:
           run            serve chat (the default)
           migrate        apply pending database migrations from this build, then exit
+          provision-users --count N --prefix P --password PW
+                         create load-test users P000000..P(N-1), all sharing one password hash; idempotent
+                         (docs/loadgen.md "Accounts for load tests")
           check-config   validate the configuration, print it without secrets, then exit
           config-docs    print the table of every setting (docs/configuration.md)
           version        print the version (also --version)

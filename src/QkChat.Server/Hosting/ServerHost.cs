@@ -23,9 +23,12 @@ public static partial class ServerHost
         var logger = loggerFactory.CreateLogger("Server");
         try
         {
-            return line.Command == "migrate"
-                ? MigrateAsync(options, loggerFactory).GetAwaiter().GetResult()
-                : ServeAsync(line, options, loggerFactory, levelSwitch).GetAwaiter().GetResult();
+            return line.Command switch
+            {
+                "migrate" => MigrateAsync(options, loggerFactory).GetAwaiter().GetResult(),
+                "provision-users" => Provisioning.RunAsync(line, options, loggerFactory).GetAwaiter().GetResult(),
+                _ => ServeAsync(line, options, loggerFactory, levelSwitch).GetAwaiter().GetResult(),
+            };
         }
         catch (ConfigException e)
         {
@@ -94,7 +97,7 @@ public static partial class ServerHost
         return ExitCodes.Ok;
     }
 
-    private static async Task EnsureSchemaAsync(MySqlDataSource dataSource, ServerOptions options, ILoggerFactory loggerFactory, CancellationToken ct)
+    internal static async Task EnsureSchemaAsync(MySqlDataSource dataSource, ServerOptions options, ILoggerFactory loggerFactory, CancellationToken ct)
     {
         var migrator = new Migrator(dataSource, Migration.Embedded(), loggerFactory.CreateLogger("Migrator"));
         var pending = await migrator.PendingAsync(ct);
