@@ -31,6 +31,12 @@ public sealed record DeviceSession(uint UserId, string ClientId, string Token, l
 /// <summary>A session found by its token.</summary>
 public sealed record ResumedSession(uint UserId, string ClientId, long ExpiresAt);
 
+/// <summary>
+/// A device with a live token, as get_sessions shows it. <paramref name="LastActiveAt"/> and <paramref name="LastIp"/>
+/// are those of the last login, or of the last resume that rewrote the stored expiry (so at most a day old).
+/// </summary>
+public sealed record DeviceSessionInfo(string ClientId, string? Device, string? LastIp, long LastActiveAt);
+
 /// <summary>Per-device token sessions: MariaDB is the source of truth, a cache (Redis) keeps resumes cheap.</summary>
 public interface ISessionStore
 {
@@ -41,6 +47,9 @@ public interface ISessionStore
     Task<ResumedSession?> ResumeAsync(string token, string clientId, string ip, CancellationToken ct);
 
     Task RevokeAsync(uint userId, string clientId, CancellationToken ct);
+
+    /// <summary>The user's devices whose token is neither revoked nor expired, most recently active first.</summary>
+    Task<IReadOnlyList<DeviceSessionInfo>> ListAsync(uint userId, CancellationToken ct);
 
     /// <summary>Revokes every token of the user except <paramref name="exceptClientId"/>; returns the revoked client ids.</summary>
     Task<IReadOnlyList<string>> RevokeAllAsync(uint userId, string? exceptClientId, CancellationToken ct);

@@ -46,6 +46,8 @@ public sealed partial class AccountService
         router.Register("logout", allowedBeforeLogin: false, Logout);
         router.Register("reset_password", allowedBeforeLogin: true, ResetPassword);
         router.Register("change_password", allowedBeforeLogin: false, ChangePassword);
+        router.Register("get_sessions", allowedBeforeLogin: false, GetSessions);
+        router.Register("revoke_session", allowedBeforeLogin: false, RevokeSession);
         dispatcher.SessionClosed += OnSessionClosed;
     }
 

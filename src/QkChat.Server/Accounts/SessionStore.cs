@@ -82,6 +82,38 @@ public sealed class SessionStore(MySqlDataSource db, IConnectionMultiplexer redi
     public async Task<IReadOnlyList<string>> RevokeAllAsync(uint userId, string? exceptClientId, CancellationToken ct) =>
         await RevokeWhereAsync(exceptClientId is null ? "user_id = @u" : "user_id = @u AND client_id <> @c", userId, exceptClientId, ct);
 
+    public Task<IReadOnlyList<DeviceSessionInfo>> ListAsync(uint userId, CancellationToken ct) =>
+        BackendErrors.Guard<IReadOnlyList<DeviceSessionInfo>>("session store", async () =>
+        {
+            long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            await using var connection = await db.OpenConnectionAsync(ct);
+            // The stored expiry may lag the real (cached) one by up to DbSlideMs, so rows that lapsed within that
+            // margin are read too and settled by the cache below. user_id leads uk_sessions_device.
+            await using var command = new MySqlCommand("""
+                SELECT client_id, device, last_ip, last_active_at, expires_at, token_hash FROM sessions
+                WHERE user_id = @u AND revoked_at IS NULL AND expires_at > @since
+                ORDER BY last_active_at DESC, client_id
+                """, connection);
+            command.Parameters.AddWithValue("@u", userId);
+            command.Parameters.AddWithValue("@since", now - DbSlideMs);
+            var rows = new List<(DeviceSessionInfo Info, long Expires, byte[] Hash)>();
+            await using (var reader = await command.ExecuteReaderAsync(ct))
+            {
+                while (await reader.ReadAsync(ct))
+                {
+                    rows.Add((new DeviceSessionInfo(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1),
+                        reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetInt64(3)), reader.GetInt64(4), (byte[])reader.GetValue(5)));
+                }
+            }
+            var live = new List<DeviceSessionInfo>(rows.Count);
+            foreach (var (info, expires, hash) in rows)
+            {
+                // A cache entry lives exactly as long as its token, so it is the word on a lapsed stored expiry.
+                if (expires > now || await redis.GetDatabase().KeyExistsAsync(CacheKey(hash))) live.Add(info);
+            }
+            return live;
+        });
+
     private Task<List<string>> RevokeWhereAsync(string where, uint userId, string? clientId, CancellationToken ct) =>
         BackendErrors.Guard("session store", async () =>
         {
