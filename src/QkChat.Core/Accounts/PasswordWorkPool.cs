@@ -35,7 +35,9 @@ public sealed class PasswordWorkPool : IDisposable
     /// pure CPU and more threads than cores would only add switching.</param>
     /// <param name="capacity">Requests that may wait (not counting the ones running); 0 means
     /// workers x <see cref="DefaultQueuePerWorker"/>.</param>
-    public PasswordWorkPool(IPasswordHasher hasher, int workers = 0, int capacity = 0)
+    /// <param name="workerStart">Runs first on each worker thread (the server lowers the thread's scheduling
+    /// priority there, so reactors preempt hashing during a login storm).</param>
+    public PasswordWorkPool(IPasswordHasher hasher, int workers = 0, int capacity = 0, Action? workerStart = null)
     {
         ArgumentNullException.ThrowIfNull(hasher);
         ArgumentOutOfRangeException.ThrowIfNegative(workers);
@@ -49,7 +51,7 @@ public sealed class PasswordWorkPool : IDisposable
         for (int i = 0; i < Workers; i++)
         {
             // Background: a pool that was never disposed must not keep the process alive.
-            _threads[i] = new Thread(Work) { IsBackground = true, Name = $"qkchat-pwhash-{i}" };
+            _threads[i] = new Thread(() => { workerStart?.Invoke(); Work(); }) { IsBackground = true, Name = $"qkchat-pwhash-{i}" };
             _threads[i].Start();
         }
     }

@@ -34,7 +34,8 @@ public sealed class ChatServer : IAsyncDisposable
         var accounts = new AccountOptions { TokenLifetime = TimeSpan.FromDays(options.TokenLifetimeDays) };
         var hasher = new Argon2idPasswordHasher(options.PasswordMemoryKiB, options.PasswordIterations);
         CheckHasher(hasher);
-        _passwords = new PasswordWorkPool(hasher, options.PasswordWorkers, options.PasswordQueueCapacity);
+        _passwords = new PasswordWorkPool(hasher, options.PasswordWorkers, options.PasswordQueueCapacity,
+            workerStart: () => ThreadNice.LowerCurrentThread());
         Accounts = new AccountService(accounts, new MySqlUserStore(db), new SessionStore(db, redis, accounts),
             new RedisVerificationCodes(redis, accounts), new RedisLoginThrottle(redis), mailer, _passwords, new LiveSessions(),
             loggers.CreateLogger("Accounts"));
