@@ -20,9 +20,4 @@ public sealed class Envelope
 /// <summary>Source-generated (AOT-safe, reflection-free) JSON metadata for the protocol's types.</summary>
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(Envelope))]
-[JsonSerializable(typeof(Dictionary<string, object?>))]
-[JsonSerializable(typeof(string))]
-[JsonSerializable(typeof(long))]
-[JsonSerializable(typeof(int))]
-[JsonSerializable(typeof(bool))]
 public sealed partial class ProtocolJsonContext : JsonSerializerContext;

@@ -29,11 +29,7 @@ public static class ErrorCodes
 public static class Actions
 {
     public const string Heartbeat = "heartbeat";
-    public const string Error = "error";
     public const string ServerShutdown = "server_shutdown";
     public const string Kicked = "kicked";
 
-    /// <summary>Actions accepted before login (protocol.md §4); anything else answers UNAUTHENTICATED.</summary>
-    public static readonly string[] BeforeLogin =
-        ["send_verification_code", "register", "login", "login_token", "reset_password", "heartbeat", "check_username", "check_email"];
 }

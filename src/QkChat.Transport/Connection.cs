@@ -19,7 +19,6 @@ public sealed partial class Connection
     private readonly TransportOptions _options;
     private Phase _state;
     private CloseReason _closeReason;
-    private bool _closedNotified;
     private long _deadline;
     private long _stateDeadline;
 
@@ -40,8 +39,6 @@ public sealed partial class Connection
     public Reactor Reactor { get; }
 
     public IPAddress RemoteAddress { get; }
-
-    public bool ViaTls => _tls is not null;
 
     /// <summary>The handler's per-connection state (the session); the transport never looks at it.</summary>
     public object? State { get; set; }
@@ -98,11 +95,7 @@ public sealed partial class Connection
         Reactor.Stats.ClosedByReason[(int)_closeReason]++;
         Reactor.Remove(this);
         Reactor.Engine.Limiter.Release(RemoteAddress);
-        if (!_closedNotified)
-        {
-            _closedNotified = true;
-            Reactor.Handler.OnClosed(this, _closeReason);
-        }
+        Reactor.Handler.OnClosed(this, _closeReason); // once: a closed connection returns at the top
         TryRecycle();
     }
 

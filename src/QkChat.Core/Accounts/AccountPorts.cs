@@ -81,6 +81,3 @@ public interface IVerificationCodes
     /// <summary>Checks <paramref name="code"/>; a valid code is consumed (one use).</summary>
     Task<CodeCheckOutcome> CheckAsync(string normalizedEmail, CodePurpose purpose, string code, CancellationToken ct);
 }
-
-/// <summary>A backend (MariaDB, Redis) failed: the request answers UNAVAILABLE and nothing was done.</summary>
-public sealed class BackendUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

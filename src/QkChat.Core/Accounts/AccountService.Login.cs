@@ -131,16 +131,16 @@ public sealed partial class AccountService
     private void UpgradeHash(uint userId, string password)
     {
         if (!_passwords.TryHash(password, out var hashing)) return;
-        _ = hashing.ContinueWith(async t =>
+        _ = Task.Run(async () =>
         {
             try
             {
-                await _users.UpdatePasswordHashAsync(userId, t.Result, CancellationToken.None);
+                await _users.UpdatePasswordHashAsync(userId, await hashing, CancellationToken.None);
             }
-            catch (Exception e) when (e is BackendUnavailableException or AggregateException)
+            catch (BackendUnavailableException)
             {
                 // The next login tries again.
             }
-        }, TaskScheduler.Default);
+        });
     }
 }

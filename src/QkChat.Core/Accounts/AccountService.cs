@@ -114,10 +114,9 @@ public sealed partial class AccountService
 
     /// <summary>Sends `kicked` and closes another connection (from any thread).</summary>
     private static void Kick(Connection connection, string reason) =>
+        // Its close later unregisters nothing it no longer owns: LiveSessions.Unregister removes only its own entry.
         connection.Post(static (c, reason) =>
         {
-            // The kicked connection must not unregister the device its successor now owns.
-            if (c.State is Session s) s.LoggedIn = false;
             c.Send(Dispatcher.CreatePush(Actions.Kicked, (string)reason!, static (w, r) => w.WriteString("reason"u8, r)));
             c.CloseAfterFlush(CloseReason.Requested);
         }, reason);

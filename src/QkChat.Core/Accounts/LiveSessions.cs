@@ -31,9 +31,4 @@ public sealed class LiveSessions
 
     public Connection? Find(uint userId, string clientId) =>
         _byUser.TryGetValue(userId, out var devices) && devices.TryGetValue(clientId, out var c) ? c : null;
-
-    public IReadOnlyCollection<Connection> ConnectionsOf(uint userId) =>
-        _byUser.TryGetValue(userId, out var devices) ? devices.Values.ToList() : [];
-
-    public int Users => _byUser.Count;
 }

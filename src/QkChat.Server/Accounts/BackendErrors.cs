@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using MySqlConnector;
-using QkChat.Core.Accounts;
+using QkChat.Core;
 using StackExchange.Redis;
 
 namespace QkChat.Server.Accounts;

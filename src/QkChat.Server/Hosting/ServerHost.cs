@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
+using QkChat.Core;
 using QkChat.Server.Configuration;
 using QkChat.Server.Logging;
 using QkChat.Server.Mail;

@@ -1,13 +1,12 @@
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
+using QkChat.Core;
 using QkChat.Server.Configuration;
 using StackExchange.Redis;
 using ZLogger;
 
 namespace QkChat.Server.Storage;
 
-/// <summary>A backend (MariaDB, Redis) did not answer within the start-up retry window.</summary>
-public sealed class BackendUnavailableException(string message) : Exception(message);
 
 /// <summary>Opens MariaDB and Redis at start, retrying for startup.retry_s so a backend that starts slower does not fail us.</summary>
 public static partial class Backends
