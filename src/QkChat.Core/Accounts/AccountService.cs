@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using QkChat.Core.Dispatch;
+using QkChat.Core.Routing;
 using QkChat.Protocol;
 using QkChat.Transport;
 
@@ -20,6 +21,7 @@ public sealed partial class AccountService
     private readonly IMailer _mailer;
     private readonly PasswordWorkPool _passwords;
     private readonly ILogger _logger;
+    private Dispatcher? _dispatcher;
 
     public AccountService(AccountOptions options, IUserStore users, ISessionStore sessions, IVerificationCodes codes,
         ILoginThrottle throttle, IMailer mailer, PasswordWorkPool passwords, LiveSessions live, ILogger logger)
@@ -49,6 +51,7 @@ public sealed partial class AccountService
         router.Register("get_sessions", allowedBeforeLogin: false, GetSessions);
         router.Register("revoke_session", allowedBeforeLogin: false, RevokeSession);
         dispatcher.SessionClosed += OnSessionClosed;
+        _dispatcher = dispatcher;
     }
 
     private void OnSessionClosed(Connection connection, Session session)
@@ -110,6 +113,8 @@ public sealed partial class AccountService
         session.ClientId = clientId;
         if (Live.Register(userId, clientId, connection) is { } previous)
             Kick(previous, "same_device");
+        // Queued behind the callback that writes the login response, so what features push follows it.
+        connection.Post(static (c, d) => ((Dispatcher)d!).NotifySignedIn(c, (Session)c.State!), _dispatcher);
     }
 
     /// <summary>Sends `kicked` and closes another connection (from any thread).</summary>

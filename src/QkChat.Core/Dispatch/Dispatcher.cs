@@ -150,6 +150,14 @@ public sealed partial class Dispatcher : IConnectionHandler
     /// <summary>Raised on the reactor when a connection closes (accounts unregister the device here).</summary>
     public event Action<Connection, Session>? SessionClosed;
 
+    /// <summary>
+    /// Raised on the reactor after a login or token resume has been answered: features mark the device online and
+    /// push what waited for it (offline messages, friend notices), so those pushes follow the login response.
+    /// </summary>
+    public event Action<Connection, Session>? SignedIn;
+
+    public void NotifySignedIn(Connection connection, Session session) => SignedIn?.Invoke(connection, session);
+
     public void OnClosed(Connection connection, CloseReason reason)
     {
         SessionClosed?.Invoke(connection, (Session)connection.State!);

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
 using QkChat.Core.Accounts;
+using QkChat.Core.Routing;
 using QkChat.Core.Dispatch;
 using QkChat.Server.Accounts;
 using QkChat.Server.Configuration;

@@ -1,12 +1,12 @@
 using System.Collections.Concurrent;
 using QkChat.Transport;
 
-namespace QkChat.Core.Accounts;
+namespace QkChat.Core.Routing;
 
 /// <summary>
 /// Which connection serves which (user, device) on this node: the seam that answers "is U online here, and
-/// where", used for same-device kicks and for cutting revoked devices. Thread-safe; reactors register and
-/// unregister their own connections.
+/// where", used for delivery to a user's devices, same-device kicks and cutting revoked devices. Thread-safe;
+/// reactors register and unregister their own connections. Several nodes (later) add a Redis registry beside it.
 /// </summary>
 public sealed class LiveSessions
 {
@@ -31,4 +31,26 @@ public sealed class LiveSessions
 
     public Connection? Find(uint userId, string clientId) =>
         _byUser.TryGetValue(userId, out var devices) && devices.TryGetValue(clientId, out var c) ? c : null;
+
+    public bool IsOnline(uint userId) => _byUser.TryGetValue(userId, out var devices) && !devices.IsEmpty;
+
+    /// <summary>
+    /// Queues <paramref name="frame"/> to every live device of <paramref name="userId"/> except <paramref name="except"/>,
+    /// from any thread. Takes over the caller's reference (released when nobody gets it); returns the devices reached.
+    /// </summary>
+    public int SendToUser(uint userId, OutboundFrame frame, Connection? except = null, bool droppable = false)
+    {
+        int sent = 0;
+        if (_byUser.TryGetValue(userId, out var devices))
+        {
+            foreach (var (_, connection) in devices)
+            {
+                if (connection == except) continue;
+                connection.PostSend(frame.AddReference(), droppable);
+                sent++;
+            }
+        }
+        frame.Release();
+        return sent;
+    }
 }
