@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using QkChat.Client;
 using QkChat.Core.Accounts;
+using QkChat.Core.Routing;
 using QkChat.IntegrationTests.Infrastructure;
 using QkChat.Protocol;
 using QkChat.Server.Accounts;

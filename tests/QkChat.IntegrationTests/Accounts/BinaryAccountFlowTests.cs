@@ -30,7 +30,9 @@ public sealed partial class BinaryAccountFlowTests
         await AccountsHarness.Ok(client.RequestAsync("send_verification_code", w => { w.WriteString("email", email); w.WriteString("type", "register"); }));
 
         string eml = await WaitForFileAsync(mailDir);
-        Assert.Contains(eml, p.Output); // the log says where the mail went
+        // The log says where the mail went. The file is renamed into place before the line is logged, and the
+        // console logger writes asynchronously, so the line may trail the file by a moment.
+        await p.WaitForOutputAsync(eml, TimeSpan.FromSeconds(10));
         var message = await MimeMessage.LoadAsync(eml);
         string code = SixDigits().Match(message.TextBody ?? "").Value;
         Assert.Contains(code, Regex.Replace(message.HtmlBody ?? "", @"<[^>]+>|\s|&nbsp;", ""));
