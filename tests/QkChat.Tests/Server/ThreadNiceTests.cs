@@ -25,7 +25,8 @@ public sealed class ThreadNiceTests
         var untouched = new Thread(() => other = CurrentNice());
         untouched.Start();
         untouched.Join();
-        Assert.Equal(before + 5, inside);
+        // Linux caps nice at 19: a test run that is itself niced (CI runners often are) sees the cap.
+        Assert.Equal(Math.Min(before + 5, 19), inside);
         Assert.Equal(before, other);
     }
 
