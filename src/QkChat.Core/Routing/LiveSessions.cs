@@ -32,6 +32,15 @@ public sealed class LiveSessions
     public Connection? Find(uint userId, string clientId) =>
         _byUser.TryGetValue(userId, out var devices) && devices.TryGetValue(clientId, out var c) ? c : null;
 
+    /// <summary>Every (user, device) served here, a snapshot (the presence directory renews them).</summary>
+    public List<(uint UserId, string ClientId)> Devices()
+    {
+        var all = new List<(uint, string)>();
+        foreach (var (userId, devices) in _byUser)
+            foreach (var (clientId, _) in devices) all.Add((userId, clientId));
+        return all;
+    }
+
     public bool IsOnline(uint userId) => _byUser.TryGetValue(userId, out var devices) && !devices.IsEmpty;
 
     /// <summary>

@@ -126,6 +126,16 @@ public static class OptionRegistry
         OptionSpec.Int("password.queue_capacity", "QKCHAT_PASSWORD_QUEUE", 0, 1_000_000, o => o.PasswordQueueCapacity, (o, v) => o.PasswordQueueCapacity = v,
             "Logins waiting for a hash worker before SERVER_BUSY; 0 means 64 per worker (about a second of work).", "A deep queue turns SERVER_BUSY into client timeouts during a login storm."),
 
+        // Messaging.
+        OptionSpec.Int("message.batch_size", "QKCHAT_MESSAGE_BATCH_SIZE", 1, 2000, o => o.MessageBatchSize, (o, v) => o.MessageBatchSize = v,
+            "Most messages stored by one multi-row INSERT and commit (the write-behind batcher).", "Large batches near max_allowed_packet (16 MB) fail; 1 commits every message alone and caps throughput at the disk's fsync rate."),
+        OptionSpec.Int("message.batch_delay_ms", "QKCHAT_MESSAGE_BATCH_DELAY_MS", 0, 1000, o => o.MessageBatchDelayMs, (o, v) => o.MessageBatchDelayMs = v,
+            "Milliseconds the writer waits for a batch to fill; 0 writes whatever gathered during the previous commit.", "Every millisecond is added to each send's latency."),
+        OptionSpec.Int("message.queue_capacity", "QKCHAT_MESSAGE_QUEUE_CAPACITY", 1, 10_000_000, o => o.MessageQueueCapacity, (o, v) => o.MessageQueueCapacity = v,
+            "Messages waiting to be stored before send_message answers SERVER_BUSY.", "Each waiting message holds its content in memory (up to 16 KB)."),
+        OptionSpec.Int("server.node_id", "QKCHAT_NODE_ID", 0, QkChat.Core.Messaging.MessageIds.MaxNode, o => o.NodeId, (o, v) => o.NodeId = v,
+            "This node's number (0-15), part of every message id; unique per node of a cluster.", "Two nodes with one number can mint the same message id."),
+
         // Logging and start-up.
         OptionSpec.Choice("log.level", "QKCHAT_LOG_LEVEL", LogLevels, o => o.LogLevel, (o, v) => o.LogLevel = v,
             "Minimum log level; changed by SIGHUP reload without restart.", "debug/trace log per request and cost throughput."),

@@ -73,6 +73,10 @@ public sealed class ServerOptions
 
     // Accounts.
     public int TokenLifetimeDays { get; set; } = 30;
+    public int MessageBatchSize { get; set; } = 500;
+    public int MessageBatchDelayMs { get; set; }
+    public int MessageQueueCapacity { get; set; } = 100_000;
+    public int NodeId { get; set; }
     public int PasswordMemoryKiB { get; set; } = QkChat.Server.Security.Argon2idPasswordHasher.DefaultMemoryKiB;
     public int PasswordIterations { get; set; } = QkChat.Server.Security.Argon2idPasswordHasher.DefaultIterations;
     public int PasswordWorkers { get; set; }

@@ -1,0 +1,55 @@
+namespace QkChat.Core.Messaging;
+
+/// <summary>Message status on the wire and in the `status` column.</summary>
+public enum MessageStatus : byte
+{
+    Sent = 1,
+    Delivered = 2,
+    Read = 3,
+}
+
+/// <summary>A message as stored and as pushed (protocol.md §5 message object).</summary>
+public sealed record MessageRecord(long MessageId, uint SenderId, uint ReceiverId, string Content, string Type, long Timestamp,
+    MessageStatus Status, bool Recalled);
+
+/// <summary>A message to store; <see cref="ClientMsgId"/> makes a retry idempotent per sender.</summary>
+public sealed record NewMessage(long MessageId, uint SenderId, uint ReceiverId, string? ClientMsgId, string Type, string Content, long Timestamp);
+
+/// <summary>What storing one message of a batch did: stored, or it repeated an earlier client_msg_id.</summary>
+public readonly record struct StoreOutcome(bool Stored, long MessageId, long Timestamp);
+
+/// <summary>A message whose status an action changed, with its sender (who is told).</summary>
+public readonly record struct StatusChange(long MessageId, uint SenderId);
+
+public sealed record ConversationSummary(uint PeerId, string PeerName, MessageRecord LastMessage, int UnreadCount);
+
+/// <summary>Messages in MariaDB. Every method is scoped to the calling user, so no query can reach another's conversation.</summary>
+public interface IMessageStore
+{
+    /// <summary>Stores a batch in one transaction (durable when it returns); outcomes in batch order.</summary>
+    Task<StoreOutcome[]> InsertBatchAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct);
+
+    /// <summary>Marks messages to <paramref name="receiverId"/> delivered; returns those that were only `sent`.</summary>
+    Task<IReadOnlyList<StatusChange>> MarkDeliveredAsync(uint receiverId, IReadOnlyList<long> messageIds, CancellationToken ct);
+
+    /// <summary>Marks <paramref name="peerId"/>'s messages to <paramref name="readerId"/> up to an id read; returns how many changed.</summary>
+    Task<int> MarkReadAsync(uint readerId, uint peerId, long upToMessageId, CancellationToken ct);
+
+    /// <summary>The message if <paramref name="userId"/> sent or received it.</summary>
+    Task<MessageRecord?> FindAsync(uint userId, long messageId, CancellationToken ct);
+
+    /// <summary>Recalls a message of <paramref name="senderId"/>: content erased, flag set; false if it was already recalled.</summary>
+    Task<bool> RecallAsync(uint senderId, long messageId, long at, CancellationToken ct);
+
+    /// <summary>Newest first; <paramref name="beforeMessageId"/> (when not null) wins over <paramref name="offset"/>.</summary>
+    Task<IReadOnlyList<MessageRecord>> HistoryAsync(uint userId, uint peerId, int limit, int offset, long? beforeMessageId, CancellationToken ct);
+
+    /// <summary>Every message to or from the user with a larger id, oldest first.</summary>
+    Task<IReadOnlyList<MessageRecord>> SyncAsync(uint userId, long afterMessageId, int limit, CancellationToken ct);
+
+    /// <summary>Messages to the user still only `sent` (not recalled), oldest first: the offline queue.</summary>
+    Task<IReadOnlyList<MessageRecord>> UndeliveredAsync(uint userId, long afterMessageId, int limit, CancellationToken ct);
+
+    /// <summary>The user's conversations by newest message, newest first.</summary>
+    Task<IReadOnlyList<ConversationSummary>> ConversationsAsync(uint userId, int limit, CancellationToken ct);
+}

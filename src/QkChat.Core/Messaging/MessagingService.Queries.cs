@@ -1,0 +1,72 @@
+using QkChat.Core.Dispatch;
+using QkChat.Protocol;
+
+namespace QkChat.Core.Messaging;
+
+public sealed partial class MessagingService
+{
+    private void GetChatHistory(RequestContext ctx)
+    {
+        var request = Parse(ctx, r => MessageRequest.UserId(r.ChatUserId, "chat_user_id"), r => MessageRequest.LimitRule(r.Limit, 100),
+            r => r.Offset is null or >= 0 ? null : "offset: 0 or more",
+            r => MessageRequest.MessageIdRule(r.BeforeMessageId, "before_message_id", required: false));
+        if (request is null) return;
+        uint me = ctx.Session.UserId, peer = (uint)request.ChatUserId!.Value;
+        int limit = request.Limit ?? 50;
+        OffReactor.Run(ctx, _logger, async pending =>
+        {
+            // The conversation (me, peer) is mine by construction; a stranger's id just has no messages with me.
+            var page = await _store.HistoryAsync(me, peer, limit + 1, request.Offset ?? 0, request.BeforeMessageId, CancellationToken.None);
+            CompletePage(pending, page, limit);
+        });
+    }
+
+    private void SyncMessages(RequestContext ctx)
+    {
+        var request = Parse(ctx, r => r.AfterMessageId is null or (>= 0 and < 1L << 53) ? null : "after_message_id: 0 or a message id",
+            r => MessageRequest.LimitRule(r.Limit, 500));
+        if (request is null) return;
+        uint me = ctx.Session.UserId;
+        int limit = request.Limit ?? 100;
+        OffReactor.Run(ctx, _logger, async pending =>
+        {
+            var page = await _store.SyncAsync(me, request.AfterMessageId ?? 0, limit + 1, CancellationToken.None);
+            CompletePage(pending, page, limit);
+        });
+    }
+
+    /// <summary>Answers with up to <paramref name="limit"/> messages; one more in <paramref name="page"/> means has_more.</summary>
+    private static void CompletePage(PendingResponse pending, IReadOnlyList<MessageRecord> page, int limit) =>
+        pending.Complete(ErrorCodes.Ok, "ok", (page, limit), static (w, s) =>
+        {
+            MessageJson.WriteArray(w, "messages"u8, s.page.Take(s.limit));
+            w.WriteBoolean("has_more"u8, s.page.Count > s.limit);
+        });
+
+    private void GetConversations(RequestContext ctx)
+    {
+        var request = Parse(ctx, r => MessageRequest.LimitRule(r.Limit, 100));
+        if (request is null) return;
+        uint me = ctx.Session.UserId;
+        OffReactor.Run(ctx, _logger, async pending =>
+        {
+            var conversations = await _store.ConversationsAsync(me, request.Limit ?? 50, CancellationToken.None);
+            pending.Complete(ErrorCodes.Ok, "ok", (conversations, _presence), static (w, s) =>
+            {
+                w.WriteStartArray("conversations"u8);
+                foreach (var c in s.conversations)
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("peer_id"u8, c.PeerId);
+                    w.WriteString("username"u8, c.PeerName);
+                    w.WriteString("status"u8, s._presence.VisibleStatus(c.PeerId));
+                    w.WritePropertyName("last_message"u8);
+                    MessageJson.Write(w, c.LastMessage);
+                    w.WriteNumber("unread_count"u8, c.UnreadCount);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+            });
+        });
+    }
+}

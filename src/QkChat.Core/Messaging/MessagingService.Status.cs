@@ -1,0 +1,104 @@
+using QkChat.Core.Dispatch;
+using QkChat.Protocol;
+
+namespace QkChat.Core.Messaging;
+
+public sealed partial class MessagingService
+{
+    /// <summary>Most ids in one message_ack: five offline batches; a client acks as it goes.</summary>
+    private const int MaxAckIds = 500;
+
+    private static string? AckIdsRule(MessageRequest r)
+    {
+        if (r.MessageIds is not { Length: >= 1 and <= MaxAckIds } ids) return $"message_ids: 1-{MaxAckIds} message ids";
+        foreach (long id in ids)
+            if (MessageRequest.MessageIdRule(id, "message_ids") is { } problem) return problem;
+        return null;
+    }
+
+    private void MessageAck(RequestContext ctx)
+    {
+        var request = Parse(ctx, AckIdsRule);
+        if (request is null) return;
+        uint me = ctx.Session.UserId;
+        var connection = ctx.Connection;
+        OffReactor.Run(ctx, _logger, async pending =>
+        {
+            // Only messages to me change: the store's WHERE names me as receiver, so others' ids do nothing.
+            var changed = await _store.MarkDeliveredAsync(me, request.MessageIds!.Distinct().ToArray(), CancellationToken.None);
+            pending.Complete(ErrorCodes.Ok, $"{changed.Count} message(s) now delivered");
+            foreach (var change in changed)
+            {
+                _live.SendToUser(change.SenderId, Dispatcher.CreatePush("message_status", (change.MessageId, me), static (w, s) =>
+                {
+                    w.WriteNumber("message_id"u8, s.MessageId);
+                    w.WriteNumber("peer_id"u8, s.me);
+                    w.WriteString("status"u8, "delivered"u8);
+                }));
+            }
+            await ContinueOfflineAsync(connection, me);
+        });
+    }
+
+    private void MarkRead(RequestContext ctx)
+    {
+        var request = Parse(ctx, r => MessageRequest.UserId(r.ChatUserId, "chat_user_id"),
+            r => MessageRequest.MessageIdRule(r.UpToMessageId, "up_to_message_id"));
+        if (request is null) return;
+        uint me = ctx.Session.UserId, peer = (uint)request.ChatUserId!.Value;
+        long upTo = request.UpToMessageId!.Value;
+        OffReactor.Run(ctx, _logger, async pending =>
+        {
+            int changed = await _store.MarkReadAsync(me, peer, upTo, CancellationToken.None);
+            pending.Complete(ErrorCodes.Ok, $"{changed} message(s) now read");
+            if (changed > 0)
+            {
+                _live.SendToUser(peer, Dispatcher.CreatePush("message_status", (upTo, me), static (w, s) =>
+                {
+                    w.WriteNumber("up_to_message_id"u8, s.upTo);
+                    w.WriteNumber("peer_id"u8, s.me);
+                    w.WriteString("status"u8, "read"u8);
+                }));
+            }
+        });
+    }
+
+    private void RecallMessage(RequestContext ctx)
+    {
+        var request = Parse(ctx, r => MessageRequest.MessageIdRule(r.MessageId, "message_id"));
+        if (request is null) return;
+        uint me = ctx.Session.UserId;
+        long id = request.MessageId!.Value;
+        OffReactor.Run(ctx, _logger, async pending =>
+        {
+            // protocol.md §8: outside my conversations it does not exist; received by me, it is not mine to recall.
+            var message = await _store.FindAsync(me, id, CancellationToken.None);
+            if (message is null)
+            {
+                pending.Complete(ErrorCodes.NotFound, "no such message");
+                return;
+            }
+            if (message.SenderId != me)
+            {
+                pending.Complete(ErrorCodes.Forbidden, "only the sender can recall a message");
+                return;
+            }
+            long now = Now();
+            if (!message.Recalled && now - message.Timestamp > (long)MessagingOptions.RecallWindow.TotalMilliseconds)
+            {
+                pending.Complete(ErrorCodes.RecallWindowExpired, $"messages can be recalled within {MessagingOptions.RecallWindow.TotalSeconds:0} s");
+                return;
+            }
+            bool recalled = await _store.RecallAsync(me, id, now, CancellationToken.None);
+            pending.Complete(ErrorCodes.Ok, recalled ? "recalled" : "already recalled");
+            if (!recalled) return;
+            var frame = Dispatcher.CreatePush("message_recalled", (id, me), static (w, s) =>
+            {
+                w.WriteNumber("message_id"u8, s.id);
+                w.WriteNumber("by"u8, s.me);
+            });
+            _live.SendToUser(message.ReceiverId, frame.AddReference());
+            _live.SendToUser(me, frame);
+        });
+    }
+}

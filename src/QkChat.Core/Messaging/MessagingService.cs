@@ -1,0 +1,153 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using QkChat.Core.Dispatch;
+using QkChat.Core.Friends;
+using QkChat.Core.Presence;
+using QkChat.Core.Routing;
+using QkChat.Protocol;
+using QkChat.Transport;
+
+namespace QkChat.Core.Messaging;
+
+/// <summary>
+/// One-to-one messages (protocol.md §5 Messages, §6): sending through the write-behind batcher, delivery to every
+/// device, statuses, recall, history and catch-up, and the offline queue pushed at login. Split by concern:
+/// sending (here), statuses, queries, offline delivery.
+/// </summary>
+public sealed partial class MessagingService : IAsyncDisposable
+{
+    private readonly MessagingOptions _options;
+    private readonly IMessageStore _store;
+    private readonly FriendSetCache _friends;
+    private readonly LiveSessions _live;
+    private readonly IPresenceView _presence;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly MessageIds _ids;
+
+    public MessagingService(MessagingOptions options, IMessageStore store, FriendSetCache friends, LiveSessions live,
+        IPresenceView presence, ILogger logger, TimeProvider? time = null)
+    {
+        _options = options;
+        _store = store;
+        _friends = friends;
+        _live = live;
+        _presence = presence;
+        _logger = logger;
+        _time = time ?? TimeProvider.System;
+        _ids = new MessageIds(options.NodeId, _time);
+        Writer = new MessageWriter(store, options, logger);
+    }
+
+    public MessageWriter Writer { get; }
+
+    public void Register(ActionRouter router, Dispatcher dispatcher)
+    {
+        router.Register("send_message", allowedBeforeLogin: false, SendMessage);
+        router.Register("message_ack", allowedBeforeLogin: false, MessageAck);
+        router.Register("mark_read", allowedBeforeLogin: false, MarkRead);
+        router.Register("recall_message", allowedBeforeLogin: false, RecallMessage);
+        router.Register("get_chat_history", allowedBeforeLogin: false, GetChatHistory);
+        router.Register("get_conversations", allowedBeforeLogin: false, GetConversations);
+        router.Register("sync_messages", allowedBeforeLogin: false, SyncMessages);
+        dispatcher.SignedIn += PushOfflineAtLogin;
+        dispatcher.SessionClosed += (connection, session) => _offlineCursors.TryRemove(connection, out long _);
+    }
+
+    /// <summary>Reads the body and applies the field rules in order; answers INVALID_ARGUMENT and returns null on the first bad field.</summary>
+    private static MessageRequest? Parse(RequestContext ctx, params Func<MessageRequest, string?>[] rules)
+    {
+        var request = MessageRequest.Parse(ctx.Body, out string? badField);
+        if (request is null)
+        {
+            ctx.Respond(ErrorCodes.InvalidArgument, $"{badField}: wrong type");
+            return null;
+        }
+        foreach (var rule in rules)
+        {
+            if (rule(request) is { } problem)
+            {
+                ctx.Respond(ErrorCodes.InvalidArgument, problem);
+                return null;
+            }
+        }
+        return request;
+    }
+
+    private static string? ContentRule(MessageRequest r)
+    {
+        if (r.Content is null) return "content: required";
+        int chars = 0;
+        foreach (var _ in r.Content.EnumerateRunes())
+            if (++chars > MessagingOptions.MaxContentChars) break;
+        return chars is >= 1 and <= MessagingOptions.MaxContentChars ? null : $"content: 1-{MessagingOptions.MaxContentChars} characters";
+    }
+
+    private static string? TypeRule(MessageRequest r) => r.Type is null or "text" ? null : "type: only \"text\" is supported";
+
+    private static string? ClientMsgIdRule(MessageRequest r) =>
+        r.ClientMsgId is null or { Length: >= 1 and <= 64 } ? null : "client_msg_id: 1-64 characters";
+
+    private void SendMessage(RequestContext ctx)
+    {
+        var request = Parse(ctx, r => MessageRequest.UserId(r.ReceiverId, "receiver_id"), ContentRule, TypeRule, ClientMsgIdRule);
+        if (request is null) return;
+        uint sender = ctx.Session.UserId, receiver = (uint)request.ReceiverId!.Value;
+        if (receiver == sender)
+        {
+            ctx.Respond(ErrorCodes.InvalidArgument, "receiver_id: cannot message oneself");
+            return;
+        }
+        var pending = ctx.BeginAsync();
+        var areFriends = _friends.AreFriendsAsync(sender, receiver, CancellationToken.None);
+        // The friend set of an active sender is cached: the common case queues the message right here on the reactor.
+        if (areFriends.IsCompletedSuccessfully) Enqueue(pending, sender, receiver, request, areFriends.Result);
+        else OffReactor.Run(pending, _logger, async p => Enqueue(p, sender, receiver, request, await areFriends));
+    }
+
+    private void Enqueue(PendingResponse pending, uint sender, uint receiver, MessageRequest request, bool areFriends)
+    {
+        if (!areFriends)
+        {
+            pending.Complete(ErrorCodes.NotFriends, "you can only message your friends");
+            return;
+        }
+        long id = _ids.Next();
+        var message = new NewMessage(id, sender, receiver, request.ClientMsgId, "text", request.Content!, MessageIds.TimestampOf(id));
+        if (!Writer.TryEnqueue(new QueuedSend(message, pending, this)))
+            pending.Complete(ErrorCodes.ServerBusy, "too many messages waiting to be stored; retry shortly");
+    }
+
+    /// <summary>A send waiting for its batch: answers the sender and delivers once stored.</summary>
+    private sealed class QueuedSend(NewMessage message, PendingResponse pending, MessagingService service) : QueuedMessage(message)
+    {
+        public override void Stored(StoreOutcome outcome)
+        {
+            if (outcome.Stored) service.Deliver(Message, pending.Connection);
+            pending.Complete(ErrorCodes.Ok, outcome.Stored ? "sent" : "already sent (same client_msg_id)", outcome, static (w, o) =>
+            {
+                w.WriteNumber("message_id"u8, o.MessageId);
+                w.WriteNumber("timestamp"u8, o.Timestamp);
+                w.WriteString("status"u8, "sent"u8);
+            });
+        }
+
+        public override void Failed(bool backendDown) =>
+            pending.Complete(backendDown ? ErrorCodes.Unavailable : ErrorCodes.Internal,
+                backendDown ? "the message store is unavailable; the message was not sent, retry later" : "internal error; the message was not sent");
+    }
+
+    /// <summary>The `message` push, serialized once, to every device of the receiver and the sender's other devices.</summary>
+    private void Deliver(NewMessage m, Connection senderConnection)
+    {
+        var record = new MessageRecord(m.MessageId, m.SenderId, m.ReceiverId, m.Content, m.Type, m.Timestamp, MessageStatus.Sent, Recalled: false);
+        var frame = Dispatcher.CreatePush("message", record, MessageJson.WriteMembers);
+        _live.SendToUser(m.ReceiverId, frame.AddReference());
+        _live.SendToUser(m.SenderId, frame, except: senderConnection);
+    }
+
+    private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    public ValueTask DisposeAsync() => Writer.DisposeAsync();
+}

@@ -1,0 +1,159 @@
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using QkChat.Core.Dispatch;
+using QkChat.Core.Friends;
+using QkChat.Core.Routing;
+using QkChat.Protocol;
+using QkChat.Transport;
+
+namespace QkChat.Core.Presence;
+
+/// <summary>
+/// status_update, and the presence life of devices: a login makes a device online, a close makes it offline.
+/// When what friends see changes, one worker tells the online friends, in the order the changes happened (one
+/// queue: a quick online-then-offline never arrives reversed), and records last_seen and the cluster directory.
+/// Pushes are droppable: a slow client re-reads get_friend_list.
+/// </summary>
+public sealed partial class PresenceService : IAsyncDisposable
+{
+    private readonly PresenceTracker _tracker;
+    private readonly FriendSetCache _friends;
+    private readonly LiveSessions _live;
+    private readonly ILastSeenStore _lastSeen;
+    private readonly IPresenceDirectory _directory;
+    private readonly ILogger _logger;
+    private readonly Channel<Work> _work = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _worker;
+
+    public PresenceService(PresenceTracker tracker, FriendSetCache friends, LiveSessions live, ILastSeenStore lastSeen,
+        IPresenceDirectory directory, ILogger logger)
+    {
+        _tracker = tracker;
+        _friends = friends;
+        _live = live;
+        _lastSeen = lastSeen;
+        _directory = directory;
+        _logger = logger;
+        _worker = Task.Run(RunAsync);
+    }
+
+    public void Register(ActionRouter router, Dispatcher dispatcher)
+    {
+        router.Register("status_update", allowedBeforeLogin: false, StatusUpdate);
+        dispatcher.SignedIn += (connection, session) => Apply(session.UserId, session.ClientId!, connection, PresenceStatus.Online);
+        // Not only logged-in sessions: logout clears LoggedIn before the close. Set(offline) removes the device only
+        // if this connection still holds it, so a device taken over by a newer connection stays online.
+        dispatcher.SessionClosed += (connection, session) =>
+        {
+            if (session.UserId != 0 && session.ClientId is { } clientId) Apply(session.UserId, clientId, connection, PresenceStatus.Offline);
+        };
+    }
+
+    private void StatusUpdate(RequestContext ctx)
+    {
+        string? name = null, clientId = null;
+        if (!TryReadFields(ctx.Body, ref name, ref clientId, out string? problem))
+        {
+            ctx.Respond(ErrorCodes.InvalidArgument, problem!);
+            return;
+        }
+        if (PresenceStatuses.ParseSettable(name) is not { } status)
+        {
+            ctx.Respond(ErrorCodes.InvalidArgument, "status: one of online, busy, away, invisible");
+            return;
+        }
+        // The device is the connection's own: a request cannot set another device's (or user's) status.
+        if (clientId is not null && clientId != ctx.Session.ClientId)
+        {
+            ctx.Respond(ErrorCodes.InvalidArgument, "client_id: not this connection's device");
+            return;
+        }
+        Apply(ctx.Session.UserId, ctx.Session.ClientId!, ctx.Connection, status);
+        ctx.Respond(ErrorCodes.Ok, "status set to " + status.Name());
+    }
+
+    private static bool TryReadFields(ReadOnlySpan<byte> body, ref string? status, ref string? clientId, out string? problem)
+    {
+        problem = null;
+        var reader = new Utf8JsonReader(body);
+        reader.Read();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            bool isStatus = reader.ValueTextEquals("status"u8), isClient = reader.ValueTextEquals("client_id"u8);
+            reader.Read();
+            if (isStatus || isClient)
+            {
+                if (reader.TokenType != JsonTokenType.String)
+                {
+                    problem = (isStatus ? "status" : "client_id") + ": must be a string";
+                    return false;
+                }
+                if (isStatus) status = reader.GetString();
+                else clientId = reader.GetString();
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+        return true;
+    }
+
+    private void Apply(uint userId, string clientId, Connection connection, PresenceStatus status)
+    {
+        var change = _tracker.Set(userId, clientId, connection, status);
+        _work.Writer.TryWrite(new Work(change, clientId, status != PresenceStatus.Offline));
+    }
+
+    private readonly record struct Work(PresenceTracker.Change Change, string ClientId, bool DeviceOnline);
+
+    private async Task RunAsync()
+    {
+        await foreach (var work in _work.Reader.ReadAllAsync())
+        {
+            var change = work.Change;
+            try
+            {
+                if (change.Before != change.After) await TellFriendsAsync(change);
+                if (change.After == PresenceStatus.Offline && change.Before != PresenceStatus.Offline)
+                    await _lastSeen.SetLastSeenAsync(change.UserId, change.LastSeen, CancellationToken.None);
+                if (work.DeviceOnline) await _directory.DeviceOnlineAsync(change.UserId, work.ClientId, CancellationToken.None);
+                else await _directory.DeviceOfflineAsync(change.UserId, work.ClientId, CancellationToken.None);
+            }
+            catch (Exception e)
+            {
+                // A backend outage must not stop presence: local pushes resume with the next change.
+                LogFanOutFailed(_logger, change.UserId, e.Message);
+            }
+            if (!_live.IsOnline(change.UserId)) _friends.Forget(change.UserId);
+        }
+    }
+
+    private async Task TellFriendsAsync(PresenceTracker.Change change)
+    {
+        var friends = await _friends.FriendsOfAsync(change.UserId, CancellationToken.None);
+        if (friends.Count == 0) return;
+        var frame = Dispatcher.CreatePush("presence", change, static (w, c) =>
+        {
+            w.WriteNumber("user_id"u8, c.UserId);
+            w.WriteString("status"u8, c.After.Name());
+            w.WriteNumber("last_seen"u8, c.LastSeen);
+        });
+        foreach (uint friend in friends) _live.SendToUser(friend, frame.AddReference(), droppable: true);
+        frame.Release();
+    }
+
+    /// <summary>Renews this node's directory entries (the ticker calls it; a crashed node's entries expire).</summary>
+    public Task RefreshDirectoryAsync(IReadOnlyCollection<(uint, string)> devices) =>
+        _directory.RefreshAsync(devices, CancellationToken.None);
+
+    public async ValueTask DisposeAsync()
+    {
+        _work.Writer.TryComplete();
+        await _worker;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "presence of user {UserId}: friends not told or last_seen not stored: {Error}")]
+    private static partial void LogFanOutFailed(ILogger logger, uint userId, string error);
+}
