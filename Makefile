@@ -43,7 +43,7 @@ test: services-up ## bring the stack up, build, publish the AOT binaries, run ev
 	$(MAKE) --no-print-directory publish
 	$(STACK_ENV); scripts/run-tests.sh $(CONFIG)
 
-publish: ## Native AOT binaries qkchatd and qkchat-loadgen into dist/ (any trim/AOT warning fails)
+publish: ## Native AOT binaries qkchatd, qkchat-loadgen and qkchat into dist/ (any trim/AOT warning fails)
 	scripts/publish.sh $(RID) $(DIST)
 
 deb: publish ## Debian package dist/qkchat_<version>_amd64.deb (binaries, unit, config, migrations, docs)

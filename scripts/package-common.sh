@@ -4,13 +4,13 @@
 
 # Docs shipped to .../share/doc/qkchat; the optional ones are added when another issue has written them.
 PKG_DOCS_REQUIRED=(README.md docs/configuration.md docs/tuning.md)
-PKG_DOCS_OPTIONAL=(docs/protocol.md docs/loadgen.md docs/mail.md)
+PKG_DOCS_OPTIONAL=(docs/protocol.md docs/loadgen.md docs/mail.md docs/cli.md)
 
 # What `dotnet publish` leaves in dist/ and both packages ship in <prefix>/lib/qkchat/: the AOT programs (each
 # also reachable as <prefix>/bin/NAME, a relative symlink) and the native libraries they P/Invoke. qkchatd
 # loads libsodium.so (Argon2id, through Geralt) from the directory of its real executable, which it finds
 # through /proc/self/exe, so the symlink in bin/ works and the library must sit beside the real file.
-PKG_PROGRAMS=(qkchatd qkchat-loadgen)
+PKG_PROGRAMS=(qkchatd qkchat-loadgen qkchat)
 PKG_LIBRARIES=(libsodium.so)
 
 die() { echo "${0##*/}: $*" >&2; exit 1; }
@@ -24,7 +24,7 @@ pkg_version() {
     echo "$v"
 }
 
-# Fails unless BIN_DIR holds both AOT binaries and the native libraries and qkchatd reports VERSION (a stale
+# Fails unless BIN_DIR holds the AOT binaries and the native libraries and qkchatd reports VERSION (a stale
 # dist/ is a wrong package).
 pkg_check_binaries() {
     local bin_dir=$1 version=$2 reported f

@@ -42,7 +42,8 @@ Priority: optional
 Description: fast open chat (instant messaging) server
  qkchatd serves length-prefixed JSON chat over TCP and TLS, keeps its data in
  MariaDB and its fast state in Redis. One Native AOT binary with a systemd unit
- (Type=notify, hardened); qkchat-loadgen measures what a deployment can carry.
+ (Type=notify, hardened); qkchat-loadgen measures what a deployment can carry,
+ and qkchat is a small interactive chat client for trying it out.
  The package never enables or starts the service.
 CONTROL
 chmod 0644 "$stage/DEBIAN/control"

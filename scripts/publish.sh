@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Publishes qkchatd and qkchat-loadgen as Native AOT binaries into DIST and fails on any trim/AOT warning
+# Publishes qkchatd, qkchat-loadgen and the qkchat client as Native AOT binaries into DIST and fails on any trim/AOT warning
 # (TrimmerSingleWarn=false in Directory.Build.props makes each one visible instead of one per assembly).
 set -euo pipefail
 RID=${1:-linux-x64}
@@ -9,7 +9,7 @@ cd "$ROOT"
 mkdir -p "$DIST" .run
 log=.run/publish.log
 : >"$log"
-for project in src/QkChat.Server bench/QkChat.LoadGen; do
+for project in src/QkChat.Server bench/QkChat.LoadGen src/QkChat.Cli; do
     echo "publish: $project (Native AOT, $RID)"
     # Library .pdb files stay out of dist/; the stripped binary keeps its symbols in a separate .dbg file.
     if ! dotnet publish "$project" -c Release -r "$RID" -o "$DIST" -nologo -p:CopyOutputSymbolsToPublishDirectory=false >>"$log" 2>&1; then
@@ -24,4 +24,4 @@ if [[ -n $warnings ]]; then
     echo "publish: trim/AOT warnings are errors here (full log: $log)" >&2
     exit 1
 fi
-ls -l "$DIST"/qkchatd "$DIST"/qkchat-loadgen | awk '{printf "publish: %s %.1f MB\n", $NF, $5/1048576}'
+ls -l "$DIST"/qkchatd "$DIST"/qkchat-loadgen "$DIST"/qkchat | awk '{printf "publish: %s %.1f MB\n", $NF, $5/1048576}'

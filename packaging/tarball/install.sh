@@ -12,9 +12,9 @@
 #   --no-user         do not create the qkchat user and /var/lib/qkchat, /var/log/qkchat (e.g. not root)
 #
 # What it does, in order:
-#   1. copies lib/qkchat (qkchatd, qkchat-loadgen and the libsodium.so qkchatd loads from its own directory),
-#      share/qkchat and share/doc/qkchat under the prefix, and makes bin/qkchatd and bin/qkchat-loadgen
-#      relative symlinks to ../lib/qkchat;
+#   1. copies lib/qkchat (qkchatd, qkchat-loadgen, the qkchat client and the libsodium.so qkchatd loads from
+#      its own directory), share/qkchat and share/doc/qkchat under the prefix, and makes bin/qkchatd,
+#      bin/qkchat-loadgen and bin/qkchat relative symlinks to ../lib/qkchat;
 #   2. copies etc/qkchat/server.json and etc/default/qkchat under the sysconfdir, unless they exist: an
 #      existing file is never overwritten, a newer version is put beside it as *.new;
 #   3. writes /etc/systemd/system/qkchat.service with ExecStart and the config paths pointing at 1 and 2;
@@ -63,7 +63,7 @@ install_config() {
 }
 
 if [ "$action" = uninstall ]; then
-    rm -f "$destdir$prefix/bin/qkchatd" "$destdir$prefix/bin/qkchat-loadgen"
+    rm -f "$destdir$prefix/bin/qkchatd" "$destdir$prefix/bin/qkchat-loadgen" "$destdir$prefix/bin/qkchat"
     rm -rf "$destdir$prefix/lib/qkchat" "$destdir$prefix/share/qkchat" "$destdir$prefix/share/doc/qkchat"
     # Only our own unit: a qkchat.service written by someone else stays.
     if [ -f "$unit" ] && grep -q "^ExecStart=$prefix/bin/qkchatd " "$unit"; then
@@ -84,9 +84,9 @@ fi
 #    relative symlinks, which -f replaces along with files an older layout put there), migrations, docs.
 install -d -m 0755 "$destdir$prefix/bin" "$destdir$prefix/lib/qkchat" "$destdir$prefix/share/qkchat/sql" \
     "$destdir$prefix/share/doc/qkchat"
-install -m 0755 "$here/lib/qkchat/qkchatd" "$here/lib/qkchat/qkchat-loadgen" "$destdir$prefix/lib/qkchat/"
+install -m 0755 "$here/lib/qkchat/qkchatd" "$here/lib/qkchat/qkchat-loadgen" "$here/lib/qkchat/qkchat" "$destdir$prefix/lib/qkchat/"
 install -m 0644 "$here/lib/qkchat/libsodium.so" "$destdir$prefix/lib/qkchat/"
-for program in qkchatd qkchat-loadgen; do
+for program in qkchatd qkchat-loadgen qkchat; do
     ln -sf "../lib/qkchat/$program" "$destdir$prefix/bin/$program"
 done
 install -m 0644 "$here"/share/qkchat/sql/*.sql "$destdir$prefix/share/qkchat/sql/"

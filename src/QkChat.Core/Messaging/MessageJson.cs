@@ -24,12 +24,39 @@ public static class MessageJson
         w.WriteBoolean("recalled"u8, m.Recalled);
     }
 
-    public static void WriteArray(Utf8JsonWriter w, ReadOnlySpan<byte> name, IEnumerable<MessageRecord> messages)
+    /// <summary>
+    /// Budget for the messages of one frame: every answer and push must fit the protocol's 64 KiB frame (clients
+    /// refuse larger ones), and 100 messages of 4,000 characters would be ~1.6 MB. 56 KiB leaves room for the
+    /// envelope; one message always fits (4,000 characters escape to at most 24 KB with the relaxed encoder).
+    /// </summary>
+    public const int MaxPageBytes = 56 * 1024;
+
+    // Fixed members of a message object (ids, type, timestamp, status, names) stay under 200 bytes; each UTF-16
+    // char of content writes at most 6 bytes (a \uXXXX escape; a surrogate pair is 12 bytes for 2 chars).
+    private static int UpperBound(MessageRecord m) => 200 + (m.Recalled ? 0 : m.Content.Length * 6);
+
+    /// <summary>
+    /// Writes `messages` with at most <paramref name="limit"/> of <paramref name="page"/>, stopping early when the
+    /// frame would outgrow <see cref="MaxPageBytes"/>, and `has_more`. Returns how many were written.
+    /// </summary>
+    public static int WritePage(Utf8JsonWriter w, IReadOnlyList<MessageRecord> page, int limit)
     {
-        w.WriteStartArray(name);
-        foreach (var m in messages) Write(w, m);
+        int written = 0;
+        w.WriteStartArray("messages"u8);
+        foreach (var m in page)
+        {
+            if (written == limit) break;
+            if (written > 0 && w.BytesCommitted + w.BytesPending + UpperBound(m) > MaxPageBytes) break;
+            Write(w, m);
+            written++;
+        }
         w.WriteEndArray();
+        w.WriteBoolean("has_more"u8, written < page.Count);
+        return written;
     }
+
+    /// <summary>Whether one more object of up to this many content chars still fits the frame budget.</summary>
+    public static bool Fits(Utf8JsonWriter w, MessageRecord next) => w.BytesCommitted + w.BytesPending + UpperBound(next) + 200 <= MaxPageBytes;
 
     public static string StatusName(MessageStatus status) => status switch
     {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using QkChat.Core.Dispatch;
 using QkChat.Transport;
 
@@ -37,14 +38,14 @@ public sealed partial class MessagingService
             return;
         }
         if (batch.Count == 0 || connection.IsClosed) return;
-        bool hasMore = batch.Count > MessagingOptions.OfflineBatch;
-        if (hasMore) _offlineCursors[connection] = batch[MessagingOptions.OfflineBatch - 1].MessageId;
-        connection.PostSend(Dispatcher.CreatePush("offline_messages", batch, static (w, b) =>
-        {
-            MessageJson.WriteArray(w, "messages"u8, b.Take(MessagingOptions.OfflineBatch));
-            w.WriteBoolean("has_more"u8, b.Count > MessagingOptions.OfflineBatch);
-        }));
-        LogOfflinePushed(_logger, me, Math.Min(batch.Count, MessagingOptions.OfflineBatch), hasMore);
+        var written = new StrongBox<int>();
+        var frame = Dispatcher.CreatePush("offline_messages", (batch, written), static (w, s) =>
+            s.written.Value = MessageJson.WritePage(w, s.batch, MessagingOptions.OfflineBatch));
+        bool hasMore = written.Value < batch.Count;
+        // Set before the push goes out: the device's ack of this batch must find it.
+        if (hasMore) _offlineCursors[connection] = batch[written.Value - 1].MessageId;
+        connection.PostSend(frame);
+        LogOfflinePushed(_logger, me, written.Value, hasMore);
     }
 
     [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Debug,

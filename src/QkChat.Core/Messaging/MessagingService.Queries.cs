@@ -37,11 +37,7 @@ public sealed partial class MessagingService
 
     /// <summary>Answers with up to <paramref name="limit"/> messages; one more in <paramref name="page"/> means has_more.</summary>
     private static void CompletePage(PendingResponse pending, IReadOnlyList<MessageRecord> page, int limit) =>
-        pending.Complete(ErrorCodes.Ok, "ok", (page, limit), static (w, s) =>
-        {
-            MessageJson.WriteArray(w, "messages"u8, s.page.Take(s.limit));
-            w.WriteBoolean("has_more"u8, s.page.Count > s.limit);
-        });
+        pending.Complete(ErrorCodes.Ok, "ok", (page, limit), static (w, s) => MessageJson.WritePage(w, s.page, s.limit));
 
     private void GetConversations(RequestContext ctx)
     {
@@ -56,6 +52,8 @@ public sealed partial class MessagingService
                 w.WriteStartArray("conversations"u8);
                 foreach (var c in s.conversations)
                 {
+                    // The frame budget: long last messages can cut the list short (a later page is the next call).
+                    if (!MessageJson.Fits(w, c.LastMessage)) break;
                     w.WriteStartObject();
                     w.WriteNumber("peer_id"u8, c.PeerId);
                     w.WriteString("username"u8, c.PeerName);

@@ -4,6 +4,7 @@ using MySqlConnector;
 using QkChat.Core.Accounts;
 using QkChat.Core.Routing;
 using QkChat.Core.Dispatch;
+using QkChat.Core.Messaging;
 using QkChat.Server.Accounts;
 using QkChat.Server.Configuration;
 using QkChat.Server.Security;
@@ -37,10 +38,15 @@ public sealed class ChatServer : IAsyncDisposable
         CheckHasher(hasher);
         _passwords = new PasswordWorkPool(hasher, options.PasswordWorkers, options.PasswordQueueCapacity,
             workerStart: () => ThreadNice.LowerCurrentThread());
-        Accounts = new AccountService(accounts, new MySqlUserStore(db), new SessionStore(db, redis, accounts),
-            new RedisVerificationCodes(redis, accounts), new RedisLoginThrottle(redis), mailer, _passwords, new LiveSessions(),
-            loggers.CreateLogger("Accounts"));
-        Accounts.Register(Router, _dispatcher);
+        var messaging = new MessagingOptions
+        {
+            BatchSize = options.MessageBatchSize,
+            BatchDelay = TimeSpan.FromMilliseconds(options.MessageBatchDelayMs),
+            QueueCapacity = options.MessageQueueCapacity,
+            NodeId = options.NodeId,
+        };
+        Features = new ChatFeatures(accounts, messaging, $"{Environment.MachineName}:{options.Port}", db, redis, mailer, _passwords, loggers);
+        Features.Register(Router, _dispatcher);
 
         _engine = new TransportEngine(TransportOptionsFrom(options), _dispatcher, new TransportEventLog(loggers.CreateLogger("Transport")));
     }
@@ -60,7 +66,9 @@ public sealed class ChatServer : IAsyncDisposable
         }
     }
 
-    public AccountService Accounts { get; }
+    public ChatFeatures Features { get; }
+
+    public AccountService Accounts => Features.Accounts;
 
     public TransportEngine Engine => _engine;
 
@@ -71,6 +79,8 @@ public sealed class ChatServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _engine.DisposeAsync();
+        // After the connections: queued messages are stored (their senders are gone, the messages are not).
+        await Features.DisposeAsync();
         _passwords.Dispose();
     }
 

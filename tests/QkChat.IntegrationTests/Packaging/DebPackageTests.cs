@@ -41,9 +41,11 @@ public sealed class DebPackageTests(DebFixture package) : IClassFixture<DebFixtu
         {
             ["/usr/lib/qkchat/qkchatd"] = "-rwxr-xr-x",
             ["/usr/lib/qkchat/qkchat-loadgen"] = "-rwxr-xr-x",
+            ["/usr/lib/qkchat/qkchat"] = "-rwxr-xr-x",
             ["/usr/lib/qkchat/libsodium.so"] = "-rw-r--r--",
             ["/usr/bin/qkchatd"] = "lrwxrwxrwx",
             ["/usr/bin/qkchat-loadgen"] = "lrwxrwxrwx",
+            ["/usr/bin/qkchat"] = "lrwxrwxrwx",
             ["/etc/qkchat/server.json"] = "-rw-r--r--",
             ["/etc/default/qkchat"] = "-rw-r--r--",
             ["/lib/systemd/system/qkchat.service"] = "-rw-r--r--",
@@ -61,6 +63,7 @@ public sealed class DebPackageTests(DebFixture package) : IClassFixture<DebFixtu
         }
         Assert.Equal("../lib/qkchat/qkchatd", entries["/usr/bin/qkchatd"].Target);
         Assert.Equal("../lib/qkchat/qkchat-loadgen", entries["/usr/bin/qkchat-loadgen"].Target);
+        Assert.Equal("../lib/qkchat/qkchat", entries["/usr/bin/qkchat"].Target);
         // Nothing else but directories and the optional docs.
         Assert.All(entries.Where(e => !e.Value.Mode.StartsWith('d') && !expected.ContainsKey(e.Key)),
             e => Assert.StartsWith("/usr/share/doc/qkchat/", e.Key));
@@ -92,6 +95,7 @@ public sealed class DebPackageTests(DebFixture package) : IClassFixture<DebFixtu
         string qkchatd = root.At("/usr/bin/qkchatd");
         Assert.Equal("../lib/qkchat/qkchatd", new FileInfo(qkchatd).LinkTarget);
         Assert.StartsWith($"qkchatd {PackageBuild.Version}", (await Run(qkchatd, "--version")).Stdout);
+        Assert.StartsWith($"qkchat {PackageBuild.Version}", (await Run(root.At("/usr/bin/qkchat"), "--version")).Stdout);   // the client
         Assert.DoesNotContain(".symtab", (await Run("readelf", "-S", root.At("/usr/lib/qkchat/qkchatd"))).Stdout); // stripped
         Assert.True(File.Exists(root.At("/usr/lib/qkchat/libsodium.so")));
         Assert.True(File.Exists(root.At("/etc/qkchat/server.json")));

@@ -10,7 +10,7 @@ namespace QkChat.IntegrationTests.Packaging;
 /// </summary>
 internal static partial class PackageBuild
 {
-    /// <summary>Where the published qkchatd and qkchat-loadgen are: next to QKCHAT_TEST_SERVER_BIN (make test sets it).</summary>
+    /// <summary>Where the published qkchatd, qkchat-loadgen and qkchat are: next to QKCHAT_TEST_SERVER_BIN (make test sets it).</summary>
     public static string BinDir
     {
         get

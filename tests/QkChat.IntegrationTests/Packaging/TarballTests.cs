@@ -24,10 +24,10 @@ public sealed class TarballTests(TarballFixture package) : IClassFixture<Tarball
         string n = package.Name;
         Assert.All(entries, e => Assert.StartsWith(n + "/", e.Key));
         Assert.All(entries, e => Assert.Equal("0/0", e.Value.Owner));
-        foreach (string exe in new[] { "lib/qkchat/qkchatd", "lib/qkchat/qkchat-loadgen", "install.sh" })
+        foreach (string exe in new[] { "lib/qkchat/qkchatd", "lib/qkchat/qkchat-loadgen", "lib/qkchat/qkchat", "install.sh" })
             Assert.Equal("-rwxr-xr-x", entries[$"{n}/{exe}"].Mode);
         // Relative, so the unpacked tree (and an install.sh prefix) can live anywhere.
-        foreach (string program in new[] { "qkchatd", "qkchat-loadgen" })
+        foreach (string program in new[] { "qkchatd", "qkchat-loadgen", "qkchat" })
         {
             Assert.Equal("lrwxrwxrwx", entries[$"{n}/bin/{program}"].Mode);
             Assert.Equal("../lib/qkchat/" + program, entries[$"{n}/bin/{program}"].Target);
@@ -95,7 +95,7 @@ public sealed class TarballTests(TarballFixture package) : IClassFixture<Tarball
             var first = await Run(installSh, args);
             Assert.Contains("systemctl enable --now qkchat", first.Stdout);
             Assert.StartsWith($"qkchatd {PackageBuild.Version}", (await Run(dest + "/opt/qkchat/bin/qkchatd", "--version")).Stdout);
-            foreach (string program in new[] { "qkchatd", "qkchat-loadgen" })
+            foreach (string program in new[] { "qkchatd", "qkchat-loadgen", "qkchat" })
             {
                 Assert.Equal("../lib/qkchat/" + program, new FileInfo(dest + "/opt/qkchat/bin/" + program).LinkTarget);
                 Assert.Equal(UnixFileMode.UserExecute, File.GetUnixFileMode(dest + "/opt/qkchat/lib/qkchat/" + program) & UnixFileMode.UserExecute);
@@ -125,6 +125,7 @@ public sealed class TarballTests(TarballFixture package) : IClassFixture<Tarball
             await Run(installSh, ["--uninstall", .. args]);
             Assert.False(File.Exists(dest + "/opt/qkchat/bin/qkchatd"));
             Assert.Null(new FileInfo(dest + "/opt/qkchat/bin/qkchatd").LinkTarget); // not even a dangling symlink
+            Assert.Null(new FileInfo(dest + "/opt/qkchat/bin/qkchat").LinkTarget);
             Assert.False(Directory.Exists(dest + "/opt/qkchat/lib/qkchat"));
             Assert.False(Directory.Exists(dest + "/opt/qkchat/share/qkchat"));
             Assert.False(File.Exists(dest + "/etc/systemd/system/qkchat.service"));

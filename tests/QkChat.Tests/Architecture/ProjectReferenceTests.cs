@@ -12,6 +12,7 @@ public sealed class ProjectReferenceTests
         { "src/QkChat.Transport", [] },
         { "src/QkChat.Core", ["QkChat.Protocol", "QkChat.Transport"] },
         { "src/QkChat.Client", ["QkChat.Protocol"] },
+        { "src/QkChat.Cli", ["QkChat.Protocol", "QkChat.Client"] },
         { "bench/QkChat.LoadGen", ["QkChat.Protocol", "QkChat.Client"] },
         { "bench/QkChat.Benchmarks", ["QkChat.Protocol", "QkChat.Transport", "QkChat.Core"] },
     };
@@ -31,7 +32,7 @@ public sealed class ProjectReferenceTests
     [Fact]
     public void Only_the_server_references_the_storage_cache_and_mail_packages()
     {
-        foreach (string project in new[] { "src/QkChat.Protocol", "src/QkChat.Transport", "src/QkChat.Core", "src/QkChat.Client", "bench/QkChat.LoadGen" })
+        foreach (string project in new[] { "src/QkChat.Protocol", "src/QkChat.Transport", "src/QkChat.Core", "src/QkChat.Client", "src/QkChat.Cli", "bench/QkChat.LoadGen" })
         {
             string text = File.ReadAllText(Path.Combine(RepoPaths.Root, project, Path.GetFileName(project) + ".csproj"));
             foreach (string package in new[] { "MySqlConnector", "StackExchange.Redis", "MailKit" })

@@ -1,0 +1,358 @@
+using System.Net.Sockets;
+using System.Text.Json;
+using QkChat.Client;
+using QkChat.Protocol;
+
+namespace QkChat.Cli;
+
+/// <summary>Where and how a session connects, and its timings (tests shorten them).</summary>
+internal sealed record SessionSettings(string Host, int Port, ChatClientOptions ClientOptions, string DefaultClientId)
+{
+    /// <summary>protocol.md §4: clients send a heartbeat every 30 s; the server drops a silent one after 60 s.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>The device label sent with login (shown by /sessions).</summary>
+    public string Device { get; init; } = "qkchat cli";
+}
+
+/// <summary>
+/// One run of the client: reads lines, runs each command to its answer before reading the next, and prints pushes as
+/// they arrive (acknowledging incoming messages). The connection is opened at start and again, lazily, by the next
+/// command after it ended (a logout, a kick, a server restart). Command handlers are in Session.Commands.cs.
+/// </summary>
+internal sealed partial class Session : IAsyncDisposable
+{
+    private readonly SessionSettings _settings;
+    private readonly ILineInput _input;
+    private readonly LineOutput _out;
+    private readonly PushFormatter _format;
+    private readonly UserNames _names = new();
+    private readonly Func<CancellationToken, Task<ChatClient>> _connect;
+    private readonly PushArrivals _arrivals = new();
+
+    private Connection? _conn;
+    private bool _quit;
+    private int _failures;
+
+    // Who is logged in (the formatter's Me is the id), and with whom we chat.
+    private string? _myName;
+    private string? _clientId;
+    private long _peer;
+
+    // The newest message id seen from each peer, for /read (the push loop writes it too).
+    private readonly Lock _newestLock = new();
+    private readonly Dictionary<long, long> _newestFrom = [];
+
+    public Session(SessionSettings settings, ILineInput input, LineOutput output,
+        Func<CancellationToken, Task<ChatClient>>? connect = null)
+    {
+        _settings = settings;
+        _input = input;
+        _out = output;
+        _format = new PushFormatter(_names, settings.Clock);
+        _connect = connect ?? (ct => ChatClient.ConnectAsync(settings.Host, settings.Port, settings.ClientOptions, ct));
+    }
+
+    private string Endpoint => $"{_settings.Host}:{_settings.Port}";
+
+    /// <summary>
+    /// Runs until /quit or the end of input. Returns 0, or 1 when the server could not be reached at start or, for
+    /// piped input, when any command failed (so a script can tell).
+    /// </summary>
+    public async Task<int> RunAsync(CancellationToken ct)
+    {
+        try
+        {
+            await EnsureConnectedAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SocketException or TimeoutException or IOException)
+        {
+            _out.Line($"qkchat: cannot reach {Endpoint}: {e.Message} (is the server running? `make run` starts one)");
+            return 1;
+        }
+        if (_input.Interactive) _out.Line($"connected to {Endpoint}; /help lists the commands, /quit leaves");
+
+        while (!_quit)
+        {
+            if (_input.Interactive) _out.Prompt(PromptText());
+            string? line = await _input.ReadLineAsync(ct).ConfigureAwait(false);
+            _out.EndPrompt();
+            if (line is null) break;
+            ParseResult parsed = CommandParser.Parse(line);
+            if (parsed.Error is not null) Fail(parsed.Error);
+            else if (parsed.Command is { } command) await RunCommandAsync(command, ct).ConfigureAwait(false);
+        }
+        return _failures > 0 && !_input.Interactive ? 1 : 0;
+    }
+
+    private string PromptText()
+    {
+        string me = _format.Me == 0 ? "qkchat" : _myName ?? "me";
+        return _peer == 0 ? me + "> " : $"{me} -> {_format.Who(_peer)}> ";
+    }
+
+    private async Task RunCommandAsync(Command command, CancellationToken ct)
+    {
+        try
+        {
+            await ExecuteAsync(command, ct).ConfigureAwait(false);
+        }
+        catch (ChatConnectionClosedException e)
+        {
+            Fail($"the connection ended ({e.Info.Detail}); the next command connects again");
+        }
+        catch (TimeoutException e)
+        {
+            Fail(e.Message);
+        }
+        catch (Exception e) when (e is SocketException or IOException)
+        {
+            Fail($"cannot reach {Endpoint}: {e.Message}");
+        }
+    }
+
+    private void Fail(string message)
+    {
+        _failures++;
+        _out.Line(message);
+    }
+
+    /// <summary>The open connection, or a new one when there is none or it ended (then the login is gone too).</summary>
+    private async Task<ChatClient> EnsureConnectedAsync(CancellationToken ct)
+    {
+        if (_conn is { Client.IsConnected: true } open) return open.Client;
+        if (_conn is not null)
+        {
+            await _conn.DisposeAsync().ConfigureAwait(false);
+            _conn = null;
+            _format.Me = 0;
+            _out.Line(_format.Note($"connecting to {Endpoint} again"));
+        }
+        ChatClient client = await _connect(ct).ConfigureAwait(false);
+        _conn = new Connection(this, client);
+        return client;
+    }
+
+    /// <summary>Sends a request; on success returns its data (an empty object when it has none), else prints why and returns null.</summary>
+    private async Task<JsonElement?> CallAsync(string action, Action<Utf8JsonWriter>? fields, CancellationToken ct)
+    {
+        ChatClient client = await EnsureConnectedAsync(ct).ConfigureAwait(false);
+        Envelope response = await client.RequestAsync(action, fields, ct: ct).ConfigureAwait(false);
+        if (response.Success == true) return response.Data ?? Json.EmptyObject;
+        Fail(PushFormatter.Failure(response));
+        return null;
+    }
+
+    private void NoteNewest(JsonElement message)
+    {
+        if (message.Long("sender_id") is not { } sender || sender == _format.Me || message.Long("message_id") is not { } id) return;
+        lock (_newestLock)
+            _newestFrom[sender] = Math.Max(id, _newestFrom.GetValueOrDefault(sender));
+    }
+
+    private long NewestFrom(long peer)
+    {
+        lock (_newestLock) return _newestFrom.GetValueOrDefault(peer);
+    }
+
+    /// <summary>Prints every push as it arrives, acknowledges incoming messages, and tells when the connection ends.</summary>
+    private async Task PushLoopAsync(Connection conn)
+    {
+        ChatClient client = conn.Client;
+        try
+        {
+            await foreach (Envelope envelope in client.ReadInboxAsync(conn.Stop.Token).ConfigureAwait(false))
+            {
+                if (envelope.Push) await LearnNamesAsync(conn, envelope).ConfigureAwait(false);
+                _out.Lines(_format.Push(envelope));
+                if (envelope.Push) await AfterPushAsync(client, envelope).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return;   // this side closed it
+        }
+        if (client.CloseInfo is { Reason: not ChatCloseReason.LocalClose } info && !conn.ExpectClose)
+            _out.Line(_format.Note($"disconnected ({info.Detail}); the next command connects again"));
+    }
+
+    /// <summary>
+    /// A push about someone whose name this client has not seen yet (after a fresh start, offline messages and
+    /// presence come before any list was shown) fetches the friend list once per such user: only friends send
+    /// messages and presence, so their names are there.
+    /// </summary>
+    private async Task LearnNamesAsync(Connection conn, Envelope push)
+    {
+        JsonElement d = push.Data ?? Json.EmptyObject;
+        IEnumerable<long?> ids = push.Action switch
+        {
+            "message" => [d.Long("sender_id"), d.Long("receiver_id")],
+            "offline_messages" => d.Items("messages").Select(m => m.Long("sender_id")),
+            "presence" or "friend_deleted" => [d.Long("user_id")],
+            "message_status" => [d.Long("peer_id")],
+            "message_recalled" => [d.Long("by")],
+            _ => [],
+        };
+        var unknown = ids.OfType<long>().Where(id => id != _format.Me && !_names.Knows(id)).Where(conn.LookedUp.Add).ToList();
+        if (unknown.Count == 0) return;
+        try
+        {
+            Envelope answer = await conn.Client.RequestAsync("get_friend_list").ConfigureAwait(false);
+            foreach (JsonElement f in (answer.Data ?? Json.EmptyObject).Items("friends"))
+                _names.Remember(f.Long("user_id"), f.Str("username"));
+        }
+        catch (Exception e) when (e is ChatConnectionClosedException or TimeoutException)
+        {
+            // Then the push shows ids instead of names.
+        }
+    }
+
+    private async Task AfterPushAsync(ChatClient client, Envelope push)
+    {
+        JsonElement d = push.Data ?? Json.EmptyObject;
+        List<JsonElement> incoming = push.Action switch
+        {
+            "message" => [d],
+            "offline_messages" => [.. d.Items("messages")],
+            _ => [],
+        };
+        var ids = new List<long>();
+        foreach (JsonElement m in incoming)
+        {
+            NoteNewest(m);
+            if (m.Long("sender_id") != _format.Me && m.Long("message_id") is { } id) ids.Add(id);
+        }
+        if (ids.Count > 0)
+        {
+            try
+            {
+                Envelope ack = await client.RequestAsync("message_ack", w =>
+                {
+                    w.WriteStartArray("message_ids");
+                    foreach (long id in ids) w.WriteNumberValue(id);
+                    w.WriteEndArray();
+                }).ConfigureAwait(false);
+                if (ack.Success != true) _out.Line(_format.Note("could not acknowledge: " + PushFormatter.Failure(ack)));
+            }
+            catch (Exception e) when (e is ChatConnectionClosedException or TimeoutException)
+            {
+                // The connection is going away; the server keeps unacknowledged messages for the next login.
+            }
+        }
+        _arrivals.Arrived(push.Action ?? "");
+    }
+
+    private async Task HeartbeatLoopAsync(Connection conn)
+    {
+        using var timer = new PeriodicTimer(_settings.HeartbeatInterval, _settings.Clock);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(conn.Stop.Token).ConfigureAwait(false))
+            {
+                try
+                {
+                    await conn.Client.RequestAsync("heartbeat", ct: conn.Stop.Token).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    _out.Line(_format.Note("the server did not answer a heartbeat"));
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or ChatConnectionClosedException)
+        {
+            // Closed: the heartbeat ends with the connection.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_conn is not null) await _conn.DisposeAsync().ConfigureAwait(false);
+        _conn = null;
+    }
+
+    /// <summary>A client with its push loop and heartbeat; disposing stops all three.</summary>
+    private sealed class Connection : IAsyncDisposable
+    {
+        private readonly Task _pushes;
+        private readonly Task _heartbeat;
+
+        public Connection(Session session, ChatClient client)
+        {
+            Client = client;
+            _pushes = Task.Run(() => session.PushLoopAsync(this));
+            _heartbeat = Task.Run(() => session.HeartbeatLoopAsync(this));
+        }
+
+        public ChatClient Client { get; }
+        public CancellationTokenSource Stop { get; } = new();
+
+        /// <summary>Users whose names the push loop asked the server for (once each per connection).</summary>
+        public HashSet<long> LookedUp { get; } = [];
+
+        /// <summary>Set before a logout: the server then closes the connection, which is no news.</summary>
+        public bool ExpectClose { get; set; }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Stop.CancelAsync().ConfigureAwait(false);
+            await Client.DisposeAsync().ConfigureAwait(false);
+            await Task.WhenAll(_pushes, _heartbeat).ConfigureAwait(false);
+            Stop.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Pushes counted for /wait: a push that arrived before its /wait still counts, and each push satisfies one /wait,
+    /// so a script's "send, then /wait message_status" works whichever came first.
+    /// </summary>
+    private sealed class PushArrivals
+    {
+        private readonly Lock _lock = new();
+        private readonly Dictionary<string, int> _unclaimed = [];
+        private readonly List<(string Name, TaskCompletionSource Done)> _waiters = [];
+
+        public void Arrived(string name)
+        {
+            lock (_lock)
+            {
+                int i = _waiters.FindIndex(w => w.Name == name);
+                if (i >= 0)
+                {
+                    _waiters[i].Done.TrySetResult();
+                    _waiters.RemoveAt(i);
+                }
+                else
+                {
+                    _unclaimed[name] = _unclaimed.GetValueOrDefault(name) + 1;
+                }
+            }
+        }
+
+        public async Task<bool> WaitAsync(string name, TimeSpan timeout, CancellationToken ct)
+        {
+            var waiter = (name, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+            lock (_lock)
+            {
+                if (_unclaimed.GetValueOrDefault(name) > 0)
+                {
+                    _unclaimed[name]--;
+                    return true;
+                }
+                _waiters.Add(waiter);
+            }
+            try
+            {
+                await waiter.Item2.Task.WaitAsync(timeout, ct).ConfigureAwait(false);
+                return true;
+            }
+            catch (TimeoutException)
+            {
+                lock (_lock) _waiters.Remove(waiter);
+                return false;
+            }
+        }
+    }
+}

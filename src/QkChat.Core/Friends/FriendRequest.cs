@@ -1,0 +1,38 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace QkChat.Core.Friends;
+
+/// <summary>The fields of every friend action (each uses a subset); unknown fields are ignored (protocol.md §2).</summary>
+public sealed class FriendRequest
+{
+    [JsonPropertyName("query")] public string? Query { get; set; }
+    [JsonPropertyName("limit")] public int? Limit { get; set; }
+
+    // A string (username, e-mail or 9 digits) or a JSON number: FriendRules.Identifier decides.
+    [JsonPropertyName("user_identifier")] public JsonElement? UserIdentifier { get; set; }
+    [JsonPropertyName("message")] public string? Message { get; set; }
+    [JsonPropertyName("friend_request_id")] public long? FriendRequestId { get; set; }
+    [JsonPropertyName("accept")] public bool? Accept { get; set; }
+    [JsonPropertyName("friend_id")] public long? FriendId { get; set; }
+    [JsonPropertyName("after_user_id")] public long? AfterUserId { get; set; }
+
+    /// <summary>Reads the body; on an ill-typed field returns null and the field's name.</summary>
+    public static FriendRequest? Parse(ReadOnlySpan<byte> body, out string? badField)
+    {
+        badField = null;
+        try
+        {
+            return JsonSerializer.Deserialize(body, FriendJsonContext.Default.FriendRequest) ?? new FriendRequest();
+        }
+        catch (JsonException e)
+        {
+            // Path is "$.field" for a wrong type; the envelope was already validated, so this is the only cause.
+            badField = e.Path is { Length: > 2 } path ? path[2..] : "body";
+            return null;
+        }
+    }
+}
+
+[JsonSerializable(typeof(FriendRequest))]
+internal sealed partial class FriendJsonContext : JsonSerializerContext;

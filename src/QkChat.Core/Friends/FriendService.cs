@@ -1,0 +1,185 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using QkChat.Core.Dispatch;
+using QkChat.Core.Presence;
+using QkChat.Core.Routing;
+using QkChat.Protocol;
+using QkChat.Transport;
+
+namespace QkChat.Core.Friends;
+
+/// <summary>
+/// The friend actions of protocol.md §5 (Users and friends) and their pushes (§6). Handlers check fields on the
+/// reactor, then continue off it against the store. Notifications that find no live device stay owed in the
+/// database (friend_requests.target_notified / requester_notified) and are pushed when the user next signs in;
+/// the store locks a notice while it is pushed, so a live push and a login push never both deliver it.
+/// Design notes: docs/friends.md.
+/// </summary>
+public sealed partial class FriendService
+{
+    // get_friend_requests answers at most this many per direction, so the answer fits a 64 KiB frame even when
+    // every message is 200 characters of 3-byte UTF-8 (about 750 bytes an entry).
+    public const int RequestsPerDirection = 40;
+
+    // get_friend_list pages: about 110 bytes a friend keeps 500 within a 64 KiB frame.
+    public const int FriendListMaxLimit = 500;
+
+    // Owed notices pushed at one login: bounds the burst into a fresh connection's send queue; the rest follow
+    // at the next login, and get_friend_requests shows every pending request anyway.
+    public const int OwedNoticesPerLogin = 100;
+
+    private readonly IFriendStore _store;
+    private readonly LiveSessions _live;
+    private readonly IPresenceView _presence;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+
+    public FriendService(IFriendStore store, LiveSessions live, IPresenceView presence, ILogger logger, TimeProvider? time = null)
+    {
+        _store = store;
+        _live = live;
+        _presence = presence;
+        _logger = logger;
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>
+    /// Raised (off the reactor) after two users became friends or stopped being friends, once the database holds
+    /// the change; friend-set caches subscribe. Handlers must be quick and must not throw.
+    /// </summary>
+    public event Action<uint, uint>? FriendshipChanged;
+
+    public void Register(ActionRouter router, Dispatcher dispatcher)
+    {
+        router.Register("search_users", allowedBeforeLogin: false, SearchUsers);
+        router.Register("friend_request", allowedBeforeLogin: false, SendFriendRequest);
+        router.Register("respond_friend_request", allowedBeforeLogin: false, RespondFriendRequest);
+        router.Register("get_friend_requests", allowedBeforeLogin: false, GetFriendRequests);
+        router.Register("get_friend_list", allowedBeforeLogin: false, GetFriendList);
+        router.Register("delete_friend", allowedBeforeLogin: false, DeleteFriend);
+        dispatcher.SignedIn += OnSignedIn;
+    }
+
+    /// <summary>Pushes what the user was owed while offline; runs on the reactor, so the work goes elsewhere.</summary>
+    private void OnSignedIn(Connection connection, Session session)
+    {
+        uint userId = session.UserId;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                int delivered = await _store.DeliverOwedNoticesAsync(userId, OwedNoticesPerLogin, Deliver, CancellationToken.None);
+                if (delivered > 0) LogOwedDelivered(_logger, userId, delivered);
+            }
+            catch (Exception e)
+            {
+                // Still owed in the database: the next login tries again.
+                LogNoticeFailed(_logger, userId, e.Message);
+            }
+        });
+    }
+
+    /// <summary>Delivers one notice now if its recipient is online; otherwise it stays owed.</summary>
+    private async Task NotifyAsync(NoticeKind kind, ulong requestId, uint recipientId)
+    {
+        try
+        {
+            await _store.DeliverNoticeAsync(kind, requestId, Deliver, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            LogNoticeFailed(_logger, recipientId, e.Message);
+        }
+    }
+
+    private bool Deliver(FriendNotice notice)
+    {
+        var frame = notice.Kind == NoticeKind.Request
+            ? Dispatcher.CreatePush(PushNames.FriendRequest, notice, WriteRequestPush)
+            : Dispatcher.CreatePush(PushNames.FriendRequestResult, notice, WriteResultPush);
+        return _live.SendToUser(notice.RecipientId, frame) > 0;
+    }
+
+    private static readonly Action<Utf8JsonWriter, FriendNotice> WriteRequestPush = static (w, n) =>
+    {
+        w.WriteNumber("friend_request_id"u8, n.RequestId);
+        w.WriteStartObject("from"u8);
+        w.WriteNumber("user_id"u8, n.OtherId);
+        w.WriteString("username"u8, n.OtherUsername);
+        w.WriteEndObject();
+        w.WriteString("message"u8, n.Message);
+        w.WriteNumber("created_at"u8, n.CreatedAt);
+    };
+
+    private static readonly Action<Utf8JsonWriter, FriendNotice> WriteResultPush = static (w, n) =>
+    {
+        w.WriteNumber("friend_request_id"u8, n.RequestId);
+        w.WriteNumber("user_id"u8, n.OtherId);
+        w.WriteString("username"u8, n.OtherUsername);
+        w.WriteBoolean("accepted"u8, n.Accepted);
+    };
+
+    private void RaiseFriendshipChanged(uint a, uint b)
+    {
+        try
+        {
+            FriendshipChanged?.Invoke(a, b);
+        }
+        catch (Exception e)
+        {
+            LogInternal(_logger, e);
+        }
+    }
+
+    /// <summary>Reads the body and applies the field rules in order; answers INVALID_ARGUMENT and returns null on the first bad field.</summary>
+    private static FriendRequest? Parse(RequestContext ctx)
+    {
+        var request = FriendRequest.Parse(ctx.Body, out string? badField);
+        if (request is null) ctx.Respond(ErrorCodes.InvalidArgument, $"{badField}: wrong type");
+        return request;
+    }
+
+    private static bool Check(RequestContext ctx, string? problem)
+    {
+        if (problem is null) return true;
+        ctx.Respond(ErrorCodes.InvalidArgument, problem);
+        return false;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> off the reactor and maps backend failures to UNAVAILABLE (nothing done) and
+    /// anything else to INTERNAL with a log line, so a request is always answered exactly once.
+    /// </summary>
+    private void RunAsync(RequestContext ctx, Func<PendingResponse, Task> work)
+    {
+        var pending = ctx.BeginAsync();
+        _ = Task.Run(async () =>
+        {
+            // Work after the answer (pushes, events) catches its own failures, so these catch only unanswered ones.
+            try
+            {
+                await work(pending);
+            }
+            catch (BackendUnavailableException e)
+            {
+                LogBackendDown(_logger, e.Message);
+                pending.Complete(ErrorCodes.Unavailable, "a backend is unavailable; nothing was done, retry later");
+            }
+            catch (Exception e)
+            {
+                LogInternal(_logger, e);
+                pending.Complete(ErrorCodes.Internal, "internal error");
+            }
+        });
+    }
+
+    private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+}
+
+/// <summary>The push names this service emits (protocol.md §6).</summary>
+public static class PushNames
+{
+    public const string FriendRequest = "friend_request";
+    public const string FriendRequestResult = "friend_request_result";
+    public const string FriendDeleted = "friend_deleted";
+}

@@ -1,0 +1,92 @@
+using Microsoft.Extensions.Logging;
+using MySqlConnector;
+using QkChat.Core.Accounts;
+using QkChat.Core.Dispatch;
+using QkChat.Core.Friends;
+using QkChat.Core.Messaging;
+using QkChat.Core.Presence;
+using QkChat.Core.Routing;
+using QkChat.Server.Accounts;
+using QkChat.Server.Friends;
+using QkChat.Server.Messaging;
+using QkChat.Server.Presence;
+using StackExchange.Redis;
+
+namespace QkChat.Server.Hosting;
+
+/// <summary>
+/// The chat features and their adapters, wired together once: the server composes them from its configuration,
+/// integration tests from theirs, so both run the same wiring.
+/// </summary>
+public sealed class ChatFeatures : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _directoryRefresher;
+
+    public ChatFeatures(AccountOptions accountOptions, MessagingOptions messagingOptions, string nodeName, MySqlDataSource db,
+        IConnectionMultiplexer redis, IMailer mailer, PasswordWorkPool passwords, ILoggerFactory loggers)
+    {
+        Live = new LiveSessions();
+        Presence = new PresenceTracker();
+        var friendStore = new MySqlFriendStore(db);
+        FriendSets = new FriendSetCache(friendStore);
+        Accounts = new AccountService(accountOptions, new MySqlUserStore(db), new SessionStore(db, redis, accountOptions),
+            new RedisVerificationCodes(redis, accountOptions), new RedisLoginThrottle(redis), mailer, passwords, Live,
+            loggers.CreateLogger("Accounts"));
+        Friends = new FriendService(friendStore, Live, Presence, loggers.CreateLogger("Friends"));
+        Friends.FriendshipChanged += FriendSets.Invalidate;
+        PresenceUpdates = new PresenceService(Presence, FriendSets, Live, new MySqlLastSeenStore(db),
+            new RedisPresenceDirectory(redis, nodeName), loggers.CreateLogger("Presence"));
+        Messaging = new MessagingService(messagingOptions, new MySqlMessageStore(db), FriendSets, Live, Presence,
+            loggers.CreateLogger("Messaging"));
+        _directoryRefresher = RefreshDirectoryAsync(loggers.CreateLogger("Presence"));
+    }
+
+    public LiveSessions Live { get; }
+    public PresenceTracker Presence { get; }
+    public FriendSetCache FriendSets { get; }
+    public AccountService Accounts { get; }
+    public FriendService Friends { get; }
+    public PresenceService PresenceUpdates { get; }
+    public MessagingService Messaging { get; }
+
+    public void Register(ActionRouter router, Dispatcher dispatcher)
+    {
+        Accounts.Register(router, dispatcher);
+        Friends.Register(router, dispatcher);
+        PresenceUpdates.Register(router, dispatcher);
+        Messaging.Register(router, dispatcher);
+    }
+
+    private async Task RefreshDirectoryAsync(ILogger logger)
+    {
+        using var timer = new PeriodicTimer(RedisPresenceDirectory.RefreshInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token))
+            {
+                try
+                {
+                    await PresenceUpdates.RefreshDirectoryAsync(Live.Devices());
+                }
+                catch (Exception e)
+                {
+                    logger.LogWarning("presence directory not renewed (Redis): {Error}", e.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>After the connections closed: store what is queued, then stop the presence worker.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _directoryRefresher;
+        await Messaging.DisposeAsync();
+        await PresenceUpdates.DisposeAsync();
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,148 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
+using MySqlConnector;
+using QkChat.Client;
+using QkChat.Core.Accounts;
+using QkChat.Core.Messaging;
+using QkChat.IntegrationTests.Accounts;
+using QkChat.IntegrationTests.Infrastructure;
+using QkChat.Protocol;
+using QkChat.Server.Accounts;
+using QkChat.Server.Hosting;
+using QkChat.Server.Security;
+using QkChat.Server.Storage;
+using StackExchange.Redis;
+using Xunit;
+
+namespace QkChat.IntegrationTests.Chat;
+
+/// <summary>
+/// Every chat feature wired as the server wires them (ChatFeatures) on the real engine, a throwaway MariaDB
+/// database and the stack's Redis. Users are created in the database directly (registration has its own tests)
+/// and log in through the protocol.
+/// </summary>
+internal sealed class ChatHarness : IAsyncDisposable
+{
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+    private const string Password = "a long enough secret";
+
+    private readonly PasswordWorkPool _pool;
+    private readonly List<ChatClient> _clients = [];
+    private string? _hash;
+
+    private ChatHarness(TempDatabase db, MySqlDataSource data, ConnectionMultiplexer redis, PasswordWorkPool pool, ChatFeatures features,
+        InProcessServer server)
+    {
+        Db = db;
+        Data = data;
+        Redis = redis;
+        _pool = pool;
+        Features = features;
+        Server = server;
+    }
+
+    public TempDatabase Db { get; }
+
+    /// <summary>The database the features use: the throwaway one, or the one a test passed (an outage test's own).</summary>
+    public MySqlDataSource Data { get; }
+    public ConnectionMultiplexer Redis { get; }
+    public ChatFeatures Features { get; }
+    public InProcessServer Server { get; }
+
+    /// <param name="chatDb">Another MariaDB (a test that stops its own); migrated here.</param>
+    /// <param name="redisPort">Another Redis than the stack's (a test that stops its own).</param>
+    public static async Task<ChatHarness> StartAsync(MessagingOptions? messaging = null, MySqlDataSource? chatDb = null, int? redisPort = null)
+    {
+        var db = await TempDatabase.CreateAsync();
+        var data = chatDb ?? db.DataSource;
+        await new Migrator(data, Migration.Embedded(), NullLogger.Instance).MigrateAsync(CancellationToken.None);
+        var redis = await ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions
+        {
+            EndPoints = { { TestStack.RedisHost, redisPort ?? TestStack.RedisPort } },
+            AbortOnConnectFail = false,
+            BacklogPolicy = BacklogPolicy.FailFast,
+            AsyncTimeout = 2000,
+        });
+        var pool = new PasswordWorkPool(new Argon2idPasswordHasher(iterations: 1, memoryKiB: 8 * 1024), workers: 2);
+        var features = new ChatFeatures(new AccountOptions(), messaging ?? new MessagingOptions(), "test", data, redis,
+            new CapturingMailer(), pool, NullLoggerFactory.Instance);
+        var server = InProcessServer.Start(routes: features.Register);
+        return new ChatHarness(db, data, redis, pool, features, server);
+    }
+
+    /// <summary>A user straight into the database; returns its id and name.</summary>
+    public async Task<(uint Id, string Name)> CreateUserAsync()
+    {
+        _hash ??= _pool.HashNow(Password);
+        string name = AccountsHarness.UniqueName();
+        var (_, user) = await new MySqlUserStore(Data).CreateAsync(name, name + "@example.org", _hash, CancellationToken.None);
+        return (user!.UserId, name);
+    }
+
+    public async Task MakeFriendsAsync(uint a, uint b)
+    {
+        await using var connection = await Data.OpenConnectionAsync();
+        await using var command = new MySqlCommand("INSERT INTO friendships (user_id, friend_id, created_at) VALUES (@a, @b, 0), (@b, @a, 0)", connection);
+        command.Parameters.AddWithValue("@a", a);
+        command.Parameters.AddWithValue("@b", b);
+        await command.ExecuteNonQueryAsync();
+        Features.FriendSets.Invalidate(a, b);
+    }
+
+    /// <summary>A logged-in connection of <paramref name="name"/> as device <paramref name="device"/>.</summary>
+    public async Task<ChatClient> LoginAsync(string name, string device = "phone")
+    {
+        var client = await ChatClient.ConnectAsync("127.0.0.1", Server.Port, new ChatClientOptions { LocalAddress = AccountsHarness.RandomLoopback() });
+        _clients.Add(client);
+        await Ok(AccountsHarness.Login(client, name, Password, device));
+        return client;
+    }
+
+    public static async Task<JsonElement> Ok(Task<Envelope> request)
+    {
+        var response = await request;
+        Assert.True(response.Code == ErrorCodes.Ok, $"{response.Action}: {response.Code} {response.Message}");
+        return response.Data ?? default;
+    }
+
+    public static async Task<string> Code(Task<Envelope> request) => (await request).Code!;
+
+    public static Task<Envelope> Send(ChatClient client, uint to, string content, string? clientMsgId = null) =>
+        client.RequestAsync("send_message", w =>
+        {
+            w.WriteNumber("receiver_id", to);
+            w.WriteString("content", content);
+            w.WriteString("type", "text");
+            if (clientMsgId is not null) w.WriteString("client_msg_id", clientMsgId);
+        });
+
+    public static async Task<long> SendOk(ChatClient client, uint to, string content, string? clientMsgId = null) =>
+        (await Ok(Send(client, to, content, clientMsgId))).GetProperty("message_id").GetInt64();
+
+    public static Task<Envelope> Push(ChatClient client, string action) => client.WaitForPushAsync(action, Patience);
+
+    /// <summary>Asserts that no push named <paramref name="action"/> arrives within a short while.</summary>
+    public static async Task NoPush(ChatClient client, string action, int waitMs = 300)
+    {
+        try
+        {
+            var push = await client.WaitForPushAsync(action, TimeSpan.FromMilliseconds(waitMs));
+            Assert.Fail($"unexpected '{action}' push: {push.Data}");
+        }
+        catch (TimeoutException)
+        {
+        }
+    }
+
+    public static long[] Ids(JsonElement messages) => messages.EnumerateArray().Select(m => m.GetProperty("message_id").GetInt64()).ToArray();
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var client in _clients) await client.DisposeAsync();
+        await Server.DisposeAsync();
+        await Features.DisposeAsync();
+        _pool.Dispose();
+        await Redis.DisposeAsync();
+        await Db.DisposeAsync();
+    }
+}
