@@ -18,8 +18,11 @@ public sealed record NewMessage(long MessageId, uint SenderId, uint ReceiverId, 
 /// <summary>What storing one message of a batch did: stored, or it repeated an earlier client_msg_id.</summary>
 public readonly record struct StoreOutcome(bool Stored, long MessageId, long Timestamp);
 
-/// <summary>A message whose status an action changed, with its sender (who is told).</summary>
-public readonly record struct StatusChange(long MessageId, uint SenderId);
+/// <summary>A message whose status an action changed, with its sender (who is told) and receiver.</summary>
+public readonly record struct StatusChange(long MessageId, uint SenderId, uint ReceiverId);
+
+/// <summary>One message_ack: the acking user and the ids they acknowledge.</summary>
+public readonly record struct DeliveryAck(uint ReceiverId, long[] MessageIds);
 
 public sealed record ConversationSummary(uint PeerId, string PeerName, MessageRecord LastMessage, int UnreadCount);
 
@@ -29,8 +32,11 @@ public interface IMessageStore
     /// <summary>Stores a batch in one transaction (durable when it returns); outcomes in batch order.</summary>
     Task<StoreOutcome[]> InsertBatchAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct);
 
-    /// <summary>Marks messages to <paramref name="receiverId"/> delivered; returns those that were only `sent`.</summary>
-    Task<IReadOnlyList<StatusChange>> MarkDeliveredAsync(uint receiverId, IReadOnlyList<long> messageIds, CancellationToken ct);
+    /// <summary>
+    /// Marks the acknowledged messages delivered, each only if it is to the user who acked it and still `sent`, in
+    /// one transaction for all the acks; returns the messages that changed.
+    /// </summary>
+    Task<IReadOnlyList<StatusChange>> MarkDeliveredAsync(IReadOnlyList<DeliveryAck> acks, CancellationToken ct);
 
     /// <summary>Marks <paramref name="peerId"/>'s messages to <paramref name="readerId"/> up to an id read; returns how many changed.</summary>
     Task<int> MarkReadAsync(uint readerId, uint peerId, long upToMessageId, CancellationToken ct);

@@ -20,24 +20,33 @@ public sealed partial class MessagingService
     {
         var request = Parse(ctx, AckIdsRule);
         if (request is null) return;
-        uint me = ctx.Session.UserId;
-        var connection = ctx.Connection;
-        OffReactor.Run(ctx, _logger, async pending =>
+        var ack = new DeliveryAck(ctx.Session.UserId, request.MessageIds!.Distinct().ToArray());
+        var pending = ctx.BeginAsync();
+        // Only messages to the acking user change: the store checks each id's receiver, so others' ids do nothing.
+        if (!Acks.TryEnqueue(new QueuedDeliveryAck(ack, pending, this)))
+            pending.Complete(ErrorCodes.ServerBusy, "too many acknowledgements waiting to be stored; retry shortly");
+    }
+
+    private sealed class QueuedDeliveryAck(DeliveryAck ack, PendingResponse pending, MessagingService service) : QueuedAck(ack)
+    {
+        public override void Stored(List<StatusChange> changes)
         {
-            // Only messages to me change: the store's WHERE names me as receiver, so others' ids do nothing.
-            var changed = await _store.MarkDeliveredAsync(me, request.MessageIds!.Distinct().ToArray(), CancellationToken.None);
-            pending.Complete(ErrorCodes.Ok, $"{changed.Count} message(s) now delivered");
-            foreach (var change in changed)
+            pending.Complete(ErrorCodes.Ok, $"{changes.Count} message(s) now delivered");
+            foreach (var change in changes)
             {
-                _live.SendToUser(change.SenderId, Dispatcher.CreatePush("message_status", (change.MessageId, me), static (w, s) =>
+                service._live.SendToUser(change.SenderId, Dispatcher.CreatePush("message_status", change, static (w, c) =>
                 {
-                    w.WriteNumber("message_id"u8, s.MessageId);
-                    w.WriteNumber("peer_id"u8, s.me);
+                    w.WriteNumber("message_id"u8, c.MessageId);
+                    w.WriteNumber("peer_id"u8, c.ReceiverId);
                     w.WriteString("status"u8, "delivered"u8);
                 }));
             }
-            await ContinueOfflineAsync(connection, me);
-        });
+            _ = service.ContinueOfflineAsync(pending.Connection, Ack.ReceiverId);
+        }
+
+        public override void Failed(bool backendDown) =>
+            pending.Complete(backendDown ? ErrorCodes.Unavailable : ErrorCodes.Internal,
+                backendDown ? "the message store is unavailable; nothing was acknowledged, retry later" : "internal error");
     }
 
     private void MarkRead(RequestContext ctx)

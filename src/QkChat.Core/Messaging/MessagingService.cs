@@ -38,9 +38,12 @@ public sealed partial class MessagingService : IAsyncDisposable
         _time = time ?? TimeProvider.System;
         _ids = new MessageIds(options.NodeId, _time);
         Writer = new MessageWriter(store, options, logger);
+        Acks = new AckWriter(store, options, logger);
     }
 
     public MessageWriter Writer { get; }
+
+    public AckWriter Acks { get; }
 
     public void Register(ActionRouter router, Dispatcher dispatcher)
     {
@@ -149,5 +152,9 @@ public sealed partial class MessagingService : IAsyncDisposable
 
     private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    public ValueTask DisposeAsync() => Writer.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await Writer.DisposeAsync();
+        await Acks.DisposeAsync();
+    }
 }

@@ -77,29 +77,34 @@ public sealed partial class MySqlMessageStore(MySqlDataSource db) : IMessageStor
         }
     }
 
-    public Task<IReadOnlyList<StatusChange>> MarkDeliveredAsync(uint receiverId, IReadOnlyList<long> messageIds, CancellationToken ct) =>
+    public Task<IReadOnlyList<StatusChange>> MarkDeliveredAsync(IReadOnlyList<DeliveryAck> acks, CancellationToken ct) =>
         BackendErrors.Guard<IReadOnlyList<StatusChange>>("MariaDB", async () =>
         {
+            var ids = new List<long>();
+            var wanted = new HashSet<(uint, long)>();
+            foreach (var ack in acks)
+            {
+                ids.AddRange(ack.MessageIds);
+                foreach (long id in ack.MessageIds) wanted.Add((ack.ReceiverId, id));
+            }
             await using var connection = await db.OpenConnectionAsync(ct);
             await using var transaction = await connection.BeginTransactionAsync(ct);
-            string ids = InList(messageIds.Count, "@m");
-            // FOR UPDATE: two devices acking the same message at once tell its sender once.
+            // By primary key, locked: two devices acking one message at once tell its sender once.
             await using var select = new MySqlCommand(
-                $"SELECT message_id, sender_id FROM messages WHERE receiver_id = @r AND status = 1 AND message_id IN ({ids}) FOR UPDATE",
+                $"SELECT message_id, sender_id, receiver_id FROM messages WHERE message_id IN ({InList(ids.Count, "@m")}) AND status = 1 FOR UPDATE",
                 connection, transaction);
-            select.Parameters.AddWithValue("@r", receiverId);
-            for (int i = 0; i < messageIds.Count; i++) select.Parameters.AddWithValue("@m" + i, messageIds[i]);
-            var changed = new List<StatusChange>();
+            for (int i = 0; i < ids.Count; i++) select.Parameters.AddWithValue("@m" + i, ids[i]);
+            var found = new List<StatusChange>();
             await using (var reader = await select.ExecuteReaderAsync(ct))
             {
-                while (await reader.ReadAsync(ct)) changed.Add(new StatusChange(reader.GetInt64(0), reader.GetUInt32(1)));
+                while (await reader.ReadAsync(ct)) found.Add(new StatusChange(reader.GetInt64(0), reader.GetUInt32(1), reader.GetUInt32(2)));
             }
+            // Only the receiver's own ack counts: an id acked by anyone else changes nothing.
+            var changed = found.Where(f => wanted.Contains((f.ReceiverId, f.MessageId))).ToList();
             if (changed.Count > 0)
             {
                 await using var update = new MySqlCommand(
-                    $"UPDATE messages SET status = 2 WHERE receiver_id = @r AND status = 1 AND message_id IN ({InList(changed.Count, "@m")})",
-                    connection, transaction);
-                update.Parameters.AddWithValue("@r", receiverId);
+                    $"UPDATE messages SET status = 2 WHERE status = 1 AND message_id IN ({InList(changed.Count, "@m")})", connection, transaction);
                 for (int i = 0; i < changed.Count; i++) update.Parameters.AddWithValue("@m" + i, changed[i].MessageId);
                 await update.ExecuteNonQueryAsync(ct);
             }

@@ -1,0 +1,134 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace QkChat.Core.Messaging;
+
+/// <summary>
+/// The write-behind batcher of architecture.md §2: requests queue here and one writer stores whatever has gathered
+/// as one batch in one transaction (group commit: while a batch commits the next one fills), then answers each.
+/// Nobody is answered before their batch is durable, and a failed batch answers each of its items, so nothing is
+/// acknowledged that is not stored. One writer per queue keeps commits in queue order.
+/// </summary>
+public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
+{
+    private readonly ConcurrentQueue<T> _queue = new();
+    private readonly SemaphoreSlim _signal = new(0);
+    private readonly int _capacity, _maxBatchWeight;
+    private readonly TimeSpan _delay;
+    private readonly Task _loop;
+    private int _signaled, _queued;
+    private volatile bool _stopping;
+
+    /// <param name="maxBatchWeight">The most a batch may weigh (rows: see <see cref="Weight"/>); one item always fits.</param>
+    protected WriteBehind(int capacity, int maxBatchWeight, TimeSpan delay, ILogger logger)
+    {
+        _capacity = capacity;
+        _maxBatchWeight = maxBatchWeight;
+        _delay = delay;
+        Logger = logger;
+        _loop = Task.Run(RunAsync);
+    }
+
+    protected ILogger Logger { get; }
+
+    public long Batches { get; private set; }
+    public long Written { get; private set; }
+    public int Queued => Volatile.Read(ref _queued);
+
+    /// <summary>Rows an item adds to a batch.</summary>
+    protected virtual int Weight(T item) => 1;
+
+    /// <summary>Stores the batch durably and answers every item (throws if nothing was stored).</summary>
+    protected abstract Task WriteAsync(List<T> batch);
+
+    /// <summary>Answers an item of a batch that was not stored.</summary>
+    protected abstract void Fail(T item, bool backendDown);
+
+    /// <summary>Queues an item; false when the queue is full (the caller answers SERVER_BUSY) or the writer stopped.</summary>
+    public bool TryEnqueue(T item)
+    {
+        if (_stopping) return false;
+        if (Interlocked.Increment(ref _queued) > _capacity)
+        {
+            Interlocked.Decrement(ref _queued);
+            return false;
+        }
+        _queue.Enqueue(item);
+        if (Interlocked.Exchange(ref _signaled, 1) == 0) _signal.Release();
+        return true;
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<T>();
+        while (true)
+        {
+            await _signal.WaitAsync();
+            if (_delay > TimeSpan.Zero && !_stopping) await Task.Delay(_delay);
+            // Cleared before draining: an item queued from here on signals again, so none is left behind.
+            Volatile.Write(ref _signaled, 0);
+            while (!_queue.IsEmpty)
+            {
+                int weight = 0;
+                while (weight < _maxBatchWeight && _queue.TryPeek(out var next) && (batch.Count == 0 || weight + Weight(next) <= _maxBatchWeight)
+                       && _queue.TryDequeue(out var item))
+                {
+                    batch.Add(item);
+                    weight += Weight(item);
+                }
+                Interlocked.Add(ref _queued, -batch.Count);
+                await WriteBatchAsync(batch);
+                batch.Clear();
+            }
+            if (_stopping && _queue.IsEmpty) return;
+        }
+    }
+
+    private async Task WriteBatchAsync(List<T> batch)
+    {
+        try
+        {
+            await WriteAsync(batch);
+            Batches++;
+            Written += batch.Count;
+        }
+        catch (Exception e)
+        {
+            bool down = e is BackendUnavailableException;
+            if (down) LogBatchUnavailable(Logger, GetType().Name, batch.Count, e.Message);
+            else LogBatchFailed(Logger, GetType().Name, batch.Count, e);
+            foreach (var item in batch) Answer(item, i => Fail(i, down));
+        }
+    }
+
+    /// <summary>Runs one item's answer; one item's failure must not cost the rest of the batch their answers.</summary>
+    protected void Answer(T item, Action<T> answer)
+    {
+        try
+        {
+            answer(item);
+        }
+        catch (Exception e)
+        {
+            LogAnswerFailed(Logger, GetType().Name, e);
+        }
+    }
+
+    /// <summary>Stops taking items and writes what is queued (shutdown: after the connections closed).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _stopping = true;
+        _signal.Release();
+        await _loop;
+        GC.SuppressFinalize(this);
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Writer}: batch of {Count} not stored, MariaDB unavailable: {Error}; each gets UNAVAILABLE")]
+    private static partial void LogBatchUnavailable(ILogger logger, string writer, int count, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Writer}: batch of {Count} not stored; each gets INTERNAL")]
+    private static partial void LogBatchFailed(ILogger logger, string writer, int count, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Writer}: answering a stored item failed")]
+    private static partial void LogAnswerFailed(ILogger logger, string writer, Exception error);
+}
