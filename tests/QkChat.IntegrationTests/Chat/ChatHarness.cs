@@ -31,8 +31,9 @@ internal sealed class ChatHarness : IAsyncDisposable
     private string? _hash;
 
     private ChatHarness(TempDatabase db, MySqlDataSource data, ConnectionMultiplexer redis, PasswordWorkPool pool, ChatFeatures features,
-        InProcessServer server)
+        InProcessServer server, CapturingMailer mailer)
     {
+        Mailer = mailer;
         Db = db;
         Data = data;
         Redis = redis;
@@ -49,6 +50,9 @@ internal sealed class ChatHarness : IAsyncDisposable
     public ChatFeatures Features { get; }
     public InProcessServer Server { get; }
 
+    /// <summary>The mails the features sent (registration codes), by address.</summary>
+    public CapturingMailer Mailer { get; }
+
     /// <param name="chatDb">Another MariaDB (a test that stops its own); migrated here.</param>
     /// <param name="redisPort">Another Redis than the stack's (a test that stops its own).</param>
     public static async Task<ChatHarness> StartAsync(MessagingOptions? messaging = null, MySqlDataSource? chatDb = null, int? redisPort = null)
@@ -64,10 +68,11 @@ internal sealed class ChatHarness : IAsyncDisposable
             AsyncTimeout = 2000,
         });
         var pool = new PasswordWorkPool(new Argon2idPasswordHasher(iterations: 1, memoryKiB: 8 * 1024), workers: 2);
+        var mailer = new CapturingMailer();
         var features = new ChatFeatures(new AccountOptions(), messaging ?? new MessagingOptions(), "test", data, redis,
-            new CapturingMailer(), pool, NullLoggerFactory.Instance);
+            mailer, pool, NullLoggerFactory.Instance);
         var server = InProcessServer.Start(routes: features.Register);
-        return new ChatHarness(db, data, redis, pool, features, server);
+        return new ChatHarness(db, data, redis, pool, features, server, mailer);
     }
 
     /// <summary>A user straight into the database; returns its id and name.</summary>
@@ -77,6 +82,31 @@ internal sealed class ChatHarness : IAsyncDisposable
         string name = AccountsHarness.UniqueName();
         var (_, user) = await new MySqlUserStore(Data).CreateAsync(name, name + "@example.org", _hash, CancellationToken.None);
         return (user!.UserId, name);
+    }
+
+    /// <summary>A connection that is not logged in, from a random loopback address; the caller disposes it.</summary>
+    public Task<ChatClient> ConnectAsync() => ChatClient.ConnectAsync("127.0.0.1", Server.Port, new ChatClientOptions
+    {
+        LocalAddress = AccountsHarness.RandomLoopback(),
+    });
+
+    /// <summary>
+    /// A user registered through the protocol as a client does it (send_verification_code with the mailed code, then
+    /// register), with its own password; no device logged in.
+    /// </summary>
+    public async Task<RegisteredUser> RegisterAsync()
+    {
+        await using var client = await ConnectAsync();
+        string name = AccountsHarness.UniqueName(), email = name + "@example.org", password = "correct horse " + name;
+        await Ok(client.RequestAsync("send_verification_code", w => { w.WriteString("email", email); w.WriteString("type", "register"); }));
+        var data = await Ok(client.RequestAsync("register", w =>
+        {
+            w.WriteString("username", name);
+            w.WriteString("email", email);
+            w.WriteString("password", password);
+            w.WriteString("verification_code", Mailer.CodeFor(email));
+        }));
+        return new RegisteredUser(data.GetProperty("user_id").GetUInt32(), name, email, password);
     }
 
     public async Task MakeFriendsAsync(uint a, uint b)
@@ -146,3 +176,6 @@ internal sealed class ChatHarness : IAsyncDisposable
         await Db.DisposeAsync();
     }
 }
+
+/// <summary>A user created through <see cref="ChatHarness.RegisterAsync"/>.</summary>
+internal sealed record RegisteredUser(uint Id, string Name, string Email, string Password);

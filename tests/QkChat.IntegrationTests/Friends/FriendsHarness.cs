@@ -1,100 +1,48 @@
 using System.Text.Json;
-using Microsoft.Extensions.Logging.Abstractions;
-using MySqlConnector;
 using QkChat.Client;
-using QkChat.Core.Accounts;
 using QkChat.Core.Friends;
-using QkChat.Core.Presence;
 using QkChat.Core.Routing;
 using QkChat.IntegrationTests.Accounts;
+using QkChat.IntegrationTests.Chat;
 using QkChat.IntegrationTests.Infrastructure;
 using QkChat.Protocol;
-using QkChat.Server.Accounts;
-using QkChat.Server.Friends;
-using QkChat.Server.Security;
-using QkChat.Server.Storage;
-using StackExchange.Redis;
 using Xunit;
 
 namespace QkChat.IntegrationTests.Friends;
 
 /// <summary>
-/// The real account, presence and friend services on the real engine, MariaDB (a throwaway database) and Redis,
-/// sharing one LiveSessions as the server does. Users come with two logged-in devices (phone and laptop).
+/// The friends tests' view of <see cref="ChatHarness"/>: every chat feature wired as the server wires them
+/// (ChatFeatures: accounts, friends, presence with the Redis directory and the MariaDB last-seen store, messaging)
+/// on the real engine, a throwaway database and the stack's Redis. Users register through the protocol and come
+/// with two logged-in devices (phone and laptop); <see cref="Changes"/> records every FriendshipChanged event.
 /// </summary>
 internal sealed class FriendsHarness : IAsyncDisposable
 {
     public static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 
-    private readonly PasswordWorkPool _pool;
-    private readonly PresenceService _presence;
-
-    private FriendsHarness(TempDatabase db, ConnectionMultiplexer redis, InProcessServer server, CapturingMailer mailer,
-        PasswordWorkPool pool, PresenceService presence, FriendService friends, MySqlFriendStore store, LiveSessions live)
+    private FriendsHarness(ChatHarness chat)
     {
-        Live = live;
-        Db = db;
-        Redis = redis;
-        Server = server;
-        Mailer = mailer;
-        _pool = pool;
-        _presence = presence;
-        Friends = friends;
-        Store = store;
+        Chat = chat;
+        // After the features' own handler (the friend-set cache), like any other listener of the server's.
+        chat.Features.Friends.FriendshipChanged += (a, b) =>
+        {
+            lock (Changes) Changes.Add((a, b));
+        };
     }
 
-    public TempDatabase Db { get; }
-    public ConnectionMultiplexer Redis { get; }
-    public InProcessServer Server { get; }
-    public CapturingMailer Mailer { get; }
-    public FriendService Friends { get; }
-    public MySqlFriendStore Store { get; }
-    public LiveSessions Live { get; }
+    public ChatHarness Chat { get; }
+    public TempDatabase Db => Chat.Db;
+    public InProcessServer Server => Chat.Server;
+    public CapturingMailer Mailer => Chat.Mailer;
+    public FriendService Friends => Chat.Features.Friends;
+    public LiveSessions Live => Chat.Features.Live;
 
     /// <summary>Every FriendshipChanged event, in order.</summary>
     public List<(uint, uint)> Changes { get; } = [];
 
-    public static async Task<FriendsHarness> StartAsync()
-    {
-        var db = await TempDatabase.CreateAsync();
-        await new Migrator(db.DataSource, Migration.Embedded(), NullLogger.Instance).MigrateAsync(CancellationToken.None);
-        var redis = await ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions
-        {
-            EndPoints = { { TestStack.RedisHost, TestStack.RedisPort } },
-            AbortOnConnectFail = false,
-            AsyncTimeout = 2000,
-            ConnectTimeout = 2000,
-        });
-        var options = new AccountOptions();
-        var mailer = new CapturingMailer();
-        var pool = new PasswordWorkPool(new Argon2idPasswordHasher(iterations: 1, memoryKiB: 8 * 1024), workers: 2);
-        var live = new LiveSessions();
-        var accounts = new AccountService(options, new MySqlUserStore(db.DataSource), new SessionStore(db.DataSource, redis, options),
-            new RedisVerificationCodes(redis, options), new RedisLoginThrottle(redis), mailer, pool, live, NullLogger.Instance);
-        var store = new MySqlFriendStore(db.DataSource);
-        var cache = new FriendSetCache(store);
-        var tracker = new PresenceTracker();
-        var presence = new PresenceService(tracker, cache, live, new SqlLastSeen(db.DataSource), new NoDirectory(), NullLogger.Instance);
-        var friends = new FriendService(store, live, tracker, NullLogger.Instance);
-        var server = InProcessServer.Start(routes: (router, dispatcher) =>
-        {
-            accounts.Register(router, dispatcher);
-            presence.Register(router, dispatcher);
-            friends.Register(router, dispatcher);
-        });
-        var harness = new FriendsHarness(db, redis, server, mailer, pool, presence, friends, store, live);
-        friends.FriendshipChanged += (a, b) =>
-        {
-            cache.Invalidate(a, b);
-            lock (harness.Changes) harness.Changes.Add((a, b));
-        };
-        return harness;
-    }
+    public static async Task<FriendsHarness> StartAsync() => new(await ChatHarness.StartAsync());
 
-    public Task<ChatClient> ConnectAsync() => ChatClient.ConnectAsync("127.0.0.1", Server.Port, new ChatClientOptions
-    {
-        LocalAddress = AccountsHarness.RandomLoopback(),
-    });
+    public Task<ChatClient> ConnectAsync() => Chat.ConnectAsync();
 
     /// <summary>A registered user, logged in on <paramref name="devices"/> devices ("phone", then "laptop").</summary>
     public async Task<TestUser> NewUserAsync(int devices = 2)
@@ -108,17 +56,8 @@ internal sealed class FriendsHarness : IAsyncDisposable
     /// <summary>A registered user with no device online.</summary>
     public async Task<TestUser> RegisterAsync()
     {
-        await using var client = await ConnectAsync();
-        string name = AccountsHarness.UniqueName(), email = name + "@example.org", password = "correct horse " + name;
-        await Ok(client.RequestAsync("send_verification_code", w => { w.WriteString("email", email); w.WriteString("type", "register"); }));
-        var data = Data(await Ok(client.RequestAsync("register", w =>
-        {
-            w.WriteString("username", name);
-            w.WriteString("email", email);
-            w.WriteString("password", password);
-            w.WriteString("verification_code", Mailer.CodeFor(email));
-        })));
-        return new TestUser(data.GetProperty("user_id").GetUInt32(), name, email, password);
+        var user = await Chat.RegisterAsync();
+        return new TestUser(user.Id, user.Name, user.Email, user.Password);
     }
 
     /// <summary>A friend request from <paramref name="from"/> to <paramref name="to"/>'s id; returns its id.</summary>
@@ -189,35 +128,7 @@ internal sealed class FriendsHarness : IAsyncDisposable
 
     public static JsonElement Data(Envelope e) => e.Data!.Value;
 
-    public async ValueTask DisposeAsync()
-    {
-        await Server.DisposeAsync();
-        await _presence.DisposeAsync();
-        _pool.Dispose();
-        await Redis.DisposeAsync();
-        await Db.DisposeAsync();
-    }
-
-    /// <summary>users.last_seen_at, as the server's own store writes it.</summary>
-    private sealed class SqlLastSeen(MySqlDataSource db) : ILastSeenStore
-    {
-        public async Task SetLastSeenAsync(uint userId, long at, CancellationToken ct)
-        {
-            await using var connection = await db.OpenConnectionAsync(ct);
-            await using var command = new MySqlCommand("UPDATE users SET last_seen_at = @t WHERE user_id = @u", connection);
-            command.Parameters.AddWithValue("@t", at);
-            command.Parameters.AddWithValue("@u", userId);
-            await command.ExecuteNonQueryAsync(ct);
-        }
-    }
-
-    private sealed class NoDirectory : IPresenceDirectory
-    {
-        public Task DeviceOnlineAsync(uint userId, string clientId, CancellationToken ct) => Task.CompletedTask;
-        public Task DeviceOfflineAsync(uint userId, string clientId, CancellationToken ct) => Task.CompletedTask;
-        public Task RefreshAsync(IReadOnlyCollection<(uint UserId, string ClientId)> devices, CancellationToken ct) => Task.CompletedTask;
-        public Task<IReadOnlyList<string>> NodesOfAsync(uint userId, CancellationToken ct) => Task.FromResult<IReadOnlyList<string>>([]);
-    }
+    public ValueTask DisposeAsync() => Chat.DisposeAsync();
 }
 
 /// <summary>A user and their logged-in devices.</summary>
