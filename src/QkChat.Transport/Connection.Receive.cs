@@ -37,8 +37,11 @@ public sealed partial class Connection
         _inReceive = false;
         if (!alive) { TryRecycle(); return; }
         if (_received == 0) ReturnReceiveBlock();
-        ReceiveLoop();
+        if (!Embedded) ReceiveLoop();
     }
+
+    /// <summary>Driven by <see cref="InMemoryConnection"/>: bytes arrive through the handler, never from the socket.</summary>
+    internal bool Embedded { get; set; }
 
     /// <summary>
     /// Posts a zero-byte receive: it completes when data is ready without tying a buffer to an idle connection.

@@ -17,7 +17,7 @@ public sealed class InMemoryConnection : IDisposable
         _engine = new TransportEngine(new TransportOptions { Reactors = 1 }, handler, NoEvents.Instance);
         _engine.Reactors[0].AdoptCurrentThread();
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        Connection = new Connection(_engine.Reactors[0], socket, IPAddress.Loopback);
+        Connection = new Connection(_engine.Reactors[0], socket, IPAddress.Loopback) { Embedded = true };
         _engine.Limiter.TryAcquire(IPAddress.Loopback, out _);
         handler.OnOpened(Connection);
     }
@@ -26,6 +26,12 @@ public sealed class InMemoryConnection : IDisposable
 
     /// <summary>Hands <paramref name="bytes"/> to the handler; returns the bytes it consumed.</summary>
     public int Receive(ReadOnlySpan<byte> bytes) => _engine.Handler.OnReceived(Connection, bytes);
+
+    /// <summary>
+    /// Runs the work other threads posted to this connection's reactor (async responses, pushes, resumes) on the
+    /// calling thread, which must be the one that created this connection. Returns the items run.
+    /// </summary>
+    public int RunPending() => _engine.Reactors[0].RunPending();
 
     /// <summary>Drops the queued output as if sent; returns the number of frames.</summary>
     public int DiscardOutput() => Connection.DiscardQueued();

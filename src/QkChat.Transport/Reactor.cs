@@ -86,6 +86,21 @@ public sealed class Reactor
         return done.Task;
     }
 
+    /// <summary>
+    /// Runs what is queued, on a thread that adopted this reactor (in-memory connections: benchmarks and tests).
+    /// Output stays queued on the connections (nothing is flushed to a socket). Returns the items run.
+    /// </summary>
+    internal int RunPending()
+    {
+        int count = 0;
+        while (_inbox.TryTake(out var work))
+        {
+            Execute(work);
+            count++;
+        }
+        return count;
+    }
+
     private void Run()
     {
         if (_pinCpu is int cpu)

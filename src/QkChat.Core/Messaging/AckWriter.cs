@@ -38,7 +38,7 @@ public sealed class AckWriter(IMessageStore store, MessagingOptions options, ILo
             var mine = new List<StatusChange>();
             foreach (var change in byReceiver[item.Ack.ReceiverId])
                 if (Array.IndexOf(item.Ack.MessageIds, change.MessageId) >= 0 && told.Add(change.MessageId)) mine.Add(change);
-            Answer(item, i => i.Stored(mine));
+            Answer(item, mine, static (i, changes) => i.Stored(changes));
         }
     }
 

@@ -30,11 +30,7 @@ public sealed class MessageWriter(IMessageStore store, MessagingOptions options,
         _rows.Clear();
         foreach (var item in batch) _rows.Add(item.Message);
         var outcomes = await store.InsertBatchAsync(_rows, CancellationToken.None);
-        for (int i = 0; i < batch.Count; i++)
-        {
-            var outcome = outcomes[i];
-            Answer(batch[i], item => item.Stored(outcome));
-        }
+        for (int i = 0; i < batch.Count; i++) Answer(batch[i], outcomes[i], static (item, outcome) => item.Stored(outcome));
     }
 
     protected override void Fail(QueuedMessage item, bool backendDown) => item.Failed(backendDown);

@@ -97,16 +97,16 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
             bool down = e is BackendUnavailableException;
             if (down) LogBatchUnavailable(Logger, GetType().Name, batch.Count, e.Message);
             else LogBatchFailed(Logger, GetType().Name, batch.Count, e);
-            foreach (var item in batch) Answer(item, i => Fail(i, down));
+            foreach (var item in batch) Answer(item, (this, down), static (i, s) => s.Item1.Fail(i, s.down));
         }
     }
 
     /// <summary>Runs one item's answer; one item's failure must not cost the rest of the batch their answers.</summary>
-    protected void Answer(T item, Action<T> answer)
+    protected void Answer<TArg>(T item, TArg arg, Action<T, TArg> answer)
     {
         try
         {
-            answer(item);
+            answer(item, arg);
         }
         catch (Exception e)
         {
