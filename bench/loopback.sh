@@ -3,9 +3,11 @@
 #   bench/loopback.sh heartbeat [CONNECTIONS...]   qkchatd vs redis-benchmark PING vs the inline design
 #   bench/loopback.sh idle-rss [LOW HIGH]          server RSS per idle connection (slope between LOW and HIGH)
 #   bench/loopback.sh login-storm [N...]           N password logins at once, then N token resumes (default 2000 5000)
+#   bench/loopback.sh chat [N...]                  N users in N/2 friend pairs messaging each other (default 2000 10000)
 # Needs: make publish (dist/qkchatd, dist/qkchat-loadgen), the private stack (make services-up), redis-benchmark.
 # Tunables through the environment: DURATION (s, default 15), RAMP (s, default 5), REACTORS (default 0 = cores),
-# PIN (true/false), INLINE=0 to skip the inline-design run.
+# PIN (true/false), INLINE=0 to skip the inline-design run; chat: RATE (messages/s per user, default 1, 0 = unpaced),
+# PIPELINE (sends in flight per connection, default 1), MESSAGE_BYTES (default 100).
 set -euo pipefail
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$ROOT"
@@ -114,9 +116,33 @@ login_storm() {
     done
 }
 
+# Chat accounts have their own prefix and a cheap password hash (load-test database only): every chat connection
+# logs in with a password first, and with the default Argon2id cost N logins would take N / 115 seconds on 2 cores.
+# The server runs with the same cost, or it would upgrade each hash at login (docs/loadgen.md "chat").
+CHAT_HASH=(QKCHAT_PASSWORD_MEMORY_KIB=1024 QKCHAT_PASSWORD_ITERATIONS=1)
+chat() {
+    local sizes=("$@")
+    ((${#sizes[@]})) || sizes=(2000 10000)
+    for n in "${sizes[@]}"; do
+        echo "== chat: $n users, rate ${RATE:-1}/s each, pipeline ${PIPELINE:-1}, ${DURATION}s measured after ${RAMP}s ramp"
+        env "${CHAT_HASH[@]}" QKCHAT_LOG_LEVEL=warning QKCHAT_DB_AUTO_MIGRATE=true QKCHAT_CONFIG_PATH="$OUT/empty.json" \
+            QKCHAT_LOG_TO_FILE=false dist/qkchatd provision-users --count "$n" --prefix lgc --password "$STORM_PASSWORD" --friends pairs
+        export "${CHAT_HASH[@]}"
+        PASSWORD_QUEUE=$n start_server
+        dist/qkchat-loadgen chat --port $PORT --connections "$n" --rate "${RATE:-1}" --pipeline "${PIPELINE:-1}" \
+            --message-bytes "${MESSAGE_BYTES:-100}" --ramp-up "$RAMP" --duration "$DURATION" --prefix lgc \
+            --password "$STORM_PASSWORD" --source-addresses "$SOURCES" --server-pid "$server_pid" --quiet \
+            --json "$OUT/chat-$n.json" >"$OUT/chat-$n.md" || true
+        grep -E "pairs|messages|latency|lost|errors|server CPU|verdict" "$OUT/chat-$n.md" | sed "s/^/  chat $n: /"
+        stop_server
+        unset QKCHAT_PASSWORD_MEMORY_KIB QKCHAT_PASSWORD_ITERATIONS
+    done
+}
+
 case ${1:-} in
     heartbeat) shift; heartbeat "$@" ;;
     idle-rss) shift; idle_rss "$@" ;;
     login-storm) shift; login_storm "$@" ;;
-    *) sed -n '2,8p' "$0"; exit 2 ;;
+    chat) shift; chat "$@" ;;
+    *) sed -n '2,11p' "$0"; exit 2 ;;
 esac

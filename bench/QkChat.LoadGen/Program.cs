@@ -3,22 +3,8 @@ using QkChat.LoadGen.Options;
 using QkChat.LoadGen.Workers;
 
 // qkchat-loadgen: see docs/loadgen.md. Exit codes: 0 completed, 1 the run failed its checks, 2 bad usage.
-LoadGenOptions? options;
-try
-{
-    options = OptionParser.Parse(args);
-}
-catch (UsageException e)
-{
-    Console.Error.WriteLine("qkchat-loadgen: " + e.Message);
-    Console.Error.Write(OptionParser.Usage());
-    return 2;
-}
-if (options is null)
-{
-    Console.Out.Write(OptionParser.Usage());
-    return 0;
-}
+if (OptionParser.ParseForMain(args, Console.Out, Console.Error, out LoadGenOptions? parsed) is { } exitNow) return exitNow;
+LoadGenOptions options = parsed!;   // ParseForMain returns no exit code only with options
 
 // Ctrl-C cuts the run short but still reports what was measured; a second Ctrl-C ends the process.
 using var cancel = new CancellationTokenSource();

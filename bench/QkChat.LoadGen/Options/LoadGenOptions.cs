@@ -16,8 +16,16 @@ public sealed class LoadGenOptions
     public double DurationSeconds { get; set; } = 10;
     public double RampUpSeconds { get; set; } = 2;
 
-    /// <summary>Requests in flight per connection in the heartbeat loop (1 = strict request/response).</summary>
+    /// <summary>Requests in flight per connection: heartbeats in the heartbeat loop, send_message requests in chat
+    /// (1 = strict request/response).</summary>
     public int Pipeline { get; set; } = 1;
+
+    /// <summary>chat: send_message requests per second per user; 0 = as fast as --pipeline allows. 1/s is a lively
+    /// human conversation, so N users at the default offer N messages per second in all.</summary>
+    public double Rate { get; set; } = 1;
+
+    /// <summary>chat: content length (ASCII, so bytes = characters). 100: a typical short chat line.</summary>
+    public int MessageBytes { get; set; } = 100;
 
     /// <summary>Processes to spread the connections over; null = ceil(connections / 15,000).</summary>
     public int? Workers { get; set; }
@@ -49,7 +57,7 @@ public sealed class LoadGenOptions
     public string? TlsHost { get; set; }
     public bool TlsInsecure { get; set; }
 
-    /// <summary>login-storm: accounts are Prefix + 6-digit index, as `qkchatd provision-users` creates them.</summary>
+    /// <summary>login-storm and chat: accounts are Prefix + 6-digit index, as `qkchatd provision-users` creates them.</summary>
     public string Prefix { get; set; } = "lg";
     public string Password { get; set; } = "";
 

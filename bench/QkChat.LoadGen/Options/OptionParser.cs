@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using QkChat.LoadGen.Scenarios;
 
 namespace QkChat.LoadGen.Options;
 
@@ -14,7 +15,7 @@ public static class OptionParser
 {
     private sealed record Spec(string Name, string Value, string Help, Action<LoadGenOptions, string> Apply, bool Hidden = false);
 
-    public static readonly string[] Scenarios = ["heartbeat", "connect", "login-storm"];
+    public static readonly string[] Scenarios = ["heartbeat", "connect", "login-storm", "chat"];
 
     private static readonly Spec[] Specs =
     [
@@ -23,12 +24,14 @@ public static class OptionParser
         new("connections", "N", "connections to open (default 100)", (o, v) => o.Connections = Int(v, 1, 10_000_000)),
         new("duration", "S", "measured seconds, after the ramp (default 10)", (o, v) => { o.DurationSeconds = Seconds(v, 0.1); o.DurationGiven = true; }),
         new("ramp-up", "S", "seconds over which connections are opened (default 2)", (o, v) => o.RampUpSeconds = Seconds(v, 0)),
-        new("pipeline", "K", "heartbeat: requests in flight per connection (default 1)", (o, v) => o.Pipeline = Int(v, 1, 1024)),
+        new("pipeline", "K", "heartbeat, chat: requests in flight per connection (default 1)", (o, v) => o.Pipeline = Int(v, 1, 1024)),
+        new("rate", "R", "chat: messages per second per user, 0 = as fast as the pipeline allows (default 1)", (o, v) => o.Rate = Rate(v)),
+        new("message-bytes", "B", $"chat: message content length, {ChatContent.MinBytes}-{ChatContent.MaxBytes} (default 100)", (o, v) => o.MessageBytes = Int(v, ChatContent.MinBytes, ChatContent.MaxBytes)),
         new("workers", "W", "processes (default ceil(connections / 15000))", (o, v) => o.Workers = Int(v, 1, 256)),
         new("source-addresses", "LIST", "source IPs to bind: 127.0.0.2-127.0.0.9 or a,b,c", (o, v) => o.SourceAddresses = SourceAddresses.Parse(v)),
         new("heartbeat-interval", "S", "connect: seconds between heartbeats per connection, 0 = never (default 30)", (o, v) => o.HeartbeatIntervalSeconds = Seconds(v, 0)),
-        new("prefix", "P", "login-storm: accounts P000000.. from qkchatd provision-users (default lg)", (o, v) => o.Prefix = v),
-        new("password", "PW", "login-storm: the accounts' password (required)", (o, v) => o.Password = v),
+        new("prefix", "P", "login-storm, chat: accounts P000000.. from qkchatd provision-users (default lg)", (o, v) => o.Prefix = v),
+        new("password", "PW", "login-storm, chat: the accounts' password (required)", (o, v) => o.Password = v),
         new("observers", "M", "login-storm: connected clients heartbeating every 200 ms (default 100)", (o, v) => o.Observers = Int(v, 0, 10_000)),
         new("retry-busy", "on|off", "login-storm: retry SERVER_BUSY after retry_after_ms (default on)", (o, v) => o.RetryBusy = OnOff(v)),
         new("server-pid", "PID", "sample this process's RSS and CPU from /proc", (o, v) => o.ServerPid = Int(v, 1, int.MaxValue)),
@@ -43,6 +46,29 @@ public static class OptionParser
         new("worker-index", "I", "", (o, v) => o.WorkerIndex = Int(v, 0, 255), Hidden: true),
         new("worker-count", "W", "", (o, v) => o.WorkerCount = Int(v, 1, 256), Hidden: true),
     ];
+
+    /// <summary>
+    /// The command line as Program takes it: the options to run with (null), or the exit code to end with at once:
+    /// 0 after --help (usage on <paramref name="stdout"/>), 2 for a bad command line (the reason, then the usage, on
+    /// <paramref name="stderr"/>).
+    /// </summary>
+    public static int? ParseForMain(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, out LoadGenOptions? options)
+    {
+        try
+        {
+            options = Parse(args);
+        }
+        catch (UsageException e)
+        {
+            options = null;
+            stderr.WriteLine("qkchat-loadgen: " + e.Message);
+            stderr.Write(Usage());
+            return 2;
+        }
+        if (options is not null) return null;
+        stdout.Write(Usage());
+        return 0;
+    }
 
     /// <summary>Parses <paramref name="args"/>; returns null when --help was asked for.</summary>
     public static LoadGenOptions? Parse(IReadOnlyList<string> args)
@@ -86,6 +112,13 @@ public static class OptionParser
             if (options.Password.Length == 0) throw new UsageException("login-storm needs --password (of the provisioned accounts)");
             if (!options.DurationGiven) options.DurationSeconds = LoadGenOptions.StormDefaultDurationSeconds;
         }
+        if (options.Scenario == "chat")
+        {
+            if (options.Password.Length == 0) throw new UsageException("chat needs --password (of the accounts from provision-users --friends pairs)");
+            if (options.Connections < 2 || options.Connections % 2 != 0)
+                throw new UsageException($"chat needs an even --connections of at least 2 (users 2k and 2k+1 chat), not {options.Connections}");
+            if (options.EffectiveWorkers > options.Connections / 2) throw new UsageException("chat: more workers than pairs (a pair stays in one worker)");
+        }
         if (options.WorkerIndex >= options.WorkerCount) throw new UsageException("--worker-index must be below --worker-count");
         if (options.EffectiveWorkers > options.Connections) throw new UsageException("more workers than connections");
         return options;
@@ -101,6 +134,9 @@ public static class OptionParser
         text.AppendLine("  connect     N idle connections held for the duration; opened/failed/dropped, server RSS per connection");
         text.AppendLine("  login-storm N password logins at once, then N token resumes at once; logins/s, resumes/s, latency,");
         text.AppendLine("              heartbeat p99 of --observers connected clients (accounts: qkchatd provision-users)");
+        text.AppendLine("  chat        N/2 pairs of friends send each other messages at --rate per user with --pipeline in flight,");
+        text.AppendLine("              receivers ack; sent/s, delivered/s, send and delivery latency, losses and duplicates");
+        text.AppendLine("              (accounts: qkchatd provision-users --friends pairs)");
         text.AppendLine();
         text.AppendLine("options:");
         foreach (Spec spec in Specs)
@@ -110,7 +146,8 @@ public static class OptionParser
             text.AppendLine(CultureInfo.InvariantCulture, $"  {left,-28}{spec.Help}");
         }
         text.AppendLine();
-        text.AppendLine("exit code: 0 run completed, 1 over 1% of connections failed or any error response, 2 bad usage");
+        text.AppendLine("exit code: 0 run completed, 1 over 1% of connections failed or any error response (chat: or any message");
+        text.AppendLine("           lost or delivered twice), 2 bad usage");
         return text.ToString();
     }
 
@@ -128,6 +165,14 @@ public static class OptionParser
         "off" or "false" or "0" => false,
         _ => throw new FormatException($"'{v}' is not on or off"),
     };
+
+    /// <summary>Messages per second per user: 0 (unpaced) up to 100,000 (one every 10 µs, past any real pace).</summary>
+    private static double Rate(string v)
+    {
+        if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double r) || double.IsNaN(r) || r < 0 || r > 100_000)
+            throw new FormatException($"'{v}' is not a rate from 0 to 100000 messages per second");
+        return r;
+    }
 
     private static double Seconds(string v, double min)
     {

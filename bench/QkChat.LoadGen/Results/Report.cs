@@ -13,6 +13,8 @@ public static class Report
         s.AppendLine();
         string workers = r.Workers == 1 ? "1 worker" : Inv($"{r.Workers} workers");
         string pipeline = r.Scenario == "heartbeat" ? Inv($"pipeline {r.Pipeline}, ") : "";
+        if (r.Chat is { } c0)
+            pipeline = Inv($"{c0.Pairs:N0} pairs, rate {(c0.RatePerUser > 0 ? Inv($"{c0.RatePerUser:0.###}/s per user") : "unpaced")}, pipeline {r.Pipeline}, {c0.MessageBytes} B messages, ");
         s.AppendLine(Inv($"{r.Connections:N0} connections, ramp {r.RampUpS:0.##} s, measured {r.DurationS:0.##} s, {pipeline}{workers}; started {DateTimeOffset.FromUnixTimeMilliseconds(r.StartUnixMs):u}"));
         s.AppendLine();
         s.AppendLine("| metric | value |");
@@ -20,7 +22,8 @@ public static class Report
         Row(s, "connections opened / failed / dropped", Inv($"{r.Opened:N0} / {r.Failed:N0} / {r.Dropped:N0}"));
         if (r.ConnectFailures.Count > 0) Row(s, "connect failures", Counts(r.ConnectFailures));
         if (r.Drops.Count > 0) Row(s, "drops", Counts(r.Drops));
-        if (r.Scenario == "heartbeat" || r.RoundTrips > 0)
+        if (r.Chat is { } chat) Chat(s, chat);
+        else if (r.Scenario == "heartbeat" || r.RoundTrips > 0)
         {
             Row(s, "round trips/s", Inv($"{r.RoundTripsPerS:N0}"));
             Row(s, "round trips (measured window)", Inv($"{r.RoundTrips:N0}"));
@@ -53,6 +56,24 @@ public static class Report
         if (r.LostWorkers > 0) Row(s, "workers lost", Inv($"{r.LostWorkers}"));
         Row(s, "verdict", r.Verdict);
         return s.ToString();
+    }
+
+    private static void Chat(StringBuilder s, ChatResult c)
+    {
+        Row(s, "pairs chatting / pairs", Inv($"{c.PairsChatting:N0} / {c.Pairs:N0} ({c.LoginsOk:N0} logins)"));
+        Row(s, "messages sent/s (answered `sent`)", Inv($"{c.SentPerS:N0}"));
+        Row(s, "messages delivered/s (pushed to the receiver)", Inv($"{c.DeliveredPerS:N0}"));
+        Row(s, "messages acknowledged/s (message_ack ids)", Inv($"{c.AckedPerS:N0}"));
+        Row(s, "sent ok / send requests (whole run)", Inv($"{c.SentOk:N0} / {c.Sent:N0}"));
+        Row(s, "delivered / acknowledged / status `delivered` back (whole run)", Inv($"{c.Delivered:N0} / {c.AckedIds:N0} in {c.AcksOk:N0} acks / {c.StatusDelivered:N0}"));
+        if (c.SendLatencyUs is { Count: > 0 } l)
+            Row(s, "send latency p50 / p90 / p99 / max", $"{Ms(l.P50)} / {Ms(l.P90)} / {Ms(l.P99)} / {Ms(l.Max)}");
+        if (c.DeliveryLatencyUs is { Count: > 0 } d)
+            Row(s, "delivery latency p50 / p90 / p99 / max", $"{Ms(d.P50)} / {Ms(d.P90)} / {Ms(d.P99)} / {Ms(d.Max)}");
+        Row(s, "lost / duplicates", Inv($"{c.Lost:N0} / {c.Duplicates:N0}"));
+        if (c.OfflinePushed > 0)
+            Row(s, "in offline batches / of them duplicates", Inv($"{c.OfflinePushed:N0} / {c.OfflineDuplicates:N0}"));
+        Row(s, "out of order / unconfirmed / stale / inbox dropped", Inv($"{c.OutOfOrder:N0} / {c.Unconfirmed:N0} / {c.Stale:N0} / {c.InboxDropped:N0}"));
     }
 
     private static void Phase(StringBuilder s, string name, StormPhase p)

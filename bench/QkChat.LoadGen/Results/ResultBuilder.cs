@@ -35,6 +35,7 @@ public static class ResultBuilder
             ErrorCount = stats.Errors,
             Client = scenario.ClientMemory,
             Storm = scenario.Storm,
+            Chat = scenario.Chat,
             HistogramPairs = HistogramCodec.ToPairs(stats.Latency),
         };
     }
@@ -79,6 +80,7 @@ public static class ResultBuilder
         }
         merged.HistogramPairs = HistogramCodec.ToPairs(histogram);
         if (parts.Any(p => p.Storm is not null)) merged.Storm = StormResult.Merge(parts.Select(p => p.Storm).OfType<StormResult>());
+        if (parts.Any(p => p.Chat is not null)) merged.Chat = ChatResult.Merge(parts.Select(p => p.Chat).OfType<ChatResult>());
         return merged;
     }
 
@@ -92,6 +94,7 @@ public static class ResultBuilder
         result.HistogramBase64 = histogram.TotalCount > 0 ? HistogramCodec.Encode(histogram) : null;
         result.HistogramPairs = null;
         result.Storm?.Finish();
+        result.Chat?.Finish(result.DurationS, result.LatencyUs);
         if (result.Client is { Connections: > 0 } client)
         {
             client.RssPerConnectionBytes = client.RssDeltaBytes / client.Connections;
@@ -105,6 +108,8 @@ public static class ResultBuilder
         if (result.Scenario == "heartbeat" && result.RoundTrips == 0) problems.Add("no round trip completed in the measured window");
         if (result.Storm is { } storm && storm.Logins.Succeeded + storm.Resumes.Succeeded < 2L * result.Connections)
             problems.Add($"{storm.Logins.Succeeded} logins and {storm.Resumes.Succeeded} resumes of {result.Connections} each succeeded");
+        if (result.Chat is { } chat) problems.AddRange(chat.Problems());
+        else if (result.Scenario == "chat") problems.Add("no chat result (every worker lost)");
         if (result.ErrorCount > 0) problems.Add($"{result.ErrorCount} error responses or timeouts");
         if (result.LostWorkers > 0) problems.Add($"{result.LostWorkers} workers lost");
         result.Passed = problems.Count == 0;

@@ -37,6 +37,9 @@ public sealed class RunResult
 
     /// <summary>login-storm: both phases and the observers' heartbeats.</summary>
     public StormResult? Storm { get; set; }
+
+    /// <summary>chat: sends, deliveries, acknowledgements, losses and duplicates (latency_us is the send latency).</summary>
+    public ChatResult? Chat { get; set; }
     public ServerSamples? Server { get; set; }
 
     /// <summary>The measured window's latency histogram (microseconds), HdrHistogram V2 compressed, base64: what

@@ -48,4 +48,9 @@ public sealed class RunClock
     }
 
     public static long ToTicks(double seconds) => (long)(seconds * Stopwatch.Frequency);
+
+    /// <summary>A Stopwatch timestamp as Unix microseconds on this run's clock: every process anchors the same start
+    /// time, so these compare across processes (to within their wall clocks' reading jitter) and exactly within one.</summary>
+    public long UnixMicros(long timestamp) =>
+        StartUnixMs * 1000 + (long)((timestamp - StartTimestamp) * (1_000_000.0 / Stopwatch.Frequency));
 }

@@ -4,15 +4,31 @@ using QkChat.LoadGen.Options;
 
 namespace QkChat.LoadGen.Run;
 
-/// <summary>This process's part of the run: which connections it opens and from which source addresses.</summary>
-public sealed record WorkerShare(int Index, int Count, int Connections, IReadOnlyList<IPAddress> SourceAddresses)
+/// <summary>This process's part of the run: which connections it opens (<paramref name="First"/> is the run-wide index
+/// of its first one) and from which source addresses.</summary>
+public sealed record WorkerShare(int Index, int Count, int Connections, IReadOnlyList<IPAddress> SourceAddresses, int First = 0)
 {
-    /// <summary>Connections split as evenly as possible (the first workers take the remainder).</summary>
-    public static WorkerShare For(LoadGenOptions options, int index, int count) => new(
-        index,
-        count,
-        options.Connections / count + (index < options.Connections % count ? 1 : 0),
-        Options.SourceAddresses.ShareOf(options.SourceAddresses, index, count));
+    /// <summary>Connections split as evenly as possible (the first workers take the remainder); chat splits pairs,
+    /// so that both halves of a pair live in one process and delivery is tracked without talking across them.</summary>
+    public static WorkerShare For(LoadGenOptions options, int index, int count)
+    {
+        (int first, int connections) = options.Scenario == "chat"
+            ? PairSplit(options.Connections, index, count)
+            : Split(options.Connections, index, count);
+        return new(index, count, connections, Options.SourceAddresses.ShareOf(options.SourceAddresses, index, count), first);
+    }
+
+    /// <summary>Part <paramref name="index"/> of <paramref name="items"/> split over <paramref name="count"/>: the
+    /// first (items mod count) parts take one more.</summary>
+    public static (int First, int Count) Split(int items, int index, int count) =>
+        (index * (items / count) + Math.Min(index, items % count), items / count + (index < items % count ? 1 : 0));
+
+    /// <summary>Connections 2k and 2k+1 are a pair: the pairs are split, so every share starts even and is even.</summary>
+    public static (int First, int Connections) PairSplit(int connections, int index, int count)
+    {
+        (int firstPair, int pairs) = Split(connections / 2, index, count);
+        return (2 * firstPair, 2 * pairs);
+    }
 }
 
 /// <summary>What a scenario needs to run in one process: options, its share, the shared clock, and where to count.</summary>
@@ -37,8 +53,17 @@ public sealed class ScenarioContext
             CertificateValidation = options.TlsInsecure ? static (_, _, _, _) => true : null,
             // The scenarios' continuations only record and send again; they never block the read loop.
             InlineCompletions = true,
+            // chat reads its pushes as they come, but a connection can fall behind for a moment on a busy 2-core
+            // box, and a push dropped from a full inbox would show as a lost message: room for a long stall
+            // (memory is used only while they wait). The others keep the client's default.
+            MaxUnsolicited = options.Scenario == "chat" ? ChatInboxCapacity : DefaultClientOptions.MaxUnsolicited,
         });
     }
+
+    /// <summary>chat: pushes one connection may hold unread before the client drops the oldest.</summary>
+    public const int ChatInboxCapacity = 1 << 16;
+
+    private static readonly ChatClientOptions DefaultClientOptions = new();
 
     public LoadGenOptions Options { get; }
     public WorkerShare Share { get; }

@@ -20,6 +20,9 @@ public interface IScenario
 
     /// <summary>login-storm's own measurements, for the result.</summary>
     StormResult? Storm => null;
+
+    /// <summary>chat's own measurements, for the result.</summary>
+    ChatResult? Chat => null;
 }
 
 public static class ScenarioFactory
@@ -29,6 +32,7 @@ public static class ScenarioFactory
         "heartbeat" => new HeartbeatScenario(),
         "connect" => new ConnectScenario(),
         "login-storm" => new LoginStormScenario(),
+        "chat" => new ChatScenario(),
         _ => throw new ArgumentException($"unknown scenario '{name}'", nameof(name)),
     };
 }

@@ -9,7 +9,7 @@ public sealed class CommandLine
     public string? ConfigPath { get; private set; }
     public List<KeyValuePair<string, string>> Overrides { get; } = [];
 
-    /// <summary>Options of the command itself (provision-users: --count, --prefix, --password), not settings.</summary>
+    /// <summary>Options of the command itself (provision-users: --count, --prefix, --password, --friends), not settings.</summary>
     public Dictionary<string, string> CommandOptions { get; } = [];
 
     public static readonly string[] Commands = ["run", "migrate", "provision-users", "check-config", "config-docs", "version", "help"];
@@ -57,9 +57,10 @@ public sealed class CommandLine
         commands:
           run            serve chat (the default)
           migrate        apply pending database migrations from this build, then exit
-          provision-users --count N --prefix P --password PW
+          provision-users --count N --prefix P --password PW [--friends pairs]
                          create load-test users P000000..P(N-1), all sharing one password hash; idempotent
-                         (docs/loadgen.md "Accounts for load tests")
+                         (docs/loadgen.md "Accounts for load tests"); --friends pairs also makes users 2k and
+                         2k+1 friends (N even), as qkchat-loadgen chat needs
           check-config   validate the configuration, print it without secrets, then exit
           config-docs    print the table of every setting (docs/configuration.md)
           version        print the version (also --version)

@@ -15,11 +15,13 @@ namespace QkChat.Server.Hosting;
 /// (issue 6 item 4). Registering through the protocol would cost one e-mail code and one Argon2id hash per user;
 /// here the password is hashed once and every user shares that hash, which is fine for load tests and nothing else.
 /// Idempotent: the username unique key turns a user that already exists into a no-op, so runs reuse the accounts.
+/// `--friends pairs` also makes users 2k and 2k+1 friends, which the load generator's chat scenario needs
+/// (<see cref="ProvisioningFriends"/>).
 /// </summary>
 public static class Provisioning
 {
     /// <summary>The command's own options, claimed by <see cref="CommandLine"/> before configuration overrides.</summary>
-    public static readonly string[] OptionNames = ["count", "prefix", "password"];
+    public static readonly string[] OptionNames = ["count", "prefix", "password", "friends"];
 
     // The index is printed with 6 digits (P000000), so a million users per prefix; use another prefix for more.
     private const int MaxCount = 1_000_000;
@@ -27,7 +29,7 @@ public static class Provisioning
 
     // ~1000 rows per INSERT: 5 parameters a row stays far below max_allowed_packet (16 MiB by default in
     // MariaDB 10.6+) and the 65,535 placeholders of a prepared statement, while one round trip covers many users.
-    private const int BatchSize = 1000;
+    internal const int BatchSize = 1000;
 
     // The same id range and reasoning as MySqlUserStore: a fresh random id per try, and a bound on the loop.
     private const int MinUserId = 100_000_000, MaxUserIdExclusive = 1_000_000_000;
@@ -40,7 +42,7 @@ public static class Provisioning
 
     public static async Task<int> RunAsync(CommandLine line, ServerOptions options, ILoggerFactory loggerFactory)
     {
-        (int count, string prefix, string password) = ReadOptions(line);
+        (int count, string prefix, string password, bool pairs) = ReadOptions(line);
         var logger = loggerFactory.CreateLogger("Provisioning");
         await using var dataSource = Backends.CreateDataSource(options);
         await Backends.WaitForDatabaseAsync(dataSource, options, logger, CancellationToken.None);
@@ -67,10 +69,16 @@ public static class Provisioning
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"provision-users: {created} created, {existed} existed ({Username(prefix, 0)}..{Username(prefix, count - 1)}, e-mail USERNAME@{EmailDomain}, one shared password hash m={options.PasswordMemoryKiB} KiB t={options.PasswordIterations})"));
+        if (pairs)
+        {
+            (long rowsCreated, long rowsExisted) = await ProvisioningFriends.PairAsync(connection, prefix, count);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"provision-users: friendship rows {rowsCreated} created, {rowsExisted} existed ({count / 2} pairs, two rows each: {Username(prefix, 0)}+{Username(prefix, 1)} .. {Username(prefix, count - 2)}+{Username(prefix, count - 1)})"));
+        }
         return ExitCodes.Ok;
     }
 
-    private static (int Count, string Prefix, string Password) ReadOptions(CommandLine line)
+    private static (int Count, string Prefix, string Password, bool Pairs) ReadOptions(CommandLine line)
     {
         var o = line.CommandOptions;
         if (!o.TryGetValue("count", out string? countText) || !o.TryGetValue("prefix", out string? prefix) || !o.TryGetValue("password", out string? password))
@@ -83,7 +91,8 @@ public static class Provisioning
             throw new ConfigException($"--prefix: '{prefix}' plus a 6-digit index is not a valid username (at most 26 letters, digits or _, not all digits)");
         if (InputRules.Password(password, "password") is string badPassword)
             throw new ConfigException("--" + badPassword);
-        return (count, prefix, password);
+        bool pairs = ProvisioningFriends.ReadMode(o, count);
+        return (count, prefix, password, pairs);
     }
 
     /// <summary>The names among <paramref name="names"/> that no user has (ignoring case, as the unique key does).</summary>

@@ -1,0 +1,39 @@
+using System.Globalization;
+
+namespace QkChat.LoadGen.Scenarios;
+
+/// <summary>
+/// The chat scenario's message content: "lg:RUN:SENT_US:" then 'x' padding to the asked length. RUN is the run's
+/// start (Unix ms, the same in every process of a run), SENT_US the sender's send time in Unix microseconds on the
+/// run clock. The `message` push carries the content but not the client_msg_id, so the content is what lets the
+/// receiver time the delivery, and tell this run's messages from older ones (offline leftovers of an earlier run).
+/// </summary>
+public static class ChatContent
+{
+    private const string Prefix = "lg:";
+
+    /// <summary>Room for the header: "lg:" + 13-digit run + ':' + 16-digit micros + ':' is 35 characters.</summary>
+    public const int MinBytes = 40;
+
+    /// <summary>protocol.md §5: content is 1-4000 characters; ASCII keeps bytes and characters equal.</summary>
+    public const int MaxBytes = 4000;
+
+    public static string Build(long runId, long sentUnixMicros, int bytes)
+    {
+        string head = string.Create(CultureInfo.InvariantCulture, $"{Prefix}{runId}:{sentUnixMicros}:");
+        return head.Length >= bytes ? head : head + new string('x', bytes - head.Length);
+    }
+
+    /// <summary>Reads the header back; false for content this scenario did not write.</summary>
+    public static bool TryParse(ReadOnlySpan<char> content, out long runId, out long sentUnixMicros)
+    {
+        runId = sentUnixMicros = 0;
+        if (!content.StartsWith(Prefix, StringComparison.Ordinal)) return false;
+        ReadOnlySpan<char> rest = content[Prefix.Length..];
+        int colon = rest.IndexOf(':');
+        if (colon <= 0 || !long.TryParse(rest[..colon], NumberStyles.None, CultureInfo.InvariantCulture, out runId)) return false;
+        rest = rest[(colon + 1)..];
+        colon = rest.IndexOf(':');
+        return colon > 0 && long.TryParse(rest[..colon], NumberStyles.None, CultureInfo.InvariantCulture, out sentUnixMicros);
+    }
+}

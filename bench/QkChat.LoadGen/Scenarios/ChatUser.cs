@@ -1,0 +1,355 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using QkChat.Client;
+using QkChat.LoadGen.Run;
+using QkChat.Protocol;
+
+namespace QkChat.LoadGen.Scenarios;
+
+/// <summary>
+/// One chat connection: logs in, then runs two independent loops. The send loop sends `send_message` to the partner
+/// at --rate with at most --pipeline in flight; the receive loop reads pushes (`message`, `offline_messages`,
+/// `message_status`) as they come and queues the ids to acknowledge, which <see cref="AckTicker"/> sends. Neither
+/// loop waits for the other: they share only the connection's writer lock, held for one frame write at a time.
+/// </summary>
+public sealed class ChatUser
+{
+    /// <summary>Most ids in one message_ack: the server's limit (MessagingService.MaxAckIds, 500).</summary>
+    public const int MaxAckIds = 500;
+
+    /// <summary>Wait after SERVER_BUSY to a login when the answer carries no retry_after_ms: about one batch of
+    /// password hashes on a 2-core server (the login-storm scenario's value).</summary>
+    private static readonly TimeSpan DefaultBusyWait = TimeSpan.FromMilliseconds(200);
+
+    private readonly ScenarioContext _context;
+    private readonly ChatCounters _counters;
+    private readonly AckTicker _ticker;
+    private readonly ChatClient _client;
+    private readonly long _runId;
+    private readonly Lock _ackLock = new();
+    private readonly List<long> _toAck = [];
+    private bool _queued;   // guarded by _ackLock: waiting in the ticker's queue
+    private int _acksInFlight;
+    private long _seq;
+
+    public ChatUser(ScenarioContext context, ChatCounters counters, AckTicker ticker, ChatClient client, int account)
+    {
+        _context = context;
+        _counters = counters;
+        _ticker = ticker;
+        _client = client;
+        Account = account;
+        _runId = context.Clock.StartUnixMs;
+    }
+
+    /// <summary>Index of the account: the username is --prefix + this, 6 digits.</summary>
+    public int Account { get; }
+
+    public uint UserId { get; private set; }
+
+    /// <summary>The other half of the pair; set when both have logged in.</summary>
+    public ChatUser? Partner { get; set; }
+
+    /// <summary>Messages to this connection: the partner records its `sent` ids here, this receive loop the pushes.</summary>
+    public DeliveryLedger Inbound { get; } = new();
+
+    public ChatClient Client => _client;
+
+    /// <summary>Nothing left to acknowledge and no acknowledgement unanswered.</summary>
+    public bool AcksSettled
+    {
+        get
+        {
+            lock (_ackLock)
+                if (_toAck.Count > 0) return false;
+            return Volatile.Read(ref _acksInFlight) == 0;
+        }
+    }
+
+    /// <summary>Password login as the provisioned account; retries SERVER_BUSY. Bounded by the window's end, not by
+    /// --request-timeout: at ramp time a login may wait behind many password hashes.</summary>
+    public async Task<bool> LoginAsync()
+    {
+        RunClock clock = _context.Clock;
+        string username = _context.Options.Prefix + Account.ToString("D6", CultureInfo.InvariantCulture);
+        string clientId = "lgc-" + Account.ToString(CultureInfo.InvariantCulture);
+        while (true)
+        {
+            TimeSpan left = TimeSpan.FromSeconds((clock.WindowEndTimestamp - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
+            string code;
+            try
+            {
+                if (left <= TimeSpan.Zero) throw new TimeoutException();
+                Envelope r = await _client.RequestAsync("login", w =>
+                {
+                    w.WriteString("username", username);
+                    w.WriteString("password", _context.Options.Password);
+                    w.WriteString("client_id", clientId);
+                }, left, _context.HardStop).ConfigureAwait(false);
+                if (r.Success == true && r.Data is { } data && data.TryGetProperty("user_id", out JsonElement id) && id.TryGetUInt32(out uint userId))
+                {
+                    UserId = userId;
+                    Interlocked.Increment(ref _counters.LoginsOk);
+                    return true;
+                }
+                code = r.Code ?? "NO_CODE";
+                if (code == ErrorCodes.ServerBusy)
+                {
+                    await Task.Delay(BusyWait(r), _context.HardStop).ConfigureAwait(false);
+                    continue;
+                }
+            }
+            catch (TimeoutException)
+            {
+                code = HeartbeatScenario.Unanswered;
+            }
+            catch (ChatConnectionClosedException e) when (e.Info.Reason != ChatCloseReason.LocalClose)
+            {
+                return false;   // counted once, as a drop, by the connection set's watcher
+            }
+            catch (Exception e) when (e is ChatConnectionClosedException or OperationCanceledException)
+            {
+                code = HeartbeatScenario.Unanswered;
+            }
+            _context.Stats.Error("LOGIN_" + code);
+            return false;
+        }
+    }
+
+    private static TimeSpan BusyWait(Envelope response)
+    {
+        TimeSpan wait = DefaultBusyWait;
+        if (response.Data is { ValueKind: JsonValueKind.Object } data && data.TryGetProperty("retry_after_ms", out JsonElement ms)
+            && ms.TryGetInt32(out int millis) && millis > 0)
+        {
+            wait = TimeSpan.FromMilliseconds(millis);
+        }
+        return wait * (0.5 + Random.Shared.NextDouble());   // retries do not come back in step
+    }
+
+    /// <summary>
+    /// Sends until the window ends, then waits for its sends still in flight (they get until the deadline). With a
+    /// rate, send n is due at a random phase + n / rate; a send that finds all --pipeline slots taken goes when one
+    /// frees and the schedule restarts from there (no burst to catch up), so the achieved rate shows in sent/s.
+    /// </summary>
+    public async Task SendLoopAsync()
+    {
+        RunClock clock = _context.Clock;
+        int pipeline = _context.Options.Pipeline;
+        // Not disposed: a send still in flight at the hard stop releases its slot later (SemaphoreSlim holds no
+        // kernel handle unless asked for one).
+        var slots = new SemaphoreSlim(pipeline, pipeline);
+        double rate = _context.Options.Rate;
+        long interval = rate > 0 ? Math.Max(1, RunClock.ToTicks(1 / rate)) : 0;
+        long due = Stopwatch.GetTimestamp() + (long)(interval * Random.Shared.NextDouble());
+        try
+        {
+            while (_client.IsConnected && !clock.WindowOver)
+            {
+                if (interval > 0) await RunClock.DelayUntil(due, _context.HardStop).ConfigureAwait(false);
+                await slots.WaitAsync(_context.HardStop).ConfigureAwait(false);
+                if (clock.WindowOver)
+                {
+                    slots.Release();
+                    break;
+                }
+                if (interval > 0) due = Math.Max(due + interval, Stopwatch.GetTimestamp());
+                _ = SendOneAsync(slots);
+            }
+            // Every slot back means every send has its answer (or its error).
+            for (int i = 0; i < pipeline; i++) await slots.WaitAsync(_context.HardStop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The deadline: sends still unanswered count themselves.
+        }
+    }
+
+    private async Task SendOneAsync(SemaphoreSlim slots)
+    {
+        ChatUser partner = Partner!;
+        RunClock clock = _context.Clock;
+        long seq = ++_seq;   // only the send loop sends
+        long sent = Stopwatch.GetTimestamp();
+        string content = ChatContent.Build(_runId, clock.UnixMicros(sent), _context.Options.MessageBytes);
+        uint receiver = partner.UserId;
+        Interlocked.Increment(ref _counters.Sent);
+        try
+        {
+            Envelope r = await _client.RequestAsync("send_message", w =>
+            {
+                w.WriteNumber("receiver_id", receiver);
+                w.WriteString("content", content);
+                w.WriteString("type", "text");
+                // Fresh per run and per message: a repeated client_msg_id would be answered with the old message
+                // and pushed to nobody, which this scenario would count as a loss.
+                w.WriteString("client_msg_id", string.Create(CultureInfo.InvariantCulture, $"{_runId}-{seq}"));
+            }, _context.RequestTimeout, _context.HardStop).ConfigureAwait(false);
+            long received = Stopwatch.GetTimestamp();
+            if (r.Success == true && r.Data is { } data && data.TryGetProperty("message_id", out JsonElement id) && id.TryGetInt64(out long messageId))
+            {
+                partner.Inbound.Sent(messageId);
+                Interlocked.Increment(ref _counters.SentOk);
+                _context.Stats.RoundTrip((received - sent) * 1_000_000 / Stopwatch.Frequency, clock.InWindow(received));
+            }
+            else SendError(r.Success == true ? "CLIENT_NO_MESSAGE_ID" : r.Code ?? "NO_CODE");
+        }
+        catch (TimeoutException)
+        {
+            SendError("CLIENT_TIMEOUT");
+        }
+        catch (ChatConnectionClosedException e) when (e.Info.Reason != ChatCloseReason.LocalClose)
+        {
+            // The server closed the connection: the drop is counted by the connection set's watcher.
+        }
+        catch (Exception e) when (e is ChatConnectionClosedException or OperationCanceledException)
+        {
+            SendError(HeartbeatScenario.Unanswered);
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    private void SendError(string code)
+    {
+        Interlocked.Increment(ref _counters.SendErrors);
+        _context.Stats.Error(code);
+    }
+
+    /// <summary>Reads every push until the connection ends or the run's hard stop.</summary>
+    public async Task ReceiveLoopAsync()
+    {
+        try
+        {
+            await foreach (Envelope e in _client.ReadInboxAsync(_context.HardStop).ConfigureAwait(false))
+            {
+                if (!e.Push || e.Data is not { ValueKind: JsonValueKind.Object } data) continue;
+                switch (e.Action)
+                {
+                    case "message":
+                        OnMessage(data, offline: false);
+                        break;
+                    case "offline_messages" when data.TryGetProperty("messages", out JsonElement list) && list.ValueKind == JsonValueKind.Array:
+                        foreach (JsonElement m in list.EnumerateArray()) OnMessage(m, offline: true);
+                        break;
+                    case "message_status" when data.TryGetProperty("status", out JsonElement s) && s.ValueEquals("delivered"u8):
+                        Interlocked.Increment(ref _counters.StatusDelivered);
+                        break;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The run is over.
+        }
+    }
+
+    private void OnMessage(JsonElement m, bool offline)
+    {
+        if (!m.TryGetProperty("message_id", out JsonElement idElement) || !idElement.TryGetInt64(out long id)) return;
+        long now = Stopwatch.GetTimestamp();
+        string? content = m.TryGetProperty("content", out JsonElement c) ? c.GetString() : null;
+        if (content is null || !ChatContent.TryParse(content, out long run, out long sentMicros) || run != _runId)
+        {
+            // Left over from an earlier run (stored while its receiver was gone): acknowledged so that the server
+            // stops offering it, and kept out of this run's accounting.
+            Interlocked.Increment(ref _counters.Stale);
+            QueueAck(id);
+            return;
+        }
+        // This run's messages in an offline batch: the receiver was online for all of them, so each one here
+        // either repeats a live push (a duplicate) or was stored while the server thought it offline.
+        if (offline) Interlocked.Increment(ref _counters.OfflinePushed);
+        if (!Inbound.Arrived(id))
+        {
+            if (offline) Interlocked.Increment(ref _counters.OfflineDuplicates);
+            return;   // a duplicate: counted by the ledger, acknowledged the first time
+        }
+        RunClock clock = _context.Clock;
+        if (clock.InWindow(now))
+        {
+            Interlocked.Increment(ref _counters.DeliveredWindow);
+            _counters.DeliveryLatency.RecordValue(Math.Clamp(clock.UnixMicros(now) - sentMicros, 1, RunStats.HighestTrackableMicros));
+        }
+        QueueAck(id);
+    }
+
+    private void QueueAck(long id)
+    {
+        bool now = false;
+        lock (_ackLock)
+        {
+            _toAck.Add(id);
+            if (_toAck.Count >= AckTicker.FlushAt) now = true;
+            else if (!_queued) _queued = true;
+            else return;
+        }
+        if (now) Flush();
+        else _ticker.Enqueue(this);
+    }
+
+    /// <summary>The ticker's turn: acknowledge what has arrived since the last one.</summary>
+    public void FlushFromTick()
+    {
+        lock (_ackLock) _queued = false;
+        Flush();
+    }
+
+    private void Flush()
+    {
+        while (true)
+        {
+            long[] ids;
+            lock (_ackLock)
+            {
+                if (_toAck.Count == 0) return;
+                int n = Math.Min(_toAck.Count, MaxAckIds);
+                ids = [.. _toAck.GetRange(0, n)];
+                _toAck.RemoveRange(0, n);
+                // Counted before the ids leave the lock, so AcksSettled never sees them in neither place.
+                Interlocked.Increment(ref _acksInFlight);
+            }
+            _ = AckAsync(ids);
+        }
+    }
+
+    private async Task AckAsync(long[] ids)
+    {
+        Interlocked.Increment(ref _counters.AcksSent);
+        try
+        {
+            Envelope r = await _client.RequestAsync("message_ack", w =>
+            {
+                w.WriteStartArray("message_ids");
+                foreach (long id in ids) w.WriteNumberValue(id);
+                w.WriteEndArray();
+            }, _context.RequestTimeout, _context.HardStop).ConfigureAwait(false);
+            if (r.Success == true)
+            {
+                Interlocked.Increment(ref _counters.AcksOk);
+                Interlocked.Add(ref _counters.AckedIds, ids.Length);
+                if (_context.Clock.InWindow(Stopwatch.GetTimestamp())) Interlocked.Add(ref _counters.AckedIdsWindow, ids.Length);
+            }
+            else _context.Stats.Error("ACK_" + (r.Code ?? "NO_CODE"));
+        }
+        catch (TimeoutException)
+        {
+            _context.Stats.Error("ACK_CLIENT_TIMEOUT");
+        }
+        catch (ChatConnectionClosedException e) when (e.Info.Reason != ChatCloseReason.LocalClose)
+        {
+            // Counted as a drop by the connection set's watcher.
+        }
+        catch (Exception e) when (e is ChatConnectionClosedException or OperationCanceledException)
+        {
+            _context.Stats.Error("ACK_" + HeartbeatScenario.Unanswered);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _acksInFlight);
+        }
+    }
+}
