@@ -12,6 +12,16 @@ public sealed class Session
 
     internal int ConsecutiveBadFrames;
     internal RateLimiter Rate;
+
+    /// <summary>
+    /// While the device drains its offline queue: the ids this connection got, live or in an offline batch, so a
+    /// message racing the login is not delivered twice (messaging reads the reference from other threads to pick
+    /// the checked path; only the reactor touches the set).
+    /// </summary>
+    internal volatile HashSet<long>? OfflineSeen;
+
+    /// <summary>The drain's last batch went out: the next ack of this device ends the tracking.</summary>
+    internal bool OfflineFinalSent;
 }
 
 /// <summary>A token bucket per connection: <c>rate</c> requests per second sustained, <c>burst</c> at once.</summary>

@@ -37,9 +37,10 @@ public static class MessageJson
 
     /// <summary>
     /// Writes `messages` with at most <paramref name="limit"/> of <paramref name="page"/>, stopping early when the
-    /// frame would outgrow <see cref="MaxPageBytes"/>, and `has_more`. Returns how many were written.
+    /// frame would outgrow <see cref="MaxPageBytes"/>, and `has_more` (also true when <paramref name="moreBeyond"/>).
+    /// Returns how many were written.
     /// </summary>
-    public static int WritePage(Utf8JsonWriter w, IReadOnlyList<MessageRecord> page, int limit)
+    public static int WritePage(Utf8JsonWriter w, IReadOnlyList<MessageRecord> page, int limit, bool moreBeyond = false)
     {
         int written = 0;
         w.WriteStartArray("messages"u8);
@@ -51,7 +52,7 @@ public static class MessageJson
             written++;
         }
         w.WriteEndArray();
-        w.WriteBoolean("has_more"u8, written < page.Count);
+        w.WriteBoolean("has_more"u8, written < page.Count || moreBeyond);
         return written;
     }
 

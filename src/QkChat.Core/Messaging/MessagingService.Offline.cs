@@ -1,10 +1,16 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
 using QkChat.Core.Dispatch;
 using QkChat.Transport;
 
 namespace QkChat.Core.Messaging;
 
+/// <summary>
+/// The offline queue pushed at login. A message that commits while its receiver logs in can reach the new
+/// connection twice: live (it was registered by then) and in the first offline batch (still `sent`). So while a
+/// device drains, live pushes and batches go through its reactor and Session.OfflineSeen drops what it already got.
+/// </summary>
 public sealed partial class MessagingService
 {
     // Connection -> id of the last offline message pushed, while more wait. The next batch goes out when the
@@ -12,19 +18,33 @@ public sealed partial class MessagingService
     // leave thousands of messages; pushing them all at once would trip the slow-consumer cap).
     private readonly ConcurrentDictionary<Connection, long> _offlineCursors = new();
 
-    /// <summary>At login: the first batch of messages that waited (still `sent`), oldest first.</summary>
+    /// <summary>At login (on the reactor): start tracking, then fetch the first batch off the reactor.</summary>
     private void PushOfflineAtLogin(Connection connection, Session session)
     {
+        session.OfflineSeen = [];
+        session.OfflineFinalSent = false;
         uint me = session.UserId;
-        _ = Task.Run(() => PushOfflineBatchAsync(connection, me, afterMessageId: 0));
+        _ = Task.Run(() => FetchOfflineBatchAsync(connection, me, afterMessageId: 0));
     }
 
     private async Task ContinueOfflineAsync(Connection connection, uint me)
     {
-        if (_offlineCursors.TryRemove(connection, out long after)) await PushOfflineBatchAsync(connection, me, after);
+        if (_offlineCursors.TryRemove(connection, out long after))
+        {
+            await FetchOfflineBatchAsync(connection, me, after);
+        }
+        else if (connection.State is Session { OfflineSeen: not null })
+        {
+            // Once the last batch has gone out and been acked, live pushes are all there is.
+            connection.Post(static (_, s) =>
+            {
+                var session = (Session)s!;
+                if (session.OfflineFinalSent) session.OfflineSeen = null;
+            }, connection.State);
+        }
     }
 
-    private async Task PushOfflineBatchAsync(Connection connection, uint me, long afterMessageId)
+    private async Task FetchOfflineBatchAsync(Connection connection, uint me, long afterMessageId)
     {
         IReadOnlyList<MessageRecord> batch;
         try
@@ -37,22 +57,67 @@ public sealed partial class MessagingService
             LogOfflineFailed(_logger, me, e.Message);
             return;
         }
-        if (batch.Count == 0 || connection.IsClosed) return;
+        connection.Post(static (c, state) =>
+        {
+            var (self, batch, me) = ((MessagingService, IReadOnlyList<MessageRecord>, uint))state!;
+            self.SendOfflineBatch(c, (Session)c.State!, batch, me);
+        }, (this, batch, me));
+    }
+
+    /// <summary>On the reactor: the batch without what the connection already got, within the frame budget.</summary>
+    private void SendOfflineBatch(Connection connection, Session session, IReadOnlyList<MessageRecord> batch, uint me)
+    {
+        var seen = session.OfflineSeen;
+        var fresh = seen is null ? batch : batch.Where(m => !seen.Contains(m.MessageId)).ToList();
+        bool moreStored = batch.Count > MessagingOptions.OfflineBatch;
+        if (fresh.Count == 0)
+        {
+            // Everything fetched had come live already: look further, or the drain is over.
+            if (moreStored) _ = Task.Run(() => FetchOfflineBatchAsync(connection, me, batch[^1].MessageId));
+            else session.OfflineSeen = null;
+            return;
+        }
         var written = new StrongBox<int>();
-        var frame = Dispatcher.CreatePush("offline_messages", (batch, written), static (w, s) =>
-            s.written.Value = MessageJson.WritePage(w, s.batch, MessagingOptions.OfflineBatch));
-        bool hasMore = written.Value < batch.Count;
+        var frame = Dispatcher.CreatePush("offline_messages", (fresh, written, moreStored), static (w, s) =>
+        {
+            int n = MessageJson.WritePage(w, s.fresh, MessagingOptions.OfflineBatch, s.moreStored);
+            s.written.Value = n;
+        });
+        for (int i = 0; i < written.Value; i++) seen?.Add(fresh[i].MessageId);
+        bool hasMore = written.Value < fresh.Count || moreStored;
         // Set before the push goes out: the device's ack of this batch must find it.
-        if (hasMore) _offlineCursors[connection] = batch[written.Value - 1].MessageId;
-        connection.PostSend(frame);
+        if (hasMore) _offlineCursors[connection] = fresh[written.Value - 1].MessageId;
+        else session.OfflineFinalSent = true;
+        connection.Send(frame);
         LogOfflinePushed(_logger, me, written.Value, hasMore);
     }
 
-    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Debug,
-        Message = "user {UserId}: {Count} offline message(s) pushed (more waiting: {HasMore})")]
-    private static partial void LogOfflinePushed(Microsoft.Extensions.Logging.ILogger logger, uint userId, int count, bool hasMore);
+    /// <summary>
+    /// A `message` push to every device of <paramref name="userId"/> but <paramref name="except"/>; a device that is
+    /// draining its offline queue gets it through its reactor, once.
+    /// </summary>
+    private void PushMessage(uint userId, OutboundFrame frame, long messageId, Connection? except)
+    {
+        _live.ForEachDevice(userId, (frame, messageId, except), static (connection, s) =>
+        {
+            if (connection == s.except) return;
+            if (connection.State is not Session { OfflineSeen: not null })
+            {
+                connection.PostSend(s.frame.AddReference());
+                return;
+            }
+            connection.Post(static (c, state) =>
+            {
+                var (frame, id) = ((OutboundFrame, long))state!;
+                if (((Session)c.State!).OfflineSeen is { } seen && !seen.Add(id)) frame.Release();
+                else c.Send(frame);
+            }, (s.frame.AddReference(), s.messageId));
+        });
+    }
 
-    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning,
-        Message = "user {UserId}: offline messages not pushed, they wait for the next login: {Error}")]
-    private static partial void LogOfflineFailed(Microsoft.Extensions.Logging.ILogger logger, uint userId, string error);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "user {UserId}: {Count} offline message(s) pushed (more waiting: {HasMore})")]
+    private static partial void LogOfflinePushed(ILogger logger, uint userId, int count, bool hasMore);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "user {UserId}: offline messages not pushed, they wait for the next login: {Error}")]
+    private static partial void LogOfflineFailed(ILogger logger, uint userId, string error);
 }

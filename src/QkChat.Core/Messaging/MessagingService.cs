@@ -146,8 +146,9 @@ public sealed partial class MessagingService : IAsyncDisposable
     {
         var record = new MessageRecord(m.MessageId, m.SenderId, m.ReceiverId, m.Content, m.Type, m.Timestamp, MessageStatus.Sent, Recalled: false);
         var frame = Dispatcher.CreatePush("message", record, MessageJson.WriteMembers);
-        _live.SendToUser(m.ReceiverId, frame.AddReference());
-        _live.SendToUser(m.SenderId, frame, except: senderConnection);
+        PushMessage(m.ReceiverId, frame, m.MessageId, except: null);
+        PushMessage(m.SenderId, frame, m.MessageId, except: senderConnection);
+        frame.Release();
     }
 
     private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();

@@ -43,6 +43,13 @@ public sealed class LiveSessions
 
     public bool IsOnline(uint userId) => _byUser.TryGetValue(userId, out var devices) && !devices.IsEmpty;
 
+    /// <summary>Calls <paramref name="action"/> for each live connection of the user (from any thread).</summary>
+    public void ForEachDevice<TState>(uint userId, TState state, Action<Connection, TState> action)
+    {
+        if (!_byUser.TryGetValue(userId, out var devices)) return;
+        foreach (var (_, connection) in devices) action(connection, state);
+    }
+
     /// <summary>
     /// Queues <paramref name="frame"/> to every live device of <paramref name="userId"/> except <paramref name="except"/>,
     /// from any thread. Takes over the caller's reference (released when nobody gets it); returns the devices reached.

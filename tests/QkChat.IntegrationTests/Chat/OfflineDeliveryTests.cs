@@ -1,5 +1,6 @@
 using System.Text.Json;
 using QkChat.Client;
+using QkChat.Protocol;
 using Xunit;
 using static QkChat.IntegrationTests.Chat.ChatHarness;
 
@@ -73,6 +74,71 @@ public sealed class OfflineDeliveryTests
         await first.DisposeAsync(); // gone without acking
         var second = await h.LoginAsync(bName);
         Assert.Equal([kept], Ids((await Push(second, "offline_messages")).Data!.Value.GetProperty("messages")));
+    }
+
+    [Fact]
+    public async Task A_login_in_the_middle_of_a_stream_gets_every_message_once_live_or_offline()
+    {
+        await using var h = await ChatHarness.StartAsync();
+        var (a, aName) = await h.CreateUserAsync();
+        var (b, bName) = await h.CreateUserAsync();
+        await h.MakeFriendsAsync(a, b);
+        var sender = await h.LoginAsync(aName);
+        var sent = new System.Collections.Concurrent.ConcurrentBag<long>();
+        using var stop = new CancellationTokenSource();
+        var streams = Enumerable.Range(0, 8).Select(s => Task.Run(async () =>
+        {
+            for (int i = 0; !stop.IsCancellationRequested; i++) sent.Add(await SendOk(sender, b, $"{s}/{i}"));
+        })).ToArray();
+
+        // Each login lands while messages commit: some are already waiting, some arrive live meanwhile.
+        var received = new List<long>();
+        for (int round = 0; round < 5; round++)
+        {
+            await Task.Delay(100);
+            var receiver = await h.LoginAsync(bName);
+            var until = DateTime.UtcNow.AddMilliseconds(400);
+            while (DateTime.UtcNow < until)
+            {
+                Envelope push;
+                try
+                {
+                    push = await receiver.WaitForAsync(e => e.Push && e.Action is "message" or "offline_messages", TimeSpan.FromMilliseconds(100));
+                }
+                catch (TimeoutException)
+                {
+                    continue;
+                }
+                long[] ids = push.Action == "message"
+                    ? [push.Data!.Value.GetProperty("message_id").GetInt64()]
+                    : Ids(push.Data!.Value.GetProperty("messages"));
+                received.AddRange(ids);
+                await Ack(receiver, ids);
+            }
+            await receiver.DisposeAsync();
+        }
+        await stop.CancelAsync();
+        await Task.WhenAll(streams);
+
+        // What was not acked yet arrives at the last login; nothing twice on any connection, nothing lost.
+        var last = await h.LoginAsync(bName, "final");
+        while (true)
+        {
+            JsonElement batch;
+            try
+            {
+                batch = (await last.WaitForPushAsync("offline_messages", TimeSpan.FromSeconds(1))).Data!.Value;
+            }
+            catch (TimeoutException)
+            {
+                break;
+            }
+            long[] ids = Ids(batch.GetProperty("messages"));
+            received.AddRange(ids);
+            await Ack(last, ids);
+        }
+        Assert.Equal(received.Count, received.Distinct().Count());
+        Assert.Equal(sent.Order(), received.Order());
     }
 
     [Fact]
