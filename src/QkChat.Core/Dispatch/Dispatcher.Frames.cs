@@ -6,7 +6,23 @@ namespace QkChat.Core.Dispatch;
 
 public sealed partial class Dispatcher
 {
+    /// <summary>
+    /// Most requests a connection may have answered later at once (pipelined sends); past it its input waits. 32 keep
+    /// a client's window well inside one reactor pass while letting a burst of sends share one batch and one syscall.
+    /// </summary>
+    public const int MaxPipelined = 32;
+
     internal void Respond<TState>(Connection connection, ReadOnlySpan<byte> action, ReadOnlySpan<byte> requestId,
+        bool hasRequestId, string code, string message, TState state, Action<Utf8JsonWriter, TState>? writeData)
+    {
+        var frame = BuildResponse(action, requestId, hasRequestId, code, message, state, writeData);
+        var session = (Session)connection.State!;
+        // Behind an answer still owed, this one waits its turn (protocol.md §2: answers in request order).
+        if (session.Answers is { Count: > 0 } owed) owed.Enqueue(new AnswerSlot(serial: false) { Frame = frame });
+        else connection.Send(frame);
+    }
+
+    internal static OutboundFrame BuildResponse<TState>(ReadOnlySpan<byte> action, ReadOnlySpan<byte> requestId,
         bool hasRequestId, string code, string message, TState state, Action<Utf8JsonWriter, TState>? writeData)
     {
         var frame = BeginFrame(out var writer);
@@ -18,7 +34,27 @@ public sealed partial class Dispatcher
             writer.WriteEndObject();
         }
         writer.WriteEndObject();
-        connection.Send(EndFrame(frame, writer));
+        return EndFrame(frame, writer);
+    }
+
+    /// <summary>Sends the answers that are ready in order, and lets input flow again when nothing holds it back.</summary>
+    internal static void FlushAnswers(Connection connection, Session session)
+    {
+        var owed = session.Answers!;
+        while (owed.Count > 0 && owed.Peek().Frame is { } frame)
+        {
+            if (owed.Dequeue().Serial) session.SerialAnswers--;
+            connection.Send(frame);
+        }
+        if (connection.IsPaused && session.SerialAnswers == 0 && owed.Count < MaxPipelined) connection.PostResume();
+    }
+
+    /// <summary>A closed connection's ready answers go nowhere: their frames return to the pool.</summary>
+    internal static void DropAnswers(Session session)
+    {
+        if (session.Answers is not { } owed) return;
+        while (owed.TryDequeue(out var slot)) slot.Frame?.Release();
+        session.SerialAnswers = 0;
     }
 
     internal void Respond(Connection connection, ReadOnlySpan<byte> action, ReadOnlySpan<byte> requestId,

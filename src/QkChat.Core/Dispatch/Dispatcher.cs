@@ -160,7 +160,9 @@ public sealed partial class Dispatcher : IConnectionHandler
 
     public void OnClosed(Connection connection, CloseReason reason)
     {
-        SessionClosed?.Invoke(connection, (Session)connection.State!);
+        var session = (Session)connection.State!;
+        DropAnswers(session);
+        SessionClosed?.Invoke(connection, session);
         if (reason == CloseReason.SlowConsumer)
             LogSlowConsumer(_logger, connection.Id, connection.RemoteAddress.ToString(), connection.QueuedBytes);
         else

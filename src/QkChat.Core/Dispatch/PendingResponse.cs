@@ -5,21 +5,21 @@ namespace QkChat.Core.Dispatch;
 
 /// <summary>
 /// A request whose answer is computed elsewhere. Complete it exactly once, from any thread: the response is written
-/// on the connection's reactor and the connection's input resumes, so responses keep request order. If the
-/// connection closed meanwhile, the answer is dropped.
+/// on the connection's reactor into the request's place among the connection's answers, and goes out once every
+/// earlier answer has, so responses keep request order. If the connection closed meanwhile, the answer is dropped.
 /// </summary>
 public sealed class PendingResponse
 {
-    private readonly Dispatcher _dispatcher;
     private readonly Connection _connection;
+    private readonly AnswerSlot _slot;
     private readonly byte[] _action;
     private readonly byte[]? _requestId;
     private int _completed;
 
-    internal PendingResponse(Dispatcher dispatcher, Connection connection, byte[] action, byte[]? requestId)
+    internal PendingResponse(Connection connection, AnswerSlot slot, byte[] action, byte[]? requestId)
     {
-        _dispatcher = dispatcher;
         _connection = connection;
+        _slot = slot;
         _action = action;
         _requestId = requestId;
     }
@@ -40,9 +40,10 @@ public sealed class PendingResponse
         {
             var (self, code, message, state, writeData, onReactor) =
                 ((PendingResponse, string, string, TState, Action<Utf8JsonWriter, TState>?, Action<Connection, Session>?))boxed!;
-            onReactor?.Invoke(connection, (Session)connection.State!);
-            self._dispatcher.Respond(connection, self._action, self._requestId, self._requestId is not null, code, message, state, writeData);
-            connection.PostResume();
+            var session = (Session)connection.State!;
+            onReactor?.Invoke(connection, session);
+            self._slot.Frame = Dispatcher.BuildResponse(self._action, self._requestId, self._requestId is not null, code, message, state, writeData);
+            Dispatcher.FlushAnswers(connection, session);
         }, (this, code, message, state, writeData, onReactor));
     }
 }

@@ -38,12 +38,19 @@ public readonly ref struct RequestContext
         _dispatcher.Respond<object?>(Connection, Action, _requestId, _hasRequestId, code, message, null, null);
 
     /// <summary>
-    /// For a request served off the reactor (database, hashing): copies what the response needs, pauses the
-    /// connection's input so later requests wait their turn, and returns the handle that answers it later.
+    /// For a request served off the reactor (database, hashing): copies what the response needs, reserves its place
+    /// among the connection's answers, and returns the handle that answers it later. A serial request (the default)
+    /// holds the connection's input back until it is answered, so the next request sees its effect (a login before
+    /// anything else); a <paramref name="pipelined"/> one lets later requests run meanwhile (up to
+    /// <see cref="Dispatcher.MaxPipelined"/>), and its answer still goes out in request order.
     /// </summary>
-    public PendingResponse BeginAsync()
+    public PendingResponse BeginAsync(bool pipelined = false)
     {
-        Connection.Pause();
-        return new PendingResponse(_dispatcher, Connection, Action.ToArray(), _hasRequestId ? _requestId.ToArray() : null);
+        var slot = new AnswerSlot(serial: !pipelined);
+        var owed = Session.Answers ??= new Queue<AnswerSlot>();
+        owed.Enqueue(slot);
+        if (!pipelined) Session.SerialAnswers++;
+        if (!pipelined || owed.Count >= Dispatcher.MaxPipelined) Connection.Pause();
+        return new PendingResponse(Connection, slot, Action.ToArray(), _hasRequestId ? _requestId.ToArray() : null);
     }
 }

@@ -1,3 +1,5 @@
+using QkChat.Transport;
+
 namespace QkChat.Core.Dispatch;
 
 /// <summary>
@@ -14,6 +16,15 @@ public sealed class Session
     internal RateLimiter Rate;
 
     /// <summary>
+    /// Answers owed in request order, oldest first, while any request is answered later (PendingResponse): a later
+    /// answer that is ready waits here for the earlier ones. Null or empty: answers go out at once.
+    /// </summary>
+    internal Queue<AnswerSlot>? Answers;
+
+    /// <summary>Requests in <see cref="Answers"/> that hold input back until answered (not pipelined).</summary>
+    internal int SerialAnswers;
+
+    /// <summary>
     /// While the device drains its offline queue: the ids this connection got, live or in an offline batch, so a
     /// message racing the login is not delivered twice (messaging reads the reference from other threads to pick
     /// the checked path; only the reactor touches the set).
@@ -22,6 +33,13 @@ public sealed class Session
 
     /// <summary>The drain's last batch went out: the next ack of this device ends the tracking.</summary>
     internal bool OfflineFinalSent;
+}
+
+/// <summary>One owed answer; <see cref="Frame"/> is set when it is ready.</summary>
+internal sealed class AnswerSlot(bool serial)
+{
+    public OutboundFrame? Frame;
+    public readonly bool Serial = serial;
 }
 
 /// <summary>A token bucket per connection: <c>rate</c> requests per second sustained, <c>burst</c> at once.</summary>

@@ -21,7 +21,7 @@ public sealed partial class MessagingService
         var request = Parse(ctx, AckIdsRule);
         if (request is null) return;
         var ack = new DeliveryAck(ctx.Session.UserId, request.MessageIds!.Distinct().ToArray());
-        var pending = ctx.BeginAsync();
+        var pending = ctx.BeginAsync(pipelined: true);
         // Only messages to the acking user change: the store checks each id's receiver, so others' ids do nothing.
         if (!Acks.TryEnqueue(new QueuedDeliveryAck(ack, pending, this)))
             pending.Complete(ErrorCodes.ServerBusy, "too many acknowledgements waiting to be stored; retry shortly");

@@ -102,21 +102,23 @@ public sealed partial class MessagingService : IAsyncDisposable
             ctx.Respond(ErrorCodes.InvalidArgument, "receiver_id: cannot message oneself");
             return;
         }
-        var pending = ctx.BeginAsync();
+        // Pipelined: a client may have many sends in flight; their answers still go out in request order.
+        var pending = ctx.BeginAsync(pipelined: true);
+        // Minted here, in request order, so pipelined sends keep their order even if a friendship lookup is slow.
+        long id = _ids.Next();
         var areFriends = _friends.AreFriendsAsync(sender, receiver, CancellationToken.None);
         // The friend set of an active sender is cached: the common case queues the message right here on the reactor.
-        if (areFriends.IsCompletedSuccessfully) Enqueue(pending, sender, receiver, request, areFriends.Result);
-        else OffReactor.Run(pending, _logger, async p => Enqueue(p, sender, receiver, request, await areFriends));
+        if (areFriends.IsCompletedSuccessfully) Enqueue(pending, id, sender, receiver, request, areFriends.Result);
+        else OffReactor.Run(pending, _logger, async p => Enqueue(p, id, sender, receiver, request, await areFriends));
     }
 
-    private void Enqueue(PendingResponse pending, uint sender, uint receiver, MessageRequest request, bool areFriends)
+    private void Enqueue(PendingResponse pending, long id, uint sender, uint receiver, MessageRequest request, bool areFriends)
     {
         if (!areFriends)
         {
             pending.Complete(ErrorCodes.NotFriends, "you can only message your friends");
             return;
         }
-        long id = _ids.Next();
         var message = new NewMessage(id, sender, receiver, request.ClientMsgId, "text", request.Content!, MessageIds.TimestampOf(id));
         if (!Writer.TryEnqueue(new QueuedSend(message, pending, this)))
             pending.Complete(ErrorCodes.ServerBusy, "too many messages waiting to be stored; retry shortly");
