@@ -27,7 +27,7 @@ start_server() {
     QKCHAT_PORT=$PORT QKCHAT_REACTORS=${REACTORS:-0} QKCHAT_PIN_REACTORS=${PIN:-false} \
     QKCHAT_MAX_CLIENTS=19500 QKCHAT_MAX_CLIENTS_PER_IP=19500 QKCHAT_LOGIN_TIMEOUT_S=3600 \
     QKCHAT_RATE_LIMIT_RPS=1000000 QKCHAT_RATE_LIMIT_BURST=1000000 QKCHAT_LOG_TO_FILE=false \
-    QKCHAT_LOG_LEVEL=warning QKCHAT_DB_AUTO_MIGRATE=true QKCHAT_CONFIG_PATH="$OUT/empty.json" \
+    QKCHAT_LOG_LEVEL=${LOG_LEVEL:-warning} QKCHAT_DB_AUTO_MIGRATE=true QKCHAT_CONFIG_PATH="$OUT/empty.json" \
     QKCHAT_PASSWORD_QUEUE=${PASSWORD_QUEUE:-0} \
         dist/qkchatd >"$OUT/server.log" 2>&1 &
     server_pid=$!
@@ -120,21 +120,32 @@ login_storm() {
 # logs in with a password first, and with the default Argon2id cost N logins would take N / 115 seconds on 2 cores.
 # The server runs with the same cost, or it would upgrade each hash at login (docs/loadgen.md "chat").
 CHAT_HASH=(QKCHAT_PASSWORD_MEMORY_KIB=1024 QKCHAT_PASSWORD_ITERATIONS=1)
+# Each chat run starts from an empty database of its own: throughput depends on how much the messages table
+# already holds (index pages in memory or not), so runs on a growing table would not compare.
+CHAT_DB=qkchat_test_loopback_chat
+fresh_chat_db() {
+    mariadb -h "$QKCHAT_DB_HOST" -P "$QKCHAT_DB_PORT" -u "$QKCHAT_DB_USER" -p"$(cat "$QKCHAT_DB_PASSWORD_FILE")" \
+        -e "DROP DATABASE IF EXISTS $CHAT_DB; CREATE DATABASE $CHAT_DB CHARACTER SET utf8mb4"
+}
 chat() {
     local sizes=("$@")
     ((${#sizes[@]})) || sizes=(2000 10000)
+    export QKCHAT_DB_NAME=$CHAT_DB
     for n in "${sizes[@]}"; do
+        fresh_chat_db
         echo "== chat: $n users, rate ${RATE:-1}/s each, pipeline ${PIPELINE:-1}, ${DURATION}s measured after ${RAMP}s ramp"
         env "${CHAT_HASH[@]}" QKCHAT_LOG_LEVEL=warning QKCHAT_DB_AUTO_MIGRATE=true QKCHAT_CONFIG_PATH="$OUT/empty.json" \
             QKCHAT_LOG_TO_FILE=false dist/qkchatd provision-users --count "$n" --prefix lgc --password "$STORM_PASSWORD" --friends pairs
         export "${CHAT_HASH[@]}"
-        PASSWORD_QUEUE=$n start_server
+        # Information level: the server logs its message and ack batch counts at shutdown.
+        LOG_LEVEL=information PASSWORD_QUEUE=$n start_server
         dist/qkchat-loadgen chat --port $PORT --connections "$n" --rate "${RATE:-1}" --pipeline "${PIPELINE:-1}" \
             --message-bytes "${MESSAGE_BYTES:-100}" --ramp-up "$RAMP" --duration "$DURATION" --prefix lgc \
             --password "$STORM_PASSWORD" --source-addresses "$SOURCES" --server-pid "$server_pid" --quiet \
             --json "$OUT/chat-$n.json" >"$OUT/chat-$n.md" || true
         grep -E "pairs|messages|latency|lost|errors|server CPU|verdict" "$OUT/chat-$n.md" | sed "s/^/  chat $n: /"
         stop_server
+        grep -o "stored since start.*" "$OUT/server.log" | sed "s/^/  chat $n: server /" || true
         unset QKCHAT_PASSWORD_MEMORY_KIB QKCHAT_PASSWORD_ITERATIONS
     done
 }

@@ -129,7 +129,11 @@ start_mariadb() {
     fi
     detach "$DB_DIR/mariadbd.out" mariadbd --no-defaults --datadir="$DB_DATA" --user=root \
         --socket="$DB_SOCK" --pid-file="$DB_PID" --port="$DB_PORT" --bind-address=127.0.0.1 \
-        --log-error="$DB_LOG" --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci
+        --log-error="$DB_LOG" --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+        --innodb-buffer-pool-size="${QKCHAT_STACK_DB_BUFFER_POOL:-1G}" --innodb-log-file-size=512M
+    # The 128 MB default pool holds about 400,000 messages with their indexes; past that every batch of inserts
+    # reads index pages from disk and chat throughput fell to a third in our runs (bench/RESULTS.md). 1 GB of this
+    # machine's 24 GB keeps a few million in memory; a larger redo log spaces out checkpoint flushes under load.
     pid=$! # the subshell exec's setsid, which exec's mariadbd: same PID throughout
     for ((i = 0; i < 150; i++)); do # 30 s
         mariadb-admin --no-defaults --socket="$DB_SOCK" ping >/dev/null 2>&1 &&

@@ -33,6 +33,7 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
 
     public long Batches { get; private set; }
     public long Written { get; private set; }
+    public int LargestBatch { get; private set; }
     public int Queued => Volatile.Read(ref _queued);
 
     /// <summary>Rows an item adds to a batch.</summary>
@@ -91,6 +92,7 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
             await WriteAsync(batch);
             Batches++;
             Written += batch.Count;
+            LargestBatch = Math.Max(LargestBatch, batch.Count);
         }
         catch (Exception e)
         {

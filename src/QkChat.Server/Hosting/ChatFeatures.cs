@@ -18,14 +18,16 @@ namespace QkChat.Server.Hosting;
 /// The chat features and their adapters, wired together once: the server composes them from its configuration,
 /// integration tests from theirs, so both run the same wiring.
 /// </summary>
-public sealed class ChatFeatures : IAsyncDisposable
+public sealed partial class ChatFeatures : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
+    private readonly ILogger _logger;
     private readonly Task _directoryRefresher;
 
     public ChatFeatures(AccountOptions accountOptions, MessagingOptions messagingOptions, string nodeName, MySqlDataSource db,
         IConnectionMultiplexer redis, IMailer mailer, PasswordWorkPool passwords, ILoggerFactory loggers)
     {
+        _logger = loggers.CreateLogger("Messaging");
         Live = new LiveSessions();
         Presence = new PresenceTracker();
         var friendStore = new MySqlFriendStore(db);
@@ -87,6 +89,11 @@ public sealed class ChatFeatures : IAsyncDisposable
         await _directoryRefresher;
         await Messaging.DisposeAsync();
         await PresenceUpdates.DisposeAsync();
+        LogWriters(_logger, Messaging.Writer.Written, Messaging.Writer.Batches, Messaging.Writer.LargestBatch,
+            Messaging.Acks.Written, Messaging.Acks.Batches, Messaging.Acks.LargestBatch);
         _stop.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "stored since start: {Messages} message(s) in {MessageBatches} batch(es), largest {LargestMessageBatch}; {Acks} ack(s) in {AckBatches} batch(es), largest {LargestAckBatch}")]
+    private static partial void LogWriters(ILogger logger, long messages, long messageBatches, int largestMessageBatch, long acks, long ackBatches, int largestAckBatch);
 }
