@@ -11,22 +11,39 @@ namespace QkChat.Core.Routing;
 public sealed class LiveSessions
 {
     private readonly ConcurrentDictionary<uint, ConcurrentDictionary<string, Connection>> _byUser = new();
+    private int _devices;
+
+    /// <summary>Logged-in devices on this node (a metric).</summary>
+    public int DeviceCount => Volatile.Read(ref _devices);
 
     /// <summary>Records <paramref name="connection"/> as the device's connection and returns the one it replaces, if any.</summary>
     public Connection? Register(uint userId, string clientId, Connection connection)
     {
-        var devices = _byUser.GetOrAdd(userId, _ => new ConcurrentDictionary<string, Connection>(StringComparer.Ordinal));
-        Connection? previous = null;
-        devices.AddOrUpdate(clientId, connection, (_, old) => { previous = old; return connection; });
-        return previous == connection ? null : previous;
+        while (true)
+        {
+            var devices = _byUser.GetOrAdd(userId, _ => new ConcurrentDictionary<string, Connection>(StringComparer.Ordinal));
+            // Writers of one user take its lock: an Unregister that empties and drops the map cannot race a Register
+            // into a map nobody can see any more (the device would be online but unreachable). Readers take no lock.
+            lock (devices)
+            {
+                if (!_byUser.TryGetValue(userId, out var current) || current != devices) continue;
+                devices.TryGetValue(clientId, out var previous);
+                devices[clientId] = connection;
+                if (previous is null) Interlocked.Increment(ref _devices);
+                return previous == connection ? null : previous;
+            }
+        }
     }
 
     /// <summary>Forgets the device unless another connection has taken it over meanwhile.</summary>
     public void Unregister(uint userId, string clientId, Connection connection)
     {
         if (!_byUser.TryGetValue(userId, out var devices)) return;
-        devices.TryRemove(new KeyValuePair<string, Connection>(clientId, connection));
-        if (devices.IsEmpty) _byUser.TryRemove(new KeyValuePair<uint, ConcurrentDictionary<string, Connection>>(userId, devices));
+        lock (devices)
+        {
+            if (devices.TryRemove(new KeyValuePair<string, Connection>(clientId, connection))) Interlocked.Decrement(ref _devices);
+            if (devices.IsEmpty) _byUser.TryRemove(new KeyValuePair<uint, ConcurrentDictionary<string, Connection>>(userId, devices));
+        }
     }
 
     public Connection? Find(uint userId, string clientId) =>

@@ -1,0 +1,54 @@
+using Microsoft.Extensions.Logging;
+using MySqlConnector;
+using QkChat.Core.Accounts;
+using QkChat.Server.Hosting;
+using QkChat.Transport;
+using StackExchange.Redis;
+
+namespace QkChat.Server.Admin;
+
+/// <summary>Everything behind the admin listener, started after the chat server and stopped before it.</summary>
+public sealed class AdminHost : IAsyncDisposable
+{
+    private readonly ServerMetrics _metrics;
+    private readonly PrometheusExporter _exporter;
+    private readonly StatusSampler _sampler;
+    private readonly AdminServer _server;
+
+    private AdminHost(ServerMetrics metrics, PrometheusExporter exporter, StatusSampler sampler, AlertMonitor alerts, AdminServer server)
+    {
+        _metrics = metrics;
+        _exporter = exporter;
+        _sampler = sampler;
+        Alerts = alerts;
+        _server = server;
+    }
+
+    public AlertMonitor Alerts { get; }
+
+    public System.Net.IPEndPoint? EndPoint => _server.EndPoint;
+
+    public static async Task<AdminHost> StartAsync(AdminOptions options, TransportEngine engine, ChatFeatures features,
+        PasswordWorkPool passwords, MySqlDataSource db, IConnectionMultiplexer redis, RecentWarnings warnings, int maxClients,
+        IReadOnlyList<(string Key, string Value)> configSummary, ILoggerFactory loggers, Func<long>? mailPending = null,
+        CancellationToken ct = default)
+    {
+        var metrics = new ServerMetrics(engine, features.Live, features.Messaging, passwords, redis, mailPending);
+        // The exporter listens to the meter created just above (instruments publish to listeners started later too).
+        var exporter = new PrometheusExporter(ServerMetrics.MeterName);
+        var sampler = new StatusSampler(engine, features.Live, features.Messaging);
+        var alerts = new AlertMonitor(options, maxClients, loggers.CreateLogger("Alerts"));
+        sampler.Sampled += alerts.Check;
+        var endpoints = new AdminEndpoints(exporter, engine, sampler, alerts, warnings, db, redis, configSummary);
+        var server = await AdminServer.StartAsync(options, endpoints, ct);
+        return new AdminHost(metrics, exporter, sampler, alerts, server);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        await _sampler.DisposeAsync();
+        _exporter.Dispose();
+        _metrics.Dispose();
+    }
+}

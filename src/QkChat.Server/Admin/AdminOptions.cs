@@ -1,0 +1,22 @@
+namespace QkChat.Server.Admin;
+
+/// <summary>The admin listener and alert thresholds (issue 8). Defaults are the original server's alert levels.</summary>
+public sealed class AdminOptions
+{
+    /// <summary>Off: no admin listener at all.</summary>
+    public bool Enabled { get; init; } = true;
+
+    /// <summary>Loopback by default: the admin listener is for the operator on this box, never the chat port.</summary>
+    public string Host { get; init; } = "127.0.0.1";
+
+    public int Port { get; init; } = 9100;
+
+    /// <summary>Empty: no token. Otherwise every request needs `Authorization: Bearer TOKEN` (or `?token=` for the page).</summary>
+    public string Token { get; init; } = "";
+
+    public int AlertCpuPercent { get; init; } = 85;
+    public int AlertMemoryPercent { get; init; } = 90;
+    public int AlertConnectionsPercent { get; init; } = 90;
+    public int AlertErrorRatePercent { get; init; } = 5;
+    public int AlertResponseMs { get; init; } = 200;
+}

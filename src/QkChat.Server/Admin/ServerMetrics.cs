@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using QkChat.Core.Accounts;
+using QkChat.Core.Messaging;
+using QkChat.Core.Routing;
+using QkChat.Transport;
+using StackExchange.Redis;
+
+namespace QkChat.Server.Admin;
+
+/// <summary>
+/// The server's instruments (System.Diagnostics.Metrics), all observable: the hot path only bumps plain counters
+/// that each reactor or worker owns (ReactorStats, the batchers' totals), and they are summed here when a reader
+/// (the /metrics endpoint, dotnet-counters) asks. Nothing on the request path allocates or takes a lock for metrics.
+/// </summary>
+public sealed class ServerMetrics : IDisposable
+{
+    public const string MeterName = "QkChat.Server";
+
+    private readonly Meter _meter = new(MeterName);
+    private readonly TransportEngine _engine;
+    private readonly Process _process = Process.GetCurrentProcess();
+
+    public ServerMetrics(TransportEngine engine, LiveSessions live, MessagingService messaging, PasswordWorkPool passwords,
+        IConnectionMultiplexer redis, Func<long>? mailPending = null)
+    {
+        _engine = engine;
+        _meter.CreateObservableGauge("qkchat.connections", () => PerReactor(s => (long)s.OpenConnections), "{connection}", "Open connections per reactor");
+        _meter.CreateObservableCounter("qkchat.accepted", () => PerReactor(s => s.Accepted), "{connection}", "Connections accepted");
+        _meter.CreateObservableCounter("qkchat.closed", ClosedByReason, "{connection}", "Connections closed, by reason");
+        _meter.CreateObservableCounter("qkchat.bytes.in", () => PerReactor(s => s.BytesIn), "By", "Bytes received");
+        _meter.CreateObservableCounter("qkchat.bytes.out", () => PerReactor(s => s.BytesOut), "By", "Bytes sent");
+        _meter.CreateObservableCounter("qkchat.sends", () => PerReactor(s => s.Sends), "{send}", "Gathered socket sends");
+        _meter.CreateObservableCounter("qkchat.send_queue.dropped", () => PerReactor(s => s.DroppedFrames), "{frame}",
+            "Droppable pushes dropped above a connection's send-queue high mark");
+        _meter.CreateObservableCounter("qkchat.handler.faults", () => PerReactor(s => s.HandlerFaults), "{fault}", "Handler exceptions caught by a reactor");
+        _meter.CreateObservableGauge("qkchat.devices.online", () => (long)live.DeviceCount, "{device}", "Logged-in devices on this node");
+        _meter.CreateObservableCounter("qkchat.messages.stored", () => messaging.Writer.Written, "{message}", "Messages stored by the write-behind batcher");
+        _meter.CreateObservableCounter("qkchat.messages.batches", () => messaging.Writer.Batches, "{batch}", "Message batches committed");
+        _meter.CreateObservableGauge("qkchat.messages.queued", () => (long)messaging.Writer.Queued, "{message}", "Messages waiting to be stored");
+        _meter.CreateObservableCounter("qkchat.acks.stored", () => messaging.Acks.Written, "{ack}", "message_acks stored");
+        _meter.CreateObservableCounter("qkchat.acks.batches", () => messaging.Acks.Batches, "{batch}", "Ack batches committed");
+        _meter.CreateObservableGauge("qkchat.password.queue", () => (long)passwords.Depth, "{hash}", "Password hashes waiting for a worker");
+        _meter.CreateObservableCounter("qkchat.password.hashes", () => passwords.Completed, "{hash}", "Password hashes and verifications done");
+        _meter.CreateObservableGauge("qkchat.redis.connected", () => redis.IsConnected ? 1L : 0L, null, "1 while the Redis connection is up");
+        if (mailPending is not null)
+            _meter.CreateObservableGauge("qkchat.mail.pending", mailPending, "{mail}", "Mails queued, retrying or being sent");
+        _meter.CreateObservableGauge("qkchat.memory.working_set", () => { _process.Refresh(); return _process.WorkingSet64; }, "By", "Resident memory");
+        _meter.CreateObservableGauge("qkchat.memory.gc_heap", () => GC.GetGCMemoryInfo().HeapSizeBytes, "By", "Managed heap size after the last GC");
+        _meter.CreateObservableCounter("qkchat.gc.collections", GcCollections, "{collection}", "Garbage collections by generation");
+        _meter.CreateObservableCounter("qkchat.cpu.time", () => _process.TotalProcessorTime.TotalSeconds, "s", "CPU time used by the process");
+    }
+
+    private IEnumerable<Measurement<long>> PerReactor(Func<ReactorStats, long> read)
+    {
+        foreach (var reactor in _engine.Reactors)
+            yield return new Measurement<long>(read(reactor.Stats), new KeyValuePair<string, object?>("reactor", reactor.Index));
+    }
+
+    private IEnumerable<Measurement<long>> ClosedByReason()
+    {
+        foreach (var reason in Enum.GetValues<CloseReason>())
+        {
+            long total = 0;
+            foreach (var reactor in _engine.Reactors) total += Volatile.Read(ref reactor.Stats.ClosedByReason[(int)reason]);
+            yield return new Measurement<long>(total, new KeyValuePair<string, object?>("reason", reason.ToString()));
+        }
+    }
+
+    private static IEnumerable<Measurement<long>> GcCollections()
+    {
+        for (int gen = 0; gen <= GC.MaxGeneration; gen++)
+            yield return new Measurement<long>(GC.CollectionCount(gen), new KeyValuePair<string, object?>("generation", gen));
+    }
+
+    public void Dispose()
+    {
+        _meter.Dispose();
+        _process.Dispose();
+    }
+}
