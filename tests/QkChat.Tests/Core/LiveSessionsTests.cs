@@ -12,7 +12,7 @@ public sealed class LiveSessionsTests
         new(new Dispatcher(new ChatOptions(), new ActionRouter(), NullLogger.Instance));
 
     [Fact]
-    public void A_device_registered_while_the_last_one_leaves_stays_reachable()
+    public async Task A_device_registered_while_the_last_one_leaves_stays_reachable()
     {
         var live = new LiveSessions();
         using var a = NewConnection();
@@ -21,9 +21,9 @@ public sealed class LiveSessionsTests
         for (int round = 0; round < 2_000; round++)
         {
             live.Register(7, "old", a.Connection);
-            var leave = Task.Run(() => live.Unregister(7, "old", a.Connection));
-            var arrive = Task.Run(() => live.Register(7, "new", b.Connection));
-            Task.WaitAll(leave, arrive);
+            var leave = Task.Run(() => live.Unregister(7, "old", a.Connection), TestContext.Current.CancellationToken);
+            var arrive = Task.Run(() => live.Register(7, "new", b.Connection), TestContext.Current.CancellationToken);
+            await Task.WhenAll(leave, arrive);
             Assert.Same(b.Connection, live.Find(7, "new"));
             Assert.True(live.IsOnline(7));
             Assert.Equal(1, live.DeviceCount);
