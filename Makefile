@@ -15,7 +15,7 @@ export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
 .PHONY: help build run test publish bench migrate \
-        services-up services-down services-status config-docs clean deb tarball
+        services-up services-down services-status config-docs clean deb tarball loadtest
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -54,6 +54,23 @@ tarball: publish ## relocatable dist/qkchat-<version>-linux-x64.tar.gz with a re
 
 bench: build ## run the BenchmarkDotNet micro-benchmarks (results in bench/RESULTS.md by hand)
 	dotnet run -c Release --project bench/QkChat.Benchmarks -- --filter '*'
+
+# make loadtest: a short chat run against the server `make run` serves (start that in another terminal first).
+# The accounts lt000000.. are provisioned with --friends pairs into the same database and reused by later runs.
+LOADGEN_DLL := bench/QkChat.LoadGen/bin/$(CONFIG)/net10.0/qkchat-loadgen.dll
+LOADTEST_USERS ?= 200
+LOADTEST_SECONDS ?= 10
+LOADTEST_PASSWORD := loadtest-pass-1
+LOADTEST_PORT ?= 8080
+
+loadtest: ## chat, 200 users, 10 s against `make run`'s server on 127.0.0.1:8080 (run it in another terminal); prints the table
+	@(exec 3<>/dev/tcp/127.0.0.1/$(LOADTEST_PORT)) 2>/dev/null || { echo "loadtest: nothing listens on 127.0.0.1:$(LOADTEST_PORT); start \`make run\` in another terminal first" >&2; exit 1; }
+	@test -f $(SERVER_DLL) || { echo "loadtest: $(SERVER_DLL) is missing; \`make run\` builds it" >&2; exit 1; }
+	dotnet build bench/QkChat.LoadGen -c $(CONFIG) -v quiet -nologo
+	$(STACK_ENV); dotnet $(SERVER_DLL) provision-users --count $(LOADTEST_USERS) --prefix lt --password $(LOADTEST_PASSWORD) --friends pairs
+	mkdir -p .run/loadtest
+	dotnet $(LOADGEN_DLL) chat --host 127.0.0.1 --port $(LOADTEST_PORT) --connections $(LOADTEST_USERS) --rate 2 --ramp-up 5 \
+	    --duration $(LOADTEST_SECONDS) --prefix lt --password $(LOADTEST_PASSWORD) --quiet --json .run/loadtest/chat.json
 
 config-docs: build ## regenerate the option table in docs/configuration.md
 	scripts/config-docs.sh $(SERVER_DLL)

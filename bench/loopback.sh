@@ -4,10 +4,12 @@
 #   bench/loopback.sh idle-rss [LOW HIGH]          server RSS per idle connection (slope between LOW and HIGH)
 #   bench/loopback.sh login-storm [N...]           N password logins at once, then N token resumes (default 2000 5000)
 #   bench/loopback.sh chat [N...]                  N users in N/2 friend pairs messaging each other (default 2000 10000)
+#   bench/loopback.sh mixed [N...]                 the same pairs doing the mixed blend (MIX, default the tool's)
+#   bench/loopback.sh levels chat|mixed [N...]     one server, one --levels sweep, the table by level (default 2000 5000 10000)
 # Needs: make publish (dist/qkchatd, dist/qkchat-loadgen), the private stack (make services-up), redis-benchmark.
 # Tunables through the environment: DURATION (s, default 15), RAMP (s, default 5), REACTORS (default 0 = cores),
 # PIN (true/false), INLINE=0 to skip the inline-design run; chat: RATE (messages/s per user, default 1, 0 = unpaced),
-# PIPELINE (sends in flight per connection, default 1), MESSAGE_BYTES (default 100).
+# PIPELINE (sends in flight per connection, default 1), MESSAGE_BYTES (default 100); mixed: MIX (--mix weights).
 set -euo pipefail
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$ROOT"
@@ -127,33 +129,69 @@ fresh_chat_db() {
     mariadb -h "$QKCHAT_DB_HOST" -P "$QKCHAT_DB_PORT" -u "$QKCHAT_DB_USER" -p"$(cat "$QKCHAT_DB_PASSWORD_FILE")" \
         -e "DROP DATABASE IF EXISTS $CHAT_DB; CREATE DATABASE $CHAT_DB CHARACTER SET utf8mb4"
 }
-chat() {
+provision_chat() { # N
+    env "${CHAT_HASH[@]}" QKCHAT_LOG_LEVEL=warning QKCHAT_DB_AUTO_MIGRATE=true QKCHAT_CONFIG_PATH="$OUT/empty.json" \
+        QKCHAT_LOG_TO_FILE=false dist/qkchatd provision-users --count "$1" --prefix lgc --password "$STORM_PASSWORD" --friends pairs
+}
+pair_args() { # SCENARIO: the options chat and mixed share here
+    local args=(--port $PORT --rate "${RATE:-1}" --pipeline "${PIPELINE:-1}" --message-bytes "${MESSAGE_BYTES:-100}"
+        --ramp-up "$RAMP" --duration "$DURATION" --prefix lgc --password "$STORM_PASSWORD" --source-addresses "$SOURCES"
+        --server-pid "$server_pid" --quiet)
+    [[ $1 == mixed && -n ${MIX:-} ]] && args+=(--mix "$MIX")
+    printf '%s\n' "${args[@]}"
+}
+pairs() { # SCENARIO N...
+    local scenario=$1
+    shift
     local sizes=("$@")
     ((${#sizes[@]})) || sizes=(2000 10000)
     export QKCHAT_DB_NAME=$CHAT_DB
     for n in "${sizes[@]}"; do
         fresh_chat_db
-        echo "== chat: $n users, rate ${RATE:-1}/s each, pipeline ${PIPELINE:-1}, ${DURATION}s measured after ${RAMP}s ramp"
-        env "${CHAT_HASH[@]}" QKCHAT_LOG_LEVEL=warning QKCHAT_DB_AUTO_MIGRATE=true QKCHAT_CONFIG_PATH="$OUT/empty.json" \
-            QKCHAT_LOG_TO_FILE=false dist/qkchatd provision-users --count "$n" --prefix lgc --password "$STORM_PASSWORD" --friends pairs
+        echo "== $scenario: $n users, rate ${RATE:-1}/s each, pipeline ${PIPELINE:-1}, ${DURATION}s measured after ${RAMP}s ramp"
+        provision_chat "$n"
         export "${CHAT_HASH[@]}"
         # Information level: the server logs its message and ack batch counts at shutdown.
         LOG_LEVEL=information PASSWORD_QUEUE=$n start_server
-        dist/qkchat-loadgen chat --port $PORT --connections "$n" --rate "${RATE:-1}" --pipeline "${PIPELINE:-1}" \
-            --message-bytes "${MESSAGE_BYTES:-100}" --ramp-up "$RAMP" --duration "$DURATION" --prefix lgc \
-            --password "$STORM_PASSWORD" --source-addresses "$SOURCES" --server-pid "$server_pid" --quiet \
-            --json "$OUT/chat-$n.json" >"$OUT/chat-$n.md" || true
-        grep -E "pairs|messages|latency|lost|errors|server CPU|verdict" "$OUT/chat-$n.md" | sed "s/^/  chat $n: /"
+        mapfile -t args < <(pair_args "$scenario")
+        dist/qkchat-loadgen "$scenario" --connections "$n" "${args[@]}" \
+            --json "$OUT/$scenario-$n.json" >"$OUT/$scenario-$n.md" || true
+        grep -E "pairs|messages|latency|lost|errors|success|generator CPU|server CPU|verdict" "$OUT/$scenario-$n.md" | sed "s/^/  $scenario $n: /"
         stop_server
-        grep -o "stored since start.*" "$OUT/server.log" | sed "s/^/  chat $n: server /" || true
+        grep -o "stored since start.*" "$OUT/server.log" | sed "s/^/  $scenario $n: server /" || true
         unset QKCHAT_PASSWORD_MEMORY_KIB QKCHAT_PASSWORD_ITERATIONS
     done
+}
+# One server and one database for the whole sweep (levels follow each other 3 s apart), so later levels run on a
+# messages table the earlier ones filled: compare levels of one sweep, not with single runs.
+levels() { # SCENARIO N...
+    local scenario=${1:-chat}
+    shift || true
+    local sizes=("$@")
+    ((${#sizes[@]})) || sizes=(2000 5000 10000)
+    local max list
+    max=$(printf '%s\n' "${sizes[@]}" | sort -n | tail -1)
+    list=$(IFS=,; echo "${sizes[*]}")
+    export QKCHAT_DB_NAME=$CHAT_DB
+    fresh_chat_db
+    echo "== $scenario by level: $list users, rate ${RATE:-1}/s each, ${DURATION}s measured after ${RAMP}s ramp"
+    provision_chat "$max"
+    export "${CHAT_HASH[@]}"
+    LOG_LEVEL=information PASSWORD_QUEUE=$max start_server
+    mapfile -t args < <(pair_args "$scenario")
+    dist/qkchat-loadgen "$scenario" --levels "$list" "${args[@]}" --json "$OUT/$scenario-levels.json" \
+        >"$OUT/$scenario-levels-run.md" || true
+    cat "$OUT/$scenario-levels-levels.md"
+    stop_server
+    unset QKCHAT_PASSWORD_MEMORY_KIB QKCHAT_PASSWORD_ITERATIONS
 }
 
 case ${1:-} in
     heartbeat) shift; heartbeat "$@" ;;
     idle-rss) shift; idle_rss "$@" ;;
     login-storm) shift; login_storm "$@" ;;
-    chat) shift; chat "$@" ;;
-    *) sed -n '2,11p' "$0"; exit 2 ;;
+    chat) shift; pairs chat "$@" ;;
+    mixed) shift; pairs mixed "$@" ;;
+    levels) shift; levels "$@" ;;
+    *) sed -n '2,12p' "$0"; exit 2 ;;
 esac

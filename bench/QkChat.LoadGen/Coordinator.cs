@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using QkChat.LoadGen.Options;
 using QkChat.LoadGen.Results;
@@ -21,7 +22,58 @@ public static class Coordinator
     /// <summary>How often the coordinator looks at progress and the clock.</summary>
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>Between the levels of a sweep: time for the server to close the previous level's connections and
+    /// settle, so the next level does not start against a server still tearing down. 3 s is ample for 15,000.</summary>
+    private static readonly TimeSpan LevelPause = TimeSpan.FromSeconds(3);
+
+    /// <summary>One run, or one run per --levels entry; prints each report, then the table by level. Returns the
+    /// exit code (docs/loadgen.md "Exit codes").</summary>
     public static async Task<int> RunAsync(LoadGenOptions options, CancellationToken cancel)
+    {
+        var results = new List<RunResult>();
+        IReadOnlyList<int> levels = options.Levels.Count > 0 ? options.Levels : [options.Connections];
+        foreach (int level in levels)
+        {
+            if (cancel.IsCancellationRequested) break;
+            if (results.Count > 0) await Task.Delay(LevelPause, CancellationToken.None).ConfigureAwait(false);
+            LoadGenOptions run = options.Levels.Count > 0 ? options.AtLevel(level) : options;
+            RunResult result = await RunOnceAsync(run, cancel).ConfigureAwait(false);
+            results.Add(result);
+            Console.Out.Write(Report.Markdown(result));
+            Console.Out.WriteLine();
+            await WriteFilesAsync(options, result, options.Levels.Count > 0 ? level : null).ConfigureAwait(false);
+        }
+        string table = LevelTable.Markdown(results);
+        Console.Out.Write(table);
+        if (options.Levels.Count > 0 && options.JsonPath is { } json)
+            await File.WriteAllTextAsync(BasePath(json) + "-levels.md", table, CancellationToken.None).ConfigureAwait(false);
+        return Verdicts.Combine(results.Select(r => r.ExitCode));
+    }
+
+    /// <summary>--json FILE (FILE-N.json per level of a sweep) and the SVG charts: in --svg DIR, else beside the JSON.</summary>
+    private static async Task WriteFilesAsync(LoadGenOptions options, RunResult result, int? level)
+    {
+        string suffix = level is { } n ? "-" + n.ToString(CultureInfo.InvariantCulture) : "";
+        if (options.JsonPath is { } json)
+        {
+            string path = level is null ? json : BasePath(json) + suffix + ".json";
+            await File.WriteAllTextAsync(path, JsonSerializer.Serialize(result, LoadGenJsonContext.Indented.RunResult),
+                CancellationToken.None).ConfigureAwait(false);
+        }
+        string? dir = options.SvgDir ?? (options.JsonPath is { } j ? Path.GetDirectoryName(Path.GetFullPath(j)) : null);
+        if (dir is null) return;
+        string name = options.JsonPath is { } jp
+            ? Path.GetFileName(BasePath(jp)) + suffix
+            : string.Create(CultureInfo.InvariantCulture, $"{result.Scenario}-{result.Connections}");
+        string[] files = await ChartFiles.WriteAsync(result, dir, name).ConfigureAwait(false);
+        await Console.Error.WriteLineAsync("qkchat-loadgen: charts " + string.Join(", ", files)).ConfigureAwait(false);
+    }
+
+    /// <summary>FILE without its .json extension.</summary>
+    private static string BasePath(string json) =>
+        json.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? json[..^".json".Length] : json;
+
+    private static async Task<RunResult> RunOnceAsync(LoadGenOptions options, CancellationToken cancel)
     {
         Preflight.Warn(options);
         ServerSamples? server = null;
@@ -36,6 +88,8 @@ public static class Coordinator
             ? new LocalRun(options, cancel)
             : await WorkerPool.StartAsync(options, cancel).ConfigureAwait(false);
         var clock = new RunClock(run.StartUnixMs, options.RampUpSeconds, options.DurationSeconds);
+        // With workers this process is one more of the generator's processes: its own CPU counts too.
+        CpuWindow? ownCpu = options.EffectiveWorkers > 1 ? new CpuWindow(clock, cancel) : null;
         // The end sample is taken just before connections start closing at the window's end.
         long endSampleAt = clock.WindowEndTimestamp - RunClock.ToTicks(Math.Min(0.5, options.DurationSeconds / 4));
         var progress = new ProgressLine(options, clock);
@@ -59,21 +113,21 @@ public static class Coordinator
         progress.Finish();
 
         RunResult result = await run.Completion.ConfigureAwait(false);
+        if (ownCpu is not null && await ownCpu.ResultAsync().ConfigureAwait(false) is { } own)
+        {
+            result.Generator ??= new GeneratorCost();
+            result.Generator.Processes += own.Processes;
+            result.Generator.CpuSeconds += own.CpuSeconds;
+            result.Generator.WindowSeconds = Math.Max(result.Generator.WindowSeconds, own.WindowSeconds);
+        }
         if (server is not null)
         {
             if (!endSampled) Add(server, "end", run.Progress());
             Derive(server);
             result.Server = server;
         }
-        ResultBuilder.Finish(result);
-
-        Console.Out.Write(Report.Markdown(result));
-        if (options.JsonPath is { } path)
-        {
-            await File.WriteAllTextAsync(path, JsonSerializer.Serialize(result, LoadGenJsonContext.Indented.RunResult),
-                CancellationToken.None).ConfigureAwait(false);
-        }
-        return result.Passed ? 0 : 1;
+        ResultBuilder.Finish(result, new Gates(options.MaxP99Ms, options.MinSuccessPercent));
+        return result;
     }
 
     private static bool Add(ServerSamples server, string label, ProgressSnapshot snapshot)

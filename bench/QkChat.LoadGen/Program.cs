@@ -2,7 +2,8 @@ using QkChat.LoadGen;
 using QkChat.LoadGen.Options;
 using QkChat.LoadGen.Workers;
 
-// qkchat-loadgen: see docs/loadgen.md. Exit codes: 0 completed, 1 the run failed its checks, 2 bad usage.
+// qkchat-loadgen: see docs/loadgen.md. Exit codes: 0 passed, 1 the run failed its checks, 2 bad usage,
+// 3 the --max-p99-ms gate failed, 4 the --min-success gate failed (several: the lowest).
 if (OptionParser.ParseForMain(args, Console.Out, Console.Error, out LoadGenOptions? parsed) is { } exitNow) return exitNow;
 LoadGenOptions options = parsed!;   // ParseForMain returns no exit code only with options
 

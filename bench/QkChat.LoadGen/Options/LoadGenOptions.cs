@@ -34,7 +34,24 @@ public sealed class LoadGenOptions
     public IReadOnlyList<IPAddress> SourceAddresses { get; set; } = [];
 
     public string? JsonPath { get; set; }
+
+    /// <summary>Directory for the SVG charts; null = beside --json (none without either).</summary>
+    public string? SvgDir { get; set; }
     public bool Quiet { get; set; }
+
+    /// <summary>--levels: run the scenario once per connection count and print them side by side; empty = one run
+    /// at --connections.</summary>
+    public IReadOnlyList<int> Levels { get; set; } = [];
+
+    /// <summary>Gate: the run's headline p99 (docs/loadgen.md "Pass/fail gates") must not exceed this, in ms.</summary>
+    public double? MaxP99Ms { get; set; }
+
+    /// <summary>Gate: the success rate (percent) must be at least this. When given, error answers, timeouts and
+    /// failed connections are judged by this rate instead of failing the run outright.</summary>
+    public double? MinSuccessPercent { get; set; }
+
+    /// <summary>mixed: the blend of actions each user draws from (weights).</summary>
+    public MixWeights Mix { get; set; } = MixWeights.Default;
 
     /// <summary>Connect scenario: seconds between heartbeats of an idle connection; 0 = never. 30 s is the interval
     /// protocol.md §4 asks of clients.</summary>
@@ -81,6 +98,30 @@ public sealed class LoadGenOptions
 
     /// <summary>The arguments as given, so the coordinator can pass them on to its workers unchanged.</summary>
     public IReadOnlyList<string> RawArguments { get; set; } = [];
+
+    /// <summary>chat and mixed pair users 2k and 2k+1 (accounts from provision-users --friends pairs).</summary>
+    public bool IsPairScenario => Scenario is "chat" or "mixed";
+
+    /// <summary>A copy at another connection count: one level of a --levels sweep.</summary>
+    public LoadGenOptions AtLevel(int connections)
+    {
+        var copy = (LoadGenOptions)MemberwiseClone();
+        copy.Connections = connections;
+        copy.Levels = [];
+        var raw = new List<string>();
+        // Workers re-parse the raw arguments: replace the connection count, drop the sweep.
+        for (int i = 0; i < RawArguments.Count; i++)
+        {
+            string a = RawArguments[i];
+            if (a is "--connections" or "--levels") { i++; continue; }
+            if (a.StartsWith("--connections=", StringComparison.Ordinal) || a.StartsWith("--levels=", StringComparison.Ordinal)) continue;
+            raw.Add(a);
+        }
+        raw.Add("--connections");
+        raw.Add(connections.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        copy.RawArguments = raw;
+        return copy;
+    }
 
     public int EffectiveWorkers => Workers ?? Math.Max(1, (Connections + ConnectionsPerWorker - 1) / ConnectionsPerWorker);
 }

@@ -15,7 +15,7 @@ public static class OptionParser
 {
     private sealed record Spec(string Name, string Value, string Help, Action<LoadGenOptions, string> Apply, bool Hidden = false);
 
-    public static readonly string[] Scenarios = ["heartbeat", "connect", "login-storm", "chat"];
+    public static readonly string[] Scenarios = ["heartbeat", "connect", "login-storm", "chat", "mixed"];
 
     private static readonly Spec[] Specs =
     [
@@ -24,9 +24,10 @@ public static class OptionParser
         new("connections", "N", "connections to open (default 100)", (o, v) => o.Connections = Int(v, 1, 10_000_000)),
         new("duration", "S", "measured seconds, after the ramp (default 10)", (o, v) => { o.DurationSeconds = Seconds(v, 0.1); o.DurationGiven = true; }),
         new("ramp-up", "S", "seconds over which connections are opened (default 2)", (o, v) => o.RampUpSeconds = Seconds(v, 0)),
-        new("pipeline", "K", "heartbeat, chat: requests in flight per connection (default 1)", (o, v) => o.Pipeline = Int(v, 1, 1024)),
-        new("rate", "R", "chat: messages per second per user, 0 = as fast as the pipeline allows (default 1)", (o, v) => o.Rate = Rate(v)),
-        new("message-bytes", "B", $"chat: message content length, {ChatContent.MinBytes}-{ChatContent.MaxBytes} (default 100)", (o, v) => o.MessageBytes = Int(v, ChatContent.MinBytes, ChatContent.MaxBytes)),
+        new("pipeline", "K", "heartbeat, chat, mixed: requests in flight per connection (default 1)", (o, v) => o.Pipeline = Int(v, 1, 1024)),
+        new("rate", "R", "chat: messages, mixed: actions per second per user, 0 = as fast as the pipeline allows (default 1)", (o, v) => o.Rate = Rate(v)),
+        new("mix", "BLEND", $"mixed: action weights, names left out weigh 0 (default {MixWeights.Default})", (o, v) => o.Mix = MixWeights.Parse(v)),
+        new("message-bytes", "B", $"chat, mixed: message content length, {ChatContent.MinBytes}-{ChatContent.MaxBytes} (default 100)", (o, v) => o.MessageBytes = Int(v, ChatContent.MinBytes, ChatContent.MaxBytes)),
         new("workers", "W", "processes (default ceil(connections / 15000))", (o, v) => o.Workers = Int(v, 1, 256)),
         new("source-addresses", "LIST", "source IPs to bind: 127.0.0.2-127.0.0.9 or a,b,c", (o, v) => o.SourceAddresses = SourceAddresses.Parse(v)),
         new("heartbeat-interval", "S", "connect: seconds between heartbeats per connection, 0 = never (default 30)", (o, v) => o.HeartbeatIntervalSeconds = Seconds(v, 0)),
@@ -41,7 +42,11 @@ public static class OptionParser
         new("tls", "", "connect with TLS", (o, _) => o.Tls = true),
         new("tls-host", "NAME", "name to check the server certificate against (default: --host)", (o, v) => o.TlsHost = v),
         new("tls-insecure", "", "accept any server certificate (self-signed test servers)", (o, _) => o.TlsInsecure = true),
-        new("json", "FILE", "also write the result as JSON to FILE", (o, v) => o.JsonPath = v),
+        new("levels", "N,N,..", "run once per connection count (e.g. 2000,5000,10000) and print them side by side", (o, v) => o.Levels = Levels(v)),
+        new("max-p99-ms", "X", "gate: fail (exit 3) when the headline p99 is above X ms", (o, v) => o.MaxP99Ms = Positive(v)),
+        new("min-success", "P", "gate: fail (exit 4) when under P % of requests succeed; errors then fail only through it", (o, v) => o.MinSuccessPercent = Percent(v)),
+        new("json", "FILE", "also write the result as JSON to FILE (with --levels: FILE-N.json per level)", (o, v) => o.JsonPath = v),
+        new("svg", "DIR", "write latency-over-time and percentile charts (SVG) into DIR (default: beside --json)", (o, v) => o.SvgDir = v),
         new("quiet", "", "no live progress line", (o, _) => o.Quiet = true),
         new("worker-index", "I", "", (o, v) => o.WorkerIndex = Int(v, 0, 255), Hidden: true),
         new("worker-count", "W", "", (o, v) => o.WorkerCount = Int(v, 1, 256), Hidden: true),
@@ -112,15 +117,21 @@ public static class OptionParser
             if (options.Password.Length == 0) throw new UsageException("login-storm needs --password (of the provisioned accounts)");
             if (!options.DurationGiven) options.DurationSeconds = LoadGenOptions.StormDefaultDurationSeconds;
         }
-        if (options.Scenario == "chat")
+        if (options.IsPairScenario && options.Password.Length == 0)
+            throw new UsageException($"{options.Scenario} needs --password (of the accounts from provision-users --friends pairs)");
+        if (options.Levels.Count > 0 && options.WorkerIndex is not null) throw new UsageException("--levels is for the coordinator only");
+        foreach (int connections in options.Levels.Count > 0 ? options.Levels : [options.Connections])
         {
-            if (options.Password.Length == 0) throw new UsageException("chat needs --password (of the accounts from provision-users --friends pairs)");
-            if (options.Connections < 2 || options.Connections % 2 != 0)
-                throw new UsageException($"chat needs an even --connections of at least 2 (users 2k and 2k+1 chat), not {options.Connections}");
-            if (options.EffectiveWorkers > options.Connections / 2) throw new UsageException("chat: more workers than pairs (a pair stays in one worker)");
+            LoadGenOptions level = options.Levels.Count > 0 ? options.AtLevel(connections) : options;
+            if (options.IsPairScenario)
+            {
+                if (connections < 2 || connections % 2 != 0)
+                    throw new UsageException($"{options.Scenario} needs an even --connections of at least 2 (users 2k and 2k+1 chat), not {connections}");
+                if (level.EffectiveWorkers > connections / 2) throw new UsageException($"{options.Scenario}: more workers than pairs (a pair stays in one worker)");
+            }
+            if (level.EffectiveWorkers > connections) throw new UsageException("more workers than connections");
         }
         if (options.WorkerIndex >= options.WorkerCount) throw new UsageException("--worker-index must be below --worker-count");
-        if (options.EffectiveWorkers > options.Connections) throw new UsageException("more workers than connections");
         return options;
     }
 
@@ -137,6 +148,8 @@ public static class OptionParser
         text.AppendLine("  chat        N/2 pairs of friends send each other messages at --rate per user with --pipeline in flight,");
         text.AppendLine("              receivers ack; sent/s, delivered/s, send and delivery latency, losses and duplicates");
         text.AppendLine("              (accounts: qkchatd provision-users --friends pairs)");
+        text.AppendLine("  mixed       the chat pairs doing a blend of actions (--mix) at --rate per user: sends, mark_read, history pages,");
+        text.AppendLine("              chat list, presence changes, heartbeats; every message acked; latency and errors per action");
         text.AppendLine();
         text.AppendLine("options:");
         foreach (Spec spec in Specs)
@@ -146,8 +159,9 @@ public static class OptionParser
             text.AppendLine(CultureInfo.InvariantCulture, $"  {left,-28}{spec.Help}");
         }
         text.AppendLine();
-        text.AppendLine("exit code: 0 run completed, 1 over 1% of connections failed or any error response (chat: or any message");
-        text.AppendLine("           lost or delivered twice), 2 bad usage");
+        text.AppendLine("exit code: 0 passed; 1 the run failed its checks (over 1% of connections failed, any error response, or");
+        text.AppendLine("           chat/mixed: a message lost, delivered twice or out of order); 2 bad usage; 3 --max-p99-ms exceeded;");
+        text.AppendLine("           4 success rate below --min-success (several failed: the lowest code)");
         return text.ToString();
     }
 
@@ -172,6 +186,28 @@ public static class OptionParser
         if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double r) || double.IsNaN(r) || r < 0 || r > 100_000)
             throw new FormatException($"'{v}' is not a rate from 0 to 100000 messages per second");
         return r;
+    }
+
+    /// <summary>"2000,5000,10000": ascending order is not required, each level runs as given.</summary>
+    private static int[] Levels(string v)
+    {
+        string[] parts = v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (parts.Length == 0 || parts.Length > 20) throw new FormatException($"'{v}' is not a list of 1-20 connection counts");
+        return Array.ConvertAll(parts, p => Int(p, 1, 10_000_000));
+    }
+
+    private static double Positive(string v)
+    {
+        if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double x) || !(x > 0) || x > 3_600_000)
+            throw new FormatException($"'{v}' is not a positive number of milliseconds");
+        return x;
+    }
+
+    private static double Percent(string v)
+    {
+        if (!double.TryParse(v.TrimEnd('%'), NumberStyles.Float, CultureInfo.InvariantCulture, out double p) || !(p >= 0) || p > 100)
+            throw new FormatException($"'{v}' is not a percentage from 0 to 100");
+        return p;
     }
 
     private static double Seconds(string v, double min)

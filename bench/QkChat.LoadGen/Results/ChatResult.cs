@@ -47,7 +47,7 @@ public sealed class ChatResult
     /// <summary>The same message_id pushed twice to one connection. Must be 0.</summary>
     public long Duplicates { get; set; }
 
-    /// <summary>Pushed with a lower id than an earlier push from the same sender (reported only).</summary>
+    /// <summary>Pushed with a lower id than an earlier push from the same sender to the same connection. Must be 0.</summary>
     public long OutOfOrder { get; set; }
 
     /// <summary>Pushed, but the sender never read `sent` for it (its answer failed or timed out).</summary>
@@ -119,13 +119,16 @@ public sealed class ChatResult
         SendLatencyUs = sendLatency;
     }
 
-    /// <summary>Why the run failed, from the chat's own checks (errors and connections are judged elsewhere).</summary>
-    public IEnumerable<string> Problems()
+    /// <summary>Why the run failed, from the chat's own checks (errors and connections are judged elsewhere). Pairs
+    /// that never started are an availability failure (their logins failed): left out with
+    /// <paramref name="includeAvailability"/> false, when --min-success judges those.</summary>
+    public IEnumerable<string> Problems(bool includeAvailability = true)
     {
         if (Lost > 0) yield return $"{Lost} messages answered `sent` were never delivered";
         if (Duplicates > 0) yield return $"{Duplicates} messages delivered twice";
+        if (OutOfOrder > 0) yield return $"{OutOfOrder} messages delivered out of order";
         if (InboxDropped > 0) yield return $"{InboxDropped} pushes dropped by a full client inbox";
-        if (PairsChatting < Pairs) yield return $"{Pairs - PairsChatting} of {Pairs} pairs never started chatting";
+        if (includeAvailability && PairsChatting < Pairs) yield return $"{Pairs - PairsChatting} of {Pairs} pairs never started chatting";
         if (SentOk == 0) yield return "no message was sent";
     }
 }

@@ -15,6 +15,7 @@ public static class Report
         string pipeline = r.Scenario == "heartbeat" ? Inv($"pipeline {r.Pipeline}, ") : "";
         if (r.Chat is { } c0)
             pipeline = Inv($"{c0.Pairs:N0} pairs, rate {(c0.RatePerUser > 0 ? Inv($"{c0.RatePerUser:0.###}/s per user") : "unpaced")}, pipeline {r.Pipeline}, {c0.MessageBytes} B messages, ");
+        if (r.Mix is { } mix) pipeline += "blend " + mix + ", ";
         s.AppendLine(Inv($"{r.Connections:N0} connections, ramp {r.RampUpS:0.##} s, measured {r.DurationS:0.##} s, {pipeline}{workers}; started {DateTimeOffset.FromUnixTimeMilliseconds(r.StartUnixMs):u}"));
         s.AppendLine();
         s.AppendLine("| metric | value |");
@@ -41,7 +42,15 @@ public static class Report
             if (storm.ObserverHeartbeatUs is { Count: > 0 } o)
                 Row(s, Inv($"observer heartbeat p50 / p99 / max ({storm.Observers} observers, {o.Count:N0} round trips)"), $"{Ms(o.P50)} / {Ms(o.P99)} / {Ms(o.Max)}");
         }
+        if (r.Scenario == "mixed" && r.LatencyUs is { } all)
+            Row(s, "every blend request p50 / p90 / p99 / max", $"{Ms(all.P50)} / {Ms(all.P90)} / {Ms(all.P99)} / {Ms(all.Max)}");
         Row(s, "errors", r.Errors.Count == 0 ? "none" : Counts(r.Errors));
+        if (r.Success is { } ok) Row(s, "success rate (ok / requests, connections included)", Inv($"{LevelTable.Percent(ok.Percent)} ({ok.Ok:N0} / {ok.Requests:N0})"));
+        if (r.Generator is { } g)
+        {
+            string per = (g.PerMessageUs is { } m ? Inv($", {m:N1} µs per message") : "") + (g.PerRequestUs is { } q ? Inv($", {q:N1} µs per request") : "");
+            Row(s, "load generator CPU (window)", Inv($"{g.CpuPercent:N0} % of a core over {g.Processes} process(es){per}"));
+        }
         if (r.Client is { } c)
             Row(s, "loadgen memory per held connection", Inv($"{c.RssPerConnectionBytes:N0} B RSS, {c.ManagedPerConnectionBytes:N0} B managed ({c.Connections:N0} connections)"));
         if (r.Server is { } server)
@@ -54,7 +63,15 @@ public static class Report
                 Row(s, "server CPU (open to end)", Inv($"{cpu:N0}% of a core"));
         }
         if (r.LostWorkers > 0) Row(s, "workers lost", Inv($"{r.LostWorkers}"));
-        Row(s, "verdict", r.Verdict);
+        if (r.Gates is { } gates)
+        {
+            if (gates.MaxP99Ms is { } max)
+                Row(s, Inv($"gate: {gates.HeadlineLatency} p99 <= {max:0.###} ms"), (gates.P99Passed ? "pass" : "FAIL") + (gates.P99Ms is { } p ? Inv($" ({p:0.###} ms)") : " (not measured)"));
+            if (gates.MinSuccessPercent is { } min)
+                Row(s, Inv($"gate: success rate >= {min:0.###} %"), (gates.SuccessPassed ? "pass" : "FAIL") + Inv($" ({LevelTable.Percent(r.Success?.Percent ?? 0)})"));
+        }
+        Row(s, "verdict", r.Verdict + (r.ExitCode != 0 ? Inv($" (exit {r.ExitCode})") : ""));
+        if (r.Actions is { Count: > 0 } actions) ActionTable(s, actions);
         return s.ToString();
     }
 
@@ -74,6 +91,20 @@ public static class Report
         if (c.OfflinePushed > 0)
             Row(s, "in offline batches / of them duplicates", Inv($"{c.OfflinePushed:N0} / {c.OfflineDuplicates:N0}"));
         Row(s, "out of order / unconfirmed / stale / inbox dropped", Inv($"{c.OutOfOrder:N0} / {c.Unconfirmed:N0} / {c.Stale:N0} / {c.InboxDropped:N0}"));
+    }
+
+    /// <summary>Per action: the chat's login, send_message and message_ack, and mixed's blend.</summary>
+    private static void ActionTable(StringBuilder s, Dictionary<string, ActionResult> actions)
+    {
+        s.AppendLine();
+        s.AppendLine("| action | requests | ok | ok/s (window) | p50 | p90 | p99 | max | errors |");
+        s.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---|");
+        foreach (var (name, a) in actions.OrderByDescending(p => p.Value.Requests))
+        {
+            LatencySummary? l = a.LatencyUs;
+            string Cell(Func<LatencySummary, long> f) => l is null ? "-" : Ms(f(l));
+            s.AppendLine(Inv($"| {name} | {a.Requests:N0} | {a.Ok:N0} | {a.PerS:N1} | {Cell(x => x.P50)} | {Cell(x => x.P90)} | {Cell(x => x.P99)} | {Cell(x => x.Max)} | {(a.Errors.Count == 0 ? "none" : Counts(a.Errors))} |"));
+        }
     }
 
     private static void Phase(StringBuilder s, string name, StormPhase p)

@@ -8,10 +8,6 @@ namespace QkChat.LoadGen.Results;
 /// <summary>Turns one process's counters into a <see cref="RunResult"/>, merges the workers' results, and judges the run.</summary>
 public static class ResultBuilder
 {
-    /// <summary>Pass rule of the tool (docs/loadgen.md): a run with more than 1% of its connections failed or dropped
-    /// did not measure the load it was asked for, so its numbers are not to be quoted.</summary>
-    public const double FailedConnectionTolerance = 0.01;
-
     public static RunResult FromProcess(LoadGenOptions options, ScenarioContext context, IScenario scenario)
     {
         RunStats stats = context.Stats;
@@ -36,7 +32,10 @@ public static class ResultBuilder
             Client = scenario.ClientMemory,
             Storm = scenario.Storm,
             Chat = scenario.Chat,
+            Mix = options.Scenario == "mixed" ? options.Mix.ToString() : null,
+            Actions = context.Actions.ToResults() is { Count: > 0 } actions ? actions : null,
             HistogramPairs = HistogramCodec.ToPairs(stats.Latency),
+            SeriesPairs = stats.Series?.ToPairs(),
         };
     }
 
@@ -56,6 +55,7 @@ public static class ResultBuilder
             StartUnixMs = startUnixMs,
             LostWorkers = lostWorkers,
             Failed = lostConnections,
+            Mix = parts.Select(p => p.Mix).FirstOrDefault(m => m is not null),
         };
         if (lostConnections > 0) merged.ConnectFailures["WorkerLost"] = lostConnections;
         var histogram = RunStats.NewHistogram();
@@ -79,41 +79,73 @@ public static class ResultBuilder
             }
         }
         merged.HistogramPairs = HistogramCodec.ToPairs(histogram);
+        merged.SeriesPairs = MergeSeries(parts.Select(p => p.SeriesPairs));
+        if (parts.Any(p => p.Actions is not null)) merged.Actions = ActionResult.Merge(parts.Select(p => p.Actions));
+        foreach (GeneratorCost g in parts.Select(p => p.Generator).OfType<GeneratorCost>())
+        {
+            merged.Generator ??= new GeneratorCost();
+            merged.Generator.Processes += g.Processes;
+            merged.Generator.CpuSeconds += g.CpuSeconds;
+            merged.Generator.WindowSeconds = Math.Max(merged.Generator.WindowSeconds, g.WindowSeconds);
+        }
         if (parts.Any(p => p.Storm is not null)) merged.Storm = StormResult.Merge(parts.Select(p => p.Storm).OfType<StormResult>());
         if (parts.Any(p => p.Chat is not null)) merged.Chat = ChatResult.Merge(parts.Select(p => p.Chat).OfType<ChatResult>());
         return merged;
     }
 
-    /// <summary>Derived figures (rates, percentiles, per-connection memory) and the verdict behind the exit code.</summary>
-    public static void Finish(RunResult result)
+    /// <summary>Per second, the workers' buckets added together.</summary>
+    private static long[][][]? MergeSeries(IEnumerable<long[][][]?> parts)
+    {
+        long[][][][] present = [.. parts.OfType<long[][][]>()];
+        if (present.Length == 0) return null;
+        int seconds = present.Max(p => p.Length);
+        var merged = new long[seconds][][];
+        for (int i = 0; i < seconds; i++)
+        {
+            var h = LatencySeries.NewHistogram();
+            foreach (long[][][] part in present)
+                if (i < part.Length) HistogramCodec.AddPairs(h, part[i]);
+            merged[i] = HistogramCodec.ToPairs(h);
+        }
+        return merged;
+    }
+
+    /// <summary>Derived figures (rates, percentiles, per-connection memory, charts, generator cost) and the verdict
+    /// behind the exit code, with the gates of <paramref name="gates"/> when given.</summary>
+    public static void Finish(RunResult result, Gates? gates = null)
     {
         result.RoundTripsPerS = result.DurationS > 0 ? Math.Round(result.RoundTrips / result.DurationS, 1) : 0;
         var histogram = RunStats.NewHistogram();
         HistogramCodec.AddPairs(histogram, result.HistogramPairs);
         result.LatencyUs = HistogramCodec.Summarize(histogram);
         result.HistogramBase64 = histogram.TotalCount > 0 ? HistogramCodec.Encode(histogram) : null;
+        result.Percentiles = [];
+        if (histogram.TotalCount > 0) result.Percentiles.Add(Charts.Curve(Verdicts.HeadlineName(result.Scenario), histogram));
+        if (result.Chat is { } chat0) Charts.AddCurve(result.Percentiles, "delivery (send to push)", chat0.DeliveryHistogramPairs);
+        if (result.Storm is { } storm0) Charts.AddCurve(result.Percentiles, "password login", storm0.Logins.HistogramPairs);
+        // Busiest action first: the order of the curves and the legend stays the same from run to run.
+        foreach (var (name, action) in (result.Actions ?? []).OrderByDescending(p => p.Value.Requests).ThenBy(p => p.Key, StringComparer.Ordinal))
+        {
+            action.Finish(result.DurationS);
+            // Logins wait behind password hashes (seconds): on one axis with millisecond actions they would flatten them.
+            if (result.Scenario == "mixed" && name != "login") Charts.AddCurve(result.Percentiles, name, action.HistogramPairs);
+            action.HistogramPairs = null;
+        }
+        result.LatencyOverTime = Charts.Timeline(result.SeriesPairs);
+        result.SeriesPairs = null;
         result.HistogramPairs = null;
         result.Storm?.Finish();
-        result.Chat?.Finish(result.DurationS, result.LatencyUs);
+        // mixed: the headline is every blend request; the chat figures keep send_message's own latency.
+        result.Chat?.Finish(result.DurationS,
+            result.Scenario == "mixed" ? result.Actions?.GetValueOrDefault("send_message")?.LatencyUs : result.LatencyUs);
+        Verdicts.Cost(result);
         if (result.Client is { Connections: > 0 } client)
         {
             client.RssPerConnectionBytes = client.RssDeltaBytes / client.Connections;
             client.ManagedPerConnectionBytes = client.ManagedDeltaBytes / client.Connections;
         }
 
-        long failed = result.Failed + result.Dropped;
-        var problems = new List<string>();
-        if (failed > result.Connections * FailedConnectionTolerance)
-            problems.Add($"{failed} of {result.Connections} connections failed or dropped (over {FailedConnectionTolerance * 100:0.##}%)");
-        if (result.Scenario == "heartbeat" && result.RoundTrips == 0) problems.Add("no round trip completed in the measured window");
-        if (result.Storm is { } storm && storm.Logins.Succeeded + storm.Resumes.Succeeded < 2L * result.Connections)
-            problems.Add($"{storm.Logins.Succeeded} logins and {storm.Resumes.Succeeded} resumes of {result.Connections} each succeeded");
-        if (result.Chat is { } chat) problems.AddRange(chat.Problems());
-        else if (result.Scenario == "chat") problems.Add("no chat result (every worker lost)");
-        if (result.ErrorCount > 0) problems.Add($"{result.ErrorCount} error responses or timeouts");
-        if (result.LostWorkers > 0) problems.Add($"{result.LostWorkers} workers lost");
-        result.Passed = problems.Count == 0;
-        result.Verdict = result.Passed ? "completed" : string.Join("; ", problems);
+        Verdicts.Judge(result, gates ?? Gates.None);
     }
 
     private static void AddAll(Dictionary<string, long> into, Dictionary<string, long> from)

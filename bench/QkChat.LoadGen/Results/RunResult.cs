@@ -42,6 +42,33 @@ public sealed class RunResult
     public ChatResult? Chat { get; set; }
     public ServerSamples? Server { get; set; }
 
+    /// <summary>mixed: the blend the users drew from ("send=60,read=10,...").</summary>
+    public string? Mix { get; set; }
+
+    /// <summary>chat, mixed: every action's requests, errors and latency (login, send_message, message_ack, ...).</summary>
+    public Dictionary<string, ActionResult>? Actions { get; set; }
+
+    /// <summary>The load generator's own CPU over the window (each process reports its own; the coordinator sums).</summary>
+    public GeneratorCost? Generator { get; set; }
+
+    /// <summary>Per-second histograms of the headline latency, as bucket pairs: between processes only.</summary>
+    public long[][][]? SeriesPairs { get; set; }
+
+    /// <summary>Per second of the window: the headline latency's count, p50 and p99 (the latency-over-time chart).</summary>
+    public List<TimelinePoint>? LatencyOverTime { get; set; }
+
+    /// <summary>Latency distributions (the percentile chart): the headline latency, and delivery or per action.</summary>
+    public List<PercentileCurve>? Percentiles { get; set; }
+
+    /// <summary>Requests that succeeded out of all made (docs/loadgen.md "Success rate").</summary>
+    public SuccessRate? Success { get; set; }
+
+    /// <summary>What --max-p99-ms and --min-success asked and found; null without gates.</summary>
+    public GateResult? Gates { get; set; }
+
+    /// <summary>The process exit code this result leads to (0 pass, 1 run failed, 3 p99 gate, 4 success gate).</summary>
+    public int ExitCode { get; set; }
+
     /// <summary>The measured window's latency histogram (microseconds), HdrHistogram V2 compressed, base64: what
     /// HdrHistogram's log tools and plotters read. Final result only.</summary>
     public string? HistogramBase64 { get; set; }
@@ -52,6 +79,28 @@ public sealed class RunResult
 
     public bool Passed { get; set; }
     public string Verdict { get; set; } = "";
+}
+
+public sealed class SuccessRate
+{
+    /// <summary>Every request the run made, plus one per connection that failed to open or was dropped.</summary>
+    public long Requests { get; set; }
+
+    /// <summary>OK answers, less the messages answered `sent` that never arrived.</summary>
+    public long Ok { get; set; }
+    public double Percent { get; set; }
+}
+
+public sealed class GateResult
+{
+    public double? MaxP99Ms { get; set; }
+    public double? MinSuccessPercent { get; set; }
+
+    /// <summary>Which latency the p99 gate reads (scenario-dependent, docs/loadgen.md) and its measured p99.</summary>
+    public string HeadlineLatency { get; set; } = "";
+    public double? P99Ms { get; set; }
+    public bool P99Passed { get; set; } = true;
+    public bool SuccessPassed { get; set; } = true;
 }
 
 public sealed class LatencySummary

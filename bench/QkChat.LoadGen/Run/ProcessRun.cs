@@ -35,9 +35,12 @@ public sealed class ProcessRun
         // process ends with the run anyway.
         Completion = Task.Run(async () =>
         {
+            var cpu = new CpuWindow(clock, _hardStop.Token);
             await Waits.UntilAsync(clock.StartTimestamp, _hardStop.Token).ConfigureAwait(false);
             await _scenario.RunAsync(_context).ConfigureAwait(false);
-            return ResultBuilder.FromProcess(options, _context, _scenario);
+            RunResult result = ResultBuilder.FromProcess(options, _context, _scenario);
+            result.Generator = await cpu.ResultAsync().ConfigureAwait(false);
+            return result;
         });
     }
 

@@ -19,6 +19,9 @@ public sealed class RunStats
 
     public LongConcurrentHistogram Latency { get; } = NewHistogram();
 
+    /// <summary>The same latencies per second of the window (the latency-over-time chart); null in tests.</summary>
+    public LatencySeries? Series { get; init; }
+
     public long Opened => Interlocked.Read(ref _opened);
     public long Failed => Interlocked.Read(ref _failed);
     public long Dropped => Interlocked.Read(ref _dropped);
@@ -49,6 +52,8 @@ public sealed class RunStats
         if (!inWindow) return;
         Interlocked.Increment(ref _roundTripsWindow);
         Latency.RecordValue(Math.Clamp(micros, 1, HighestTrackableMicros));
+        // Timed now rather than passed in: the callers record right after reading the response.
+        Series?.Record(System.Diagnostics.Stopwatch.GetTimestamp(), micros);
     }
 
     /// <summary>An error response (its code) or a client-side failure (timeout), at any time of the run.</summary>

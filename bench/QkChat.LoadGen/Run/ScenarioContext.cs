@@ -12,7 +12,7 @@ public sealed record WorkerShare(int Index, int Count, int Connections, IReadOnl
     /// so that both halves of a pair live in one process and delivery is tracked without talking across them.</summary>
     public static WorkerShare For(LoadGenOptions options, int index, int count)
     {
-        (int first, int connections) = options.Scenario == "chat"
+        (int first, int connections) = options.IsPairScenario
             ? PairSplit(options.Connections, index, count)
             : Split(options.Connections, index, count);
         return new(index, count, connections, Options.SourceAddresses.ShareOf(options.SourceAddresses, index, count), first);
@@ -42,6 +42,7 @@ public sealed class ScenarioContext
         Share = share;
         Clock = clock;
         HardStop = hardStop;
+        Stats = new RunStats { Series = new LatencySeries(clock.RampEndTimestamp, options.DurationSeconds) };
         IPAddress?[] sources = share.SourceAddresses.Count == 0 ? [null] : [.. share.SourceAddresses];
         _clientOptions = Array.ConvertAll(sources, source => new ChatClientOptions
         {
@@ -56,7 +57,7 @@ public sealed class ScenarioContext
             // chat reads its pushes as they come, but a connection can fall behind for a moment on a busy 2-core
             // box, and a push dropped from a full inbox would show as a lost message: room for a long stall
             // (memory is used only while they wait). The others keep the client's default.
-            MaxUnsolicited = options.Scenario == "chat" ? ChatInboxCapacity : DefaultClientOptions.MaxUnsolicited,
+            MaxUnsolicited = options.IsPairScenario ? ChatInboxCapacity : DefaultClientOptions.MaxUnsolicited,
         });
     }
 
@@ -68,7 +69,10 @@ public sealed class ScenarioContext
     public LoadGenOptions Options { get; }
     public WorkerShare Share { get; }
     public RunClock Clock { get; }
-    public RunStats Stats { get; } = new();
+    public RunStats Stats { get; }
+
+    /// <summary>Per-action outcomes (chat, mixed).</summary>
+    public ActionStats Actions { get; } = new();
 
     /// <summary>Cancelled at the deadline (or on Ctrl-C): everything still running stops.</summary>
     public CancellationToken HardStop { get; }

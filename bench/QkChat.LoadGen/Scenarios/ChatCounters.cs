@@ -8,7 +8,7 @@ namespace QkChat.LoadGen.Scenarios;
 /// Updated from many connections at once, so every field is changed with Interlocked only.</summary>
 public sealed class ChatCounters
 {
-    public long Sent, SentOk, SendErrors, DeliveredWindow, Stale, AcksSent, AcksOk, AckedIds, AckedIdsWindow,
+    public long Sent, SentOk, SentOkWindow, SendErrors, DeliveredWindow, Stale, AcksSent, AcksOk, AckedIds, AckedIdsWindow,
         StatusDelivered, LoginsOk, PairsChatting, OfflinePushed, OfflineDuplicates;
 
     /// <summary>Send request to the receiver's push, microseconds, for pushes arriving inside the window.</summary>

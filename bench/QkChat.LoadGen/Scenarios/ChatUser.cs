@@ -74,6 +74,7 @@ public sealed class ChatUser
         RunClock clock = _context.Clock;
         string username = _context.Options.Prefix + Account.ToString("D6", CultureInfo.InvariantCulture);
         string clientId = "lgc-" + Account.ToString(CultureInfo.InvariantCulture);
+        long started = Stopwatch.GetTimestamp();   // the login's latency includes its waits after SERVER_BUSY
         while (true)
         {
             TimeSpan left = TimeSpan.FromSeconds((clock.WindowEndTimestamp - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
@@ -91,6 +92,7 @@ public sealed class ChatUser
                 {
                     UserId = userId;
                     Interlocked.Increment(ref _counters.LoginsOk);
+                    RecordAction("login", started, null);
                     return true;
                 }
                 code = r.Code ?? "NO_CODE";
@@ -113,6 +115,7 @@ public sealed class ChatUser
                 code = HeartbeatScenario.Unanswered;
             }
             _context.Stats.Error("LOGIN_" + code);
+            RecordAction("login", started, code);
             return false;
         }
     }
@@ -133,7 +136,10 @@ public sealed class ChatUser
     /// rate, send n is due at a random phase + n / rate; a send that finds all --pipeline slots taken goes when one
     /// frees and the schedule restarts from there (no burst to catch up), so the achieved rate shows in sent/s.
     /// </summary>
-    public async Task SendLoopAsync()
+    public Task SendLoopAsync() => PacedLoopAsync(SendAsync);
+
+    /// <summary>The chat pacing around any <paramref name="step"/> (one request each): the mixed scenario's loop too.</summary>
+    public async Task PacedLoopAsync(Func<Task> step)
     {
         RunClock clock = _context.Clock;
         int pipeline = _context.Options.Pipeline;
@@ -155,7 +161,7 @@ public sealed class ChatUser
                     break;
                 }
                 if (interval > 0) due = Math.Max(due + interval, Stopwatch.GetTimestamp());
-                _ = SendOneAsync(slots);
+                _ = StepAsync(step, slots);
             }
             // Every slot back means every send has its answer (or its error).
             for (int i = 0; i < pipeline; i++) await slots.WaitAsync(_context.HardStop).ConfigureAwait(false);
@@ -166,7 +172,20 @@ public sealed class ChatUser
         }
     }
 
-    private async Task SendOneAsync(SemaphoreSlim slots)
+    private static async Task StepAsync(Func<Task> step, SemaphoreSlim slots)
+    {
+        try
+        {
+            await step().ConfigureAwait(false);
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    /// <summary>One `send_message` to the partner; records its outcome (never throws for a failed request).</summary>
+    public async Task SendAsync()
     {
         ChatUser partner = Partner!;
         RunClock clock = _context.Clock;
@@ -191,7 +210,9 @@ public sealed class ChatUser
             {
                 partner.Inbound.Sent(messageId);
                 Interlocked.Increment(ref _counters.SentOk);
+                if (clock.InWindow(received)) Interlocked.Increment(ref _counters.SentOkWindow);
                 _context.Stats.RoundTrip((received - sent) * 1_000_000 / Stopwatch.Frequency, clock.InWindow(received));
+                RecordAction("send_message", sent, null);
             }
             else SendError(r.Success == true ? "CLIENT_NO_MESSAGE_ID" : r.Code ?? "NO_CODE");
         }
@@ -207,16 +228,20 @@ public sealed class ChatUser
         {
             SendError(HeartbeatScenario.Unanswered);
         }
-        finally
+
+        void SendError(string code)
         {
-            slots.Release();
+            Interlocked.Increment(ref _counters.SendErrors);
+            _context.Stats.Error(code);
+            RecordAction("send_message", sent, code);
         }
     }
 
-    private void SendError(string code)
+    /// <summary>Into the per-action figures: latency from <paramref name="started"/> to now; null error = OK.</summary>
+    public void RecordAction(string action, long started, string? error)
     {
-        Interlocked.Increment(ref _counters.SendErrors);
-        _context.Stats.Error(code);
+        long now = Stopwatch.GetTimestamp();
+        _context.Actions.Record(action, (now - started) * 1_000_000 / Stopwatch.Frequency, error, _context.Clock.InWindow(now));
     }
 
     /// <summary>Reads every push until the connection ends or the run's hard stop.</summary>
@@ -263,7 +288,8 @@ public sealed class ChatUser
         // This run's messages in an offline batch: the receiver was online for all of them, so each one here
         // either repeats a live push (a duplicate) or was stored while the server thought it offline.
         if (offline) Interlocked.Increment(ref _counters.OfflinePushed);
-        if (!Inbound.Arrived(id))
+        long sender = m.TryGetProperty("sender_id", out JsonElement s) && s.TryGetInt64(out long sid) ? sid : 0;
+        if (!Inbound.Arrived(id, sender))
         {
             if (offline) Interlocked.Increment(ref _counters.OfflineDuplicates);
             return;   // a duplicate: counted by the ledger, acknowledged the first time
@@ -319,6 +345,8 @@ public sealed class ChatUser
     private async Task AckAsync(long[] ids)
     {
         Interlocked.Increment(ref _counters.AcksSent);
+        long started = Stopwatch.GetTimestamp();
+        string? error = null;
         try
         {
             Envelope r = await _client.RequestAsync("message_ack", w =>
@@ -333,23 +361,25 @@ public sealed class ChatUser
                 Interlocked.Add(ref _counters.AckedIds, ids.Length);
                 if (_context.Clock.InWindow(Stopwatch.GetTimestamp())) Interlocked.Add(ref _counters.AckedIdsWindow, ids.Length);
             }
-            else _context.Stats.Error("ACK_" + (r.Code ?? "NO_CODE"));
+            else _context.Stats.Error(error = "ACK_" + (r.Code ?? "NO_CODE"));
         }
         catch (TimeoutException)
         {
-            _context.Stats.Error("ACK_CLIENT_TIMEOUT");
+            _context.Stats.Error(error = "ACK_CLIENT_TIMEOUT");
         }
         catch (ChatConnectionClosedException e) when (e.Info.Reason != ChatCloseReason.LocalClose)
         {
-            // Counted as a drop by the connection set's watcher.
+            // Counted as a drop by the connection set's watcher, not as a request (finally still runs).
+            return;
         }
         catch (Exception e) when (e is ChatConnectionClosedException or OperationCanceledException)
         {
-            _context.Stats.Error("ACK_" + HeartbeatScenario.Unanswered);
+            _context.Stats.Error(error = "ACK_" + HeartbeatScenario.Unanswered);
         }
         finally
         {
             Interlocked.Decrement(ref _acksInFlight);
         }
+        RecordAction("message_ack", started, error?["ACK_".Length..]);
     }
 }

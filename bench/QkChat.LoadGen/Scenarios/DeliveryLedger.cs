@@ -1,10 +1,11 @@
 namespace QkChat.LoadGen.Scenarios;
 
 /// <summary>
-/// One direction of a pair (messages to one receiving connection): which messages the server accepted (`sent`) and
-/// which `message` pushes arrived, by message_id. The push may come before the sender reads its `sent` (the server
-/// pushes as soon as the batch is stored), so either side may be first. At the end, what is still awaited was
-/// acknowledged as sent but never delivered: a loss. An id pushed twice is a duplicate.
+/// Messages to one receiving connection: which the server accepted (`sent`) and which `message` pushes arrived, by
+/// message_id. The push may come before the sender reads its `sent` (the server pushes as soon as the batch is
+/// stored), so either side may be first. At the end, what is still awaited was acknowledged as sent but never
+/// delivered: a loss. An id pushed twice is a duplicate; one pushed after a higher id from the same sender is out
+/// of order (<see cref="OrderCheck"/>).
 /// </summary>
 public sealed class DeliveryLedger
 {
@@ -12,14 +13,18 @@ public sealed class DeliveryLedger
     private readonly HashSet<long> _awaiting = [];   // `sent` seen, push not yet
     private readonly HashSet<long> _early = [];      // push seen, `sent` not yet (or never: the send failed after storing)
     private readonly HashSet<long> _seen = [];       // every id pushed to this connection: duplicates are exact
-    private long _last, _delivered, _duplicates, _outOfOrder;
+    private readonly OrderCheck _order = new();
+    private long _delivered, _duplicates, _lastArrived;
 
     public long Delivered { get { lock (_lock) return _delivered; } }
     public long Duplicates { get { lock (_lock) return _duplicates; } }
 
-    /// <summary>Pushes with a lower id than an earlier push: message ids increase within a conversation, so this is
-    /// delivery out of send order. Reported, not failed: protocol.md promises increasing ids, not push order.</summary>
-    public long OutOfOrder { get { lock (_lock) return _outOfOrder; } }
+    /// <summary>Pushes with a lower id than an earlier push from the same sender: message ids increase within a
+    /// conversation, so this is delivery out of send order, which fails the run.</summary>
+    public long OutOfOrder { get { lock (_lock) return _order.OutOfOrder; } }
+
+    /// <summary>The highest message id pushed here so far (0: none): what mark_read may mark up to.</summary>
+    public long LastArrived { get { lock (_lock) return _lastArrived; } }
 
     /// <summary>Sent and not (yet) delivered; at the run's end, the losses.</summary>
     public int Awaiting { get { lock (_lock) return _awaiting.Count; } }
@@ -36,8 +41,9 @@ public sealed class DeliveryLedger
         }
     }
 
-    /// <summary>A push with this id reached the receiver; false if it had come before (a duplicate).</summary>
-    public bool Arrived(long messageId)
+    /// <summary>A push with this id from <paramref name="senderId"/> reached the receiver; false if it had come
+    /// before (a duplicate).</summary>
+    public bool Arrived(long messageId, long senderId = 0)
     {
         lock (_lock)
         {
@@ -46,11 +52,35 @@ public sealed class DeliveryLedger
                 _duplicates++;
                 return false;
             }
-            if (messageId < _last) _outOfOrder++;
-            else _last = messageId;
+            _order.Arrived(senderId, messageId);
+            _lastArrived = Math.Max(_lastArrived, messageId);
             _delivered++;
             if (!_awaiting.Remove(messageId)) _early.Add(messageId);
             return true;
         }
+    }
+}
+
+/// <summary>
+/// In-order delivery per sender: protocol.md §2 has message ids increase within a conversation, and a client shows
+/// messages in push order, so a push whose id is below one already pushed from the same sender arrived out of order.
+/// Duplicates are the ledger's business and never reach this. Not thread-safe: the ledger locks around it.
+/// </summary>
+public sealed class OrderCheck
+{
+    private readonly Dictionary<long, long> _lastBySender = [];
+
+    public long OutOfOrder { get; private set; }
+
+    /// <summary>Records a first push; false when it came after a higher id from the same sender.</summary>
+    public bool Arrived(long senderId, long messageId)
+    {
+        if (_lastBySender.TryGetValue(senderId, out long last) && messageId < last)
+        {
+            OutOfOrder++;
+            return false;
+        }
+        _lastBySender[senderId] = messageId;
+        return true;
     }
 }

@@ -33,6 +33,7 @@ public static class ScenarioFactory
         "connect" => new ConnectScenario(),
         "login-storm" => new LoginStormScenario(),
         "chat" => new ChatScenario(),
+        "mixed" => new MixedScenario(),
         _ => throw new ArgumentException($"unknown scenario '{name}'", nameof(name)),
     };
 }
