@@ -32,11 +32,13 @@ public class MessageRouteBenchmark
             router, NullLogger.Instance);
         var live = new LiveSessions();
         var friends = new FriendSetCache(new TwoFriends());
-        _messaging = new MessagingService(new MessagingOptions(), new MemoryStore(), friends, live, new PresenceTracker(), NullLogger.Instance);
+        var blocks = new BlockSetCache(new TwoFriends());
+        _messaging = new MessagingService(new MessagingOptions(), new MemoryStore(), friends, blocks, live, new PresenceTracker(), NullLogger.Instance);
         _messaging.Register(router, dispatcher);
         _sender = SignedIn(dispatcher, live, Alice);
         _receiver = SignedIn(dispatcher, live, Bob);
         friends.FriendsOfAsync(Alice, CancellationToken.None).AsTask().Wait();
+        blocks.IsBlockedAsync(Alice, Bob, CancellationToken.None).AsTask().Wait();
         _frame = Framing.Encode("""{"action":"send_message","request_id":"42","receiver_id":222222222,"content":"hello, how are you today?","type":"text","client_msg_id":"c-0001"}"""u8);
     }
 
@@ -75,8 +77,10 @@ public class MessageRouteBenchmark
         }
     }
 
-    private sealed class TwoFriends : IFriendLookup
+    private sealed class TwoFriends : IFriendLookup, IBlockLookup
     {
+        public Task<IReadOnlyList<uint>> BlockedWithAsync(uint userId, CancellationToken ct) => Task.FromResult<IReadOnlyList<uint>>([]);
+
         public Task<bool> AreFriendsAsync(uint userId, uint otherId, CancellationToken ct) => Task.FromResult(true);
 
         public Task<IReadOnlyList<uint>> FriendIdsAsync(uint userId, CancellationToken ct) =>
@@ -108,5 +112,8 @@ public class MessageRouteBenchmark
         public Task<IReadOnlyList<MessageRecord>> SyncAsync(uint userId, long afterMessageId, int limit, CancellationToken ct) => throw new NotSupportedException();
         public Task<IReadOnlyList<MessageRecord>> UndeliveredAsync(uint userId, long afterMessageId, int limit, CancellationToken ct) => throw new NotSupportedException();
         public Task<IReadOnlyList<ConversationSummary>> ConversationsAsync(uint userId, int limit, CancellationToken ct) => throw new NotSupportedException();
+        public Task<IReadOnlyList<MessageRecord>> SearchAsync(uint userId, uint? peerId, string query, int limit, CancellationToken ct) => throw new NotSupportedException();
+        public Task<DeleteOutcome> DeleteForUserAsync(uint userId, long messageId, long at, CancellationToken ct) => throw new NotSupportedException();
+        public Task<IReadOnlyList<UnreadCount>> UnreadCountsAsync(uint userId, CancellationToken ct) => throw new NotSupportedException();
     }
 }

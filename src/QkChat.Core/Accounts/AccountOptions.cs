@@ -16,7 +16,16 @@ public interface ILoginThrottle
     /// <summary>Milliseconds until another try is allowed, or 0 when allowed now.</summary>
     Task<int> RetryAfterMsAsync(string normalizedLogin, string ip, CancellationToken ct);
 
-    Task RecordFailureAsync(string normalizedLogin, string ip, CancellationToken ct);
+    /// <summary>Counts a failure; says which limit this very failure reached, if any (a "trip", audited once).</summary>
+    Task<LoginLimitTrip> RecordFailureAsync(string normalizedLogin, string ip, CancellationToken ct);
 
     Task ResetAsync(string normalizedLogin, CancellationToken ct);
+}
+
+/// <summary>Which failed-login limit a failure reached (issue 11: each trip is one `rate_limited` audit event).</summary>
+public enum LoginLimitTrip
+{
+    None,
+    Account,
+    Ip,
 }

@@ -71,6 +71,9 @@ public enum CodeCheckOutcome
 
     /// <summary>Too many wrong tries: the code is void, a new one is needed.</summary>
     Voided,
+
+    /// <summary>A wrong code that was the last allowed try: answered as wrong, and the code became void just now (audited once).</summary>
+    VoidedNow,
 }
 
 /// <summary>Verification codes with TTL, cooldown, hourly caps and an attempt counter (Redis).</summary>

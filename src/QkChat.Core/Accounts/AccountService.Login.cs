@@ -1,4 +1,5 @@
 using System.Text.Json;
+using QkChat.Core.Audit;
 using QkChat.Core.Dispatch;
 using QkChat.Protocol;
 using QkChat.Transport;
@@ -64,8 +65,13 @@ public sealed partial class AccountService
             var check = await verifying;
             if (user is null || check == PasswordCheck.Mismatch)
             {
-                await _throttle.RecordFailureAsync(login, ip, CancellationToken.None);
+                var trip = await _throttle.RecordFailureAsync(login, ip, CancellationToken.None);
                 LogLoginFailed(_logger, ip);
+                // The reason class only: neither the password nor the name typed (it may be a password typed in the wrong box).
+                Audit(AuditEvent.LoginFailed, user?.UserId, request.ClientId, request.Device, ip, false, user is null ? "unknown_user" : "wrong_password");
+                if (trip != LoginLimitTrip.None)
+                    Audit(AuditEvent.RateLimited, user?.UserId, request.ClientId, request.Device, ip, false,
+                        trip == LoginLimitTrip.Account ? "login_account" : "login_ip");
                 pending.Complete(ErrorCodes.InvalidCredentials, "wrong username or password");
                 return;
             }
@@ -73,7 +79,8 @@ public sealed partial class AccountService
             if (check == PasswordCheck.MatchNeedsRehash) UpgradeHash(user.UserId, request.Password!);
             var device = await _sessions.CreateAsync(user.UserId, request.ClientId!, request.Device, ip, CancellationToken.None);
             LogLoggedIn(_logger, user.UserId);
-            CompleteSignIn(pending, user, device);
+            Audit(AuditEvent.Login, user.UserId, device.ClientId, request.Device, ip, true, "password");
+            CompleteSignIn(pending, user, device, request.Device);
         });
     }
 
@@ -89,16 +96,18 @@ public sealed partial class AccountService
             var user = resumed is null ? null : await _users.FindByIdAsync(resumed.UserId, CancellationToken.None);
             if (resumed is null || user is null)
             {
+                Audit(AuditEvent.LoginFailed, null, request.ClientId, null, ip, false, "token_invalid");
                 pending.Complete(ErrorCodes.TokenInvalid, "the token is expired, revoked or unknown; log in with the password");
                 return;
             }
-            CompleteSignIn(pending, user, new DeviceSession(user.UserId, resumed.ClientId, request.Token!, resumed.ExpiresAt));
+            Audit(AuditEvent.TokenResume, user.UserId, resumed.ClientId, null, ip, true);
+            CompleteSignIn(pending, user, new DeviceSession(user.UserId, resumed.ClientId, request.Token!, resumed.ExpiresAt), null);
         });
     }
 
-    private void CompleteSignIn(PendingResponse pending, UserRecord user, DeviceSession device) =>
+    private void CompleteSignIn(PendingResponse pending, UserRecord user, DeviceSession device, string? label) =>
         pending.Complete(ErrorCodes.Ok, "logged in", (user, device), WriteSignIn,
-            (connection, session) => SignIn(connection, session, user.UserId, device.ClientId));
+            (connection, session) => SignIn(connection, session, user.UserId, device.ClientId, label));
 
     private static readonly Action<Utf8JsonWriter, (UserRecord User, DeviceSession Device)> WriteSignIn = static (w, s) =>
     {
@@ -114,9 +123,12 @@ public sealed partial class AccountService
     {
         uint userId = ctx.Session.UserId;
         string clientId = ctx.Session.ClientId!;
+        string? device = ctx.Session.Device;
+        string ip = ctx.Connection.RemoteAddress.ToString();
         RunAsync(ctx, async pending =>
         {
             await _sessions.RevokeAsync(userId, clientId, CancellationToken.None);
+            Audit(AuditEvent.Logout, userId, clientId, device, ip, true);
             pending.Complete<object?>(ErrorCodes.Ok, "logged out", null, null, (connection, session) =>
             {
                 Live.Unregister(userId, clientId, connection);

@@ -1,3 +1,4 @@
+using QkChat.Core.Audit;
 using QkChat.Core.Dispatch;
 using QkChat.Protocol;
 
@@ -10,10 +11,11 @@ public sealed partial class AccountService
         var request = Parse(ctx, r => InputRules.Email(r.Email), r => InputRules.VerificationCode(r.VerificationCode),
             r => InputRules.Password(r.NewPassword, "new_password"));
         if (request is null) return;
+        string ip = ctx.Connection.RemoteAddress.ToString();
         RunAsync(ctx, async pending =>
         {
             string normalized = InputRules.NormalizeEmail(request.Email!);
-            if (await CheckCodeAsync(pending, normalized, CodePurpose.ResetPassword, request.VerificationCode!) is false) return;
+            if (await CheckCodeAsync(pending, normalized, CodePurpose.ResetPassword, request.VerificationCode!, ip) is false) return;
             // A valid reset code exists only for a registered address (none is sent otherwise).
             var user = await _users.FindByEmailAsync(normalized, CancellationToken.None);
             if (user is null)
@@ -30,6 +32,7 @@ public sealed partial class AccountService
             var revoked = await _sessions.RevokeAllAsync(user.UserId, exceptClientId: null, CancellationToken.None);
             KickRevoked(user.UserId, revoked);
             LogPasswordReset(_logger, user.UserId, revoked.Count);
+            Audit(AuditEvent.PasswordReset, user.UserId, null, null, ip, true);
             pending.Complete(ErrorCodes.Ok, "password reset; log in again on every device");
         });
     }
@@ -41,6 +44,8 @@ public sealed partial class AccountService
         if (request is null) return;
         uint userId = ctx.Session.UserId;
         string clientId = ctx.Session.ClientId!;
+        string? device = ctx.Session.Device;
+        string ip = ctx.Connection.RemoteAddress.ToString();
         RunAsync(ctx, async pending =>
         {
             var user = await _users.FindByIdAsync(userId, CancellationToken.None);
@@ -51,6 +56,7 @@ public sealed partial class AccountService
             }
             if (await verifying == PasswordCheck.Mismatch)
             {
+                Audit(AuditEvent.PasswordChanged, userId, clientId, device, ip, false, "wrong_password");
                 pending.Complete(ErrorCodes.InvalidCredentials, "old_password: wrong password");
                 return;
             }
@@ -63,6 +69,7 @@ public sealed partial class AccountService
             var revoked = await _sessions.RevokeAllAsync(userId, exceptClientId: clientId, CancellationToken.None);
             KickRevoked(userId, revoked);
             LogPasswordChanged(_logger, userId, revoked.Count);
+            Audit(AuditEvent.PasswordChanged, userId, clientId, device, ip, true);
             pending.Complete(ErrorCodes.Ok, "password changed; your other devices were logged out");
         });
     }

@@ -1,3 +1,4 @@
+using QkChat.Core.Audit;
 using QkChat.Core.Dispatch;
 using QkChat.Protocol;
 
@@ -16,21 +17,26 @@ public sealed partial class AccountService
         {
             string normalized = InputRules.NormalizeEmail(email);
             var issue = await _codes.IssueAsync(normalized, purpose, ip, CancellationToken.None);
+            string kind = purpose == CodePurpose.Register ? "register" : "reset_password";
             if (issue.Outcome == CodeIssueOutcome.RateLimited)
             {
+                Audit(AuditEvent.RateLimited, null, null, null, ip, false, "code_" + kind);
                 pending.Complete(ErrorCodes.RateLimited, "too many codes requested; wait before asking again",
                     issue.RetryAfterMs, static (w, ms) => w.WriteNumber("retry_after_ms"u8, ms));
                 return;
             }
             // A reset code for an address with no account is not sent, but answered alike: the answer must not
             // tell who has an account (the register path reveals taken addresses anyway, as the protocol requires).
-            bool send = purpose == CodePurpose.Register || await _users.FindByEmailAsync(normalized, CancellationToken.None) is not null;
+            var owner = purpose == CodePurpose.Register ? null : await _users.FindByEmailAsync(normalized, CancellationToken.None);
+            bool send = purpose == CodePurpose.Register || owner is not null;
             if (send && !_mailer.TryEnqueue(new VerificationMail(email, issue.Code!, purpose, _options.CodeValidity)))
             {
                 pending.Complete(ErrorCodes.ServerBusy, "the mail queue is full; retry shortly");
                 return;
             }
             LogCodeIssued(_logger, purpose, send);
+            // The code itself never goes to the audit log; a reset asked for an address without an account is a failure.
+            Audit(AuditEvent.CodeSent, owner?.UserId, null, null, ip, send, send ? kind : kind + "_no_account");
             pending.Complete(ErrorCodes.Ok, "code sent", issue, static (w, i) =>
             {
                 w.WriteNumber("expires_in_s"u8, i.ExpiresInSeconds);
@@ -47,6 +53,7 @@ public sealed partial class AccountService
             r => InputRules.Password(r.Password, "password"),
             r => InputRules.VerificationCode(r.VerificationCode));
         if (request is null) return;
+        string ip = ctx.Connection.RemoteAddress.ToString();
         RunAsync(ctx, async pending =>
         {
             string normalized = InputRules.NormalizeEmail(request.Email!);
@@ -62,7 +69,7 @@ public sealed partial class AccountService
                 pending.Complete(ErrorCodes.AlreadyExists, "email: already registered");
                 return;
             }
-            if (await CheckCodeAsync(pending, normalized, CodePurpose.Register, request.VerificationCode!) is false) return;
+            if (await CheckCodeAsync(pending, normalized, CodePurpose.Register, request.VerificationCode!, ip) is false) return;
             if (!_passwords.TryHash(request.Password!, out var hashing))
             {
                 pending.Complete(ErrorCodes.ServerBusy, "the server is busy; retry shortly");
@@ -89,10 +96,16 @@ public sealed partial class AccountService
     }
 
     /// <summary>Answers INVALID_CODE / CODE_EXPIRED and returns false unless the code is valid (and now consumed).</summary>
-    private async Task<bool> CheckCodeAsync(PendingResponse pending, string normalizedEmail, CodePurpose purpose, string code)
+    private async Task<bool> CheckCodeAsync(PendingResponse pending, string normalizedEmail, CodePurpose purpose, string code, string ip)
     {
         switch (await _codes.CheckAsync(normalizedEmail, purpose, code, CancellationToken.None))
         {
+            case CodeCheckOutcome.VoidedNow:
+                // A reset code belongs to an account: its owner sees the voiding among their security events.
+                var owner = purpose == CodePurpose.ResetPassword ? await _users.FindByEmailAsync(normalizedEmail, CancellationToken.None) : null;
+                Audit(AuditEvent.CodeVoided, owner?.UserId, null, null, ip, false, purpose == CodePurpose.Register ? "register" : "reset_password");
+                pending.Complete(ErrorCodes.InvalidCode, "verification_code: wrong code");
+                return false;
             case CodeCheckOutcome.Valid:
                 return true;
             case CodeCheckOutcome.Expired:

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using QkChat.Core.Audit;
 using QkChat.Core.Dispatch;
 using QkChat.Protocol;
 
@@ -46,18 +47,22 @@ public sealed partial class AccountService
         uint userId = ctx.Session.UserId;
         string target = request.ClientId!;
         bool self = target == ctx.Session.ClientId;
+        string ip = ctx.Connection.RemoteAddress.ToString();
         RunAsync(ctx, async pending =>
         {
             // Checked against the user's own live sessions first, so another user's device, an expired token and a
             // repeat revocation all answer NOT_FOUND alike and nothing is written.
             var devices = await _sessions.ListAsync(userId, CancellationToken.None);
-            if (!devices.Any(d => d.ClientId == target))
+            var revoked = devices.FirstOrDefault(d => d.ClientId == target);
+            if (revoked is null)
             {
                 pending.Complete(ErrorCodes.NotFound, "client_id: no live session of yours on that device");
                 return;
             }
             await _sessions.RevokeAsync(userId, target, CancellationToken.None);
             LogSessionRevoked(_logger, userId, self);
+            // protocol.md §8: client_id and device are the revoked device's; the address is the caller's.
+            Audit(AuditEvent.SessionRevoked, userId, target, revoked.Device, ip, true, self ? "own" : "other");
             if (!self)
             {
                 // Kicked whether or not the caller is still there to read the answer.

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using QkChat.Core.Audit;
 using QkChat.Core.Dispatch;
 using QkChat.Core.Routing;
 using QkChat.Protocol;
@@ -21,10 +22,12 @@ public sealed partial class AccountService
     private readonly IMailer _mailer;
     private readonly PasswordWorkPool _passwords;
     private readonly ILogger _logger;
+    private readonly IAuditLog _audit;
     private Dispatcher? _dispatcher;
 
     public AccountService(AccountOptions options, IUserStore users, ISessionStore sessions, IVerificationCodes codes,
-        ILoginThrottle throttle, IMailer mailer, PasswordWorkPool passwords, LiveSessions live, ILogger logger)
+        ILoginThrottle throttle, IMailer mailer, PasswordWorkPool passwords, LiveSessions live, ILogger logger,
+        IAuditLog? audit = null)
     {
         _options = options;
         _users = users;
@@ -35,6 +38,7 @@ public sealed partial class AccountService
         _passwords = passwords;
         Live = live;
         _logger = logger;
+        _audit = audit ?? NullAuditLog.Instance;
     }
 
     public LiveSessions Live { get; }
@@ -106,13 +110,18 @@ public sealed partial class AccountService
     }
 
     /// <summary>Marks the connection's session logged in and takes over the device from an older connection.</summary>
-    private void SignIn(Connection connection, Session session, uint userId, string clientId)
+    private void SignIn(Connection connection, Session session, uint userId, string clientId, string? device)
     {
         session.LoggedIn = true;
         session.UserId = userId;
         session.ClientId = clientId;
+        session.Device = device;
         if (Live.Register(userId, clientId, connection) is { } previous)
+        {
             Kick(previous, "same_device");
+            // The row is about the connection that was pushed out: its address, this device.
+            Audit(AuditEvent.Kicked, userId, clientId, device, previous.RemoteAddress.ToString(), true, "same_device");
+        }
         // Queued behind the callback that writes the login response, so what features push follows it.
         connection.Post(static (c, d) => ((Dispatcher)d!).NotifySignedIn(c, (Session)c.State!), _dispatcher);
     }
@@ -138,6 +147,10 @@ public sealed partial class AccountService
             }
         }
     }
+
+    /// <summary>One audit row (never blocks: a full audit log counts the event as dropped). Never pass a secret.</summary>
+    private void Audit(AuditEvent e, uint? userId, string? clientId, string? device, string? ip, bool ok, string? detail = null) =>
+        _audit.Record(new AuditRecord(e, userId, clientId, device, ip, ok, detail));
 
     private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 }

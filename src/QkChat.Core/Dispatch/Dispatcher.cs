@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using QkChat.Core.Audit;
 using QkChat.Protocol;
 using QkChat.Transport;
 
@@ -31,6 +32,12 @@ public sealed partial class Dispatcher : IConnectionHandler
         router.Register(Actions.Heartbeat, allowedBeforeLogin: true, Heartbeat);
     }
 
+    /// <summary>
+    /// Where slow-consumer and abuse closes are recorded; set once at composition, before the engine starts (the
+    /// features own the audit log, the dispatcher is built first).
+    /// </summary>
+    public IAuditLog Audit { get; set; } = NullAuditLog.Instance;
+
     public void OnOpened(Connection connection)
     {
         long now = Environment.TickCount64;
@@ -53,11 +60,13 @@ public sealed partial class Dispatcher : IConnectionHandler
                     return offset;
                 case FrameStatus.Empty:
                     LogFrameRejected(_logger, connection.Id, connection.RemoteAddress.ToString(), "length 0");
+                    AuditClose(connection, session, AuditEvent.Abuse, "empty_frame");
                     SendErrorAndClose(connection, ErrorCodes.BadFrame, "frame length 0 is not allowed");
                     return data.Length;
                 case FrameStatus.TooLarge:
                     uint declared = BinaryPrimitives.ReadUInt32BigEndian(rest);
                     LogFrameRejected(_logger, connection.Id, connection.RemoteAddress.ToString(), $"length {declared}");
+                    AuditClose(connection, session, AuditEvent.Abuse, "oversize_frame");
                     SendErrorAndClose(connection, ErrorCodes.FrameTooLarge,
                         $"frame length {declared} exceeds the maximum of {_options.MaxFrameBytes} bytes");
                     return data.Length;
@@ -129,7 +138,10 @@ public sealed partial class Dispatcher : IConnectionHandler
         LogRequestRejected(_logger, connection.Id, connection.RemoteAddress.ToString(), code, message);
         Respond(connection, action, requestId, hasRequestId, code, message);
         if (code == ErrorCodes.BadJson && ++session.ConsecutiveBadFrames >= _options.MaxConsecutiveBadFrames)
+        {
+            AuditClose(connection, session, AuditEvent.Abuse, "bad_frames");
             SendErrorAndClose(connection, ErrorCodes.BadJson, $"{session.ConsecutiveBadFrames} malformed frames in a row");
+        }
     }
 
     public void OnDeadline(Connection connection)
@@ -164,10 +176,18 @@ public sealed partial class Dispatcher : IConnectionHandler
         DropAnswers(session);
         SessionClosed?.Invoke(connection, session);
         if (reason == CloseReason.SlowConsumer)
+        {
             LogSlowConsumer(_logger, connection.Id, connection.RemoteAddress.ToString(), connection.QueuedBytes);
+            AuditClose(connection, session, AuditEvent.SlowConsumer, "send_queue");
+        }
         else
             LogClosed(_logger, connection.Id, reason);
     }
+
+    /// <summary>A connection closed for what it did: the user and device when it had logged in, always its address.</summary>
+    private void AuditClose(Connection connection, Session session, AuditEvent e, string detail) =>
+        Audit.Record(new AuditRecord(e, session.LoggedIn ? session.UserId : null, session.ClientId, session.Device,
+            connection.RemoteAddress.ToString(), false, detail));
 
     private static void Heartbeat(RequestContext context) =>
         context.Respond(ErrorCodes.Ok, "ok", 0, static (w, _) => w.WriteNumber("server_time"u8, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));

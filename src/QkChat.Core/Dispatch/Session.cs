@@ -12,6 +12,9 @@ public sealed class Session
     public uint UserId { get; set; }
     public string? ClientId { get; set; }
 
+    /// <summary>The device label given at login (null after a token resume, which does not carry one): audit rows name it.</summary>
+    public string? Device { get; set; }
+
     internal int ConsecutiveBadFrames;
     internal RateLimiter Rate;
 

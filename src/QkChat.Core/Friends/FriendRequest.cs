@@ -17,6 +17,13 @@ public sealed class FriendRequest
     [JsonPropertyName("friend_id")] public long? FriendId { get; set; }
     [JsonPropertyName("after_user_id")] public long? AfterUserId { get; set; }
 
+    // protocol.md §7.
+    [JsonPropertyName("user_id")] public long? UserId { get; set; }
+    [JsonPropertyName("remark")] public string? Remark { get; set; }
+    [JsonPropertyName("group_id")] public long? GroupId { get; set; }
+    [JsonPropertyName("group_name")] public string? GroupName { get; set; }
+    [JsonPropertyName("new_name")] public string? NewName { get; set; }
+
     /// <summary>Reads the body; on an ill-typed field returns null and the field's name.</summary>
     public static FriendRequest? Parse(ReadOnlySpan<byte> body, out string? badField)
     {

@@ -21,7 +21,7 @@ public sealed record UserSearch(uint? ExactId, string? Email, string? UsernamePr
 /// when the value is valid, or the INVALID_ARGUMENT message, which starts with the field name. Pure, so that
 /// unit tests cover them without a server.
 /// </summary>
-public static class FriendRules
+public static partial class FriendRules
 {
     // protocol.md §2: user ids are 9-digit numbers.
     public const uint MinUserId = 100_000_000, MaxUserId = 999_999_999;

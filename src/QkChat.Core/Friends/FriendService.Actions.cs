@@ -17,11 +17,14 @@ public sealed partial class FriendService
             ctx.Respond(ErrorCodes.Ok, "ok", Array.Empty<(UserCard, string)>(), WriteUsers);
             return;
         }
+        uint me = ctx.Session.UserId;
         RunAsync(ctx, async pending =>
         {
             var users = await _store.SearchAsync(search, limit, CancellationToken.None);
             // Status is read here, not in the writer: the writer runs on the caller's reactor and must stay cheap.
-            var rows = users.Select(u => (u, _presence.VisibleStatus(u.UserId))).ToArray();
+            // A user in a block with the caller is still found (so that they can be unblocked), but looks offline.
+            var blocked = await _blocks.BlockedWithAsync(me, CancellationToken.None);
+            var rows = users.Select(u => (u, StatusSeenBy(blocked, u.UserId))).ToArray();
             pending.Complete(ErrorCodes.Ok, "ok", rows, WriteUsers);
         });
     }
@@ -62,6 +65,12 @@ public sealed partial class FriendService
             if (other.UserId == me)
             {
                 pending.Complete(ErrorCodes.InvalidArgument, "user_identifier: you cannot send a friend request to yourself");
+                return;
+            }
+            // protocol.md §8: blocking is checked before friendship, in either direction (docs/friends.md).
+            if (await _blocks.IsBlockedAsync(me, other.UserId, CancellationToken.None))
+            {
+                pending.Complete(ErrorCodes.Forbidden, "a block between you and this user forbids friend requests");
                 return;
             }
             var result = await _store.SendRequestAsync(me, other.UserId, message, Now(), CancellationToken.None);
@@ -185,30 +194,47 @@ public sealed partial class FriendService
         RunAsync(ctx, async pending =>
         {
             var (friends, hasMore) = await _store.ListFriendsAsync(me, after, limit, CancellationToken.None);
-            var rows = friends.Select(f => new FriendRow(f.UserId, f.Username, _presence.VisibleStatus(f.UserId),
-                _presence.LastSeen(f.UserId) ?? f.LastSeenAt)).ToArray();
+            var blocked = await _blocks.BlockedWithAsync(me, CancellationToken.None);
+            // A friend in a block with me looks offline and never seen: last_seen would tell when they were active.
+            var rows = friends.Select(f => blocked.Contains(f.UserId)
+                ? new FriendRow(f.UserId, f.Username, "offline", null, f.GroupId, f.Remark)
+                : new FriendRow(f.UserId, f.Username, _presence.VisibleStatus(f.UserId), _presence.LastSeen(f.UserId) ?? f.LastSeenAt, f.GroupId,
+                    f.Remark)).ToArray();
             pending.Complete(ErrorCodes.Ok, "ok", (rows, hasMore), WriteFriends);
         });
     }
 
-    private readonly record struct FriendRow(uint UserId, string Username, string Status, long? LastSeen);
+    private readonly record struct FriendRow(uint UserId, string Username, string Status, long? LastSeen, uint GroupId, string Remark);
 
     private static readonly Action<Utf8JsonWriter, (FriendRow[] Rows, bool HasMore)> WriteFriends = static (w, s) =>
     {
         w.WriteStartArray("friends"u8);
+        int written = 0;
         foreach (var f in s.Rows)
         {
+            // Remarks (up to 64 characters each) can push 500 entries past the 64 KiB frame: stop at the budget and
+            // say has_more, so the client continues with after_user_id of the last entry it got.
+            if (written > 0 && w.BytesCommitted + w.BytesPending + FriendRowBound(f) > FriendListBudgetBytes) break;
+            written++;
             w.WriteStartObject();
             w.WriteNumber("user_id"u8, f.UserId);
             w.WriteString("username"u8, f.Username);
             w.WriteString("status"u8, f.Status);
             if (f.LastSeen is { } seen) w.WriteNumber("last_seen"u8, seen);
             else w.WriteNull("last_seen"u8);
+            w.WriteNumber("group_id"u8, f.GroupId);
+            w.WriteString("remark"u8, f.Remark);
             w.WriteEndObject();
         }
         w.WriteEndArray();
-        w.WriteBoolean("has_more"u8, s.HasMore);
+        w.WriteBoolean("has_more"u8, s.HasMore || written < s.Rows.Length);
     };
+
+    // 56 KiB of entries leaves room for the envelope within the protocol's 64 KiB frame.
+    private const int FriendListBudgetBytes = 56 * 1024;
+
+    // Fixed members stay under 200 bytes with a 32-character username; a remark char writes at most 6 bytes (\uXXXX).
+    private static int FriendRowBound(in FriendRow f) => 200 + f.Remark.Length * 6;
 
     private void DeleteFriend(RequestContext ctx)
     {

@@ -28,4 +28,10 @@ public sealed partial class FriendService
 
     [LoggerMessage(Level = LogLevel.Error, Message = "friend request failed")]
     private static partial void LogInternal(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "user {UserId} blocked {BlockedId}")]
+    private static partial void LogBlocked(ILogger logger, uint userId, uint blockedId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "user {UserId} unblocked {BlockedId}")]
+    private static partial void LogUnblocked(ILogger logger, uint userId, uint blockedId);
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using QkChat.Core.Audit;
 using QkChat.Core.Dispatch;
 using QkChat.Core.Presence;
 using QkChat.Core.Routing;
@@ -31,14 +32,21 @@ public sealed partial class FriendService
     private readonly IFriendStore _store;
     private readonly LiveSessions _live;
     private readonly IPresenceView _presence;
+    private readonly BlockSetCache _blocks;
+    private readonly IAuditLog _audit;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
 
-    public FriendService(IFriendStore store, LiveSessions live, IPresenceView presence, ILogger logger, TimeProvider? time = null)
+    /// <param name="blocks">Shared with messaging and presence; this service invalidates it on block and unblock.</param>
+    /// <param name="audit">Where block_user and unblock_user are recorded (protocol.md §8 security events).</param>
+    public FriendService(IFriendStore store, LiveSessions live, IPresenceView presence, BlockSetCache blocks, IAuditLog audit, ILogger logger,
+        TimeProvider? time = null)
     {
         _store = store;
         _live = live;
         _presence = presence;
+        _blocks = blocks;
+        _audit = audit;
         _logger = logger;
         _time = time ?? TimeProvider.System;
     }
@@ -57,6 +65,7 @@ public sealed partial class FriendService
         router.Register("get_friend_requests", allowedBeforeLogin: false, GetFriendRequests);
         router.Register("get_friend_list", allowedBeforeLogin: false, GetFriendList);
         router.Register("delete_friend", allowedBeforeLogin: false, DeleteFriend);
+        RegisterSocial(router);
         dispatcher.SignedIn += OnSignedIn;
     }
 

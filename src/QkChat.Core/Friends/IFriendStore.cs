@@ -3,8 +3,11 @@ namespace QkChat.Core.Friends;
 /// <summary>A user as others may see them: never the e-mail or anything secret.</summary>
 public sealed record UserCard(uint UserId, string Username);
 
-/// <summary>A friend; <paramref name="LastSeenAt"/> is users.last_seen_at (null if never recorded).</summary>
-public sealed record FriendEntry(uint UserId, string Username, long? LastSeenAt);
+/// <summary>
+/// A friend; <paramref name="LastSeenAt"/> is users.last_seen_at (null if never recorded); <paramref name="GroupId"/>
+/// (0: the default group) and <paramref name="Remark"/> ("" when none) are the owner's private view.
+/// </summary>
+public sealed record FriendEntry(uint UserId, string Username, long? LastSeenAt, uint GroupId = 0, string Remark = "");
 
 /// <summary>A pending request as get_friend_requests shows it: <paramref name="UserId"/> is the other side.</summary>
 public sealed record FriendRequestEntry(ulong RequestId, uint UserId, string Username, string Message, long CreatedAt);
@@ -70,7 +73,7 @@ public delegate bool NoticeDelivery(FriendNotice notice);
 /// answer against a new request) runs in one transaction that first locks both users' rows in id order, so the
 /// database, not timing, decides what happens.
 /// </summary>
-public interface IFriendStore : IFriendLookup
+public partial interface IFriendStore : IFriendLookup
 {
     Task<IReadOnlyList<UserCard>> SearchAsync(UserSearch search, int limit, CancellationToken ct);
 

@@ -26,6 +26,17 @@ public readonly record struct DeliveryAck(uint ReceiverId, long[] MessageIds);
 
 public sealed record ConversationSummary(uint PeerId, string PeerName, MessageRecord LastMessage, int UnreadCount);
 
+/// <summary>What delete_message found: the message is not in the user's conversations, was deleted now, or before.</summary>
+public enum DeleteOutcome
+{
+    NotFound,
+    Deleted,
+    AlreadyDeleted,
+}
+
+/// <summary>Unread messages from one peer (get_unread_counts).</summary>
+public readonly record struct UnreadCount(uint PeerId, int Unread);
+
 /// <summary>Messages in MariaDB. Every method is scoped to the calling user, so no query can reach another's conversation.</summary>
 public interface IMessageStore
 {
@@ -58,4 +69,16 @@ public interface IMessageStore
 
     /// <summary>The user's conversations by newest message, newest first.</summary>
     Task<IReadOnlyList<ConversationSummary>> ConversationsAsync(uint userId, int limit, CancellationToken ct);
+
+    /// <summary>
+    /// Messages to or from the user (with <paramref name="peerId"/> only, when given) whose terms match the boolean
+    /// query of <see cref="SearchText.Query"/>, newest first; recalled and deleted-for-me ones left out.
+    /// </summary>
+    Task<IReadOnlyList<MessageRecord>> SearchAsync(uint userId, uint? peerId, string query, int limit, CancellationToken ct);
+
+    /// <summary>Hides a message of the user's conversations from the user alone.</summary>
+    Task<DeleteOutcome> DeleteForUserAsync(uint userId, long messageId, long at, CancellationToken ct);
+
+    /// <summary>Per peer, their messages to the user not read, not recalled, not deleted for the user (peers with none left out).</summary>
+    Task<IReadOnlyList<UnreadCount>> UnreadCountsAsync(uint userId, CancellationToken ct);
 }

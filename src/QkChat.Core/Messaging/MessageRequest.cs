@@ -18,6 +18,7 @@ public sealed class MessageRequest
     [JsonPropertyName("offset")] public int? Offset { get; set; }
     [JsonPropertyName("before_message_id")] public long? BeforeMessageId { get; set; }
     [JsonPropertyName("after_message_id")] public long? AfterMessageId { get; set; }
+    [JsonPropertyName("keyword")] public string? Keyword { get; set; }
 
     /// <summary>Reads the body; on an ill-typed field returns null and the field's name.</summary>
     public static MessageRequest? Parse(ReadOnlySpan<byte> body, out string? badField)

@@ -47,17 +47,21 @@ public sealed partial class MessagingService
         OffReactor.Run(ctx, _logger, async pending =>
         {
             var conversations = await _store.ConversationsAsync(me, request.Limit ?? 50, CancellationToken.None);
-            pending.Complete(ErrorCodes.Ok, "ok", (conversations, _presence), static (w, s) =>
+            // Statuses are read here (not on the reactor that writes); a peer in a block with me looks offline.
+            var blocked = await _blocks.BlockedWithAsync(me, CancellationToken.None);
+            var statuses = conversations.Select(c => blocked.Contains(c.PeerId) ? "offline" : _presence.VisibleStatus(c.PeerId)).ToArray();
+            pending.Complete(ErrorCodes.Ok, "ok", (conversations, statuses), static (w, s) =>
             {
                 w.WriteStartArray("conversations"u8);
-                foreach (var c in s.conversations)
+                for (int i = 0; i < s.conversations.Count; i++)
                 {
+                    var c = s.conversations[i];
                     // The frame budget: long last messages can cut the list short (a later page is the next call).
                     if (!MessageJson.Fits(w, c.LastMessage)) break;
                     w.WriteStartObject();
                     w.WriteNumber("peer_id"u8, c.PeerId);
                     w.WriteString("username"u8, c.PeerName);
-                    w.WriteString("status"u8, s._presence.VisibleStatus(c.PeerId));
+                    w.WriteString("status"u8, s.statuses[i]);
                     w.WritePropertyName("last_message"u8);
                     MessageJson.Write(w, c.LastMessage);
                     w.WriteNumber("unread_count"u8, c.UnreadCount);

@@ -20,18 +20,20 @@ public sealed partial class MessagingService : IAsyncDisposable
     private readonly MessagingOptions _options;
     private readonly IMessageStore _store;
     private readonly FriendSetCache _friends;
+    private readonly BlockSetCache _blocks;
     private readonly LiveSessions _live;
     private readonly IPresenceView _presence;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly MessageIds _ids;
 
-    public MessagingService(MessagingOptions options, IMessageStore store, FriendSetCache friends, LiveSessions live,
+    public MessagingService(MessagingOptions options, IMessageStore store, FriendSetCache friends, BlockSetCache blocks, LiveSessions live,
         IPresenceView presence, ILogger logger, TimeProvider? time = null)
     {
         _options = options;
         _store = store;
         _friends = friends;
+        _blocks = blocks;
         _live = live;
         _presence = presence;
         _logger = logger;
@@ -54,6 +56,9 @@ public sealed partial class MessagingService : IAsyncDisposable
         router.Register("get_chat_history", allowedBeforeLogin: false, GetChatHistory);
         router.Register("get_conversations", allowedBeforeLogin: false, GetConversations);
         router.Register("sync_messages", allowedBeforeLogin: false, SyncMessages);
+        router.Register("search_messages", allowedBeforeLogin: false, SearchMessages);
+        router.Register("delete_message", allowedBeforeLogin: false, DeleteMessage);
+        router.Register("get_unread_counts", allowedBeforeLogin: false, GetUnreadCounts);
         dispatcher.SignedIn += PushOfflineAtLogin;
         dispatcher.SessionClosed += (connection, session) => _offlineCursors.TryRemove(connection, out long _);
     }
@@ -106,14 +111,23 @@ public sealed partial class MessagingService : IAsyncDisposable
         var pending = ctx.BeginAsync(pipelined: true);
         // Minted here, in request order, so pipelined sends keep their order even if a friendship lookup is slow.
         long id = _ids.Next();
+        var blocked = _blocks.IsBlockedAsync(sender, receiver, CancellationToken.None);
         var areFriends = _friends.AreFriendsAsync(sender, receiver, CancellationToken.None);
-        // The friend set of an active sender is cached: the common case queues the message right here on the reactor.
-        if (areFriends.IsCompletedSuccessfully) Enqueue(pending, id, sender, receiver, request, areFriends.Result);
-        else OffReactor.Run(pending, _logger, async p => Enqueue(p, id, sender, receiver, request, await areFriends));
+        // The block and friend sets of an active sender are cached: the common case queues the message right here on
+        // the reactor, with no query.
+        if (blocked.IsCompletedSuccessfully && areFriends.IsCompletedSuccessfully)
+            Enqueue(pending, id, sender, receiver, request, blocked.Result, areFriends.Result);
+        else OffReactor.Run(pending, _logger, async p => Enqueue(p, id, sender, receiver, request, await blocked, await areFriends));
     }
 
-    private void Enqueue(PendingResponse pending, long id, uint sender, uint receiver, MessageRequest request, bool areFriends)
+    private void Enqueue(PendingResponse pending, long id, uint sender, uint receiver, MessageRequest request, bool blocked, bool areFriends)
     {
+        // protocol.md §8: the block first, friends or not; either side's block stops messages both ways (docs/messaging.md).
+        if (blocked)
+        {
+            pending.Complete(ErrorCodes.Forbidden, "a block between you and this user forbids messages");
+            return;
+        }
         if (!areFriends)
         {
             pending.Complete(ErrorCodes.NotFriends, "you can only message your friends");

@@ -19,6 +19,7 @@ public sealed partial class PresenceService : IAsyncDisposable
 {
     private readonly PresenceTracker _tracker;
     private readonly FriendSetCache _friends;
+    private readonly BlockSetCache _blocks;
     private readonly LiveSessions _live;
     private readonly ILastSeenStore _lastSeen;
     private readonly IPresenceDirectory _directory;
@@ -26,11 +27,13 @@ public sealed partial class PresenceService : IAsyncDisposable
     private readonly Channel<Work> _work = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _worker;
 
-    public PresenceService(PresenceTracker tracker, FriendSetCache friends, LiveSessions live, ILastSeenStore lastSeen,
+    /// <param name="blocks">Friends in a block with the user are not told (protocol.md §7: the two see each other offline).</param>
+    public PresenceService(PresenceTracker tracker, FriendSetCache friends, BlockSetCache blocks, LiveSessions live, ILastSeenStore lastSeen,
         IPresenceDirectory directory, ILogger logger)
     {
         _tracker = tracker;
         _friends = friends;
+        _blocks = blocks;
         _live = live;
         _lastSeen = lastSeen;
         _directory = directory;
@@ -126,7 +129,11 @@ public sealed partial class PresenceService : IAsyncDisposable
                 // A backend outage must not stop presence: local pushes resume with the next change.
                 LogFanOutFailed(_logger, change.UserId, e.Message);
             }
-            if (!_live.IsOnline(change.UserId)) _friends.Forget(change.UserId);
+            if (!_live.IsOnline(change.UserId))
+            {
+                _friends.Forget(change.UserId);
+                _blocks.Forget(change.UserId);
+            }
         }
     }
 
@@ -134,13 +141,15 @@ public sealed partial class PresenceService : IAsyncDisposable
     {
         var friends = await _friends.FriendsOfAsync(change.UserId, CancellationToken.None);
         if (friends.Count == 0) return;
+        var blocked = await _blocks.BlockedWithAsync(change.UserId, CancellationToken.None);
         var frame = Dispatcher.CreatePush("presence", change, static (w, c) =>
         {
             w.WriteNumber("user_id"u8, c.UserId);
             w.WriteString("status"u8, c.After.Name());
             w.WriteNumber("last_seen"u8, c.LastSeen);
         });
-        foreach (uint friend in friends) _live.SendToUser(friend, frame.AddReference(), droppable: true);
+        foreach (uint friend in friends)
+            if (!blocked.Contains(friend)) _live.SendToUser(friend, frame.AddReference(), droppable: true);
         frame.Release();
     }
 

@@ -56,6 +56,7 @@ public sealed class RedisVerificationCodes(IConnectionMultiplexer redis, Account
         if redis.call('HINCRBY', KEYS[1], 'tries', 1) >= tonumber(ARGV[2]) then
           redis.call('DEL', KEYS[1])
           redis.call('SET', KEYS[3], '1', 'EX', ARGV[3])
+          return 'voided_now'
         end
         return 'invalid'
         """;
@@ -87,6 +88,7 @@ public sealed class RedisVerificationCodes(IConnectionMultiplexer redis, Account
                 "valid" => CodeCheckOutcome.Valid,
                 "expired" => CodeCheckOutcome.Expired,
                 "voided" => CodeCheckOutcome.Voided,
+                "voided_now" => CodeCheckOutcome.VoidedNow,
                 _ => CodeCheckOutcome.Invalid,
             };
         });

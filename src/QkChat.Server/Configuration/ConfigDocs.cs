@@ -8,13 +8,14 @@ public static class ConfigDocs
     public static string MarkdownTable()
     {
         var sb = new StringBuilder();
-        sb.AppendLine("| key | variable | default | what it does | risk |");
-        sb.AppendLine("|---|---|---|---|---|");
+        sb.AppendLine("| key | variable | default | reload | what it does | risk |");
+        sb.AppendLine("|---|---|---|---|---|---|");
         foreach (var s in OptionRegistry.All)
         {
             string env = s.Secret ? $"`{s.Env}`, `{s.Env}_FILE`" : $"`{s.Env}`";
             string def = s.DefaultText.Length == 0 ? "(empty)" : $"`{s.DefaultText}`";
-            sb.AppendLine($"| `{s.Key}` | {env} | {def} | {s.Description} | {s.Risk} |");
+            string reload = s.Reloadable ? "live" : "restart";
+            sb.AppendLine($"| `{s.Key}` | {env} | {def} | {reload} | {s.Description} | {s.Risk} |");
         }
         return sb.ToString();
     }

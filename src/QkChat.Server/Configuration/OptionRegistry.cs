@@ -115,6 +115,10 @@ public static class OptionRegistry
         // Accounts.
         OptionSpec.Int("account.token_lifetime_days", "QKCHAT_TOKEN_LIFETIME_DAYS", 1, 3650, o => o.TokenLifetimeDays, (o, v) => o.TokenLifetimeDays = v,
             "Sliding lifetime of a device token: each resume moves its expiry this far ahead.", "Long lifetimes keep a stolen token useful longer; revoke with a password change."),
+        OptionSpec.Int("account.availability_checks_per_min", "QKCHAT_AVAILABILITY_CHECKS_PER_MIN", 1, 1_000_000,
+            o => o.AvailabilityChecksPerMinute, (o, v) => o.AvailabilityChecksPerMinute = v,
+            "check_username and check_email answers per client address per minute (one budget for both); more get RATE_LIMITED.",
+            "High values let one address list taken usernames and e-mails quickly; users behind one NAT share the budget."),
         OptionSpec.Int("password.memory_kib", "QKCHAT_PASSWORD_MEMORY_KIB", QkChat.Server.Security.Argon2idPasswordHasher.MinMemoryKiB, QkChat.Server.Security.Argon2idPasswordHasher.MaxMemoryKiB,
             o => o.PasswordMemoryKiB, (o, v) => o.PasswordMemoryKiB = v,
             "Argon2id memory per hash (OWASP minimum 19,456 KiB with 2 iterations); raising it upgrades hashes at the next login.", "Each worker holds this much while hashing; lower than OWASP weakens stored passwords."),
@@ -135,6 +139,20 @@ public static class OptionRegistry
             "Messages waiting to be stored before send_message answers SERVER_BUSY.", "Each waiting message holds its content in memory (up to 16 KB)."),
         OptionSpec.Int("server.node_id", "QKCHAT_NODE_ID", 0, QkChat.Core.Messaging.MessageIds.MaxNode, o => o.NodeId, (o, v) => o.NodeId = v,
             "This node's number (0-15), part of every message id; unique per node of a cluster.", "Two nodes with one number can mint the same message id."),
+
+        // Failed-login limits and the audit log (issue 11; docs/audit.md).
+        OptionSpec.Int("account.login_failures_per_account", "QKCHAT_LOGIN_FAILURES_PER_ACCOUNT", 1, 1_000_000, o => o.LoginFailuresPerAccount, (o, v) => o.LoginFailuresPerAccount = v,
+            "Wrong passwords per account in 15 minutes before its logins get RATE_LIMITED (from any address).", "Low values let anyone lock a user out for the window; high values allow more guessing."),
+        OptionSpec.Int("account.login_failures_per_ip", "QKCHAT_LOGIN_FAILURES_PER_IP", 1, 1_000_000, o => o.LoginFailuresPerIp, (o, v) => o.LoginFailuresPerIp = v,
+            "Wrong passwords per client address in 15 minutes before its logins get RATE_LIMITED.", "Users behind one NAT share this budget."),
+        OptionSpec.Bool("audit.enabled", "QKCHAT_AUDIT_ENABLED", o => o.AuditEnabled, (o, v) => o.AuditEnabled = v,
+            "Record security events (logins, failures, kicks, password changes, codes, limits, abuse closes) in audit_events.", "Off leaves no trail of attacks or account takeovers."),
+        OptionSpec.Int("audit.retention_days", "QKCHAT_AUDIT_RETENTION_DAYS", 1, 36_500, o => o.AuditRetentionDays, (o, v) => o.AuditRetentionDays = v,
+            "Days security events are kept; an hourly job deletes older ones in small batches.", "Long retention grows the table (~150 bytes per event); short loses evidence."),
+        OptionSpec.Int("audit.queue_capacity", "QKCHAT_AUDIT_QUEUE_CAPACITY", 1, 10_000_000, o => o.AuditQueueCapacity, (o, v) => o.AuditQueueCapacity = v,
+            "Security events waiting for the writer; beyond it events are dropped, counted and warned about once per episode.", "Each waiting event holds ~200 bytes; too small drops events in a login storm."),
+        OptionSpec.Int("audit.batch_size", "QKCHAT_AUDIT_BATCH_SIZE", 1, 2000, o => o.AuditBatchSize, (o, v) => o.AuditBatchSize = v,
+            "Most security events stored by one multi-row INSERT.", "1 stores each event alone and caps the rate at the disk's commit rate."),
 
         // Logging and start-up.
         OptionSpec.Choice("log.level", "QKCHAT_LOG_LEVEL", LogLevels, o => o.LogLevel, (o, v) => o.LogLevel = v,

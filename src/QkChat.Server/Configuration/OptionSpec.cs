@@ -31,10 +31,16 @@ public sealed class OptionSpec
     /// <summary>A secret is never printed, and may also be read from a file: `key_file` in JSON, `ENV_FILE` in the environment.</summary>
     public bool Secret { get; }
 
+    /// <summary>Applied by a SIGHUP reload without restart (<see cref="LiveReload"/> holds how); otherwise "needs restart".</summary>
+    public bool Reloadable => LiveReload.IsReloadable(Key);
+
     public string DefaultText => Secret ? "(empty)" : Show(new ServerOptions());
 
     /// <summary>Parses and stores <paramref name="raw"/>; returns null, or what is allowed when the value is bad.</summary>
     public string? Apply(ServerOptions options, string raw) => _apply(options, raw);
+
+    /// <summary>The value as text, secrets included: only for comparing two configurations, never for printing.</summary>
+    internal string Raw(ServerOptions options) => _show(options);
 
     public string Show(ServerOptions options) => Secret ? (_show(options).Length == 0 ? "" : "***") : _show(options);
 

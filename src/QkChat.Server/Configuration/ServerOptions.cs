@@ -73,6 +73,7 @@ public sealed class ServerOptions
 
     // Accounts.
     public int TokenLifetimeDays { get; set; } = 30;
+    public int AvailabilityChecksPerMinute { get; set; } = QkChat.Core.Accounts.AvailabilityService.DefaultChecksPerMinute;
     public int MessageBatchSize { get; set; } = 500;
     public int MessageBatchDelayMs { get; set; }
     public int MessageQueueCapacity { get; set; } = 100_000;
@@ -81,6 +82,14 @@ public sealed class ServerOptions
     public int PasswordIterations { get; set; } = QkChat.Server.Security.Argon2idPasswordHasher.DefaultIterations;
     public int PasswordWorkers { get; set; }
     public int PasswordQueueCapacity { get; set; }
+
+    // Failed-login limits and the audit log (issue 11).
+    public int LoginFailuresPerAccount { get; set; } = 10;
+    public int LoginFailuresPerIp { get; set; } = 50;
+    public bool AuditEnabled { get; set; } = true;
+    public int AuditRetentionDays { get; set; } = 90;
+    public int AuditQueueCapacity { get; set; } = 10_000;
+    public int AuditBatchSize { get; set; } = 500;
 
     // Logging and start-up.
     public string LogLevel { get; set; } = "information";

@@ -115,13 +115,14 @@ public sealed partial class MySqlFriendStore(MySqlDataSource db) : IFriendStore
             await using var connection = await db.OpenConnectionAsync(ct);
             // A primary-key range of friendships, in id order: stable pages for after_user_id.
             await using var command = Command(connection, null,
-                "SELECT f.friend_id, u.username, u.last_seen_at FROM friendships f JOIN users u ON u.user_id = f.friend_id " +
+                "SELECT f.friend_id, u.username, u.last_seen_at, f.group_id, f.remark FROM friendships f JOIN users u ON u.user_id = f.friend_id " +
                 "WHERE f.user_id = @me AND f.friend_id > @after ORDER BY f.friend_id LIMIT @n",
                 ("@me", userId), ("@after", afterUserId), ("@n", limit + 1));
             await using var reader = await command.ExecuteReaderAsync(ct);
             var friends = new List<FriendEntry>();
             while (await reader.ReadAsync(ct))
-                friends.Add(new FriendEntry(reader.GetUInt32(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetInt64(2)));
+                friends.Add(new FriendEntry(reader.GetUInt32(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetInt64(2),
+                    reader.GetUInt32(3), reader.GetString(4)));
             bool more = friends.Count > limit;
             if (more) friends.RemoveAt(friends.Count - 1);
             return (friends, more);

@@ -1,12 +1,14 @@
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
 using QkChat.Core.Accounts;
+using QkChat.Core.Audit;
 using QkChat.Core.Dispatch;
 using QkChat.Core.Friends;
 using QkChat.Core.Messaging;
 using QkChat.Core.Presence;
 using QkChat.Core.Routing;
 using QkChat.Server.Accounts;
+using QkChat.Server.Audit;
 using QkChat.Server.Friends;
 using QkChat.Server.Messaging;
 using QkChat.Server.Presence;
@@ -25,28 +27,48 @@ public sealed partial class ChatFeatures : IAsyncDisposable
     private readonly Task _directoryRefresher;
 
     public ChatFeatures(AccountOptions accountOptions, MessagingOptions messagingOptions, string nodeName, MySqlDataSource db,
-        IConnectionMultiplexer redis, IMailer mailer, PasswordWorkPool passwords, ILoggerFactory loggers)
+        IConnectionMultiplexer redis, IMailer mailer, PasswordWorkPool passwords, ILoggerFactory loggers,
+        AuditOptions? auditOptions = null, LoginLimits? loginLimits = null)
     {
         _logger = loggers.CreateLogger("Messaging");
+        // The audit log first: every feature records through it (docs/audit.md).
+        var auditStore = new MySqlAuditStore(db);
+        AuditOptions = auditOptions ?? new AuditOptions();
+        Audit = new AuditBatcher(AuditOptions, auditStore, loggers.CreateLogger("Audit"));
+        AuditRetention = new AuditRetention(auditStore, AuditOptions, loggers.CreateLogger("Audit"));
+        SecurityEvents = new SecurityEventService(auditStore, loggers.CreateLogger("Audit"));
         Live = new LiveSessions();
         Presence = new PresenceTracker();
         var friendStore = new MySqlFriendStore(db);
         FriendSets = new FriendSetCache(friendStore);
+        Blocks = new BlockSetCache(friendStore);
         Accounts = new AccountService(accountOptions, new MySqlUserStore(db), new SessionStore(db, redis, accountOptions),
-            new RedisVerificationCodes(redis, accountOptions), new RedisLoginThrottle(redis), mailer, passwords, Live,
-            loggers.CreateLogger("Accounts"));
-        Friends = new FriendService(friendStore, Live, Presence, loggers.CreateLogger("Friends"));
+            new RedisVerificationCodes(redis, accountOptions), new RedisLoginThrottle(redis, loginLimits), mailer, passwords, Live,
+            loggers.CreateLogger("Accounts"), Audit);
+        Availability = new AvailabilityService(new MySqlUserStore(db), new RedisAvailabilityThrottle(redis), loggers.CreateLogger("Accounts"));
+        // block_user/unblock_user record through the audit log.
+        Friends = new FriendService(friendStore, Live, Presence, Blocks, Audit, loggers.CreateLogger("Friends"));
         Friends.FriendshipChanged += FriendSets.Invalidate;
-        PresenceUpdates = new PresenceService(Presence, FriendSets, Live, new MySqlLastSeenStore(db),
+        PresenceUpdates = new PresenceService(Presence, FriendSets, Blocks, Live, new MySqlLastSeenStore(db),
             new RedisPresenceDirectory(redis, nodeName), loggers.CreateLogger("Presence"));
-        Messaging = new MessagingService(messagingOptions, new MySqlMessageStore(db), FriendSets, Live, Presence,
+        Messaging = new MessagingService(messagingOptions, new MySqlMessageStore(db), FriendSets, Blocks, Live, Presence,
             loggers.CreateLogger("Messaging"));
         _directoryRefresher = RefreshDirectoryAsync(loggers.CreateLogger("Presence"));
     }
 
+    public AuditOptions AuditOptions { get; }
+    public AuditBatcher Audit { get; }
+    public AuditRetention AuditRetention { get; }
+    public SecurityEventService SecurityEvents { get; }
     public LiveSessions Live { get; }
     public PresenceTracker Presence { get; }
     public FriendSetCache FriendSets { get; }
+
+    /// <summary>Who is in a block with whom, for the users active here (send_message's fast path, presence).</summary>
+    public BlockSetCache Blocks { get; }
+
+    /// <summary>check_username / check_email; the server sets ChecksPerMinute from account.availability_checks_per_min.</summary>
+    public AvailabilityService Availability { get; }
     public AccountService Accounts { get; }
     public FriendService Friends { get; }
     public PresenceService PresenceUpdates { get; }
@@ -54,7 +76,10 @@ public sealed partial class ChatFeatures : IAsyncDisposable
 
     public void Register(ActionRouter router, Dispatcher dispatcher)
     {
+        dispatcher.Audit = Audit;
+        SecurityEvents.Register(router);
         Accounts.Register(router, dispatcher);
+        Availability.Register(router);
         Friends.Register(router, dispatcher);
         PresenceUpdates.Register(router, dispatcher);
         Messaging.Register(router, dispatcher);
@@ -89,6 +114,9 @@ public sealed partial class ChatFeatures : IAsyncDisposable
         await _directoryRefresher;
         await Messaging.DisposeAsync();
         await PresenceUpdates.DisposeAsync();
+        // Last: the closes of the connections and anything the writers above recorded are stored too.
+        await AuditRetention.DisposeAsync();
+        await Audit.DisposeAsync();
         LogWriters(_logger, Messaging.Writer.Written, Messaging.Writer.Batches, Messaging.Writer.LargestBatch,
             Messaging.Acks.Written, Messaging.Acks.Batches, Messaging.Acks.LargestBatch);
         _stop.Dispose();

@@ -2,11 +2,13 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
 using QkChat.Core.Accounts;
+using QkChat.Core.Audit;
 using QkChat.Core.Routing;
 using QkChat.Core.Dispatch;
 using QkChat.Core.Messaging;
 using QkChat.Server.Accounts;
 using QkChat.Server.Configuration;
+using QkChat.Server.Logging;
 using QkChat.Server.Security;
 using QkChat.Transport;
 using StackExchange.Redis;
@@ -20,7 +22,8 @@ public sealed class ChatServer : IAsyncDisposable
     private readonly Dispatcher _dispatcher;
     private readonly PasswordWorkPool _passwords;
 
-    public ChatServer(ServerOptions options, ILoggerFactory loggers, MySqlDataSource db, IConnectionMultiplexer redis, IMailer mailer)
+    public ChatServer(ServerOptions options, ILoggerFactory loggers, MySqlDataSource db, IConnectionMultiplexer redis, IMailer mailer,
+        LogLevelSwitch? logLevel = null)
     {
         var chat = new ChatOptions
         {
@@ -45,11 +48,34 @@ public sealed class ChatServer : IAsyncDisposable
             QueueCapacity = options.MessageQueueCapacity,
             NodeId = options.NodeId,
         };
-        Features = new ChatFeatures(accounts, messaging, $"{Environment.MachineName}:{options.Port}", db, redis, mailer, _passwords, loggers);
+        var loginLimits = new LoginLimits { PerAccount = options.LoginFailuresPerAccount, PerIp = options.LoginFailuresPerIp };
+        var audit = new AuditOptions
+        {
+            Enabled = options.AuditEnabled,
+            RetentionDays = options.AuditRetentionDays,
+            QueueCapacity = options.AuditQueueCapacity,
+            BatchSize = options.AuditBatchSize,
+        };
+        Features = new ChatFeatures(accounts, messaging, $"{Environment.MachineName}:{options.Port}", db, redis, mailer, _passwords, loggers,
+            audit, loginLimits);
         Features.Register(Router, _dispatcher);
+        Features.Availability.ChecksPerMinute = options.AvailabilityChecksPerMinute;
 
         _engine = new TransportEngine(TransportOptionsFrom(options), _dispatcher, new TransportEventLog(loggers.CreateLogger("Transport")));
+        Live = new LiveTargets
+        {
+            LogLevel = logLevel ?? new LogLevelSwitch(LogLevelSwitch.Parse(options.LogLevel)),
+            Chat = chat,
+            Transport = _engine.Options,
+            Limiter = _engine.Limiter,
+            Accounts = accounts,
+            LoginLimits = loginLimits,
+            Audit = audit,
+        };
     }
+
+    /// <summary>What a SIGHUP reload changes in place (<see cref="LiveReload"/>).</summary>
+    public LiveTargets Live { get; }
 
     public ActionRouter Router { get; }
 

@@ -1,3 +1,4 @@
+using QkChat.Server.Audit;
 using QkChat.Server.Configuration;
 
 namespace QkChat.Server.Hosting;
@@ -12,7 +13,10 @@ public sealed class CommandLine
     /// <summary>Options of the command itself (provision-users: --count, --prefix, --password, --friends), not settings.</summary>
     public Dictionary<string, string> CommandOptions { get; } = [];
 
-    public static readonly string[] Commands = ["run", "migrate", "provision-users", "check-config", "config-docs", "version", "help"];
+    /// <summary>Value-less switches of the command itself (audit: --json).</summary>
+    public HashSet<string> Flags { get; } = [];
+
+    public static readonly string[] Commands = ["run", "migrate", "provision-users", "audit", "check-config", "config-docs", "version", "help"];
 
     public static CommandLine Parse(string[] args)
     {
@@ -29,12 +33,18 @@ public sealed class CommandLine
             if (arg.StartsWith("--", StringComparison.Ordinal))
             {
                 string name = arg[2..];
+                if (name == AuditCommand.JsonFlag)
+                {
+                    line.Flags.Add(name);
+                    continue;
+                }
                 string? value = null;
                 int eq = name.IndexOf('=');
                 if (eq >= 0) (name, value) = (name[..eq], name[(eq + 1)..]);
                 value ??= i + 1 < args.Length ? args[++i] : throw new ConfigException($"option --{name} needs a value");
                 if (name == "config") line.ConfigPath = value;
-                else if (Array.IndexOf(Provisioning.OptionNames, name) >= 0) line.CommandOptions[name] = value;
+                else if (Array.IndexOf(Provisioning.OptionNames, name) >= 0 || Array.IndexOf(AuditCommand.OptionNames, name) >= 0)
+                    line.CommandOptions[name] = value;
                 else if (OptionRegistry.Find(name) is not null || name.EndsWith("_file", StringComparison.Ordinal)) line.Overrides.Add(new(name, value));
                 else throw new ConfigException($"unknown option --{name}; see qkchatd --help and docs/configuration.md");
                 continue;
@@ -44,8 +54,12 @@ public sealed class CommandLine
             line.Command = arg;
             commandSeen = true;
         }
-        if (line.CommandOptions.Count > 0 && line.Command != "provision-users")
-            throw new ConfigException($"--{line.CommandOptions.Keys.First()} belongs to provision-users only");
+        // Each command's own options belong to it alone: `--user` on `run` is a mistake, not something to ignore.
+        foreach (string name in line.CommandOptions.Keys.Concat(line.Flags))
+        {
+            string owner = Array.IndexOf(Provisioning.OptionNames, name) >= 0 ? "provision-users" : "audit";
+            if (line.Command != owner) throw new ConfigException($"--{name} belongs to {owner} only");
+        }
         return line;
     }
 
@@ -61,6 +75,9 @@ public sealed class CommandLine
                          create load-test users P000000..P(N-1), all sharing one password hash; idempotent
                          (docs/loadgen.md "Accounts for load tests"); --friends pairs also makes users 2k and
                          2k+1 friends (N even), as qkchat-loadgen chat needs
+          audit --user ID|--ip ADDR [--since TIME] [--limit N] [--json]
+                         print security events newest first (docs/audit.md), read from the database;
+                         TIME is ISO-8601 (2025-01-31T08:00:00Z) or Unix milliseconds; default limit 50
           check-config   validate the configuration, print it without secrets, then exit
           config-docs    print the table of every setting (docs/configuration.md)
           version        print the version (also --version)
@@ -71,7 +88,8 @@ public sealed class CommandLine
                    < QKCHAT_* environment variables (secrets also as QKCHAT_*_FILE)
                    < --key=value options, e.g. --server.port=9000 --log.level=debug
 
-        signals: SIGTERM/SIGINT stop gracefully, SIGHUP reloads the configuration (log level).
+        signals: SIGTERM/SIGINT stop gracefully, SIGHUP reloads the configuration (the keys
+                 marked reloadable in docs/configuration.md; the others are logged as "needs restart").
         exit codes: 0 ok, 1 runtime failure (backend unreachable, schema mismatch), 2 bad usage or configuration.
         """;
 }

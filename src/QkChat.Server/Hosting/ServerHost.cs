@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
 using QkChat.Core;
+using QkChat.Server.Audit;
 using QkChat.Server.Configuration;
 using QkChat.Server.Logging;
 using QkChat.Server.Mail;
@@ -28,6 +29,7 @@ public static partial class ServerHost
             {
                 "migrate" => MigrateAsync(options, loggerFactory).GetAwaiter().GetResult(),
                 "provision-users" => Provisioning.RunAsync(line, options, loggerFactory).GetAwaiter().GetResult(),
+                "audit" => RunAudit(line, options, loggerFactory, levelSwitch),
                 _ => ServeAsync(line, options, loggerFactory, levelSwitch).GetAwaiter().GetResult(),
             };
         }
@@ -51,6 +53,13 @@ public static partial class ServerHost
         }
     }
 
+    /// <summary>The audit command prints to stdout, where the console log also goes: only warnings may join it.</summary>
+    private static int RunAudit(CommandLine line, ServerOptions options, ILoggerFactory loggerFactory, LogLevelSwitch levelSwitch)
+    {
+        if (levelSwitch.Level < LogLevel.Warning) levelSwitch.Level = LogLevel.Warning;
+        return AuditCommand.RunAsync(line, options, loggerFactory).GetAwaiter().GetResult();
+    }
+
     private static async Task<int> MigrateAsync(ServerOptions options, ILoggerFactory loggerFactory)
     {
         var logger = loggerFactory.CreateLogger("Migrator");
@@ -65,7 +74,8 @@ public static partial class ServerHost
         var logger = loggerFactory.CreateLogger("Server");
         LogStarting(logger, BuildInfo.Version, options.Source, ConfigDocs.Summary(options));
         using var stopping = new CancellationTokenSource();
-        using var signals = new SignalHandlers(stopping, () => Reload(line, levelSwitch, logger));
+        LiveTargets? live = null;
+        using var signals = new SignalHandlers(stopping, () => Reload(line, options, levelSwitch, Volatile.Read(ref live), logger));
 
         WarnOnFileLimit(options, logger);
         await using var dataSource = Backends.CreateDataSource(options);
@@ -74,8 +84,9 @@ public static partial class ServerHost
         await using var redis = await Backends.ConnectRedisAsync(options, logger, stopping.Token);
         await using var mail = MailQueue.Create(options, loggerFactory);
 
-        await using (var server = new ChatServer(options, loggerFactory, dataSource, redis, mail))
+        await using (var server = new ChatServer(options, loggerFactory, dataSource, redis, mail, levelSwitch))
         {
+            Volatile.Write(ref live, server.Live);
             server.Start();
             LogReady(logger, options.Host, server.Engine.LocalEndPoint!.Port, server.Engine.Reactors.Count);
             SystemdNotify.Ready();
@@ -109,23 +120,46 @@ public static partial class ServerHost
         await migrator.MigrateAsync(ct);
     }
 
-    /// <summary>SIGHUP: re-read the configuration; apply what can change live, keep everything on a bad file.</summary>
-    private static void Reload(CommandLine line, LogLevelSwitch levelSwitch, ILogger logger)
+    private static readonly Lock ReloadGate = new();
+
+    /// <summary>
+    /// SIGHUP: re-read the file and the QKCHAT_* variables and validate the whole result first (a bad file changes
+    /// nothing and says why); then apply every reloadable key that changed, logging old -> new, and report the
+    /// others as needing a restart (<paramref name="running"/> keeps their old values). Before the server is up
+    /// (<paramref name="live"/> null) only the log level can change.
+    /// </summary>
+    private static void Reload(CommandLine line, ServerOptions running, LogLevelSwitch levelSwitch, LiveTargets? live, ILogger logger)
     {
-        SystemdNotify.Reloading();
-        try
+        // Two quick SIGHUPs run one after the other: each compares against what the previous one applied.
+        lock (ReloadGate)
         {
-            var fresh = ConfigLoader.Load(line.ConfigPath, line.Overrides, Environment.GetEnvironmentVariables());
-            levelSwitch.Level = LogLevelSwitch.Parse(fresh.LogLevel);
-            LogReloaded(logger, fresh.LogLevel);
-        }
-        catch (ConfigException e)
-        {
-            LogReloadRejected(logger, e.Message);
-        }
-        finally
-        {
-            SystemdNotify.Reloaded();
+            SystemdNotify.Reloading();
+            try
+            {
+                var fresh = ConfigLoader.Load(line.ConfigPath, line.Overrides, Environment.GetEnvironmentVariables());
+                if (live is null)
+                {
+                    levelSwitch.Level = LogLevelSwitch.Parse(fresh.LogLevel);
+                    running.LogLevel = fresh.LogLevel;
+                    LogReloaded(logger, 1, 0);
+                    return;
+                }
+                var changes = LiveReload.Apply(running, fresh, live);
+                foreach (var c in changes)
+                {
+                    if (c.Applied) LogKeyApplied(logger, c.Key, c.Old, c.New);
+                    else LogKeyNeedsRestart(logger, c.Key, c.Old, c.New);
+                }
+                LogReloaded(logger, changes.Count(c => c.Applied), changes.Count(c => !c.Applied));
+            }
+            catch (ConfigException e)
+            {
+                LogReloadRejected(logger, e.Message);
+            }
+            finally
+            {
+                SystemdNotify.Reloaded();
+            }
         }
     }
 
@@ -150,8 +184,14 @@ public static partial class ServerHost
     [ZLoggerMessage(LogLevel.Information, "stopped")]
     private static partial void LogStopped(ILogger logger);
 
-    [ZLoggerMessage(LogLevel.Information, "configuration reloaded: log.level={level}")]
-    private static partial void LogReloaded(ILogger logger, string level);
+    [ZLoggerMessage(LogLevel.Information, "configuration reloaded: {applied} key(s) applied, {restart} need a restart")]
+    private static partial void LogReloaded(ILogger logger, int applied, int restart);
+
+    [ZLoggerMessage(LogLevel.Information, "reload: {key} {old} -> {now} applied")]
+    private static partial void LogKeyApplied(ILogger logger, string key, string old, string now);
+
+    [ZLoggerMessage(LogLevel.Warning, "reload: {key} {old} -> {now} needs restart; the running value stays until then")]
+    private static partial void LogKeyNeedsRestart(ILogger logger, string key, string old, string now);
 
     [ZLoggerMessage(LogLevel.Error, "configuration reload rejected, nothing changed: {reason}")]
     private static partial void LogReloadRejected(ILogger logger, string reason);

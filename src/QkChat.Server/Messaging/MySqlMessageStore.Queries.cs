@@ -6,6 +6,13 @@ namespace QkChat.Server.Messaging;
 
 public sealed partial class MySqlMessageStore
 {
+    /// <summary>
+    /// delete_message hides a message from one user: every read of "my messages" (alias m, parameter @me) leaves out
+    /// what @me deleted, by a primary-key probe of message_deletions per candidate row.
+    /// </summary>
+    private const string NotDeletedForMe =
+        "AND NOT EXISTS (SELECT 1 FROM message_deletions d WHERE d.user_id = @me AND d.message_id = m.message_id)";
+
     public Task<MessageRecord?> FindAsync(uint userId, long messageId, CancellationToken ct) =>
         BackendErrors.Guard("MariaDB", async () =>
         {
@@ -17,24 +24,24 @@ public sealed partial class MySqlMessageStore
 
     public Task<IReadOnlyList<MessageRecord>> HistoryAsync(uint userId, uint peerId, int limit, int offset, long? beforeMessageId, CancellationToken ct) =>
         BackendErrors.Guard("MariaDB", () => QueryAsync(
-            $"SELECT {Columns} FROM messages WHERE user_lo = @lo AND user_hi = @hi " +
-            (beforeMessageId is null ? "" : "AND message_id < @before ") +
-            "ORDER BY message_id DESC LIMIT @limit OFFSET @offset", ct,
-            ("@lo", Math.Min(userId, peerId)), ("@hi", Math.Max(userId, peerId)), ("@before", beforeMessageId),
+            $"SELECT {Columns} FROM messages m WHERE user_lo = @lo AND user_hi = @hi " +
+            (beforeMessageId is null ? "" : "AND message_id < @before ") + NotDeletedForMe +
+            " ORDER BY message_id DESC LIMIT @limit OFFSET @offset", ct,
+            ("@lo", Math.Min(userId, peerId)), ("@hi", Math.Max(userId, peerId)), ("@before", beforeMessageId), ("@me", userId),
             ("@limit", limit), ("@offset", beforeMessageId is null ? offset : 0)));
 
     public Task<IReadOnlyList<MessageRecord>> SyncAsync(uint userId, long afterMessageId, int limit, CancellationToken ct) =>
         // Two index ranges (received, sent), each already in id order, merged: no scan of the whole history.
         BackendErrors.Guard("MariaDB", () => QueryAsync(
-            $"(SELECT {Columns} FROM messages WHERE receiver_id = @me AND message_id > @after ORDER BY message_id LIMIT @limit) " +
-            $"UNION ALL (SELECT {Columns} FROM messages WHERE sender_id = @me AND message_id > @after ORDER BY message_id LIMIT @limit) " +
+            $"(SELECT {Columns} FROM messages m WHERE receiver_id = @me AND message_id > @after {NotDeletedForMe} ORDER BY message_id LIMIT @limit) " +
+            $"UNION ALL (SELECT {Columns} FROM messages m WHERE sender_id = @me AND message_id > @after {NotDeletedForMe} ORDER BY message_id LIMIT @limit) " +
             "ORDER BY message_id LIMIT @limit", ct,
             ("@me", userId), ("@after", afterMessageId), ("@limit", limit)));
 
     public Task<IReadOnlyList<MessageRecord>> UndeliveredAsync(uint userId, long afterMessageId, int limit, CancellationToken ct) =>
         BackendErrors.Guard("MariaDB", () => QueryAsync(
-            $"SELECT {Columns} FROM messages WHERE receiver_id = @me AND status = 1 AND message_id > @after AND recalled = 0 " +
-            "ORDER BY message_id LIMIT @limit", ct,
+            $"SELECT {Columns} FROM messages m WHERE receiver_id = @me AND status = 1 AND message_id > @after AND recalled = 0 " +
+            NotDeletedForMe + " ORDER BY message_id LIMIT @limit", ct,
             ("@me", userId), ("@after", afterMessageId), ("@limit", limit)));
 
     /// <summary>
@@ -48,10 +55,11 @@ public sealed partial class MySqlMessageStore
             await using var connection = await db.OpenConnectionAsync(ct);
             await using var command = new MySqlCommand(
                 $"SELECT {string.Join(", ", Columns.Split(", ").Select(c => "m." + c))}, u.username, " +
-                "(SELECT COUNT(*) FROM messages x WHERE x.receiver_id = @me AND x.status IN (1, 2) AND x.sender_id = c.peer AND x.recalled = 0) " +
+                "(SELECT COUNT(*) FROM messages x WHERE x.receiver_id = @me AND x.status IN (1, 2) AND x.sender_id = c.peer AND x.recalled = 0 " +
+                "  AND NOT EXISTS (SELECT 1 FROM message_deletions d WHERE d.user_id = @me AND d.message_id = x.message_id)) " +
                 "FROM (SELECT peer, MAX(message_id) AS last_id FROM (" +
-                "  SELECT receiver_id AS peer, message_id FROM messages WHERE sender_id = @me " +
-                "  UNION ALL SELECT sender_id, message_id FROM messages WHERE receiver_id = @me) t " +
+                $"  SELECT receiver_id AS peer, message_id FROM messages m WHERE sender_id = @me {NotDeletedForMe} " +
+                $"  UNION ALL SELECT sender_id, message_id FROM messages m WHERE receiver_id = @me {NotDeletedForMe}) t " +
                 " GROUP BY peer ORDER BY last_id DESC LIMIT @limit) c " +
                 "JOIN messages m ON m.message_id = c.last_id JOIN users u ON u.user_id = c.peer ORDER BY c.last_id DESC", connection);
             command.Parameters.AddWithValue("@me", userId);

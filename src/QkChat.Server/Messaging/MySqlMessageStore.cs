@@ -41,6 +41,8 @@ public sealed partial class MySqlMessageStore(MySqlDataSource db) : IMessageStor
             var outcomes = new StoreOutcome[batch.Count];
             for (int i = 0; i < batch.Count; i++) outcomes[i] = new StoreOutcome(true, batch[i].MessageId, batch[i].Timestamp);
             if (inserted < batch.Count) await ResolveRepeatsAsync(connection, transaction, batch, outcomes, ct);
+            // Same transaction: a message is searchable as soon as its sender hears it is stored.
+            await InsertSearchTermsAsync(connection, transaction, batch, outcomes, ct);
             await transaction.CommitAsync(ct);
             return outcomes;
         });
@@ -136,7 +138,12 @@ public sealed partial class MySqlMessageStore(MySqlDataSource db) : IMessageStor
             command.Parameters.AddWithValue("@at", at);
             command.Parameters.AddWithValue("@id", messageId);
             command.Parameters.AddWithValue("@s", senderId);
-            return await command.ExecuteNonQueryAsync(ct) == 1;
+            if (await command.ExecuteNonQueryAsync(ct) != 1) return false;
+            // Its words leave the index with its content: a recalled message is never found (and its text is gone).
+            await using var unindex = new MySqlCommand("DELETE FROM message_search WHERE message_id = @id", connection);
+            unindex.Parameters.AddWithValue("@id", messageId);
+            await unindex.ExecuteNonQueryAsync(ct);
+            return true;
         });
 
     private static string InList(int count, string prefix) =>

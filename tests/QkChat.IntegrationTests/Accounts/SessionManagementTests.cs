@@ -131,6 +131,25 @@ public sealed class SessionManagementTests
     }
 
     [Fact]
+    public async Task The_same_client_id_in_two_accounts_is_two_devices_and_revoking_mine_leaves_theirs()
+    {
+        await using var h = await StartAsync();
+        await using var alice = await h.ConnectAsync();
+        var (aliceName, _, alicePassword) = await h.RegisterAsync(alice);
+        string aliceToken = Data(await Ok(LoginOn(alice, aliceName, alicePassword, "phone", "Alice's phone"))).GetProperty("token").GetString()!;
+        await using var bob = await h.ConnectAsync();
+        var (bobName, _, bobPassword) = await h.RegisterAsync(bob);
+        await Ok(LoginOn(bob, bobName, bobPassword, "phone", "Bob's phone"));
+
+        await Ok(Revoke(bob, "phone")); // Bob's own "phone": he is kicked, Alice is not
+        Assert.Equal("revoked", (await bob.WaitForPushAsync("kicked", Wait)).Data!.Value.GetProperty("reason").GetString());
+        await Ok(alice.RequestAsync("heartbeat"));
+        Assert.Equal("Alice's phone", (await SessionsAsync(alice))["phone"].GetProperty("device").GetString());
+        await using var again = await h.ConnectAsync();
+        await Ok(Resume(again, aliceToken, "phone")); // her token still works
+    }
+
+    [Fact]
     public async Task Revoking_the_callers_own_device_answers_then_kicks_and_closes_it()
     {
         await using var h = await StartAsync();

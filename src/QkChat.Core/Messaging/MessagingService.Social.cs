@@ -1,0 +1,94 @@
+using QkChat.Core.Dispatch;
+using QkChat.Protocol;
+
+namespace QkChat.Core.Messaging;
+
+/// <summary>search_messages, delete_message and get_unread_counts (protocol.md §7, §8; docs/messaging.md).</summary>
+public sealed partial class MessagingService
+{
+    public const int KeywordMaxChars = 100, SearchDefaultLimit = 20, SearchMaxLimit = 100;
+
+    /// <summary>get_unread_counts lists at most this many peers (about 40 bytes each); `total` counts them all.</summary>
+    public const int UnreadPeersMax = 1000;
+
+    private static string? KeywordRule(MessageRequest r)
+    {
+        if (r.Keyword is null) return "keyword: required";
+        int chars = 0;
+        foreach (var _ in r.Keyword.EnumerateRunes())
+            if (++chars > KeywordMaxChars) break;
+        return chars is >= 1 and <= KeywordMaxChars && r.Keyword.Trim().Length > 0 ? null : $"keyword: 1-{KeywordMaxChars} characters";
+    }
+
+    private void SearchMessages(RequestContext ctx)
+    {
+        var request = Parse(ctx, KeywordRule,
+            r => r.ChatUserId is null ? null : MessageRequest.UserId(r.ChatUserId, "chat_user_id"),
+            r => MessageRequest.LimitRule(r.Limit, SearchMaxLimit));
+        if (request is null) return;
+        uint me = ctx.Session.UserId;
+        uint? peer = request.ChatUserId is { } p ? (uint)p : null;
+        int limit = request.Limit ?? SearchDefaultLimit;
+        if (SearchText.Query(request.Keyword!, me) is not { } query)
+        {
+            // Only punctuation or spaces: no message has such a word, so nothing is asked of the database.
+            ctx.Respond(ErrorCodes.Ok, "ok", limit, static (w, l) => MessageJson.WritePage(w, [], l));
+            return;
+        }
+        OffReactor.Run(ctx, _logger, async pending =>
+        {
+            var page = await _store.SearchAsync(me, peer, query, limit + 1, CancellationToken.None);
+            CompletePage(pending, page, limit);
+        });
+    }
+
+    private void DeleteMessage(RequestContext ctx)
+    {
+        var request = Parse(ctx, r => MessageRequest.MessageIdRule(r.MessageId, "message_id"));
+        if (request is null) return;
+        uint me = ctx.Session.UserId;
+        long id = request.MessageId!.Value;
+        OffReactor.Run(ctx, _logger, async pending =>
+        {
+            switch (await _store.DeleteForUserAsync(me, id, Now(), CancellationToken.None))
+            {
+                case DeleteOutcome.Deleted:
+                    pending.Complete(ErrorCodes.Ok, "deleted for you");
+                    return;
+                case DeleteOutcome.AlreadyDeleted:
+                    // A retry after a lost answer: the outcome is the same, so it is not an error.
+                    pending.Complete(ErrorCodes.Ok, "already deleted for you");
+                    return;
+                default:
+                    // protocol.md §8: outside my conversations a message does not exist.
+                    pending.Complete(ErrorCodes.NotFound, "no such message");
+                    return;
+            }
+        });
+    }
+
+    private void GetUnreadCounts(RequestContext ctx)
+    {
+        uint me = ctx.Session.UserId;
+        OffReactor.Run(ctx, _logger, async pending =>
+        {
+            var counts = (await _store.UnreadCountsAsync(me, CancellationToken.None))
+                .OrderByDescending(c => c.Unread).ThenBy(c => c.PeerId).ToList();
+            long total = counts.Sum(c => (long)c.Unread);
+            pending.Complete(ErrorCodes.Ok, "ok", (counts, total), static (w, s) =>
+            {
+                w.WriteStartArray("counts"u8);
+                foreach (var c in s.counts.Take(UnreadPeersMax))
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("peer_id"u8, c.PeerId);
+                    w.WriteNumber("unread"u8, c.Unread);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteNumber("total"u8, s.total);
+                w.WriteBoolean("has_more"u8, s.counts.Count > UnreadPeersMax);
+            });
+        });
+    }
+}

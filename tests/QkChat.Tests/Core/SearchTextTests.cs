@@ -1,0 +1,77 @@
+using QkChat.Core.Friends;
+using QkChat.Core.Messaging;
+using Xunit;
+
+namespace QkChat.Tests.Core;
+
+/// <summary>The search terms and keyword queries of search_messages, and the §7 friend field rules.</summary>
+public sealed class SearchTextTests
+{
+    [Fact]
+    public void Words_are_lowercased_with_a_marker_and_cjk_runs_become_pairs_then_their_last_character()
+    {
+        Assert.Equal("qwhello qwworld qw42", SearchText.Terms("Hello, WORLD! 42"));
+        Assert.Equal("qc我们 qc们明 qc明天 qc天", SearchText.Terms("我们明天"));
+        Assert.Equal("qwmeet qc明天 qc天 qwok qc京", SearchText.Terms("meet明天ok 京"));
+        // A combining accent is dropped (invariant globalization cannot compose it); the accent-insensitive
+        // collation still lets "cafe" and "café" find each other.
+        Assert.Equal("qwcafe", SearchText.Terms("cafe\u0301"));
+        Assert.Equal("qwcafé", SearchText.Terms("Café"));
+        Assert.Equal("", SearchText.Terms("?! ..."));
+        Assert.Equal("qw" + new string('a', SearchText.MaxWordChars), SearchText.Terms(new string('A', 100)));
+    }
+
+    [Fact]
+    public void Stored_terms_and_queries_are_scoped_to_a_user()
+    {
+        Assert.Equal("100000001qwhi 100000001qc明天 100000001qc天 200000002qwhi 200000002qc明天 200000002qc天",
+            SearchText.Terms("Hi 明天", 100_000_001, 200_000_002));
+        Assert.Equal("", SearchText.Terms("...", 100_000_001, 200_000_002));
+        Assert.Equal("+100000001qwhi* +\"100000001qc天在 100000001qc在北\"", SearchText.Query("hi 天在北", 100_000_001));
+    }
+
+    [Fact]
+    public void A_keyword_needs_every_part_words_by_prefix_and_cjk_runs_as_adjacent_pairs()
+    {
+        Assert.Equal("+qwhel*", SearchText.Query("Hel"));
+        Assert.Equal("+qwhello* +qwworld*", SearchText.Query("hello world"));
+        Assert.Equal("+qc明*", SearchText.Query("明"));
+        Assert.Equal("+qc明天", SearchText.Query("明天"));
+        Assert.Equal("+\"qc天在 qc在北 qc北京\"", SearchText.Query("天在北京"));
+        Assert.Equal("+qwiphone* +qc手机", SearchText.Query("iPhone手机"));
+        // Boolean-mode operators in a keyword are separators: they can never reach the query.
+        Assert.Equal("+qwa* +qwb*", SearchText.Query("+a -b*"));
+        Assert.Null(SearchText.Query("\"*()~<>"));
+        Assert.Equal("qw" + new string('a', SearchText.MaxWordChars), SearchText.Query(new string('a', 99))![1..^1]);
+    }
+
+    [Theory]
+    [InlineData("カタカナ", true)]
+    [InlineData("ひらがな", true)]
+    [InlineData("한국어", false)] // Korean is written with spaces: words
+    [InlineData("abc", false)]
+    public void Scripts_without_spaces_are_the_cjk_ones(string text, bool cjk) =>
+        Assert.Equal(cjk, text.EnumerateRunes().All(SearchText.IsCjk));
+
+    [Fact]
+    public void Remarks_and_group_names_are_trimmed_single_lines_within_their_lengths()
+    {
+        Assert.Null(FriendRules.Remark("  boss ", out string remark));
+        Assert.Equal("boss", remark);
+        Assert.Null(FriendRules.Remark("", out remark));
+        Assert.Equal("", remark);
+        Assert.Null(FriendRules.Remark(string.Concat(Enumerable.Repeat("😀", 64)), out _)); // 64 code points, 128 UTF-16 units
+        Assert.StartsWith("remark:", FriendRules.Remark(new string('x', 65), out _));
+        Assert.StartsWith("remark:", FriendRules.Remark("a\nb", out _));
+        Assert.StartsWith("remark:", FriendRules.Remark(null, out _));
+        Assert.Null(FriendRules.GroupName(" Work ", "group_name", out string name));
+        Assert.Equal("Work", name);
+        Assert.StartsWith("group_name:", FriendRules.GroupName("  ", "group_name", out _));
+        Assert.StartsWith("new_name:", FriendRules.GroupName(new string('g', 33), "new_name", out _));
+        Assert.StartsWith("new_name:", FriendRules.GroupName("bad\ud800", "new_name", out _));
+        Assert.Null(FriendRules.GroupId(0, allowDefault: true, out _));
+        Assert.NotNull(FriendRules.GroupId(0, allowDefault: false, out _));
+        Assert.NotNull(FriendRules.GroupId(-1, allowDefault: true, out _));
+        Assert.NotNull(FriendRules.GroupId(1L << 32, allowDefault: true, out _));
+    }
+}
