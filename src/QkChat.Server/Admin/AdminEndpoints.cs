@@ -11,7 +11,8 @@ namespace QkChat.Server.Admin;
 
 /// <summary>What the admin endpoints answer, apart from HTTP: JSON written with Utf8JsonWriter (no reflection, AOT-safe).</summary>
 public sealed class AdminEndpoints(PrometheusExporter exporter, TransportEngine engine, StatusSampler sampler, AlertMonitor alerts,
-    RecentWarnings warnings, MySqlDataSource db, IConnectionMultiplexer redis, IReadOnlyList<(string Key, string Value)> configSummary)
+    RecentWarnings warnings, MySqlDataSource db, IConnectionMultiplexer redis, IReadOnlyList<(string Key, string Value)> configSummary,
+    Func<List<QkChat.Core.Audit.AuditRow>> securityEvents)
 {
     private static readonly long StartedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
@@ -121,6 +122,20 @@ public sealed class AdminEndpoints(PrometheusExporter exporter, TransportEngine 
             w.WriteNumber("threshold", a.Threshold);
             w.WriteString("unit", a.Unit);
             w.WriteNumber("since", a.Since);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartArray("security_events");
+        foreach (var row in securityEvents())
+        {
+            var e = row.Record;
+            w.WriteStartObject();
+            w.WriteNumber("at", row.At);
+            w.WriteString("event", QkChat.Core.Audit.AuditEvents.Name(e.Event));
+            if (e.UserId is { } user) w.WriteNumber("user_id", user); else w.WriteNull("user_id");
+            w.WriteString("ip", e.Ip);
+            w.WriteString("outcome", e.Ok ? "ok" : "failed");
+            w.WriteString("detail", e.Detail);
             w.WriteEndObject();
         }
         w.WriteEndArray();

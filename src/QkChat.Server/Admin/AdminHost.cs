@@ -39,7 +39,7 @@ public sealed class AdminHost : IAsyncDisposable
         var sampler = new StatusSampler(engine, features.Live, features.Messaging);
         var alerts = new AlertMonitor(options, maxClients, loggers.CreateLogger("Alerts"));
         sampler.Sampled += alerts.Check;
-        var endpoints = new AdminEndpoints(exporter, engine, sampler, alerts, warnings, db, redis, configSummary);
+        var endpoints = new AdminEndpoints(exporter, engine, sampler, alerts, warnings, db, redis, configSummary, features.Audit.Recent);
         var server = await AdminServer.StartAsync(options, endpoints, ct);
         return new AdminHost(metrics, exporter, sampler, alerts, server);
     }

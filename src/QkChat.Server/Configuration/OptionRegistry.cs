@@ -140,6 +140,22 @@ public static class OptionRegistry
         OptionSpec.Int("server.node_id", "QKCHAT_NODE_ID", 0, QkChat.Core.Messaging.MessageIds.MaxNode, o => o.NodeId, (o, v) => o.NodeId = v,
             "This node's number (0-15), part of every message id; unique per node of a cluster.", "Two nodes with one number can mint the same message id."),
 
+        // The admin listener and alerts (issue 8; docs/observability.md).
+        OptionSpec.Bool("admin.enabled", "QKCHAT_ADMIN_ENABLED", o => o.AdminEnabled, (o, v) => o.AdminEnabled = v,
+            "Serve /metrics, /healthz, /readyz, /status and the dashboard on admin.host:admin.port.", "Off leaves monitoring blind."),
+        OptionSpec.Text("admin.host", "QKCHAT_ADMIN_HOST", o => o.AdminHost, (o, v) => o.AdminHost = v,
+            "Address of the admin listener; loopback keeps it to this machine.", "A public address exposes metrics and the dashboard: set admin.token.", allowEmpty: false),
+        OptionSpec.Int("admin.port", "QKCHAT_ADMIN_PORT", 0, 65535, o => o.AdminPort, (o, v) => o.AdminPort = v,
+            "Port of the admin listener (0: any free port, logged at start).", "9100 is also node_exporter's default: change one of them if both run."),
+        OptionSpec.Text("admin.token", "QKCHAT_ADMIN_TOKEN", o => o.AdminToken, (o, v) => o.AdminToken = v,
+            "Bearer token every admin request must carry (or admin.token_file / QKCHAT_ADMIN_TOKEN_FILE); empty: none.", "Without it anyone who reaches admin.host reads the metrics.", secret: true),
+        OptionSpec.Int("alert.cpu_percent", "QKCHAT_ALERT_CPU_PERCENT", 1, 100, o => o.AlertCpuPercent, (o, v) => o.AlertCpuPercent = v,
+            "CPU use (of all cores) above which a warning is logged once per episode and shown on the dashboard.", "Low values warn all the time under normal load."),
+        OptionSpec.Int("alert.memory_percent", "QKCHAT_ALERT_MEMORY_PERCENT", 1, 100, o => o.AlertMemoryPercent, (o, v) => o.AlertMemoryPercent = v,
+            "Resident memory, in percent of what the GC may use (the machine or the cgroup limit), that raises an alert.", "As alert.cpu_percent."),
+        OptionSpec.Int("alert.connections_percent", "QKCHAT_ALERT_CONNECTIONS_PERCENT", 1, 100, o => o.AlertConnectionsPercent, (o, v) => o.AlertConnectionsPercent = v,
+            "Open connections, in percent of server.max_clients, that raise an alert (the original: 9,000 of 10,000).", "As alert.cpu_percent."),
+
         // Failed-login limits and the audit log (issue 11; docs/audit.md).
         OptionSpec.Int("account.login_failures_per_account", "QKCHAT_LOGIN_FAILURES_PER_ACCOUNT", 1, 1_000_000, o => o.LoginFailuresPerAccount, (o, v) => o.LoginFailuresPerAccount = v,
             "Wrong passwords per account in 15 minutes before its logins get RATE_LIMITED (from any address).", "Low values let anyone lock a user out for the window; high values allow more guessing."),

@@ -86,6 +86,13 @@ public sealed class ServerOptions
     // Failed-login limits and the audit log (issue 11).
     public int LoginFailuresPerAccount { get; set; } = 10;
     public int LoginFailuresPerIp { get; set; } = 50;
+    public bool AdminEnabled { get; set; } = true;
+    public string AdminHost { get; set; } = "127.0.0.1";
+    public int AdminPort { get; set; } = 9100;
+    public string AdminToken { get; set; } = "";
+    public int AlertCpuPercent { get; set; } = 85;
+    public int AlertMemoryPercent { get; set; } = 90;
+    public int AlertConnectionsPercent { get; set; } = 90;
     public bool AuditEnabled { get; set; } = true;
     public int AuditRetentionDays { get; set; } = 90;
     public int AuditQueueCapacity { get; set; } = 10_000;

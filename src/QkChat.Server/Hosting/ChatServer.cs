@@ -98,6 +98,9 @@ public sealed class ChatServer : IAsyncDisposable
 
     public TransportEngine Engine => _engine;
 
+    /// <summary>The password hash pool (the admin metrics read its queue).</summary>
+    public PasswordWorkPool Passwords => _passwords;
+
     public void Start() => _engine.Start();
 
     public Task StopAsync(TimeSpan deadline) => _engine.StopAsync(_dispatcher.CreateShutdownPush(), deadline);

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
 using QkChat.Core;
+using QkChat.Server.Admin;
 using QkChat.Server.Audit;
 using QkChat.Server.Configuration;
 using QkChat.Server.Logging;
@@ -88,6 +89,7 @@ public static partial class ServerHost
         {
             Volatile.Write(ref live, server.Live);
             server.Start();
+            await using var admin = await StartAdminAsync(options, server, dataSource, redis, mail, loggerFactory, logger, stopping.Token);
             LogReady(logger, options.Host, server.Engine.LocalEndPoint!.Port, server.Engine.Reactors.Count);
             SystemdNotify.Ready();
             using var watchdog = SystemdNotify.StartWatchdog();
@@ -107,6 +109,37 @@ public static partial class ServerHost
         await redis.CloseAsync();
         LogStopped(logger);
         return ExitCodes.Ok;
+    }
+
+    /// <summary>The admin listener (issue 8), after the chat listener so /readyz can say it is bound; null when disabled.</summary>
+    private static async Task<AdminHost?> StartAdminAsync(ServerOptions options, ChatServer server, MySqlDataSource db,
+        StackExchange.Redis.IConnectionMultiplexer redis, MailQueue mail, ILoggerFactory loggerFactory, ILogger logger, CancellationToken ct)
+    {
+        if (!options.AdminEnabled) return null;
+        var warnings = new RecentWarnings();
+        loggerFactory.AddProvider(warnings);
+        var admin = new AdminOptions
+        {
+            Host = options.AdminHost,
+            Port = options.AdminPort,
+            Token = options.AdminToken,
+            AlertCpuPercent = options.AlertCpuPercent,
+            AlertMemoryPercent = options.AlertMemoryPercent,
+            AlertConnectionsPercent = options.AlertConnectionsPercent,
+        };
+        var summary = OptionRegistry.All.Where(o => !o.Secret).Select(o => (o.Key, o.Show(options))).ToList();
+        try
+        {
+            var host = await AdminHost.StartAsync(admin, server.Engine, server.Features, server.Passwords, db, redis, warnings,
+                options.MaxClients, summary, loggerFactory, () => mail.Pending, ct);
+            LogAdmin(logger, host.EndPoint!.ToString(), admin.Token.Length > 0);
+            return host;
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException) // Kestrel: AddressInUseException and friends
+        {
+            throw new StartupException($"the admin listener cannot bind {options.AdminHost}:{options.AdminPort} " +
+                $"(admin.port; admin.enabled=false turns it off): {e.Message}");
+        }
     }
 
     internal static async Task EnsureSchemaAsync(MySqlDataSource dataSource, ServerOptions options, ILoggerFactory loggerFactory, CancellationToken ct)
@@ -174,6 +207,9 @@ public static partial class ServerHost
 
     [ZLoggerMessage(LogLevel.Information, "qkchatd {version} starting (configuration: {source}): {summary}")]
     private static partial void LogStarting(ILogger logger, string version, string source, string summary);
+
+    [ZLoggerMessage(LogLevel.Information, "admin listener on http://{endPoint}/ (metrics, health, dashboard; token required: {token})")]
+    private static partial void LogAdmin(ILogger logger, string endPoint, bool token);
 
     [ZLoggerMessage(LogLevel.Information, "ready: serving chat on {host}:{port} with {reactors} reactors")]
     private static partial void LogReady(ILogger logger, string host, int port, int reactors);
