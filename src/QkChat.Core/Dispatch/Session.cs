@@ -34,6 +34,9 @@ public sealed class Session
     /// </summary>
     internal volatile HashSet<long>? OfflineSeen;
 
+    /// <summary>The last send of this connection that waits for a lookup off the reactor: later sends queue behind it.</summary>
+    internal Task? SendChain;
+
     /// <summary>The drain's last batch went out: the next ack of this device ends the tracking.</summary>
     internal bool OfflineFinalSent;
 }

@@ -43,6 +43,12 @@ public interface IMessageStore
     /// <summary>Stores a batch in one transaction (durable when it returns); outcomes in batch order.</summary>
     Task<StoreOutcome[]> InsertBatchAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct);
 
+    /// <summary>Writes the search terms of stored messages (idempotent: a message indexed twice is indexed once).</summary>
+    Task IndexAsync(IReadOnlyList<NewMessage> messages, CancellationToken ct);
+
+    /// <summary>Stored, not recalled messages with a larger id than the newest indexed one: what a crash left unindexed.</summary>
+    Task<IReadOnlyList<NewMessage>> UnindexedAsync(int limit, CancellationToken ct);
+
     /// <summary>
     /// Marks the acknowledged messages delivered, each only if it is to the user who acked it and still `sent`, in
     /// one transaction for all the acks; returns the messages that changed.

@@ -20,7 +20,7 @@ public abstract class QueuedMessage(NewMessage message)
 /// max_allowed_packet (500 x 4,000 chars x 4 bytes = 8 MB worst case, the 16 MB default) while amortising the
 /// commit over hundreds of messages.
 /// </summary>
-public sealed class MessageWriter(IMessageStore store, MessagingOptions options, ILogger logger)
+public sealed class MessageWriter(IMessageStore store, MessagingOptions options, SearchIndexer indexer, ILogger logger)
     : WriteBehind<QueuedMessage>(options.QueueCapacity, options.BatchSize, options.BatchDelay, logger)
 {
     private readonly List<NewMessage> _rows = new(options.BatchSize);
@@ -30,6 +30,9 @@ public sealed class MessageWriter(IMessageStore store, MessagingOptions options,
         _rows.Clear();
         foreach (var item in batch) _rows.Add(item.Message);
         var outcomes = await store.InsertBatchAsync(_rows, CancellationToken.None);
+        // Queued for search before anyone is answered, so a search after a `sent` waits for this message's terms.
+        for (int i = 0; i < batch.Count; i++)
+            if (outcomes[i].Stored && outcomes[i].MessageId == _rows[i].MessageId) indexer.Add(_rows[i]);
         for (int i = 0; i < batch.Count; i++) Answer(batch[i], outcomes[i], static (item, outcome) => item.Stored(outcome));
     }
 

@@ -37,6 +37,9 @@ public sealed partial class MessagingService
         }
         OffReactor.Run(ctx, _logger, async pending =>
         {
+            // Read your writes: the terms of every message stored before this request are written first (unless an
+            // overload has put the indexer far behind: then this answers from what is indexed, docs/messaging.md).
+            await Indexer.WhenSearchableAsync();
             var page = await _store.SearchAsync(me, peer, query, limit + 1, CancellationToken.None);
             CompletePage(pending, page, limit);
         });

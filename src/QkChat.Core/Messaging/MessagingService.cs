@@ -39,11 +39,15 @@ public sealed partial class MessagingService : IAsyncDisposable
         _logger = logger;
         _time = time ?? TimeProvider.System;
         _ids = new MessageIds(options.NodeId, _time);
-        Writer = new MessageWriter(store, options, logger);
+        Indexer = new SearchIndexer(store, options.QueueCapacity * 10, () => Writer!.Queued, logger);
+        _ = Indexer.CatchUpAsync();
+        Writer = new MessageWriter(store, options, Indexer, logger);
         Acks = new AckWriter(store, options, logger);
     }
 
     public MessageWriter Writer { get; }
+
+    public SearchIndexer Indexer { get; }
 
     public AckWriter Acks { get; }
 
@@ -114,10 +118,29 @@ public sealed partial class MessagingService : IAsyncDisposable
         var blocked = _blocks.IsBlockedAsync(sender, receiver, CancellationToken.None);
         var areFriends = _friends.AreFriendsAsync(sender, receiver, CancellationToken.None);
         // The block and friend sets of an active sender are cached: the common case queues the message right here on
-        // the reactor, with no query.
-        if (blocked.IsCompletedSuccessfully && areFriends.IsCompletedSuccessfully)
+        // the reactor, with no query. A send that must wait for a lookup holds the connection's later sends behind
+        // it (Session.SendChain), or a pipelined burst would be stored and pushed out of order.
+        var session = ctx.Session;
+        var earlier = session.SendChain;
+        if ((earlier is null || earlier.IsCompleted) && blocked.IsCompletedSuccessfully && areFriends.IsCompletedSuccessfully)
+        {
             Enqueue(pending, id, sender, receiver, request, blocked.Result, areFriends.Result);
-        else OffReactor.Run(pending, _logger, async p => Enqueue(p, id, sender, receiver, request, await blocked, await areFriends));
+            return;
+        }
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        session.SendChain = done.Task;
+        OffReactor.Run(pending, _logger, async p =>
+        {
+            try
+            {
+                if (earlier is not null) await earlier;
+                Enqueue(p, id, sender, receiver, request, await blocked, await areFriends);
+            }
+            finally
+            {
+                done.TrySetResult();
+            }
+        });
     }
 
     private void Enqueue(PendingResponse pending, long id, uint sender, uint receiver, MessageRequest request, bool blocked, bool areFriends)
@@ -173,5 +196,6 @@ public sealed partial class MessagingService : IAsyncDisposable
     {
         await Writer.DisposeAsync();
         await Acks.DisposeAsync();
+        await Indexer.DisposeAsync();
     }
 }

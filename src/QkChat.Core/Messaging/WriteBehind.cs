@@ -19,6 +19,10 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
     private int _signaled, _queued;
     private volatile bool _stopping;
 
+    // Items accepted and items done (written or failed), for WhenWrittenAsync.
+    private long _accepted, _done;
+    private readonly List<(long Upto, TaskCompletionSource Done)> _waiters = [];
+
     /// <param name="maxBatchWeight">The most a batch may weigh (rows: see <see cref="Weight"/>); one item always fits.</param>
     protected WriteBehind(int capacity, int maxBatchWeight, TimeSpan delay, ILogger logger)
     {
@@ -54,9 +58,37 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
             Interlocked.Decrement(ref _queued);
             return false;
         }
+        Interlocked.Increment(ref _accepted);
         _queue.Enqueue(item);
         if (Interlocked.Exchange(ref _signaled, 1) == 0) _signal.Release();
         return true;
+    }
+
+    /// <summary>Completes when every item accepted before this call has been written (or has failed).</summary>
+    public Task WhenWrittenAsync()
+    {
+        long upto = Interlocked.Read(ref _accepted);
+        lock (_waiters)
+        {
+            if (Interlocked.Read(ref _done) >= upto) return Task.CompletedTask;
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((upto, done));
+            return done.Task;
+        }
+    }
+
+    private void MarkDone(int count)
+    {
+        long done = Interlocked.Add(ref _done, count);
+        lock (_waiters)
+        {
+            for (int i = _waiters.Count - 1; i >= 0; i--)
+            {
+                if (_waiters[i].Upto > done) continue;
+                _waiters[i].Done.TrySetResult();
+                _waiters.RemoveAt(i);
+            }
+        }
     }
 
     private async Task RunAsync()
@@ -79,6 +111,7 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
                 }
                 Interlocked.Add(ref _queued, -batch.Count);
                 await WriteBatchAsync(batch);
+                MarkDone(batch.Count);
                 batch.Clear();
             }
             if (_stopping && _queue.IsEmpty) return;

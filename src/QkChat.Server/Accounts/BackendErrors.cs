@@ -5,19 +5,34 @@ using StackExchange.Redis;
 
 namespace QkChat.Server.Accounts;
 
-/// <summary>Turns driver failures into Core's BackendUnavailableException, so a request answers UNAVAILABLE.</summary>
+/// <summary>
+/// Turns driver failures into Core's BackendUnavailableException, so a request answers UNAVAILABLE. A deadlock rolls
+/// its transaction back, and the writes guarded here are one transaction or one statement each, so the call is run
+/// again (at most <see cref="LockRetries"/> times, after a short random pause) before it counts as a failure.
+/// </summary>
 internal static class BackendErrors
 {
+    // InnoDB picks a victim and the others proceed: a second or third try almost always passes.
+    private const int LockRetries = 3;
+
     public static async Task<T> Guard<T>(string backend, Func<Task<T>> call)
     {
-        try
+        for (int attempt = 1; ; attempt++)
         {
-            return await call();
-        }
-        catch (Exception e) when (e is MySqlException or RedisException or SocketException or TimeoutException or IOException
+            try
+            {
+                return await call();
+            }
+            catch (MySqlException e) when (attempt <= LockRetries
+                                           && e.ErrorCode == MySqlErrorCode.LockDeadlock)
+            {
+                await Task.Delay(Random.Shared.Next(1, 10 * attempt));
+            }
+            catch (Exception e) when (e is MySqlException or RedisException or SocketException or TimeoutException or IOException
                                       or InvalidOperationException { Source: "MySqlConnector" })
-        {
-            throw new BackendUnavailableException($"{backend}: {e.Message}", e);
+            {
+                throw new BackendUnavailableException($"{backend}: {e.Message}", e);
+            }
         }
     }
 

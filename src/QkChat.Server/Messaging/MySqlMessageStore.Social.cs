@@ -13,17 +13,36 @@ public sealed partial class MySqlMessageStore
 {
     private static readonly string QualifiedColumns = string.Join(", ", Columns.Split(", ").Select(c => "m." + c));
 
-    /// <summary>One message_search row per message this batch stored (not for repeats of a client_msg_id).</summary>
-    private static async Task InsertSearchTermsAsync(MySqlConnection connection, MySqlTransaction transaction, IReadOnlyList<NewMessage> batch,
-        StoreOutcome[] outcomes, CancellationToken ct)
+    /// <summary>One message_search row per stored message (INSERT IGNORE: indexing twice is harmless).</summary>
+    public Task IndexAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct) =>
+        BackendErrors.Guard("MariaDB", () => InsertSearchTermsAsync(batch, ct));
+
+    public Task<IReadOnlyList<NewMessage>> UnindexedAsync(int limit, CancellationToken ct) =>
+        BackendErrors.Guard<IReadOnlyList<NewMessage>>("MariaDB", async () =>
+        {
+            await using var connection = await db.OpenConnectionAsync(ct);
+            await using var command = new MySqlCommand(
+                "SELECT message_id, sender_id, receiver_id, client_msg_id, type, content, created_at FROM messages " +
+                "WHERE message_id > (SELECT COALESCE(MAX(message_id), 0) FROM message_search) AND recalled = 0 " +
+                "ORDER BY message_id LIMIT @limit", connection);
+            command.Parameters.AddWithValue("@limit", limit);
+            var list = new List<NewMessage>();
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                list.Add(new NewMessage(reader.GetInt64(0), reader.GetUInt32(1), reader.GetUInt32(2), reader.IsDBNull(3) ? null : reader.GetString(3),
+                    reader.GetString(4), reader.GetString(5), reader.GetInt64(6)));
+            return list;
+        });
+
+    private async Task InsertSearchTermsAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct)
     {
+        await using var connection = await db.OpenConnectionAsync(ct);
         var sql = new StringBuilder("INSERT IGNORE INTO message_search (message_id, sender_id, receiver_id, user_lo, user_hi, terms) VALUES ");
-        await using var insert = new MySqlCommand { Connection = connection, Transaction = transaction };
+        await using var insert = new MySqlCommand { Connection = connection };
         int n = 0;
         for (int i = 0; i < batch.Count; i++)
         {
             var m = batch[i];
-            if (!outcomes[i].Stored || outcomes[i].MessageId != m.MessageId) continue;
             string terms = SearchText.Terms(m.Content, m.SenderId, m.ReceiverId);
             if (terms.Length == 0) continue;
             if (n > 0) sql.Append(',');

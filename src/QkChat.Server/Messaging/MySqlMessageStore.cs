@@ -41,8 +41,6 @@ public sealed partial class MySqlMessageStore(MySqlDataSource db) : IMessageStor
             var outcomes = new StoreOutcome[batch.Count];
             for (int i = 0; i < batch.Count; i++) outcomes[i] = new StoreOutcome(true, batch[i].MessageId, batch[i].Timestamp);
             if (inserted < batch.Count) await ResolveRepeatsAsync(connection, transaction, batch, outcomes, ct);
-            // Same transaction: a message is searchable as soon as its sender hears it is stored.
-            await InsertSearchTermsAsync(connection, transaction, batch, outcomes, ct);
             await transaction.CommitAsync(ct);
             return outcomes;
         });

@@ -57,6 +57,25 @@ public sealed class MessagingTests
     }
 
     [Fact]
+    public async Task A_pipelined_burst_on_a_cold_cache_is_stored_and_pushed_in_request_order()
+    {
+        await using var h = await ChatHarness.StartAsync();
+        var (a, aName) = await h.CreateUserAsync();
+        var (b, bName) = await h.CreateUserAsync();
+        await h.MakeFriendsAsync(a, b); // also empties the friend caches: the first sends wait for a lookup
+        var alice = await h.LoginAsync(aName);
+        var bob = await h.LoginAsync(bName);
+        var answers = await Task.WhenAll(Enumerable.Range(0, 30).Select(i => Send(alice, b, "n" + i)));
+        long[] ids = answers.Select(r => r.Data!.Value.GetProperty("message_id").GetInt64()).ToArray();
+        Assert.Equal(ids.Order(), ids);
+        for (int i = 0; i < 30; i++)
+        {
+            var push = (await Push(bob, "message")).Data!.Value;
+            Assert.Equal(("n" + i, ids[i]), (push.GetProperty("content").GetString(), push.GetProperty("message_id").GetInt64()));
+        }
+    }
+
+    [Fact]
     public async Task A_retried_send_with_the_same_client_msg_id_stores_and_delivers_one_message()
     {
         await using var h = await ChatHarness.StartAsync();
