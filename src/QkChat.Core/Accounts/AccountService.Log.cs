@@ -22,10 +22,4 @@ public sealed partial class AccountService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "user {UserId} changed the password; {Revoked} other sessions revoked")]
     private static partial void LogPasswordChanged(ILogger logger, uint userId, int revoked);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "account request failed, backend unavailable: {Reason}")]
-    private static partial void LogBackendDown(ILogger logger, string reason);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "account request failed")]
-    private static partial void LogInternal(ILogger logger, Exception exception);
 }

@@ -83,31 +83,8 @@ public sealed partial class AccountService
         return request;
     }
 
-    /// <summary>
-    /// Runs <paramref name="work"/> off the reactor and maps backend failures to UNAVAILABLE (nothing done) and
-    /// anything else to INTERNAL with a log line, so a request is always answered exactly once.
-    /// </summary>
-    private void RunAsync(RequestContext ctx, Func<PendingResponse, Task> work)
-    {
-        var pending = ctx.BeginAsync();
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                await work(pending);
-            }
-            catch (BackendUnavailableException e)
-            {
-                LogBackendDown(_logger, e.Message);
-                pending.Complete(ErrorCodes.Unavailable, "a backend is unavailable; nothing was done, retry later");
-            }
-            catch (Exception e)
-            {
-                LogInternal(_logger, e);
-                pending.Complete(ErrorCodes.Internal, "internal error");
-            }
-        });
-    }
+    /// <summary>Runs <paramref name="work"/> off the reactor; OffReactor answers UNAVAILABLE or INTERNAL if it throws.</summary>
+    private void RunAsync(RequestContext ctx, Func<PendingResponse, Task> work) => OffReactor.Run(ctx, _logger, work);
 
     /// <summary>Marks the connection's session logged in and takes over the device from an older connection.</summary>
     private void SignIn(Connection connection, Session session, uint userId, string clientId, string? device)

@@ -23,8 +23,6 @@ public sealed partial class FriendService
     [LoggerMessage(Level = LogLevel.Warning, Message = "friend notice for user {UserId} not delivered now (stays owed): {Reason}")]
     private static partial void LogNoticeFailed(ILogger logger, uint userId, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "friend request failed, backend unavailable: {Reason}")]
-    private static partial void LogBackendDown(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "friend request failed")]
     private static partial void LogInternal(ILogger logger, Exception exception);

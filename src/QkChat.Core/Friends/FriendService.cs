@@ -155,32 +155,8 @@ public sealed partial class FriendService
         return false;
     }
 
-    /// <summary>
-    /// Runs <paramref name="work"/> off the reactor and maps backend failures to UNAVAILABLE (nothing done) and
-    /// anything else to INTERNAL with a log line, so a request is always answered exactly once.
-    /// </summary>
-    private void RunAsync(RequestContext ctx, Func<PendingResponse, Task> work)
-    {
-        var pending = ctx.BeginAsync();
-        _ = Task.Run(async () =>
-        {
-            // Work after the answer (pushes, events) catches its own failures, so these catch only unanswered ones.
-            try
-            {
-                await work(pending);
-            }
-            catch (BackendUnavailableException e)
-            {
-                LogBackendDown(_logger, e.Message);
-                pending.Complete(ErrorCodes.Unavailable, "a backend is unavailable; nothing was done, retry later");
-            }
-            catch (Exception e)
-            {
-                LogInternal(_logger, e);
-                pending.Complete(ErrorCodes.Internal, "internal error");
-            }
-        });
-    }
+    /// <summary>Runs <paramref name="work"/> off the reactor; OffReactor answers UNAVAILABLE or INTERNAL if it throws.</summary>
+    private void RunAsync(RequestContext ctx, Func<PendingResponse, Task> work) => OffReactor.Run(ctx, _logger, work);
 
     private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
 }
