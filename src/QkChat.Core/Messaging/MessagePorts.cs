@@ -71,7 +71,7 @@ public interface IMessageStore
     Task<IReadOnlyList<MessageRecord>> SyncAsync(uint userId, long afterMessageId, int limit, CancellationToken ct);
 
     /// <summary>Messages to the user still only `sent` (not recalled), oldest first: the offline queue.</summary>
-    Task<IReadOnlyList<MessageRecord>> UndeliveredAsync(uint userId, long afterMessageId, int limit, CancellationToken ct);
+    Task<IReadOnlyList<MessageRecord>> UndeliveredAsync(uint userId, long afterMessageId, long beforeMessageId, int limit, CancellationToken ct);
 
     /// <summary>The user's conversations by newest message, newest first.</summary>
     Task<IReadOnlyList<ConversationSummary>> ConversationsAsync(uint userId, int limit, CancellationToken ct);

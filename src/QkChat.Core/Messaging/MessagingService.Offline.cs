@@ -16,7 +16,7 @@ public sealed partial class MessagingService
     // Connection -> id of the last offline message pushed, while more wait. The next batch goes out when the
     // device acks: the queue drains at the client's pace and never floods its send queue (a long absence can
     // leave thousands of messages; pushing them all at once would trip the slow-consumer cap).
-    private readonly ConcurrentDictionary<Connection, long> _offlineCursors = new();
+    private readonly ConcurrentDictionary<Connection, (long After, long Before)> _offlineCursors = new();
 
     /// <summary>At login (on the reactor): start tracking, then fetch the first batch off the reactor.</summary>
     private void PushOfflineAtLogin(Connection connection, Session session)
@@ -24,14 +24,17 @@ public sealed partial class MessagingService
         session.OfflineSeen = [];
         session.OfflineFinalSent = false;
         uint me = session.UserId;
-        _ = Task.Run(() => FetchOfflineBatchAsync(connection, me, afterMessageId: 0));
+        // The queue as it was at login: any message minted from now on reaches this device live (it is registered),
+        // so a message sent right after a login comes as a `message` push, never inside an offline batch.
+        long before = _ids.Next();
+        _ = Task.Run(() => FetchOfflineBatchAsync(connection, me, afterMessageId: 0, before));
     }
 
     private async Task ContinueOfflineAsync(Connection connection, uint me)
     {
-        if (_offlineCursors.TryRemove(connection, out long after))
+        if (_offlineCursors.TryRemove(connection, out var cursor))
         {
-            await FetchOfflineBatchAsync(connection, me, after);
+            await FetchOfflineBatchAsync(connection, me, cursor.After, cursor.Before);
         }
         else if (connection.State is Session { OfflineSeen: not null })
         {
@@ -44,12 +47,12 @@ public sealed partial class MessagingService
         }
     }
 
-    private async Task FetchOfflineBatchAsync(Connection connection, uint me, long afterMessageId)
+    private async Task FetchOfflineBatchAsync(Connection connection, uint me, long afterMessageId, long beforeMessageId)
     {
         IReadOnlyList<MessageRecord> batch;
         try
         {
-            batch = await _store.UndeliveredAsync(me, afterMessageId, MessagingOptions.OfflineBatch + 1, CancellationToken.None);
+            batch = await _store.UndeliveredAsync(me, afterMessageId, beforeMessageId, MessagingOptions.OfflineBatch + 1, CancellationToken.None);
         }
         catch (Exception e)
         {
@@ -59,13 +62,13 @@ public sealed partial class MessagingService
         }
         connection.Post(static (c, state) =>
         {
-            var (self, batch, me) = ((MessagingService, IReadOnlyList<MessageRecord>, uint))state!;
-            self.SendOfflineBatch(c, (Session)c.State!, batch, me);
-        }, (this, batch, me));
+            var (self, batch, me, before) = ((MessagingService, IReadOnlyList<MessageRecord>, uint, long))state!;
+            self.SendOfflineBatch(c, (Session)c.State!, batch, me, before);
+        }, (this, batch, me, beforeMessageId));
     }
 
     /// <summary>On the reactor: the batch without what the connection already got, within the frame budget.</summary>
-    private void SendOfflineBatch(Connection connection, Session session, IReadOnlyList<MessageRecord> batch, uint me)
+    private void SendOfflineBatch(Connection connection, Session session, IReadOnlyList<MessageRecord> batch, uint me, long before)
     {
         var seen = session.OfflineSeen;
         var fresh = seen is null ? batch : batch.Where(m => !seen.Contains(m.MessageId)).ToList();
@@ -73,7 +76,7 @@ public sealed partial class MessagingService
         if (fresh.Count == 0)
         {
             // Everything fetched had come live already: look further, or the drain is over.
-            if (moreStored) _ = Task.Run(() => FetchOfflineBatchAsync(connection, me, batch[^1].MessageId));
+            if (moreStored) _ = Task.Run(() => FetchOfflineBatchAsync(connection, me, batch[^1].MessageId, before));
             else session.OfflineSeen = null;
             return;
         }
@@ -86,7 +89,7 @@ public sealed partial class MessagingService
         for (int i = 0; i < written.Value; i++) seen?.Add(fresh[i].MessageId);
         bool hasMore = written.Value < fresh.Count || moreStored;
         // Set before the push goes out: the device's ack of this batch must find it.
-        if (hasMore) _offlineCursors[connection] = fresh[written.Value - 1].MessageId;
+        if (hasMore) _offlineCursors[connection] = (fresh[written.Value - 1].MessageId, before);
         else session.OfflineFinalSent = true;
         connection.Send(frame);
         LogOfflinePushed(_logger, me, written.Value, hasMore);

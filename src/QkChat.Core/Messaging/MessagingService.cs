@@ -64,7 +64,7 @@ public sealed partial class MessagingService : IAsyncDisposable
         router.Register("delete_message", allowedBeforeLogin: false, DeleteMessage);
         router.Register("get_unread_counts", allowedBeforeLogin: false, GetUnreadCounts);
         dispatcher.SignedIn += PushOfflineAtLogin;
-        dispatcher.SessionClosed += (connection, session) => _offlineCursors.TryRemove(connection, out long _);
+        dispatcher.SessionClosed += (connection, session) => _offlineCursors.TryRemove(connection, out _);
     }
 
     /// <summary>Reads the body and applies the field rules in order; answers INVALID_ARGUMENT and returns null on the first bad field.</summary>

@@ -13,8 +13,9 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
 {
     private readonly ConcurrentQueue<T> _queue = new();
     private readonly SemaphoreSlim _signal = new(0);
-    private readonly int _capacity, _maxBatchWeight;
-    private readonly TimeSpan _delay;
+    private readonly int _capacity;
+    private int _maxBatchWeight;
+    private long _delayTicks;
     private readonly Task _loop;
     private int _signaled, _queued;
     private volatile bool _stopping;
@@ -28,12 +29,26 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
     {
         _capacity = capacity;
         _maxBatchWeight = maxBatchWeight;
-        _delay = delay;
+        _delayTicks = delay.Ticks;
         Logger = logger;
         _loop = Task.Run(RunAsync);
     }
 
     protected ILogger Logger { get; }
+
+    /// <summary>The most a batch may weigh; a configuration reload may change it (read once per batch).</summary>
+    public int MaxBatchWeight
+    {
+        get => Volatile.Read(ref _maxBatchWeight);
+        set => Volatile.Write(ref _maxBatchWeight, value);
+    }
+
+    /// <summary>How long the writer waits for a batch to fill; a reload may change it.</summary>
+    public TimeSpan BatchDelay
+    {
+        get => TimeSpan.FromTicks(Volatile.Read(ref _delayTicks));
+        set => Volatile.Write(ref _delayTicks, value.Ticks);
+    }
 
     public long Batches { get; private set; }
     public long Written { get; private set; }
@@ -97,13 +112,14 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
         while (true)
         {
             await _signal.WaitAsync();
-            if (_delay > TimeSpan.Zero && !_stopping) await Task.Delay(_delay);
+            var delay = BatchDelay;
+            if (delay > TimeSpan.Zero && !_stopping) await Task.Delay(delay);
             // Cleared before draining: an item queued from here on signals again, so none is left behind.
             Volatile.Write(ref _signaled, 0);
             while (!_queue.IsEmpty)
             {
-                int weight = 0;
-                while (weight < _maxBatchWeight && _queue.TryPeek(out var next) && (batch.Count == 0 || weight + Weight(next) <= _maxBatchWeight)
+                int weight = 0, max = MaxBatchWeight;
+                while (weight < max && _queue.TryPeek(out var next) && (batch.Count == 0 || weight + Weight(next) <= max)
                        && _queue.TryDequeue(out var item))
                 {
                     batch.Add(item);

@@ -28,7 +28,7 @@ public sealed class AdminHost : IAsyncDisposable
 
     public System.Net.IPEndPoint? EndPoint => _server.EndPoint;
 
-    public static async Task<AdminHost> StartAsync(AdminOptions options, TransportEngine engine, ChatFeatures features,
+    public static async Task<AdminHost> StartAsync(AdminOptions options, AlertThresholds thresholds, TransportEngine engine, ChatFeatures features,
         PasswordWorkPool passwords, MySqlDataSource db, IConnectionMultiplexer redis, RecentWarnings warnings, int maxClients,
         IReadOnlyList<(string Key, string Value)> configSummary, ILoggerFactory loggers, Func<long>? mailPending = null,
         CancellationToken ct = default)
@@ -37,7 +37,7 @@ public sealed class AdminHost : IAsyncDisposable
         // The exporter listens to the meter created just above (instruments publish to listeners started later too).
         var exporter = new PrometheusExporter(ServerMetrics.MeterName);
         var sampler = new StatusSampler(engine, features.Live, features.Messaging);
-        var alerts = new AlertMonitor(options, maxClients, loggers.CreateLogger("Alerts"));
+        var alerts = new AlertMonitor(thresholds, maxClients, loggers.CreateLogger("Alerts"));
         sampler.Sampled += alerts.Check;
         var endpoints = new AdminEndpoints(exporter, engine, sampler, alerts, warnings, db, redis, configSummary, features.Audit.Recent);
         var server = await AdminServer.StartAsync(options, endpoints, ct);

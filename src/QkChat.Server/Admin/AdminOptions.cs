@@ -1,6 +1,6 @@
 namespace QkChat.Server.Admin;
 
-/// <summary>The admin listener and alert thresholds (issue 8). Defaults are the original server's alert levels.</summary>
+/// <summary>The admin listener (issue 8); the alert limits are in <see cref="AlertThresholds"/>.</summary>
 public sealed class AdminOptions
 {
     /// <summary>Off: no admin listener at all.</summary>

@@ -12,27 +12,28 @@ public sealed partial class AlertMonitor
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
 
-    public AlertMonitor(AdminOptions options, int maxClients, ILogger logger)
+    public AlertMonitor(AlertThresholds thresholds, int maxClients, ILogger logger)
     {
         _logger = logger;
-        _rules.Add(new Rule("cpu", "CPU use", s => s.CpuPercent, options.AlertCpuPercent, "%"));
-        _rules.Add(new Rule("memory", "memory use", s => s.MemoryPercent, options.AlertMemoryPercent, "%"));
+        _rules.Add(new Rule("cpu", "CPU use", s => s.CpuPercent, () => thresholds.CpuPercent, "%"));
+        _rules.Add(new Rule("memory", "memory use", s => s.MemoryPercent, () => thresholds.MemoryPercent, "%"));
         _rules.Add(new Rule("connections", "connections of server.max_clients", s => s.Connections * 100.0 / Math.Max(1, maxClients),
-            options.AlertConnectionsPercent, "%"));
+            () => thresholds.ConnectionsPercent, "%"));
     }
 
     /// <summary>Adds a rule over another measure (request error rate, response time) once it is measured.</summary>
-    public void Add(string key, string what, Func<StatusSample, double> value, double threshold, string unit)
+    public void Add(string key, string what, Func<StatusSample, double> value, Func<double> threshold, string unit)
     {
         lock (_gate) _rules.Add(new Rule(key, what, value, threshold, unit));
     }
 
-    public sealed class Rule(string key, string what, Func<StatusSample, double> value, double threshold, string unit)
+    /// <summary>One threshold; it reads its limit at every check, so a configuration reload moves it.</summary>
+    public sealed class Rule(string key, string what, Func<StatusSample, double> value, Func<double> threshold, string unit)
     {
         public string Key { get; } = key;
         public string What { get; } = what;
         public Func<StatusSample, double> Value { get; } = value;
-        public double Threshold { get; } = threshold;
+        public double Threshold => threshold();
         public string Unit { get; } = unit;
         public bool Active { get; set; }
         public double Last { get; set; }
@@ -74,4 +75,21 @@ public sealed partial class AlertMonitor
 
     [LoggerMessage(Level = LogLevel.Information, Message = "alert over: {What} back to {Value:0.#}{Unit} (threshold {Threshold}{Unit})")]
     private static partial void LogCleared(ILogger logger, string what, double value, string unit, double threshold);
+}
+
+/// <summary>The alert limits, in percent; a configuration reload writes them (issue 11), the monitor reads them each second.</summary>
+public sealed class AlertThresholds
+{
+    private int _cpu, _memory, _connections;
+
+    public AlertThresholds(int cpuPercent, int memoryPercent, int connectionsPercent)
+    {
+        _cpu = cpuPercent;
+        _memory = memoryPercent;
+        _connections = connectionsPercent;
+    }
+
+    public int CpuPercent { get => Volatile.Read(ref _cpu); set => Volatile.Write(ref _cpu, value); }
+    public int MemoryPercent { get => Volatile.Read(ref _memory); set => Volatile.Write(ref _memory, value); }
+    public int ConnectionsPercent { get => Volatile.Read(ref _connections); set => Volatile.Write(ref _connections, value); }
 }

@@ -17,6 +17,9 @@ public sealed class LiveTargets
     public required AccountOptions Accounts { get; init; }
     public required LoginLimits LoginLimits { get; init; }
     public required AuditOptions Audit { get; init; }
+    /// <summary>The message and ack writers (null in unit tests that build no messaging).</summary>
+    public QkChat.Core.Messaging.MessagingService? Messaging { get; init; }
+    public QkChat.Server.Admin.AlertThresholds Alerts { get; init; } = new(85, 90, 90);
 }
 
 /// <summary>One key that differs between the running and the reloaded configuration.</summary>
@@ -57,6 +60,15 @@ public static class LiveReload
         ["audit.retention_days"] = (o, t) => t.Audit.RetentionDays = o.AuditRetentionDays,
         ["audit.queue_capacity"] = (o, t) => t.Audit.QueueCapacity = o.AuditQueueCapacity,
         ["audit.batch_size"] = (o, t) => t.Audit.BatchSize = o.AuditBatchSize,
+        // The writers read these once per batch.
+        ["message.batch_size"] = (o, t) => { if (t.Messaging is { } m) m.Writer.MaxBatchWeight = o.MessageBatchSize; },
+        ["message.batch_delay_ms"] = (o, t) =>
+        {
+            if (t.Messaging is { } m) m.Writer.BatchDelay = m.Acks.BatchDelay = TimeSpan.FromMilliseconds(o.MessageBatchDelayMs);
+        },
+        ["alert.cpu_percent"] = (o, t) => t.Alerts.CpuPercent = o.AlertCpuPercent,
+        ["alert.memory_percent"] = (o, t) => t.Alerts.MemoryPercent = o.AlertMemoryPercent,
+        ["alert.connections_percent"] = (o, t) => t.Alerts.ConnectionsPercent = o.AlertConnectionsPercent,
     };
 
     public static IEnumerable<string> ReloadableKeys => Appliers.Keys;

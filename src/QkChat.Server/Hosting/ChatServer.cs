@@ -71,6 +71,8 @@ public sealed class ChatServer : IAsyncDisposable
             Accounts = accounts,
             LoginLimits = loginLimits,
             Audit = audit,
+            Messaging = Features.Messaging,
+            Alerts = new QkChat.Server.Admin.AlertThresholds(options.AlertCpuPercent, options.AlertMemoryPercent, options.AlertConnectionsPercent),
         };
     }
 

@@ -123,14 +123,11 @@ public static partial class ServerHost
             Host = options.AdminHost,
             Port = options.AdminPort,
             Token = options.AdminToken,
-            AlertCpuPercent = options.AlertCpuPercent,
-            AlertMemoryPercent = options.AlertMemoryPercent,
-            AlertConnectionsPercent = options.AlertConnectionsPercent,
         };
         var summary = OptionRegistry.All.Where(o => !o.Secret).Select(o => (o.Key, o.Show(options))).ToList();
         try
         {
-            var host = await AdminHost.StartAsync(admin, server.Engine, server.Features, server.Passwords, db, redis, warnings,
+            var host = await AdminHost.StartAsync(admin, server.Live.Alerts, server.Engine, server.Features, server.Passwords, db, redis, warnings,
                 options.MaxClients, summary, loggerFactory, () => mail.Pending, ct);
             LogAdmin(logger, host.EndPoint!.ToString(), admin.Token.Length > 0);
             return host;

@@ -38,11 +38,11 @@ public sealed partial class MySqlMessageStore
             "ORDER BY message_id LIMIT @limit", ct,
             ("@me", userId), ("@after", afterMessageId), ("@limit", limit)));
 
-    public Task<IReadOnlyList<MessageRecord>> UndeliveredAsync(uint userId, long afterMessageId, int limit, CancellationToken ct) =>
+    public Task<IReadOnlyList<MessageRecord>> UndeliveredAsync(uint userId, long afterMessageId, long beforeMessageId, int limit, CancellationToken ct) =>
         BackendErrors.Guard("MariaDB", () => QueryAsync(
-            $"SELECT {Columns} FROM messages m WHERE receiver_id = @me AND status = 1 AND message_id > @after AND recalled = 0 " +
-            NotDeletedForMe + " ORDER BY message_id LIMIT @limit", ct,
-            ("@me", userId), ("@after", afterMessageId), ("@limit", limit)));
+            $"SELECT {Columns} FROM messages m WHERE receiver_id = @me AND status = 1 AND message_id > @after AND message_id < @before " +
+            "AND recalled = 0 " + NotDeletedForMe + " ORDER BY message_id LIMIT @limit", ct,
+            ("@me", userId), ("@after", afterMessageId), ("@before", beforeMessageId), ("@limit", limit)));
 
     /// <summary>
     /// Conversations from the messages themselves: the newest message per peer over my sent and received ranges,

@@ -25,7 +25,8 @@ internal sealed partial class AdminHarness : IAsyncDisposable
     public static async Task<AdminHarness> StartAsync(string token = "", int? redisPort = null, int maxClients = 10_000)
     {
         var harness = new AdminHarness(await ChatHarness.StartAsync(redisPort: redisPort));
-        harness.Admin = await AdminHost.StartAsync(new AdminOptions { Port = 0, Token = token }, harness.Chat.Server.Engine,
+        harness.Admin = await AdminHost.StartAsync(new AdminOptions { Port = 0, Token = token }, new AlertThresholds(85, 90, 90),
+            harness.Chat.Server.Engine,
             harness.Chat.Features, harness._pool, harness.Chat.Data, harness.Chat.Redis, harness.Warnings, maxClients,
             [("server.port", harness.Chat.Server.Port.ToString())], NullLoggerFactory.Instance);
         return harness;

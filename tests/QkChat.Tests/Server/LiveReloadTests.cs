@@ -49,6 +49,20 @@ public sealed class LiveReloadTests
     }
 
     [Fact]
+    public void Alert_thresholds_and_message_batch_keys_reload()
+    {
+        var running = Load();
+        var targets = Targets(running);
+        var fresh = Load(("QKCHAT_ALERT_CPU_PERCENT", "50"), ("QKCHAT_ALERT_CONNECTIONS_PERCENT", "70"), ("QKCHAT_MESSAGE_BATCH_SIZE", "100"));
+        var changes = LiveReload.Apply(running, fresh, targets).ToDictionary(c => c.Key);
+        Assert.True(changes["alert.cpu_percent"].Applied);
+        Assert.True(changes["message.batch_size"].Applied);
+        Assert.Equal(50, targets.Alerts.CpuPercent);
+        Assert.Equal(70, targets.Alerts.ConnectionsPercent);
+        Assert.Equal(90, targets.Alerts.MemoryPercent);
+    }
+
+    [Fact]
     public void Changed_live_keys_are_applied_in_place_and_restart_keys_are_reported_and_kept()
     {
         var running = Load();
