@@ -28,7 +28,7 @@ public sealed partial class MessagingService : IAsyncDisposable
     private readonly MessageIds _ids;
 
     public MessagingService(MessagingOptions options, IMessageStore store, FriendSetCache friends, BlockSetCache blocks, LiveSessions live,
-        IPresenceView presence, ILogger logger, TimeProvider? time = null)
+        IPresenceView presence, ILogger logger, TimeProvider? time = null, IMessageStore? writeStore = null)
     {
         _options = options;
         _store = store;
@@ -39,10 +39,13 @@ public sealed partial class MessagingService : IAsyncDisposable
         _logger = logger;
         _time = time ?? TimeProvider.System;
         _ids = new MessageIds(options.NodeId, _time);
-        Indexer = new SearchIndexer(store, options.QueueCapacity * 10, () => Writer!.Queued, logger);
+        // The batchers may have connections of their own (writeStore): then a burst of reads (10,000 logins each
+        // asking for their offline queue) cannot make every sender wait for a free connection.
+        var writes = writeStore ?? store;
+        Indexer = new SearchIndexer(writes, options.QueueCapacity * 10, () => Writer!.Queued, logger);
         _ = Indexer.CatchUpAsync();
-        Writer = new MessageWriter(store, options, Indexer, logger);
-        Acks = new AckWriter(store, options, logger);
+        Writer = new MessageWriter(writes, options, Indexer, logger);
+        Acks = new AckWriter(writes, options, logger);
     }
 
     public MessageWriter Writer { get; }

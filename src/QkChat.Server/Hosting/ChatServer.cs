@@ -10,6 +10,7 @@ using QkChat.Server.Accounts;
 using QkChat.Server.Configuration;
 using QkChat.Server.Logging;
 using QkChat.Server.Security;
+using QkChat.Server.Storage;
 using QkChat.Transport;
 using StackExchange.Redis;
 
@@ -21,6 +22,7 @@ public sealed class ChatServer : IAsyncDisposable
     private readonly TransportEngine _engine;
     private readonly Dispatcher _dispatcher;
     private readonly PasswordWorkPool _passwords;
+    private readonly MySqlDataSource _writerDb;
 
     public ChatServer(ServerOptions options, ILoggerFactory loggers, MySqlDataSource db, IConnectionMultiplexer redis, IMailer mailer,
         LogLevelSwitch? logLevel = null)
@@ -56,8 +58,11 @@ public sealed class ChatServer : IAsyncDisposable
             QueueCapacity = options.AuditQueueCapacity,
             BatchSize = options.AuditBatchSize,
         };
+        // The write-behind batchers get a small pool of their own (one writer each, plus room for a retry): reads of a
+        // login storm used to take every connection of the shared pool and stall all senders behind them.
+        _writerDb = Backends.CreateDataSource(options, maxPoolSize: 4);
         Features = new ChatFeatures(accounts, messaging, $"{Environment.MachineName}:{options.Port}", db, redis, mailer, _passwords, loggers,
-            audit, loginLimits);
+            audit, loginLimits, _writerDb);
         Features.Register(Router, _dispatcher);
         Features.Availability.ChecksPerMinute = options.AvailabilityChecksPerMinute;
 
@@ -112,6 +117,7 @@ public sealed class ChatServer : IAsyncDisposable
         await _engine.DisposeAsync();
         // After the connections: queued messages are stored (their senders are gone, the messages are not).
         await Features.DisposeAsync();
+        await _writerDb.DisposeAsync();
         _passwords.Dispose();
     }
 

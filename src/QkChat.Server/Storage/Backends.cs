@@ -11,7 +11,8 @@ namespace QkChat.Server.Storage;
 /// <summary>Opens MariaDB and Redis at start, retrying for startup.retry_s so a backend that starts slower does not fail us.</summary>
 public static partial class Backends
 {
-    public static MySqlDataSource CreateDataSource(ServerOptions o)
+    /// <param name="maxPoolSize">A pool of its own of this size instead of db.pool_size (the message batchers).</param>
+    public static MySqlDataSource CreateDataSource(ServerOptions o, int? maxPoolSize = null)
     {
         var builder = new MySqlConnectionStringBuilder
         {
@@ -20,7 +21,7 @@ public static partial class Backends
             UserID = o.DbUser,
             Password = o.DbPassword,
             Database = o.DbName,
-            MaximumPoolSize = (uint)o.DbPoolSize,
+            MaximumPoolSize = (uint)(maxPoolSize ?? o.DbPoolSize),
             CharacterSet = "utf8mb4",
             // 5 s to connect: a loopback or LAN database answers in milliseconds; longer hides an outage.
             ConnectionTimeout = 5,
