@@ -17,21 +17,8 @@ public sealed class AccountRequest
     [JsonPropertyName("old_password")] public string? OldPassword { get; set; }
     [JsonPropertyName("new_password")] public string? NewPassword { get; set; }
 
-    /// <summary>Reads the body; on an ill-typed field returns null and the field's name.</summary>
-    public static AccountRequest? Parse(ReadOnlySpan<byte> body, out string? badField)
-    {
-        badField = null;
-        try
-        {
-            return JsonSerializer.Deserialize(body, AccountJsonContext.Default.AccountRequest) ?? new AccountRequest();
-        }
-        catch (JsonException e)
-        {
-            // Path is "$.field" for a wrong type; the envelope was already validated, so this is the only cause.
-            badField = e.Path is { Length: > 2 } path ? path[2..] : "body";
-            return null;
-        }
-    }
+    /// <summary>The source-generated type information the dispatcher's request reader uses.</summary>
+    public static System.Text.Json.Serialization.Metadata.JsonTypeInfo<AccountRequest> Json => AccountJsonContext.Default.AccountRequest;
 }
 
 [JsonSerializable(typeof(AccountRequest))]

@@ -63,25 +63,8 @@ public sealed partial class AccountService
         if (session.LoggedIn && session.ClientId is { } clientId) Live.Unregister(session.UserId, clientId, connection);
     }
 
-    /// <summary>Reads the body and applies the field rules in order; answers INVALID_ARGUMENT and returns null on the first bad field.</summary>
-    private static AccountRequest? Parse(RequestContext ctx, params Func<AccountRequest, string?>[] rules)
-    {
-        var request = AccountRequest.Parse(ctx.Body, out string? badField);
-        if (request is null)
-        {
-            ctx.Respond(ErrorCodes.InvalidArgument, $"{badField}: wrong type");
-            return null;
-        }
-        foreach (var rule in rules)
-        {
-            if (rule(request) is { } problem)
-            {
-                ctx.Respond(ErrorCodes.InvalidArgument, problem);
-                return null;
-            }
-        }
-        return request;
-    }
+    private static AccountRequest? Parse(RequestContext ctx, params ReadOnlySpan<Func<AccountRequest, string?>> rules) =>
+        RequestFields.Parse(ctx, AccountRequest.Json, rules);
 
     /// <summary>Runs <paramref name="work"/> off the reactor; OffReactor answers UNAVAILABLE or INTERNAL if it throws.</summary>
     private void RunAsync(RequestContext ctx, Func<PendingResponse, Task> work) => OffReactor.Run(ctx, _logger, work);

@@ -46,21 +46,8 @@ public sealed class AvailabilityService(IUserStore users, IAvailabilityThrottle 
         Run(ctx, async () => await users.FindByEmailAsync(email, CancellationToken.None) is null);
     }
 
-    private static AccountRequest? Parse(RequestContext ctx, Func<AccountRequest, string?> rule)
-    {
-        var request = AccountRequest.Parse(ctx.Body, out string? badField);
-        if (request is null)
-        {
-            ctx.Respond(ErrorCodes.InvalidArgument, $"{badField}: wrong type");
-            return null;
-        }
-        if (rule(request) is { } problem)
-        {
-            ctx.Respond(ErrorCodes.InvalidArgument, problem);
-            return null;
-        }
-        return request;
-    }
+    private static AccountRequest? Parse(RequestContext ctx, Func<AccountRequest, string?> rule) =>
+        RequestFields.Parse(ctx, AccountRequest.Json, rule);
 
     private void Run(RequestContext ctx, Func<Task<bool>> isAvailable)
     {

@@ -24,21 +24,8 @@ public sealed class FriendRequest
     [JsonPropertyName("group_name")] public string? GroupName { get; set; }
     [JsonPropertyName("new_name")] public string? NewName { get; set; }
 
-    /// <summary>Reads the body; on an ill-typed field returns null and the field's name.</summary>
-    public static FriendRequest? Parse(ReadOnlySpan<byte> body, out string? badField)
-    {
-        badField = null;
-        try
-        {
-            return JsonSerializer.Deserialize(body, FriendJsonContext.Default.FriendRequest) ?? new FriendRequest();
-        }
-        catch (JsonException e)
-        {
-            // Path is "$.field" for a wrong type; the envelope was already validated, so this is the only cause.
-            badField = e.Path is { Length: > 2 } path ? path[2..] : "body";
-            return null;
-        }
-    }
+    /// <summary>The source-generated type information the dispatcher's request reader uses.</summary>
+    public static System.Text.Json.Serialization.Metadata.JsonTypeInfo<FriendRequest> Json => FriendJsonContext.Default.FriendRequest;
 }
 
 [JsonSerializable(typeof(FriendRequest))]

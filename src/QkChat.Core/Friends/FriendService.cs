@@ -140,13 +140,8 @@ public sealed partial class FriendService
         }
     }
 
-    /// <summary>Reads the body and applies the field rules in order; answers INVALID_ARGUMENT and returns null on the first bad field.</summary>
-    private static FriendRequest? Parse(RequestContext ctx)
-    {
-        var request = FriendRequest.Parse(ctx.Body, out string? badField);
-        if (request is null) ctx.Respond(ErrorCodes.InvalidArgument, $"{badField}: wrong type");
-        return request;
-    }
+    /// <summary>Reads the body; answers INVALID_ARGUMENT and returns null on an ill-typed field (rules follow, per action).</summary>
+    private static FriendRequest? Parse(RequestContext ctx) => RequestFields.Parse(ctx, FriendRequest.Json);
 
     private static bool Check(RequestContext ctx, string? problem)
     {

@@ -20,20 +20,8 @@ public sealed class MessageRequest
     [JsonPropertyName("after_message_id")] public long? AfterMessageId { get; set; }
     [JsonPropertyName("keyword")] public string? Keyword { get; set; }
 
-    /// <summary>Reads the body; on an ill-typed field returns null and the field's name.</summary>
-    public static MessageRequest? Parse(ReadOnlySpan<byte> body, out string? badField)
-    {
-        badField = null;
-        try
-        {
-            return JsonSerializer.Deserialize(body, MessageJsonContext.Default.MessageRequest) ?? new MessageRequest();
-        }
-        catch (JsonException e)
-        {
-            badField = e.Path is { Length: > 2 } path ? path[2..].Split('[')[0] : "body";
-            return null;
-        }
-    }
+    /// <summary>The source-generated type information the dispatcher's request reader uses.</summary>
+    public static System.Text.Json.Serialization.Metadata.JsonTypeInfo<MessageRequest> Json => MessageJsonContext.Default.MessageRequest;
 
     /// <summary>A user id field: a 9-digit number (protocol.md §2).</summary>
     public static string? UserId(long? value, string field) =>

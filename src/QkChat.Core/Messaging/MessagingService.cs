@@ -70,25 +70,8 @@ public sealed partial class MessagingService : IAsyncDisposable
         dispatcher.SessionClosed += (connection, session) => _offlineCursors.TryRemove(connection, out _);
     }
 
-    /// <summary>Reads the body and applies the field rules in order; answers INVALID_ARGUMENT and returns null on the first bad field.</summary>
-    private static MessageRequest? Parse(RequestContext ctx, params Func<MessageRequest, string?>[] rules)
-    {
-        var request = MessageRequest.Parse(ctx.Body, out string? badField);
-        if (request is null)
-        {
-            ctx.Respond(ErrorCodes.InvalidArgument, $"{badField}: wrong type");
-            return null;
-        }
-        foreach (var rule in rules)
-        {
-            if (rule(request) is { } problem)
-            {
-                ctx.Respond(ErrorCodes.InvalidArgument, problem);
-                return null;
-            }
-        }
-        return request;
-    }
+    private static MessageRequest? Parse(RequestContext ctx, params ReadOnlySpan<Func<MessageRequest, string?>> rules) =>
+        RequestFields.Parse(ctx, MessageRequest.Json, rules);
 
     private static string? ContentRule(MessageRequest r)
     {

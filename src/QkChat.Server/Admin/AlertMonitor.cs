@@ -21,12 +21,6 @@ public sealed partial class AlertMonitor
             () => thresholds.ConnectionsPercent, "%"));
     }
 
-    /// <summary>Adds a rule over another measure (request error rate, response time) once it is measured.</summary>
-    public void Add(string key, string what, Func<StatusSample, double> value, Func<double> threshold, string unit)
-    {
-        lock (_gate) _rules.Add(new Rule(key, what, value, threshold, unit));
-    }
-
     /// <summary>One threshold; it reads its limit at every check, so a configuration reload moves it.</summary>
     public sealed class Rule(string key, string what, Func<StatusSample, double> value, Func<double> threshold, string unit)
     {

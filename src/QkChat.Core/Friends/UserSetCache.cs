@@ -1,0 +1,78 @@
+using System.Collections.Concurrent;
+using System.Collections.Frozen;
+
+namespace QkChat.Core.Friends;
+
+/// <summary>
+/// A set of user ids per user active on this node (their friends, or who is in a block with them), so that every
+/// send_message and presence change does not ask MariaDB. Filled on first use; <see cref="Invalidate"/> drops both
+/// users' entries after the database holds a change, so the next use loads the new truth; <see cref="Forget"/>
+/// frees a user who left the node. Most sets are empty and share one instance. With several nodes a change on
+/// another node must invalidate here too (a Redis channel, with multi-node routing).
+/// </summary>
+public abstract class UserSetCache(Func<uint, CancellationToken, Task<IReadOnlyList<uint>>> load)
+{
+    private readonly ConcurrentDictionary<uint, FrozenSet<uint>> _sets = new();
+
+    // Bumped by every invalidation: a load that raced one must not store its (possibly stale) answer.
+    private long _generation;
+
+    protected async ValueTask<FrozenSet<uint>> SetOfAsync(uint userId, CancellationToken ct)
+    {
+        if (_sets.TryGetValue(userId, out var cached)) return cached;
+        long generation = Interlocked.Read(ref _generation);
+        var ids = await load(userId, ct);
+        var loaded = ids.Count == 0 ? FrozenSet<uint>.Empty : ids.ToFrozenSet();
+        if (Interlocked.Read(ref _generation) == generation) _sets.TryAdd(userId, loaded);
+        return loaded;
+    }
+
+    /// <summary>Synchronous when cached: send_message's reactor path depends on it.</summary>
+    protected ValueTask<bool> ContainsAsync(uint userId, uint otherId, CancellationToken ct)
+    {
+        if (_sets.TryGetValue(userId, out var cached)) return ValueTask.FromResult(cached.Contains(otherId));
+        return Load(userId, otherId, ct);
+
+        async ValueTask<bool> Load(uint user, uint other, CancellationToken token) => (await SetOfAsync(user, token)).Contains(other);
+    }
+
+    /// <summary>The relation between the two users changed.</summary>
+    public void Invalidate(uint userId, uint otherId)
+    {
+        Interlocked.Increment(ref _generation);
+        _sets.TryRemove(userId, out _);
+        _sets.TryRemove(otherId, out _);
+    }
+
+    /// <summary>The user left this node: free the set.</summary>
+    public void Forget(uint userId) => _sets.TryRemove(userId, out _);
+
+    public int Count => _sets.Count;
+}
+
+/// <summary>Friend sets (friendships change through the friend service, which invalidates).</summary>
+public sealed class FriendSetCache(IFriendLookup lookup) : UserSetCache(lookup.FriendIdsAsync)
+{
+    public ValueTask<FrozenSet<uint>> FriendsOfAsync(uint userId, CancellationToken ct) => SetOfAsync(userId, ct);
+
+    public ValueTask<bool> AreFriendsAsync(uint userId, uint otherId, CancellationToken ct) => ContainsAsync(userId, otherId, ct);
+}
+
+/// <summary>Who is in a block with a user, either way (the friend store answers from user_blocks).</summary>
+public interface IBlockLookup
+{
+    /// <summary>Users the user blocked and users who blocked the user.</summary>
+    Task<IReadOnlyList<uint>> BlockedWithAsync(uint userId, CancellationToken ct);
+}
+
+/// <summary>
+/// Block sets: every send_message asks "is there a block between these two" before "are they friends". Block and
+/// unblock invalidate both users, so a block takes effect at once for sends.
+/// </summary>
+public sealed class BlockSetCache(IBlockLookup lookup) : UserSetCache(lookup.BlockedWithAsync)
+{
+    public ValueTask<FrozenSet<uint>> BlockedWithAsync(uint userId, CancellationToken ct) => SetOfAsync(userId, ct);
+
+    /// <summary>True when either user blocked the other.</summary>
+    public ValueTask<bool> IsBlockedAsync(uint userId, uint otherId, CancellationToken ct) => ContainsAsync(userId, otherId, ct);
+}
