@@ -22,6 +22,9 @@ public sealed class ChatResult
     public long SentOk { get; set; }
     public long SendErrors { get; set; }
 
+    /// <summary>Sends answered SERVER_BUSY and sent again (same client_msg_id) after the server's retry_after_ms.</summary>
+    public long BusyRetries { get; set; }
+
     /// <summary>`sent` answers inside the window.</summary>
     public long SentOkWindow { get; set; }
     public double SentPerS { get; set; }
@@ -84,6 +87,7 @@ public sealed class ChatResult
             merged.Sent += p.Sent;
             merged.SentOk += p.SentOk;
             merged.SendErrors += p.SendErrors;
+            merged.BusyRetries += p.BusyRetries;
             merged.SentOkWindow += p.SentOkWindow;
             merged.Delivered += p.Delivered;
             merged.DeliveredWindow += p.DeliveredWindow;

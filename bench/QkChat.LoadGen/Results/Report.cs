@@ -90,6 +90,7 @@ public static class Report
         Row(s, "lost / duplicates", Inv($"{c.Lost:N0} / {c.Duplicates:N0}"));
         if (c.OfflinePushed > 0)
             Row(s, "in offline batches / of them duplicates", Inv($"{c.OfflinePushed:N0} / {c.OfflineDuplicates:N0}"));
+        Row(s, "sends retried after SERVER_BUSY", Inv($"{c.BusyRetries:N0}"));
         Row(s, "out of order / unconfirmed / stale / inbox dropped", Inv($"{c.OutOfOrder:N0} / {c.Unconfirmed:N0} / {c.Stale:N0} / {c.InboxDropped:N0}"));
     }
 

@@ -9,7 +9,7 @@ namespace QkChat.LoadGen.Scenarios;
 public sealed class ChatCounters
 {
     public long Sent, SentOk, SentOkWindow, SendErrors, DeliveredWindow, Stale, AcksSent, AcksOk, AckedIds, AckedIdsWindow,
-        StatusDelivered, LoginsOk, PairsChatting, OfflinePushed, OfflineDuplicates;
+        StatusDelivered, LoginsOk, PairsChatting, OfflinePushed, OfflineDuplicates, BusyRetries;
 
     /// <summary>Send request to the receiver's push, microseconds, for pushes arriving inside the window.</summary>
     public LongConcurrentHistogram DeliveryLatency { get; } = RunStats.NewHistogram();

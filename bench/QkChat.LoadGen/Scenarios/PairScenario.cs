@@ -133,6 +133,7 @@ public abstract class PairScenario : IScenario
             Sent = Interlocked.Read(ref _counters.Sent),
             SentOk = Interlocked.Read(ref _counters.SentOk),
             SendErrors = Interlocked.Read(ref _counters.SendErrors),
+            BusyRetries = Interlocked.Read(ref _counters.BusyRetries),
             SentOkWindow = Interlocked.Read(ref _counters.SentOkWindow),
             DeliveredWindow = Interlocked.Read(ref _counters.DeliveredWindow),
             AcksSent = Interlocked.Read(ref _counters.AcksSent),

@@ -31,10 +31,19 @@ internal static class BackendErrors
             catch (Exception e) when (e is MySqlException or RedisException or SocketException or TimeoutException or IOException
                                       or InvalidOperationException { Source: "MySqlConnector" })
             {
+                if (IsPoolExhausted(e)) throw new BackendBusyException($"{backend}: {e.Message}", e);
                 throw new BackendUnavailableException($"{backend}: {e.Message}", e);
             }
         }
     }
+
+    /// <summary>
+    /// MySqlConnector (2.6) reports a pool wait that ran out as UnableToConnectToHost like a refused connection, and
+    /// tells them apart only in the message; an overloaded server must answer SERVER_BUSY, not "backend down".
+    /// </summary>
+    internal static bool IsPoolExhausted(Exception e) =>
+        e is MySqlException { ErrorCode: MySqlErrorCode.UnableToConnectToHost } m
+        && m.Message.Contains("All pooled connections are in use", StringComparison.Ordinal);
 
     public static Task Guard(string backend, Func<Task> call) => Guard(backend, async () => { await call(); return true; });
 }

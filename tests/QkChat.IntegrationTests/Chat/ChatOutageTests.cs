@@ -46,6 +46,34 @@ public sealed class ChatOutageTests
     }
 
     [Fact]
+    public async Task A_busy_connection_pool_answers_SERVER_BUSY_with_a_retry_hint_not_UNAVAILABLE()
+    {
+        await using var db = await TempDatabase.CreateAsync();
+        var settings = QkChat.Server.Storage.Backends.WithPoolSettings(new MySqlConnectionStringBuilder(TestStack.ConnectionString(db.Name)));
+        settings.MaximumPoolSize = 2;
+        settings.ConnectionTimeout = 1; // the pool wait, so the test does not wait the server's 5 s
+        await using var small = new MySqlDataSource(settings.ConnectionString);
+        await using var h = await ChatHarness.StartAsync(chatDb: small);
+        var (_, name) = await h.CreateUserAsync();
+        var client = await h.LoginAsync(name);
+
+        var held = new List<MySqlConnection>();
+        try
+        {
+            // Everything the pool has is taken: the server is overloaded, MariaDB is fine.
+            for (int i = 0; i < 2; i++) held.Add(await small.OpenConnectionAsync());
+            var busy = await client.RequestAsync("get_friend_list");
+            Assert.True(busy.Code == ErrorCodes.ServerBusy, $"{busy.Code}: {busy.Message}");
+            Assert.True(busy.Data!.Value.GetProperty("retry_after_ms").GetInt32() > 0);
+        }
+        finally
+        {
+            foreach (var connection in held) await connection.DisposeAsync();
+        }
+        await Ok(client.RequestAsync("get_friend_list"));
+    }
+
+    [Fact]
     public async Task Redis_down_leaves_logged_in_users_chatting()
     {
         int port = ServerProcess.FreePort();
