@@ -28,8 +28,8 @@ public interface IUserStore
 /// <summary>A device session: the opaque token is returned once and only its hash is stored.</summary>
 public sealed record DeviceSession(uint UserId, string ClientId, string Token, long ExpiresAt);
 
-/// <summary>A session found by its token.</summary>
-public sealed record ResumedSession(uint UserId, string ClientId, long ExpiresAt);
+/// <summary>A session found by its token, with what the login answer shows of its user (a resume reads no user row).</summary>
+public sealed record ResumedSession(uint UserId, string ClientId, long ExpiresAt, string Username, string Email);
 
 /// <summary>
 /// A device with a live token, as get_sessions shows it. <paramref name="LastActiveAt"/> and <paramref name="LastIp"/>
@@ -41,7 +41,7 @@ public sealed record DeviceSessionInfo(string ClientId, string? Device, string? 
 public interface ISessionStore
 {
     /// <summary>Issues a new token for (user, client_id), replacing that device's previous token.</summary>
-    Task<DeviceSession> CreateAsync(uint userId, string clientId, string? device, string ip, CancellationToken ct);
+    Task<DeviceSession> CreateAsync(UserRecord user, string clientId, string? device, string ip, CancellationToken ct);
 
     /// <summary>The live, unexpired session of <paramref name="token"/> for <paramref name="clientId"/>, sliding its expiry; null when invalid.</summary>
     Task<ResumedSession?> ResumeAsync(string token, string clientId, string ip, CancellationToken ct);

@@ -77,10 +77,10 @@ public sealed partial class AccountService
             }
             await _throttle.ResetAsync(login, CancellationToken.None);
             if (check == PasswordCheck.MatchNeedsRehash) UpgradeHash(user.UserId, request.Password!);
-            var device = await _sessions.CreateAsync(user.UserId, request.ClientId!, request.Device, ip, CancellationToken.None);
+            var device = await _sessions.CreateAsync(user, request.ClientId!, request.Device, ip, CancellationToken.None);
             LogLoggedIn(_logger, user.UserId);
             Audit(AuditEvent.Login, user.UserId, device.ClientId, request.Device, ip, true, "password");
-            CompleteSignIn(pending, user, device, request.Device);
+            CompleteSignIn(pending, new SignedInUser(user.UserId, user.Username, user.Email), device, request.Device);
         });
     }
 
@@ -92,24 +92,28 @@ public sealed partial class AccountService
         string ip = ctx.Connection.RemoteAddress.ToString();
         RunAsync(ctx, async pending =>
         {
+            // The session cache holds the user's name and e-mail too: a resume is two Redis commands, no MariaDB read.
             var resumed = await _sessions.ResumeAsync(request.Token!, request.ClientId!, ip, CancellationToken.None);
-            var user = resumed is null ? null : await _users.FindByIdAsync(resumed.UserId, CancellationToken.None);
-            if (resumed is null || user is null)
+            if (resumed is null)
             {
                 Audit(AuditEvent.LoginFailed, null, request.ClientId, null, ip, false, "token_invalid");
                 pending.Complete(ErrorCodes.TokenInvalid, "the token is expired, revoked or unknown; log in with the password");
                 return;
             }
-            Audit(AuditEvent.TokenResume, user.UserId, resumed.ClientId, null, ip, true);
-            CompleteSignIn(pending, user, new DeviceSession(user.UserId, resumed.ClientId, request.Token!, resumed.ExpiresAt), null);
+            Audit(AuditEvent.TokenResume, resumed.UserId, resumed.ClientId, null, ip, true);
+            CompleteSignIn(pending, new SignedInUser(resumed.UserId, resumed.Username, resumed.Email),
+                new DeviceSession(resumed.UserId, resumed.ClientId, request.Token!, resumed.ExpiresAt), null);
         });
     }
 
-    private void CompleteSignIn(PendingResponse pending, UserRecord user, DeviceSession device, string? label) =>
+    /// <summary>What a login answer shows of the user.</summary>
+    private readonly record struct SignedInUser(uint UserId, string Username, string Email);
+
+    private void CompleteSignIn(PendingResponse pending, SignedInUser user, DeviceSession device, string? label) =>
         pending.Complete(ErrorCodes.Ok, "logged in", (user, device), WriteSignIn,
             (connection, session) => SignIn(connection, session, user.UserId, device.ClientId, label));
 
-    private static readonly Action<Utf8JsonWriter, (UserRecord User, DeviceSession Device)> WriteSignIn = static (w, s) =>
+    private static readonly Action<Utf8JsonWriter, (SignedInUser User, DeviceSession Device)> WriteSignIn = static (w, s) =>
     {
         w.WriteNumber("user_id"u8, s.User.UserId);
         w.WriteString("username"u8, s.User.Username);

@@ -20,9 +20,10 @@ public sealed class SessionStore(MySqlDataSource db, IConnectionMultiplexer redi
 
     private static RedisKey CacheKey(byte[] hash) => "qk:tok:" + Convert.ToHexStringLower(hash);
 
-    public Task<DeviceSession> CreateAsync(uint userId, string clientId, string? device, string ip, CancellationToken ct) =>
+    public Task<DeviceSession> CreateAsync(UserRecord user, string clientId, string? device, string ip, CancellationToken ct) =>
         BackendErrors.Guard("session store", async () =>
         {
+            uint userId = user.UserId;
             byte[] raw = RandomNumberGenerator.GetBytes(32);
             string token = Convert.ToBase64String(raw).TrimEnd('=').Replace('+', '-').Replace('/', '_');
             byte[] hash = SHA256.HashData(raw);
@@ -46,7 +47,7 @@ public sealed class SessionStore(MySqlDataSource db, IConnectionMultiplexer redi
             command.Parameters.AddWithValue("@e", expires);
             command.Parameters.AddWithValue("@ip", ip);
             await command.ExecuteNonQueryAsync(ct);
-            await Cache(hash, userId, clientId, expires, expires);
+            await Cache(hash, new CachedSession(userId, clientId, expires, expires, user.Username, user.Email));
             return new DeviceSession(userId, clientId, token, expires);
         });
 
@@ -57,7 +58,8 @@ public sealed class SessionStore(MySqlDataSource db, IConnectionMultiplexer redi
             byte[] hash = SHA256.HashData(raw);
             long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             var entry = await FromCacheAsync(hash) ?? await FromDatabaseAsync(hash, now, ct);
-            if (entry is not var (userId, cachedClient, expires, dbExpires) || expires <= now || cachedClient != clientId) return null;
+            if (entry is not { } found || found.Expires <= now || found.ClientId != clientId) return null;
+            long dbExpires = found.DbExpires;
 
             long slid = now + LifetimeMs;
             if (slid - dbExpires > DbSlideMs)
@@ -72,8 +74,8 @@ public sealed class SessionStore(MySqlDataSource db, IConnectionMultiplexer redi
                 if (await command.ExecuteNonQueryAsync(ct) == 0) return null; // revoked meanwhile
                 dbExpires = slid;
             }
-            await Cache(hash, userId, clientId, slid, dbExpires);
-            return new ResumedSession(userId, clientId, slid);
+            await Cache(hash, found with { Expires = slid, DbExpires = dbExpires });
+            return new ResumedSession(found.UserId, clientId, slid, found.Username, found.Email);
         });
 
     public Task RevokeAsync(uint userId, string clientId, CancellationToken ct) =>
@@ -147,34 +149,55 @@ public sealed class SessionStore(MySqlDataSource db, IConnectionMultiplexer redi
         return hashes;
     }
 
-    private async Task Cache(byte[] hash, uint userId, string clientId, long expires, long dbExpires)
+    /// <summary>
+    /// A token's cache entry: the session and what a login answer shows of its user (usernames and e-mails never
+    /// change, and a password change or reset revokes the tokens), so a resume reads no user row.
+    /// </summary>
+    internal readonly record struct CachedSession(uint UserId, string ClientId, long Expires, long DbExpires, string Username, string Email);
+
+    // "user|expires|dbExpires|clientIdLength|clientId" + "username|email": the client id is free text and cut by its
+    // length; a username has no '|' (InputRules), so the e-mail is whatever follows it. Entries of the older
+    // four-field form do not parse and are read from MariaDB once more.
+    private async Task Cache(byte[] hash, CachedSession s)
     {
-        long ttl = expires - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        long ttl = s.Expires - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         if (ttl <= 0) return;
-        await redis.GetDatabase().StringSetAsync(CacheKey(hash), $"{userId}|{expires}|{dbExpires}|{clientId}", TimeSpan.FromMilliseconds(ttl));
+        await redis.GetDatabase().StringSetAsync(CacheKey(hash), FormatCached(s), TimeSpan.FromMilliseconds(ttl));
     }
 
-    private async Task<(uint, string, long, long)?> FromCacheAsync(byte[] hash)
+    internal static string FormatCached(CachedSession s) =>
+        $"{s.UserId}|{s.Expires}|{s.DbExpires}|{s.ClientId.Length}|{s.ClientId}{s.Username}|{s.Email}";
+
+    private async Task<CachedSession?> FromCacheAsync(byte[] hash)
     {
         string? value = await redis.GetDatabase().StringGetAsync(CacheKey(hash));
-        if (value is null) return null;
-        string[] p = value.Split('|', 4);
-        return p.Length == 4 && uint.TryParse(p[0], out uint u) && long.TryParse(p[1], out long e) && long.TryParse(p[2], out long d)
-            ? (u, p[3], e, d)
-            : null;
+        return value is null ? null : ParseCached(value);
     }
 
-    private async Task<(uint, string, long, long)?> FromDatabaseAsync(byte[] hash, long now, CancellationToken ct)
+    internal static CachedSession? ParseCached(string value)
+    {
+        string[] p = value.Split('|', 5);
+        if (p.Length != 5 || !uint.TryParse(p[0], out uint user) || !long.TryParse(p[1], out long expires)
+            || !long.TryParse(p[2], out long dbExpires) || !int.TryParse(p[3], out int clientLength) || clientLength < 0 || clientLength > p[4].Length)
+            return null;
+        string rest = p[4][clientLength..];
+        int bar = rest.IndexOf('|', StringComparison.Ordinal);
+        if (bar <= 0) return null;
+        return new CachedSession(user, p[4][..clientLength], expires, dbExpires, rest[..bar], rest[(bar + 1)..]);
+    }
+
+    private async Task<CachedSession?> FromDatabaseAsync(byte[] hash, long now, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var command = new MySqlCommand(
-            "SELECT user_id, client_id, expires_at FROM sessions WHERE token_hash = @h AND revoked_at IS NULL AND expires_at > @t", connection);
+            "SELECT s.user_id, s.client_id, s.expires_at, u.username, u.email FROM sessions s JOIN users u ON u.user_id = s.user_id " +
+            "WHERE s.token_hash = @h AND s.revoked_at IS NULL AND s.expires_at > @t", connection);
         command.Parameters.AddWithValue("@h", hash);
         command.Parameters.AddWithValue("@t", now);
         await using var reader = await command.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct)) return null;
         long expires = reader.GetInt64(2);
-        return (reader.GetUInt32(0), reader.GetString(1), expires, expires);
+        return new CachedSession(reader.GetUInt32(0), reader.GetString(1), expires, expires, reader.GetString(3), reader.GetString(4));
     }
 
     private static bool TryDecode(string token, out byte[] raw)

@@ -32,6 +32,8 @@ public sealed class AccountFlowTests
         await using var resumed = await h.ConnectAsync();
         var resume = await Ok(resumed.RequestAsync("login_token", w => { w.WriteString("token", token); w.WriteString("client_id", "phone"); }));
         Assert.Equal(userId, Data(resume).GetProperty("user_id").GetUInt32());
+        Assert.Equal(name, Data(resume).GetProperty("username").GetString()); // from the token cache, not a user row
+        Assert.Equal(email, Data(resume).GetProperty("email").GetString());
         Assert.Equal("kicked", (await client.WaitForPushAsync("kicked", Wait)).Action); // same device: the old connection goes
 
         await Ok(resumed.RequestAsync("logout"));

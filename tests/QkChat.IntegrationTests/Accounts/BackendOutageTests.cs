@@ -108,4 +108,23 @@ public sealed class BackendOutageTests
         await maria.StartServerAsync();
         await LoginRecoversAsync(c, name, password);
     }
+
+    [Fact]
+    public async Task A_token_resume_reads_no_MariaDB_row_so_it_works_while_MariaDB_is_down()
+    {
+        await using var maria = await PrivateMariaDb.StartAsync();
+        await using (var migrate = new MySqlConnector.MySqlDataSource(maria.ConnectionString))
+            await new QkChat.Server.Storage.Migrator(migrate, QkChat.Server.Storage.Migration.Embedded(),
+                Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance).MigrateAsync(CancellationToken.None);
+        await using var users = new MySqlConnector.MySqlDataSource(maria.ConnectionString);
+        await using var h = await StartAsync(userDb: users);
+        await using var c = await h.ConnectAsync();
+        var (name, _, password) = await h.RegisterAsync(c);
+        string token = Data(await Ok(Login(c, name, password))).GetProperty("token").GetString()!;
+
+        await maria.KillAsync();
+        await using var again = await h.ConnectAsync();
+        var resume = await Ok(again.RequestAsync("login_token", w => { w.WriteString("token", token); w.WriteString("client_id", "phone"); }));
+        Assert.Equal(name, Data(resume).GetProperty("username").GetString());
+    }
 }
