@@ -18,7 +18,8 @@ export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
         services-up services-down services-status config-docs clean deb tarball loadtest
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}' | \
+	    sed -e 's|$$(CONFIG)|$(CONFIG)|g' -e 's|$$(RID)|$(RID)|g' -e 's|$$(DIST)|$(DIST)|g'
 
 build: ## build every project ($(CONFIG))
 	dotnet build QkChat.sln -c $(CONFIG) -v quiet -nologo
@@ -38,10 +39,11 @@ migrate: services-up build ## apply pending migrations to the private database
 run: services-up build ## start the private stack, migrate, and serve chat on 127.0.0.1:8080 in the foreground
 	$(STACK_ENV); dotnet $(SERVER_DLL) migrate && exec dotnet $(SERVER_DLL) run
 
-test: services-up ## bring the stack up, build, publish the AOT binaries, run every test; ends with "N passed, M failed"
-	scripts/ensure-tools.sh
-	$(MAKE) --no-print-directory publish
-	$(STACK_ENV); scripts/run-tests.sh $(CONFIG)
+# One script does the whole flow (tools, stack, publish, build, tests) and always prints the summary as its last
+# line, also when a set-up step fails. On a failure make itself adds "make: *** [Makefile:NN: test] Error 1" after
+# it (make cannot be told not to); .ci/run prints the summary once more as its own last line.
+test: ## bring the stack up, publish the AOT binaries, build, run every test; ends with "N passed, M failed"
+	@scripts/run-tests.sh $(CONFIG) $(RID) $(DIST)
 
 publish: ## Native AOT binaries qkchatd, qkchat-loadgen and qkchat into dist/ (any trim/AOT warning fails)
 	scripts/publish.sh $(RID) $(DIST)

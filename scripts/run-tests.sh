@@ -1,27 +1,78 @@
 #!/usr/bin/env bash
-# Builds and runs every test assembly (xunit v3 executables), then prints one closing line:
+# The whole of `make test`, in one script so that it always ends the same way:
+#   1. ensure-tools   scripts/ensure-tools.sh: the packaging tools the tests use (apt, when missing)
+#   2. services-up    scripts/stack.sh up: the private MariaDB and Redis under .run/, and their QKCHAT_* variables
+#   3. publish        scripts/publish.sh RID DIST: the AOT binaries (integration tests start dist/qkchatd)
+#   4. build          dotnet build of the solution
+#   5. every test assembly (xunit v3 executables)
+# Its last line is always
 #   N passed, M failed[, K skipped]
-# and exits non-zero when anything failed, errored, or a test assembly did not report at all.
+# and it exits non-zero when anything failed, errored, or a test assembly did not report at all. A step that fails
+# (or an interrupt) stops the run and counts as one failure, named on the line just above the summary. The summary
+# is also written to .run/test-results/summary.txt, which .ci/run prints again as its own last line.
+#   scripts/run-tests.sh [CONFIG [RID [DIST]]]     (defaults: Release linux-x64 dist; QKCHAT_TEST_FILTER: xunit filter)
 set -uo pipefail
 CONFIG=${1:-Release}
+RID=${2:-linux-x64}
+DIST=${3:-dist}
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$ROOT"
 results=.run/test-results
 rm -rf "$results" && mkdir -p "$results"
 
+passed=0 failed=0 skipped=0 finished=0 step=starting
+
+# Runs on every exit: the normal end, a failed step, `exit` from the signal trap below, a bug in this script.
+summary() {
+    local code=$? line
+    trap - EXIT INT TERM HUP
+    if ((!finished)); then
+        local what="failed (exit $code)"
+        ((code == 130)) && what="was interrupted"
+        case $step in
+            QkChat.*) echo "tests: running $step $what; counted as 1 more failure" ;;
+            *) echo "tests: step '$step' $what, so no test ran; counted as 1 failure" ;;
+        esac
+        failed=$((failed + 1))
+    fi
+    line="$passed passed, $failed failed"
+    ((skipped > 0)) && line+=", $skipped skipped"
+    { printf '%s\n' "$line" >"$results/summary.txt"; } 2>/dev/null
+    echo "$line"
+    ((failed == 0)) && exit 0
+    exit 1
+}
+trap summary EXIT
+trap 'exit 130' INT TERM HUP
+
+# run NAME COMMAND...: one set-up step; its failure ends the run (summary above says which).
+run() {
+    step=$1
+    shift
+    echo "tests: $step"
+    "$@" || exit $?
+}
+
+stack_env() {
+    local exports
+    exports=$(scripts/stack.sh env) && eval "$exports"
+}
+
+run ensure-tools scripts/ensure-tools.sh
+run services-up scripts/stack.sh up
+run services-env stack_env
+run publish scripts/publish.sh "$RID" "$DIST"
+
 # Integration tests start the published AOT binary: they see what users run.
-export QKCHAT_TEST_SERVER_BIN=${QKCHAT_TEST_SERVER_BIN:-$ROOT/dist/qkchatd}
+export QKCHAT_TEST_SERVER_BIN=${QKCHAT_TEST_SERVER_BIN:-$ROOT/$DIST/qkchatd}
 export QKCHAT_TEST_REPO_ROOT=$ROOT
 
-if ! dotnet build QkChat.sln -c "$CONFIG" -v quiet -nologo; then
-    echo "tests: build failed"
-    echo "0 passed, 1 failed"
-    exit 1
-fi
+run build dotnet build QkChat.sln -c "$CONFIG" -v quiet -nologo
 
-passed=0 failed=0 skipped=0 broken=0
+broken=0
 for project in tests/QkChat.Tests tests/QkChat.IntegrationTests; do
     name=${project##*/}
+    step=$name
     dll=$project/bin/$CONFIG/net10.0/$name.dll
     xml=$results/$name.xml
     echo "tests: running $name"
@@ -35,12 +86,9 @@ for project in tests/QkChat.Tests tests/QkChat.IntegrationTests; do
     # The <assembly> element carries the counts; errors are failures outside a test (fixtures, cleanup).
     assembly=$(grep -o '<assembly [^>]*>' "$xml" | head -n 1)
     count() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$assembly" | grep . || echo 0; }
-    p=$(count passed) f=$(count failed) s=$(( $(count skipped) + $(count not-run) )) e=$(count errors)
+    p=$(count passed) f=$(count failed) s=$(($(count skipped) + $(count not-run))) e=$(count errors)
     passed=$((passed + p)) failed=$((failed + f + e)) skipped=$((skipped + s))
     if ((code != 0 && f + e == 0)); then broken=$((broken + 1)); echo "tests: $name exited $code"; fi
 done
 failed=$((failed + broken))
-line="$passed passed, $failed failed"
-((skipped > 0)) && line+=", $skipped skipped"
-echo "$line"
-((failed == 0))
+finished=1

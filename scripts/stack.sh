@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # A private MariaDB + Redis for this checkout, for development and integration tests.
-#   scripts/stack.sh up|down|status|env
+#   scripts/stack.sh up|down|status|env|help
 # Everything lives under $ROOT/.run/ and binds 127.0.0.1 only, so several checkouts can run side by
-# side on different ports and none of it touches the system's /var/lib/mysql or its services (this
-# machine has no systemd, and apt never starts services anyway).
+# side on different ports and none of it touches the system's /var/lib/mysql or its services: installing
+# the packages starts no service either (scripts/apt-install.sh).
+#
+# A second checkout on the same machine needs ports of its own, given on its first `up` (remembered in
+# .run/stack.conf, so later commands need not repeat them):
+#   QKCHAT_STACK_DB_PORT=23306 QKCHAT_STACK_REDIS_PORT=26379 make run     (defaults 13306 and 16379)
 set -euo pipefail
 
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
+# shellcheck source=apt-install.sh
+source "$ROOT/scripts/apt-install.sh"
 RUN=$ROOT/.run
 CONF=$RUN/stack.conf
 SECRET=$RUN/secrets/db_password
@@ -25,8 +31,8 @@ export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 die() { echo "stack.sh: $*" >&2; exit 1; }
 say() { echo "stack: $*"; }
 
-# Ports: environment beats .run/stack.conf beats the defaults. The conf file pins the ports a
-# checkout first came up with, so later calls (status, env, make targets) agree without exports.
+# Ports: environment beats .run/stack.conf beats the defaults. `up` writes the ports it used into the conf
+# file, so later calls (status, env, make targets) agree without exports.
 load_ports() {
     DB_PORT=13306 REDIS_PORT=16379
     if [[ -f $CONF ]]; then
@@ -38,6 +44,7 @@ load_ports() {
             esac
         done <"$CONF"
     fi
+    CONF_PORTS="$DB_PORT $REDIS_PORT"
     DB_PORT=${QKCHAT_STACK_DB_PORT:-$DB_PORT}
     REDIS_PORT=${QKCHAT_STACK_REDIS_PORT:-$REDIS_PORT}
     local p
@@ -97,12 +104,12 @@ ensure_packages() {
     ((${#missing[@]} == 0)) && return 0
     ((EUID == 0)) || die "missing ${missing[*]}; install mariadb-server mariadb-client redis-server as root"
     say "installing mariadb-server mariadb-client redis-server via apt (log: $RUN/apt.log)"
-    # Lock::Timeout: another checkout's stack.sh may be running apt at the same moment.
-    {
-        apt-get -o DPkg::Lock::Timeout=120 update &&
-            DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=120 install -y \
-                --no-install-recommends mariadb-server mariadb-client redis-server
-    } </dev/null >>"$RUN/apt.log" 2>&1 || { tail -n 20 "$RUN/apt.log" >&2; die "apt-get failed"; }
+    # Installing them must not start the system's own mariadb.service and redis-server.service (a normal systemd
+    # Debian 12 would, from the packages' postinst): apt_install forbids every service start for the length of
+    # the install with a temporary /usr/sbin/policy-rc.d that exits 101, removed afterwards, and puts back an
+    # admin's own policy-rc.d untouched. Details and limits at the top of scripts/apt-install.sh.
+    apt_install "$RUN/apt.log" mariadb-server mariadb-client redis-server ||
+        { tail -n 20 "$RUN/apt.log" >&2; die "apt-get failed"; }
     hash -r
 }
 
@@ -113,7 +120,7 @@ start_mariadb() {
         return 0
     fi
     rm -f "$DB_PID"
-    port_busy "$DB_PORT" && die "port $DB_PORT is in use by another process; set QKCHAT_STACK_DB_PORT"
+    port_busy "$DB_PORT" && die "port $DB_PORT is in use by another process (another checkout's stack?); run again with QKCHAT_STACK_DB_PORT=<a free port>"
     # Unix socket paths are limited to 107 bytes; fail clearly instead of with a cryptic server log.
     ((${#DB_SOCK} < 108)) || die "socket path too long ($DB_SOCK); use a shorter checkout path"
 
@@ -183,7 +190,7 @@ start_redis() {
     fi
     rm -f "$REDIS_PID"
     # Checked first because the readiness probe below would otherwise get PONG from a stranger.
-    port_busy "$REDIS_PORT" && die "port $REDIS_PORT is in use by another process; set QKCHAT_STACK_REDIS_PORT"
+    port_busy "$REDIS_PORT" && die "port $REDIS_PORT is in use by another process (another checkout's stack?); run again with QKCHAT_STACK_REDIS_PORT=<a free port>"
     detach "$REDIS_DIR/redis.out" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$REDIS_DIR" \
         --daemonize yes --pidfile "$REDIS_PID" --logfile "$REDIS_LOG" --save '' --appendonly no
     for ((i = 0; i < 50; i++)); do # 10 s
@@ -226,7 +233,14 @@ cmd_up() {
     # Keep the state out of git without editing the project's .gitignore.
     [[ -f $RUN/.gitignore ]] || echo '*' >"$RUN/.gitignore"
     take_lock
-    [[ -f $CONF ]] || printf 'DB_PORT=%s\nREDIS_PORT=%s\n' "$DB_PORT" "$REDIS_PORT" >"$CONF"
+    # An explicit QKCHAT_STACK_*_PORT on `up` updates the pinned ports (e.g. the second try after "port 13306 is in
+    # use"), unless this checkout's services still run on the old ones.
+    if [[ ! -f $CONF || "$DB_PORT $REDIS_PORT" != "$CONF_PORTS" ]]; then
+        if [[ -f $CONF ]] && { live_pid "$DB_PID" mariadbd || live_pid "$REDIS_PID" redis-server; } >/dev/null; then
+            die "this checkout's stack runs on the ports in $CONF ($CONF_PORTS); \`make services-down\` before changing them"
+        fi
+        printf 'DB_PORT=%s\nREDIS_PORT=%s\n' "$DB_PORT" "$REDIS_PORT" >"$CONF"
+    fi
     ensure_packages
     start_mariadb
     provision_db
@@ -262,11 +276,28 @@ cmd_env() {
     [[ -f $SECRET ]] || echo "stack.sh: warning: $SECRET does not exist yet; run 'up'" >&2
 }
 
+usage() {
+    cat <<EOF
+usage: $0 up|down|status|env|help
+  up      start the private MariaDB and Redis under .run/ (installs the packages when missing, starting no service)
+  down    stop them (only the PIDs in our pid files)
+  status  say whether they run (exit 0 only when both do)
+  env     print the QKCHAT_* exports that point qkchatd at them: eval "\$($0 env)"
+Ports for this checkout: 127.0.0.1:$DB_PORT (MariaDB), 127.0.0.1:$REDIS_PORT (Redis). A second checkout on the
+same machine needs others on its first up, e.g. QKCHAT_STACK_DB_PORT=23306 QKCHAT_STACK_REDIS_PORT=26379
+(remembered in .run/stack.conf). QKCHAT_STACK_DB_BUFFER_POOL sets MariaDB's InnoDB buffer pool (default 1G).
+EOF
+}
+
 load_ports
 case ${1:-} in
     up) cmd_up ;;
     down) cmd_down ;;
     status) cmd_status ;;
     env) cmd_env ;;
-    *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
+    help | -h | --help) usage ;;
+    *)
+        usage >&2
+        exit 2
+        ;;
 esac

@@ -82,6 +82,30 @@ public sealed class DebPackageTests(DebFixture package) : IClassFixture<DebFixtu
     }
 
     [Fact]
+    public async Task Every_doc_its_files_point_to_is_in_the_package()
+    {
+        // Files and maintainer scripts (DEBIAN/) as they are in the .deb: server.json, /etc/default/qkchat, the unit
+        // and postinst send the admin to /usr/share/doc/qkchat/NAME, which must then be there.
+        var entries = (await Run("dpkg-deb", "-c", package.Deb)).Stdout
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[5][1..])
+            .ToHashSet(StringComparer.Ordinal);
+        string raw = PackageBuild.NewTempDir("deb-raw");
+        try
+        {
+            await Run("dpkg-deb", "-R", package.Deb, raw);
+            var references = PackageBuild.DocReferences(raw);
+            Assert.Contains("packaging.md", references.Keys); // server.json's pointer for log files, at least
+            Assert.All(references, r => Assert.True(entries.Contains("/usr/share/doc/qkchat/" + r.Key),
+                $"/usr/share/doc/qkchat/{r.Key}, named in {string.Join(", ", r.Value)}, is not in the package"));
+        }
+        finally
+        {
+            Directory.Delete(raw, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Installs_into_a_throwaway_root_reruns_its_scripts_and_purges_only_its_own_files()
     {
         using var root = new ThrowawayRoot();

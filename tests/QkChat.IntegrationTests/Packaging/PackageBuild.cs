@@ -39,6 +39,32 @@ internal static partial class PackageBuild
         return path;
     }
 
+    /// <summary>
+    /// The doc files that the text files under <paramref name="root"/> (config, unit, maintainer scripts, install.sh,
+    /// the docs themselves) point to as ".../share/doc/qkchat/NAME", each with the files that name it. Binaries (ELF)
+    /// are skipped. A sentence's closing period is not part of a name.
+    /// </summary>
+    public static SortedDictionary<string, SortedSet<string>> DocReferences(string root)
+    {
+        var references = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+        foreach (string file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
+        {
+            if (new FileInfo(file).LinkTarget is not null) continue;
+            byte[] bytes = File.ReadAllBytes(file);
+            if (bytes.AsSpan().StartsWith("\u007FELF"u8)) continue;
+            foreach (Match m in DocReference().Matches(System.Text.Encoding.UTF8.GetString(bytes)))
+            {
+                string name = m.Groups[1].Value;
+                if (!references.TryGetValue(name, out var from)) references[name] = from = new SortedSet<string>(StringComparer.Ordinal);
+                from.Add(Path.GetRelativePath(root, file));
+            }
+        }
+        return references;
+    }
+
+    [GeneratedRegex(@"share/doc/qkchat/([\w.-]*\w)")]
+    private static partial Regex DocReference();
+
     public static string NewTempDir(string purpose)
     {
         string dir = Path.Combine(Path.GetTempPath(), $"qkchat-{purpose}-{Guid.NewGuid().ToString("N")[..8]}");

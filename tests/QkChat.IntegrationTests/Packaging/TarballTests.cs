@@ -39,6 +39,26 @@ public sealed class TarballTests(TarballFixture package) : IClassFixture<Tarball
     }
 
     [Fact]
+    public async Task Every_doc_its_files_point_to_is_in_the_tarball()
+    {
+        // server.json, etc/default/qkchat, the unit and install.sh name .../share/doc/qkchat/NAME (install.sh rewrites
+        // /usr to its prefix): every NAME must be shipped in share/doc/qkchat.
+        string dir = await UnpackAsync();
+        try
+        {
+            string tree = Path.Combine(dir, package.Name);
+            var references = PackageBuild.DocReferences(tree);
+            Assert.Contains("packaging.md", references.Keys);
+            Assert.All(references, r => Assert.True(File.Exists(Path.Combine(tree, "share/doc/qkchat", r.Key)),
+                $"share/doc/qkchat/{r.Key}, named in {string.Join(", ", r.Value)}, is not in the tarball"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Its_qkchatd_serves_chat_from_the_unpacked_tree()
     {
         string dir = await UnpackAsync();

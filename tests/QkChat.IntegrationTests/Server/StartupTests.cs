@@ -93,6 +93,15 @@ public sealed class StartupTests
     [Fact]
     public async Task The_server_starts_reloads_on_sighup_and_stops_cleanly_on_sigterm()
     {
+        // The version comes from one place: the start line carries exactly what --version prints ("qkchatd 1.2.3+commit").
+        string version;
+        await using (var v = ServerProcess.Start(new Dictionary<string, string>(), "--version"))
+        {
+            Assert.Equal(0, await v.WaitForExitAsync(Patience));
+            version = v.Output.Trim();
+            Assert.Matches(@"^qkchatd \d+\.\d+\.\d+\S*$", version);
+        }
+
         await using var db = await TempDatabase.CreateAsync();
         int port = ServerProcess.FreePort();
         var env = ServerProcess.StackEnvironment(db.Name, port);
@@ -100,6 +109,7 @@ public sealed class StartupTests
         await using var p = ServerProcess.Start(env);
         await p.WaitForOutputAsync("ready: serving chat", Patience);
         Assert.DoesNotContain(TestStack.DbPassword, p.Output);
+        Assert.Contains(version + " starting", p.Output);
 
         using var client = await RawClient.ConnectAsync(port);
         await client.SendAsync(RawClient.Heartbeat("hb"));
