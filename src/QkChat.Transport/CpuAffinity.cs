@@ -29,6 +29,12 @@ internal static partial class CpuAffinity
         return false;
     }
 
+    /// <summary>The kernel's id of the calling thread (what top -H, perf and /proc/self/task show); 0 off Linux.</summary>
+    public static int CurrentOsThreadId() => OperatingSystem.IsLinux() ? GetTid() : 0;
+
+    [LibraryImport("libc", EntryPoint = "gettid")]
+    private static partial int GetTid();
+
     [LibraryImport("libc", EntryPoint = "sched_setaffinity", SetLastError = true)]
     private static unsafe partial int SchedSetAffinity(int pid, nint cpusetsize, ulong* mask);
 }

@@ -10,7 +10,7 @@ namespace QkChat.Transport;
 /// </summary>
 public sealed class Reactor
 {
-    private readonly ReactorInbox _inbox = new();
+    private readonly ReactorInbox<ReactorWork> _inbox = new();
     private readonly List<Connection> _connections = [];
     private readonly List<Connection> _dirty = [];
     private readonly Thread _thread;
@@ -103,11 +103,12 @@ public sealed class Reactor
 
     private void Run()
     {
+        Stats.OsThreadId = CpuAffinity.CurrentOsThreadId();
         if (_pinCpu is int cpu)
             Stats.PinnedCpu = CpuAffinity.TryPinCurrentThread(cpu, out _) ? cpu : -1;
         while (_running)
         {
-            _inbox.Wait();
+            _inbox.Wait(); // parks only when the inbox is empty
             while (_inbox.TryTake(out var work))
             {
                 Execute(work);
@@ -209,12 +210,16 @@ public sealed class ReactorStats(int index)
 {
     public int Index { get; } = index;
     public int PinnedCpu = -2; // -2 not requested, -1 failed
+    /// <summary>The reactor thread's kernel id (top -H, perf, /proc/self/task/&lt;id&gt;); 0 until it runs or off Linux.</summary>
+    public int OsThreadId;
     public int OpenConnections;
     public long Accepted;
     public long BytesIn;
     public long BytesOut;
     public long Sends;
     public long DroppedFrames;
+    /// <summary>The most bytes any one connection of this reactor has had queued for sending (bounded by the hard cap).</summary>
+    public int PeakQueuedBytes;
     public long HandlerFaults;
     public readonly long[] ClosedByReason = new long[Enum.GetValues<CloseReason>().Length];
 }

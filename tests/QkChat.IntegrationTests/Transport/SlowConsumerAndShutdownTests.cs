@@ -1,6 +1,10 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net;
+using Microsoft.Extensions.Logging;
 using QkChat.Core.Dispatch;
 using QkChat.IntegrationTests.Infrastructure;
+using QkChat.IntegrationTests.Mail;
 using QkChat.Transport;
 using Xunit;
 
@@ -27,9 +31,10 @@ public sealed class SlowConsumerAndShutdownTests
     [Fact]
     public async Task A_client_that_never_reads_is_closed_as_slow_and_its_queue_stays_bounded()
     {
-        await using var server = InProcessServer.Start(
-            t => { t.SendQueueLowBytes = 16 * 1024; t.SendQueueHighBytes = 64 * 1024; t.SendQueueHardCapBytes = 256 * 1024; },
-            routes: (router, _) => Flood(router));
+        const int hardCap = 256 * 1024;
+        await using var server = new LoggingServer(
+            t => { t.SendQueueLowBytes = 16 * 1024; t.SendQueueHighBytes = 64 * 1024; t.SendQueueHardCapBytes = hardCap; },
+            Flood);
         using var bystander = await server.ConnectAsync();
         using var sleeper = await server.ConnectAsync();
         sleeper.Socket.ReceiveBufferSize = 4096; // the kernel may still buffer a few MB on loopback; the cap catches the rest
@@ -48,8 +53,64 @@ public sealed class SlowConsumerAndShutdownTests
         await server.EventuallyAsync(() => server.ClosedFor(CloseReason.SlowConsumer) == 1, "slow consumer closed");
         Assert.Equal(1, server.Engine.OpenConnections);
 
+        // Memory: the sleeper's send queue filled up to the cap (within one 16 KB push) and never went past it.
+        int peak = server.Engine.Reactors.Max(r => Volatile.Read(ref r.Stats.PeakQueuedBytes));
+        Assert.InRange(peak, hardCap - 2 * 16_100, hardCap);
+        // An operator can tell why the connection went.
+        await server.EventuallyAsync(() => server.Log.At(LogLevel.Warning).Any(l => l.Contains("closed as a slow consumer")), "slow consumer logged");
+
         await bystander.SendAsync(RawClient.Heartbeat("ok"));
         Assert.Equal("ok", (await bystander.ReadAsync()).Str("request_id"));
+    }
+
+    /// <summary>
+    /// InProcessServer's dispatcher logs nowhere; this one logs into <see cref="Log"/> (the transport itself has no
+    /// logger: the dispatcher writes the slow-consumer line when the transport reports the close).
+    /// </summary>
+    private sealed class LoggingServer : ITransportEvents, IAsyncDisposable
+    {
+        private readonly ConcurrentQueue<Exception> _faults = new();
+
+        public LoggingServer(Action<TransportOptions> transport, Action<ActionRouter> routes)
+        {
+            var router = new ActionRouter();
+            routes(router);
+            var dispatcher = new Dispatcher(new ChatOptions { RequestsPerSecond = 100_000, RequestBurst = 100_000 }, router, Log);
+            var options = new TransportOptions { Address = IPAddress.Loopback, Port = 0, Reactors = 2, BusyFrame = Dispatcher.CreateBusyFrame() };
+            transport(options);
+            Engine = new TransportEngine(options, dispatcher, this);
+            Engine.Start();
+        }
+
+        public CapturingLogger Log { get; } = new();
+
+        public TransportEngine Engine { get; }
+
+        public Task<RawClient> ConnectAsync() => RawClient.ConnectAsync(Engine.LocalEndPoint!.Port);
+
+        public long ClosedFor(CloseReason reason) => Engine.Reactors.Sum(r => Volatile.Read(ref r.Stats.ClosedByReason[(int)reason]));
+
+        public async Task EventuallyAsync(Func<bool> condition, string what)
+        {
+            var deadline = Environment.TickCount64 + 10_000;
+            while (!condition())
+            {
+                if (Environment.TickCount64 > deadline) throw new TimeoutException("not reached: " + what);
+                await Task.Delay(10);
+            }
+        }
+
+        public void Listening(EndPoint endPoint, bool tls) { }
+        public void Rejected(IPAddress remote, RejectReason reason) { }
+        public void Fault(Connection? connection, Exception exception) => _faults.Enqueue(exception);
+        public void AcceptFailed(Exception exception) => _faults.Enqueue(exception);
+        public void TlsHandshakeFailed(IPAddress remote, string reason) { }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Engine.StopAsync(null, TimeSpan.FromSeconds(2));
+            Assert.Empty(_faults);
+        }
     }
 
     [Fact]
