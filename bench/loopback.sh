@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Loopback measurements for bench/RESULTS.md. Every run is bounded and targets 127.0.0.x only.
 #   bench/loopback.sh heartbeat [CONNECTIONS...]   qkchatd vs redis-benchmark PING vs the inline design
+#   bench/loopback.sh metrics-overhead [CONNECTIONS]  heartbeat round trips/s with metrics.enabled on vs off (ROUNDS, default 5)
 #   bench/loopback.sh idle-rss [LOW HIGH]          server RSS per idle connection (slope between LOW and HIGH)
 #   bench/loopback.sh login-storm [N...]           N password logins at once, then N token resumes (default 2000 5000)
 #   bench/loopback.sh chat [N...]                  N users in N/2 friend pairs messaging each other (default 2000 10000)
@@ -21,6 +22,11 @@ RAMP=${RAMP:-5}
 PORT=18181
 INLINE_PORT=18182
 REDIS_PORT=18183
+QKCHATD=${QKCHATD:-dist/qkchatd} # another build for A/B runs
+# SERVER_CPUS / LOAD_CPUS (taskset lists, e.g. 0 and 1): keep the server under test and the load on separate CPUs,
+# so a figure is the server's own ceiling rather than what the load generator leaves it. Unset: shared CPUs.
+ON_SERVER_CPUS=(${SERVER_CPUS:+taskset -c "$SERVER_CPUS"})
+ON_LOAD_CPUS=(${LOAD_CPUS:+taskset -c "$LOAD_CPUS"})
 SOURCES=127.0.0.2-127.0.0.9
 eval "$(scripts/stack.sh env)"
 
@@ -31,7 +37,7 @@ start_server() {
     QKCHAT_RATE_LIMIT_RPS=1000000 QKCHAT_RATE_LIMIT_BURST=1000000 QKCHAT_LOG_TO_FILE=false QKCHAT_ADMIN_PORT=0 \
     QKCHAT_LOG_LEVEL=${LOG_LEVEL:-warning} QKCHAT_DB_AUTO_MIGRATE=true QKCHAT_CONFIG_PATH="$OUT/empty.json" \
     QKCHAT_PASSWORD_QUEUE=${PASSWORD_QUEUE:-0} \
-        dist/qkchatd >"$OUT/server.log" 2>&1 &
+        "${ON_SERVER_CPUS[@]}" "$QKCHATD" >"$OUT/server.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 100); do
         (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && return 0
@@ -46,7 +52,7 @@ trap 'stop_server; [[ -n ${inline_pid:-} ]] && kill $inline_pid 2>/dev/null; [[ 
 loadgen() { # PORT CONNECTIONS NAME [extra...]
     local port=$1 conns=$2 name=$3
     shift 3
-    dist/qkchat-loadgen heartbeat --port "$port" --connections "$conns" --duration "$DURATION" --ramp-up "$RAMP" \
+    "${ON_LOAD_CPUS[@]}" dist/qkchat-loadgen heartbeat --port "$port" --connections "$conns" --duration "$DURATION" --ramp-up "$RAMP" \
         --source-addresses "$SOURCES" --quiet --json "$OUT/$name.json" "$@" >"$OUT/$name.md" || true
     grep -E "round trips|p50|p99|rt/s|throughput" "$OUT/$name.md" | head -8 | sed "s/^/  $name: /"
 }
@@ -63,7 +69,7 @@ heartbeat() {
         if [[ ${INLINE:-1} == 1 ]]; then
             dotnet build bench/QkChat.Benchmarks -c Release -v quiet -nologo >/dev/null
             DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 DOTNET_TieredPGO=1 \
-                dotnet bench/QkChat.Benchmarks/bin/Release/net10.0/QkChat.Benchmarks.dll inline-server $INLINE_PORT $((DURATION + RAMP + 60)) >"$OUT/inline.log" 2>&1 &
+                "${ON_SERVER_CPUS[@]}" dotnet bench/QkChat.Benchmarks/bin/Release/net10.0/QkChat.Benchmarks.dll inline-server $INLINE_PORT $((DURATION + RAMP + 60)) >"$OUT/inline.log" 2>&1 &
             inline_pid=$!
             sleep 2
             loadgen $INLINE_PORT "$conns" "inline-$conns" --server-pid "$inline_pid"
@@ -73,7 +79,7 @@ heartbeat() {
         fi
 
         # Redis on its own port with no persistence: the reference single-loop C server.
-        redis-server --port $REDIS_PORT --bind 127.0.0.1 --save '' --appendonly no --maxclients 20000 \
+        "${ON_SERVER_CPUS[@]}" redis-server --port $REDIS_PORT --bind 127.0.0.1 --save '' --appendonly no --maxclients 20000 \
             --daemonize no --logfile "$ROOT/$OUT/redis.log" &
         redis_pid=$!
         sleep 0.5
@@ -81,10 +87,42 @@ heartbeat() {
         total=$(grep -o '"round_trips": *[0-9]*' "$OUT/qkchatd-$conns.json" | head -1 | grep -o '[0-9]*$' || echo 1000000)
         ((total > 0)) || total=1000000
         echo "  redis-benchmark -t ping -c $conns -n $total:"
-        redis-benchmark -p $REDIS_PORT -t ping -c "$conns" -n "$total" -q 2>/dev/null | tr '\r' '\n' | grep -E "requests per second" | sed 's/^/    /' | tee "$OUT/redis-$conns.txt"
+        "${ON_LOAD_CPUS[@]}" redis-benchmark -p $REDIS_PORT -t ping -c "$conns" -n "$total" -q 2>/dev/null | tr '\r' '\n' | grep -E "requests per second" | sed 's/^/    /' | tee "$OUT/redis-$conns.txt"
         kill $redis_pid; wait $redis_pid 2>/dev/null || true
         redis_pid=""
     done
+}
+
+# The cost of the request metrics (issue 8: under 3 %): the same heartbeat load against qkchatd with
+# QKCHAT_METRICS_ENABLED=true and =false, ROUNDS times each, one fresh server per run and the order swapped every
+# round so a drift of the machine (thermal, page cache) weighs on both sides alike; prints every run and the medians.
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+metrics_overhead() {
+    local conns=${1:-1000} rounds=${ROUNDS:-5}
+    local on=() off=()
+    echo "== metrics on vs off: $conns connections, $rounds rounds, ${DURATION}s measured after ${RAMP}s ramp each"
+    for round in $(seq 1 "$rounds"); do
+        local order=(true false)
+        ((round % 2)) || order=(false true)
+        for enabled in "${order[@]}"; do
+            QKCHAT_METRICS_ENABLED=$enabled start_server
+            local name="metrics-$enabled-$conns-$round"
+            "${ON_LOAD_CPUS[@]}" dist/qkchat-loadgen heartbeat --port $PORT --connections "$conns" --duration "$DURATION" \
+                --ramp-up "$RAMP" --source-addresses "$SOURCES" --server-pid "$server_pid" --quiet --json "$OUT/$name.json" \
+                >"$OUT/$name.md" || true
+            stop_server
+            local rate
+            rate=$(grep -o '"round_trips_per_s": *[0-9.]*' "$OUT/$name.json" 2>/dev/null | head -1 | grep -o '[0-9.]*$' || echo 0)
+            echo "  round $round, metrics.enabled=$enabled: $rate round trips/s"
+            if [[ $enabled == true ]]; then on+=("$rate"); else off+=("$rate"); fi
+        done
+    done
+    local m_on m_off
+    m_on=$(printf '%s\n' "${on[@]}" | median)
+    m_off=$(printf '%s\n' "${off[@]}" | median)
+    echo "  median on:  $m_on round trips/s"
+    echo "  median off: $m_off round trips/s"
+    awk -v on="$m_on" -v off="$m_off" 'BEGIN { if (off > 0) printf "  overhead: %.2f %% (target: under 3 %%)\n", (off - on) * 100 / off }'
 }
 
 idle_rss() {
@@ -107,7 +145,7 @@ login_storm() {
     for n in "${sizes[@]}"; do
         echo "== login storm of $n"
         QKCHAT_LOG_LEVEL=warning QKCHAT_DB_AUTO_MIGRATE=true QKCHAT_CONFIG_PATH="$OUT/empty.json" QKCHAT_LOG_TO_FILE=false \
-            dist/qkchatd provision-users --count "$n" --prefix lg --password "$STORM_PASSWORD"
+            "$QKCHATD" provision-users --count "$n" --prefix lg --password "$STORM_PASSWORD"
         # A queue of N: every login of the storm waits for its hash instead of an early SERVER_BUSY.
         PASSWORD_QUEUE=$n start_server
         dist/qkchat-loadgen login-storm --port $PORT --connections "$n" --ramp-up "$RAMP" --prefix lg \
@@ -131,7 +169,7 @@ fresh_chat_db() {
 }
 provision_chat() { # N
     env "${CHAT_HASH[@]}" QKCHAT_LOG_LEVEL=warning QKCHAT_DB_AUTO_MIGRATE=true QKCHAT_CONFIG_PATH="$OUT/empty.json" \
-        QKCHAT_LOG_TO_FILE=false dist/qkchatd provision-users --count "$1" --prefix lgc --password "$STORM_PASSWORD" --friends pairs
+        QKCHAT_LOG_TO_FILE=false "$QKCHATD" provision-users --count "$1" --prefix lgc --password "$STORM_PASSWORD" --friends pairs
 }
 pair_args() { # SCENARIO: the options chat and mixed share here
     local args=(--port $PORT --rate "${RATE:-1}" --pipeline "${PIPELINE:-1}" --message-bytes "${MESSAGE_BYTES:-100}"
@@ -188,10 +226,11 @@ levels() { # SCENARIO N...
 
 case ${1:-} in
     heartbeat) shift; heartbeat "$@" ;;
+    metrics-overhead) shift; metrics_overhead "$@" ;;
     idle-rss) shift; idle_rss "$@" ;;
     login-storm) shift; login_storm "$@" ;;
     chat) shift; pairs chat "$@" ;;
     mixed) shift; pairs mixed "$@" ;;
     levels) shift; levels "$@" ;;
-    *) sed -n '2,12p' "$0"; exit 2 ;;
+    *) sed -n '2,13p' "$0"; exit 2 ;;
 esac

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using QkChat.Core.Dispatch;
 
 namespace QkChat.Core.Audit;
 
@@ -57,6 +59,9 @@ public sealed partial class AuditBatcher : IAuditLog, IAsyncDisposable
 
     public int Queued => Volatile.Read(ref _queued);
 
+    /// <summary>How long each write attempt of a batch took, stored or failed (qkchat_batch_commit_seconds{batcher="audit"}).</summary>
+    public LatencyHistogram CommitTimes { get; } = new();
+
     public void Record(in AuditRecord record)
     {
         if (!_options.Enabled) return;
@@ -113,9 +118,11 @@ public sealed partial class AuditBatcher : IAuditLog, IAsyncDisposable
         var pause = TimeSpan.FromMilliseconds(500);
         for (int attempt = 1; ; attempt++)
         {
+            long started = Stopwatch.GetTimestamp();
             try
             {
                 await _sink.WriteAsync(batch, CancellationToken.None);
+                CommitTimes.RecordSince(started);
                 Interlocked.Add(ref _written, batch.Count);
                 Remember(batch);
                 Interlocked.Increment(ref _batches);
@@ -124,6 +131,7 @@ public sealed partial class AuditBatcher : IAuditLog, IAsyncDisposable
             }
             catch (Exception e)
             {
+                CommitTimes.RecordSince(started);
                 if (attempt == 1) LogWriteFailed(_logger, batch.Count, e.Message);
                 // At shutdown nobody waits for a database that is down: the batch is counted and given up.
                 if (_stopping && attempt >= 2)

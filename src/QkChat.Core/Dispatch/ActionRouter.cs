@@ -13,12 +13,13 @@ public sealed class ActionRouter
 {
     private readonly List<Route> _routes = [];
 
-    public sealed record Route(byte[] Name, string NameText, bool AllowedBeforeLogin, ActionHandler Handler);
+    /// <param name="Index">Order of registration, from 0: the route's row in the request metrics (<see cref="RequestStats"/>).</param>
+    public sealed record Route(byte[] Name, string NameText, bool AllowedBeforeLogin, ActionHandler Handler, int Index);
 
     public void Register(string action, bool allowedBeforeLogin, ActionHandler handler)
     {
         if (Find(Encoding.UTF8.GetBytes(action)) is not null) throw new InvalidOperationException($"action '{action}' registered twice");
-        _routes.Add(new Route(Encoding.UTF8.GetBytes(action), action, allowedBeforeLogin, handler));
+        _routes.Add(new Route(Encoding.UTF8.GetBytes(action), action, allowedBeforeLogin, handler, _routes.Count));
     }
 
     public Route? Find(ReadOnlySpan<byte> action)
@@ -29,4 +30,10 @@ public sealed class ActionRouter
     }
 
     public IEnumerable<string> Actions => _routes.Select(r => r.NameText);
+
+    /// <summary>Routes registered so far.</summary>
+    public int Count => _routes.Count;
+
+    /// <summary>The name of the route with <paramref name="index"/>.</summary>
+    public string NameOf(int index) => _routes[index].NameText;
 }

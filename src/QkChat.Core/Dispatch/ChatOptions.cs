@@ -15,6 +15,13 @@ public sealed class ChatOptions
     /// </summary>
     public int MaxConsecutiveBadFrames { get; set; } = 10;
 
+    /// <summary>
+    /// Count and time every request by action and result code (metrics.enabled). Off skips the timestamp read and
+    /// the increments on the request path: one branch, which the metrics-overhead benchmark compares against on.
+    /// Read once per request, so a reload takes effect at the next one.
+    /// </summary>
+    public bool MetricsEnabled { get; set; } = true;
+
     /// <summary>Sent in server_shutdown; clients should add their own jitter so a restart is not a stampede.</summary>
     public int ReconnectAfterMs { get; set; } = 3000;
 }

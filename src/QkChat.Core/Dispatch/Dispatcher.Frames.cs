@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using QkChat.Protocol;
 using QkChat.Transport;
@@ -12,11 +13,14 @@ public sealed partial class Dispatcher
     /// </summary>
     public const int MaxPipelined = 32;
 
+    /// <param name="row">The request's row in the metrics (<see cref="RequestStats"/>).</param>
+    /// <param name="started">Stopwatch timestamp taken when the request was read; 0 when metrics are off.</param>
     internal void Respond<TState>(Connection connection, ReadOnlySpan<byte> action, ReadOnlySpan<byte> requestId,
-        bool hasRequestId, string code, string message, TState state, Action<Utf8JsonWriter, TState>? writeData)
+        bool hasRequestId, string code, string message, TState state, Action<Utf8JsonWriter, TState>? writeData, int row, long started)
     {
         var frame = BuildResponse(action, requestId, hasRequestId, code, message, state, writeData);
         var session = (Session)connection.State!;
+        if (started != 0) session.Stats?.Record(row, code, Stopwatch.GetTimestamp() - started);
         // Behind an answer still owed, this one waits its turn (protocol.md §2: answers in request order).
         if (session.Answers is { Count: > 0 } owed) owed.Enqueue(new AnswerSlot(serial: false) { Frame = frame });
         else connection.Send(frame);
@@ -58,8 +62,8 @@ public sealed partial class Dispatcher
     }
 
     internal void Respond(Connection connection, ReadOnlySpan<byte> action, ReadOnlySpan<byte> requestId,
-        bool hasRequestId, string code, string message) =>
-        Respond<object?>(connection, action, requestId, hasRequestId, code, message, null, null);
+        bool hasRequestId, string code, string message, int row, long started) =>
+        Respond<object?>(connection, action, requestId, hasRequestId, code, message, null, null, row, started);
 
     /// <summary>A push frame (one reference, owned by the caller), serialized once whatever the number of receivers.</summary>
     public static OutboundFrame CreatePush<TState>(string action, TState state, Action<Utf8JsonWriter, TState> writeData)

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -29,8 +30,12 @@ public sealed partial class Dispatcher : IConnectionHandler
         _options = options;
         _router = router;
         _logger = logger;
+        Requests = new RequestMetrics(router);
         router.Register(Actions.Heartbeat, allowedBeforeLogin: true, Heartbeat);
     }
+
+    /// <summary>Requests by action and result code and their latency, per reactor (docs/observability.md).</summary>
+    public RequestMetrics Requests { get; }
 
     /// <summary>
     /// Where slow-consumer and abuse closes are recorded; set once at composition, before the engine starts (the
@@ -41,7 +46,7 @@ public sealed partial class Dispatcher : IConnectionHandler
     public void OnOpened(Connection connection)
     {
         long now = Environment.TickCount64;
-        var session = new Session();
+        var session = new Session { Stats = Requests.For(connection.Reactor.Index) };
         session.Rate.Init(_options.RequestBurst, now);
         connection.State = session;
         connection.SetDeadline(now + (long)_options.LoginTimeout.TotalMilliseconds);
@@ -83,6 +88,8 @@ public sealed partial class Dispatcher : IConnectionHandler
 
     private void HandleFrame(Connection connection, Session session, ReadOnlySpan<byte> body)
     {
+        // The request's clock starts before parsing and stops when its response frame is built (0: not measured).
+        long started = _options.MetricsEnabled ? Stopwatch.GetTimestamp() : 0;
         long now = Environment.TickCount64;
         if (session.LoggedIn) connection.SetDeadline(now + (long)_options.IdleTimeout.TotalMilliseconds);
 
@@ -96,12 +103,12 @@ public sealed partial class Dispatcher : IConnectionHandler
         if (!session.Rate.TryTake(_options.RequestsPerSecond, _options.RequestBurst, now, out int retryAfterMs))
         {
             Respond(connection, action, requestId, hasRequestId, ErrorCodes.RateLimited, "too many requests; slow down",
-                retryAfterMs, static (w, ms) => w.WriteNumber("retry_after_ms"u8, ms));
+                retryAfterMs, static (w, ms) => w.WriteNumber("retry_after_ms"u8, ms), RequestStats.RejectedRow, started);
             return;
         }
         if (error != RequestHeadError.None)
         {
-            RejectRequest(connection, session, error, action, requestId, hasRequestId);
+            RejectRequest(connection, session, error, action, requestId, hasRequestId, started);
             return;
         }
         session.ConsecutiveBadFrames = 0;
@@ -110,19 +117,19 @@ public sealed partial class Dispatcher : IConnectionHandler
         if (route is null)
         {
             Respond(connection, action, requestId, hasRequestId, ErrorCodes.UnknownAction,
-                $"unknown action '{Encoding.UTF8.GetString(action)}'");
+                $"unknown action '{Encoding.UTF8.GetString(action)}'", RequestStats.RejectedRow, started);
             return;
         }
         if (!session.LoggedIn && !route.AllowedBeforeLogin)
         {
-            Respond(connection, action, requestId, hasRequestId, ErrorCodes.Unauthenticated, "log in first");
+            Respond(connection, action, requestId, hasRequestId, ErrorCodes.Unauthenticated, "log in first", RequestStats.RejectedRow, started);
             return;
         }
-        route.Handler(new RequestContext(this, connection, session, body, action, requestId, hasRequestId));
+        route.Handler(new RequestContext(this, connection, session, body, action, requestId, hasRequestId, route.Index + 1, started));
     }
 
     private void RejectRequest(Connection connection, Session session, RequestHeadError error,
-        ReadOnlySpan<byte> action, ReadOnlySpan<byte> requestId, bool hasRequestId)
+        ReadOnlySpan<byte> action, ReadOnlySpan<byte> requestId, bool hasRequestId, long started)
     {
         (string code, string message) = error switch
         {
@@ -136,7 +143,7 @@ public sealed partial class Dispatcher : IConnectionHandler
             _ => (ErrorCodes.InvalidArgument, $"request_id: at most {RequestHead.MaxRequestIdChars} characters"),
         };
         LogRequestRejected(_logger, connection.Id, connection.RemoteAddress.ToString(), code, message);
-        Respond(connection, action, requestId, hasRequestId, code, message);
+        Respond(connection, action, requestId, hasRequestId, code, message, RequestStats.RejectedRow, started);
         if (code == ErrorCodes.BadJson && ++session.ConsecutiveBadFrames >= _options.MaxConsecutiveBadFrames)
         {
             AuditClose(connection, session, AuditEvent.Abuse, "bad_frames");

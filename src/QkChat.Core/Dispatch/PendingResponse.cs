@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using QkChat.Transport;
 
@@ -14,10 +15,14 @@ public sealed class PendingResponse
     private readonly AnswerSlot _slot;
     private readonly byte[] _action;
     private readonly byte[]? _requestId;
+    private readonly int _row;
+    private readonly long _started;
     private int _completed;
 
-    internal PendingResponse(Connection connection, AnswerSlot slot, byte[] action, byte[]? requestId)
+    internal PendingResponse(Connection connection, AnswerSlot slot, byte[] action, byte[]? requestId, int row, long started)
     {
+        _row = row;
+        _started = started;
         _connection = connection;
         _slot = slot;
         _action = action;
@@ -43,6 +48,8 @@ public sealed class PendingResponse
             var session = (Session)connection.State!;
             onReactor?.Invoke(connection, session);
             self._slot.Frame = Dispatcher.BuildResponse(self._action, self._requestId, self._requestId is not null, code, message, state, writeData);
+            // On the connection's reactor, like every other write of its stats; the latency includes the work elsewhere.
+            if (self._started != 0) session.Stats?.Record(self._row, code, Stopwatch.GetTimestamp() - self._started);
             Dispatcher.FlushAnswers(connection, session);
         }, (this, code, message, state, writeData, onReactor));
     }

@@ -12,10 +12,15 @@ public readonly ref struct RequestContext
     private readonly Dispatcher _dispatcher;
     private readonly ReadOnlySpan<byte> _requestId;
     private readonly bool _hasRequestId;
+    private readonly int _row;
+    private readonly long _started;
 
+    /// <param name="row">The route's row in the request metrics; <paramref name="started"/> its start (0: not measured).</param>
     internal RequestContext(Dispatcher dispatcher, Connection connection, Session session, ReadOnlySpan<byte> body,
-        ReadOnlySpan<byte> action, ReadOnlySpan<byte> requestId, bool hasRequestId)
+        ReadOnlySpan<byte> action, ReadOnlySpan<byte> requestId, bool hasRequestId, int row, long started)
     {
+        _row = row;
+        _started = started;
         _dispatcher = dispatcher;
         Connection = connection;
         Session = session;
@@ -32,10 +37,10 @@ public readonly ref struct RequestContext
 
     /// <summary>Sends the response; <paramref name="writeData"/> (optional) writes the members of `data`.</summary>
     public void Respond<TState>(string code, string message, TState state, Action<Utf8JsonWriter, TState>? writeData) =>
-        _dispatcher.Respond(Connection, Action, _requestId, _hasRequestId, code, message, state, writeData);
+        _dispatcher.Respond(Connection, Action, _requestId, _hasRequestId, code, message, state, writeData, _row, _started);
 
     public void Respond(string code, string message) =>
-        _dispatcher.Respond<object?>(Connection, Action, _requestId, _hasRequestId, code, message, null, null);
+        _dispatcher.Respond<object?>(Connection, Action, _requestId, _hasRequestId, code, message, null, null, _row, _started);
 
     /// <summary>
     /// For a request served off the reactor (database, hashing): copies what the response needs, reserves its place
@@ -51,6 +56,6 @@ public readonly ref struct RequestContext
         owed.Enqueue(slot);
         if (!pipelined) Session.SerialAnswers++;
         if (!pipelined || owed.Count >= Dispatcher.MaxPipelined) Connection.Pause();
-        return new PendingResponse(Connection, slot, Action.ToArray(), _hasRequestId ? _requestId.ToArray() : null);
+        return new PendingResponse(Connection, slot, Action.ToArray(), _hasRequestId ? _requestId.ToArray() : null, _row, _started);
     }
 }

@@ -18,6 +18,9 @@ public sealed class Session
     internal int ConsecutiveBadFrames;
     internal RateLimiter Rate;
 
+    /// <summary>The request counters of this connection's reactor (set when it opens; only that reactor writes them).</summary>
+    internal RequestStats? Stats;
+
     /// <summary>
     /// Answers owed in request order, oldest first, while any request is answered later (PendingResponse): a later
     /// answer that is ready waits here for the earlier ones. Null or empty: answers go out at once.

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using QkChat.Core.Dispatch;
 
 namespace QkChat.Core.Messaging;
 
@@ -54,6 +56,9 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
     public long Written { get; private set; }
     public int LargestBatch { get; private set; }
     public int Queued => Volatile.Read(ref _queued);
+
+    /// <summary>How long each batch's write took, committed or failed (qkchat_batch_commit_seconds).</summary>
+    public LatencyHistogram CommitTimes { get; } = new();
 
     /// <summary>Rows an item adds to a batch.</summary>
     protected virtual int Weight(T item) => 1;
@@ -136,15 +141,19 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
 
     private async Task WriteBatchAsync(List<T> batch)
     {
+        long started = Stopwatch.GetTimestamp();
         try
         {
             await WriteAsync(batch);
+            CommitTimes.RecordSince(started);
             Batches++;
             Written += batch.Count;
             LargestBatch = Math.Max(LargestBatch, batch.Count);
         }
         catch (Exception e)
         {
+            // A failure that took long (a timeout) is latency an operator must see too.
+            CommitTimes.RecordSince(started);
             bool down = e is BackendUnavailableException;
             if (down) LogBatchUnavailable(Logger, GetType().Name, batch.Count, e.Message);
             else LogBatchFailed(Logger, GetType().Name, batch.Count, e);

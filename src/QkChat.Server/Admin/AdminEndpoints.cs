@@ -106,6 +106,12 @@ public sealed class AdminEndpoints(PrometheusExporter exporter, TransportEngine 
             w.WriteNumber("cpu_percent", Math.Round(s.CpuPercent, 1));
             w.WriteNumber("memory_mb", Math.Round(s.WorkingSetBytes / 1048576.0, 1));
             w.WriteNumber("errors_per_s", Math.Round(s.ErrorsPerSecond, 2));
+            w.WriteNumber("requests_per_s", Math.Round(s.Requests.PerSecond, 1));
+            w.WriteNumber("error_percent", Math.Round(s.Requests.ErrorPercent, 2));
+            // null when the second had no request: the chart leaves a gap instead of drawing a false 0 ms.
+            WriteMs(w, "p50_ms", s.Requests.P50Ms);
+            WriteMs(w, "p90_ms", s.Requests.P90Ms);
+            WriteMs(w, "p99_ms", s.Requests.P99Ms);
             w.WriteStartArray("reactor_connections");
             foreach (int c in s.ReactorConnections) w.WriteNumberValue(c);
             w.WriteEndArray();
@@ -151,6 +157,12 @@ public sealed class AdminEndpoints(PrometheusExporter exporter, TransportEngine 
         }
         w.WriteEndArray();
     });
+
+    private static void WriteMs(Utf8JsonWriter w, string name, double ms)
+    {
+        if (double.IsFinite(ms) && ms > 0) w.WriteNumber(name, Math.Round(ms, 3));
+        else w.WriteNull(name);
+    }
 
     private static string Json(Action<Utf8JsonWriter> write)
     {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
 using QkChat.Core.Accounts;
+using QkChat.Core.Dispatch;
 using QkChat.Server.Hosting;
 using QkChat.Transport;
 using StackExchange.Redis;
@@ -28,15 +29,25 @@ public sealed class AdminHost : IAsyncDisposable
 
     public System.Net.IPEndPoint? EndPoint => _server.EndPoint;
 
+    /// <param name="requests">The dispatcher's request counters (null: no request metrics, no latency on the dashboard).</param>
+    /// <param name="dbPools">The MySqlConnector pool metrics, collected since before the first pool was made (the caller owns it).</param>
     public static async Task<AdminHost> StartAsync(AdminOptions options, AlertThresholds thresholds, TransportEngine engine, ChatFeatures features,
         PasswordWorkPool passwords, MySqlDataSource db, IConnectionMultiplexer redis, RecentWarnings warnings, int maxClients,
         IReadOnlyList<(string Key, string Value)> configSummary, ILoggerFactory loggers, Func<long>? mailPending = null,
-        CancellationToken ct = default)
+        RequestMetrics? requests = null, PushMeterCollector? dbPools = null, CancellationToken ct = default)
     {
-        var metrics = new ServerMetrics(engine, features.Live, features.Messaging, passwords, redis, mailPending);
+        // The batchers' label values in qkchat_batch_commit_seconds{batcher=...}.
+        List<(string, LatencyHistogram)> batchers =
+        [
+            ("messages", features.Messaging.Writer.CommitTimes),
+            ("acks", features.Messaging.Acks.CommitTimes),
+            ("search", features.Messaging.Indexer.CommitTimes),
+            ("audit", features.Audit.CommitTimes),
+        ];
+        var metrics = new ServerMetrics(engine, features.Live, features.Messaging, passwords, redis, mailPending, requests, batchers);
         // The exporter listens to the meter created just above (instruments publish to listeners started later too).
-        var exporter = new PrometheusExporter(ServerMetrics.MeterName);
-        var sampler = new StatusSampler(engine, features.Live, features.Messaging);
+        var exporter = new PrometheusExporter(metrics.Meter, dbPools, [new ServerHistograms(requests, batchers)]);
+        var sampler = new StatusSampler(engine, features.Live, features.Messaging, requests);
         var alerts = new AlertMonitor(thresholds, maxClients, loggers.CreateLogger("Alerts"));
         sampler.Sampled += alerts.Check;
         var endpoints = new AdminEndpoints(exporter, engine, sampler, alerts, warnings, db, redis, configSummary, features.Audit.Recent);

@@ -13,10 +13,4 @@ public sealed class AdminOptions
 
     /// <summary>Empty: no token. Otherwise every request needs `Authorization: Bearer TOKEN` (or `?token=` for the page).</summary>
     public string Token { get; init; } = "";
-
-    public int AlertCpuPercent { get; init; } = 85;
-    public int AlertMemoryPercent { get; init; } = 90;
-    public int AlertConnectionsPercent { get; init; } = 90;
-    public int AlertErrorRatePercent { get; init; } = 5;
-    public int AlertResponseMs { get; init; } = 200;
 }

@@ -8,6 +8,13 @@ namespace QkChat.Server.Admin;
 /// </summary>
 public sealed partial class AlertMonitor
 {
+    /// <summary>
+    /// Requests a one-second window needs before the error-rate and response-time rules judge it. Below 50, p99 is
+    /// little more than the single slowest request and one failure is 2 % or more: such a window neither starts nor
+    /// ends an episode (an idle server keeps the verdict of its last busy second).
+    /// </summary>
+    public const int MinRequestsPerWindow = 50;
+
     private readonly List<Rule> _rules = [];
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
@@ -19,11 +26,21 @@ public sealed partial class AlertMonitor
         _rules.Add(new Rule("memory", "memory use", s => s.MemoryPercent, () => thresholds.MemoryPercent, "%"));
         _rules.Add(new Rule("connections", "connections of server.max_clients", s => s.Connections * 100.0 / Math.Max(1, maxClients),
             () => thresholds.ConnectionsPercent, "%"));
+        _rules.Add(new Rule("error_rate", "responses failed by the server (INTERNAL, UNAVAILABLE, SERVER_BUSY)",
+            s => s.Requests.ErrorPercent, () => thresholds.ErrorRatePercent, "%", Busy));
+        _rules.Add(new Rule("response_time", "p99 response time", s => s.Requests.P99Ms, () => thresholds.ResponseTimeMs, " ms", Busy));
     }
 
-    /// <summary>One threshold; it reads its limit at every check, so a configuration reload moves it.</summary>
-    public sealed class Rule(string key, string what, Func<StatusSample, double> value, Func<double> threshold, string unit)
+    private static bool Busy(StatusSample s) => s.Requests.Requests >= MinRequestsPerWindow;
+
+    /// <summary>
+    /// One threshold; it reads its limit at every check, so a configuration reload moves it. A sample for which
+    /// <paramref name="judges"/> is false (too few requests) leaves the rule as it was.
+    /// </summary>
+    public sealed class Rule(string key, string what, Func<StatusSample, double> value, Func<double> threshold, string unit,
+        Func<StatusSample, bool>? judges = null)
     {
+        public Func<StatusSample, bool> Judges { get; } = judges ?? (static _ => true);
         public string Key { get; } = key;
         public string What { get; } = what;
         public Func<StatusSample, double> Value { get; } = value;
@@ -40,6 +57,7 @@ public sealed partial class AlertMonitor
         {
             foreach (var rule in _rules)
             {
+                if (!rule.Judges(sample)) continue;
                 double value = rule.Value(sample);
                 rule.Last = value;
                 bool over = value > rule.Threshold;
@@ -71,19 +89,26 @@ public sealed partial class AlertMonitor
     private static partial void LogCleared(ILogger logger, string what, double value, string unit, double threshold);
 }
 
-/// <summary>The alert limits, in percent; a configuration reload writes them (issue 11), the monitor reads them each second.</summary>
+/// <summary>
+/// The alert limits (percent, and ms for the response time); a configuration reload writes them (issue 11), the
+/// monitor reads them each second. The defaults of the last two are the original server's.
+/// </summary>
 public sealed class AlertThresholds
 {
-    private int _cpu, _memory, _connections;
+    private int _cpu, _memory, _connections, _errorRate, _responseTime;
 
-    public AlertThresholds(int cpuPercent, int memoryPercent, int connectionsPercent)
+    public AlertThresholds(int cpuPercent, int memoryPercent, int connectionsPercent, int errorRatePercent = 5, int responseTimeMs = 200)
     {
         _cpu = cpuPercent;
         _memory = memoryPercent;
         _connections = connectionsPercent;
+        _errorRate = errorRatePercent;
+        _responseTime = responseTimeMs;
     }
 
     public int CpuPercent { get => Volatile.Read(ref _cpu); set => Volatile.Write(ref _cpu, value); }
     public int MemoryPercent { get => Volatile.Read(ref _memory); set => Volatile.Write(ref _memory, value); }
     public int ConnectionsPercent { get => Volatile.Read(ref _connections); set => Volatile.Write(ref _connections, value); }
+    public int ErrorRatePercent { get => Volatile.Read(ref _errorRate); set => Volatile.Write(ref _errorRate, value); }
+    public int ResponseTimeMs { get => Volatile.Read(ref _responseTime); set => Volatile.Write(ref _responseTime, value); }
 }

@@ -5,22 +5,28 @@ using System.Text;
 namespace QkChat.Server.Admin;
 
 /// <summary>
-/// Renders the server's observable instruments in the Prometheus text format (version 0.0.4) when scraped: a
-/// MeterListener asks every instrument for its current values, and the samples are written grouped by metric.
-/// Names follow Prometheus conventions: dots become underscores, counters end in _total, the units By and s
-/// become _bytes and _seconds.
+/// Renders the server's metrics in the Prometheus text format (version 0.0.4) when scraped: a MeterListener asks
+/// every observable instrument of the server's meter for its current values (that meter object, not every meter of
+/// that name: two servers in one process, as in the tests, each export their own); the pushed instruments of other
+/// libraries (MySqlConnector's pool, <see cref="PushMeterCollector"/>) and the server's own histograms
+/// (<see cref="IHistogramSource"/>) follow. Names follow Prometheus conventions (<see cref="MetricNames"/>); label
+/// names lose the dots they may carry (pool.name becomes pool_name).
 /// </summary>
 public sealed class PrometheusExporter : IDisposable
 {
     private readonly MeterListener _listener = new();
     private readonly Lock _gate = new();
     private readonly List<(Instrument Instrument, double Value, KeyValuePair<string, object?>[] Tags)> _samples = [];
+    private readonly PushMeterCollector? _push;
+    private readonly IReadOnlyList<IHistogramSource> _histograms;
 
-    public PrometheusExporter(string meterName)
+    public PrometheusExporter(Meter? meter, PushMeterCollector? push = null, IReadOnlyList<IHistogramSource>? histograms = null)
     {
+        _push = push;
+        _histograms = histograms ?? [];
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == meterName) listener.EnableMeasurementEvents(instrument);
+            if (meter is not null && ReferenceEquals(instrument.Meter, meter)) listener.EnableMeasurementEvents(instrument);
         };
         _listener.SetMeasurementEventCallback<long>((i, v, tags, _) => _samples.Add((i, v, tags.ToArray())));
         _listener.SetMeasurementEventCallback<int>((i, v, tags, _) => _samples.Add((i, v, tags.ToArray())));
@@ -37,48 +43,98 @@ public sealed class PrometheusExporter : IDisposable
             _samples.Clear();
             // The callbacks above run inside this call, on this thread, under the lock.
             _listener.RecordObservableInstruments();
-            var text = new StringBuilder(4096);
+            var text = new StringBuilder(16384);
             foreach (var family in _samples.GroupBy(s => s.Instrument))
             {
-                var instrument = family.Key;
-                bool counter = instrument is ObservableCounter<long> or ObservableCounter<int> or ObservableCounter<double>;
-                string name = MetricName(instrument, counter);
-                text.Append("# HELP ").Append(name).Append(' ').Append(instrument.Description ?? instrument.Name).Append('\n');
-                text.Append("# TYPE ").Append(name).Append(counter ? " counter\n" : " gauge\n");
-                foreach (var (_, value, tags) in family)
-                {
-                    text.Append(name);
-                    if (tags.Length > 0)
-                    {
-                        text.Append('{');
-                        for (int t = 0; t < tags.Length; t++)
-                        {
-                            if (t > 0) text.Append(',');
-                            text.Append(tags[t].Key).Append("=\"").Append(Escape(Convert.ToString(tags[t].Value, CultureInfo.InvariantCulture))).Append('"');
-                        }
-                        text.Append('}');
-                    }
-                    text.Append(' ').Append(value.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
-                }
+                bool counter = MetricNames.IsCounter(family.Key);
+                AppendScalar(text, new ScalarFamily(MetricNames.Of(family.Key, counter), family.Key.Description ?? family.Key.Name, counter,
+                    family.Select(s => (s.Tags, s.Value)).ToList()));
             }
+            var histograms = new List<HistogramFamily>();
+            if (_push is not null)
+            {
+                var scalars = new List<ScalarFamily>();
+                _push.Collect(scalars, histograms);
+                foreach (var family in scalars) AppendScalar(text, family);
+            }
+            foreach (var source in _histograms) histograms.AddRange(source.Histograms());
+            foreach (var family in histograms) AppendHistogram(text, family);
             return text.ToString();
         }
     }
 
-    public static string MetricName(Instrument instrument, bool counter)
+    private static void AppendHeader(StringBuilder text, string name, string help, string type)
     {
-        string name = instrument.Name.Replace('.', '_');
-        name += instrument.Unit switch
+        text.Append("# HELP ").Append(name).Append(' ').Append(EscapeHelp(help)).Append('\n');
+        text.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+    }
+
+    private static void AppendScalar(StringBuilder text, ScalarFamily family)
+    {
+        if (family.Samples.Count == 0) return;
+        AppendHeader(text, family.Name, family.Help, family.Counter ? "counter" : "gauge");
+        foreach (var (labels, value) in family.Samples)
         {
-            "By" => "_bytes",
-            "s" => "_seconds",
-            _ => "",
-        };
-        return counter ? name + "_total" : name;
+            text.Append(family.Name);
+            AppendLabels(text, labels, null);
+            text.Append(' ').Append(Number(value)).Append('\n');
+        }
+    }
+
+    /// <summary>`_bucket` lines with cumulative counts and `le`, then `_sum` and `_count`, per series.</summary>
+    private static void AppendHistogram(StringBuilder text, HistogramFamily family)
+    {
+        if (family.Series.Count == 0) return;
+        AppendHeader(text, family.Name, family.Help, "histogram");
+        foreach (var series in family.Series)
+        {
+            long cumulative = 0;
+            for (int b = 0; b < series.Buckets.Length; b++)
+            {
+                cumulative += series.Buckets[b];
+                string le = b < family.UpperBounds.Count ? Number(family.UpperBounds[b]) : "+Inf";
+                text.Append(family.Name).Append("_bucket");
+                AppendLabels(text, series.Labels, le);
+                text.Append(' ').Append(cumulative.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            }
+            text.Append(family.Name).Append("_sum");
+            AppendLabels(text, series.Labels, null);
+            text.Append(' ').Append(Number(series.Sum)).Append('\n');
+            text.Append(family.Name).Append("_count");
+            AppendLabels(text, series.Labels, null);
+            text.Append(' ').Append(cumulative.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+    }
+
+    private static void AppendLabels(StringBuilder text, KeyValuePair<string, object?>[] labels, string? le)
+    {
+        if (labels.Length == 0 && le is null) return;
+        text.Append('{');
+        for (int t = 0; t < labels.Length; t++)
+        {
+            if (t > 0) text.Append(',');
+            text.Append(LabelName(labels[t].Key)).Append("=\"").Append(Escape(Convert.ToString(labels[t].Value, CultureInfo.InvariantCulture))).Append('"');
+        }
+        if (le is not null) text.Append(labels.Length > 0 ? "," : "").Append("le=\"").Append(le).Append('"');
+        text.Append('}');
+    }
+
+    private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>Label names allow [a-zA-Z0-9_] only; OpenTelemetry's attribute names carry dots.</summary>
+    private static string LabelName(string key)
+    {
+        var name = new StringBuilder(key.Length);
+        foreach (char c in key) name.Append(char.IsAsciiLetterOrDigit(c) ? c : '_');
+        if (name.Length == 0 || char.IsAsciiDigit(name[0])) name.Insert(0, '_');
+        return name.ToString();
     }
 
     private static string Escape(string? value) =>
         (value ?? "").Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+
+    private static string EscapeHelp(string value) =>
+        value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
 
     public void Dispose() => _listener.Dispose();
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using QkChat.Core.Dispatch;
 using QkChat.Core.Messaging;
 using QkChat.Core.Routing;
 using QkChat.Transport;
@@ -7,7 +8,8 @@ namespace QkChat.Server.Admin;
 
 /// <summary>One second of the server as the dashboard and the alerts see it.</summary>
 public readonly record struct StatusSample(long At, int Connections, int Devices, double MessagesPerSecond, double CpuPercent,
-    long WorkingSetBytes, double MemoryPercent, long Errors, double ErrorsPerSecond, int[] ReactorConnections, double[] ReactorBytesPerSecond);
+    long WorkingSetBytes, double MemoryPercent, long Errors, double ErrorsPerSecond, int[] ReactorConnections, double[] ReactorBytesPerSecond,
+    RequestFigures Requests = default);
 
 /// <summary>
 /// Samples the server once a second and keeps the last two minutes for the dashboard's charts. Reading the
@@ -30,12 +32,14 @@ public sealed class StatusSampler : IAsyncDisposable
     private long _lastMessages, _lastErrors, _lastTicks;
     private long[] _lastBytes;
     private TimeSpan _lastCpu;
+    private readonly RequestWindow _requests;
 
-    public StatusSampler(TransportEngine engine, LiveSessions live, MessagingService messaging)
+    public StatusSampler(TransportEngine engine, LiveSessions live, MessagingService messaging, RequestMetrics? requests = null)
     {
         _engine = engine;
         _live = live;
         _messaging = messaging;
+        _requests = new RequestWindow(requests);
         _lastBytes = new long[engine.Reactors.Count];
         _lastTicks = Stopwatch.GetTimestamp();
         _lastCpu = _process.TotalProcessorTime;
@@ -102,7 +106,7 @@ public sealed class StatusSampler : IAsyncDisposable
         var sample = new StatusSample(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), connections.Sum(), _live.DeviceCount,
             (messages - _lastMessages) / seconds, cpuPercent, _process.WorkingSet64,
             memoryLimit > 0 ? _process.WorkingSet64 * 100.0 / memoryLimit : 0, errors, (errors - _lastErrors) / seconds,
-            connections, bytes);
+            connections, bytes, _requests.Take(seconds));
         _lastTicks = now;
         _lastCpu = cpu;
         _lastMessages = messages;

@@ -69,6 +69,10 @@ public static class LiveReload
         ["alert.cpu_percent"] = (o, t) => t.Alerts.CpuPercent = o.AlertCpuPercent,
         ["alert.memory_percent"] = (o, t) => t.Alerts.MemoryPercent = o.AlertMemoryPercent,
         ["alert.connections_percent"] = (o, t) => t.Alerts.ConnectionsPercent = o.AlertConnectionsPercent,
+        ["alert.error_rate_percent"] = (o, t) => t.Alerts.ErrorRatePercent = o.AlertErrorRatePercent,
+        ["alert.response_time_ms"] = (o, t) => t.Alerts.ResponseTimeMs = o.AlertResponseTimeMs,
+        // The dispatcher reads it once per request: requests read after the reload are counted, or not.
+        ["metrics.enabled"] = (o, t) => t.Chat.MetricsEnabled = o.MetricsEnabled,
     };
 
     public static IEnumerable<string> ReloadableKeys => Appliers.Keys;

@@ -155,6 +155,15 @@ public static class OptionRegistry
             "Resident memory, in percent of what the GC may use (the machine or the cgroup limit), that raises an alert.", "As alert.cpu_percent."),
         OptionSpec.Int("alert.connections_percent", "QKCHAT_ALERT_CONNECTIONS_PERCENT", 1, 100, o => o.AlertConnectionsPercent, (o, v) => o.AlertConnectionsPercent = v,
             "Open connections, in percent of server.max_clients, that raise an alert (the original: 9,000 of 10,000).", "As alert.cpu_percent."),
+        OptionSpec.Int("alert.error_rate_percent", "QKCHAT_ALERT_ERROR_RATE_PERCENT", 1, 100, o => o.AlertErrorRatePercent, (o, v) => o.AlertErrorRatePercent = v,
+            "Responses failed by the server (INTERNAL, UNAVAILABLE, SERVER_BUSY), in percent of all responses of a second, that raise an alert; seconds with under 50 requests are not judged.",
+            "Low values alert on a single failed batch; needs metrics.enabled."),
+        OptionSpec.Int("alert.response_time_ms", "QKCHAT_ALERT_RESPONSE_TIME_MS", 1, 600_000, o => o.AlertResponseTimeMs, (o, v) => o.AlertResponseTimeMs = v,
+            "p99 response time of a second's requests (all actions, estimated from the latency histogram) above which an alert is raised; seconds with under 50 requests are not judged.",
+            "Logins wait for a password hash (tens of ms each, queued in a storm): low values alert during every login storm; needs metrics.enabled."),
+        OptionSpec.Bool("metrics.enabled", "QKCHAT_METRICS_ENABLED", o => o.MetricsEnabled, (o, v) => o.MetricsEnabled = v,
+            "Count every request by action and result code and time it (qkchat_requests_total, qkchat_request_duration_seconds, the dashboard's latency and error rate).",
+            "Off blinds the request metrics, the latency chart and the error-rate and response-time alerts; it saves a clock read and three increments per request."),
 
         // Failed-login limits and the audit log (issue 11; docs/audit.md).
         OptionSpec.Int("account.login_failures_per_account", "QKCHAT_LOGIN_FAILURES_PER_ACCOUNT", 1, 1_000_000, o => o.LoginFailuresPerAccount, (o, v) => o.LoginFailuresPerAccount = v,

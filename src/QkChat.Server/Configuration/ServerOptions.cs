@@ -93,6 +93,9 @@ public sealed class ServerOptions
     public int AlertCpuPercent { get; set; } = 85;
     public int AlertMemoryPercent { get; set; } = 90;
     public int AlertConnectionsPercent { get; set; } = 90;
+    public int AlertErrorRatePercent { get; set; } = 5;
+    public int AlertResponseTimeMs { get; set; } = 200;
+    public bool MetricsEnabled { get; set; } = true;
     public bool AuditEnabled { get; set; } = true;
     public int AuditRetentionDays { get; set; } = 90;
     public int AuditQueueCapacity { get; set; } = 10_000;

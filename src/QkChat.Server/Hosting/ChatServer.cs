@@ -34,6 +34,7 @@ public sealed class ChatServer : IAsyncDisposable
             IdleTimeout = TimeSpan.FromSeconds(options.IdleTimeoutSeconds),
             RequestsPerSecond = options.RequestsPerSecond,
             RequestBurst = options.RequestBurst,
+            MetricsEnabled = options.MetricsEnabled,
         };
         Router = new ActionRouter();
         _dispatcher = new Dispatcher(chat, Router, loggers.CreateLogger("Dispatch"));
@@ -60,7 +61,7 @@ public sealed class ChatServer : IAsyncDisposable
         };
         // The write-behind batchers get a small pool of their own (one writer each, plus room for a retry): reads of a
         // login storm used to take every connection of the shared pool and stall all senders behind them.
-        _writerDb = Backends.CreateDataSource(options, maxPoolSize: 4);
+        _writerDb = Backends.CreateDataSource(options, maxPoolSize: 4, name: "qkchat-writers");
         Features = new ChatFeatures(accounts, messaging, $"{Environment.MachineName}:{options.Port}", db, redis, mailer, _passwords, loggers,
             audit, loginLimits, _writerDb);
         Features.Register(Router, _dispatcher);
@@ -77,7 +78,8 @@ public sealed class ChatServer : IAsyncDisposable
             LoginLimits = loginLimits,
             Audit = audit,
             Messaging = Features.Messaging,
-            Alerts = new QkChat.Server.Admin.AlertThresholds(options.AlertCpuPercent, options.AlertMemoryPercent, options.AlertConnectionsPercent),
+            Alerts = new QkChat.Server.Admin.AlertThresholds(options.AlertCpuPercent, options.AlertMemoryPercent, options.AlertConnectionsPercent,
+                options.AlertErrorRatePercent, options.AlertResponseTimeMs),
         };
     }
 
@@ -85,6 +87,9 @@ public sealed class ChatServer : IAsyncDisposable
     public LiveTargets Live { get; }
 
     public ActionRouter Router { get; }
+
+    /// <summary>Requests by action and code and their latency (the admin metrics and dashboard read them).</summary>
+    public RequestMetrics Requests => _dispatcher.Requests;
 
     /// <summary>One hash at start (~17 ms): a missing or wrong libsodium fails here, clearly, not at the first login.</summary>
     private static void CheckHasher(Argon2idPasswordHasher hasher)

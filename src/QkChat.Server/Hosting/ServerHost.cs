@@ -79,6 +79,9 @@ public static partial class ServerHost
         using var signals = new SignalHandlers(stopping, () => Reload(line, options, levelSwitch, Volatile.Read(ref live), logger));
 
         WarnOnFileLimit(options, logger);
+        // Before the first pool exists: MySqlConnector reports its pools' connections as changes, and only the changes
+        // seen from here on add up to the right counts (docs/observability.md).
+        using var dbPools = options.AdminEnabled ? new PushMeterCollector() : null;
         await using var dataSource = Backends.CreateDataSource(options);
         await Backends.WaitForDatabaseAsync(dataSource, options, logger, stopping.Token);
         await EnsureSchemaAsync(dataSource, options, loggerFactory, stopping.Token);
@@ -89,7 +92,7 @@ public static partial class ServerHost
         {
             Volatile.Write(ref live, server.Live);
             server.Start();
-            await using var admin = await StartAdminAsync(options, server, dataSource, redis, mail, loggerFactory, logger, stopping.Token);
+            await using var admin = await StartAdminAsync(options, server, dataSource, redis, mail, dbPools, loggerFactory, logger, stopping.Token);
             LogReady(logger, options.Host, server.Engine.LocalEndPoint!.Port, server.Engine.Reactors.Count);
             SystemdNotify.Ready();
             using var watchdog = SystemdNotify.StartWatchdog();
@@ -113,7 +116,8 @@ public static partial class ServerHost
 
     /// <summary>The admin listener (issue 8), after the chat listener so /readyz can say it is bound; null when disabled.</summary>
     private static async Task<AdminHost?> StartAdminAsync(ServerOptions options, ChatServer server, MySqlDataSource db,
-        StackExchange.Redis.IConnectionMultiplexer redis, MailQueue mail, ILoggerFactory loggerFactory, ILogger logger, CancellationToken ct)
+        StackExchange.Redis.IConnectionMultiplexer redis, MailQueue mail, PushMeterCollector? dbPools, ILoggerFactory loggerFactory, ILogger logger,
+        CancellationToken ct)
     {
         if (!options.AdminEnabled) return null;
         var warnings = new RecentWarnings();
@@ -128,7 +132,7 @@ public static partial class ServerHost
         try
         {
             var host = await AdminHost.StartAsync(admin, server.Live.Alerts, server.Engine, server.Features, server.Passwords, db, redis, warnings,
-                options.MaxClients, summary, loggerFactory, () => mail.Pending, ct);
+                options.MaxClients, summary, loggerFactory, () => mail.Pending, server.Requests, dbPools, ct);
             LogAdmin(logger, host.EndPoint!.ToString(), admin.Token.Length > 0);
             return host;
         }

@@ -29,6 +29,12 @@ public sealed partial class DashboardBrowserTests
         Assert.Equal(0, dom.ExitCode);
         Assert.DoesNotMatch(ConsoleError(), dom.Stderr);
         Assert.Equal("1", ConnectionsValue().Match(dom.Stdout).Groups[1].Value);
+        // The request charts (issue 8): latency percentiles, requests per second and the server's failure rate.
+        // (the script has drawn on them: chromium writes their width and height into the tag)
+        Assert.Matches("""<canvas id="c-latency"[^>]*\bwidth="\d+"[^>]*>""", dom.Stdout);
+        Assert.Matches("""<canvas id="c-requests"[^>]*\bwidth="\d+"[^>]*>""", dom.Stdout);
+        Assert.Matches("""<canvas id="c-error-rate"[^>]*\bwidth="\d+"[^>]*>""", dom.Stdout);
+        Assert.Matches("""<b id="v-latency">[^<]+ / [^<]+ / [^<]+</b>""", dom.Stdout); // filled in by the script
         Assert.Equal("""<span id="stale"></span>""", StaleText().Match(dom.Stdout).Value); // the last fetch succeeded
 
         string artifacts = Path.Combine(TestStack.RepoRoot, ".run", "test-artifacts");

@@ -38,5 +38,8 @@ public sealed class HeartbeatAllocationTests
         Assert.Equal(10_000L * eight.Length, consumed);
         Assert.Equal(80_000, responses);
         Assert.Equal(0, allocated);
+        // With the request metrics on (the default): every heartbeat was counted and timed on the way.
+        Assert.True(new ChatOptions().MetricsEnabled);
+        Assert.Equal(88_000, dispatcher.Requests.Counts().Single(c => c.Action == "heartbeat" && c.Code == ErrorCodes.Ok).Count);
     }
 }
