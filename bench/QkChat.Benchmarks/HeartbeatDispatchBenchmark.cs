@@ -9,6 +9,8 @@ namespace QkChat.Benchmarks;
 /// <summary>
 /// Frame parse + dispatch + response of `heartbeat` on an in-memory connection (no sockets): the server's own
 /// per-request cost. Budget: 0 bytes allocated per operation (also enforced by HeartbeatAllocationTests).
+/// <see cref="Metrics"/> runs it with the request metrics (issue 8: counts and latency histogram) on and off in the
+/// same run: the precise figure behind the loopback comparison, whose run-to-run noise is larger than the effect.
 /// </summary>
 [MemoryDiagnoser]
 public class HeartbeatDispatchBenchmark
@@ -17,10 +19,13 @@ public class HeartbeatDispatchBenchmark
     private byte[] _one = [];
     private byte[] _sixteen = [];
 
+    [Params(true, false)]
+    public bool Metrics { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
-        var dispatcher = new Dispatcher(new ChatOptions { RequestsPerSecond = int.MaxValue / 2, RequestBurst = int.MaxValue / 2 },
+        var dispatcher = new Dispatcher(new ChatOptions { RequestsPerSecond = int.MaxValue / 2, RequestBurst = int.MaxValue / 2, MetricsEnabled = Metrics },
             new ActionRouter(), NullLogger.Instance);
         _connection = new InMemoryConnection(dispatcher);
         _one = Framing.Encode("""{"action":"heartbeat","request_id":"123456"}"""u8);

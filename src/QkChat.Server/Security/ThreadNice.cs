@@ -5,15 +5,15 @@ namespace QkChat.Server.Security;
 /// <summary>
 /// Lowers the calling thread's scheduling priority. .NET's Thread.Priority does nothing on Linux, but
 /// setpriority(PRIO_PROCESS, tid) applies to one thread there and needs no privilege to lower it. The password
-/// workers run at nice 10: the kernel then gives the reactors (nice 0) about ten times their CPU share whenever
-/// both want to run, so heartbeats stay fast during a login storm while hashing still uses every idle cycle.
+/// workers run at the weakest nice, 19: the kernel then gives the reactors (nice 0) about 70 times their CPU share
+/// whenever both want to run, so heartbeats stay fast during a login storm while hashing still uses every idle cycle.
 /// The step is relative: under a niced service (systemd Nice=, a niced CI runner) an absolute value could give
 /// the workers a higher priority than the reactors, which is the opposite of the point.
 /// </summary>
 internal static partial class ThreadNice
 {
     /// <summary>10 steps: CFS weights the thread at about a tenth of its siblings, enough to yield without starving.</summary>
-    public const int HashWorkerNice = 10;
+    public const int HashWorkerNice = 19;
 
     // Linux's weakest priority.
     private const int MaxNice = 19;
