@@ -57,6 +57,8 @@ loadgen() { # PORT CONNECTIONS NAME [extra...]
     grep -E "round trips|p50|p99|rt/s|throughput" "$OUT/$name.md" | head -8 | sed "s/^/  $name: /"
 }
 
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # PID: user + system CPU in clock ticks
+
 heartbeat() {
     local conns_list=("$@")
     ((${#conns_list[@]})) || conns_list=(1000 10000)
@@ -87,7 +89,17 @@ heartbeat() {
         total=$(grep -o '"round_trips": *[0-9]*' "$OUT/qkchatd-$conns.json" | head -1 | grep -o '[0-9]*$' || echo 1000000)
         ((total > 0)) || total=1000000
         echo "  redis-benchmark -t ping -c $conns -n $total:"
+        local cpu_before cpu_after
+        cpu_before=$(cpu_ticks $redis_pid)
         "${ON_LOAD_CPUS[@]}" redis-benchmark -p $REDIS_PORT -t ping -c "$conns" -n "$total" -q 2>/dev/null | tr '\r' '\n' | grep -E "requests per second" | sed 's/^/    /' | tee "$OUT/redis-$conns.txt"
+        cpu_after=$(cpu_ticks $redis_pid)
+        # Server CPU per round trip does not depend on how fast the client is (qkchat-loadgen and redis-benchmark
+        # differ): redis-benchmark ran PING_INLINE and PING_MBULK, $total requests each.
+        awk -v t=$((cpu_after - cpu_before)) -v hz="$(getconf CLK_TCK)" -v n=$((2 * total)) \
+            'BEGIN { printf "    redis-server CPU per round trip: %.2f us\n", t * 1e6 / hz / n }'
+        grep -o '"cpu_percent": *[0-9.]*' "$OUT/qkchatd-$conns.json" | head -1 | grep -o '[0-9.]*$' | awk -v d="$DURATION" \
+            -v n="$(grep -o '"round_trips": *[0-9]*' "$OUT/qkchatd-$conns.json" | head -1 | grep -o '[0-9]*$')" \
+            '{ printf "    qkchatd CPU per round trip (measured window): %.2f us\n", $1 / 100 * d * 1e6 / n }'
         kill $redis_pid; wait $redis_pid 2>/dev/null || true
         redis_pid=""
     done
