@@ -24,6 +24,9 @@ public sealed partial class Connection
 
     private readonly TlsChannel? _tls;
 
+    /// <summary>Came through the TLS listener (metrics count connections per listener).</summary>
+    public bool IsTls => _tls is not null;
+
     internal Connection(Reactor reactor, Socket socket, IPAddress remoteAddress, TlsChannel? tls = null)
     {
         _tls = tls;

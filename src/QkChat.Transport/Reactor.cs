@@ -154,6 +154,11 @@ public sealed class Reactor
         _connections.Add(connection);
         Stats.OpenConnections++;
         Stats.Accepted++;
+        if (connection.IsTls)
+        {
+            Stats.OpenTlsConnections++;
+            Stats.AcceptedTls++;
+        }
         connection.Start();
     }
 
@@ -168,6 +173,7 @@ public sealed class Reactor
         _connections.RemoveAt(_connections.Count - 1);
         connection.IndexInReactor = -1;
         Stats.OpenConnections--;
+        if (connection.IsTls) Stats.OpenTlsConnections--;
         Unassign();
     }
 
@@ -214,6 +220,9 @@ public sealed class ReactorStats(int index)
     public int OsThreadId;
     public int OpenConnections;
     public long Accepted;
+    /// <summary>Of <see cref="OpenConnections"/> and <see cref="Accepted"/>, those of the TLS listener.</summary>
+    public int OpenTlsConnections;
+    public long AcceptedTls;
     public long BytesIn;
     public long BytesOut;
     public long Sends;

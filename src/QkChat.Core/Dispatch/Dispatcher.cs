@@ -64,13 +64,13 @@ public sealed partial class Dispatcher : IConnectionHandler
                 case FrameStatus.Incomplete:
                     return offset;
                 case FrameStatus.Empty:
-                    LogFrameRejected(_logger, connection.Id, connection.RemoteAddress.ToString(), "length 0");
+                    LogFrameRejected(_logger, connection.Id, connection.RemoteAddress, 0);
                     AuditClose(connection, session, AuditEvent.Abuse, "empty_frame");
                     SendErrorAndClose(connection, ErrorCodes.BadFrame, "frame length 0 is not allowed");
                     return data.Length;
                 case FrameStatus.TooLarge:
                     uint declared = BinaryPrimitives.ReadUInt32BigEndian(rest);
-                    LogFrameRejected(_logger, connection.Id, connection.RemoteAddress.ToString(), $"length {declared}");
+                    LogFrameRejected(_logger, connection.Id, connection.RemoteAddress, declared);
                     AuditClose(connection, session, AuditEvent.Abuse, "oversize_frame");
                     SendErrorAndClose(connection, ErrorCodes.FrameTooLarge,
                         $"frame length {declared} exceeds the maximum of {_options.MaxFrameBytes} bytes");
@@ -142,7 +142,7 @@ public sealed partial class Dispatcher : IConnectionHandler
             RequestHeadError.RequestIdNotString => (ErrorCodes.InvalidArgument, "request_id: must be a string"),
             _ => (ErrorCodes.InvalidArgument, $"request_id: at most {RequestHead.MaxRequestIdChars} characters"),
         };
-        LogRequestRejected(_logger, connection.Id, connection.RemoteAddress.ToString(), code, message);
+        LogRequestRejected(_logger, connection.Id, connection.RemoteAddress, code, message);
         Respond(connection, action, requestId, hasRequestId, code, message, RequestStats.RejectedRow, started);
         if (code == ErrorCodes.BadJson && ++session.ConsecutiveBadFrames >= _options.MaxConsecutiveBadFrames)
         {
@@ -184,7 +184,7 @@ public sealed partial class Dispatcher : IConnectionHandler
         SessionClosed?.Invoke(connection, session);
         if (reason == CloseReason.SlowConsumer)
         {
-            LogSlowConsumer(_logger, connection.Id, connection.RemoteAddress.ToString(), connection.QueuedBytes);
+            LogSlowConsumer(_logger, connection.Id, connection.RemoteAddress, connection.QueuedBytes);
             AuditClose(connection, session, AuditEvent.SlowConsumer, "send_queue");
         }
         else

@@ -30,8 +30,12 @@ public sealed class ServerMetrics : IDisposable
         IReadOnlyList<(string Name, LatencyHistogram Times)>? batchers = null)
     {
         _engine = engine;
-        _meter.CreateObservableGauge("qkchat.connections", () => PerReactor(s => (long)s.OpenConnections), "{connection}", "Open connections per reactor");
-        _meter.CreateObservableCounter("qkchat.accepted", () => PerReactor(s => s.Accepted), "{connection}", "Connections accepted");
+        _meter.CreateObservableGauge("qkchat.connections", () => PerReactorAndListener(s => s.OpenConnections, s => s.OpenTlsConnections),
+            "{connection}", "Open connections per reactor and listener (plain, tls)");
+        _meter.CreateObservableCounter("qkchat.accepted", () => PerReactorAndListener(s => s.Accepted, s => s.AcceptedTls), "{connection}",
+            "Connections accepted per reactor and listener");
+        _meter.CreateObservableCounter("qkchat.tls.handshake_failures", () => engine.TlsHandshakeFailures, "{handshake}",
+            "TLS handshakes that failed or timed out (never reached a reactor)");
         _meter.CreateObservableCounter("qkchat.closed", ClosedByReason, "{connection}", "Connections closed, by reason");
         _meter.CreateObservableCounter("qkchat.bytes.in", () => PerReactor(s => s.BytesIn), "By", "Bytes received");
         _meter.CreateObservableCounter("qkchat.bytes.out", () => PerReactor(s => s.BytesOut), "By", "Bytes sent");
@@ -68,6 +72,18 @@ public sealed class ServerMetrics : IDisposable
     {
         foreach (var (action, code, count) in requests.Counts())
             yield return new Measurement<long>(count, new KeyValuePair<string, object?>("action", action), new KeyValuePair<string, object?>("code", code));
+    }
+
+    /// <summary>Each reactor's value split by listener: the plain one is the total minus the TLS share.</summary>
+    private IEnumerable<Measurement<long>> PerReactorAndListener(Func<ReactorStats, long> total, Func<ReactorStats, long> tls)
+    {
+        foreach (var reactor in _engine.Reactors)
+        {
+            var reactorTag = new KeyValuePair<string, object?>("reactor", reactor.Index);
+            long all = total(reactor.Stats), secure = tls(reactor.Stats);
+            yield return new Measurement<long>(all - secure, reactorTag, new KeyValuePair<string, object?>("listener", "plain"));
+            yield return new Measurement<long>(secure, reactorTag, new KeyValuePair<string, object?>("listener", "tls"));
+        }
     }
 
     private IEnumerable<Measurement<long>> PerReactor(Func<ReactorStats, long> read)

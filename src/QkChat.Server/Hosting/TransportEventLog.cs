@@ -24,7 +24,12 @@ internal sealed partial class TransportEventLog(ILogger logger) : ITransportEven
 
     public void AcceptFailed(Exception exception) => LogAcceptFailed(logger, exception.Message);
 
-    public void TlsHandshakeFailed(IPAddress remote, string reason) => LogTlsFailed(logger, remote.ToString(), reason);
+    // The address string is made only when Information is on: a scan of bad handshakes allocates nothing for logging
+    // (ZLogger would serialize an IPAddress argument through reflection-based JSON, which AOT forbids).
+    public void TlsHandshakeFailed(IPAddress remote, string reason)
+    {
+        if (logger.IsEnabled(LogLevel.Information)) LogTlsFailed(logger, remote.ToString(), reason);
+    }
 
     [ZLoggerMessage(LogLevel.Information, "listening ({kind}) on {endPoint}")]
     private static partial void LogListening(ILogger logger, string kind, string endPoint);

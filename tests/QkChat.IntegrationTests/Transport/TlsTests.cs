@@ -50,6 +50,14 @@ public sealed class TlsTests
         }
         Assert.Equal(1, server.Engine.OpenConnections);
         Assert.True(server.Engine.Reactors.Sum(r => r.Stats.BytesIn) > 0);
+
+        // Per-listener counts (qkchat_connections{listener=...}): a plain client beside it is not counted as TLS.
+        using var plain = await RawClient.ConnectAsync(server.Port);
+        await plain.SendAsync(RawClient.Heartbeat("plain"));
+        Assert.Equal("OK", (await plain.ReadAsync()).Str("code"));
+        Assert.Equal(2, server.Engine.OpenConnections);
+        Assert.Equal(1, server.Engine.Reactors.Sum(r => r.Stats.OpenTlsConnections));
+        Assert.Equal(1, server.Engine.Reactors.Sum(r => r.Stats.AcceptedTls));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using QkChat.Core.Accounts;
@@ -40,18 +41,20 @@ public sealed class DisabledLogLevelAllocationTests : IDisposable
         ILogger dispatch = _factory.CreateLogger("Dispatch"), accounts = _factory.CreateLogger("Accounts"),
             messaging = _factory.CreateLogger("Messaging"), transport = _factory.CreateLogger("Transport");
         // The arguments exist before the measurement, as they would in a caller that does not build them eagerly.
-        const string remote = "192.0.2.7", detail = "length 0", code = "BAD_JSON", kind = "idle", reason = "handshake timed out";
+        const string remote = "192.0.2.7", detail = "the frame body is not valid JSON", code = "BAD_JSON", kind = "idle", reason = "handshake timed out";
+        var address = IPAddress.Parse(remote);
+        var transportEvents = new QkChat.Server.Hosting.TransportEventLog(transport);
 
         void LogOnce()
         {
             DispatcherLog.Closed(null, dispatch, 42, CloseReason.PeerClosed);                 // Debug, every connection
-            DispatcherLog.RequestRejected(null, dispatch, 42, remote, code, detail);         // Information, every rejected request
-            DispatcherLog.FrameRejected(null, dispatch, 42, remote, detail);                 // Information, every bad frame
+            DispatcherLog.RequestRejected(null, dispatch, 42, address, code, detail);        // Information, every rejected request
+            DispatcherLog.FrameRejected(null, dispatch, 42, address, 0);                     // Information, every bad frame
             DispatcherLog.TimedOut(null, dispatch, 42, kind);                                // Information, every timeout
             AccountLog.LoggedIn(null, accounts, 123_456_789);                                // Information, every login
             AccountLog.LoginFailed(null, accounts, remote);                                  // Information, every failed login
             MessagingLog.OfflinePushed(null, messaging, 123_456_789, 17, true);              // Debug, every login with mail waiting
-            TransportLog.TlsFailed(null, transport, remote, reason);                         // Information (ZLogger), every bad handshake
+            transportEvents.TlsHandshakeFailed(address, reason);                            // Information (ZLogger), every bad handshake
         }
 
         for (int i = 0; i < 1000; i++) LogOnce(); // tiered JIT, first-use caches of the logger
@@ -100,10 +103,10 @@ public sealed class DisabledLogLevelAllocationTests : IDisposable
         public static extern void Closed(Dispatcher? _, ILogger logger, long id, CloseReason reason);
 
         [UnsafeAccessor(UnsafeAccessorKind.StaticMethod, Name = "LogRequestRejected")]
-        public static extern void RequestRejected(Dispatcher? _, ILogger logger, long id, string remote, string code, string detail);
+        public static extern void RequestRejected(Dispatcher? _, ILogger logger, long id, IPAddress remote, string code, string detail);
 
         [UnsafeAccessor(UnsafeAccessorKind.StaticMethod, Name = "LogFrameRejected")]
-        public static extern void FrameRejected(Dispatcher? _, ILogger logger, long id, string remote, string detail);
+        public static extern void FrameRejected(Dispatcher? _, ILogger logger, long id, IPAddress remote, uint length);
 
         [UnsafeAccessor(UnsafeAccessorKind.StaticMethod, Name = "LogTimedOut")]
         public static extern void TimedOut(Dispatcher? _, ILogger logger, long id, string kind);
@@ -122,13 +125,5 @@ public sealed class DisabledLogLevelAllocationTests : IDisposable
     {
         [UnsafeAccessor(UnsafeAccessorKind.StaticMethod, Name = "LogOfflinePushed")]
         public static extern void OfflinePushed(MessagingService? _, ILogger logger, uint userId, int count, bool hasMore);
-    }
-
-    /// <summary>qkchatd's TransportEventLog is internal: named by its assembly-qualified name.</summary>
-    private static class TransportLog
-    {
-        [UnsafeAccessor(UnsafeAccessorKind.StaticMethod, Name = "LogTlsFailed")]
-        public static extern void TlsFailed(
-            [UnsafeAccessorType("QkChat.Server.Hosting.TransportEventLog, qkchatd")] object? _, ILogger logger, string remote, string reason);
     }
 }
