@@ -51,6 +51,7 @@ public sealed partial class Connection
         }
         _queue.Enqueue(frame);
         _queuedBytes += frame.Length;
+        Reactor.Stats.FramesOut++;
         if (_queuedBytes > Reactor.Stats.PeakQueuedBytes) Reactor.Stats.PeakQueuedBytes = _queuedBytes;
         MarkDirty();
         return true;

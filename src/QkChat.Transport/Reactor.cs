@@ -226,6 +226,8 @@ public sealed class ReactorStats(int index)
     public long BytesIn;
     public long BytesOut;
     public long Sends;
+    /// <summary>Frames queued for sending: responses and pushes (a fanned-out push counts once per receiver).</summary>
+    public long FramesOut;
     public long DroppedFrames;
     /// <summary>The most bytes any one connection of this reactor has had queued for sending (bounded by the hard cap).</summary>
     public int PeakQueuedBytes;

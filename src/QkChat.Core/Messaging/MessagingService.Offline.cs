@@ -92,6 +92,7 @@ public sealed partial class MessagingService
         if (hasMore) _offlineCursors[connection] = (fresh[written.Value - 1].MessageId, before);
         else session.OfflineFinalSent = true;
         connection.Send(frame);
+        Counters.AddOfflinePushed(written.Value);
         LogOfflinePushed(_logger, me, written.Value, hasMore);
     }
 

@@ -59,6 +59,7 @@ public sealed partial class MessagingService
         OffReactor.Run(ctx, _logger, async pending =>
         {
             int changed = await _store.MarkReadAsync(me, peer, upTo, CancellationToken.None);
+            Counters.AddRead(changed);
             pending.Complete(ErrorCodes.Ok, $"{changed} message(s) now read");
             if (changed > 0)
             {

@@ -54,6 +54,9 @@ public sealed partial class MessagingService : IAsyncDisposable
 
     public AckWriter Acks { get; }
 
+    /// <summary>Queued-offline, offline-pushed and read totals for the metrics.</summary>
+    public MessageCounters Counters { get; } = new();
+
     public void Register(ActionRouter router, Dispatcher dispatcher)
     {
         router.Register("send_message", allowedBeforeLogin: false, SendMessage);
@@ -171,6 +174,7 @@ public sealed partial class MessagingService : IAsyncDisposable
     {
         var record = new MessageRecord(m.MessageId, m.SenderId, m.ReceiverId, m.Content, m.Type, m.Timestamp, MessageStatus.Sent, Recalled: false);
         var frame = Dispatcher.CreatePush("message", record, MessageJson.WriteMembers);
+        if (!_live.IsOnline(m.ReceiverId)) Counters.AddQueuedOffline();
         PushMessage(m.ReceiverId, frame, m.MessageId, except: null);
         PushMessage(m.SenderId, frame, m.MessageId, except: senderConnection);
         frame.Release();

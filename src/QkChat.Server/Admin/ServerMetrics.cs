@@ -47,7 +47,15 @@ public sealed class ServerMetrics : IDisposable
         _meter.CreateObservableCounter("qkchat.messages.stored", () => messaging.Writer.Written, "{message}", "Messages stored by the write-behind batcher");
         _meter.CreateObservableCounter("qkchat.messages.batches", () => messaging.Writer.Batches, "{batch}", "Message batches committed");
         _meter.CreateObservableGauge("qkchat.messages.queued", () => (long)messaging.Writer.Queued, "{message}", "Messages waiting to be stored");
-        _meter.CreateObservableCounter("qkchat.acks.stored", () => messaging.Acks.Written, "{ack}", "message_acks stored");
+        _meter.CreateObservableCounter("qkchat.acks.stored", () => messaging.Acks.Written, "{ack}",
+            "Message ids acknowledged by their receivers and stored: messages delivered");
+        _meter.CreateObservableCounter("qkchat.messages.queued_offline", () => messaging.Counters.QueuedOffline, "{message}",
+            "Messages stored while their receiver had no device online");
+        _meter.CreateObservableCounter("qkchat.messages.offline_pushed", () => messaging.Counters.OfflinePushed, "{message}",
+            "Messages pushed in offline batches at login");
+        _meter.CreateObservableCounter("qkchat.messages.read", () => messaging.Counters.Read, "{message}", "Messages marked read");
+        _meter.CreateObservableCounter("qkchat.frames.out", () => PerReactor(s => s.FramesOut), "{frame}",
+            "Frames queued for sending (responses and pushes); frames in are qkchat_requests_total");
         _meter.CreateObservableCounter("qkchat.acks.batches", () => messaging.Acks.Batches, "{batch}", "Ack batches committed");
         _meter.CreateObservableGauge("qkchat.password.queue", () => (long)passwords.Depth, "{hash}", "Password hashes waiting for a worker");
         _meter.CreateObservableCounter("qkchat.password.hashes", () => passwords.Completed, "{hash}", "Password hashes and verifications done");

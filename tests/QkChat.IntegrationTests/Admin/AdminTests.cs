@@ -29,11 +29,18 @@ public sealed class AdminTests
 
         var (a, aName) = await h.Chat.CreateUserAsync();
         var (b, bName) = await h.Chat.CreateUserAsync();
+        var (c, _) = await h.Chat.CreateUserAsync();
         await h.Chat.MakeFriendsAsync(a, b);
+        await h.Chat.MakeFriendsAsync(a, c);
         var alice = await h.Chat.LoginAsync(aName);
         var bob = await h.Chat.LoginAsync(bName);
-        await SendOk(alice, b, "counted");
+        long sent = await SendOk(alice, b, "counted");
+        await SendOk(alice, c, "for later"); // c has no device online
+        await Ok(bob.RequestAsync("mark_read", w => { w.WriteNumber("chat_user_id", a); w.WriteNumber("up_to_message_id", sent); }));
         var during = AdminHarness.ParsePrometheus((await h.GetAsync("metrics")).Body);
+        Assert.Equal(1, AdminHarness.Sum(during, "qkchat_messages_queued_offline_total"));
+        Assert.Equal(1, AdminHarness.Sum(during, "qkchat_messages_read_total"));
+        Assert.True(AdminHarness.Sum(during, "qkchat_frames_out_total") >= 5, "login and send answers, the push, mark_read's answer");
         Assert.Equal(2, AdminHarness.Sum(during, "qkchat_connections"));
         Assert.Equal(2, AdminHarness.Sum(during, "qkchat_devices_online"));
         Assert.True(AdminHarness.Sum(during, "qkchat_messages_stored_total") >= 1);
