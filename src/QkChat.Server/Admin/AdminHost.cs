@@ -34,7 +34,7 @@ public sealed class AdminHost : IAsyncDisposable
     public static async Task<AdminHost> StartAsync(AdminOptions options, AlertThresholds thresholds, TransportEngine engine, ChatFeatures features,
         PasswordWorkPool passwords, MySqlDataSource db, IConnectionMultiplexer redis, RecentWarnings warnings, int maxClients,
         IReadOnlyList<(string Key, string Value)> configSummary, ILoggerFactory loggers, Func<long>? mailPending = null,
-        RequestMetrics? requests = null, PushMeterCollector? dbPools = null, CancellationToken ct = default)
+        RequestMetrics? requests = null, MeterCollector? dbPools = null, CancellationToken ct = default)
     {
         // The batchers' label values in qkchat_batch_commit_seconds{batcher=...}.
         List<(string, LatencyHistogram)> batchers =

@@ -5,33 +5,23 @@ using System.Text;
 namespace QkChat.Server.Admin;
 
 /// <summary>
-/// Renders the server's metrics in the Prometheus text format (version 0.0.4) when scraped: a MeterListener asks
-/// every observable instrument of the server's meter for its current values (that meter object, not every meter of
-/// that name: two servers in one process, as in the tests, each export their own); the pushed instruments of other
-/// libraries (MySqlConnector's pool, <see cref="PushMeterCollector"/>) and the server's own histograms
-/// (<see cref="IHistogramSource"/>) follow. Names follow Prometheus conventions (<see cref="MetricNames"/>); label
-/// names lose the dots they may carry (pool.name becomes pool_name).
+/// Renders the server's metrics in the Prometheus text format (version 0.0.4) when scraped: the instruments of the
+/// server's meter, those of other libraries (MySqlConnector's pool) through their <see cref="MeterCollector"/>, and
+/// the server's own histograms (<see cref="IHistogramSource"/>). Names follow Prometheus conventions
+/// (<see cref="MetricNames"/>); label names lose the dots they may carry (pool.name becomes pool_name).
 /// </summary>
 public sealed class PrometheusExporter : IDisposable
 {
-    private readonly MeterListener _listener = new();
     private readonly Lock _gate = new();
-    private readonly List<(Instrument Instrument, double Value, KeyValuePair<string, object?>[] Tags)> _samples = [];
-    private readonly PushMeterCollector? _push;
+    private readonly MeterCollector? _own;
+    private readonly MeterCollector? _push;
     private readonly IReadOnlyList<IHistogramSource> _histograms;
 
-    public PrometheusExporter(Meter? meter, PushMeterCollector? push = null, IReadOnlyList<IHistogramSource>? histograms = null)
+    public PrometheusExporter(Meter? meter, MeterCollector? push = null, IReadOnlyList<IHistogramSource>? histograms = null)
     {
+        _own = meter is null ? null : new MeterCollector(m => ReferenceEquals(m, meter));
         _push = push;
         _histograms = histograms ?? [];
-        _listener.InstrumentPublished = (instrument, listener) =>
-        {
-            if (meter is not null && ReferenceEquals(instrument.Meter, meter)) listener.EnableMeasurementEvents(instrument);
-        };
-        _listener.SetMeasurementEventCallback<long>((i, v, tags, _) => _samples.Add((i, v, tags.ToArray())));
-        _listener.SetMeasurementEventCallback<int>((i, v, tags, _) => _samples.Add((i, v, tags.ToArray())));
-        _listener.SetMeasurementEventCallback<double>((i, v, tags, _) => _samples.Add((i, v, tags.ToArray())));
-        _listener.Start();
     }
 
     public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
@@ -40,24 +30,13 @@ public sealed class PrometheusExporter : IDisposable
     {
         lock (_gate)
         {
-            _samples.Clear();
-            // The callbacks above run inside this call, on this thread, under the lock.
-            _listener.RecordObservableInstruments();
-            var text = new StringBuilder(16384);
-            foreach (var family in _samples.GroupBy(s => s.Instrument))
-            {
-                bool counter = MetricNames.IsCounter(family.Key);
-                AppendScalar(text, new ScalarFamily(MetricNames.Of(family.Key, counter), family.Key.Description ?? family.Key.Name, counter,
-                    family.Select(s => (s.Tags, s.Value)).ToList()));
-            }
+            var scalars = new List<ScalarFamily>();
             var histograms = new List<HistogramFamily>();
-            if (_push is not null)
-            {
-                var scalars = new List<ScalarFamily>();
-                _push.Collect(scalars, histograms);
-                foreach (var family in scalars) AppendScalar(text, family);
-            }
+            _own?.Collect(scalars, histograms);
+            _push?.Collect(scalars, histograms);
             foreach (var source in _histograms) histograms.AddRange(source.Histograms());
+            var text = new StringBuilder(16384);
+            foreach (var family in scalars) AppendScalar(text, family);
             foreach (var family in histograms) AppendHistogram(text, family);
             return text.ToString();
         }
@@ -136,5 +115,5 @@ public sealed class PrometheusExporter : IDisposable
     private static string EscapeHelp(string value) =>
         value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
 
-    public void Dispose() => _listener.Dispose();
+    public void Dispose() => _own?.Dispose();
 }

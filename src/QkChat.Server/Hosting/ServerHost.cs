@@ -81,7 +81,7 @@ public static partial class ServerHost
         WarnOnFileLimit(options, logger);
         // Before the first pool exists: MySqlConnector reports its pools' connections as changes, and only the changes
         // seen from here on add up to the right counts (docs/observability.md).
-        using var dbPools = options.AdminEnabled ? new PushMeterCollector() : null;
+        using var dbPools = options.AdminEnabled ? new MeterCollector() : null;
         await using var dataSource = Backends.CreateDataSource(options);
         await Backends.WaitForDatabaseAsync(dataSource, options, logger, stopping.Token);
         await EnsureSchemaAsync(dataSource, options, loggerFactory, stopping.Token);
@@ -116,7 +116,7 @@ public static partial class ServerHost
 
     /// <summary>The admin listener (issue 8), after the chat listener so /readyz can say it is bound; null when disabled.</summary>
     private static async Task<AdminHost?> StartAdminAsync(ServerOptions options, ChatServer server, MySqlDataSource db,
-        StackExchange.Redis.IConnectionMultiplexer redis, MailQueue mail, PushMeterCollector? dbPools, ILoggerFactory loggerFactory, ILogger logger,
+        StackExchange.Redis.IConnectionMultiplexer redis, MailQueue mail, MeterCollector? dbPools, ILoggerFactory loggerFactory, ILogger logger,
         CancellationToken ct)
     {
         if (!options.AdminEnabled) return null;

@@ -14,7 +14,7 @@ internal sealed partial class AdminHarness : IAsyncDisposable
 {
     private readonly PasswordWorkPool _pool = new(new Argon2idPasswordHasher(iterations: 1, memoryKiB: 8 * 1024), workers: 1);
 
-    private AdminHarness(ChatHarness chat, PushMeterCollector dbPools)
+    private AdminHarness(ChatHarness chat, MeterCollector dbPools)
     {
         Chat = chat;
         DbPools = dbPools;
@@ -23,7 +23,7 @@ internal sealed partial class AdminHarness : IAsyncDisposable
     public ChatHarness Chat { get; }
 
     /// <summary>MySqlConnector's pool metrics, listened to from before the harness's pools exist (as the server does).</summary>
-    public PushMeterCollector DbPools { get; }
+    public MeterCollector DbPools { get; }
     public AdminHost Admin { get; private set; } = null!;
     public RecentWarnings Warnings { get; } = new();
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(10) };
@@ -31,7 +31,7 @@ internal sealed partial class AdminHarness : IAsyncDisposable
 
     public static async Task<AdminHarness> StartAsync(string token = "", int? redisPort = null, int maxClients = 10_000)
     {
-        var dbPools = new PushMeterCollector();
+        var dbPools = new MeterCollector();
         var harness = new AdminHarness(await ChatHarness.StartAsync(redisPort: redisPort), dbPools);
         harness.Admin = await AdminHost.StartAsync(new AdminOptions { Port = 0, Token = token }, new AlertThresholds(85, 90, 90),
             harness.Chat.Server.Engine,

@@ -105,7 +105,7 @@ public sealed class AdminMetricsTests
     public void Pushed_instruments_of_a_library_meter_are_summed_per_label_set_and_time_histograms_bucketed()
     {
         string meterName = "QkChat.Tests.Push." + Guid.NewGuid().ToString("N");
-        using var collector = new PushMeterCollector(meterName);
+        using var collector = new MeterCollector(meterName);
         using var meter = new Meter(meterName);
         var usage = meter.CreateUpDownCounter<int>("db.client.connections.usage", "{connection}", "connections by state");
         var timeouts = meter.CreateCounter<int>("db.client.connections.timeouts", "{timeout}");

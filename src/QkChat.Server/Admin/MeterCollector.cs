@@ -4,7 +4,8 @@ using QkChat.Core.Dispatch;
 namespace QkChat.Server.Admin;
 
 /// <summary>
-/// Collects the instruments of another library's meter for /metrics: MySqlConnector publishes its pool state on the
+/// Collects the instruments of a meter for /metrics: the server's own (all observable, read when scraped) and
+/// another library's. MySqlConnector publishes its pool state on the
 /// meter "MySqlConnector" (db.client.connections.usage by state idle/used, pending_requests, timeouts, max, and the
 /// create/use/wait time histograms), mostly as push instruments that report each change as it happens. Counters and
 /// up-down counters are summed per label set, time histograms (unit s or ms) are counted into
@@ -15,7 +16,7 @@ namespace QkChat.Server.Admin;
 /// costs a short lock and a scan of a few label sets per pool event, which happens per database command, never per
 /// chat request that does not touch the database.
 /// </summary>
-public sealed class PushMeterCollector : IDisposable
+public sealed class MeterCollector : IDisposable
 {
     public const string MySqlConnectorMeter = "MySqlConnector";
 
@@ -32,11 +33,18 @@ public sealed class PushMeterCollector : IDisposable
         public double Sum;
     }
 
-    public PushMeterCollector(string meterName = MySqlConnectorMeter)
+    /// <summary>The meter of this name (any instance: libraries make their own).</summary>
+    public MeterCollector(string meterName = MySqlConnectorMeter) : this(meter => meter.Name == meterName)
+    {
+    }
+
+    /// <summary>The meters <paramref name="accepts"/> says yes to (the server's own: that object only, so two servers
+    /// in one process, as in the tests, each export their own).</summary>
+    public MeterCollector(Func<Meter, bool> accepts)
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name != meterName) return;
+            if (!accepts(instrument.Meter)) return;
             // Histograms of anything but time have no place in the latency buckets: left out.
             if (MetricNames.IsHistogram(instrument) && instrument.Unit is not ("s" or "ms")) return;
             listener.EnableMeasurementEvents(instrument);
