@@ -91,10 +91,7 @@ public sealed class BackendOutageTests
     public async Task MariaDB_down_answers_UNAVAILABLE_quickly_and_recovers_when_it_returns()
     {
         await using var maria = await PrivateMariaDb.StartAsync();
-        await using (var migrate = new MySqlConnector.MySqlDataSource(maria.ConnectionString))
-            await new QkChat.Server.Storage.Migrator(migrate, QkChat.Server.Storage.Migration.Embedded(),
-                Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance).MigrateAsync(CancellationToken.None);
-        await using var users = new MySqlConnector.MySqlDataSource(maria.ConnectionString);
+        await using var users = await maria.OpenMigratedAsync();
         await using var h = await StartAsync(userDb: users);
         await using var c = await h.ConnectAsync();
         var (name, _, password) = await h.RegisterAsync(c);
@@ -113,10 +110,7 @@ public sealed class BackendOutageTests
     public async Task A_token_resume_reads_no_MariaDB_row_so_it_works_while_MariaDB_is_down()
     {
         await using var maria = await PrivateMariaDb.StartAsync();
-        await using (var migrate = new MySqlConnector.MySqlDataSource(maria.ConnectionString))
-            await new QkChat.Server.Storage.Migrator(migrate, QkChat.Server.Storage.Migration.Embedded(),
-                Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance).MigrateAsync(CancellationToken.None);
-        await using var users = new MySqlConnector.MySqlDataSource(maria.ConnectionString);
+        await using var users = await maria.OpenMigratedAsync();
         await using var h = await StartAsync(userDb: users);
         await using var c = await h.ConnectAsync();
         var (name, _, password) = await h.RegisterAsync(c);

@@ -22,6 +22,15 @@ internal sealed class PrivateMariaDb : IAsyncDisposable
         SslMode = MySqlSslMode.None, ConnectionTimeout = 2,
     }.ConnectionString;
 
+    /// <summary>A data source on this server's database with the schema applied (the caller disposes it).</summary>
+    public async Task<MySqlDataSource> OpenMigratedAsync()
+    {
+        var data = new MySqlDataSource(ConnectionString);
+        await new QkChat.Server.Storage.Migrator(data, QkChat.Server.Storage.Migration.Embedded(),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance).MigrateAsync(CancellationToken.None);
+        return data;
+    }
+
     public static async Task<PrivateMariaDb> StartAsync()
     {
         var db = new PrivateMariaDb();
