@@ -98,10 +98,9 @@ public sealed partial class MessagingService
 
     /// <summary>
     /// A `message` push to every device of <paramref name="userId"/> but <paramref name="except"/>; a device that is
-    /// draining its offline queue gets it through its reactor, once.
+    /// draining its offline queue gets it through its reactor, once. Returns the user's live devices (0: offline).
     /// </summary>
-    private void PushMessage(uint userId, OutboundFrame frame, long messageId, Connection? except)
-    {
+    private int PushMessage(uint userId, OutboundFrame frame, long messageId, Connection? except) =>
         _live.ForEachDevice(userId, (frame, messageId, except), static (connection, s) =>
         {
             if (connection == s.except) return;
@@ -117,7 +116,6 @@ public sealed partial class MessagingService
                 else c.Send(frame);
             }, (s.frame.AddReference(), s.messageId));
         });
-    }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "user {UserId}: {Count} offline message(s) pushed (more waiting: {HasMore})")]
     private static partial void LogOfflinePushed(ILogger logger, uint userId, int count, bool hasMore);

@@ -174,8 +174,7 @@ public sealed partial class MessagingService : IAsyncDisposable
     {
         var record = new MessageRecord(m.MessageId, m.SenderId, m.ReceiverId, m.Content, m.Type, m.Timestamp, MessageStatus.Sent, Recalled: false);
         var frame = Dispatcher.CreatePush("message", record, MessageJson.WriteMembers);
-        if (!_live.IsOnline(m.ReceiverId)) Counters.AddQueuedOffline();
-        PushMessage(m.ReceiverId, frame, m.MessageId, except: null);
+        if (PushMessage(m.ReceiverId, frame, m.MessageId, except: null) == 0) Counters.AddQueuedOffline();
         PushMessage(m.SenderId, frame, m.MessageId, except: senderConnection);
         frame.Release();
     }

@@ -60,11 +60,17 @@ public sealed class LiveSessions
 
     public bool IsOnline(uint userId) => _byUser.TryGetValue(userId, out var devices) && !devices.IsEmpty;
 
-    /// <summary>Calls <paramref name="action"/> for each live connection of the user (from any thread).</summary>
-    public void ForEachDevice<TState>(uint userId, TState state, Action<Connection, TState> action)
+    /// <summary>Calls <paramref name="action"/> for each live connection of the user (from any thread); returns how many.</summary>
+    public int ForEachDevice<TState>(uint userId, TState state, Action<Connection, TState> action)
     {
-        if (!_byUser.TryGetValue(userId, out var devices)) return;
-        foreach (var (_, connection) in devices) action(connection, state);
+        if (!_byUser.TryGetValue(userId, out var devices)) return 0;
+        int n = 0;
+        foreach (var (_, connection) in devices)
+        {
+            action(connection, state);
+            n++;
+        }
+        return n;
     }
 
     /// <summary>
