@@ -20,7 +20,7 @@ public sealed partial class Dispatcher
     {
         var frame = BuildResponse(action, requestId, hasRequestId, code, message, state, writeData);
         var session = (Session)connection.State!;
-        if (started != 0) session.Stats?.Record(row, code, Stopwatch.GetTimestamp() - started);
+        session.CountAnswer(row, code, started);
         // Behind an answer still owed, this one waits its turn (protocol.md §2: answers in request order).
         if (session.Answers is { Count: > 0 } owed) owed.Enqueue(new AnswerSlot(serial: false) { Frame = frame });
         else connection.Send(frame);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using QkChat.Transport;
 
@@ -49,7 +48,7 @@ public sealed class PendingResponse
             onReactor?.Invoke(connection, session);
             self._slot.Frame = Dispatcher.BuildResponse(self._action, self._requestId, self._requestId is not null, code, message, state, writeData);
             // On the connection's reactor, like every other write of its stats; the latency includes the work elsewhere.
-            if (self._started != 0) session.Stats?.Record(self._row, code, Stopwatch.GetTimestamp() - self._started);
+            session.CountAnswer(self._row, code, self._started);
             Dispatcher.FlushAnswers(connection, session);
         }, (this, code, message, state, writeData, onReactor));
     }

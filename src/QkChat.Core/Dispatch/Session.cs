@@ -21,6 +21,12 @@ public sealed class Session
     /// <summary>The request counters of this connection's reactor (set when it opens; only that reactor writes them).</summary>
     internal RequestStats? Stats;
 
+    /// <summary>Counts an answered request; <paramref name="started"/> 0 means it was read with metrics off. Reactor only.</summary>
+    internal void CountAnswer(int row, string code, long started)
+    {
+        if (started != 0) Stats?.Record(row, code, System.Diagnostics.Stopwatch.GetTimestamp() - started);
+    }
+
     /// <summary>
     /// Answers owed in request order, oldest first, while any request is answered later (PendingResponse): a later
     /// answer that is ready waits here for the earlier ones. Null or empty: answers go out at once.
