@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Text.RegularExpressions;
 using QkChat.Server.Configuration;
 using Xunit;
 
@@ -70,6 +71,29 @@ public sealed class ConfigHardeningTests
             Assert.NotEqual("", reason);
             Assert.DoesNotContain(OptionRegistry.All, s => s.Env.StartsWith(name, StringComparison.Ordinal));
         }
+    }
+
+    /// <summary>
+    /// Every QKCHAT_* name the scripts and packaging use, and every one the code reads with GetEnvironmentVariable,
+    /// is a setting or on the known list: a new script variable cannot make every start warn.
+    /// </summary>
+    [Fact]
+    public void Every_qkchat_variable_the_repository_uses_is_known()
+    {
+        var files = new[] { "scripts", "packaging" }
+            .SelectMany(d => Directory.EnumerateFiles(Path.Combine(RepoPaths.Root, d), "*", SearchOption.AllDirectories))
+            .Append(Path.Combine(RepoPaths.Root, "Makefile"));
+        var names = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (string file in files)
+            foreach (Match m in Regex.Matches(File.ReadAllText(file), "QKCHAT_[A-Z0-9_]+"))
+                names.Add(m.Value);
+        foreach (string dir in new[] { "src", "tests", "bench" })
+            foreach (string file in Directory.EnumerateFiles(Path.Combine(RepoPaths.Root, dir), "*.cs", SearchOption.AllDirectories))
+                foreach (Match m in Regex.Matches(File.ReadAllText(file), "GetEnvironmentVariable\\(\"(QKCHAT_[A-Z0-9_]+)\""))
+                    names.Add(m.Groups[1].Value);
+        Assert.Contains("QKCHAT_TEST_SERVER_BIN", names);
+        // A name ending in '_' is a prefix in prose ("QKCHAT_STACK_*_PORT"), not a variable.
+        Assert.DoesNotContain(names, n => !n.EndsWith('_') && !UnknownSettings.IsKnown(n));
     }
 
     [Fact]
