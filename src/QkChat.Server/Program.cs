@@ -45,6 +45,11 @@ public static class Program
 
         if (line.Command == "check-config")
         {
+            // At start these are warnings (the server runs as configured); a check is there to find them.
+            var unknown = UnknownSettings.InEnvironment(Environment.GetEnvironmentVariables());
+            foreach (var variable in unknown)
+                Console.Error.WriteLine("qkchatd: invalid configuration: " + variable.Message);
+            if (unknown.Count > 0) return ExitCodes.Usage;
             Console.WriteLine("configuration ok (" + options.Source + "): " + ConfigDocs.Summary(options));
             return ExitCodes.Ok;
         }

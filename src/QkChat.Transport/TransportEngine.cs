@@ -40,16 +40,21 @@ public sealed partial class TransportEngine : IAsyncDisposable
 
     public IReadOnlyList<Reactor> Reactors => _reactors;
 
-    /// <summary>The bound plain-TCP endpoint (useful with port 0 in tests).</summary>
+    /// <summary>The bound plain-TCP endpoint (useful with port 0 in tests); null when the plain listener is off.</summary>
     public IPEndPoint? LocalEndPoint { get; private set; }
 
     public IPEndPoint? TlsEndPoint { get; private set; }
 
+    /// <summary>At least one listener is bound.</summary>
+    public bool Listening => LocalEndPoint is not null || TlsEndPoint is not null;
+
     public void Start()
     {
+        if (!Options.PlainListener && Options.Tls is null)
+            throw new InvalidOperationException("neither the plain nor the TLS listener is enabled");
         foreach (var reactor in _reactors) reactor.Start();
         if (Options.Tls is { } tls) LoadCertificate(tls);
-        LocalEndPoint = Listen(new IPEndPoint(Options.Address, Options.Port), tls: false);
+        if (Options.PlainListener) LocalEndPoint = Listen(new IPEndPoint(Options.Address, Options.Port), tls: false);
         if (Options.Tls is { } tlsListener) TlsEndPoint = Listen(new IPEndPoint(Options.Address, tlsListener.Port), tls: true);
         _ticker = new Timer(_ => Tick(), null, TickPeriod, TickPeriod);
     }

@@ -12,6 +12,9 @@ public sealed class TransportOptions
     public int Port { get; set; } = 8080;
     public int Backlog { get; set; } = 1024;
 
+    /// <summary>Listen for plain TCP on <see cref="Port"/>; false serves <see cref="Tls"/> only.</summary>
+    public bool PlainListener { get; set; } = true;
+
     /// <summary>Event-loop threads; 0 means one per core.</summary>
     public int Reactors { get; set; }
     public bool PinReactors { get; set; }

@@ -32,7 +32,7 @@ public sealed class AdminEndpoints(PrometheusExporter exporter, TransportEngine 
     /// <summary>Ready when the chat listener is bound and MariaDB and Redis answer within 2 s each.</summary>
     public async Task<(bool Ready, string Json)> ReadinessAsync(CancellationToken ct)
     {
-        bool listening = engine.LocalEndPoint is not null;
+        bool listening = engine.Listening;
         string? dbError = await ProbeAsync(async token =>
         {
             await using var connection = await db.OpenConnectionAsync(token);

@@ -11,6 +11,9 @@ public sealed class AdminOptions
 
     public int Port { get; init; } = 9100;
 
-    /// <summary>Empty: no token. Otherwise every request needs `Authorization: Bearer TOKEN` (or `?token=` for the page).</summary>
+    /// <summary>
+    /// Empty: no token (allowed on loopback only, ConfigLoader checks). Otherwise every request but the static page
+    /// needs `Authorization: Bearer TOKEN`; the URL never carries it.
+    /// </summary>
     public string Token { get; init; } = "";
 }

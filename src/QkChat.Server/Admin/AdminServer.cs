@@ -14,7 +14,8 @@ namespace QkChat.Server.Admin;
 /// through ASP.NET Core's slim builder, so HTTP parsing is a well-kept library's job. Endpoints: `/metrics`
 /// (Prometheus text), `/healthz` (alive), `/readyz` (listeners, MariaDB, Redis), `/status` (JSON), `/` (the
 /// dashboard page, shipped inside the binary) and `/api/dashboard` (the page's data). With a token configured,
-/// every request needs it.
+/// every request but the static page needs it, in the Authorization header only (issue 16): a token in the URL
+/// ends up in access logs, proxy logs, browser history and Referer headers.
 /// </summary>
 public sealed class AdminServer : IAsyncDisposable
 {
@@ -34,7 +35,9 @@ public sealed class AdminServer : IAsyncDisposable
         byte[]? token = options.Token.Length > 0 ? Encoding.UTF8.GetBytes(options.Token) : null;
         if (token is not null) app.Use(async (context, next) =>
         {
-            if (Authorized(context.Request, token)) await next(context);
+            // The page is the same file for everyone, holds no data and cannot send a header when a browser opens
+            // it; its script asks for the token and sends it with every data request.
+            if (IsDashboardPage(context.Request) || Authorized(context.Request, token)) await next(context);
             else
             {
                 context.Response.StatusCode = StatusCodes.Status401Unauthorized;
@@ -67,14 +70,16 @@ public sealed class AdminServer : IAsyncDisposable
         return new Uri(app.Urls.First()).Port;
     }
 
+    private static bool IsDashboardPage(HttpRequest request) =>
+        (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)) && request.Path == "/";
+
+    /// <summary>`Authorization: Bearer TOKEN` and nothing else: a `?token=` query is refused like a wrong token.</summary>
     private static bool Authorized(HttpRequest request, byte[] token)
     {
-        string? given = null;
         string header = request.Headers.Authorization.ToString();
-        if (header.StartsWith("Bearer ", StringComparison.Ordinal)) given = header[7..];
-        else if (request.Query.TryGetValue("token", out var query)) given = query.ToString(); // the dashboard page in a browser
+        if (!header.StartsWith("Bearer ", StringComparison.Ordinal)) return false;
         // Constant time: the comparison must not tell how much of a guess was right.
-        return given is not null && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), token);
+        return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header[7..]), token);
     }
 
     private static Task Text(HttpContext context, string body, string contentType)

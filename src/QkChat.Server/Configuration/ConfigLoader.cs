@@ -114,7 +114,7 @@ public static class ConfigLoader
             Set(options, secret, ReadSecretFile(secret, value, source), source);
             return;
         }
-        throw new ConfigException($"invalid configuration: unknown key '{key}' (from {source}); see docs/configuration.md");
+        throw new ConfigException($"invalid configuration: unknown key '{key}' (from {source}); did you mean {UnknownSettings.ClosestKey(key)}? see docs/configuration.md");
     }
 
     private static void Set(ServerOptions options, OptionSpec spec, string value, string source)
@@ -139,6 +139,20 @@ public static class ConfigLoader
         }
     }
 
+    /// <summary>
+    /// issue 16: the admin listener shows the configuration, warnings and security events (client addresses); off
+    /// loopback it must not serve them to whoever reaches the port.
+    /// </summary>
+    private static void CheckAdminExposure(ServerOptions o)
+    {
+        if (!o.AdminEnabled) return;
+        if (!System.Net.IPAddress.TryParse(o.AdminHost, out var address))
+            throw new ConfigException($"invalid configuration: admin.host = '{o.AdminHost}': expected an IP address such as 127.0.0.1");
+        if (!System.Net.IPAddress.IsLoopback(address) && o.AdminToken.Length == 0)
+            throw new ConfigException($"invalid configuration: admin.host = '{o.AdminHost}' is not a loopback address and admin.token is empty: " +
+                "set admin.token (or admin.token_file / QKCHAT_ADMIN_TOKEN_FILE), bind admin.host to 127.0.0.1, or set admin.enabled = false");
+    }
+
     private static void CheckConsistency(ServerOptions o)
     {
         if (o.SendQueueLowBytes >= o.SendQueueHighBytes)
@@ -151,9 +165,12 @@ public static class ConfigLoader
             throw new ConfigException($"invalid configuration: server.host = '{o.Host}': expected an IP address such as 127.0.0.1 or 0.0.0.0");
         if (o.MaxClientsPerIp > o.MaxClients)
             o.MaxClientsPerIp = o.MaxClients;
+        if (!o.PlainTcp && !o.TlsEnabled)
+            throw new ConfigException("invalid configuration: server.plain_tcp = false with tls.enabled = false: expected tls.enabled = true, or nothing would listen for chat");
+        CheckAdminExposure(o);
         if (o.TlsEnabled)
         {
-            if (o.TlsPort == o.Port)
+            if (o.PlainTcp && o.TlsPort == o.Port)
                 throw new ConfigException($"invalid configuration: tls.port = {o.TlsPort}: expected a port other than server.port");
             if (o.TlsCertFile.Length == 0 || !File.Exists(o.TlsCertFile))
                 throw new ConfigException($"invalid configuration: tls.cert_file = '{o.TlsCertFile}': expected an existing PEM file when tls.enabled is true");

@@ -9,6 +9,7 @@ public sealed class ServerOptions
     // Listener and connections.
     public string Host { get; set; } = "127.0.0.1";
     public int Port { get; set; } = 8080;
+    public bool PlainTcp { get; set; } = true;
     public int Backlog { get; set; } = 1024;
     public int Reactors { get; set; }
     public bool PinReactors { get; set; }

@@ -130,6 +130,7 @@ public sealed class ChatServer : IAsyncDisposable
     {
         Address = IPAddress.Parse(o.Host),
         Port = o.Port,
+        PlainListener = o.PlainTcp,
         Backlog = o.Backlog,
         Reactors = o.Reactors,
         PinReactors = o.PinReactors,

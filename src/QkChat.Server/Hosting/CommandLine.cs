@@ -46,7 +46,7 @@ public sealed class CommandLine
                 else if (Array.IndexOf(Provisioning.OptionNames, name) >= 0 || Array.IndexOf(AuditCommand.OptionNames, name) >= 0)
                     line.CommandOptions[name] = value;
                 else if (OptionRegistry.Find(name) is not null || name.EndsWith("_file", StringComparison.Ordinal)) line.Overrides.Add(new(name, value));
-                else throw new ConfigException($"unknown option --{name}; see qkchatd --help and docs/configuration.md");
+                else throw new ConfigException($"unknown option --{name}; did you mean --{UnknownSettings.ClosestKey(name)}? see qkchatd --help and docs/configuration.md");
                 continue;
             }
             if (commandSeen || Array.IndexOf(Commands, arg) < 0)

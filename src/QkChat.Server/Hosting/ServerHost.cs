@@ -79,6 +79,8 @@ public static partial class ServerHost
         using var signals = new SignalHandlers(stopping, () => Reload(line, options, levelSwitch, Volatile.Read(ref live), logger));
 
         WarnOnFileLimit(options, logger);
+        WarnOnUnknownVariables(logger);
+        WarnOnPlainBesideTls(options, logger);
         // Before the first pool exists: MySqlConnector reports its pools' connections as changes, and only the changes
         // seen from here on add up to the right counts (docs/observability.md).
         using var dbPools = options.AdminEnabled ? new MeterCollector() : null;
@@ -93,7 +95,7 @@ public static partial class ServerHost
             Volatile.Write(ref live, server.Live);
             server.Start();
             await using var admin = await StartAdminAsync(options, server, dataSource, redis, mail, dbPools, loggerFactory, logger, stopping.Token);
-            LogReady(logger, options.Host, server.Engine.LocalEndPoint!.Port, server.Engine.Reactors.Count);
+            LogReady(logger, Listeners(server.Engine), server.Engine.Reactors.Count);
             SystemdNotify.Ready();
             using var watchdog = SystemdNotify.StartWatchdog();
             try
@@ -212,8 +214,8 @@ public static partial class ServerHost
     [ZLoggerMessage(LogLevel.Information, "admin listener on http://{endPoint}/ (metrics, health, dashboard; token required: {token})")]
     private static partial void LogAdmin(ILogger logger, string endPoint, bool token);
 
-    [ZLoggerMessage(LogLevel.Information, "ready: serving chat on {host}:{port} with {reactors} reactors")]
-    private static partial void LogReady(ILogger logger, string host, int port, int reactors);
+    [ZLoggerMessage(LogLevel.Information, "ready: serving chat on {listeners} with {reactors} reactors")]
+    private static partial void LogReady(ILogger logger, string listeners, int reactors);
 
     [ZLoggerMessage(LogLevel.Information, "stopping (deadline {seconds} s)")]
     private static partial void LogStopping(ILogger logger, int seconds);
