@@ -99,7 +99,7 @@ public sealed class ConversationScenarioTests
         Assert.Equal(m4, await Received(cLaptop, c));
         Assert.Equal(m7, await Received(cLaptop, c));
         Assert.Equal(m5, await Received(cPhone, c));
-        foreach (var device in new[] { aPhone, aLaptop, cPhone, cLaptop }) await NoPush(device, "message", 100);
+        foreach (var device in new[] { aPhone, aLaptop, cPhone, cLaptop }) await NoPush(device, "message");
 
         var conversations = (await Ok(back.RequestAsync("get_conversations"))).GetProperty("conversations");
         Assert.Equal([c, a], conversations.EnumerateArray().Select(x => x.GetProperty("peer_id").GetUInt32()));

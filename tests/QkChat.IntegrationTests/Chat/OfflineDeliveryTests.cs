@@ -48,7 +48,7 @@ public sealed class OfflineDeliveryTests
         // Acknowledged: a new login gets nothing, and sync_messages still has everything, in order.
         await receiver.DisposeAsync();
         var again = await h.LoginAsync(bName, "tablet");
-        await NoPush(again, "offline_messages", 500);
+        await NoPush(again, "offline_messages");
         var sync = await Ok(again.RequestAsync("sync_messages", w => { w.WriteNumber("after_message_id", 0); w.WriteNumber("limit", 500); }));
         Assert.Equal(sent.Order(), Ids(sync.GetProperty("messages")));
         Assert.False(sync.GetProperty("has_more").GetBoolean());
