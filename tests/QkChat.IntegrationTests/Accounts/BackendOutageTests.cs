@@ -54,7 +54,7 @@ public sealed class BackendOutageTests
         Assert.Equal(ErrorCodes.Ok, again.Code);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Redis_down_answers_UNAVAILABLE_quickly_and_recovers_when_it_returns()
     {
         int port = ServerProcess.FreePort();
@@ -87,7 +87,7 @@ public sealed class BackendOutageTests
         }
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task MariaDB_down_answers_UNAVAILABLE_quickly_and_recovers_when_it_returns()
     {
         await using var maria = await PrivateMariaDb.StartAsync();
@@ -105,7 +105,7 @@ public sealed class BackendOutageTests
         await LoginRecoversAsync(c, name, password);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_token_resume_reads_no_MariaDB_row_so_it_works_while_MariaDB_is_down()
     {
         await using var maria = await PrivateMariaDb.StartAsync();

@@ -26,7 +26,7 @@ public sealed class ConversationScenarioTests
         Assert.Equal((user, status), (p.GetProperty("user_id").GetUInt32(), p.GetProperty("status").GetString()));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Three_users_two_devices_each_lose_nothing_and_see_nothing_twice()
     {
         await using var h = await ChatHarness.StartAsync();

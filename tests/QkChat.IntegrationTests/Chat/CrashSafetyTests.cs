@@ -17,7 +17,7 @@ public sealed class CrashSafetyTests
     private const int SIGKILL = 9;
     private const string Password = "a long enough secret";
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Every_acknowledged_message_survives_SIGKILL_and_is_delivered_exactly_once()
     {
         await using var db = await TempDatabase.CreateAsync();

@@ -6,7 +6,7 @@ namespace QkChat.IntegrationTests.Friends;
 /// <summary>Notifications that found nobody online: pushed at the next login, exactly once.</summary>
 public sealed class OwedNoticeTests
 {
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_request_to_an_offline_user_is_pushed_at_their_next_login_once()
     {
         await using var h = await StartAsync();
@@ -38,7 +38,7 @@ public sealed class OwedNoticeTests
         Assert.Equal(2, Data(await Ok(phoneAgain.RequestAsync("get_friend_requests"))).GetProperty("incoming").GetArrayLength());
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Answers_for_an_offline_requester_are_pushed_at_their_next_login_once()
     {
         await using var h = await StartAsync();
@@ -65,7 +65,7 @@ public sealed class OwedNoticeTests
         await AssertNoFriendPushAsync(laptop);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_mutual_request_tells_the_offline_first_requester_at_login()
     {
         await using var h = await StartAsync();
@@ -88,7 +88,7 @@ public sealed class OwedNoticeTests
         await AssertNoFriendPushAsync(aPhone);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Devices_logging_in_together_share_one_delivery()
     {
         await using var h = await StartAsync();

@@ -21,7 +21,7 @@ public sealed class AsyncResponseOrderTests
             });
         });
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Requests_behind_a_slow_one_are_answered_after_it_in_order()
     {
         await using var server = InProcessServer.Start(routes: (router, _) => SlowAction(router));
@@ -43,7 +43,7 @@ public sealed class AsyncResponseOrderTests
         }
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_connection_that_closes_while_its_request_is_pending_is_cleaned_up_without_a_fault()
     {
         var completed = new TaskCompletionSource();
@@ -79,7 +79,7 @@ public sealed class AsyncResponseOrderTests
             });
         });
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Pipelined_requests_run_together_yet_their_answers_keep_request_order()
     {
         const int requests = 10;
@@ -104,7 +104,7 @@ public sealed class AsyncResponseOrderTests
         Assert.Equal(requests, started);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Past_the_pipelining_window_input_waits_until_an_answer_goes_out()
     {
         int started = 0, completed = 0;

@@ -12,7 +12,7 @@ public sealed class LimitsAndTimeoutsTests
     private static void TestLogin(QkChat.Core.Dispatch.ActionRouter router) =>
         router.Register("test_login", true, ctx => { ctx.Session.LoggedIn = true; ctx.Respond("OK", "ok"); });
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Max_clients_refuses_with_SERVER_BUSY_and_a_closed_slot_is_reusable()
     {
         await using var server = InProcessServer.Start(t => t.MaxClients = 3);
@@ -38,7 +38,7 @@ public sealed class LimitsAndTimeoutsTests
         foreach (var c in clients.Skip(1)) c.Dispose();
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task The_per_address_limit_counts_each_source_address_separately()
     {
         await using var server = InProcessServer.Start(t => t.MaxClientsPerIp = 2);
@@ -52,7 +52,7 @@ public sealed class LimitsAndTimeoutsTests
         Assert.Contains(RejectReason.MaxClientsPerIp, server.Rejections);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Rapid_connect_close_cycles_leave_no_connection_or_count_behind()
     {
         await using var server = InProcessServer.Start(t => t.MaxClients = 50);
@@ -68,7 +68,7 @@ public sealed class LimitsAndTimeoutsTests
         Assert.Equal("alive", (await last.ReadAsync()).Str("request_id"));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_connection_that_does_not_log_in_is_closed_at_the_login_timeout_even_while_heartbeating()
     {
         await using var server = InProcessServer.Start(chat: c => c.LoginTimeout = TimeSpan.FromSeconds(1));
@@ -84,7 +84,7 @@ public sealed class LimitsAndTimeoutsTests
         await server.EventuallyAsync(() => server.ClosedFor(CloseReason.Timeout) == 1, "counted as a timeout");
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_logged_in_connection_stays_while_it_sends_and_is_closed_when_idle()
     {
         await using var server = InProcessServer.Start(
@@ -105,7 +105,7 @@ public sealed class LimitsAndTimeoutsTests
         Assert.True(await client.ClosedAsync());
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Requests_over_the_rate_get_RATE_LIMITED_with_a_retry_hint()
     {
         await using var server = InProcessServer.Start(chat: c => { c.RequestsPerSecond = 5; c.RequestBurst = 3; });

@@ -82,7 +82,7 @@ public sealed class WriteBehindTests
         protected override void Fail(Item item, bool backendDown) => item.Answer.TrySetResult(backendDown ? "unavailable" : "internal");
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Items_that_gather_during_a_write_go_in_the_next_batch_within_the_weight_limit()
     {
         var gate = new TaskCompletionSource();
@@ -98,7 +98,7 @@ public sealed class WriteBehindTests
         Assert.Equal([1, 10, 10, 5, 30], writer.BatchWeights); // an item heavier than the limit still goes, alone
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_failed_batch_answers_each_item_and_the_next_batch_is_written()
     {
         int calls = 0;
@@ -113,7 +113,7 @@ public sealed class WriteBehindTests
         Assert.Equal("stored", await later.Answer.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_full_queue_refuses_and_disposing_writes_what_was_queued()
     {
         var gate = new TaskCompletionSource();

@@ -9,7 +9,7 @@ public sealed class PasswordWorkPoolTests
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Hashes_and_verifies_through_the_hasher()
     {
         using var pool = new PasswordWorkPool(new FakeHasher(), workers: 2, capacity: 8);
@@ -27,7 +27,7 @@ public sealed class PasswordWorkPoolTests
         Assert.Equal(0, pool.Depth);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_full_queue_refuses_at_once_and_the_rest_still_complete()
     {
         var hasher = new FakeHasher { Gate = new ManualResetEventSlim(false) };
@@ -57,7 +57,7 @@ public sealed class PasswordWorkPoolTests
         Assert.Equal("h:room again", await again.WaitAsync(Patience, Ct));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Never_runs_more_hashes_at_once_than_it_has_workers()
     {
         var hasher = new FakeHasher { Gate = new ManualResetEventSlim(false) };
@@ -80,7 +80,7 @@ public sealed class PasswordWorkPoolTests
         Assert.Equal(30, pool.Completed);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Dispose_finishes_what_was_queued_then_refuses()
     {
         var hasher = new FakeHasher { Delay = TimeSpan.FromMilliseconds(10) };
@@ -100,7 +100,7 @@ public sealed class PasswordWorkPoolTests
         Assert.Equal("h:p9", await tasks[^1]);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_failing_hash_faults_its_task_and_the_worker_carries_on()
     {
         using var pool = new PasswordWorkPool(new FakeHasher(), workers: 1, capacity: 4);
@@ -110,7 +110,7 @@ public sealed class PasswordWorkPoolTests
         Assert.Equal("h:fine", await fine.WaitAsync(Patience, Ct));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Awaiting_code_runs_off_the_hash_workers()
     {
         using var pool = new PasswordWorkPool(new FakeHasher(), workers: 1, capacity: 4);

@@ -20,7 +20,7 @@ public sealed class PasswordHasherCostTests
     private static readonly (int MemoryKiB, int Iterations)[] Candidates =
         [(19456, 2), (12288, 3), (19456, 3), (47104, 1), (65536, 3)];
 
-    [Fact(Explicit = true)]
+    [Fact(Explicit = true, Timeout = 60_000)]
     public async Task Measure_hash_cost()
     {
         var output = TestContext.Current.TestOutputHelper!;

@@ -131,7 +131,7 @@ public sealed partial class PasswordHasherTests
     public void Refuses_parameters_outside_the_bounds(int memoryKiB, int iterations) =>
         Assert.Throws<ArgumentOutOfRangeException>(() => new Argon2idPasswordHasher(memoryKiB, iterations));
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Hashes_in_parallel_from_the_work_pool()
     {
         using var pool = new PasswordWorkPool(Fast, workers: 2, capacity: 32);
