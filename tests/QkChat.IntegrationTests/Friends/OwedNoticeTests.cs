@@ -28,11 +28,11 @@ public sealed class OwedNoticeTests
 
         // A second device, and a later login of the first, are not told again.
         var laptop = await b.LoginAsync(h, "laptop");
-        await Task.Delay(300);
+        await h.OwedChecksDoneAsync();
         await AssertNoFriendPushAsync(laptop);
         await b.LogoutAsync(h, "phone");
         var phoneAgain = await b.LoginAsync(h, "phone");
-        await Task.Delay(300);
+        await h.OwedChecksDoneAsync();
         await AssertNoFriendPushAsync(phoneAgain);
         // The requests are still there to answer.
         Assert.Equal(2, Data(await Ok(phoneAgain.RequestAsync("get_friend_requests"))).GetProperty("incoming").GetArrayLength());
@@ -60,7 +60,7 @@ public sealed class OwedNoticeTests
         await AssertNoFriendPushAsync(laptop);
 
         var phone = await a.LoginAsync(h, "phone");
-        await Task.Delay(300);
+        await h.OwedChecksDoneAsync();
         await AssertNoFriendPushAsync(phone);
         await AssertNoFriendPushAsync(laptop);
     }
@@ -98,7 +98,7 @@ public sealed class OwedNoticeTests
 
         var devices = await Task.WhenAll(b.LoginAsync(h, "phone"), b.LoginAsync(h, "laptop"));
         await h.WaitForCountAsync("SELECT COUNT(*) FROM friend_requests WHERE target_notified = 1", 1);
-        await Task.Delay(300);
+        await h.OwedChecksDoneAsync();
         int total = 0;
         foreach (var device in devices)
         {

@@ -47,12 +47,12 @@ public sealed class StartupTests
         var env = ServerProcess.StackEnvironment("qkchat_test", ServerProcess.FreePort());
         env["QKCHAT_DB_PORT"] = ServerProcess.FreePort().ToString(); // nothing listens there
         env["QKCHAT_STARTUP_RETRY_S"] = "1";
-        var watch = Stopwatch.StartNew();
+        // Bounded: it exits by itself within the wait (a retry without bound never would), and says it gave up
+        // after the configured 1 s. No clock bound of our own: a loaded box stretches process start-up.
         await using var p = ServerProcess.Start(env);
         Assert.Equal(1, await p.WaitForExitAsync(Patience));
         Assert.Contains("MariaDB at 127.0.0.1", p.Output);
         Assert.Contains("unreachable after 1 s", p.Output);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"took {watch.Elapsed}");
     }
 
     [Fact(Timeout = 60_000)]

@@ -88,18 +88,20 @@ public sealed class LimitsAndTimeoutsTests
     public async Task A_logged_in_connection_stays_while_it_sends_and_is_closed_when_idle()
     {
         await using var server = InProcessServer.Start(
-            chat: c => { c.IdleTimeout = TimeSpan.FromSeconds(2); c.LoginTimeout = TimeSpan.FromSeconds(1); },
+            chat: c => { c.IdleTimeout = TimeSpan.FromSeconds(5); c.LoginTimeout = TimeSpan.FromSeconds(1); },
             routes: (router, _) => TestLogin(router));
         using var client = await server.ConnectAsync();
         await client.SendJsonAsync("""{"action":"test_login","request_id":"l"}""");
         await client.ReadAsync();
-        for (int i = 0; i < 8; i++) // 4 s of heartbeats every 0.5 s: twice the idle timeout, still open
+        // 6 s of heartbeats every 0.5 s: longer than the 5 s idle timeout, still open. A gap between two heartbeats
+        // would have to stretch past 4.5 s on a loaded box to close it early, ten times the intended gap.
+        for (int i = 0; i < 12; i++)
         {
             await Task.Delay(500, TestContext.Current.CancellationToken);
             await client.SendAsync(RawClient.Heartbeat(i.ToString()));
             Assert.Equal(i.ToString(), (await client.ReadAsync()).Str("request_id"));
         }
-        var kicked = await client.ReadAsync(TimeSpan.FromSeconds(6));
+        var kicked = await client.ReadAsync(TimeSpan.FromSeconds(30)); // the 5 s timeout, and room for a loaded box
         Assert.Equal("kicked", kicked.Str("action"));
         Assert.Equal("idle_timeout", kicked.GetProperty("data").Str("reason"));
         Assert.True(await client.ClosedAsync());
