@@ -110,7 +110,10 @@ public sealed class LimitsAndTimeoutsTests
     [Fact(Timeout = 60_000)]
     public async Task Requests_over_the_rate_get_RATE_LIMITED_with_a_retry_hint()
     {
-        await using var server = InProcessServer.Start(chat: c => { c.RequestsPerSecond = 5; c.RequestBurst = 3; });
+        // One token a second: the burst (3) answers the first three; the next token comes 1 s later, and six heartbeats
+        // sent in one ~300-byte write are read and handled together, so a refill in between would need the reactor to
+        // stall a whole second inside one read (at 5 a second, a 200 ms stall was enough to let a fourth one through).
+        await using var server = InProcessServer.Start(chat: c => { c.RequestsPerSecond = 1; c.RequestBurst = 3; });
         using var client = await server.ConnectAsync();
         await client.SendAsync(Enumerable.Range(0, 6).SelectMany(i => RawClient.Heartbeat(i.ToString())).ToArray());
         var codes = new List<string>();
