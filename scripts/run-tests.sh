@@ -10,7 +10,17 @@
 # and it exits non-zero when anything failed, errored, or a test assembly did not report at all. A step that fails
 # (or an interrupt) stops the run and counts as one failure, named on the line just above the summary. The summary
 # is also written to .run/test-results/summary.txt, which .ci/run prints again as its own last line.
-#   scripts/run-tests.sh [CONFIG [RID [DIST]]]     (defaults: Release linux-x64 dist; QKCHAT_TEST_FILTER: xunit filter)
+#   scripts/run-tests.sh [CONFIG [RID [DIST]]]     (defaults: Release linux-x64 dist)
+# QKCHAT_TEST_FILTER: extra xunit runner arguments, e.g. -class 'QkChat.Tests.Core.RateLimiterTests' -method "A.B.C d".
+# They are split like shell words by xargs (single or double quotes group; no escapes inside quotes), never evaluated: nothing in it is
+# expanded or run, and a filter with spaces or quotes reaches the runner as the words it was written as.
+#
+# Too few tests is a failure too. Without a filter each assembly must run at least MIN_TESTS[name] tests
+# (passed + failed + skipped; explicit tests are not run and not counted). The minimums are the counts of the
+# assemblies when they were last raised, rounded down: an assembly that discovers nothing, loses a folder of tests
+# to a build mistake, or whose host dies part way (a partial or missing result file) falls below and is named.
+# Raise them when you add many tests; never lower them to make a run pass. With a filter only "ran at least one"
+# is required, since the filter decides how many are expected.
 set -uo pipefail
 CONFIG=${1:-Release}
 RID=${2:-linux-x64}
@@ -19,6 +29,8 @@ ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$ROOT"
 results=.run/test-results
 rm -rf "$results" && mkdir -p "$results"
+
+declare -A MIN_TESTS=([QkChat.Tests]=590 [QkChat.IntegrationTests]=200)
 
 passed=0 failed=0 skipped=0 finished=0 step=starting
 
@@ -69,6 +81,19 @@ export QKCHAT_TEST_REPO_ROOT=$ROOT
 
 run build dotnet build QkChat.sln -c "$CONFIG" -v quiet -nologo
 
+filter=()
+split_filter() {
+    [[ -n ${QKCHAT_TEST_FILTER:-} ]] || return 0
+    local words
+    # xargs splits with quotes and backslashes as a shell would, and only prints: no expansion, no command.
+    words=$(xargs -r printf '%s\n' <<<"$QKCHAT_TEST_FILTER") || {
+        echo "tests: QKCHAT_TEST_FILTER does not split into words (unbalanced quote?): $QKCHAT_TEST_FILTER"
+        return 1
+    }
+    mapfile -t filter <<<"$words"
+}
+run filter split_filter
+
 broken=0
 for project in tests/QkChat.Tests tests/QkChat.IntegrationTests; do
     name=${project##*/}
@@ -76,7 +101,7 @@ for project in tests/QkChat.Tests tests/QkChat.IntegrationTests; do
     dll=$project/bin/$CONFIG/net10.0/$name.dll
     xml=$results/$name.xml
     echo "tests: running $name"
-    dotnet "$dll" -noColor -noLogo -result-xml "$xml" ${QKCHAT_TEST_FILTER:-}
+    dotnet "$dll" -noColor -noLogo -result-xml "$xml" "${filter[@]}"
     code=$?
     if [[ ! -s $xml ]]; then
         echo "tests: $name produced no results (exit $code)"
@@ -89,6 +114,13 @@ for project in tests/QkChat.Tests tests/QkChat.IntegrationTests; do
     p=$(count passed) f=$(count failed) s=$(($(count skipped) + $(count not-run))) e=$(count errors)
     passed=$((passed + p)) failed=$((failed + f + e)) skipped=$((skipped + s))
     if ((code != 0 && f + e == 0)); then broken=$((broken + 1)); echo "tests: $name exited $code"; fi
+    ran=$((p + f + $(count skipped)))
+    expected=${MIN_TESTS[$name]:-1}
+    ((${#filter[@]} > 0)) && expected=1
+    if ((ran < expected)); then
+        echo "tests: $name ran $ran tests, expected at least $expected; counted as 1 more failure"
+        broken=$((broken + 1))
+    fi
 done
 failed=$((failed + broken))
 finished=1

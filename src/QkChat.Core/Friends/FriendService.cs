@@ -85,8 +85,20 @@ public sealed partial class FriendService
                 // Still owed in the database: the next login tries again.
                 LogNoticeFailed(_logger, userId, e.Message);
             }
+            finally
+            {
+                Interlocked.Increment(ref _owedChecksCompleted);
+            }
         });
     }
+
+    private long _owedChecksCompleted;
+
+    /// <summary>
+    /// Login-time owed-notice checks finished (delivered, nothing owed, or failed). Tests wait for it to reach their
+    /// number of logins before asserting that nothing more is pushed, instead of sleeping.
+    /// </summary>
+    public long OwedChecksCompleted => Interlocked.Read(ref _owedChecksCompleted);
 
     /// <summary>Delivers one notice now if its recipient is online; otherwise it stays owed.</summary>
     private async Task NotifyAsync(NoticeKind kind, ulong requestId, uint recipientId)

@@ -8,7 +8,7 @@ public sealed class AccountFlowTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Register_login_by_name_and_email_resume_and_logout()
     {
         await using var h = await StartAsync();
@@ -44,7 +44,7 @@ public sealed class AccountFlowTests
         Assert.Equal(ErrorCodes.TokenInvalid, invalid.Code);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Field_rules_come_first_and_name_the_field()
     {
         await using var h = await StartAsync();
@@ -69,7 +69,7 @@ public sealed class AccountFlowTests
         }
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Unknown_user_and_wrong_password_get_the_same_answer()
     {
         await using var h = await StartAsync();
@@ -82,7 +82,7 @@ public sealed class AccountFlowTests
         Assert.Equal(wrong.Message, unknown.Message);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Taken_usernames_and_emails_are_refused_ignoring_case()
     {
         await using var h = await StartAsync();

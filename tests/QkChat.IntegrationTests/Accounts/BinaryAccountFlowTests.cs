@@ -13,7 +13,7 @@ namespace QkChat.IntegrationTests.Accounts;
 /// </summary>
 public sealed partial class BinaryAccountFlowTests
 {
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_newcomer_registers_with_the_mailed_code_and_logs_in()
     {
         await using var db = await TempDatabase.CreateAsync();

@@ -20,7 +20,7 @@ public sealed class CodeAndSessionTests
             w.WriteString("verification_code", code);
         });
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_second_code_within_the_cooldown_is_rate_limited_for_the_same_address_ignoring_case()
     {
         await using var h = await StartAsync();
@@ -35,7 +35,7 @@ public sealed class CodeAndSessionTests
         await Ok(SendCode(c, email, "reset_password")); // another purpose has its own cooldown
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Wrong_codes_are_refused_and_the_sixth_try_finds_the_code_void()
     {
         await using var h = await StartAsync();
@@ -51,7 +51,7 @@ public sealed class CodeAndSessionTests
         Assert.Contains("too many wrong tries", sixth.Message);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_used_code_cannot_be_used_again()
     {
         await using var h = await StartAsync();
@@ -70,7 +70,7 @@ public sealed class CodeAndSessionTests
         Assert.Equal(ErrorCodes.InvalidCode, reused.Code);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Changing_the_password_revokes_and_kicks_the_other_devices_only()
     {
         await using var h = await StartAsync();
@@ -96,7 +96,7 @@ public sealed class CodeAndSessionTests
         await Ok(Login(again, name, "brand new secret", "laptop"));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Resetting_the_password_revokes_every_device()
     {
         await using var h = await StartAsync();
@@ -116,7 +116,7 @@ public sealed class CodeAndSessionTests
         await Ok(Login(anon, name, "reset to this one", "tablet"));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_reset_code_for_an_unknown_address_is_answered_alike_but_not_sent()
     {
         await using var h = await StartAsync();
@@ -126,7 +126,7 @@ public sealed class CodeAndSessionTests
         Assert.False(h.Mailer.Has(nobody));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Repeated_failed_logins_are_rate_limited_per_account()
     {
         await using var h = await StartAsync();

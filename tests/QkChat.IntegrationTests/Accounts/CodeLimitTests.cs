@@ -6,7 +6,7 @@ namespace QkChat.IntegrationTests.Accounts;
 
 public sealed class CodeLimitTests
 {
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task An_expired_code_answers_CODE_EXPIRED()
     {
         await using var h = await StartAsync(codeValidity: TimeSpan.FromSeconds(1));
@@ -25,7 +25,7 @@ public sealed class CodeLimitTests
         Assert.Equal(ErrorCodes.CodeExpired, late.Code);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task One_client_address_is_capped_per_hour_across_addresses_and_types()
     {
         await using var h = await StartAsync();

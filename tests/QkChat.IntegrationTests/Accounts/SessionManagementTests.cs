@@ -46,7 +46,7 @@ public sealed class SessionManagementTests
         }
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Devices_are_listed_with_their_state_and_an_online_one_can_be_revoked()
     {
         await using var h = await StartAsync();
@@ -89,7 +89,7 @@ public sealed class SessionManagementTests
         Assert.Equal(ErrorCodes.TokenInvalid, (await Resume(again, tabletToken, "tablet")).Code);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Unknown_and_malformed_client_ids_are_refused()
     {
         await using var h = await StartAsync();
@@ -104,7 +104,7 @@ public sealed class SessionManagementTests
         Assert.Equal(ErrorCodes.InvalidArgument, (await Revoke(phone, new string('x', 65))).Code);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Session_actions_need_a_login()
     {
         await using var h = await StartAsync();
@@ -113,7 +113,7 @@ public sealed class SessionManagementTests
         Assert.Equal(ErrorCodes.Unauthenticated, (await Revoke(anon, "phone")).Code);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Another_users_devices_are_neither_listed_nor_revocable()
     {
         await using var h = await StartAsync();
@@ -130,7 +130,7 @@ public sealed class SessionManagementTests
         await Ok(alice.RequestAsync("heartbeat")); // untouched
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task The_same_client_id_in_two_accounts_is_two_devices_and_revoking_mine_leaves_theirs()
     {
         await using var h = await StartAsync();
@@ -149,7 +149,7 @@ public sealed class SessionManagementTests
         await Ok(Resume(again, aliceToken, "phone")); // her token still works
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Revoking_the_callers_own_device_answers_then_kicks_and_closes_it()
     {
         await using var h = await StartAsync();

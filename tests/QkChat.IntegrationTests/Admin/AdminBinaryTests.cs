@@ -7,7 +7,7 @@ namespace QkChat.IntegrationTests.Admin;
 /// <summary>The admin listener inside the published AOT qkchatd: Kestrel starts, the token file is read, security events show.</summary>
 public sealed class AdminBinaryTests
 {
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task The_published_server_serves_metrics_and_the_dashboard_data_behind_its_token()
     {
         await using var db = await TempDatabase.CreateAsync();

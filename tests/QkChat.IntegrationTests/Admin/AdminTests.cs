@@ -20,7 +20,7 @@ public sealed class AdminTests
         Assert.Fail("never: " + what);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Metrics_parse_as_Prometheus_text_and_move_as_clients_connect_chat_and_leave()
     {
         await using var h = await AdminHarness.StartAsync();
@@ -58,7 +58,7 @@ public sealed class AdminTests
         }, "connections back to 0 and two closes counted");
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Health_status_and_the_dashboard_page_are_served()
     {
         await using var h = await AdminHarness.StartAsync();
@@ -76,7 +76,7 @@ public sealed class AdminTests
         Assert.DoesNotContain("http://", page.Body.Replace("http://www.w3.org", "")); // no CDN or remote asset
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Readyz_turns_unready_while_Redis_is_down_and_ready_when_it_returns()
     {
         int port = ServerProcess.FreePort();
@@ -109,7 +109,7 @@ public sealed class AdminTests
         }
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task The_token_is_enforced_when_set_and_the_chat_port_does_not_speak_HTTP()
     {
         await using var h = await AdminHarness.StartAsync(token: "s3cret-admin");

@@ -16,7 +16,7 @@ public sealed partial class DashboardBrowserTests
             ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--enable-logging=stderr", "--v=0",
              "--window-size=1280,900", "--virtual-time-budget=5000", .. args]);
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task The_dashboard_loads_without_console_errors_and_shows_a_connected_client()
     {
         await using var h = await AdminHarness.StartAsync(token: "page-token");

@@ -14,7 +14,7 @@ public sealed class RequestMetricsTests
     private static async Task<Dictionary<string, double>> Metrics(AdminHarness h) =>
         AdminHarness.ParsePrometheus((await h.GetAsync("metrics")).Body);
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Heartbeats_and_an_unknown_action_are_counted_by_action_and_code_with_a_latency_histogram()
     {
         await using var h = await AdminHarness.StartAsync();
@@ -42,7 +42,7 @@ public sealed class RequestMetricsTests
         Assert.DoesNotContain(after, s => s.Key.StartsWith("qkchat_requests_total", StringComparison.Ordinal) && s.Value == 0);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_chat_message_moves_the_async_request_counts_the_batch_commit_times_and_the_dashboard_figures()
     {
         await using var h = await AdminHarness.StartAsync();
@@ -78,7 +78,7 @@ public sealed class RequestMetricsTests
         Assert.Equal(0, last.GetProperty("error_percent").GetDouble());
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task MySqlConnector_pool_metrics_show_the_used_idle_and_maximum_connections_of_each_pool()
     {
         await using var h = await AdminHarness.StartAsync();

@@ -46,7 +46,7 @@ public sealed class AuditEventTests
         return matching[0];
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Logins_failures_resumes_kicks_and_logouts_are_recorded_once_and_the_password_never()
     {
         await using var h = await AuditHarness.StartAsync();
@@ -96,7 +96,7 @@ public sealed class AuditEventTests
         Assert.DoesNotContain(password, h.Log.All);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Password_changes_resets_codes_and_revocations_are_recorded_once()
     {
         await using var h = await AuditHarness.StartAsync();
@@ -147,7 +147,7 @@ public sealed class AuditEventTests
         Assert.DoesNotContain(h.Mailer.CodeFor(email), await h.WholeTableAsync());
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_code_voided_by_wrong_tries_is_recorded_once()
     {
         await using var h = await AuditHarness.StartAsync();
@@ -167,7 +167,7 @@ public sealed class AuditEventTests
         Assert.Equal((ip.ToString(), "reset_password", false), (voided.Ip, voided.Detail, voided.Ok));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Account_and_address_limit_trips_are_recorded_once_each()
     {
         await using var h = await AuditHarness.StartAsync(new LoginLimits { PerAccount = 3, PerIp = 5 });
@@ -189,7 +189,7 @@ public sealed class AuditEventTests
         Assert.Equal(("login_ip", (uint?)null), (ipTrip.Detail, ipTrip.UserId));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Oversize_empty_and_garbage_frames_and_slow_consumers_are_recorded_as_closes()
     {
         await using var h = await AuditHarness.StartAsync();

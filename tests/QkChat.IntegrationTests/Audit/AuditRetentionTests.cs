@@ -5,7 +5,7 @@ namespace QkChat.IntegrationTests.Audit;
 
 public sealed class AuditRetentionTests
 {
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Rows_older_than_the_retention_are_deleted_in_batches_and_newer_ones_kept()
     {
         await using var h = await AuditHarness.StartAsync();

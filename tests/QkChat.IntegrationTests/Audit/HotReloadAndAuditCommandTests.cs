@@ -37,7 +37,7 @@ public sealed class HotReloadAndAuditCommandTests : IDisposable
         return limited;
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Sighup_applies_a_new_rate_limit_and_log_level_to_open_connections_and_reports_restart_keys()
     {
         await using var db = await TempDatabase.CreateAsync();
@@ -75,7 +75,7 @@ public sealed class HotReloadAndAuditCommandTests : IDisposable
         Assert.Equal("OK", (await late.ReadAsync()).Str("code"));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_malformed_file_on_sighup_changes_nothing()
     {
         await using var db = await TempDatabase.CreateAsync();
@@ -100,7 +100,7 @@ public sealed class HotReloadAndAuditCommandTests : IDisposable
         Assert.DoesNotContain("-> 5 applied", p.Output);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task The_audit_command_prints_what_the_server_recorded_as_a_table_or_json()
     {
         await using var db = await TempDatabase.CreateAsync();

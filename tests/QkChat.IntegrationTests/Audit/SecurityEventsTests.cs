@@ -16,7 +16,7 @@ public sealed class SecurityEventsTests
             if (before is { } b) w.WriteNumber("before", b);
         });
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_user_pages_through_their_own_events_newest_first_and_sees_nobody_elses()
     {
         await using var h = await AuditHarness.StartAsync();
@@ -58,7 +58,7 @@ public sealed class SecurityEventsTests
 
     private const System.Text.Json.JsonValueKind JsonValueKindNull = System.Text.Json.JsonValueKind.Null;
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Limits_and_ids_out_of_range_are_refused_and_a_login_is_needed()
     {
         await using var h = await AuditHarness.StartAsync();

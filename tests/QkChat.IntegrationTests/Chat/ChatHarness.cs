@@ -151,17 +151,19 @@ internal sealed class ChatHarness : IAsyncDisposable
 
     public static Task<Envelope> Push(ChatClient client, string action) => client.WaitForPushAsync(action, Patience);
 
-    /// <summary>Asserts that no push named <paramref name="action"/> arrives within a short while.</summary>
-    public static async Task NoPush(ChatClient client, string action, int waitMs = 300)
+    /// <summary>
+    /// Asserts that no push named <paramref name="action"/> came before a marker: a heartbeat sent now, whose answer
+    /// nobody claims, so it lands in the inbox in arrival order. The server writes a connection's frames in order,
+    /// so a push caused by anything answered before this call (on any connection: the push is queued to this
+    /// connection before that answer is written) arrives before the marker's answer. No clock involved.
+    /// </summary>
+    public static async Task NoPush(ChatClient client, string action)
     {
-        try
-        {
-            var push = await client.WaitForPushAsync(action, TimeSpan.FromMilliseconds(waitMs));
-            Assert.Fail($"unexpected '{action}' push: {push.Data}");
-        }
-        catch (TimeoutException)
-        {
-        }
+        string marker = "no-push-marker-" + Guid.NewGuid().ToString("N");
+        await client.SendFrameAsync(System.Text.Encoding.UTF8.GetBytes($$"""{"action":"heartbeat","request_id":"{{marker}}"}"""));
+        var first = await client.WaitForAsync(e => (e.Push && e.Action == action) || (!e.Push && e.RequestId == marker),
+            Patience, $"a '{action}' push or the marker's answer");
+        Assert.False(first.Push, $"unexpected '{action}' push before the marker: {first.Data}");
     }
 
     public static long[] Ids(JsonElement messages) => messages.EnumerateArray().Select(m => m.GetProperty("message_id").GetInt64()).ToArray();

@@ -7,7 +7,7 @@ namespace QkChat.IntegrationTests.Chat;
 /// <summary>History paging (offset, before_message_id), limits of every list action, and login first.</summary>
 public sealed class HistoryTests
 {
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task History_pages_by_offset_or_before_message_id_newest_first()
     {
         await using var h = await ChatHarness.StartAsync();
@@ -33,7 +33,7 @@ public sealed class HistoryTests
         Assert.Equal(ids.Skip(1), Ids(both.GetProperty("messages")));
     }
 
-    [Theory]
+    [Theory(Timeout = 60_000)]
     [InlineData("get_chat_history", """{"chat_user_id":123456789,"limit":0}""", "limit")]
     [InlineData("get_chat_history", """{"chat_user_id":123456789,"limit":101}""", "limit")]
     [InlineData("get_chat_history", """{"chat_user_id":123456789,"offset":-1}""", "offset")]
@@ -58,7 +58,7 @@ public sealed class HistoryTests
         Assert.StartsWith(field, response.Message);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Message_and_presence_actions_need_a_login()
     {
         await using var h = await ChatHarness.StartAsync();

@@ -7,7 +7,7 @@ namespace QkChat.IntegrationTests.Chat;
 /// <summary>One-to-one messaging through the real server, MariaDB and Redis, with several users and devices.</summary>
 public sealed class MessagingTests
 {
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_message_reaches_every_device_once_and_its_statuses_reach_the_sender()
     {
         await using var h = await ChatHarness.StartAsync();
@@ -56,7 +56,7 @@ public sealed class MessagingTests
         Assert.False(history.GetProperty("has_more").GetBoolean());
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_pipelined_burst_on_a_cold_cache_is_stored_and_pushed_in_request_order()
     {
         await using var h = await ChatHarness.StartAsync();
@@ -75,7 +75,7 @@ public sealed class MessagingTests
         }
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_retried_send_with_the_same_client_msg_id_stores_and_delivers_one_message()
     {
         await using var h = await ChatHarness.StartAsync();
@@ -101,7 +101,7 @@ public sealed class MessagingTests
         await NoPush(bPhone, "message");
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_stranger_cannot_message_read_recall_or_acknowledge()
     {
         await using var h = await ChatHarness.StartAsync();
@@ -128,7 +128,7 @@ public sealed class MessagingTests
         Assert.Equal("sent", history.GetProperty("messages")[0].GetProperty("status").GetString());
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Recall_tells_every_device_of_both_and_history_keeps_it_without_content()
     {
         await using var h = await ChatHarness.StartAsync();
@@ -164,7 +164,7 @@ public sealed class MessagingTests
         Assert.Equal(ErrorCodes.NotFound, await Code(aPhone.RequestAsync("recall_message", w => w.WriteNumber("message_id", 43))));
     }
 
-    [Theory]
+    [Theory(Timeout = 60_000)]
     [InlineData("""{"receiver_id":"x","content":"hi"}""", "receiver_id")]
     [InlineData("""{"receiver_id":12,"content":"hi"}""", "receiver_id")]
     [InlineData("""{"receiver_id":123456789,"content":""}""", "content")]
@@ -185,7 +185,7 @@ public sealed class MessagingTests
         Assert.StartsWith(field, response.Message);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Content_is_limited_to_4000_characters_counting_each_emoji_once()
     {
         await using var h = await ChatHarness.StartAsync();

@@ -17,7 +17,7 @@ public sealed class OfflineDeliveryTests
             w.WriteEndArray();
         }));
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task An_absent_user_gets_every_message_at_login_in_batches_of_100_paced_by_acks()
     {
         await using var h = await ChatHarness.StartAsync();
@@ -48,7 +48,7 @@ public sealed class OfflineDeliveryTests
         // Acknowledged: a new login gets nothing, and sync_messages still has everything, in order.
         await receiver.DisposeAsync();
         var again = await h.LoginAsync(bName, "tablet");
-        await NoPush(again, "offline_messages", 500);
+        await NoPush(again, "offline_messages");
         var sync = await Ok(again.RequestAsync("sync_messages", w => { w.WriteNumber("after_message_id", 0); w.WriteNumber("limit", 500); }));
         Assert.Equal(sent.Order(), Ids(sync.GetProperty("messages")));
         Assert.False(sync.GetProperty("has_more").GetBoolean());
@@ -57,7 +57,7 @@ public sealed class OfflineDeliveryTests
         Assert.True(tail.GetProperty("has_more").GetBoolean());
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Unacknowledged_messages_come_again_at_the_next_login_and_recalled_ones_do_not()
     {
         await using var h = await ChatHarness.StartAsync();
@@ -76,7 +76,7 @@ public sealed class OfflineDeliveryTests
         Assert.Equal([kept], Ids((await Push(second, "offline_messages")).Data!.Value.GetProperty("messages")));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_login_in_the_middle_of_a_stream_gets_every_message_once_live_or_offline()
     {
         await using var h = await ChatHarness.StartAsync();
@@ -141,7 +141,7 @@ public sealed class OfflineDeliveryTests
         Assert.Equal(sent.Order(), received.Order());
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Pages_of_long_messages_stay_within_the_64_KiB_frame_and_say_has_more()
     {
         await using var h = await ChatHarness.StartAsync();
@@ -175,7 +175,7 @@ public sealed class OfflineDeliveryTests
         Assert.Equal(2, (await Ok(receiver.RequestAsync("get_conversations"))).GetProperty("conversations").GetArrayLength() + 1);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Conversations_are_ordered_by_newest_message_with_unread_counts()
     {
         await using var h = await ChatHarness.StartAsync();

@@ -18,7 +18,7 @@ public sealed class PresenceTests
 
     private static Task Status(ChatClient client, string status) => Ok(client.RequestAsync("status_update", w => w.WriteString("status", status)));
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Friends_see_the_most_present_device_and_only_visible_changes()
     {
         await using var h = await ChatHarness.StartAsync();
@@ -54,7 +54,7 @@ public sealed class PresenceTests
         await NoPush(stranger, "presence");
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Status_update_checks_its_fields_and_cannot_name_another_device()
     {
         await using var h = await ChatHarness.StartAsync();
@@ -66,7 +66,7 @@ public sealed class PresenceTests
         Assert.Equal(ErrorCodes.Ok, await Code(client.RequestAsync("status_update", w => { w.WriteString("status", "busy"); w.WriteString("client_id", "phone"); })));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task The_cluster_directory_in_Redis_knows_where_a_user_is_connected()
     {
         await using var h = await ChatHarness.StartAsync();

@@ -16,7 +16,7 @@ public sealed partial class CliEndToEndTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Two_newcomers_register_befriend_and_chat_through_qkchat()
     {
         string cli = CliBinary();

@@ -7,7 +7,7 @@ namespace QkChat.IntegrationTests.Friends;
 /// <summary>get_friend_list with live status and last_seen; delete_friend on both sides.</summary>
 public sealed class FriendListTests
 {
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task The_list_shows_status_and_last_seen_and_pages_by_user_id()
     {
         await using var h = await StartAsync();
@@ -57,7 +57,7 @@ public sealed class FriendListTests
         Assert.Equal(ErrorCodes.InvalidArgument, (await a.Phone.RequestAsync("get_friend_list", w => w.WriteNumber("after_user_id", 5))).Code);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Delete_removes_both_sides_and_tells_every_device_of_the_other_only()
     {
         await using var h = await StartAsync();

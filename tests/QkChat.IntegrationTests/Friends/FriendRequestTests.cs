@@ -25,7 +25,7 @@ public sealed class FriendRequestTests
         }
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Every_identifier_form_reaches_both_devices_of_the_target_and_nobody_else()
     {
         await using var h = await StartAsync();
@@ -57,7 +57,7 @@ public sealed class FriendRequestTests
         await h.WaitForCountAsync($"SELECT COUNT(*) FROM friend_requests WHERE from_user_id = {a.Id} AND target_notified = 1", 5);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Errors_follow_the_field_rules_then_the_state()
     {
         await using var h = await StartAsync();
@@ -108,7 +108,7 @@ public sealed class FriendRequestTests
         Assert.Equal(1, await h.Db.ScalarAsync($"SELECT COUNT(*) FROM friend_requests WHERE from_user_id = {a.Id} OR from_user_id = {b.Id}"));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Friend_actions_need_a_login()
     {
         await using var h = await StartAsync();
@@ -117,7 +117,7 @@ public sealed class FriendRequestTests
             Assert.Equal(ErrorCodes.Unauthenticated, (await client.RequestAsync(action)).Code);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_mutual_request_makes_friends_at_once_and_tells_every_device_of_both()
     {
         await using var h = await StartAsync();
@@ -150,7 +150,7 @@ public sealed class FriendRequestTests
         Assert.Empty(requests.GetProperty("outgoing").EnumerateArray());
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Simultaneous_mutual_requests_end_as_friends_exactly_once()
     {
         await using var h = await StartAsync();

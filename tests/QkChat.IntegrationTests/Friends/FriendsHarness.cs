@@ -112,6 +112,24 @@ internal sealed class FriendsHarness : IAsyncDisposable
         return counts;
     }
 
+    /// <summary>Logins made through <see cref="TestUser.LoginAsync"/>; each starts one owed-notice check on the server.</summary>
+    public long Logins;
+
+    /// <summary>
+    /// Waits until the server has finished the owed-notice check of every login so far. A notice such a check
+    /// delivers is queued to the connection before the check counts as finished, so a heartbeat marker sent after
+    /// this (AssertNoFriendPushAsync) comes back after any such push: "nothing more was pushed" without a sleep.
+    /// </summary>
+    public async Task OwedChecksDoneAsync()
+    {
+        var deadline = DateTime.UtcNow + Wait;
+        while (Friends.OwedChecksCompleted < Interlocked.Read(ref Logins))
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail($"{Friends.OwedChecksCompleted} of {Logins} login checks finished");
+            await Task.Delay(20);
+        }
+    }
+
     /// <summary>Polls a COUNT query until it gives <paramref name="expected"/> (the server writes after it pushes).</summary>
     public async Task WaitForCountAsync(string sql, long expected)
     {
@@ -149,6 +167,7 @@ internal sealed class TestUser(uint id, string name, string email, string passwo
     {
         var client = await h.ConnectAsync();
         await AccountsHarness.Ok(AccountsHarness.Login(client, Name, Password, clientId));
+        Interlocked.Increment(ref h.Logins);
         _devices[clientId] = client;
         return client;
     }

@@ -6,7 +6,7 @@ namespace QkChat.IntegrationTests.Friends;
 /// <summary>Notifications that found nobody online: pushed at the next login, exactly once.</summary>
 public sealed class OwedNoticeTests
 {
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_request_to_an_offline_user_is_pushed_at_their_next_login_once()
     {
         await using var h = await StartAsync();
@@ -28,17 +28,17 @@ public sealed class OwedNoticeTests
 
         // A second device, and a later login of the first, are not told again.
         var laptop = await b.LoginAsync(h, "laptop");
-        await Task.Delay(300);
+        await h.OwedChecksDoneAsync();
         await AssertNoFriendPushAsync(laptop);
         await b.LogoutAsync(h, "phone");
         var phoneAgain = await b.LoginAsync(h, "phone");
-        await Task.Delay(300);
+        await h.OwedChecksDoneAsync();
         await AssertNoFriendPushAsync(phoneAgain);
         // The requests are still there to answer.
         Assert.Equal(2, Data(await Ok(phoneAgain.RequestAsync("get_friend_requests"))).GetProperty("incoming").GetArrayLength());
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Answers_for_an_offline_requester_are_pushed_at_their_next_login_once()
     {
         await using var h = await StartAsync();
@@ -60,12 +60,12 @@ public sealed class OwedNoticeTests
         await AssertNoFriendPushAsync(laptop);
 
         var phone = await a.LoginAsync(h, "phone");
-        await Task.Delay(300);
+        await h.OwedChecksDoneAsync();
         await AssertNoFriendPushAsync(phone);
         await AssertNoFriendPushAsync(laptop);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_mutual_request_tells_the_offline_first_requester_at_login()
     {
         await using var h = await StartAsync();
@@ -88,7 +88,7 @@ public sealed class OwedNoticeTests
         await AssertNoFriendPushAsync(aPhone);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Devices_logging_in_together_share_one_delivery()
     {
         await using var h = await StartAsync();
@@ -98,7 +98,7 @@ public sealed class OwedNoticeTests
 
         var devices = await Task.WhenAll(b.LoginAsync(h, "phone"), b.LoginAsync(h, "laptop"));
         await h.WaitForCountAsync("SELECT COUNT(*) FROM friend_requests WHERE target_notified = 1", 1);
-        await Task.Delay(300);
+        await h.OwedChecksDoneAsync();
         int total = 0;
         foreach (var device in devices)
         {

@@ -7,7 +7,7 @@ namespace QkChat.IntegrationTests.Friends;
 /// <summary>respond_friend_request and get_friend_requests: who may answer, what each side is told, what the lists show.</summary>
 public sealed class RespondTests
 {
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task An_accept_tells_every_device_of_the_requester_only()
     {
         await using var h = await StartAsync();
@@ -39,7 +39,7 @@ public sealed class RespondTests
         foreach (var device in a.Devices) await AssertNoFriendPushAsync(device);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_rejection_is_told_to_the_requester_who_may_ask_again()
     {
         await using var h = await StartAsync();
@@ -64,7 +64,7 @@ public sealed class RespondTests
         Assert.NotEqual(id, second);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Only_the_target_may_answer_everyone_else_gets_not_found()
     {
         await using var h = await StartAsync();
@@ -94,7 +94,7 @@ public sealed class RespondTests
         await Ok(Respond(b.Phone, id, accept: true));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Get_friend_requests_lists_pending_incoming_and_outgoing_of_the_caller_only()
     {
         await using var h = await StartAsync();

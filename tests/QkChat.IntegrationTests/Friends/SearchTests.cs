@@ -16,7 +16,7 @@ public sealed class SearchTests
             if (limit is { } l) w.WriteNumber("limit", l);
         }))).GetProperty("users").EnumerateArray().ToList();
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Finds_by_username_prefix_exact_email_and_exact_id_never_showing_email()
     {
         await using var h = await StartAsync();
@@ -45,7 +45,7 @@ public sealed class SearchTests
         foreach (var user in byPrefix.Concat([byEmail, byId])) Assert.False(user.TryGetProperty("email", out _));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Limits_and_ordering()
     {
         await using var h = await StartAsync();
@@ -78,7 +78,7 @@ public sealed class SearchTests
         Assert.Equal(5, (await Search(me.Phone, "u", 50)).Count);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Sql_shaped_queries_are_only_ever_values()
     {
         await using var h = await StartAsync();

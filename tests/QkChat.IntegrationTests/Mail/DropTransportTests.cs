@@ -14,7 +14,7 @@ public sealed class DropTransportTests : IDisposable
 
     public void Dispose() => Directory.Delete(Path.GetDirectoryName(_dir)!, recursive: true);
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Each_mail_becomes_a_whole_readable_eml_file_and_the_log_names_its_path()
     {
         var options = new MailQueueOptions { From = MailboxAddress.Parse("QkChat <no-reply@qkchat.test>") };

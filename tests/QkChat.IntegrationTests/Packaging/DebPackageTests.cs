@@ -14,7 +14,7 @@ public sealed class DebPackageTests(DebFixture package) : IClassFixture<DebFixtu
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Control_fields_conffiles_and_files_are_as_documented()
     {
         var fields = (await Run("dpkg-deb", "-f", package.Deb, "Package", "Version", "Architecture", "Depends", "Recommends")).Stdout;
@@ -81,7 +81,7 @@ public sealed class DebPackageTests(DebFixture package) : IClassFixture<DebFixtu
         }
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Every_doc_its_files_point_to_is_in_the_package()
     {
         // Files and maintainer scripts (DEBIAN/) as they are in the .deb: server.json, /etc/default/qkchat, the unit
@@ -105,7 +105,7 @@ public sealed class DebPackageTests(DebFixture package) : IClassFixture<DebFixtu
         }
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Installs_into_a_throwaway_root_reruns_its_scripts_and_purges_only_its_own_files()
     {
         using var root = new ThrowawayRoot();

@@ -15,7 +15,7 @@ public sealed class SystemdNotifyTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Ready_only_once_the_listener_accepts_then_watchdog_reload_and_stopping()
     {
         await using var db = await TempDatabase.CreateAsync();
@@ -50,7 +50,7 @@ public sealed class SystemdNotifyTests
         Assert.Equal(0, await p.WaitForExitAsync(Patience));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task An_abstract_socket_name_receives_ready_and_stopping()
     {
         await using var db = await TempDatabase.CreateAsync();
@@ -66,7 +66,7 @@ public sealed class SystemdNotifyTests
         Assert.Equal(0, await p.WaitForExitAsync(Patience));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Nothing_is_sent_without_a_database_without_a_listener_or_by_migrate()
     {
         using var notify = NotifySocket.Bind(abstractName: false);

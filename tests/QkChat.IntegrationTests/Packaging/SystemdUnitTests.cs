@@ -9,7 +9,7 @@ public sealed class SystemdUnitTests
 {
     private static readonly string UnitPath = Path.Combine(TestStack.RepoRoot, "packaging", "systemd", "qkchat.service");
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Systemd_analyze_verify_prints_nothing_for_the_unit()
     {
         // verify exits 1 when ExecStart's binary is missing and prints bad keys but exits 0, so the copy points at

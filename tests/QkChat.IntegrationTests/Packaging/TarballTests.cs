@@ -14,7 +14,7 @@ public sealed class TarballTests(TarballFixture package) : IClassFixture<Tarball
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Holds_the_binaries_config_unit_migrations_docs_and_install_sh()
     {
         // "-rwxr-xr-x 0/0 12971680 2026-11-25 05:47 NAME" or "lrwxrwxrwx 0/0 0 2026-11-25 05:47 NAME -> TARGET"
@@ -38,7 +38,7 @@ public sealed class TarballTests(TarballFixture package) : IClassFixture<Tarball
         Assert.DoesNotContain(entries.Keys, p => p.EndsWith(".dbg", StringComparison.Ordinal) || p.EndsWith(".pdb", StringComparison.Ordinal));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Every_doc_its_files_point_to_is_in_the_tarball()
     {
         // server.json, etc/default/qkchat, the unit and install.sh name .../share/doc/qkchat/NAME (install.sh rewrites
@@ -58,7 +58,7 @@ public sealed class TarballTests(TarballFixture package) : IClassFixture<Tarball
         }
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Its_qkchatd_serves_chat_from_the_unpacked_tree()
     {
         string dir = await UnpackAsync();
@@ -101,7 +101,7 @@ public sealed class TarballTests(TarballFixture package) : IClassFixture<Tarball
         }
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Install_sh_installs_under_a_prefix_keeps_edited_config_and_uninstalls()
     {
         string dir = await UnpackAsync();

@@ -10,7 +10,7 @@ public sealed class MigrationIntegrationTests
     private static Migrator MigratorFor(TempDatabase db, IReadOnlyList<Migration>? known = null) =>
         new(db.DataSource, known ?? Migration.Embedded(), NullLogger.Instance);
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Migrating_twice_applies_everything_once_and_then_nothing()
     {
         await using var db = await TempDatabase.CreateAsync();
@@ -21,7 +21,7 @@ public sealed class MigrationIntegrationTests
         Assert.Empty(await MigratorFor(db).PendingAsync(TestContext.Current.CancellationToken));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Every_table_and_text_column_is_utf8mb4()
     {
         await using var db = await TempDatabase.CreateAsync();
@@ -36,7 +36,7 @@ public sealed class MigrationIntegrationTests
         Assert.Equal(1, await db.ScalarAsync("SELECT COUNT(*) FROM messages WHERE content = '你好 😀'"));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_schema_newer_than_the_binary_is_refused()
     {
         await using var db = await TempDatabase.CreateAsync();
@@ -48,7 +48,7 @@ public sealed class MigrationIntegrationTests
         await Assert.ThrowsAsync<SchemaMismatchException>(() => MigratorFor(db).MigrateAsync(TestContext.Current.CancellationToken));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task An_edited_landed_migration_is_refused()
     {
         await using var db = await TempDatabase.CreateAsync();
@@ -58,7 +58,7 @@ public sealed class MigrationIntegrationTests
         Assert.Contains("must never be edited", e.Message);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_failing_migration_is_not_recorded_and_later_ones_do_not_run()
     {
         await using var db = await TempDatabase.CreateAsync();

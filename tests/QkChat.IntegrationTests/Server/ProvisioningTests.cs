@@ -9,7 +9,7 @@ public sealed class ProvisioningTests
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
     private const string Password = "storm-password-1";
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Provisioning_is_idempotent_and_the_users_can_log_in()
     {
         await using var db = await TempDatabase.CreateAsync();
@@ -93,7 +93,7 @@ public sealed class ProvisioningTests
         }
     }
 
-    [Theory]
+    [Theory(Timeout = 60_000)]
     [InlineData("--count", "10", "--prefix", "bad-prefix", "--password", Password, "--prefix")]
     [InlineData("--count", "10", "--prefix", "123", "--password", Password, "--prefix")]
     [InlineData("--count", "0", "--prefix", "P", "--password", Password, "--count")]

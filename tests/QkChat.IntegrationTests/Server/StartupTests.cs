@@ -11,7 +11,7 @@ public sealed class StartupTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Version_and_help_print_and_exit_zero()
     {
         await using (var p = ServerProcess.Start(new Dictionary<string, string>(), "--version"))
@@ -27,7 +27,7 @@ public sealed class StartupTests
         }
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_bad_configuration_value_stops_with_one_line_naming_the_key()
     {
         var env = ServerProcess.StackEnvironment("qkchat_test", ServerProcess.FreePort());
@@ -41,21 +41,21 @@ public sealed class StartupTests
         Assert.Contains("QKCHAT_MAX_CLIENTS", output);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task An_unreachable_database_fails_after_a_bounded_retry_with_a_clear_message()
     {
         var env = ServerProcess.StackEnvironment("qkchat_test", ServerProcess.FreePort());
         env["QKCHAT_DB_PORT"] = ServerProcess.FreePort().ToString(); // nothing listens there
         env["QKCHAT_STARTUP_RETRY_S"] = "1";
-        var watch = Stopwatch.StartNew();
+        // Bounded: it exits by itself within the wait (a retry without bound never would), and says it gave up
+        // after the configured 1 s. No clock bound of our own: a loaded box stretches process start-up.
         await using var p = ServerProcess.Start(env);
         Assert.Equal(1, await p.WaitForExitAsync(Patience));
         Assert.Contains("MariaDB at 127.0.0.1", p.Output);
         Assert.Contains("unreachable after 1 s", p.Output);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"took {watch.Elapsed}");
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task An_unreachable_redis_fails_with_a_clear_message()
     {
         await using var db = await TempDatabase.CreateAsync();
@@ -68,7 +68,7 @@ public sealed class StartupTests
         Assert.Contains("Redis at 127.0.0.1", p.Output);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_database_without_migrations_is_refused_until_migrate_runs()
     {
         await using var db = await TempDatabase.CreateAsync();
@@ -90,7 +90,7 @@ public sealed class StartupTests
         }
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task The_server_starts_reloads_on_sighup_and_stops_cleanly_on_sigterm()
     {
         // The version comes from one place: the start line carries exactly what --version prints ("qkchatd 1.2.3+commit").
@@ -127,7 +127,7 @@ public sealed class StartupTests
         Assert.Contains("stopped", p.Output);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Warns_when_the_file_limit_is_below_max_clients_and_sigint_stops_it()
     {
         await using var db = await TempDatabase.CreateAsync();

@@ -8,7 +8,7 @@ namespace QkChat.IntegrationTests.Server;
 /// <summary>TLS through the real qkchatd binary: under AOT, OpenSSL is loaded only at the first handshake.</summary>
 public sealed class TlsStartupTests
 {
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task The_binary_serves_heartbeats_over_tls_when_enabled()
     {
         await using var db = await TempDatabase.CreateAsync();

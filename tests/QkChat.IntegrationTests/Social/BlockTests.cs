@@ -9,7 +9,7 @@ namespace QkChat.IntegrationTests.Social;
 /// <summary>block_user, unblock_user, get_blocked_users (protocol.md §7, §8 "Blocking is checked before friendship").</summary>
 public sealed class BlockTests
 {
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_blocked_friend_cannot_message_either_way_until_unblocked_and_history_stays()
     {
         await using var h = await Chat.ChatHarness.StartAsync();
@@ -44,7 +44,7 @@ public sealed class BlockTests
         Assert.Empty((await Ok(aPhone.RequestAsync("get_blocked_users"))).GetProperty("users").EnumerateArray());
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_blocked_user_cannot_send_friend_requests_and_a_pending_one_disappears()
     {
         await using var h = await Chat.ChatHarness.StartAsync();
@@ -71,7 +71,7 @@ public sealed class BlockTests
         Assert.Equal(ErrorCodes.NotFriends, await Code(Send(bPhone, a, "hello?")));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task The_two_see_each_other_offline()
     {
         await using var h = await Chat.ChatHarness.StartAsync();
@@ -110,7 +110,7 @@ public sealed class BlockTests
         Assert.Equal("busy", (await FriendEntry(aPhone, b)).GetProperty("status").GetString());
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Codes_for_self_unknown_repeat_and_not_blocked()
     {
         await using var h = await Chat.ChatHarness.StartAsync();
@@ -133,7 +133,7 @@ public sealed class BlockTests
         Assert.Equal(ErrorCodes.Unauthenticated, await Code(WithUser(anonymous, "block_user", b)));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_block_takes_effect_for_a_sender_whose_sets_are_cached()
     {
         await using var h = await Chat.ChatHarness.StartAsync();

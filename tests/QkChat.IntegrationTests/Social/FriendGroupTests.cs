@@ -29,7 +29,7 @@ public sealed class FriendGroupTests
         (await Ok(c.RequestAsync("get_friend_groups"))).GetProperty("groups").EnumerateArray()
         .Select(g => (g.GetProperty("group_id").GetUInt32(), g.GetProperty("group_name").GetString()!, g.GetProperty("count").GetInt32())).ToList();
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Groups_sort_friends_and_deleting_one_returns_them_to_the_default_group()
     {
         await using var h = await Chat.ChatHarness.StartAsync();
@@ -62,7 +62,7 @@ public sealed class FriendGroupTests
         Assert.Equal(2, (await Groups(phone))[0].Count);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task The_default_group_and_other_users_groups_cannot_be_touched()
     {
         await using var h = await Chat.ChatHarness.StartAsync();
@@ -97,7 +97,7 @@ public sealed class FriendGroupTests
         await Ok(Create(mine, new string('群', 32)));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_remark_is_private_and_shown_in_the_friend_list()
     {
         await using var h = await Chat.ChatHarness.StartAsync();

@@ -10,7 +10,7 @@ public sealed class IgnoreAndAvailabilityTests
 {
     private static Task<Envelope> Ignore(ChatClient c, ulong id) => c.RequestAsync("ignore_friend_request", w => w.WriteNumber("friend_request_id", id));
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task An_ignored_request_leaves_the_targets_list_only_and_tells_nobody()
     {
         await using var h = await Chat.ChatHarness.StartAsync();
@@ -44,7 +44,7 @@ public sealed class IgnoreAndAvailabilityTests
         Assert.True(late.Data!.Value.GetProperty("accepted").GetBoolean());
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Checks_work_before_login_and_apply_field_rules_first()
     {
         await using var h = await Chat.ChatHarness.StartAsync();
@@ -67,7 +67,7 @@ public sealed class IgnoreAndAvailabilityTests
         Assert.Equal(ErrorCodes.InvalidArgument, await Code(client.RequestAsync("check_email", w => w.WriteNumber("email", 5))));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Both_checks_share_one_budget_per_address()
     {
         await using var h = await Chat.ChatHarness.StartAsync();

@@ -8,7 +8,7 @@ namespace QkChat.IntegrationTests.Social;
 /// <summary>delete_message, get_unread_counts and search_messages (protocol.md §7, §8).</summary>
 public sealed class MessageSocialTests
 {
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_message_deleted_for_me_is_gone_from_all_my_views_on_every_device_and_the_peer_keeps_it()
     {
         await using var h = await Chat.ChatHarness.StartAsync();
@@ -48,7 +48,7 @@ public sealed class MessageSocialTests
         Assert.Equal([kept], await History(aPhone, b));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Unread_counts_leave_out_read_recalled_and_deleted_messages()
     {
         await using var h = await Chat.ChatHarness.StartAsync();
@@ -80,7 +80,7 @@ public sealed class MessageSocialTests
         _ = b4;
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Search_matches_words_and_word_starts_ignoring_case_and_cjk_runs_in_my_conversations_only()
     {
         await using var h = await Chat.ChatHarness.StartAsync();

@@ -22,7 +22,7 @@ public sealed class SearchScaleTests(ITestOutputHelper output)
 
     private static readonly string[] Chinese = ["我们明天见面", "今天天气很好", "北京欢迎你", "开会时间改了", "周末一起吃饭"];
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Search_over_100k_messages_uses_the_index_and_returns_only_the_searchers_messages()
     {
         await using var h = await Chat.ChatHarness.StartAsync();

@@ -15,7 +15,7 @@ public sealed class BadInputTests
         { "deep nesting", System.Text.Encoding.UTF8.GetBytes("{\"action\":\"heartbeat\",\"x\":" + new string('[', 10_000) + new string(']', 10_000) + "}") },
     };
 
-    [Theory]
+    [Theory(Timeout = 60_000)]
     [MemberData(nameof(BadBodies))]
     public async Task A_bad_body_gets_BAD_JSON_and_the_connection_stays_usable(string what, byte[] body)
     {
@@ -31,7 +31,7 @@ public sealed class BadInputTests
         Assert.Equal("after", (await client.ReadAsync()).Str("request_id"));
     }
 
-    [Theory]
+    [Theory(Timeout = 60_000)]
     [InlineData("""{"request_id":"m"}""", "action")]
     [InlineData("""{"action":7,"request_id":"m"}""", "action")]
     [InlineData("""{"action":"heartbeat","request_id":12}""", "request_id")]
@@ -45,7 +45,7 @@ public sealed class BadInputTests
         Assert.StartsWith(field, response.Str("message"));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Unknown_actions_and_actions_needing_login_are_answered_with_their_codes()
     {
         await using var server = InProcessServer.Start(routes: (router, _) => router.Register("needs_login", false, c => c.Respond("OK", "ok")));
@@ -58,7 +58,7 @@ public sealed class BadInputTests
         Assert.Equal("UNAUTHENTICATED", (await client.ReadAsync()).Str("code"));
     }
 
-    [Theory]
+    [Theory(Timeout = 60_000)]
     [InlineData(new byte[] { 0, 0, 0, 0 }, "BAD_FRAME")]
     [InlineData(new byte[] { 0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3 }, "FRAME_TOO_LARGE")]
     [InlineData(new byte[] { 0x00, 0x01, 0x00, 0x01 }, "FRAME_TOO_LARGE")]
@@ -78,7 +78,7 @@ public sealed class BadInputTests
         Assert.Equal("still here", (await bystander.ReadAsync()).Str("request_id"));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Repeated_garbage_closes_the_connection_after_the_configured_number_of_strikes()
     {
         await using var server = InProcessServer.Start(chat: c => c.MaxConsecutiveBadFrames = 5);
@@ -90,7 +90,7 @@ public sealed class BadInputTests
         Assert.True(await client.ClosedAsync());
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_peer_that_vanishes_mid_frame_is_cleaned_up()
     {
         await using var server = InProcessServer.Start();

@@ -7,7 +7,7 @@ namespace QkChat.IntegrationTests.Transport;
 /// <summary>TCP may split or merge frames anywhere (protocol.md §1); the originals appended chunks twice and stalled on half frames.</summary>
 public sealed class FramingOverSocketTests
 {
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Three_frames_split_at_every_byte_position_are_each_answered_once_in_order()
     {
         await using var server = InProcessServer.Start();
@@ -23,7 +23,7 @@ public sealed class FramingOverSocketTests
         }
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_frame_sent_one_byte_at_a_time_is_answered()
     {
         await using var server = InProcessServer.Start();
@@ -38,7 +38,7 @@ public sealed class FramingOverSocketTests
         Assert.Equal("OK", response.Str("code"));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Five_hundred_frames_in_one_write_get_five_hundred_responses_in_request_order()
     {
         await using var server = InProcessServer.Start();
@@ -48,7 +48,7 @@ public sealed class FramingOverSocketTests
             Assert.Equal(i.ToString(), (await client.ReadAsync()).Str("request_id"));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_frame_of_exactly_the_maximum_passes_and_one_byte_more_is_refused()
     {
         await using var server = InProcessServer.Start(t => t.MaxReceiveBufferBytes = 4096 + 4, c => c.MaxFrameBytes = 4096);
@@ -65,7 +65,7 @@ public sealed class FramingOverSocketTests
         Assert.True(await client.ClosedAsync());
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Requests_and_responses_larger_than_the_originals_2KB_limit_work()
     {
         await using var server = InProcessServer.Start(routes: (router, dispatcher) =>

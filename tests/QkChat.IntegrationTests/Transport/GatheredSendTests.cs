@@ -13,7 +13,7 @@ public sealed class GatheredSendTests
     private const int Fillers = 16;
     private static readonly string Megabyte = new('f', 1_000_000);
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Frames_queued_while_a_send_is_in_flight_leave_in_far_fewer_sends_than_frames()
     {
         long sendsWhenQueued = -1;

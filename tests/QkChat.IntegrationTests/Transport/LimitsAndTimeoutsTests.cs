@@ -12,7 +12,7 @@ public sealed class LimitsAndTimeoutsTests
     private static void TestLogin(QkChat.Core.Dispatch.ActionRouter router) =>
         router.Register("test_login", true, ctx => { ctx.Session.LoggedIn = true; ctx.Respond("OK", "ok"); });
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Max_clients_refuses_with_SERVER_BUSY_and_a_closed_slot_is_reusable()
     {
         await using var server = InProcessServer.Start(t => t.MaxClients = 3);
@@ -38,7 +38,7 @@ public sealed class LimitsAndTimeoutsTests
         foreach (var c in clients.Skip(1)) c.Dispose();
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task The_per_address_limit_counts_each_source_address_separately()
     {
         await using var server = InProcessServer.Start(t => t.MaxClientsPerIp = 2);
@@ -52,7 +52,7 @@ public sealed class LimitsAndTimeoutsTests
         Assert.Contains(RejectReason.MaxClientsPerIp, server.Rejections);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Rapid_connect_close_cycles_leave_no_connection_or_count_behind()
     {
         await using var server = InProcessServer.Start(t => t.MaxClients = 50);
@@ -68,7 +68,7 @@ public sealed class LimitsAndTimeoutsTests
         Assert.Equal("alive", (await last.ReadAsync()).Str("request_id"));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_connection_that_does_not_log_in_is_closed_at_the_login_timeout_even_while_heartbeating()
     {
         await using var server = InProcessServer.Start(chat: c => c.LoginTimeout = TimeSpan.FromSeconds(1));
@@ -84,31 +84,36 @@ public sealed class LimitsAndTimeoutsTests
         await server.EventuallyAsync(() => server.ClosedFor(CloseReason.Timeout) == 1, "counted as a timeout");
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_logged_in_connection_stays_while_it_sends_and_is_closed_when_idle()
     {
         await using var server = InProcessServer.Start(
-            chat: c => { c.IdleTimeout = TimeSpan.FromSeconds(2); c.LoginTimeout = TimeSpan.FromSeconds(1); },
+            chat: c => { c.IdleTimeout = TimeSpan.FromSeconds(5); c.LoginTimeout = TimeSpan.FromSeconds(1); },
             routes: (router, _) => TestLogin(router));
         using var client = await server.ConnectAsync();
         await client.SendJsonAsync("""{"action":"test_login","request_id":"l"}""");
         await client.ReadAsync();
-        for (int i = 0; i < 8; i++) // 4 s of heartbeats every 0.5 s: twice the idle timeout, still open
+        // 6 s of heartbeats every 0.5 s: longer than the 5 s idle timeout, still open. A gap between two heartbeats
+        // would have to stretch past 4.5 s on a loaded box to close it early, ten times the intended gap.
+        for (int i = 0; i < 12; i++)
         {
             await Task.Delay(500, TestContext.Current.CancellationToken);
             await client.SendAsync(RawClient.Heartbeat(i.ToString()));
             Assert.Equal(i.ToString(), (await client.ReadAsync()).Str("request_id"));
         }
-        var kicked = await client.ReadAsync(TimeSpan.FromSeconds(6));
+        var kicked = await client.ReadAsync(TimeSpan.FromSeconds(30)); // the 5 s timeout, and room for a loaded box
         Assert.Equal("kicked", kicked.Str("action"));
         Assert.Equal("idle_timeout", kicked.GetProperty("data").Str("reason"));
         Assert.True(await client.ClosedAsync());
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Requests_over_the_rate_get_RATE_LIMITED_with_a_retry_hint()
     {
-        await using var server = InProcessServer.Start(chat: c => { c.RequestsPerSecond = 5; c.RequestBurst = 3; });
+        // One token a second: the burst (3) answers the first three; the next token comes 1 s later, and six heartbeats
+        // sent in one ~300-byte write are read and handled together, so a refill in between would need the reactor to
+        // stall a whole second inside one read (at 5 a second, a 200 ms stall was enough to let a fourth one through).
+        await using var server = InProcessServer.Start(chat: c => { c.RequestsPerSecond = 1; c.RequestBurst = 3; });
         using var client = await server.ConnectAsync();
         await client.SendAsync(Enumerable.Range(0, 6).SelectMany(i => RawClient.Heartbeat(i.ToString())).ToArray());
         var codes = new List<string>();

@@ -5,7 +5,7 @@ namespace QkChat.IntegrationTests.Transport;
 
 public sealed class ReactorPlacementTests
 {
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_burst_of_connections_is_spread_evenly_and_the_spread_holds_after_churn()
     {
         await using var server = InProcessServer.Start(t => t.Reactors = 2);
@@ -21,7 +21,7 @@ public sealed class ReactorPlacementTests
         foreach (var c in clients.Skip(60).Concat(more)) c.Dispose();
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Pinned_reactors_run_each_on_its_own_cpu()
     {
         Assert.SkipUnless(OperatingSystem.IsLinux(), "reads /proc");

@@ -16,7 +16,7 @@ public sealed partial class SocketOptionsTests
 {
     private const int IpProtoTcp = 6, TcpNoDelay = 1;
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Accepted_sockets_have_nagle_turned_off()
     {
         Assert.SkipUnless(OperatingSystem.IsLinux(), "reads /proc");
@@ -36,7 +36,7 @@ public sealed partial class SocketOptionsTests
         Assert.False(NoDelay((int)plain.Handle));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task The_listener_uses_the_configured_backlog()
     {
         // Not the default (1024) and far below net.core.somaxconn, which would cap it.

@@ -23,7 +23,7 @@ public sealed class TlsTests
         });
     }
 
-    [Theory]
+    [Theory(Timeout = 60_000)]
     [InlineData(true)]
     [InlineData(false)]
     public async Task A_client_completes_the_handshake_and_exchanges_heartbeats(bool ecdsa)
@@ -60,7 +60,7 @@ public sealed class TlsTests
         Assert.Equal(1, server.Engine.Reactors.Sum(r => r.Stats.AcceptedTls));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_plaintext_client_on_the_tls_port_is_closed_cleanly_and_its_slot_released()
     {
         await using var server = StartTls(ecdsa: true);
@@ -71,7 +71,7 @@ public sealed class TlsTests
         Assert.Equal(0, server.Engine.OpenConnections);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_stalled_handshake_is_timed_out()
     {
         await using var server = StartTls(ecdsa: true, handshakeTimeout: TimeSpan.FromSeconds(1));

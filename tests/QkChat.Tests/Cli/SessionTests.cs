@@ -60,7 +60,7 @@ public sealed class SessionTests : IAsyncDisposable
 
     private static string Push(string action, string data) => $$"""{"action":"{{action}}","push":true,"data":""" + data + "}";
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_piped_script_sends_its_requests_in_order_and_prints_answers_and_pushes()
     {
         Task<FakeConnection> accepted = _server.AcceptAsync();
@@ -125,7 +125,7 @@ public sealed class SessionTests : IAsyncDisposable
         ], _output.Lines);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Offline_messages_are_acknowledged_together_and_heartbeats_keep_the_connection()
     {
         Task<FakeConnection> accepted = _server.AcceptAsync();
@@ -163,7 +163,7 @@ public sealed class SessionTests : IAsyncDisposable
         ], _output.Lines);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Mistakes_and_refusals_are_printed_and_the_exit_code_says_so()
     {
         Task<FakeConnection> accepted = _server.AcceptAsync();
@@ -187,7 +187,7 @@ public sealed class SessionTests : IAsyncDisposable
         ], _output.Lines);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task After_a_kick_the_next_command_connects_again()
     {
         Task<FakeConnection> accepted = _server.AcceptAsync();
@@ -214,7 +214,7 @@ public sealed class SessionTests : IAsyncDisposable
         await first.DisposeAsync();
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Logout_ends_the_connection_and_the_next_login_opens_a_new_one()
     {
         Task<FakeConnection> accepted = _server.AcceptAsync();
@@ -232,7 +232,7 @@ public sealed class SessionTests : IAsyncDisposable
         Assert.Equal(["logged out; /login signs in again", "logged in as alice (user id 100000001, device cli-testhost)"], _output.Lines);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task An_unreachable_server_is_reported_with_exit_code_1()
     {
         int port = _server.Port;

@@ -7,7 +7,7 @@ namespace QkChat.Tests.Client;
 
 public sealed class ChatClientCloseTests
 {
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_server_close_completes_Closed_and_fails_pending_requests()
     {
         await using var pair = await Pair.OpenAsync();
@@ -23,7 +23,7 @@ public sealed class ChatClientCloseTests
         await Assert.ThrowsAsync<ChatConnectionClosedException>(() => pair.Client.RequestAsync("heartbeat", ct: Ct));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_reset_is_reported_as_a_reset()
     {
         await using var pair = await Pair.OpenAsync();
@@ -33,7 +33,7 @@ public sealed class ChatClientCloseTests
         Assert.Contains("ConnectionReset", info.Detail);
     }
 
-    [Theory]
+    [Theory(Timeout = 60_000)]
     [InlineData(70_000u)]   // above the 65,536-byte default maximum
     [InlineData(0u)]        // protocol.md §1: length 0 is never valid
     public async Task A_bad_frame_length_from_the_server_closes_the_client_without_waiting_for_a_body(uint declared)
@@ -47,7 +47,7 @@ public sealed class ChatClientCloseTests
         Assert.Equal(ChatCloseReason.ProtocolError, info.Reason);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task The_frame_limit_is_an_option()
     {
         await using var pair = await Pair.OpenAsync(new ChatClientOptions { MaxFrameBytes = 100 });
@@ -55,7 +55,7 @@ public sealed class ChatClientCloseTests
         Assert.Equal(ChatCloseReason.ProtocolError, (await pair.Client.Closed.Within()).Reason);
     }
 
-    [Theory]
+    [Theory(Timeout = 60_000)]
     [InlineData("not json")]
     [InlineData("null")]
     [InlineData("[1,2]")]
@@ -66,7 +66,7 @@ public sealed class ChatClientCloseTests
         Assert.Equal(ChatCloseReason.ProtocolError, (await pair.Client.Closed.Within()).Reason);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Disposing_closes_locally_and_fails_pending_requests()
     {
         var pair = await Pair.OpenAsync();

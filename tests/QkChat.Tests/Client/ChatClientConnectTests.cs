@@ -10,7 +10,7 @@ namespace QkChat.Tests.Client;
 
 public sealed class ChatClientConnectTests
 {
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task The_source_address_can_be_chosen()
     {
         using var server = new FakeServer();
@@ -24,7 +24,7 @@ public sealed class ChatClientConnectTests
         Assert.True(connection.Socket.NoDelay);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_refused_connection_throws_a_socket_exception()
     {
         int port;
@@ -33,7 +33,7 @@ public sealed class ChatClientConnectTests
         Assert.Equal(SocketError.ConnectionRefused, error.SocketErrorCode);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Tls_with_a_self_signed_certificate_and_a_validation_callback()
     {
         using X509Certificate2 certificate = SelfSigned("qkchat.test");
@@ -58,7 +58,7 @@ public sealed class ChatClientConnectTests
         Assert.Equal("CN=qkchat.test", seenSubject);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Tls_refuses_an_untrusted_certificate_by_default()
     {
         using X509Certificate2 certificate = SelfSigned("qkchat.test");

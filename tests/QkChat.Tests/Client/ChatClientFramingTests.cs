@@ -8,7 +8,7 @@ namespace QkChat.Tests.Client;
 
 public sealed class ChatClientFramingTests
 {
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_response_split_byte_by_byte_is_reassembled()
     {
         await using var pair = await Pair.OpenAsync();
@@ -23,7 +23,7 @@ public sealed class ChatClientFramingTests
         Assert.Equal(42, (await response.Within()).Data!.Value.GetProperty("server_time").GetInt32());
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Several_frames_in_one_write_are_all_delivered()
     {
         await using var pair = await Pair.OpenAsync();
@@ -40,7 +40,7 @@ public sealed class ChatClientFramingTests
         Assert.Equal("presence", push.Action);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_frame_larger_than_the_receive_buffer_grows_it_and_later_frames_still_parse()
     {
         await using var pair = await Pair.OpenAsync();
@@ -60,7 +60,7 @@ public sealed class ChatClientFramingTests
         Assert.True((await small.Within()).Success);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Data_stays_valid_after_the_receive_buffer_is_reused()
     {
         await using var pair = await Pair.OpenAsync();
@@ -70,7 +70,7 @@ public sealed class ChatClientFramingTests
         Assert.Equal("first", first.Data!.Value.GetProperty("n").GetString());
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task SendFrameAsync_adds_the_header_and_SendRawAsync_sends_bytes_verbatim()
     {
         await using var pair = await Pair.OpenAsync();
@@ -83,7 +83,7 @@ public sealed class ChatClientFramingTests
         Assert.Equal(garbage, await pair.Connection.ReadExactlyAsync(garbage.Length));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task The_answer_to_a_raw_frame_arrives_in_the_inbox()
     {
         await using var pair = await Pair.OpenAsync();
@@ -95,7 +95,7 @@ public sealed class ChatClientFramingTests
         Assert.Equal("mine", answer.RequestId);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Request_frames_declare_their_exact_body_length()
     {
         await using var pair = await Pair.OpenAsync();

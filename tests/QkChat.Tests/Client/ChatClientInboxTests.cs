@@ -6,7 +6,7 @@ namespace QkChat.Tests.Client;
 
 public sealed class ChatClientInboxTests
 {
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Pushes_go_to_the_inbox_in_arrival_order()
     {
         await using var pair = await Pair.OpenAsync();
@@ -19,7 +19,7 @@ public sealed class ChatClientInboxTests
         Assert.Equal("hi", second.Data!.Value.GetProperty("content").GetString());
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task WaitForPushAsync_sets_others_aside_and_they_are_read_later_in_order()
     {
         await using var pair = await Pair.OpenAsync();
@@ -36,7 +36,7 @@ public sealed class ChatClientInboxTests
         Assert.False(pair.Client.TryReceiveAny(out _));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_response_named_like_a_push_is_not_taken_for_one()
     {
         await using var pair = await Pair.OpenAsync();
@@ -48,7 +48,7 @@ public sealed class ChatClientInboxTests
         Assert.Equal("orphan", (await pair.Client.ReceiveAnyAsync(Waits.Short, ct: Ct)).RequestId);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Waiting_for_nothing_times_out()
     {
         await using var pair = await Pair.OpenAsync();
@@ -56,7 +56,7 @@ public sealed class ChatClientInboxTests
         await Assert.ThrowsAsync<TimeoutException>(() => pair.Client.WaitForPushAsync("kicked", TimeSpan.FromMilliseconds(50), ct: Ct));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_full_inbox_drops_the_oldest_and_counts_it()
     {
         await using var pair = await Pair.OpenAsync(new ChatClientOptions { MaxUnsolicited = 2 });
@@ -72,7 +72,7 @@ public sealed class ChatClientInboxTests
         Assert.Equal(5, (await pair.Client.ReceiveAnyAsync(Waits.Short, ct: Ct)).Data!.Value.GetProperty("n").GetInt32());
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task ReadInboxAsync_streams_everything_then_ends_with_the_connection()
     {
         await using var pair = await Pair.OpenAsync();
@@ -87,7 +87,7 @@ public sealed class ChatClientInboxTests
         Assert.Equal(["presence", "kicked"], seen);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_closed_client_that_never_received_anything_says_so_at_once()
     {
         await using var pair = await Pair.OpenAsync();
@@ -97,7 +97,7 @@ public sealed class ChatClientInboxTests
         Assert.Equal(ChatCloseReason.ServerClosed, error.Info.Reason);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task What_arrived_before_a_close_can_still_be_read_after_it()
     {
         await using var pair = await Pair.OpenAsync();

@@ -7,7 +7,7 @@ namespace QkChat.Tests.Client;
 
 public sealed class ChatClientRequestTests
 {
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_request_carries_action_request_id_and_fields_and_gets_its_response()
     {
         await using var pair = await Pair.OpenAsync();
@@ -27,7 +27,7 @@ public sealed class ChatClientRequestTests
         Assert.Equal(0, pair.Client.PendingRequests);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Responses_are_matched_by_request_id_not_by_order()
     {
         await using var pair = await Pair.OpenAsync();
@@ -44,7 +44,7 @@ public sealed class ChatClientRequestTests
         Assert.Equal(2, (await second.Within()).Data!.Value.GetProperty("which").GetInt32());
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Concurrent_requests_from_many_tasks_neither_interleave_nor_cross()
     {
         await using var pair = await Pair.OpenAsync();
@@ -65,7 +65,7 @@ public sealed class ChatClientRequestTests
         Assert.False(pair.Client.TryReceiveAny(out _));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Inline_completions_also_match_every_response()
     {
         await using var pair = await Pair.OpenAsync(new ChatClientOptions { InlineCompletions = true });
@@ -75,7 +75,7 @@ public sealed class ChatClientRequestTests
         Assert.Equal(Enumerable.Range(0, 200), await Task.WhenAll(requests).WaitAsync(TimeSpan.FromSeconds(30), Ct));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_request_without_answer_times_out_and_the_late_answer_goes_to_the_inbox()
     {
         await using var pair = await Pair.OpenAsync();
@@ -91,7 +91,7 @@ public sealed class ChatClientRequestTests
         Assert.Equal(seen.GetProperty("request_id").GetString(), late.RequestId);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Cancelling_a_request_removes_its_waiter()
     {
         await using var pair = await Pair.OpenAsync();
@@ -103,7 +103,7 @@ public sealed class ChatClientRequestTests
         Assert.Equal(0, pair.Client.PendingRequests);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Error_responses_are_returned_not_thrown()
     {
         await using var pair = await Pair.OpenAsync();
@@ -116,7 +116,7 @@ public sealed class ChatClientRequestTests
         Assert.Equal("UNAUTHENTICATED", envelope.Code);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Request_fields_are_validated_before_anything_is_sent()
     {
         await using var pair = await Pair.OpenAsync();

@@ -44,7 +44,7 @@ public sealed class AuditBatcherTests
 
     private static AuditRecord Login(uint user) => new(AuditEvent.Login, user, "phone", null, "127.0.0.1", true);
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_full_queue_drops_and_counts_with_one_warning_per_episode_and_never_blocks()
     {
         var sink = new FakeSink { Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
@@ -72,7 +72,7 @@ public sealed class AuditBatcherTests
         sink.Gate.SetResult();
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_failed_write_is_retried_and_loses_nothing()
     {
         var sink = new FakeSink { FailuresLeft = 2 };
@@ -84,7 +84,7 @@ public sealed class AuditBatcherTests
         Assert.Equal(Enumerable.Range(0, 10).Select(i => (uint?)i), sink.Rows.Select(r => r.Record.UserId)); // queue order kept
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Disabled_records_nothing_and_counts_nothing()
     {
         var sink = new FakeSink();
@@ -98,7 +98,7 @@ public sealed class AuditBatcherTests
         Assert.Equal(0, audit.Dropped);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task The_last_stored_events_are_kept_for_the_dashboard()
     {
         var sink = new FakeSink();

@@ -10,6 +10,7 @@ namespace QkChat.Tests.Core;
 /// The hot path's allocation budget: parsing a heartbeat frame, dispatching it and writing its response allocates
 /// nothing once pools are warm. Counted bytes, not time, so the test is exact (bench/ has the timings).
 /// </summary>
+[Collection(MeasuredAlone.Name)]
 public sealed class HeartbeatAllocationTests
 {
     [Fact]

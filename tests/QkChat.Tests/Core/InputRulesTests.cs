@@ -4,6 +4,7 @@ using Xunit;
 namespace QkChat.Tests.Core;
 
 /// <summary>Edge cases of the field rules, one row each (the properties cover the bulk: InputRulesPropertyTests).</summary>
+[Collection(MeasuredAlone.Name)]
 public sealed class InputRulesTests
 {
     [Theory]

@@ -11,7 +11,7 @@ public sealed class LiveSessionsTests
     private static InMemoryConnection NewConnection() =>
         new(new Dispatcher(new ChatOptions(), new ActionRouter(), NullLogger.Instance));
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_device_registered_while_the_last_one_leaves_stays_reachable()
     {
         var live = new LiveSessions();

@@ -82,7 +82,7 @@ public sealed class WriteBehindTests
         protected override void Fail(Item item, bool backendDown) => item.Answer.TrySetResult(backendDown ? "unavailable" : "internal");
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Items_that_gather_during_a_write_go_in_the_next_batch_within_the_weight_limit()
     {
         var gate = new TaskCompletionSource();
@@ -90,7 +90,7 @@ public sealed class WriteBehindTests
         await using var writer = new Writer(async _ => { if (Interlocked.Increment(ref calls) == 1) await gate.Task; }, maxWeight: 10);
         var first = new Item(1);
         Assert.True(writer.TryEnqueue(first));
-        while (Volatile.Read(ref calls) == 0) await Task.Delay(1, Ct);
+        await Until(() => Volatile.Read(ref calls) != 0, "the first write started");
         var waiting = Enumerable.Range(0, 25).Select(_ => new Item(1)).Append(new Item(30)).ToList();
         foreach (var item in waiting) Assert.True(writer.TryEnqueue(item));
         gate.SetResult();
@@ -98,7 +98,7 @@ public sealed class WriteBehindTests
         Assert.Equal([1, 10, 10, 5, 30], writer.BatchWeights); // an item heavier than the limit still goes, alone
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_failed_batch_answers_each_item_and_the_next_batch_is_written()
     {
         int calls = 0;
@@ -113,14 +113,14 @@ public sealed class WriteBehindTests
         Assert.Equal("stored", await later.Answer.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_full_queue_refuses_and_disposing_writes_what_was_queued()
     {
         var gate = new TaskCompletionSource();
         var writer = new Writer(_ => gate.Task, maxWeight: 1, capacity: 2);
         var items = Enumerable.Range(0, 3).Select(_ => new Item(1)).ToList();
         Assert.True(writer.TryEnqueue(items[0]));
-        while (writer.Queued != 0) await Task.Delay(1, Ct); // the first is being written
+        await Until(() => writer.Queued == 0, "the first is being written");
         Assert.True(writer.TryEnqueue(items[1]));
         Assert.True(writer.TryEnqueue(items[2]));
         Assert.False(writer.TryEnqueue(new Item(1)));
@@ -128,5 +128,16 @@ public sealed class WriteBehindTests
         await writer.DisposeAsync();
         Assert.All(items, i => Assert.Equal("stored", i.Answer.Task.Result));
         Assert.False(writer.TryEnqueue(new Item(1)));
+    }
+
+    /// <summary>Polls <paramref name="condition"/>; a deadline (30 s, generous for a loaded box) turns a hang into a named failure.</summary>
+    private static async Task Until(Func<bool> condition, string what)
+    {
+        long deadline = Environment.TickCount64 + 30_000;
+        while (!condition())
+        {
+            if (Environment.TickCount64 > deadline) Assert.Fail("not reached within 30 s: " + what);
+            await Task.Delay(1, Ct);
+        }
     }
 }

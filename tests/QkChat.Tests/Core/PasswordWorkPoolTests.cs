@@ -9,7 +9,7 @@ public sealed class PasswordWorkPoolTests
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Hashes_and_verifies_through_the_hasher()
     {
         using var pool = new PasswordWorkPool(new FakeHasher(), workers: 2, capacity: 8);
@@ -27,7 +27,7 @@ public sealed class PasswordWorkPoolTests
         Assert.Equal(0, pool.Depth);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_full_queue_refuses_at_once_and_the_rest_still_complete()
     {
         var hasher = new FakeHasher { Gate = new ManualResetEventSlim(false) };
@@ -38,12 +38,14 @@ public sealed class PasswordWorkPoolTests
         Assert.True(pool.TryVerify("waiting-2", "h:waiting-2", out var waiting2));
         Assert.Equal(2, pool.Depth);
 
-        var started = System.Diagnostics.Stopwatch.StartNew();
-        Assert.False(pool.TryHash("one too many", out var refused));
-        Assert.False(pool.TryVerify("one too many", "h:x", out var refusedCheck));
-        Assert.True(started.Elapsed < TimeSpan.FromSeconds(1), "a refusal must not wait for room");
-        Assert.True(refused.IsCanceled);
-        Assert.True(refusedCheck.IsCanceled);
+        // A refusal must not wait for room: the gate stays shut until after these return, so one that waited would
+        // never return and the bounded wait below would fail (no clock bound on how fast it refuses).
+        Task<string>? refused = null;
+        Task<PasswordCheck>? refusedCheck = null;
+        var refusals = Task.Run(() => (pool.TryHash("one too many", out refused), pool.TryVerify("one too many", "h:x", out refusedCheck)));
+        Assert.Equal((false, false), await refusals.WaitAsync(Patience * 3, TestContext.Current.CancellationToken));
+        Assert.True(refused!.IsCanceled);
+        Assert.True(refusedCheck!.IsCanceled);
         Assert.Equal(2, pool.Rejected);
         Assert.Equal(3, pool.Queued);
 
@@ -55,7 +57,7 @@ public sealed class PasswordWorkPoolTests
         Assert.Equal("h:room again", await again.WaitAsync(Patience, Ct));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Never_runs_more_hashes_at_once_than_it_has_workers()
     {
         var hasher = new FakeHasher { Gate = new ManualResetEventSlim(false) };
@@ -78,7 +80,7 @@ public sealed class PasswordWorkPoolTests
         Assert.Equal(30, pool.Completed);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Dispose_finishes_what_was_queued_then_refuses()
     {
         var hasher = new FakeHasher { Delay = TimeSpan.FromMilliseconds(10) };
@@ -98,7 +100,7 @@ public sealed class PasswordWorkPoolTests
         Assert.Equal("h:p9", await tasks[^1]);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_failing_hash_faults_its_task_and_the_worker_carries_on()
     {
         using var pool = new PasswordWorkPool(new FakeHasher(), workers: 1, capacity: 4);
@@ -108,7 +110,7 @@ public sealed class PasswordWorkPoolTests
         Assert.Equal("h:fine", await fine.WaitAsync(Patience, Ct));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Awaiting_code_runs_off_the_hash_workers()
     {
         using var pool = new PasswordWorkPool(new FakeHasher(), workers: 1, capacity: 4);

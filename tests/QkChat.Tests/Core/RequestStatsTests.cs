@@ -176,7 +176,7 @@ public sealed class RequestStatsTests
         }
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_write_behind_batcher_times_each_commit()
     {
         await using var writer = new SlowWriter(30);

@@ -19,6 +19,7 @@ namespace QkChat.Tests.Server;
 /// the same budget with the real filter chain. The private methods are reached through [UnsafeAccessor], which calls
 /// them directly (no reflection, no boxing), so the bytes counted are the log methods' own.
 /// </summary>
+[Collection(MeasuredAlone.Name)]
 public sealed class DisabledLogLevelAllocationTests : IDisposable
 {
     private const int Calls = 10_000;

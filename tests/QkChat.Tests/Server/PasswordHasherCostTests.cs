@@ -11,6 +11,7 @@ namespace QkChat.Tests.Server;
 /// -method QkChat.Tests.Server.PasswordHasherCostTests.Measure_hash_cost</c>. QKCHAT_HASH_SAMPLES sets the
 /// samples per setting (default 20). The work is native libsodium, so JIT and AOT builds cost the same.
 /// </summary>
+[Collection(MeasuredAlone.Name)]
 public sealed class PasswordHasherCostTests
 {
     // OWASP Password Storage Cheat Sheet (Argon2id): m=19 MiB t=2, m=12 MiB t=3 and m=46 MiB t=1 are three of its
@@ -19,7 +20,7 @@ public sealed class PasswordHasherCostTests
     private static readonly (int MemoryKiB, int Iterations)[] Candidates =
         [(19456, 2), (12288, 3), (19456, 3), (47104, 1), (65536, 3)];
 
-    [Fact(Explicit = true)]
+    [Fact(Explicit = true, Timeout = 60_000)]
     public async Task Measure_hash_cost()
     {
         var output = TestContext.Current.TestOutputHelper!;
