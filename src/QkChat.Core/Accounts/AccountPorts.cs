@@ -84,8 +84,9 @@ public interface IVerificationCodes
 
     /// <summary>
     /// Checks <paramref name="code"/>; a wrong one counts as a try. A valid code is consumed (one use) unless
-    /// <paramref name="consume"/> is false: then it stays until <see cref="ConsumeAsync"/> (register keeps it while it
-    /// asks whether the name is free, so a taken name does not cost the user their code).
+    /// <paramref name="consume"/> is false: then it stays until <see cref="ConsumeAsync"/> but the look counts as a
+    /// try too (register keeps it while it asks whether the name is free, so a taken name does not cost the user
+    /// their code, and one code answers at most MaxTries such questions).
     /// </summary>
     Task<CodeCheckOutcome> CheckAsync(string normalizedEmail, CodePurpose purpose, string code, CancellationToken ct, bool consume = true);
 

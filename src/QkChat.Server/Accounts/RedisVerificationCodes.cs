@@ -50,7 +50,17 @@ public sealed class RedisVerificationCodes(IConnectionMultiplexer redis, Account
           return 'invalid'
         end
         if stored == ARGV[1] then
-          if ARGV[4] == '1' then redis.call('DEL', KEYS[1], KEYS[2]) end
+          if ARGV[4] == '1' then
+            redis.call('DEL', KEYS[1], KEYS[2])
+            return 'valid'
+          end
+          -- Kept for a later ConsumeAsync, but each look counts as a try: a register answered ALREADY_EXISTS must
+          -- not turn one code into unlimited "is this name taken" questions.
+          if redis.call('HINCRBY', KEYS[1], 'tries', 1) > tonumber(ARGV[2]) then
+            redis.call('DEL', KEYS[1])
+            redis.call('SET', KEYS[3], '1', 'EX', ARGV[3])
+            return 'voided'
+          end
           return 'valid'
         end
         if redis.call('HINCRBY', KEYS[1], 'tries', 1) >= tonumber(ARGV[2]) then

@@ -44,6 +44,7 @@ public sealed class LoginBudgetTests
 
             int evaluated = codes.Count(c => c == ErrorCodes.InvalidCredentials);
             string summary = string.Join(", ", codes.GroupBy(c => c).Select(g => $"{g.Key}: {g.Count()}"));
+            TestContext.Current.TestOutputHelper?.WriteLine($"80 parallel wrong logins: {summary}");
             Assert.True(evaluated <= PerAccount, $"{evaluated} of 80 parallel guesses were evaluated, limit {PerAccount} ({summary})");
             Assert.True(codes.All(c => c is ErrorCodes.InvalidCredentials or ErrorCodes.RateLimited), summary);
             Assert.Equal(80 - evaluated, codes.Count(c => c == ErrorCodes.RateLimited));
@@ -75,6 +76,7 @@ public sealed class LoginBudgetTests
             var codes = (await Task.WhenAll(attempts)).Select(r => r.Code).ToList();
             int evaluated = codes.Count(c => c == ErrorCodes.InvalidCredentials);
             string summary = string.Join(", ", codes.GroupBy(c => c).Select(g => $"{g.Key}: {g.Count()}"));
+            TestContext.Current.TestOutputHelper?.WriteLine($"60 parallel wrong logins from one address: {summary}");
             Assert.True(evaluated <= PerIp, $"{evaluated} of 60 parallel guesses from one address were evaluated, limit {PerIp} ({summary})");
             Assert.Equal(60 - evaluated, codes.Count(c => c == ErrorCodes.RateLimited));
         }

@@ -77,6 +77,29 @@ public sealed class RegisterOrderTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task One_valid_code_answers_at_most_five_register_attempts()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var h = await StartAsync();
+        await using var c = await h.ConnectAsync();
+        var (name, _, _) = await h.RegisterAsync(c);
+        string fresh = UniqueName() + "@example.org";
+        await Ok(SendCode(c, fresh));
+        string code = h.Mailer.CodeFor(fresh);
+        // Otherwise a code would be a budget-free check_username: each attempt with it counts as one of its 5 tries.
+        for (int i = 0; i < 5; i++) Assert.Equal(ErrorCodes.AlreadyExists, (await Register(c, name, fresh, code)).Code);
+        var sixth = await c.RequestAsync("register", w =>
+        {
+            w.WriteString("username", UniqueName());
+            w.WriteString("email", fresh);
+            w.WriteString("password", "a good password");
+            w.WriteString("verification_code", code);
+        }, ct: ct);
+        Assert.Equal(ErrorCodes.InvalidCode, sixth.Code);
+        Assert.Contains("too many", sixth.Message);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task With_a_valid_code_a_registered_address_is_named()
     {
         var ct = TestContext.Current.CancellationToken;
