@@ -42,7 +42,7 @@ public sealed partial class FriendService
     /// search_users per user per minute. An exact e-mail query answers "is this address registered", so without a
     /// budget one account could test a list of addresses at the request rate; 30 a minute is more than a person
     /// types (a debounced search-as-you-type sends a few a second only while typing) and turns a list of a million
-    /// addresses into weeks per account. The server sets it from friends.search_per_min.
+    /// addresses into weeks per account. The server sets it from account.search_users_per_min.
     /// </summary>
     public const int DefaultSearchesPerMinute = 30;
 
