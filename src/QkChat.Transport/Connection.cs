@@ -34,6 +34,7 @@ public sealed partial class Connection
         _socket = socket;
         _options = reactor.Options;
         RemoteAddress = remoteAddress;
+        LimitKey = reactor.Engine.Limiter.KeyOf(remoteAddress);
         Id = Interlocked.Increment(ref _nextId);
     }
 
@@ -42,6 +43,13 @@ public sealed partial class Connection
     public Reactor Reactor { get; }
 
     public IPAddress RemoteAddress { get; }
+
+    /// <summary>
+    /// What per-address limits (connections, codes, failed logins, availability checks) count this client under:
+    /// the IPv4 address, or the IPv6 prefix (<see cref="ClientAddress.LimitKey"/>). Logs and audit rows keep the
+    /// full <see cref="RemoteAddress"/>.
+    /// </summary>
+    public string LimitKey { get; }
 
     /// <summary>The handler's per-connection state (the session); the transport never looks at it.</summary>
     public object? State { get; set; }

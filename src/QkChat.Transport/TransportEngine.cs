@@ -25,7 +25,7 @@ public sealed partial class TransportEngine : IAsyncDisposable
         Options = options;
         Handler = handler;
         _events = events;
-        Limiter = new ConnectionLimiter(options.MaxClients, options.MaxClientsPerIp);
+        Limiter = new ConnectionLimiter(options.MaxClients, options.MaxClientsPerIp, options.Ipv6LimitPrefixLength);
         int count = options.EffectiveReactors;
         _reactors = new Reactor[count];
         for (int i = 0; i < count; i++)

@@ -22,6 +22,9 @@ public sealed class TransportOptions
     public int MaxClients { get; set; } = 10_000;
     public int MaxClientsPerIp { get; set; } = 1_000;
 
+    /// <summary>IPv6 clients count per this prefix in every per-address limit (<see cref="ClientAddress"/>).</summary>
+    public int Ipv6LimitPrefixLength { get; set; } = ClientAddress.DefaultIpv6PrefixLength;
+
     /// <summary>Largest bytes one partial frame may occupy (the maximum frame plus its header).</summary>
     public int MaxReceiveBufferBytes { get; set; } = 65_536 + 4;
 

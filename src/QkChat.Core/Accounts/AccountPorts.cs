@@ -79,8 +79,17 @@ public enum CodeCheckOutcome
 /// <summary>Verification codes with TTL, cooldown, hourly caps and an attempt counter (Redis).</summary>
 public interface IVerificationCodes
 {
-    Task<CodeIssue> IssueAsync(string normalizedEmail, CodePurpose purpose, string ip, CancellationToken ct);
+    /// <param name="addressKey">The client's limit key (Connection.LimitKey), for the per-address hourly cap.</param>
+    Task<CodeIssue> IssueAsync(string normalizedEmail, CodePurpose purpose, string addressKey, CancellationToken ct);
 
-    /// <summary>Checks <paramref name="code"/>; a valid code is consumed (one use).</summary>
-    Task<CodeCheckOutcome> CheckAsync(string normalizedEmail, CodePurpose purpose, string code, CancellationToken ct);
+    /// <summary>
+    /// Checks <paramref name="code"/>; a wrong one counts as a try. A valid code is consumed (one use) unless
+    /// <paramref name="consume"/> is false: then it stays until <see cref="ConsumeAsync"/> but the look counts as a
+    /// try too (register keeps it while it asks whether the name is free, so a taken name does not cost the user
+    /// their code, and one code answers at most MaxTries such questions).
+    /// </summary>
+    Task<CodeCheckOutcome> CheckAsync(string normalizedEmail, CodePurpose purpose, string code, CancellationToken ct, bool consume = true);
+
+    /// <summary>Uses up the address's code of this purpose (after a check with consume: false succeeded).</summary>
+    Task ConsumeAsync(string normalizedEmail, CodePurpose purpose, CancellationToken ct);
 }

@@ -44,38 +44,42 @@ public sealed partial class AccountService
         var request = ParseSignIn(ctx, LoginRule, r => InputRules.Password(r.Password, "password"),
             r => InputRules.ClientId(r.ClientId), r => InputRules.Device(r.Device));
         if (request is null) return;
-        string ip = ctx.Connection.RemoteAddress.ToString();
+        string ip = ctx.Connection.RemoteAddress.ToString(), limitKey = ctx.Connection.LimitKey;
         RunAsync(ctx, async pending =>
         {
-            string login = InputRules.IsEmailLike(request.Username!) ? InputRules.NormalizeEmail(request.Username!) : request.Username!.ToLowerInvariant();
-            int retryAfter = await _throttle.RetryAfterMsAsync(login, ip, CancellationToken.None);
-            if (retryAfter > 0)
+            // The account is looked up first so that its budget is the user id's, whichever of its names was typed.
+            var user = await _users.FindByUsernameOrEmailAsync(request.Username!, CancellationToken.None);
+            string budget = user is null ? LoginBudgetKeys.ForUnknownLogin(request.Username!) : LoginBudgetKeys.ForUser(user.UserId);
+            // Reserved before the hash (issue 16): a check now and a count after the hash let parallel guesses through.
+            var reservation = await _throttle.ReserveAsync(budget, limitKey, CancellationToken.None);
+            if (!reservation.Reserved)
             {
                 pending.Complete(ErrorCodes.RateLimited, "too many failed logins; wait before trying again",
-                    retryAfter, static (w, ms) => w.WriteNumber("retry_after_ms"u8, ms));
+                    reservation.RetryAfterMs, static (w, ms) => w.WriteNumber("retry_after_ms"u8, ms));
                 return;
             }
-            var user = await _users.FindByUsernameOrEmailAsync(request.Username!, CancellationToken.None);
             string? stored = user?.PasswordHash ?? await DummyHashAsync();
             if (stored is null || !_passwords.TryVerify(request.Password!, stored, out var verifying))
             {
+                // Nothing was evaluated: the attempt goes back to both budgets.
+                await _throttle.ReleaseAsync(budget, limitKey, passwordProved: false, CancellationToken.None);
                 pending.Complete(ErrorCodes.ServerBusy, "the server is busy; retry shortly");
                 return;
             }
             var check = await verifying;
             if (user is null || check == PasswordCheck.Mismatch)
             {
-                var trip = await _throttle.RecordFailureAsync(login, ip, CancellationToken.None);
+                // The reservation stays: it is this failure's count.
                 LogLoginFailed(_logger, ip);
                 // The reason class only: neither the password nor the name typed (it may be a password typed in the wrong box).
                 Audit(AuditEvent.LoginFailed, user?.UserId, request.ClientId, request.Device, ip, false, user is null ? "unknown_user" : "wrong_password");
-                if (trip != LoginLimitTrip.None)
+                if (reservation.TripIfFailed != LoginLimitTrip.None)
                     Audit(AuditEvent.RateLimited, user?.UserId, request.ClientId, request.Device, ip, false,
-                        trip == LoginLimitTrip.Account ? "login_account" : "login_ip");
+                        reservation.TripIfFailed == LoginLimitTrip.Account ? "login_account" : "login_ip");
                 pending.Complete(ErrorCodes.InvalidCredentials, "wrong username or password");
                 return;
             }
-            await _throttle.ResetAsync(login, CancellationToken.None);
+            await _throttle.ReleaseAsync(budget, limitKey, passwordProved: true, CancellationToken.None);
             if (check == PasswordCheck.MatchNeedsRehash) UpgradeHash(user.UserId, request.Password!);
             var device = await _sessions.CreateAsync(user, request.ClientId!, request.Device, ip, CancellationToken.None);
             LogLoggedIn(_logger, user.UserId);

@@ -45,21 +45,35 @@ public sealed partial class AccountService
         uint userId = ctx.Session.UserId;
         string clientId = ctx.Session.ClientId!;
         string? device = ctx.Session.Device;
-        string ip = ctx.Connection.RemoteAddress.ToString();
+        string ip = ctx.Connection.RemoteAddress.ToString(), limitKey = ctx.Connection.LimitKey;
         RunAsync(ctx, async pending =>
         {
+            // A token holder guessing the old password is a login guess: same budgets, same reservation (issue 16).
+            string budget = LoginBudgetKeys.ForUser(userId);
+            var reservation = await _throttle.ReserveAsync(budget, limitKey, CancellationToken.None);
+            if (!reservation.Reserved)
+            {
+                pending.Complete(ErrorCodes.RateLimited, "too many wrong passwords; wait before trying again",
+                    reservation.RetryAfterMs, static (w, ms) => w.WriteNumber("retry_after_ms"u8, ms));
+                return;
+            }
             var user = await _users.FindByIdAsync(userId, CancellationToken.None);
             if (user is null || !_passwords.TryVerify(request.OldPassword!, user.PasswordHash, out var verifying))
             {
+                await _throttle.ReleaseAsync(budget, limitKey, passwordProved: false, CancellationToken.None);
                 pending.Complete(ErrorCodes.ServerBusy, "the server is busy; retry shortly");
                 return;
             }
             if (await verifying == PasswordCheck.Mismatch)
             {
                 Audit(AuditEvent.PasswordChanged, userId, clientId, device, ip, false, "wrong_password");
+                if (reservation.TripIfFailed != LoginLimitTrip.None)
+                    Audit(AuditEvent.RateLimited, userId, clientId, device, ip, false,
+                        reservation.TripIfFailed == LoginLimitTrip.Account ? "login_account" : "login_ip");
                 pending.Complete(ErrorCodes.InvalidCredentials, "old_password: wrong password");
                 return;
             }
+            await _throttle.ReleaseAsync(budget, limitKey, passwordProved: true, CancellationToken.None);
             if (!_passwords.TryHash(request.NewPassword!, out var hashing))
             {
                 pending.Complete(ErrorCodes.ServerBusy, "the server is busy; retry shortly");

@@ -12,11 +12,11 @@ public sealed partial class AccountService
         if (request is null) return;
         string email = request.Email!;
         var purpose = request.Type == "register" ? CodePurpose.Register : CodePurpose.ResetPassword;
-        string ip = ctx.Connection.RemoteAddress.ToString();
+        string ip = ctx.Connection.RemoteAddress.ToString(), limitKey = ctx.Connection.LimitKey;
         RunAsync(ctx, async pending =>
         {
             string normalized = InputRules.NormalizeEmail(email);
-            var issue = await _codes.IssueAsync(normalized, purpose, ip, CancellationToken.None);
+            var issue = await _codes.IssueAsync(normalized, purpose, limitKey, CancellationToken.None);
             string kind = purpose == CodePurpose.Register ? "register" : "reset_password";
             if (issue.Outcome == CodeIssueOutcome.RateLimited)
             {
@@ -26,7 +26,7 @@ public sealed partial class AccountService
                 return;
             }
             // A reset code for an address with no account is not sent, but answered alike: the answer must not
-            // tell who has an account (the register path reveals taken addresses anyway, as the protocol requires).
+            // tell who has an account (register tells only the holder of a valid code; docs/accounts.md).
             var owner = purpose == CodePurpose.Register ? null : await _users.FindByEmailAsync(normalized, CancellationToken.None);
             bool send = purpose == CodePurpose.Register || owner is not null;
             if (send && !_mailer.TryEnqueue(new VerificationMail(email, issue.Code!, purpose, _options.CodeValidity)))
@@ -57,7 +57,11 @@ public sealed partial class AccountService
         RunAsync(ctx, async pending =>
         {
             string normalized = InputRules.NormalizeEmail(request.Email!);
-            // Uniqueness first: a taken name must not burn the user's code.
+            // The code first (issue 16): without a valid code register must not tell who exists; check_username and
+            // check_email (rate-limited) are the only way to ask. The code is kept, not consumed, until the account
+            // exists, so a taken name does not cost the user their code; the unique keys allow one account per
+            // address whatever happens between the check and the insert.
+            if (await CheckCodeAsync(pending, normalized, CodePurpose.Register, request.VerificationCode!, ip, consume: false) is false) return;
             if (await _users.FindByUsernameOrEmailAsync(request.Username!, CancellationToken.None) is { } byName
                 && string.Equals(byName.Username, request.Username, StringComparison.OrdinalIgnoreCase))
             {
@@ -69,7 +73,6 @@ public sealed partial class AccountService
                 pending.Complete(ErrorCodes.AlreadyExists, "email: already registered");
                 return;
             }
-            if (await CheckCodeAsync(pending, normalized, CodePurpose.Register, request.VerificationCode!, ip) is false) return;
             if (!_passwords.TryHash(request.Password!, out var hashing))
             {
                 pending.Complete(ErrorCodes.ServerBusy, "the server is busy; retry shortly");
@@ -85,6 +88,15 @@ public sealed partial class AccountService
                     pending.Complete(ErrorCodes.AlreadyExists, "email: already registered");
                     return;
             }
+            try
+            {
+                await _codes.ConsumeAsync(normalized, CodePurpose.Register, CancellationToken.None);
+            }
+            catch (BackendUnavailableException)
+            {
+                // The account exists, so the answer is OK: a code left behind can only meet "email: already
+                // registered" (the unique key) until it expires.
+            }
             LogRegistered(_logger, user!.UserId);
             pending.Complete(ErrorCodes.Ok, "registered", user, static (w, u) =>
             {
@@ -95,10 +107,11 @@ public sealed partial class AccountService
         });
     }
 
-    /// <summary>Answers INVALID_CODE / CODE_EXPIRED and returns false unless the code is valid (and now consumed).</summary>
-    private async Task<bool> CheckCodeAsync(PendingResponse pending, string normalizedEmail, CodePurpose purpose, string code, string ip)
+    /// <summary>Answers INVALID_CODE / CODE_EXPIRED and returns false unless the code is valid (and now consumed, if <paramref name="consume"/>).</summary>
+    private async Task<bool> CheckCodeAsync(PendingResponse pending, string normalizedEmail, CodePurpose purpose, string code, string ip,
+        bool consume = true)
     {
-        switch (await _codes.CheckAsync(normalizedEmail, purpose, code, CancellationToken.None))
+        switch (await _codes.CheckAsync(normalizedEmail, purpose, code, CancellationToken.None, consume))
         {
             case CodeCheckOutcome.VoidedNow:
                 // A reset code belongs to an account: its owner sees the voiding among their security events.

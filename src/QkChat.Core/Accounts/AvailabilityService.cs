@@ -4,13 +4,6 @@ using QkChat.Protocol;
 
 namespace QkChat.Core.Accounts;
 
-/// <summary>One budget of availability checks per client address (protocol.md §8: shared by both actions).</summary>
-public interface IAvailabilityThrottle
-{
-    /// <summary>Counts one check for <paramref name="ip"/>; returns 0 when it is within the budget, else the milliseconds until the window ends.</summary>
-    Task<int> TakeAsync(string ip, int perMinute, CancellationToken ct);
-}
-
 /// <summary>
 /// check_username and check_email (protocol.md §7): a registration form asks while the user types. Allowed before
 /// login. Order: field rules (INVALID_ARGUMENT, free), then the per-address budget (RATE_LIMITED with
@@ -18,7 +11,8 @@ public interface IAvailabilityThrottle
 /// a minute an address needs years to try a dictionary of names. A class of its own, beside AccountService, since
 /// it shares none of its state; docs/protocol.md (Social extras).
 /// </summary>
-public sealed class AvailabilityService(IUserStore users, IAvailabilityThrottle throttle, ILogger logger)
+/// <param name="throttle">One budget per client address (its limit key), shared by both actions (protocol.md §8).</param>
+public sealed class AvailabilityService(IUserStore users, IPerMinuteBudget throttle, ILogger logger)
 {
     /// <summary>protocol.md §8 default; the server sets it from account.availability_checks_per_min.</summary>
     public const int DefaultChecksPerMinute = 60;
@@ -51,11 +45,12 @@ public sealed class AvailabilityService(IUserStore users, IAvailabilityThrottle 
 
     private void Run(RequestContext ctx, Func<Task<bool>> isAvailable)
     {
-        string ip = ctx.Connection.RemoteAddress.ToString();
+        // IPv4 address or IPv6 prefix: a /64 is one client, not 2^64 budgets.
+        string limitKey = ctx.Connection.LimitKey;
         int perMinute = ChecksPerMinute;
         OffReactor.Run(ctx, logger, async pending =>
         {
-            int retryAfterMs = await throttle.TakeAsync(ip, perMinute, CancellationToken.None);
+            int retryAfterMs = await throttle.TakeAsync(limitKey, perMinute, CancellationToken.None);
             if (retryAfterMs > 0)
             {
                 pending.Complete(ErrorCodes.RateLimited, "too many availability checks from this address; wait before checking again",

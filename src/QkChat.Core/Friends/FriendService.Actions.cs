@@ -18,8 +18,17 @@ public sealed partial class FriendService
             return;
         }
         uint me = ctx.Session.UserId;
+        int perMinute = SearchesPerMinute;
         RunAsync(ctx, async pending =>
         {
+            // Per user, not per connection or address: a user's devices share it (docs/friends.md).
+            if (_searchBudget is not null
+                && await _searchBudget.TakeAsync(me.ToString(System.Globalization.CultureInfo.InvariantCulture), perMinute, CancellationToken.None) is > 0 and var retryAfterMs)
+            {
+                pending.Complete(ErrorCodes.RateLimited, "too many searches; wait before searching again",
+                    retryAfterMs, static (w, ms) => w.WriteNumber("retry_after_ms"u8, ms));
+                return;
+            }
             var users = await _store.SearchAsync(search, limit, CancellationToken.None);
             // Status is read here, not in the writer: the writer runs on the caller's reactor and must stay cheap.
             // A user in a block with the caller is still found (so that they can be unblocked), but looks offline.

@@ -36,12 +36,26 @@ public sealed partial class FriendService
     private readonly IAuditLog _audit;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly IPerMinuteBudget? _searchBudget;
+
+    /// <summary>
+    /// search_users per user per minute. An exact e-mail query answers "is this address registered", so without a
+    /// budget one account could test a list of addresses at the request rate; 30 a minute is more than a person
+    /// types (a debounced search-as-you-type sends a few a second only while typing) and turns a list of a million
+    /// addresses into weeks per account. The server sets it from account.search_users_per_min.
+    /// </summary>
+    public const int DefaultSearchesPerMinute = 30;
+
+    /// <summary>Read per request, so a configuration reload may change it.</summary>
+    public int SearchesPerMinute { get; set; } = DefaultSearchesPerMinute;
 
     /// <param name="blocks">Shared with messaging and presence; this service invalidates it on block and unblock.</param>
     /// <param name="audit">Where block_user and unblock_user are recorded (protocol.md §8 security events).</param>
+    /// <param name="searchBudget">search_users' budget per user (null: unlimited, for unit tests that build no Redis).</param>
     public FriendService(IFriendStore store, LiveSessions live, IPresenceView presence, BlockSetCache blocks, IAuditLog audit, ILogger logger,
-        TimeProvider? time = null)
+        TimeProvider? time = null, IPerMinuteBudget? searchBudget = null)
     {
+        _searchBudget = searchBudget;
         _store = store;
         _live = live;
         _presence = presence;

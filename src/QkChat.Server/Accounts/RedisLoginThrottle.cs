@@ -4,9 +4,11 @@ using StackExchange.Redis;
 namespace QkChat.Server.Accounts;
 
 /// <summary>
-/// Failed-login counters in Redis over a 15-minute window, per account and per client address. The per-account
-/// limit slows guessing at one account from many addresses; it expires by itself so it cannot lock a user out for
-/// long (the price of being hard to brute force).
+/// Failed-password budgets in Redis over a 15-minute window, per account (by user id) and per client address (its
+/// limit key: IPv4 address or IPv6 prefix). The per-account limit slows guessing at one account from many
+/// addresses; it expires by itself so it cannot lock a user out for long (the price of being hard to brute force).
+/// An attempt is reserved by one script before the password is hashed: check both counters and take from both, or
+/// from neither, atomically, so 80 guesses sent at once evaluate at most the limit (issue 16).
 /// </summary>
 public sealed class RedisLoginThrottle(IConnectionMultiplexer redis, LoginLimits? limits = null) : ILoginThrottle
 {
@@ -14,43 +16,54 @@ public sealed class RedisLoginThrottle(IConnectionMultiplexer redis, LoginLimits
 
     private readonly LoginLimits _limits = limits ?? new LoginLimits();
 
-    private const string RecordScript = """
-        local a = redis.call('INCR', KEYS[1])
+    // Returns {reserved, retry_after_ms, trip}: trip 1 = this attempt reached the account limit, 2 = the address limit.
+    private const string ReserveScript = """
+        local a = tonumber(redis.call('GET', KEYS[1]) or '0')
+        if a >= tonumber(ARGV[2]) then return {0, redis.call('PTTL', KEYS[1]), 0} end
+        local i = tonumber(redis.call('GET', KEYS[2]) or '0')
+        if i >= tonumber(ARGV[3]) then return {0, redis.call('PTTL', KEYS[2]), 0} end
+        a = redis.call('INCR', KEYS[1])
         if a == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-        local i = redis.call('INCR', KEYS[2])
+        i = redis.call('INCR', KEYS[2])
         if i == 1 then redis.call('EXPIRE', KEYS[2], ARGV[1]) end
-        return {a, i}
+        local trip = 0
+        if a == tonumber(ARGV[2]) then trip = 1 elseif i == tonumber(ARGV[3]) then trip = 2 end
+        return {1, 0, trip}
         """;
 
-    private static RedisKey AccountKey(string login) => "qk:lf:acct:" + login;
+    // ARGV[1] = 1: the password was right, the account's failures are forgotten; 0: only this attempt is returned.
+    // Never below zero: a window that expired meanwhile took the reservation with it.
+    private const string ReleaseScript = """
+        if ARGV[1] == '1' then redis.call('DEL', KEYS[1])
+        elseif tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end
+        if tonumber(redis.call('GET', KEYS[2]) or '0') > 0 then redis.call('DECR', KEYS[2]) end
+        return 1
+        """;
 
-    private static RedisKey IpKey(string ip) => "qk:lf:ip:" + ip;
+    private static RedisKey AccountKey(string accountKey) => "qk:lf:acct:" + accountKey;
 
-    public Task<int> RetryAfterMsAsync(string normalizedLogin, string ip, CancellationToken ct) =>
+    private static RedisKey AddressKey(string addressKey) => "qk:lf:ip:" + addressKey;
+
+    public Task<LoginReservation> ReserveAsync(string accountKey, string addressKey, CancellationToken ct) =>
         BackendErrors.Guard("Redis", async () =>
         {
-            var db = redis.GetDatabase();
-            var counts = await db.StringGetAsync([AccountKey(normalizedLogin), IpKey(ip)]);
-            if ((long?)counts[0] >= _limits.PerAccount) return Remaining(await db.KeyTimeToLiveAsync(AccountKey(normalizedLogin)));
-            if ((long?)counts[1] >= _limits.PerIp) return Remaining(await db.KeyTimeToLiveAsync(IpKey(ip)));
-            return 0;
+            var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(ReserveScript,
+                [AccountKey(accountKey), AddressKey(addressKey)], [WindowSeconds, _limits.PerAccount, _limits.PerIp]))!;
+            if ((long)result[0] == 0) return new LoginReservation(Remaining((long)result[1]), LoginLimitTrip.None);
+            return new LoginReservation(0, (long)result[2] switch
+            {
+                1 => LoginLimitTrip.Account,
+                2 => LoginLimitTrip.Ip,
+                _ => LoginLimitTrip.None,
+            });
         });
 
-    public Task<LoginLimitTrip> RecordFailureAsync(string normalizedLogin, string ip, CancellationToken ct) =>
-        BackendErrors.Guard("Redis", async () =>
-        {
-            var counts = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(RecordScript,
-                [AccountKey(normalizedLogin), IpKey(ip)], [WindowSeconds]))!;
-            // Exactly the failure that reaches a limit is the trip; later refusals are the limit working, not news.
-            return (long)counts[0] == _limits.PerAccount ? LoginLimitTrip.Account
-                : (long)counts[1] == _limits.PerIp ? LoginLimitTrip.Ip
-                : LoginLimitTrip.None;
-        });
+    public Task ReleaseAsync(string accountKey, string addressKey, bool passwordProved, CancellationToken ct) =>
+        BackendErrors.Guard("Redis", () => redis.GetDatabase().ScriptEvaluateAsync(ReleaseScript,
+            [AccountKey(accountKey), AddressKey(addressKey)], [passwordProved ? 1 : 0]));
 
-    public Task ResetAsync(string normalizedLogin, CancellationToken ct) =>
-        BackendErrors.Guard("Redis", () => redis.GetDatabase().KeyDeleteAsync(AccountKey(normalizedLogin)));
-
-    private static int Remaining(TimeSpan? ttl) => Math.Max(1, (int)(ttl ?? TimeSpan.FromSeconds(WindowSeconds)).TotalMilliseconds);
+    // PTTL is -1 for a key without expiry (never written so) and -2 for one that just expired: wait a moment, not 0.
+    private static int Remaining(long pttlMs) => pttlMs > 0 ? (int)Math.Min(pttlMs, WindowSeconds * 1000L) : 1;
 }
 
 /// <summary>

@@ -50,7 +50,17 @@ public sealed class RedisVerificationCodes(IConnectionMultiplexer redis, Account
           return 'invalid'
         end
         if stored == ARGV[1] then
-          redis.call('DEL', KEYS[1], KEYS[2])
+          if ARGV[4] == '1' then
+            redis.call('DEL', KEYS[1], KEYS[2])
+            return 'valid'
+          end
+          -- Kept for a later ConsumeAsync, but each look counts as a try: a register answered ALREADY_EXISTS must
+          -- not turn one code into unlimited "is this name taken" questions.
+          if redis.call('HINCRBY', KEYS[1], 'tries', 1) > tonumber(ARGV[2]) then
+            redis.call('DEL', KEYS[1])
+            redis.call('SET', KEYS[3], '1', 'EX', ARGV[3])
+            return 'voided'
+          end
           return 'valid'
         end
         if redis.call('HINCRBY', KEYS[1], 'tries', 1) >= tonumber(ARGV[2]) then
@@ -63,26 +73,26 @@ public sealed class RedisVerificationCodes(IConnectionMultiplexer redis, Account
 
     private static RedisKey Key(string part, CodePurpose purpose, string email) => $"qk:vc:{part}:{purpose}:{email}";
 
-    public Task<CodeIssue> IssueAsync(string normalizedEmail, CodePurpose purpose, string ip, CancellationToken ct) =>
+    public Task<CodeIssue> IssueAsync(string normalizedEmail, CodePurpose purpose, string addressKey, CancellationToken ct) =>
         BackendErrors.Guard("Redis", async () =>
         {
             string code = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6");
             int validFor = (int)options.CodeValidity.TotalSeconds;
             var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(IssueScript,
                 [Key("code", purpose, normalizedEmail), Key("issued", purpose, normalizedEmail), Key("cooldown", purpose, normalizedEmail),
-                 Key("hour", purpose, normalizedEmail), $"qk:vc:hour-ip:{ip}", Key("void", purpose, normalizedEmail)],
+                 Key("hour", purpose, normalizedEmail), $"qk:vc:hour-ip:{addressKey}", Key("void", purpose, normalizedEmail)],
                 [code, validFor, CooldownSeconds, HourlyPerAddress, HourlyPerIp, IssuedMemorySeconds]))!;
             return (int)result[0] == 1
                 ? new CodeIssue(CodeIssueOutcome.Issued, code, validFor, CooldownSeconds, 0)
                 : new CodeIssue(CodeIssueOutcome.RateLimited, null, 0, 0, Math.Max(1, (int)(long)result[1]));
         });
 
-    public Task<CodeCheckOutcome> CheckAsync(string normalizedEmail, CodePurpose purpose, string code, CancellationToken ct) =>
+    public Task<CodeCheckOutcome> CheckAsync(string normalizedEmail, CodePurpose purpose, string code, CancellationToken ct, bool consume = true) =>
         BackendErrors.Guard("Redis", async () =>
         {
             var result = await redis.GetDatabase().ScriptEvaluateAsync(CheckScript,
                 [Key("code", purpose, normalizedEmail), Key("issued", purpose, normalizedEmail), Key("void", purpose, normalizedEmail)],
-                [code, MaxTries, IssuedMemorySeconds]);
+                [code, MaxTries, IssuedMemorySeconds, consume ? 1 : 0]);
             return (string?)result switch
             {
                 "valid" => CodeCheckOutcome.Valid,
@@ -92,4 +102,8 @@ public sealed class RedisVerificationCodes(IConnectionMultiplexer redis, Account
                 _ => CodeCheckOutcome.Invalid,
             };
         });
+
+    public Task ConsumeAsync(string normalizedEmail, CodePurpose purpose, CancellationToken ct) =>
+        BackendErrors.Guard("Redis", () => redis.GetDatabase().KeyDeleteAsync(
+            [Key("code", purpose, normalizedEmail), Key("issued", purpose, normalizedEmail)]));
 }

@@ -15,6 +15,7 @@ public sealed class ServerOptions
     public bool PinReactors { get; set; }
     public int MaxClients { get; set; } = 10_000;
     public int MaxClientsPerIp { get; set; } = 1_000;
+    public int Ipv6LimitPrefix { get; set; } = QkChat.Transport.ClientAddress.DefaultIpv6PrefixLength;
     public int MaxFrameBytes { get; set; } = 65_536;
     public int LoginTimeoutSeconds { get; set; } = 30;
     public int IdleTimeoutSeconds { get; set; } = 60;
@@ -75,6 +76,7 @@ public sealed class ServerOptions
     // Accounts.
     public int TokenLifetimeDays { get; set; } = 30;
     public int AvailabilityChecksPerMinute { get; set; } = QkChat.Core.Accounts.AvailabilityService.DefaultChecksPerMinute;
+    public int SearchUsersPerMinute { get; set; } = QkChat.Core.Friends.FriendService.DefaultSearchesPerMinute;
     public int MessageBatchSize { get; set; } = 500;
     public int MessageBatchDelayMs { get; set; }
     public int MessageQueueCapacity { get; set; } = 100_000;

@@ -45,9 +45,11 @@ public sealed partial class ChatFeatures : IAsyncDisposable
         Accounts = new AccountService(accountOptions, new MySqlUserStore(db), new SessionStore(db, redis, accountOptions),
             new RedisVerificationCodes(redis, accountOptions), new RedisLoginThrottle(redis, loginLimits), mailer, passwords, Live,
             loggers.CreateLogger("Accounts"), Audit);
-        Availability = new AvailabilityService(new MySqlUserStore(db), new RedisAvailabilityThrottle(redis), loggers.CreateLogger("Accounts"));
+        Availability = new AvailabilityService(new MySqlUserStore(db), new RedisPerMinuteBudget(redis, RedisPerMinuteBudget.AvailabilityPrefix),
+            loggers.CreateLogger("Accounts"));
         // block_user/unblock_user record through the audit log.
-        Friends = new FriendService(friendStore, Live, Presence, Blocks, Audit, loggers.CreateLogger("Friends"));
+        Friends = new FriendService(friendStore, Live, Presence, Blocks, Audit, loggers.CreateLogger("Friends"),
+            searchBudget: new RedisPerMinuteBudget(redis, RedisPerMinuteBudget.SearchPrefix));
         Friends.FriendshipChanged += FriendSets.Invalidate;
         PresenceUpdates = new PresenceService(Presence, FriendSets, Blocks, Live, new MySqlLastSeenStore(db),
             new RedisPresenceDirectory(redis, nodeName), loggers.CreateLogger("Presence"));

@@ -66,6 +66,7 @@ public sealed class ChatServer : IAsyncDisposable
             audit, loginLimits, _writerDb);
         Features.Register(Router, _dispatcher);
         Features.Availability.ChecksPerMinute = options.AvailabilityChecksPerMinute;
+        Features.Friends.SearchesPerMinute = options.SearchUsersPerMinute;
 
         _engine = new TransportEngine(TransportOptionsFrom(options), _dispatcher, new TransportEventLog(loggers.CreateLogger("Transport")));
         Live = new LiveTargets
@@ -136,6 +137,7 @@ public sealed class ChatServer : IAsyncDisposable
         PinReactors = o.PinReactors,
         MaxClients = o.MaxClients,
         MaxClientsPerIp = o.MaxClientsPerIp,
+        Ipv6LimitPrefixLength = o.Ipv6LimitPrefix,
         MaxReceiveBufferBytes = o.MaxFrameBytes + QkChat.Protocol.Framing.HeaderSize,
         SendQueueLowBytes = o.SendQueueLowBytes,
         SendQueueHighBytes = o.SendQueueHighBytes,

@@ -40,8 +40,9 @@ internal sealed class AccountsHarness : IAsyncDisposable
     /// <param name="redisPort">Another Redis than the stack's (a test that stops and restarts its own).</param>
     /// <param name="codeValidity">A shorter code lifetime, for expiry tests.</param>
     /// <param name="userDb">Another MariaDB for the account stores (a test that stops and restarts its own).</param>
+    /// <param name="listenOn">Another listening address than 127.0.0.1 (::1 for the IPv6 keying tests).</param>
     public static async Task<AccountsHarness> StartAsync(int? redisPort = null, TimeSpan? codeValidity = null,
-        MySqlConnector.MySqlDataSource? userDb = null)
+        MySqlConnector.MySqlDataSource? userDb = null, IPAddress? listenOn = null)
     {
         var db = await TempDatabase.CreateAsync();
         await new Migrator(db.DataSource, Migration.Embedded(), NullLogger.Instance).MigrateAsync(CancellationToken.None);
@@ -61,7 +62,13 @@ internal sealed class AccountsHarness : IAsyncDisposable
         var stores = userDb ?? db.DataSource;
         var service = new AccountService(options, new MySqlUserStore(stores), new SessionStore(stores, redis, options),
             new RedisVerificationCodes(redis, options), new RedisLoginThrottle(redis), mailer, pool, new LiveSessions(), NullLogger.Instance);
-        var server = InProcessServer.Start(routes: (router, dispatcher) => service.Register(router, dispatcher));
+        var availability = new AvailabilityService(new MySqlUserStore(stores),
+            new RedisPerMinuteBudget(redis, RedisPerMinuteBudget.AvailabilityPrefix), NullLogger.Instance);
+        var server = InProcessServer.Start(transport: t => t.Address = listenOn ?? IPAddress.Loopback, routes: (router, dispatcher) =>
+        {
+            service.Register(router, dispatcher);
+            availability.Register(router);
+        });
         return new AccountsHarness(db, redis, server, mailer, pool);
     }
 
