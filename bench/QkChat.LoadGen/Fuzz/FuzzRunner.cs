@@ -117,8 +117,11 @@ public sealed class FuzzRunner(FuzzOptions options, TextWriter log)
                 alive = false;
             }
             bool announced = Drain(client, where, c);
-            if (alive || client.IsConnected) continue;
-            if (!c.MayClose && !announced) Find($"{where}: the connection closed without an answer or an error push after", c);
+            // After a case that may close (logout closes once its revocation is done, which can be after the
+            // marker's answer) the connection starts afresh, so a late close is never blamed on the next case.
+            if ((alive || client.IsConnected) && !c.MayClose) continue;
+            if (!client.IsConnected && !c.MayClose && !announced)
+                Find($"{where}: the connection closed ({client.CloseInfo}) without an answer or an error push after", c);
             await client.DisposeAsync();
             client = await ConnectAsync(worker, ct);
         }
