@@ -54,6 +54,11 @@ public sealed class FuzzReport
 public sealed class FuzzRunner(FuzzOptions options, TextWriter log)
 {
     private static readonly TimeSpan ObserverInterval = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>A progress line per this many frames: a long run shows its figures before it ends.</summary>
+    private const long ProgressEvery = 100_000;
+
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly FuzzReport _report = new();
     private readonly List<long> _userIds = [];
     private long _budget;
@@ -84,7 +89,8 @@ public sealed class FuzzRunner(FuzzOptions options, TextWriter log)
         {
             var c = generator.Next();
             if (Interlocked.Add(ref _budget, -c.Frames) < -c.Frames + 1) break;
-            Interlocked.Add(ref _report.Frames, c.Frames);
+            long sent = Interlocked.Add(ref _report.Frames, c.Frames);
+            if (sent / ProgressEvery != (sent - c.Frames) / ProgressEvery) Progress(sent);
             Interlocked.Increment(ref _report.Cases);
             string where = $"seed {options.Seed} connection {worker} case {n} ({c.Class})";
             try
@@ -137,7 +143,13 @@ public sealed class FuzzRunner(FuzzOptions options, TextWriter log)
             if (e.Push)
             {
                 announced |= e.Action is "error" or "kicked";
-                if (e.Action == "error") _report.AnswersByCode.AddOrUpdate("push:" + e.Code, 1, (_, v) => v + 1);
+                if (e.Action == "error")
+                {
+                    // An error push carries its code in data (protocol.md §6).
+                    string code = e.Data is { ValueKind: System.Text.Json.JsonValueKind.Object } d && d.TryGetProperty("code", out var c2)
+                        ? c2.GetString() ?? "?" : "?";
+                    _report.AnswersByCode.AddOrUpdate("error push " + code, 1, (_, v) => v + 1);
+                }
                 continue;
             }
             _report.AnswersByCode.AddOrUpdate(e.Code ?? "(none)", 1, (_, v) => v + 1);
@@ -215,6 +227,15 @@ public sealed class FuzzRunner(FuzzOptions options, TextWriter log)
         {
             _report.Findings.Enqueue($"final heartbeat on a new connection failed: {e.GetType().Name} {e.Message}");
         }
+    }
+
+    private void Progress(long frames)
+    {
+        double ms50, ms99;
+        lock (_report.HeartbeatMs) (ms50, ms99) = (_report.Percentile(50), _report.Percentile(99));
+        string codes = string.Join(", ", _report.AnswersByCode.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value}"));
+        lock (log) log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"progress: {frames} frames, {_clock.Elapsed.TotalSeconds:0} s, heartbeat p50 {ms50:0.0} ms p99 {ms99:0.0} ms, server RSS {Rss()} KiB; {codes}"));
     }
 
     private void Find(string what, FuzzCase c)
