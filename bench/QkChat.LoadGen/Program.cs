@@ -4,6 +4,12 @@ using QkChat.LoadGen.Workers;
 
 // qkchat-loadgen: see docs/loadgen.md. Exit codes: 0 passed, 1 the run failed its checks, 2 bad usage,
 // 3 the --max-p99-ms gate failed, 4 the --min-success gate failed (several: the lowest).
+if (args is ["fuzz", ..])
+{
+    using var stopFuzz = new CancellationTokenSource();
+    Console.CancelKeyPress += (_, e) => { e.Cancel = true; stopFuzz.Cancel(); };
+    return await QkChat.LoadGen.Fuzz.FuzzCommand.RunAsync(args[1..], Console.Out, Console.Error, stopFuzz.Token);
+}
 if (OptionParser.ParseForMain(args, Console.Out, Console.Error, out LoadGenOptions? parsed) is { } exitNow) return exitNow;
 LoadGenOptions options = parsed!;   // ParseForMain returns no exit code only with options
 

@@ -11,6 +11,7 @@ public enum RequestHeadError
     NotJson,
     NotAnObject,
     TooDeep,
+    LoneSurrogate,
     ActionMissing,
     ActionNotString,
     RequestIdNotString,
@@ -55,10 +56,14 @@ public static class RequestHead
             while (reader.Read())
             {
                 if (reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == 0) break;
+                // Every string and name at any depth passes one of these two checks, so nothing read later (the
+                // feature's field reader, a JsonElement, a handler) meets a string .NET cannot unescape.
+                if (HasLoneSurrogate(ref reader)) return RequestHeadError.LoneSurrogate;
                 if (reader.TokenType != JsonTokenType.PropertyName || reader.CurrentDepth != 1) continue;
                 bool isAction = reader.ValueTextEquals("action"u8);
                 bool isRequestId = !isAction && reader.ValueTextEquals("request_id"u8);
                 if (!reader.Read()) return RequestHeadError.NotJson;
+                if (HasLoneSurrogate(ref reader)) return RequestHeadError.LoneSurrogate;
                 if (isAction)
                 {
                     actionLength = -1;
@@ -89,6 +94,50 @@ public static class RequestHead
         if (actionLength < 0) return RequestHeadError.ActionMissing;
         return RequestHeadError.None;
     }
+
+    /// <summary>
+    /// The reader accepts any <c>\uXXXX</c>, but a high surrogate not followed by a low one (or a low one alone) is no
+    /// character: .NET throws when unescaping it, and no UTF-8 text can hold it (RFC 8259 §8.2 leaves it undefined).
+    /// </summary>
+    private static bool HasLoneSurrogate(ref Utf8JsonReader reader)
+    {
+        if (!reader.ValueIsEscaped) return false;   // raw text was checked as UTF-8 already
+        if (reader.HasValueSequence)
+        {
+            // Only a body split over segments comes as a sequence; the dispatcher's is one span. Bounded by the frame.
+            byte[] copy = System.Buffers.BuffersExtensions.ToArray(reader.ValueSequence);
+            return !EscapesAreValidUtf16(copy);
+        }
+        return !EscapesAreValidUtf16(reader.ValueSpan);
+    }
+
+    /// <summary>Walks the escapes of a raw (still escaped, already syntax-checked) string value.</summary>
+    internal static bool EscapesAreValidUtf16(ReadOnlySpan<byte> raw)
+    {
+        bool expectLow = false;
+        for (int i = 0; i < raw.Length; i++)
+        {
+            if (raw[i] != (byte)'\\')
+            {
+                if (expectLow) return false;
+                continue;
+            }
+            byte kind = raw[++i];   // the reader guarantees a valid escape after every backslash
+            if (kind != (byte)'u')
+            {
+                if (expectLow) return false;
+                continue;
+            }
+            int unit = Hex(raw[i + 1]) << 12 | Hex(raw[i + 2]) << 8 | Hex(raw[i + 3]) << 4 | Hex(raw[i + 4]);
+            i += 4;
+            bool high = unit is >= 0xD800 and <= 0xDBFF, low = unit is >= 0xDC00 and <= 0xDFFF;
+            if (expectLow != low) return false;
+            expectLow = high;
+        }
+        return !expectLow;
+    }
+
+    private static int Hex(byte c) => c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
 
     private static bool TryCopy(ref Utf8JsonReader reader, Span<byte> destination, out int length)
     {

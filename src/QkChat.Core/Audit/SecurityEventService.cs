@@ -38,17 +38,7 @@ public sealed class SecurityEventService(ISecurityEventStore store, ILogger logg
 
     private void GetSecurityEvents(RequestContext ctx)
     {
-        SecurityEventsRequest? request;
-        try
-        {
-            request = JsonSerializer.Deserialize(ctx.Body, SecurityEventsJsonContext.Default.SecurityEventsRequest) ?? new();
-        }
-        catch (JsonException e)
-        {
-            string field = e.Path is { Length: > 2 } path ? path[2..] : "body";
-            ctx.Respond(ErrorCodes.InvalidArgument, $"{field}: wrong type");
-            return;
-        }
+        if (RequestFields.Parse(ctx, SecurityEventsJsonContext.Default.SecurityEventsRequest) is not { } request) return;
         if (request.Limit is < 1 or > MaxLimit)
         {
             ctx.Respond(ErrorCodes.InvalidArgument, $"limit: 1-{MaxLimit}");

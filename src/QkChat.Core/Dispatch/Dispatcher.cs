@@ -137,6 +137,7 @@ public sealed partial class Dispatcher : IConnectionHandler
             RequestHeadError.NotJson => (ErrorCodes.BadJson, "the frame body is not valid JSON"),
             RequestHeadError.NotAnObject => (ErrorCodes.BadJson, "the frame body must be a JSON object"),
             RequestHeadError.TooDeep => (ErrorCodes.BadJson, $"the frame body nests deeper than {RequestHead.MaxDepth} levels"),
+            RequestHeadError.LoneSurrogate => (ErrorCodes.BadJson, "a string holds an escaped lone surrogate (\\uD800-\\uDFFF without its pair)"),
             RequestHeadError.ActionMissing => (ErrorCodes.InvalidArgument, "action: required"),
             RequestHeadError.ActionNotString => (ErrorCodes.InvalidArgument, "action: must be a string of at most 64 bytes"),
             RequestHeadError.RequestIdNotString => (ErrorCodes.InvalidArgument, "request_id: must be a string"),
@@ -196,6 +197,14 @@ public sealed partial class Dispatcher : IConnectionHandler
         Audit.Record(new AuditRecord(e, session.LoggedIn ? session.UserId : null, session.ClientId, session.Device,
             connection.RemoteAddress.ToString(), false, detail));
 
-    private static void Heartbeat(RequestContext context) =>
+    private static void Heartbeat(RequestContext context)
+    {
+        // client_id is optional and unused (the connection knows its device), but a present one must be a string.
+        if (!RequestFields.IsStringIfPresent(context.Body, "client_id"u8))
+        {
+            context.Respond(ErrorCodes.InvalidArgument, "client_id: must be a string");
+            return;
+        }
         context.Respond(ErrorCodes.Ok, "ok", 0, static (w, _) => w.WriteNumber("server_time"u8, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+    }
 }

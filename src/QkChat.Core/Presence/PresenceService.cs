@@ -1,4 +1,4 @@
-using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using QkChat.Core.Dispatch;
@@ -55,12 +55,8 @@ public sealed partial class PresenceService : IAsyncDisposable
 
     private void StatusUpdate(RequestContext ctx)
     {
-        string? name = null, clientId = null;
-        if (!TryReadFields(ctx.Body, ref name, ref clientId, out string? problem))
-        {
-            ctx.Respond(ErrorCodes.InvalidArgument, problem!);
-            return;
-        }
+        if (RequestFields.Parse(ctx, PresenceJsonContext.Default.StatusUpdateRequest) is not { } request) return;
+        string? name = request.Status, clientId = request.ClientId;
         if (PresenceStatuses.ParseSettable(name) is not { } status)
         {
             ctx.Respond(ErrorCodes.InvalidArgument, "status: one of online, busy, away, invisible");
@@ -74,33 +70,6 @@ public sealed partial class PresenceService : IAsyncDisposable
         }
         Apply(ctx.Session.UserId, ctx.Session.ClientId!, ctx.Connection, status);
         ctx.Respond(ErrorCodes.Ok, "status set to " + status.Name());
-    }
-
-    private static bool TryReadFields(ReadOnlySpan<byte> body, ref string? status, ref string? clientId, out string? problem)
-    {
-        problem = null;
-        var reader = new Utf8JsonReader(body);
-        reader.Read();
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            bool isStatus = reader.ValueTextEquals("status"u8), isClient = reader.ValueTextEquals("client_id"u8);
-            reader.Read();
-            if (isStatus || isClient)
-            {
-                if (reader.TokenType != JsonTokenType.String)
-                {
-                    problem = (isStatus ? "status" : "client_id") + ": must be a string";
-                    return false;
-                }
-                if (isStatus) status = reader.GetString();
-                else clientId = reader.GetString();
-            }
-            else
-            {
-                reader.Skip();
-            }
-        }
-        return true;
     }
 
     private void Apply(uint userId, string clientId, Connection connection, PresenceStatus status)
@@ -166,3 +135,13 @@ public sealed partial class PresenceService : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "presence of user {UserId}: friends not told or last_seen not stored: {Error}")]
     private static partial void LogFanOutFailed(ILogger logger, uint userId, string error);
 }
+
+/// <summary>status_update's fields (protocol.md §5).</summary>
+public sealed class StatusUpdateRequest
+{
+    [JsonPropertyName("status")] public string? Status { get; set; }
+    [JsonPropertyName("client_id")] public string? ClientId { get; set; }
+}
+
+[JsonSerializable(typeof(StatusUpdateRequest))]
+internal sealed partial class PresenceJsonContext : JsonSerializerContext;

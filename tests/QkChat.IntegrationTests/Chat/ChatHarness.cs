@@ -24,7 +24,8 @@ namespace QkChat.IntegrationTests.Chat;
 internal sealed class ChatHarness : IAsyncDisposable
 {
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
-    private const string Password = "a long enough secret";
+    /// <summary>The password of every user <see cref="CreateUserAsync"/> makes.</summary>
+    public const string Password = "a long enough secret";
 
     private readonly PasswordWorkPool _pool;
     private readonly List<ChatClient> _clients = [];
@@ -75,11 +76,11 @@ internal sealed class ChatHarness : IAsyncDisposable
         return new ChatHarness(db, data, redis, pool, features, server, mailer);
     }
 
-    /// <summary>A user straight into the database; returns its id and name.</summary>
-    public async Task<(uint Id, string Name)> CreateUserAsync()
+    /// <summary>A user straight into the database (a unique name unless given); returns its id and name.</summary>
+    public async Task<(uint Id, string Name)> CreateUserAsync(string? username = null)
     {
         _hash ??= _pool.HashNow(Password);
-        string name = AccountsHarness.UniqueName();
+        string name = username ?? AccountsHarness.UniqueName();
         var (_, user) = await new MySqlUserStore(Data).CreateAsync(name, name + "@example.org", _hash, CancellationToken.None);
         return (user!.UserId, name);
     }

@@ -64,4 +64,23 @@ public sealed class RequestHeadTests
     {
         Assert.Equal(RequestHeadError.ActionNotString, Read($$"""{"action":"{{new string('a', 65)}}"}""").Item1);
     }
+
+    [Theory]
+    [InlineData("""{"action":"\ud800"}""")]
+    [InlineData("""{"action":"heartbeat","request_id":"\udc00"}""")]
+    [InlineData("""{"action":"heartbeat","request_id":"a\ud800b"}""")]
+    [InlineData("""{"action":"heartbeat","request_id":"\ud800\u0041"}""")]
+    [InlineData("""{"action":"login","username":"\uDBFF"}""")]
+    [InlineData("""{"action":"login","nested":{"deep":["\udfff\ud800"]}}""")]
+    [InlineData("""{"action":"login","\ud800":1}""")]
+    [InlineData("""{"action":"login","x":"\\\ud800"}""")]
+    public void Escaped_lone_surrogates_anywhere_are_not_valid_strings(string json) =>
+        Assert.Equal(RequestHeadError.LoneSurrogate, Read(json).Item1);
+
+    [Theory]
+    [InlineData("""{"action":"heartbeat","request_id":"\ud83d\ude00"}""")]
+    [InlineData("""{"action":"heartbeat","x":"\\ud800"}""")]
+    [InlineData("""{"action":"heartbeat","x":"\\\\ud800 \"\/\b\f\n\r\t \u00e9"}""")]
+    public void Escaped_pairs_and_escaped_backslashes_are_fine(string json) =>
+        Assert.Equal(RequestHeadError.None, Read(json).Item1);
 }
