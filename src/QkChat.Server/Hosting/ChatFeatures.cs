@@ -75,6 +75,9 @@ public sealed partial class ChatFeatures : IAsyncDisposable
     public PresenceService PresenceUpdates { get; }
     public MessagingService Messaging { get; }
 
+    /// <summary>What must happen before the first request: message ids start above the stored ones.</summary>
+    public Task StartAsync(CancellationToken ct) => Messaging.StartAsync(ct);
+
     public void Register(ActionRouter router, Dispatcher dispatcher)
     {
         dispatcher.Audit = Audit;

@@ -73,6 +73,7 @@ internal sealed class ChatHarness : IAsyncDisposable
         var mailer = new CapturingMailer();
         var features = new ChatFeatures(new AccountOptions(), messaging ?? new MessagingOptions(), "test", data, redis,
             mailer, pool, NullLoggerFactory.Instance, messageClock: messageClock);
+        await features.StartAsync(CancellationToken.None);
         var server = InProcessServer.Start(routes: features.Register);
         return new ChatHarness(db, data, redis, pool, features, server, mailer);
     }
