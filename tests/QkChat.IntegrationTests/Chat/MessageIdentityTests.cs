@@ -118,6 +118,18 @@ public sealed class MessageIdentityTests
         Assert.Equal(new[] { second, first, ahead }, Ids(history.GetProperty("messages")));
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task Migration_0007_makes_client_msg_id_binary_without_padding_and_can_run_again()
+    {
+        await using var db = await TempDatabase.CreateAsync();
+        await new Migrator(db.DataSource, Migration.Embedded(), NullLogger.Instance).MigrateAsync(TestContext.Current.CancellationToken);
+        // A migration cut off halfway runs again whole (docs/storage.md): this one must not fail the second time.
+        await db.ExecuteAsync(Migration.Embedded().Single(m => m.Version == 7).Sql);
+        Assert.Equal(1, await db.ScalarAsync(
+            $"SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '{db.Name}' AND TABLE_NAME = 'messages' " +
+            "AND COLUMN_NAME = 'client_msg_id' AND COLLATION_NAME = 'utf8mb4_nopad_bin' AND IS_NULLABLE = 'YES'"));
+    }
+
     private static async Task InsertAsync(MySqlDataSource data, long id, uint sender, uint receiver, string? clientMsgId, string content,
         CancellationToken ct)
     {
