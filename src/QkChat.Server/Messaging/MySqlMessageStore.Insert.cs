@@ -17,9 +17,12 @@ namespace QkChat.Server.Messaging;
 /// </summary>
 public sealed partial class MySqlMessageStore
 {
-    // The columns that identify a stored row as the one a message asked for; the content by its SHA-256, so the
-    // read-back carries 32 bytes per row instead of up to 16 KB.
-    private const string ReadBack = "SELECT message_id, sender_id, receiver_id, client_msg_id, created_at, UNHEX(SHA2(content, 256)) FROM messages WHERE ";
+    // The columns that identify a stored row as the one a message asked for. A row with a client_msg_id is identified
+    // by it (the unique key allows one row per sender and id); a row without one only by its content, compared by
+    // SHA-256 so the read-back carries 32 bytes per row instead of up to 16 KB, and hashed only there (hashing every
+    // row measured 0-3 ms more per 500-row batch on the loaded 2-core test machine).
+    private const string ReadBack = "SELECT message_id, sender_id, receiver_id, client_msg_id, created_at, " +
+        "IF(client_msg_id IS NULL, UNHEX(SHA2(content, 256)), NULL) FROM messages WHERE ";
 
     public Task<StoreOutcome[]> InsertBatchAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct) =>
         BackendErrors.Guard("MariaDB", async () =>
@@ -67,22 +70,27 @@ public sealed partial class MySqlMessageStore
     }
 
     /// <summary>
-    /// The rows at the batch's message ids and, when <paramref name="lookForRepeats"/>, the rows holding its
-    /// (sender_id, client_msg_id) keys (both parts by index, as one UNION ALL); then each message is Stored if the
+    /// The rows in the range of the batch's message ids and, when <paramref name="lookForRepeats"/>, the rows holding
+    /// its (sender_id, client_msg_id) keys (both parts by index, as one UNION ALL); then each message is Stored if the
     /// row at its id is its own, a Duplicate of the row holding its key, or NotStored.
     /// </summary>
     private static async Task<StoreOutcome[]> ReadBackAsync(MySqlConnection connection, MySqlTransaction transaction, IReadOnlyList<NewMessage> batch,
         bool lookForRepeats, CancellationToken ct)
     {
         await using var find = new MySqlCommand { Connection = connection, Transaction = transaction };
-        var sql = new StringBuilder(ReadBack).Append("message_id IN (");
-        for (int i = 0; i < batch.Count; i++)
+        // A range of the primary key, not an IN list of 500 ids: cheaper to send and parse (3.6 against 5.6 ms and 4.8
+        // against 7.1 ms per 500 rows in two runs on the loaded test machine). A batch's ids are one node's,
+        // consecutive unless other nodes wrote in between; their rows in the range are read too and match no message
+        // of this batch.
+        long low = long.MaxValue, high = long.MinValue;
+        foreach (var m in batch)
         {
-            if (i > 0) sql.Append(',');
-            sql.Append("@m").Append(i);
-            find.Parameters.AddWithValue("@m" + i, batch[i].MessageId);
+            low = Math.Min(low, m.MessageId);
+            high = Math.Max(high, m.MessageId);
         }
-        sql.Append(')');
+        var sql = new StringBuilder(ReadBack).Append("message_id BETWEEN @low AND @high");
+        find.Parameters.AddWithValue("@low", low);
+        find.Parameters.AddWithValue("@high", high);
         if (lookForRepeats)
         {
             int n = 0;
@@ -106,7 +114,7 @@ public sealed partial class MySqlMessageStore
             while (await reader.ReadAsync(ct))
             {
                 var row = new StoredRow(reader.GetInt64(0), reader.GetUInt32(1), reader.GetUInt32(2), reader.IsDBNull(3) ? null : reader.GetString(3),
-                    reader.GetInt64(4), (byte[])reader.GetValue(5));
+                    reader.GetInt64(4), reader.IsDBNull(5) ? null : (byte[])reader.GetValue(5));
                 byId[row.MessageId] = row;
                 if (row.ClientMsgId is not null) byKey[(row.SenderId, row.ClientMsgId)] = row;
             }
@@ -127,18 +135,20 @@ public sealed partial class MySqlMessageStore
     }
 
     /// <summary>A stored row as the read-back sees it.</summary>
-    private sealed record StoredRow(long MessageId, uint SenderId, uint ReceiverId, string? ClientMsgId, long CreatedAt, byte[] ContentSha256)
+    private sealed record StoredRow(long MessageId, uint SenderId, uint ReceiverId, string? ClientMsgId, long CreatedAt, byte[]? ContentSha256)
     {
         /// <summary>
-        /// Whether this row is <paramref name="m"/>'s own: the id alone does not say, a row an earlier run left at
-        /// the same id may even have the same sender and receiver; the content tells them apart.
+        /// Whether this row is <paramref name="m"/>'s own. The id alone does not say: a row an earlier run left at the
+        /// same id may even have the same sender and receiver. The sender's exact client_msg_id names one message (a
+        /// retry of it is the same message); without one, the content tells them apart.
         /// </summary>
         public bool Holds(NewMessage m) =>
             SenderId == m.SenderId && ReceiverId == m.ReceiverId && CreatedAt == m.Timestamp
-            && string.Equals(ClientMsgId, m.ClientMsgId, StringComparison.Ordinal) && SameContent(m.Content);
+            && string.Equals(ClientMsgId, m.ClientMsgId, StringComparison.Ordinal) && (m.ClientMsgId is not null || SameContent(m.Content));
 
         private bool SameContent(string content)
         {
+            if (ContentSha256 is null) return false;
             // MySqlConnector sends the content as UTF-8 (a lone surrogate as U+FFFD, as Encoding.UTF8 does), which
             // utf8mb4 stores byte for byte: the same bytes hash the same on both sides.
             byte[] buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(content.Length));
