@@ -100,10 +100,11 @@ public class MessageRouteBenchmark
                 _outcomes = new StoreOutcome[Math.Max(batch.Count, _outcomes.Length)];
                 _answer = Task.FromResult(_outcomes);
             }
-            for (int i = 0; i < batch.Count; i++) _outcomes[i] = new StoreOutcome(true, batch[i].MessageId, batch[i].Timestamp);
+            for (int i = 0; i < batch.Count; i++) _outcomes[i] = new StoreOutcome(StoreResult.Stored, batch[i].MessageId, batch[i].Timestamp);
             return _answer;
         }
 
+        public Task<long> NewestMessageIdAsync(CancellationToken ct) => Task.FromResult(0L);
         public Task IndexAsync(IReadOnlyList<NewMessage> messages, CancellationToken ct) => Task.CompletedTask;
         public Task<IReadOnlyList<NewMessage>> UnindexedAsync(int limit, CancellationToken ct) => Task.FromResult<IReadOnlyList<NewMessage>>([]);
         public Task<IReadOnlyList<StatusChange>> MarkDeliveredAsync(IReadOnlyList<DeliveryAck> acks, CancellationToken ct) => throw new NotSupportedException();

@@ -5,6 +5,8 @@ namespace QkChat.Core.Messaging;
 /// 41 bits of milliseconds since 2025-01-01 (69 years), 4 bits of node (16 nodes, the multi-node issue's scale),
 /// 8 bits of sequence (256 ids per millisecond per node = 256,000/s, five times the 50,000/s target). A burst past
 /// that borrows the next millisecond, so ids stay unique and increasing even if the clock stalls or steps back.
+/// Across restarts the same holds because the server starts above the largest stored id (<see cref="AdvancePast"/>):
+/// a clock that stepped back while it was down (or one that was ahead before) cannot mint an id already taken.
 /// </summary>
 public sealed class MessageIds
 {
@@ -35,6 +37,21 @@ public sealed class MessageIds
             long next = Math.Max(last + 1, now);
             if (Interlocked.CompareExchange(ref _last, next, last) == last)
                 return (next >> SequenceBits << (NodeBits + SequenceBits)) | (_node << SequenceBits) | (next & ((1 << SequenceBits) - 1));
+        }
+    }
+
+    /// <summary>
+    /// Every later id is larger than <paramref name="id"/> (an id of any node): the next one takes the millisecond
+    /// after <paramref name="id"/>'s unless the clock or an earlier id is already past it.
+    /// </summary>
+    public void AdvancePast(long id)
+    {
+        // The last sequence number of id's millisecond: Next() adds one, which carries into the next millisecond.
+        long mark = (id >> (NodeBits + SequenceBits) << SequenceBits) | ((1 << SequenceBits) - 1);
+        while (true)
+        {
+            long last = Volatile.Read(ref _last);
+            if (last >= mark || Interlocked.CompareExchange(ref _last, mark, last) == last) return;
         }
     }
 

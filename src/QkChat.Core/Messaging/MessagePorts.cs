@@ -15,8 +15,24 @@ public sealed record MessageRecord(long MessageId, uint SenderId, uint ReceiverI
 /// <summary>A message to store; <see cref="ClientMsgId"/> makes a retry idempotent per sender.</summary>
 public sealed record NewMessage(long MessageId, uint SenderId, uint ReceiverId, string? ClientMsgId, string Type, string Content, long Timestamp);
 
-/// <summary>What storing one message of a batch did: stored, or it repeated an earlier client_msg_id.</summary>
-public readonly record struct StoreOutcome(bool Stored, long MessageId, long Timestamp);
+/// <summary>What the database holds for one message of a batch, read back after the INSERT (never assumed from it).</summary>
+public enum StoreResult : byte
+{
+    /// <summary>Its own row, as given: answer `sent` and deliver.</summary>
+    Stored,
+
+    /// <summary>
+    /// It repeated a stored (sender, client_msg_id), compared byte for byte: the outcome carries the stored message's
+    /// id and timestamp; nothing new was stored or is delivered.
+    /// </summary>
+    Duplicate,
+
+    /// <summary>Skipped for another reason (its message_id was already taken): no row, never answered `sent`.</summary>
+    NotStored,
+}
+
+/// <summary>What storing one message of a batch did, with the id and timestamp to answer (the stored one for a duplicate).</summary>
+public readonly record struct StoreOutcome(StoreResult Result, long MessageId, long Timestamp);
 
 /// <summary>A message whose status an action changed, with its sender (who is told) and receiver.</summary>
 public readonly record struct StatusChange(long MessageId, uint SenderId, uint ReceiverId);
@@ -40,8 +56,14 @@ public readonly record struct UnreadCount(uint PeerId, int Unread);
 /// <summary>Messages in MariaDB. Every method is scoped to the calling user, so no query can reach another's conversation.</summary>
 public interface IMessageStore
 {
-    /// <summary>Stores a batch in one transaction (durable when it returns); outcomes in batch order.</summary>
+    /// <summary>
+    /// Stores a batch in one transaction (durable when it returns); outcomes in batch order, each from what the
+    /// database holds after the insert.
+    /// </summary>
     Task<StoreOutcome[]> InsertBatchAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct);
+
+    /// <summary>The largest stored message id (0 when there is none): the high-water mark new ids must stay above.</summary>
+    Task<long> NewestMessageIdAsync(CancellationToken ct);
 
     /// <summary>Writes the search terms of stored messages (idempotent: a message indexed twice is indexed once).</summary>
     Task IndexAsync(IReadOnlyList<NewMessage> messages, CancellationToken ct);

@@ -7,7 +7,7 @@ public abstract class QueuedMessage(NewMessage message)
 {
     public NewMessage Message { get; } = message;
 
-    /// <summary>Its batch is durable (or it repeated a stored client_msg_id: see the outcome).</summary>
+    /// <summary>Its batch is durable; the outcome says whether this message has its row (see <see cref="StoreResult"/>).</summary>
     public abstract void Stored(StoreOutcome outcome);
 
     /// <summary>Its batch was not stored: <paramref name="backendDown"/> tells UNAVAILABLE from INTERNAL.</summary>
@@ -20,7 +20,7 @@ public abstract class QueuedMessage(NewMessage message)
 /// max_allowed_packet (500 x 4,000 chars x 4 bytes = 8 MB worst case, the 16 MB default) while amortising the
 /// commit over hundreds of messages.
 /// </summary>
-public sealed class MessageWriter(IMessageStore store, MessagingOptions options, SearchIndexer indexer, ILogger logger)
+public sealed partial class MessageWriter(IMessageStore store, MessagingOptions options, SearchIndexer indexer, ILogger logger)
     : WriteBehind<QueuedMessage>(options.QueueCapacity, options.BatchSize, options.BatchDelay, logger)
 {
     private readonly List<NewMessage> _rows = new(options.BatchSize);
@@ -32,9 +32,17 @@ public sealed class MessageWriter(IMessageStore store, MessagingOptions options,
         var outcomes = await store.InsertBatchAsync(_rows, CancellationToken.None);
         // Queued for search before anyone is answered, so a search after a `sent` waits for this message's terms.
         for (int i = 0; i < batch.Count; i++)
-            if (outcomes[i].Stored && outcomes[i].MessageId == _rows[i].MessageId) indexer.Add(_rows[i]);
+        {
+            if (outcomes[i].Result == StoreResult.Stored) indexer.Add(_rows[i]);
+            else if (outcomes[i].Result == StoreResult.NotStored)
+                LogNotStored(Logger, _rows[i].MessageId, _rows[i].SenderId, _rows[i].ClientMsgId is not null);
+        }
         for (int i = 0; i < batch.Count; i++) Answer(batch[i], outcomes[i], static (item, outcome) => item.Stored(outcome));
     }
 
     protected override void Fail(QueuedMessage item, bool backendDown) => item.Failed(backendDown);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "message {MessageId} of user {SenderId} (client_msg_id given: {HasClientMsgId}) not stored: " +
+        "its id is taken by another row (two nodes with one server.node_id?); answered INTERNAL")]
+    private static partial void LogNotStored(ILogger logger, long messageId, uint senderId, bool hasClientMsgId);
 }

@@ -50,6 +50,18 @@ public sealed partial class MessagingService : IAsyncDisposable
 
     public MessageWriter Writer { get; }
 
+    /// <summary>
+    /// Before the first send (the server calls it before it accepts connections): new ids start above the largest
+    /// stored one, so a clock behind the stored ids (stepped back across a restart) cannot repeat an id. Throws
+    /// when MariaDB cannot say: starting without the mark could answer sends with ids already taken.
+    /// </summary>
+    public async Task StartAsync(CancellationToken ct)
+    {
+        long newest = await _store.NewestMessageIdAsync(ct);
+        _ids.AdvancePast(newest);
+        LogIdsStart(_logger, newest, MessageIds.TimestampOf(newest), Now());
+    }
+
     public SearchIndexer Indexer { get; }
 
     public AckWriter Acks { get; }
@@ -155,8 +167,15 @@ public sealed partial class MessagingService : IAsyncDisposable
     {
         public override void Stored(StoreOutcome outcome)
         {
-            if (outcome.Stored) service.Deliver(Message, pending.Connection);
-            pending.Complete(ErrorCodes.Ok, outcome.Stored ? "sent" : "already sent (same client_msg_id)", outcome, static (w, o) =>
+            // No row of its own and no earlier message to point to: the send failed (docs/messaging.md); a retry gets a
+            // fresh, larger id.
+            if (outcome.Result == StoreResult.NotStored)
+            {
+                pending.Complete(ErrorCodes.Internal, "internal error; the message was not stored, retry");
+                return;
+            }
+            if (outcome.Result == StoreResult.Stored) service.Deliver(Message, pending.Connection);
+            pending.Complete(ErrorCodes.Ok, outcome.Result == StoreResult.Stored ? "sent" : "already sent (same client_msg_id)", outcome, static (w, o) =>
             {
                 w.WriteNumber("message_id"u8, o.MessageId);
                 w.WriteNumber("timestamp"u8, o.Timestamp);
@@ -180,6 +199,9 @@ public sealed partial class MessagingService : IAsyncDisposable
     }
 
     private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "message ids start above {NewestId} (made at {NewestAt} ms; the clock says {Now} ms)")]
+    private static partial void LogIdsStart(ILogger logger, long newestId, long newestAt, long now);
 
     public async ValueTask DisposeAsync()
     {

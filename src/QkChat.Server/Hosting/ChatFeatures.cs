@@ -28,7 +28,8 @@ public sealed partial class ChatFeatures : IAsyncDisposable
 
     public ChatFeatures(AccountOptions accountOptions, MessagingOptions messagingOptions, string nodeName, MySqlDataSource db,
         IConnectionMultiplexer redis, IMailer mailer, PasswordWorkPool passwords, ILoggerFactory loggers,
-        AuditOptions? auditOptions = null, LoginLimits? loginLimits = null, MySqlDataSource? writerDb = null)
+        AuditOptions? auditOptions = null, LoginLimits? loginLimits = null, MySqlDataSource? writerDb = null,
+        TimeProvider? messageClock = null)
     {
         _logger = loggers.CreateLogger("Messaging");
         // The audit log first: every feature records through it (docs/audit.md).
@@ -54,7 +55,7 @@ public sealed partial class ChatFeatures : IAsyncDisposable
         PresenceUpdates = new PresenceService(Presence, FriendSets, Blocks, Live, new MySqlLastSeenStore(db),
             new RedisPresenceDirectory(redis, nodeName), loggers.CreateLogger("Presence"));
         Messaging = new MessagingService(messagingOptions, new MySqlMessageStore(db), FriendSets, Blocks, Live, Presence,
-            loggers.CreateLogger("Messaging"), writeStore: writerDb is null ? null : new MySqlMessageStore(writerDb));
+            loggers.CreateLogger("Messaging"), messageClock, writeStore: writerDb is null ? null : new MySqlMessageStore(writerDb));
         _directoryRefresher = RefreshDirectoryAsync(loggers.CreateLogger("Presence"));
     }
 
@@ -75,6 +76,9 @@ public sealed partial class ChatFeatures : IAsyncDisposable
     public FriendService Friends { get; }
     public PresenceService PresenceUpdates { get; }
     public MessagingService Messaging { get; }
+
+    /// <summary>What must happen before the first request: message ids start above the stored ones.</summary>
+    public Task StartAsync(CancellationToken ct) => Messaging.StartAsync(ct);
 
     public void Register(ActionRouter router, Dispatcher dispatcher)
     {

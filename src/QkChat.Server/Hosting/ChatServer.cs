@@ -114,7 +114,12 @@ public sealed class ChatServer : IAsyncDisposable
     /// <summary>The password hash pool (the admin metrics read its queue).</summary>
     public PasswordWorkPool Passwords => _passwords;
 
-    public void Start() => _engine.Start();
+    /// <summary>Prepares the features (MariaDB must answer), then accepts connections.</summary>
+    public async Task StartAsync(CancellationToken ct)
+    {
+        await Features.StartAsync(ct);
+        _engine.Start();
+    }
 
     public Task StopAsync(TimeSpan deadline) => _engine.StopAsync(_dispatcher.CreateShutdownPush(), deadline);
 

@@ -93,7 +93,7 @@ public static partial class ServerHost
         await using (var server = new ChatServer(options, loggerFactory, dataSource, redis, mail, levelSwitch))
         {
             Volatile.Write(ref live, server.Live);
-            server.Start();
+            await server.StartAsync(stopping.Token);
             await using var admin = await StartAdminAsync(options, server, dataSource, redis, mail, dbPools, loggerFactory, logger, stopping.Token);
             LogReady(logger, Listeners(server.Engine), server.Engine.Reactors.Count);
             SystemdNotify.Ready();

@@ -1,4 +1,3 @@
-using System.Text;
 using MySqlConnector;
 using QkChat.Core.Messaging;
 using QkChat.Server.Accounts;
@@ -7,75 +6,12 @@ namespace QkChat.Server.Messaging;
 
 /// <summary>
 /// Messages in MariaDB. Every query is parameterized and names the calling user in its WHERE clause, so an id
-/// from another conversation matches nothing. Reads are in MySqlMessageStore.Queries.cs.
+/// from another conversation matches nothing. Storing new messages is in MySqlMessageStore.Insert.cs, reads in
+/// MySqlMessageStore.Queries.cs.
 /// </summary>
 public sealed partial class MySqlMessageStore(MySqlDataSource db) : IMessageStore
 {
     private const string Columns = "message_id, sender_id, receiver_id, content, type, created_at, status, recalled";
-
-    public Task<StoreOutcome[]> InsertBatchAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct) =>
-        BackendErrors.Guard("MariaDB", async () =>
-        {
-            await using var connection = await db.OpenConnectionAsync(ct);
-            await using var transaction = await connection.BeginTransactionAsync(ct);
-            // INSERT IGNORE skips rows whose (sender_id, client_msg_id) is already stored (a retry): they are found below.
-            var sql = new StringBuilder("INSERT IGNORE INTO messages (message_id, sender_id, receiver_id, user_lo, user_hi, client_msg_id, type, content, created_at) VALUES ");
-            await using var insert = new MySqlCommand { Connection = connection, Transaction = transaction };
-            for (int i = 0; i < batch.Count; i++)
-            {
-                var m = batch[i];
-                if (i > 0) sql.Append(',');
-                sql.Append($"(@i{i},@s{i},@r{i},@l{i},@h{i},@c{i},@t{i},@b{i},@a{i})");
-                insert.Parameters.AddWithValue($"@i{i}", m.MessageId);
-                insert.Parameters.AddWithValue($"@s{i}", m.SenderId);
-                insert.Parameters.AddWithValue($"@r{i}", m.ReceiverId);
-                insert.Parameters.AddWithValue($"@l{i}", Math.Min(m.SenderId, m.ReceiverId));
-                insert.Parameters.AddWithValue($"@h{i}", Math.Max(m.SenderId, m.ReceiverId));
-                insert.Parameters.AddWithValue($"@c{i}", m.ClientMsgId);
-                insert.Parameters.AddWithValue($"@t{i}", m.Type);
-                insert.Parameters.AddWithValue($"@b{i}", m.Content);
-                insert.Parameters.AddWithValue($"@a{i}", m.Timestamp);
-            }
-            insert.CommandText = sql.ToString();
-            int inserted = await insert.ExecuteNonQueryAsync(ct);
-            var outcomes = new StoreOutcome[batch.Count];
-            for (int i = 0; i < batch.Count; i++) outcomes[i] = new StoreOutcome(true, batch[i].MessageId, batch[i].Timestamp);
-            if (inserted < batch.Count) await ResolveRepeatsAsync(connection, transaction, batch, outcomes, ct);
-            await transaction.CommitAsync(ct);
-            return outcomes;
-        });
-
-    /// <summary>Rows that INSERT IGNORE skipped repeated a client_msg_id: they answer with the first message's id.</summary>
-    private static async Task ResolveRepeatsAsync(MySqlConnection connection, MySqlTransaction transaction, IReadOnlyList<NewMessage> batch,
-        StoreOutcome[] outcomes, CancellationToken ct)
-    {
-        var stored = new Dictionary<(uint, string), (long Id, long At)>();
-        await using var find = new MySqlCommand { Connection = connection, Transaction = transaction };
-        var sql = new StringBuilder("SELECT sender_id, client_msg_id, message_id, created_at FROM messages WHERE ");
-        int n = 0;
-        foreach (var m in batch)
-        {
-            if (m.ClientMsgId is null) continue;
-            if (n > 0) sql.Append(" OR ");
-            sql.Append($"(sender_id = @s{n} AND client_msg_id = @c{n})");
-            find.Parameters.AddWithValue($"@s{n}", m.SenderId);
-            find.Parameters.AddWithValue($"@c{n}", m.ClientMsgId);
-            n++;
-        }
-        if (n == 0) return;
-        find.CommandText = sql.ToString();
-        await using (var reader = await find.ExecuteReaderAsync(ct))
-        {
-            while (await reader.ReadAsync(ct))
-                stored[(reader.GetUInt32(0), reader.GetString(1))] = (reader.GetInt64(2), reader.GetInt64(3));
-        }
-        for (int i = 0; i < batch.Count; i++)
-        {
-            var m = batch[i];
-            if (m.ClientMsgId is not null && stored.TryGetValue((m.SenderId, m.ClientMsgId), out var first) && first.Id != m.MessageId)
-                outcomes[i] = new StoreOutcome(false, first.Id, first.At);
-        }
-    }
 
     public Task<IReadOnlyList<StatusChange>> MarkDeliveredAsync(IReadOnlyList<DeliveryAck> acks, CancellationToken ct) =>
         BackendErrors.Guard<IReadOnlyList<StatusChange>>("MariaDB", async () =>

@@ -65,6 +65,7 @@ internal sealed class AuditHarness : IAsyncDisposable
         var log = new CapturingLogger();
         var features = new ChatFeatures(new AccountOptions(), new MessagingOptions(), "test", db.DataSource, redis, mailer, pool,
             new OneLoggerFactory(log), audit, limits);
+        await features.StartAsync(CancellationToken.None);
         var server = InProcessServer.Start(
             t => { t.SendQueueLowBytes = 16 * 1024; t.SendQueueHighBytes = 64 * 1024; t.SendQueueHardCapBytes = 256 * 1024; },
             c => c.MaxConsecutiveBadFrames = 3,

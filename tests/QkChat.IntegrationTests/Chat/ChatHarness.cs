@@ -56,7 +56,9 @@ internal sealed class ChatHarness : IAsyncDisposable
 
     /// <param name="chatDb">Another MariaDB (a test that stops its own); migrated here.</param>
     /// <param name="redisPort">Another Redis than the stack's (a test that stops its own).</param>
-    public static async Task<ChatHarness> StartAsync(MessagingOptions? messaging = null, MySqlDataSource? chatDb = null, int? redisPort = null)
+    /// <param name="messageClock">The clock message ids are minted from (a test that sets it by hand).</param>
+    public static async Task<ChatHarness> StartAsync(MessagingOptions? messaging = null, MySqlDataSource? chatDb = null, int? redisPort = null,
+        TimeProvider? messageClock = null)
     {
         var db = await TempDatabase.CreateAsync();
         var data = chatDb ?? db.DataSource;
@@ -71,7 +73,8 @@ internal sealed class ChatHarness : IAsyncDisposable
         var pool = new PasswordWorkPool(new Argon2idPasswordHasher(iterations: 1, memoryKiB: 8 * 1024), workers: 2);
         var mailer = new CapturingMailer();
         var features = new ChatFeatures(new AccountOptions(), messaging ?? new MessagingOptions(), "test", data, redis,
-            mailer, pool, NullLoggerFactory.Instance);
+            mailer, pool, NullLoggerFactory.Instance, messageClock: messageClock);
+        await features.StartAsync(CancellationToken.None);
         var server = InProcessServer.Start(routes: features.Register);
         return new ChatHarness(db, data, redis, pool, features, server, mailer);
     }

@@ -46,6 +46,24 @@ public sealed class MessageIdsTests
     }
 
     [Fact]
+    public void After_AdvancePast_every_id_is_above_the_stored_mark_even_with_the_clock_behind_it()
+    {
+        var clock = new ManualClock(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
+        // The mark: stored by a run whose clock was an hour ahead, on a larger node number, at the top of a sequence.
+        var ahead = new MessageIds(node: 15, new ManualClock(clock.GetUtcNow().AddHours(1)));
+        long mark = Enumerable.Range(0, 300).Select(_ => ahead.Next()).Max();
+        var ids = new MessageIds(node: 0, clock);
+        Assert.True(ids.Next() < mark); // without the mark, this clock repeats the earlier run's ids
+        ids.AdvancePast(mark);
+        long first = ids.Next();
+        Assert.True(first > mark);
+        Assert.Equal(MessageIds.TimestampOf(mark) + 1, MessageIds.TimestampOf(first));
+        // A smaller mark changes nothing; ids keep increasing.
+        ids.AdvancePast(1);
+        Assert.True(ids.Next() > first);
+    }
+
+    [Fact]
     public void Concurrent_callers_never_get_the_same_id()
     {
         var ids = new MessageIds(1);
