@@ -19,8 +19,8 @@ public sealed class FuzzTests
     /// </summary>
     private const int Frames = 30_000;
 
-    /// <summary>Fixed so a CI failure reproduces; QKCHAT_FUZZ_SEED explores other seeds.</summary>
-    private static int Seed => int.TryParse(Environment.GetEnvironmentVariable("QKCHAT_FUZZ_SEED"), CultureInfo.InvariantCulture, out int s) ? s : 16;
+    /// <summary>Fixed so a CI failure reproduces; QKCHAT_TEST_FUZZ_SEED explores other seeds.</summary>
+    private static int Seed => int.TryParse(Environment.GetEnvironmentVariable("QKCHAT_TEST_FUZZ_SEED"), CultureInfo.InvariantCulture, out int s) ? s : 16;
 
     [Fact(Timeout = 600_000)] // the bound is the frame count; this only catches a hang, with room for a slow box
     public async Task Hostile_frames_over_every_action_leave_no_fault_no_INTERNAL_and_a_server_that_answers()
