@@ -81,5 +81,5 @@ pkg_stage() {
     for doc in "${PKG_DOCS_OPTIONAL[@]}"; do
         [[ -f $ROOT/$doc ]] && install -m 0644 "$ROOT/$doc" "$dest/$docdir/qkchat/"
     done
-    install -m 0644 "$ROOT/packaging/README.md" "$dest/$docdir/qkchat/packaging.md"
+    install -m 0644 "$ROOT/docs/packaging.md" "$dest/$docdir/qkchat/packaging.md"
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds OUT/qkchat_<version>_amd64.deb with dpkg-deb from the published AOT binaries (`make deb` publishes
-# them first). Layout, maintainer scripts and the decisions behind them: packaging/README.md.
+# them first). Layout, maintainer scripts and the decisions behind them: docs/packaging.md.
 #   scripts/package-deb.sh [--bin-dir DIR] [--out DIR]      (both default to dist)
 set -euo pipefail
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)

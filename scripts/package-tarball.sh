@@ -2,7 +2,7 @@
 # Builds OUT/qkchat-<version>-linux-x64.tar.gz from the published AOT binaries (`make tarball` publishes them
 # first): the files of the .deb in a relocatable tree (lib/qkchat/ with the binaries and libsodium.so, bin/
 # with relative symlinks to them, etc/, lib/systemd/system/, share/) plus install.sh, which copies them to
-# a prefix of the user's choice. See packaging/README.md.
+# a prefix of the user's choice. See docs/packaging.md.
 #   scripts/package-tarball.sh [--bin-dir DIR] [--out DIR]      (both default to dist)
 set -euo pipefail
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
