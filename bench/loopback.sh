@@ -29,6 +29,8 @@ ON_SERVER_CPUS=(${SERVER_CPUS:+taskset -c "$SERVER_CPUS"})
 ON_LOAD_CPUS=(${LOAD_CPUS:+taskset -c "$LOAD_CPUS"})
 SOURCES=127.0.0.2-127.0.0.9
 eval "$(scripts/stack.sh env)"
+# BENCH_DB: another database of the private stack, so an A/B run can give an older build a schema it knows.
+export QKCHAT_DB_NAME=${BENCH_DB:-$QKCHAT_DB_NAME}
 
 server_pid=""
 # A password login holds a place in its address's failed-login budget while it is evaluated (docs/accounts.md), so
