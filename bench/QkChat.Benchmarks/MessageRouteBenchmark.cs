@@ -33,7 +33,7 @@ public class MessageRouteBenchmark
         var live = new LiveSessions();
         var friends = new FriendSetCache(new TwoFriends());
         var blocks = new BlockSetCache(new TwoFriends());
-        _messaging = new MessagingService(new MessagingOptions(), new MemoryStore(), friends, blocks, live, new PresenceTracker(), NullLogger.Instance);
+        _messaging = new MessagingService(new MessagingOptions(), new MemoryStore(), friends, blocks, new LocalDelivery(live), new PresenceTracker(), NullLogger.Instance);
         _messaging.Register(router, dispatcher);
         _sender = SignedIn(dispatcher, live, Alice);
         _receiver = SignedIn(dispatcher, live, Bob);

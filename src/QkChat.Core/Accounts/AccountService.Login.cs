@@ -139,7 +139,7 @@ public sealed partial class AccountService
             Audit(AuditEvent.Logout, userId, clientId, device, ip, true);
             pending.Complete<object?>(ErrorCodes.Ok, "logged out", null, null, (connection, session) =>
             {
-                Live.Unregister(userId, clientId, connection);
+                Delivery.Detach(userId, clientId, connection);
                 session.LoggedIn = false;
                 // Queued behind this callback, so the close follows the response instead of refusing it.
                 connection.Post(static (c, _) => c.CloseAfterFlush(CloseReason.Requested), null);

@@ -17,7 +17,7 @@ public sealed partial class AccountService
         {
             var devices = await _sessions.ListAsync(userId, CancellationToken.None);
             // "online" is read here, not in the writer: the writer runs on the caller's reactor and must stay cheap.
-            var rows = devices.Select(d => (Device: d, Online: Live.Find(userId, d.ClientId) is not null)).ToList();
+            var rows = devices.Select(d => (Device: d, Online: Delivery.IsOnline(userId, d.ClientId))).ToList();
             pending.Complete(ErrorCodes.Ok, "ok", (rows, current), WriteSessions);
         });
     }

@@ -26,7 +26,7 @@ public sealed partial class AccountService
     private Dispatcher? _dispatcher;
 
     public AccountService(AccountOptions options, IUserStore users, ISessionStore sessions, IVerificationCodes codes,
-        ILoginThrottle throttle, IMailer mailer, PasswordWorkPool passwords, LiveSessions live, ILogger logger,
+        ILoginThrottle throttle, IMailer mailer, PasswordWorkPool passwords, IDelivery delivery, ILogger logger,
         IAuditLog? audit = null)
     {
         _options = options;
@@ -36,12 +36,12 @@ public sealed partial class AccountService
         _throttle = throttle;
         _mailer = mailer;
         _passwords = passwords;
-        Live = live;
+        Delivery = delivery;
         _logger = logger;
         _audit = audit ?? NullAuditLog.Instance;
     }
 
-    public LiveSessions Live { get; }
+    public IDelivery Delivery { get; }
 
     public void Register(ActionRouter router, Dispatcher dispatcher)
     {
@@ -60,7 +60,7 @@ public sealed partial class AccountService
 
     private void OnSessionClosed(Connection connection, Session session)
     {
-        if (session.LoggedIn && session.ClientId is { } clientId) Live.Unregister(session.UserId, clientId, connection);
+        if (session.LoggedIn && session.ClientId is { } clientId) Delivery.Detach(session.UserId, clientId, connection);
     }
 
     private static AccountRequest? Parse(RequestContext ctx, params ReadOnlySpan<Func<AccountRequest, string?>> rules) =>
@@ -76,9 +76,9 @@ public sealed partial class AccountService
         session.UserId = userId;
         session.ClientId = clientId;
         session.Device = device;
-        if (Live.Register(userId, clientId, connection) is { } previous)
+        // The port kicks the connection that held the device before (`same_device`).
+        if (Delivery.Attach(userId, clientId, connection) is { } previous)
         {
-            Kick(previous, "same_device");
             // The row is about the connection that was pushed out: its address, this device.
             Audit(AuditEvent.Kicked, userId, clientId, device, previous.RemoteAddress.ToString(), true, "same_device");
         }
@@ -86,26 +86,10 @@ public sealed partial class AccountService
         connection.Post(static (c, d) => ((Dispatcher)d!).NotifySignedIn(c, (Session)c.State!), _dispatcher);
     }
 
-    /// <summary>Sends `kicked` and closes another connection (from any thread).</summary>
-    private static void Kick(Connection connection, string reason) =>
-        // Its close later unregisters nothing it no longer owns: LiveSessions.Unregister removes only its own entry.
-        connection.Post(static (c, reason) =>
-        {
-            c.Send(Dispatcher.CreatePush(Actions.Kicked, (string)reason!, static (w, r) => w.WriteString("reason"u8, r)));
-            c.CloseAfterFlush(CloseReason.Requested);
-        }, reason);
-
     /// <summary>Cuts the live connections of revoked devices (protocol.md §8).</summary>
     private void KickRevoked(uint userId, IReadOnlyList<string> clientIds)
     {
-        foreach (string clientId in clientIds)
-        {
-            if (Live.Find(userId, clientId) is { } connection)
-            {
-                Live.Unregister(userId, clientId, connection);
-                Kick(connection, "revoked");
-            }
-        }
+        foreach (string clientId in clientIds) Delivery.Kick(userId, clientId, "revoked");
     }
 
     /// <summary>One audit row (never blocks: a full audit log counts the event as dropped). Never pass a secret.</summary>

@@ -30,7 +30,7 @@ public sealed partial class FriendService
     public const int OwedNoticesPerLogin = 100;
 
     private readonly IFriendStore _store;
-    private readonly LiveSessions _live;
+    private readonly IDelivery _delivery;
     private readonly IPresenceView _presence;
     private readonly BlockSetCache _blocks;
     private readonly IAuditLog _audit;
@@ -52,12 +52,12 @@ public sealed partial class FriendService
     /// <param name="blocks">Shared with messaging and presence; this service invalidates it on block and unblock.</param>
     /// <param name="audit">Where block_user and unblock_user are recorded (protocol.md §8 security events).</param>
     /// <param name="searchBudget">search_users' budget per user (null: unlimited, for unit tests that build no Redis).</param>
-    public FriendService(IFriendStore store, LiveSessions live, IPresenceView presence, BlockSetCache blocks, IAuditLog audit, ILogger logger,
+    public FriendService(IFriendStore store, IDelivery delivery, IPresenceView presence, BlockSetCache blocks, IAuditLog audit, ILogger logger,
         TimeProvider? time = null, IPerMinuteBudget? searchBudget = null)
     {
         _searchBudget = searchBudget;
         _store = store;
-        _live = live;
+        _delivery = delivery;
         _presence = presence;
         _blocks = blocks;
         _audit = audit;
@@ -132,7 +132,7 @@ public sealed partial class FriendService
         var frame = notice.Kind == NoticeKind.Request
             ? Dispatcher.CreatePush(PushNames.FriendRequest, notice, WriteRequestPush)
             : Dispatcher.CreatePush(PushNames.FriendRequestResult, notice, WriteResultPush);
-        return _live.SendToUser(notice.RecipientId, frame) > 0;
+        return _delivery.ToUser(notice.RecipientId, frame) > 0;
     }
 
     private static readonly Action<Utf8JsonWriter, FriendNotice> WriteRequestPush = static (w, n) =>

@@ -96,27 +96,6 @@ public sealed partial class MessagingService
         LogOfflinePushed(_logger, me, written.Value, hasMore);
     }
 
-    /// <summary>
-    /// A `message` push to every device of <paramref name="userId"/> but <paramref name="except"/>; a device that is
-    /// draining its offline queue gets it through its reactor, once. Returns the user's live devices (0: offline).
-    /// </summary>
-    private int PushMessage(uint userId, OutboundFrame frame, long messageId, Connection? except) =>
-        _live.ForEachDevice(userId, (frame, messageId, except), static (connection, s) =>
-        {
-            if (connection == s.except) return;
-            if (connection.State is not Session { OfflineSeen: not null })
-            {
-                connection.PostSend(s.frame.AddReference());
-                return;
-            }
-            connection.Post(static (c, state) =>
-            {
-                var (frame, id) = ((OutboundFrame, long))state!;
-                if (((Session)c.State!).OfflineSeen is { } seen && !seen.Add(id)) frame.Release();
-                else c.Send(frame);
-            }, (s.frame.AddReference(), s.messageId));
-        });
-
     [LoggerMessage(Level = LogLevel.Debug, Message = "user {UserId}: {Count} offline message(s) pushed (more waiting: {HasMore})")]
     private static partial void LogOfflinePushed(ILogger logger, uint userId, int count, bool hasMore);
 

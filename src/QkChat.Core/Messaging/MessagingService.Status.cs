@@ -34,7 +34,7 @@ public sealed partial class MessagingService
             pending.Complete(ErrorCodes.Ok, $"{changes.Count} message(s) now delivered");
             foreach (var change in changes)
             {
-                service._live.SendToUser(change.SenderId, Dispatcher.CreatePush("message_status", change, static (w, c) =>
+                service._delivery.ToUser(change.SenderId, Dispatcher.CreatePush("message_status", change, static (w, c) =>
                 {
                     w.WriteNumber("message_id"u8, c.MessageId);
                     w.WriteNumber("peer_id"u8, c.ReceiverId);
@@ -63,7 +63,7 @@ public sealed partial class MessagingService
             pending.Complete(ErrorCodes.Ok, $"{changed} message(s) now read");
             if (changed > 0)
             {
-                _live.SendToUser(peer, Dispatcher.CreatePush("message_status", (upTo, me), static (w, s) =>
+                _delivery.ToUser(peer, Dispatcher.CreatePush("message_status", (upTo, me), static (w, s) =>
                 {
                     w.WriteNumber("up_to_message_id"u8, s.upTo);
                     w.WriteNumber("peer_id"u8, s.me);
@@ -107,8 +107,8 @@ public sealed partial class MessagingService
                 w.WriteNumber("message_id"u8, s.id);
                 w.WriteNumber("by"u8, s.me);
             });
-            _live.SendToUser(message.ReceiverId, frame.AddReference());
-            _live.SendToUser(me, frame);
+            _delivery.ToUser(message.ReceiverId, frame.AddReference());
+            _delivery.ToUser(me, frame);
         });
     }
 }

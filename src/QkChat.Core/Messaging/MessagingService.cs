@@ -21,20 +21,20 @@ public sealed partial class MessagingService : IAsyncDisposable
     private readonly IMessageStore _store;
     private readonly FriendSetCache _friends;
     private readonly BlockSetCache _blocks;
-    private readonly LiveSessions _live;
+    private readonly IDelivery _delivery;
     private readonly IPresenceView _presence;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly MessageIds _ids;
 
-    public MessagingService(MessagingOptions options, IMessageStore store, FriendSetCache friends, BlockSetCache blocks, LiveSessions live,
+    public MessagingService(MessagingOptions options, IMessageStore store, FriendSetCache friends, BlockSetCache blocks, IDelivery delivery,
         IPresenceView presence, ILogger logger, TimeProvider? time = null, IMessageStore? writeStore = null)
     {
         _options = options;
         _store = store;
         _friends = friends;
         _blocks = blocks;
-        _live = live;
+        _delivery = delivery;
         _presence = presence;
         _logger = logger;
         _time = time ?? TimeProvider.System;
@@ -193,9 +193,8 @@ public sealed partial class MessagingService : IAsyncDisposable
     {
         var record = new MessageRecord(m.MessageId, m.SenderId, m.ReceiverId, m.Content, m.Type, m.Timestamp, MessageStatus.Sent, Recalled: false);
         var frame = Dispatcher.CreatePush("message", record, MessageJson.WriteMembers);
-        if (PushMessage(m.ReceiverId, frame, m.MessageId, except: null) == 0) Counters.AddQueuedOffline();
-        PushMessage(m.SenderId, frame, m.MessageId, except: senderConnection);
-        frame.Release();
+        if (_delivery.ToUser(m.ReceiverId, frame.AddReference(), messageId: m.MessageId) == 0) Counters.AddQueuedOffline();
+        _delivery.ToUser(m.SenderId, frame, except: senderConnection, messageId: m.MessageId);
     }
 
     private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();

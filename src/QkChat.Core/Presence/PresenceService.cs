@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json.Serialization;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -20,7 +21,7 @@ public sealed partial class PresenceService : IAsyncDisposable
     private readonly PresenceTracker _tracker;
     private readonly FriendSetCache _friends;
     private readonly BlockSetCache _blocks;
-    private readonly LiveSessions _live;
+    private readonly IDelivery _delivery;
     private readonly ILastSeenStore _lastSeen;
     private readonly IPresenceDirectory _directory;
     private readonly ILogger _logger;
@@ -28,13 +29,13 @@ public sealed partial class PresenceService : IAsyncDisposable
     private readonly Task _worker;
 
     /// <param name="blocks">Friends in a block with the user are not told (protocol.md §7: the two see each other offline).</param>
-    public PresenceService(PresenceTracker tracker, FriendSetCache friends, BlockSetCache blocks, LiveSessions live, ILastSeenStore lastSeen,
+    public PresenceService(PresenceTracker tracker, FriendSetCache friends, BlockSetCache blocks, IDelivery delivery, ILastSeenStore lastSeen,
         IPresenceDirectory directory, ILogger logger)
     {
         _tracker = tracker;
         _friends = friends;
         _blocks = blocks;
-        _live = live;
+        _delivery = delivery;
         _lastSeen = lastSeen;
         _directory = directory;
         _logger = logger;
@@ -98,7 +99,7 @@ public sealed partial class PresenceService : IAsyncDisposable
                 // A backend outage must not stop presence: local pushes resume with the next change.
                 LogFanOutFailed(_logger, change.UserId, e.Message);
             }
-            if (!_live.IsOnline(change.UserId))
+            if (!_delivery.IsOnline(change.UserId))
             {
                 _friends.Forget(change.UserId);
                 _blocks.Forget(change.UserId);
@@ -117,9 +118,13 @@ public sealed partial class PresenceService : IAsyncDisposable
             w.WriteString("status"u8, c.After.Name());
             w.WriteNumber("last_seen"u8, c.LastSeen);
         });
+        // The whole set in one call (an implementation for several nodes groups it by node); a pooled buffer, not a list.
+        uint[] receivers = ArrayPool<uint>.Shared.Rent(friends.Count);
+        int n = 0;
         foreach (uint friend in friends)
-            if (!blocked.Contains(friend)) _live.SendToUser(friend, frame.AddReference(), droppable: true);
-        frame.Release();
+            if (!blocked.Contains(friend)) receivers[n++] = friend;
+        _delivery.ToUsers(receivers.AsSpan(0, n), frame, droppable: true);
+        ArrayPool<uint>.Shared.Return(receivers);
     }
 
     /// <summary>Renews this node's directory entries (the ticker calls it; a crashed node's entries expire).</summary>

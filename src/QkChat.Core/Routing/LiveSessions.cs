@@ -60,36 +60,33 @@ public sealed class LiveSessions
 
     public bool IsOnline(uint userId) => _byUser.TryGetValue(userId, out var devices) && !devices.IsEmpty;
 
-    /// <summary>Calls <paramref name="action"/> for each live connection of the user (from any thread); returns how many.</summary>
-    public int ForEachDevice<TState>(uint userId, TState state, Action<Connection, TState> action)
+    /// <summary>
+    /// The live connections of the user (from any thread; a device that comes or goes meanwhile may or may not be
+    /// seen). A struct enumerator over the device map: enumerating allocates nothing.
+    /// </summary>
+    public DeviceConnections ConnectionsOf(uint userId) =>
+        new(_byUser.TryGetValue(userId, out var devices) ? devices : null);
+
+    /// <summary>The user's device client ids, a snapshot.</summary>
+    public List<string> ClientIdsOf(uint userId)
     {
-        if (!_byUser.TryGetValue(userId, out var devices)) return 0;
-        int n = 0;
-        foreach (var (_, connection) in devices)
-        {
-            action(connection, state);
-            n++;
-        }
-        return n;
+        var ids = new List<string>();
+        if (_byUser.TryGetValue(userId, out var devices))
+            foreach (var (clientId, _) in devices) ids.Add(clientId);
+        return ids;
     }
 
-    /// <summary>
-    /// Queues <paramref name="frame"/> to every live device of <paramref name="userId"/> except <paramref name="except"/>,
-    /// from any thread. Takes over the caller's reference (released when nobody gets it); returns the devices reached.
-    /// </summary>
-    public int SendToUser(uint userId, OutboundFrame frame, Connection? except = null, bool droppable = false)
+    public readonly struct DeviceConnections(ConcurrentDictionary<string, Connection>? devices)
     {
-        int sent = 0;
-        if (_byUser.TryGetValue(userId, out var devices))
+        public Enumerator GetEnumerator() => new(devices);
+
+        public struct Enumerator(ConcurrentDictionary<string, Connection>? devices)
         {
-            foreach (var (_, connection) in devices)
-            {
-                if (connection == except) continue;
-                connection.PostSend(frame.AddReference(), droppable);
-                sent++;
-            }
+            private IEnumerator<KeyValuePair<string, Connection>>? _inner = devices?.GetEnumerator();
+
+            public readonly Connection Current => _inner!.Current.Value;
+
+            public bool MoveNext() => _inner is not null && _inner.MoveNext();
         }
-        frame.Release();
-        return sent;
     }
 }

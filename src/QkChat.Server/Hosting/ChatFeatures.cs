@@ -39,22 +39,23 @@ public sealed partial class ChatFeatures : IAsyncDisposable
         AuditRetention = new AuditRetention(auditStore, AuditOptions, loggers.CreateLogger("Audit"));
         SecurityEvents = new SecurityEventService(auditStore, loggers.CreateLogger("Audit"));
         Live = new LiveSessions();
+        Delivery = new LocalDelivery(Live);
         Presence = new PresenceTracker();
         var friendStore = new MySqlFriendStore(db);
         FriendSets = new FriendSetCache(friendStore);
         Blocks = new BlockSetCache(friendStore);
         Accounts = new AccountService(accountOptions, new MySqlUserStore(db), new SessionStore(db, redis, accountOptions),
-            new RedisVerificationCodes(redis, accountOptions), new RedisLoginThrottle(redis, loginLimits), mailer, passwords, Live,
+            new RedisVerificationCodes(redis, accountOptions), new RedisLoginThrottle(redis, loginLimits), mailer, passwords, Delivery,
             loggers.CreateLogger("Accounts"), Audit);
         Availability = new AvailabilityService(new MySqlUserStore(db), new RedisPerMinuteBudget(redis, RedisPerMinuteBudget.AvailabilityPrefix),
             loggers.CreateLogger("Accounts"));
         // block_user/unblock_user record through the audit log.
-        Friends = new FriendService(friendStore, Live, Presence, Blocks, Audit, loggers.CreateLogger("Friends"),
+        Friends = new FriendService(friendStore, Delivery, Presence, Blocks, Audit, loggers.CreateLogger("Friends"),
             searchBudget: new RedisPerMinuteBudget(redis, RedisPerMinuteBudget.SearchPrefix));
         Friends.FriendshipChanged += FriendSets.Invalidate;
-        PresenceUpdates = new PresenceService(Presence, FriendSets, Blocks, Live, new MySqlLastSeenStore(db),
+        PresenceUpdates = new PresenceService(Presence, FriendSets, Blocks, Delivery, new MySqlLastSeenStore(db),
             new RedisPresenceDirectory(redis, nodeName), loggers.CreateLogger("Presence"));
-        Messaging = new MessagingService(messagingOptions, new MySqlMessageStore(db), FriendSets, Blocks, Live, Presence,
+        Messaging = new MessagingService(messagingOptions, new MySqlMessageStore(db), FriendSets, Blocks, Delivery, Presence,
             loggers.CreateLogger("Messaging"), messageClock, writeStore: writerDb is null ? null : new MySqlMessageStore(writerDb));
         _directoryRefresher = RefreshDirectoryAsync(loggers.CreateLogger("Presence"));
     }
@@ -64,6 +65,9 @@ public sealed partial class ChatFeatures : IAsyncDisposable
     public AuditRetention AuditRetention { get; }
     public SecurityEventService SecurityEvents { get; }
     public LiveSessions Live { get; }
+
+    /// <summary>How every feature reaches users' devices (the local port over <see cref="Live"/>).</summary>
+    public IDelivery Delivery { get; }
     public PresenceTracker Presence { get; }
     public FriendSetCache FriendSets { get; }
 

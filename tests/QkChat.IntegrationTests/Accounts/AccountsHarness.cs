@@ -61,7 +61,7 @@ internal sealed class AccountsHarness : IAsyncDisposable
         var pool = new PasswordWorkPool(new Argon2idPasswordHasher(iterations: 1, memoryKiB: 8 * 1024), workers: 2);
         var stores = userDb ?? db.DataSource;
         var service = new AccountService(options, new MySqlUserStore(stores), new SessionStore(stores, redis, options),
-            new RedisVerificationCodes(redis, options), new RedisLoginThrottle(redis), mailer, pool, new LiveSessions(), NullLogger.Instance);
+            new RedisVerificationCodes(redis, options), new RedisLoginThrottle(redis), mailer, pool, new LocalDelivery(new LiveSessions()), NullLogger.Instance);
         var availability = new AvailabilityService(new MySqlUserStore(stores),
             new RedisPerMinuteBudget(redis, RedisPerMinuteBudget.AvailabilityPrefix), NullLogger.Instance);
         var server = InProcessServer.Start(transport: t => t.Address = listenOn ?? IPAddress.Loopback, routes: (router, dispatcher) =>

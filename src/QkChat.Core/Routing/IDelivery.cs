@@ -1,0 +1,51 @@
+using QkChat.Transport;
+
+namespace QkChat.Core.Routing;
+
+/// <summary>
+/// The one way Core features reach users' devices (architecture.md §6, "delivery port"): deliver a frame to a
+/// user's devices or to a set of users, kick a device, ask who is online. <see cref="LocalDelivery"/> serves the
+/// devices of this node; an implementation for several nodes (later) adds the devices elsewhere.
+/// </summary>
+/// <remarks>
+/// Delivery is fire-and-forget: a call queues the frame and returns at once with the number of devices it
+/// addressed, never waiting for a send. Over a remote hop the frame arrives later and may be lost with that node;
+/// nothing acknowledged depends on it (a message stays `sent` until its receiver acks, and reaches the device in
+/// the offline batch at its next login). <see cref="ToUsers"/> takes the whole set at once so that an
+/// implementation can group it by node. Every delivery takes over the caller's reference to the frame (one
+/// serialization, one reference per device, released when nobody gets it). Callable from any thread.
+/// </remarks>
+public interface IDelivery
+{
+    /// <summary>
+    /// Queues <paramref name="frame"/> to every device of <paramref name="userId"/> except the connection
+    /// <paramref name="except"/> (the sender's own). <paramref name="droppable"/>: a push the send queue may drop
+    /// under pressure (presence). <paramref name="messageId"/> (a `message` push; 0 otherwise): a device still
+    /// draining its offline queue gets it once, not also inside a batch. Returns the devices addressed (0: offline).
+    /// </summary>
+    int ToUser(uint userId, OutboundFrame frame, Connection? except = null, bool droppable = false, long messageId = 0);
+
+    /// <summary>Queues one frame, serialized once, to every device of each of <paramref name="userIds"/>; returns the devices addressed.</summary>
+    int ToUsers(ReadOnlySpan<uint> userIds, OutboundFrame frame, bool droppable = false);
+
+    /// <summary>
+    /// Registers <paramref name="connection"/> as the device (<paramref name="userId"/>, <paramref name="clientId"/>).
+    /// A connection that held the device before is kicked (`same_device`) and returned, for the audit row.
+    /// </summary>
+    Connection? Attach(uint userId, string clientId, Connection connection);
+
+    /// <summary>Forgets the device unless another connection has taken it over meanwhile.</summary>
+    void Detach(uint userId, string clientId, Connection connection);
+
+    /// <summary>Sends `kicked` with <paramref name="reason"/> to the device's connection and closes it; false if it has none.</summary>
+    bool Kick(uint userId, string clientId, string reason);
+
+    /// <summary>Whether any device of the user is connected.</summary>
+    bool IsOnline(uint userId);
+
+    /// <summary>Whether this device of the user is connected.</summary>
+    bool IsOnline(uint userId, string clientId);
+
+    /// <summary>The user's connected devices (client ids), a snapshot.</summary>
+    IReadOnlyList<string> DevicesOf(uint userId);
+}

@@ -1,0 +1,49 @@
+using System.Text.RegularExpressions;
+using Xunit;
+
+namespace QkChat.Tests.Architecture;
+
+/// <summary>
+/// Core features reach users' devices only through the delivery port (src/QkChat.Core/Routing/IDelivery.cs), so a
+/// second implementation (several nodes) can replace the local one without touching them (architecture.md §6).
+/// This reads the feature folders' source: no feature names the node-local registry, pushes into a connection's
+/// send queue, or builds the `kicked` push itself.
+/// </summary>
+public sealed partial class DeliveryPortTests
+{
+    private static readonly string[] FeatureFolders = ["Accounts", "Friends", "Messaging", "Presence", "Audit"];
+
+    // LiveSessions: the node-local registry. PostSend: Connection's cross-thread send. SendToUser/ForEachDevice: the
+    // two old delivery paths. Actions.Kicked: a kick built by hand instead of IDelivery.Kick.
+    [GeneratedRegex(@"\bLiveSessions\b|\.PostSend\s*\(|\bSendToUser\b|\bForEachDevice\b|\bActions\.Kicked\b")]
+    private static partial Regex DirectDelivery();
+
+    [Fact]
+    public void Core_features_deliver_only_through_the_delivery_port()
+    {
+        var offences = new List<string>();
+        foreach (string folder in FeatureFolders)
+        {
+            string dir = Path.Combine(RepoPaths.Root, "src", "QkChat.Core", folder);
+            Assert.True(Directory.Exists(dir), dir);
+            foreach (string file in Directory.EnumerateFiles(dir, "*.cs", SearchOption.AllDirectories))
+            {
+                string[] lines = File.ReadAllLines(file);
+                for (int i = 0; i < lines.Length; i++)
+                {
+                    string code = StripComment(lines[i]);
+                    if (DirectDelivery().IsMatch(code))
+                        offences.Add($"{Path.GetRelativePath(RepoPaths.Root, file)}:{i + 1}: {lines[i].Trim()}");
+                }
+            }
+        }
+        Assert.True(offences.Count == 0, "direct delivery in Core features (use IDelivery):\n" + string.Join('\n', offences));
+    }
+
+    /// <summary>A line without its // comment (a cref or a remark may name the old types).</summary>
+    private static string StripComment(string line)
+    {
+        int at = line.IndexOf("//", StringComparison.Ordinal);
+        return at < 0 ? line : line[..at];
+    }
+}
