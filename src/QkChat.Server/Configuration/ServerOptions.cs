@@ -2,37 +2,57 @@ namespace QkChat.Server.Configuration;
 
 /// <summary>
 /// Every setting of qkchatd with its default. The defaults are what `make run` and a fresh package use; each one is
-/// documented (with its risk) in <see cref="OptionRegistry"/>, which also generates docs/configuration.md.
+/// documented (with its risk) in <see cref="OptionRegistry"/>, which also generates docs/configuration.md. Settings
+/// of a layer that has its own options class are held in an instance of that class (<see cref="Transport"/>,
+/// <see cref="Tls"/>, <see cref="Chat"/>), whose initializers are their only defaults.
 /// </summary>
 public sealed class ServerOptions
 {
+    // Settings bound to a layer's options class live in that object: its property initializer is the one default,
+    // and OptionRegistry reads and writes it there. ChatServer hands a copy of each to its layer, so a new bound
+    // setting needs no line here and none in the hand-over. The engine's listen address comes from Host below.
+
+    /// <summary>The transport's settings (server.port, backlog, reactors, connection limits, send queue).</summary>
+    public QkChat.Transport.TransportOptions Transport { get; } = new();
+
+    /// <summary>The TLS listener's settings (tls.*), handed to the engine only when <see cref="TlsEnabled"/>.</summary>
+    public QkChat.Transport.TlsListenerOptions Tls { get; } = new();
+
+    /// <summary>The dispatcher's session rules (frame size, timeouts, rate limit, metrics).</summary>
+    public QkChat.Core.Dispatch.ChatOptions Chat { get; } = new();
+
     // Listener and connections.
     public string Host { get; set; } = "127.0.0.1";
-    public int Port { get; set; } = 8080;
-    public bool PlainTcp { get; set; } = true;
-    public int Backlog { get; set; } = 1024;
-    public int Reactors { get; set; }
-    public bool PinReactors { get; set; }
-    public int MaxClients { get; set; } = 10_000;
-    public int MaxClientsPerIp { get; set; } = 1_000;
-    public int Ipv6LimitPrefix { get; set; } = QkChat.Transport.ClientAddress.DefaultIpv6PrefixLength;
-    public int MaxFrameBytes { get; set; } = 65_536;
-    public int LoginTimeoutSeconds { get; set; } = 30;
-    public int IdleTimeoutSeconds { get; set; } = 60;
-    public int RequestsPerSecond { get; set; } = 100;
-    public int RequestBurst { get; set; } = 200;
-    public int SendQueueLowBytes { get; set; } = 64 * 1024;
-    public int SendQueueHighBytes { get; set; } = 256 * 1024;
-    public int SendQueueHardCapBytes { get; set; } = 1024 * 1024;
-    public int SlowConsumerTimeoutSeconds { get; set; } = 30;
+    public bool TlsEnabled { get; set; }
     public int ShutdownTimeoutSeconds { get; set; } = 10;
 
-    // TLS listener.
-    public bool TlsEnabled { get; set; }
-    public int TlsPort { get; set; } = 8443;
-    public string TlsCertFile { get; set; } = "";
-    public string TlsKeyFile { get; set; } = "";
-    public int TlsHandshakeTimeoutSeconds { get; set; } = 10;
+    // Shorthands for the bound settings above, for the code and tests that read them by these names; they hold no
+    // value or default of their own.
+    public int Port { get => Transport.Port; set => Transport.Port = value; }
+    public bool PlainTcp { get => Transport.PlainListener; set => Transport.PlainListener = value; }
+    public int Backlog { get => Transport.Backlog; set => Transport.Backlog = value; }
+    public int Reactors { get => Transport.Reactors; set => Transport.Reactors = value; }
+    public bool PinReactors { get => Transport.PinReactors; set => Transport.PinReactors = value; }
+    public int MaxClients { get => Transport.MaxClients; set => Transport.MaxClients = value; }
+    public int MaxClientsPerIp { get => Transport.MaxClientsPerIp; set => Transport.MaxClientsPerIp = value; }
+    public int Ipv6LimitPrefix { get => Transport.Ipv6LimitPrefixLength; set => Transport.Ipv6LimitPrefixLength = value; }
+    public int SendQueueLowBytes { get => Transport.SendQueueLowBytes; set => Transport.SendQueueLowBytes = value; }
+    public int SendQueueHighBytes { get => Transport.SendQueueHighBytes; set => Transport.SendQueueHighBytes = value; }
+    public int SendQueueHardCapBytes { get => Transport.SendQueueHardCapBytes; set => Transport.SendQueueHardCapBytes = value; }
+    public int SlowConsumerTimeoutSeconds { get => Seconds(Transport.SlowConsumerTimeout); set => Transport.SlowConsumerTimeout = TimeSpan.FromSeconds(value); }
+    public int TlsPort { get => Tls.Port; set => Tls.Port = value; }
+    public string TlsCertFile { get => Tls.CertificatePemFile; set => Tls.CertificatePemFile = value; }
+    public string TlsKeyFile { get => Tls.KeyPemFile; set => Tls.KeyPemFile = value; }
+    public int TlsHandshakeTimeoutSeconds { get => Seconds(Tls.HandshakeTimeout); set => Tls.HandshakeTimeout = TimeSpan.FromSeconds(value); }
+    public int MaxFrameBytes { get => Chat.MaxFrameBytes; set => Chat.MaxFrameBytes = value; }
+    public int LoginTimeoutSeconds { get => Seconds(Chat.LoginTimeout); set => Chat.LoginTimeout = TimeSpan.FromSeconds(value); }
+    public int IdleTimeoutSeconds { get => Seconds(Chat.IdleTimeout); set => Chat.IdleTimeout = TimeSpan.FromSeconds(value); }
+    public int RequestsPerSecond { get => Chat.RequestsPerSecond; set => Chat.RequestsPerSecond = value; }
+    public int RequestBurst { get => Chat.RequestBurst; set => Chat.RequestBurst = value; }
+    public bool MetricsEnabled { get => Chat.MetricsEnabled; set => Chat.MetricsEnabled = value; }
+
+    /// <summary>Whole seconds of a span the configuration set in seconds (exact for every value it can hold).</summary>
+    internal static int Seconds(TimeSpan span) => (int)span.TotalSeconds;
 
     // MariaDB.
     public string DbHost { get; set; } = "127.0.0.1";
@@ -98,7 +118,6 @@ public sealed class ServerOptions
     public int AlertConnectionsPercent { get; set; } = 90;
     public int AlertErrorRatePercent { get; set; } = 5;
     public int AlertResponseTimeMs { get; set; } = 200;
-    public bool MetricsEnabled { get; set; } = true;
     public bool AuditEnabled { get; set; } = true;
     public int AuditRetentionDays { get; set; } = 90;
     public int AuditQueueCapacity { get; set; } = 10_000;

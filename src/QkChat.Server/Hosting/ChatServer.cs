@@ -27,15 +27,7 @@ public sealed class ChatServer : IAsyncDisposable
     public ChatServer(ServerOptions options, ILoggerFactory loggers, MySqlDataSource db, IConnectionMultiplexer redis, IMailer mailer,
         LogLevelSwitch? logLevel = null)
     {
-        var chat = new ChatOptions
-        {
-            MaxFrameBytes = options.MaxFrameBytes,
-            LoginTimeout = TimeSpan.FromSeconds(options.LoginTimeoutSeconds),
-            IdleTimeout = TimeSpan.FromSeconds(options.IdleTimeoutSeconds),
-            RequestsPerSecond = options.RequestsPerSecond,
-            RequestBurst = options.RequestBurst,
-            MetricsEnabled = options.MetricsEnabled,
-        };
+        var chat = ChatOptionsFrom(options);
         Router = new ActionRouter();
         _dispatcher = new Dispatcher(chat, Router, loggers.CreateLogger("Dispatch"));
 
@@ -132,33 +124,22 @@ public sealed class ChatServer : IAsyncDisposable
         _passwords.Dispose();
     }
 
-    public static TransportOptions TransportOptionsFrom(ServerOptions o) => new()
+    /// <summary>The dispatcher's own copy of its session rules: a reload changes it (LiveReload), not the configuration.</summary>
+    public static ChatOptions ChatOptionsFrom(ServerOptions o) => o.Chat.Copy();
+
+    /// <summary>
+    /// The engine's own copy of the transport settings (a reload changes it, not the configuration), plus what is
+    /// derived rather than set: the listen address, the receive limit from the frame size, the busy frame, TLS.
+    /// </summary>
+    public static TransportOptions TransportOptionsFrom(ServerOptions o)
     {
-        Address = IPAddress.Parse(o.Host),
-        Port = o.Port,
-        PlainListener = o.PlainTcp,
-        Backlog = o.Backlog,
-        Reactors = o.Reactors,
-        PinReactors = o.PinReactors,
-        MaxClients = o.MaxClients,
-        MaxClientsPerIp = o.MaxClientsPerIp,
-        Ipv6LimitPrefixLength = o.Ipv6LimitPrefix,
-        MaxReceiveBufferBytes = o.MaxFrameBytes + QkChat.Protocol.Framing.HeaderSize,
-        SendQueueLowBytes = o.SendQueueLowBytes,
-        SendQueueHighBytes = o.SendQueueHighBytes,
-        SendQueueHardCapBytes = o.SendQueueHardCapBytes,
-        SlowConsumerTimeout = TimeSpan.FromSeconds(o.SlowConsumerTimeoutSeconds),
-        BusyFrame = Dispatcher.CreateBusyFrame(),
-        Tls = o.TlsEnabled
-            ? new TlsListenerOptions
-            {
-                Port = o.TlsPort,
-                CertificatePemFile = o.TlsCertFile,
-                KeyPemFile = o.TlsKeyFile,
-                HandshakeTimeout = TimeSpan.FromSeconds(o.TlsHandshakeTimeoutSeconds),
-            }
-            : null,
-    };
+        var transport = o.Transport.Copy();
+        transport.Address = IPAddress.Parse(o.Host);
+        transport.MaxReceiveBufferBytes = o.MaxFrameBytes + QkChat.Protocol.Framing.HeaderSize;
+        transport.BusyFrame = Dispatcher.CreateBusyFrame();
+        transport.Tls = o.TlsEnabled ? o.Tls.Copy() : null;
+        return transport;
+    }
 }
 
 /// <summary>Something the server needs at start is missing; the message says what.</summary>

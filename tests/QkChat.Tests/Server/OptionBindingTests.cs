@@ -1,0 +1,111 @@
+using System.Globalization;
+using QkChat.Core.Dispatch;
+using QkChat.Server.Configuration;
+using QkChat.Server.Hosting;
+using QkChat.Transport;
+using Xunit;
+
+namespace QkChat.Tests.Server;
+
+/// <summary>
+/// One source per option (issue 17 point 6): a setting bound to a layer's options class has its default there and
+/// nowhere else, and reaches the layer without a line of its own in the hand-over.
+/// </summary>
+public sealed class OptionBindingTests
+{
+    // Every key of these layers, by the class it is bound to. A key listed here that an edit moves back into
+    // ServerOptions (a second default) fails BoundKeysBelongToTheirLayer.
+    private static readonly (string Key, Type Layer)[] Bound =
+    [
+        ("server.port", typeof(TransportOptions)),
+        ("server.plain_tcp", typeof(TransportOptions)),
+        ("server.backlog", typeof(TransportOptions)),
+        ("server.reactors", typeof(TransportOptions)),
+        ("server.pin_reactors", typeof(TransportOptions)),
+        ("server.max_clients", typeof(TransportOptions)),
+        ("server.max_clients_per_ip", typeof(TransportOptions)),
+        ("server.ipv6_limit_prefix", typeof(TransportOptions)),
+        ("server.send_queue_low_bytes", typeof(TransportOptions)),
+        ("server.send_queue_high_bytes", typeof(TransportOptions)),
+        ("server.send_queue_hard_cap_bytes", typeof(TransportOptions)),
+        ("server.slow_consumer_timeout_s", typeof(TransportOptions)),
+        ("tls.port", typeof(TlsListenerOptions)),
+        ("tls.cert_file", typeof(TlsListenerOptions)),
+        ("tls.key_file", typeof(TlsListenerOptions)),
+        ("tls.handshake_timeout_s", typeof(TlsListenerOptions)),
+        ("server.max_frame_bytes", typeof(ChatOptions)),
+        ("server.login_timeout_s", typeof(ChatOptions)),
+        ("server.idle_timeout_s", typeof(ChatOptions)),
+        ("server.rate_limit_rps", typeof(ChatOptions)),
+        ("server.rate_limit_burst", typeof(ChatOptions)),
+        ("metrics.enabled", typeof(ChatOptions)),
+    ];
+
+    public static TheoryData<string> BoundKeys()
+    {
+        var data = new TheoryData<string>();
+        foreach (var spec in OptionRegistry.All)
+            if (spec.Layer is not null) data.Add(spec.Key);
+        return data;
+    }
+
+    [Fact]
+    public void BoundKeysBelongToTheirLayer()
+    {
+        foreach (var (key, layer) in Bound)
+            Assert.True(OptionRegistry.Find(key)!.Layer == layer, $"{key} is not bound to {layer.Name}");
+        Assert.Equal(Bound.Length, OptionRegistry.All.Count(s => s.Layer is not null));
+    }
+
+    /// <summary>
+    /// The registry's default (what docs/configuration.md shows) is the one a fresh instance of the layer's class
+    /// holds: ServerOptions may not set a bound setting to a default of its own.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(BoundKeys))]
+    public void DefaultIsTheLayersOwn(string key)
+    {
+        var spec = OptionRegistry.Find(key)!;
+        Assert.NotNull(spec.LayerDefaultText);
+        Assert.Equal(spec.LayerDefaultText, spec.DefaultText);
+    }
+
+    /// <summary>A value set in the configuration reaches the engine or dispatcher (the hand-over copies, names nothing).</summary>
+    [Theory]
+    [MemberData(nameof(BoundKeys))]
+    public void HandOverCarriesTheValue(string key)
+    {
+        var spec = OptionRegistry.Find(key)!;
+        var options = new ServerOptions { TlsEnabled = true };
+        string value = OtherValidValue(spec, options);
+        Assert.Null(spec.Apply(options, value));
+
+        object layer = spec.Layer == typeof(ChatOptions) ? ChatServer.ChatOptionsFrom(options)
+            : spec.Layer == typeof(TlsListenerOptions) ? ChatServer.TransportOptionsFrom(options).Tls!
+            : ChatServer.TransportOptionsFrom(options);
+        Assert.Equal(value, spec.ShowLayer(layer));
+    }
+
+    /// <summary>The hand-over gives each layer its own object, so a reload that changes it leaves the configuration as read.</summary>
+    [Fact]
+    public void HandOverCopies()
+    {
+        var options = new ServerOptions { TlsEnabled = true };
+        Assert.NotSame(options.Transport, ChatServer.TransportOptionsFrom(options));
+        Assert.NotSame(options.Tls, ChatServer.TransportOptionsFrom(options).Tls);
+        Assert.NotSame(options.Chat, ChatServer.ChatOptionsFrom(options));
+    }
+
+    private static string OtherValidValue(OptionSpec spec, ServerOptions options)
+    {
+        string current = spec.Show(options);
+        if (current is "true" or "false") return current == "true" ? "false" : "true";
+        if (!int.TryParse(current, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n)) return current + "x";
+        foreach (int candidate in new[] { n + 1, n - 1 })
+        {
+            string text = candidate.ToString(CultureInfo.InvariantCulture);
+            if (spec.Apply(new ServerOptions(), text) is null) return text;
+        }
+        throw new InvalidOperationException($"{spec.Key}: no other valid value next to {current}");
+    }
+}
