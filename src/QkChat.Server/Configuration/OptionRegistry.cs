@@ -3,7 +3,8 @@ namespace QkChat.Server.Configuration;
 /// <summary>
 /// The one list of settings. Parsing, validation, the secret handling and docs/configuration.md all come from here,
 /// so a setting cannot exist without its documentation. An entry written `o => o.Transport, l => l.X, ...` is bound to
-/// a layer's options class (TransportOptions, TlsListenerOptions, ChatOptions): its default is that class's
+/// a layer's options class (TransportOptions, TlsListenerOptions, ChatOptions, MessagingOptions, AccountOptions,
+/// LoginLimits, AuditOptions, AdminOptions, AlertThresholds): its default is that class's
 /// initializer, read through the instance ServerOptions holds, and written nowhere else.
 /// </summary>
 public static class OptionRegistry
@@ -122,7 +123,7 @@ public static class OptionRegistry
             "At shutdown, seconds to keep sending queued mails after the connections are closed; the rest are dropped and logged.", "Adds to server.shutdown_timeout_s: keep the sum below systemd's TimeoutStopSec."),
 
         // Accounts.
-        OptionSpec.Int("account.token_lifetime_days", "QKCHAT_TOKEN_LIFETIME_DAYS", 1, 3650, o => o.TokenLifetimeDays, (o, v) => o.TokenLifetimeDays = v,
+        OptionSpec.Int("account.token_lifetime_days", "QKCHAT_TOKEN_LIFETIME_DAYS", 1, 3650, o => o.Accounts, l => (int)l.TokenLifetime.TotalDays, (l, v) => l.TokenLifetime = TimeSpan.FromDays(v),
             "Sliding lifetime of a device token: each resume moves its expiry this far ahead.", "Long lifetimes keep a stolen token useful longer; revoke with a password change."),
         OptionSpec.Int("account.availability_checks_per_min", "QKCHAT_AVAILABILITY_CHECKS_PER_MIN", 1, 1_000_000,
             o => o.AvailabilityChecksPerMinute, (o, v) => o.AvailabilityChecksPerMinute = v,
@@ -144,34 +145,34 @@ public static class OptionRegistry
             "Logins waiting for a hash worker before SERVER_BUSY; 0 means 64 per worker (about a second of work).", "A deep queue turns SERVER_BUSY into client timeouts during a login storm."),
 
         // Messaging.
-        OptionSpec.Int("message.batch_size", "QKCHAT_MESSAGE_BATCH_SIZE", 1, 2000, o => o.MessageBatchSize, (o, v) => o.MessageBatchSize = v,
+        OptionSpec.Int("message.batch_size", "QKCHAT_MESSAGE_BATCH_SIZE", 1, 2000, o => o.Messaging, l => l.BatchSize, (l, v) => l.BatchSize = v,
             "Most messages stored by one multi-row INSERT and commit (the write-behind batcher).", "Large batches near max_allowed_packet (16 MB) fail; 1 commits every message alone and caps throughput at the disk's fsync rate."),
-        OptionSpec.Int("message.batch_delay_ms", "QKCHAT_MESSAGE_BATCH_DELAY_MS", 0, 1000, o => o.MessageBatchDelayMs, (o, v) => o.MessageBatchDelayMs = v,
+        OptionSpec.Int("message.batch_delay_ms", "QKCHAT_MESSAGE_BATCH_DELAY_MS", 0, 1000, o => o.Messaging, l => (int)l.BatchDelay.TotalMilliseconds, (l, v) => l.BatchDelay = TimeSpan.FromMilliseconds(v),
             "Milliseconds the writer waits for a batch to fill; 0 writes whatever gathered during the previous commit.", "Every millisecond is added to each send's latency."),
-        OptionSpec.Int("message.queue_capacity", "QKCHAT_MESSAGE_QUEUE_CAPACITY", 1, 10_000_000, o => o.MessageQueueCapacity, (o, v) => o.MessageQueueCapacity = v,
+        OptionSpec.Int("message.queue_capacity", "QKCHAT_MESSAGE_QUEUE_CAPACITY", 1, 10_000_000, o => o.Messaging, l => l.QueueCapacity, (l, v) => l.QueueCapacity = v,
             "Messages waiting to be stored before send_message answers SERVER_BUSY.", "Each waiting message holds its content in memory (up to 16 KB)."),
-        OptionSpec.Int("server.node_id", "QKCHAT_NODE_ID", 0, QkChat.Core.Messaging.MessageIds.MaxNode, o => o.NodeId, (o, v) => o.NodeId = v,
+        OptionSpec.Int("server.node_id", "QKCHAT_NODE_ID", 0, QkChat.Core.Messaging.MessageIds.MaxNode, o => o.Messaging, l => l.NodeId, (l, v) => l.NodeId = v,
             "This node's number (0-15), part of every message id; unique per node of a cluster.", "Two nodes with one number can mint the same message id."),
 
         // The admin listener and alerts (issue 8; docs/observability.md).
-        OptionSpec.Bool("admin.enabled", "QKCHAT_ADMIN_ENABLED", o => o.AdminEnabled, (o, v) => o.AdminEnabled = v,
+        OptionSpec.Bool("admin.enabled", "QKCHAT_ADMIN_ENABLED", o => o.Admin, l => l.Enabled, (l, v) => l.Enabled = v,
             "Serve /metrics, /healthz, /readyz, /status and the dashboard on admin.host:admin.port.", "Off leaves monitoring blind."),
-        OptionSpec.Text("admin.host", "QKCHAT_ADMIN_HOST", o => o.AdminHost, (o, v) => o.AdminHost = v,
+        OptionSpec.Text("admin.host", "QKCHAT_ADMIN_HOST", o => o.Admin, l => l.Host, (l, v) => l.Host = v,
             "Address of the admin listener (an IP address); loopback keeps it to this machine.", "Any other address exposes metrics and the dashboard: qkchatd refuses to start there without admin.token.", allowEmpty: false),
-        OptionSpec.Int("admin.port", "QKCHAT_ADMIN_PORT", 0, 65535, o => o.AdminPort, (o, v) => o.AdminPort = v,
+        OptionSpec.Int("admin.port", "QKCHAT_ADMIN_PORT", 0, 65535, o => o.Admin, l => l.Port, (l, v) => l.Port = v,
             "Port of the admin listener (0: any free port, logged at start).", "9100 is also node_exporter's default: change one of them if both run."),
-        OptionSpec.Text("admin.token", "QKCHAT_ADMIN_TOKEN", o => o.AdminToken, (o, v) => o.AdminToken = v,
+        OptionSpec.Text("admin.token", "QKCHAT_ADMIN_TOKEN", o => o.Admin, l => l.Token, (l, v) => l.Token = v,
             "Bearer token every admin request must carry in its Authorization header, never in the URL (or admin.token_file / QKCHAT_ADMIN_TOKEN_FILE); empty: none.", "Without it anyone who reaches admin.host reads the metrics; required when admin.host is not loopback.", secret: true),
-        OptionSpec.Int("alert.cpu_percent", "QKCHAT_ALERT_CPU_PERCENT", 1, 100, o => o.AlertCpuPercent, (o, v) => o.AlertCpuPercent = v,
+        OptionSpec.Int("alert.cpu_percent", "QKCHAT_ALERT_CPU_PERCENT", 1, 100, o => o.Alerts, l => l.CpuPercent, (l, v) => l.CpuPercent = v,
             "CPU use (of all cores) above which a warning is logged once per episode and shown on the dashboard.", "Low values warn all the time under normal load."),
-        OptionSpec.Int("alert.memory_percent", "QKCHAT_ALERT_MEMORY_PERCENT", 1, 100, o => o.AlertMemoryPercent, (o, v) => o.AlertMemoryPercent = v,
+        OptionSpec.Int("alert.memory_percent", "QKCHAT_ALERT_MEMORY_PERCENT", 1, 100, o => o.Alerts, l => l.MemoryPercent, (l, v) => l.MemoryPercent = v,
             "Resident memory, in percent of what the GC may use (the machine or the cgroup limit), that raises an alert.", "As alert.cpu_percent."),
-        OptionSpec.Int("alert.connections_percent", "QKCHAT_ALERT_CONNECTIONS_PERCENT", 1, 100, o => o.AlertConnectionsPercent, (o, v) => o.AlertConnectionsPercent = v,
+        OptionSpec.Int("alert.connections_percent", "QKCHAT_ALERT_CONNECTIONS_PERCENT", 1, 100, o => o.Alerts, l => l.ConnectionsPercent, (l, v) => l.ConnectionsPercent = v,
             "Open connections, in percent of server.max_clients, that raise an alert (the original: 9,000 of 10,000).", "As alert.cpu_percent."),
-        OptionSpec.Int("alert.error_rate_percent", "QKCHAT_ALERT_ERROR_RATE_PERCENT", 1, 100, o => o.AlertErrorRatePercent, (o, v) => o.AlertErrorRatePercent = v,
+        OptionSpec.Int("alert.error_rate_percent", "QKCHAT_ALERT_ERROR_RATE_PERCENT", 1, 100, o => o.Alerts, l => l.ErrorRatePercent, (l, v) => l.ErrorRatePercent = v,
             "Responses failed by the server (INTERNAL, UNAVAILABLE, SERVER_BUSY), in percent of all responses of a second, that raise an alert; seconds with under 50 requests are not judged.",
             "Low values alert on a single failed batch; needs metrics.enabled."),
-        OptionSpec.Int("alert.response_time_ms", "QKCHAT_ALERT_RESPONSE_TIME_MS", 1, 600_000, o => o.AlertResponseTimeMs, (o, v) => o.AlertResponseTimeMs = v,
+        OptionSpec.Int("alert.response_time_ms", "QKCHAT_ALERT_RESPONSE_TIME_MS", 1, 600_000, o => o.Alerts, l => l.ResponseTimeMs, (l, v) => l.ResponseTimeMs = v,
             "p99 response time of a second's requests (all actions, estimated from the latency histogram) above which an alert is raised; seconds with under 50 requests are not judged.",
             "Logins wait for a password hash (tens of ms each, queued in a storm): low values alert during every login storm; needs metrics.enabled."),
         OptionSpec.Bool("metrics.enabled", "QKCHAT_METRICS_ENABLED", o => o.Chat, l => l.MetricsEnabled, (l, v) => l.MetricsEnabled = v,
@@ -179,17 +180,17 @@ public static class OptionRegistry
             "Off blinds the request metrics, the latency chart and the error-rate and response-time alerts; it saves a clock read and three increments per request."),
 
         // Failed-login limits and the audit log (issue 11; docs/audit.md).
-        OptionSpec.Int("account.login_failures_per_account", "QKCHAT_LOGIN_FAILURES_PER_ACCOUNT", 1, 1_000_000, o => o.LoginFailuresPerAccount, (o, v) => o.LoginFailuresPerAccount = v,
+        OptionSpec.Int("account.login_failures_per_account", "QKCHAT_LOGIN_FAILURES_PER_ACCOUNT", 1, 1_000_000, o => o.LoginLimits, l => l.PerAccount, (l, v) => l.PerAccount = v,
             "Wrong passwords per account in 15 minutes before its logins get RATE_LIMITED (from any address).", "Low values let anyone lock a user out for the window; high values allow more guessing."),
-        OptionSpec.Int("account.login_failures_per_ip", "QKCHAT_LOGIN_FAILURES_PER_IP", 1, 1_000_000, o => o.LoginFailuresPerIp, (o, v) => o.LoginFailuresPerIp = v,
+        OptionSpec.Int("account.login_failures_per_ip", "QKCHAT_LOGIN_FAILURES_PER_IP", 1, 1_000_000, o => o.LoginLimits, l => l.PerIp, (l, v) => l.PerIp = v,
             "Wrong passwords per client address in 15 minutes before its logins get RATE_LIMITED.", "Users behind one NAT share this budget."),
-        OptionSpec.Bool("audit.enabled", "QKCHAT_AUDIT_ENABLED", o => o.AuditEnabled, (o, v) => o.AuditEnabled = v,
+        OptionSpec.Bool("audit.enabled", "QKCHAT_AUDIT_ENABLED", o => o.Audit, l => l.Enabled, (l, v) => l.Enabled = v,
             "Record security events (logins, failures, kicks, password changes, codes, limits, abuse closes) in audit_events.", "Off leaves no trail of attacks or account takeovers."),
-        OptionSpec.Int("audit.retention_days", "QKCHAT_AUDIT_RETENTION_DAYS", 1, 36_500, o => o.AuditRetentionDays, (o, v) => o.AuditRetentionDays = v,
+        OptionSpec.Int("audit.retention_days", "QKCHAT_AUDIT_RETENTION_DAYS", 1, 36_500, o => o.Audit, l => l.RetentionDays, (l, v) => l.RetentionDays = v,
             "Days security events are kept; an hourly job deletes older ones in small batches.", "Long retention grows the table (~150 bytes per event); short loses evidence."),
-        OptionSpec.Int("audit.queue_capacity", "QKCHAT_AUDIT_QUEUE_CAPACITY", 1, 10_000_000, o => o.AuditQueueCapacity, (o, v) => o.AuditQueueCapacity = v,
+        OptionSpec.Int("audit.queue_capacity", "QKCHAT_AUDIT_QUEUE_CAPACITY", 1, 10_000_000, o => o.Audit, l => l.QueueCapacity, (l, v) => l.QueueCapacity = v,
             "Security events waiting for the writer; beyond it events are dropped, counted and warned about once per episode.", "Each waiting event holds ~200 bytes; too small drops events in a login storm."),
-        OptionSpec.Int("audit.batch_size", "QKCHAT_AUDIT_BATCH_SIZE", 1, 2000, o => o.AuditBatchSize, (o, v) => o.AuditBatchSize = v,
+        OptionSpec.Int("audit.batch_size", "QKCHAT_AUDIT_BATCH_SIZE", 1, 2000, o => o.Audit, l => l.BatchSize, (l, v) => l.BatchSize = v,
             "Most security events stored by one multi-row INSERT.", "1 stores each event alone and caps the rate at the disk's commit rate."),
 
         // Logging and start-up.

@@ -45,10 +45,10 @@ public sealed class OptionSpec
     /// </summary>
     public Type? Layer { get; private set; }
 
-    /// <summary>The default as a fresh instance of <see cref="Layer"/> holds it (null when unbound).</summary>
+    /// <summary>The default as a fresh instance of <see cref="Layer"/> holds it (null when unbound; a secret's too, unmasked).</summary>
     public string? LayerDefaultText => _layerDefault?.Invoke();
 
-    /// <summary>The value as <paramref name="layer"/> (an instance of <see cref="Layer"/>) holds it: for tests of the hand-over.</summary>
+    /// <summary>The value as <paramref name="layer"/> (an instance of <see cref="Layer"/>) holds it, a secret unmasked: for tests only.</summary>
     public string? ShowLayer(object layer) => _showLayer?.Invoke(layer);
 
     /// <summary>Parses and stores <paramref name="raw"/>; returns null, or what is allowed when the value is bad.</summary>
@@ -112,8 +112,9 @@ public sealed class OptionSpec
             .BindTo<TLayer>(l => get(l) ? "true" : "false");
 
     public static OptionSpec Text<TLayer>(string key, string env, Func<ServerOptions, TLayer> select,
-        Func<TLayer, string> get, Action<TLayer, string> set, string description, string risk) where TLayer : class, new() =>
-        Text(key, env, o => get(select(o)), (o, v) => set(select(o), v), description, risk)
+        Func<TLayer, string> get, Action<TLayer, string> set, string description, string risk,
+        bool allowEmpty = true, int maxLength = 4096, bool secret = false) where TLayer : class, new() =>
+        Text(key, env, o => get(select(o)), (o, v) => set(select(o), v), description, risk, allowEmpty, maxLength, secret)
             .BindTo<TLayer>(l => get(l));
 
     private OptionSpec BindTo<TLayer>(Func<TLayer, string> show) where TLayer : class, new()

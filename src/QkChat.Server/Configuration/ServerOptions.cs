@@ -4,7 +4,8 @@ namespace QkChat.Server.Configuration;
 /// Every setting of qkchatd with its default. The defaults are what `make run` and a fresh package use; each one is
 /// documented (with its risk) in <see cref="OptionRegistry"/>, which also generates docs/configuration.md. Settings
 /// of a layer that has its own options class are held in an instance of that class (<see cref="Transport"/>,
-/// <see cref="Tls"/>, <see cref="Chat"/>), whose initializers are their only defaults.
+/// <see cref="Tls"/>, <see cref="Chat"/>, <see cref="Messaging"/>, <see cref="Accounts"/>, <see cref="LoginLimits"/>,
+/// <see cref="Audit"/>, <see cref="Admin"/>, <see cref="Alerts"/>), whose initializers are their only defaults.
 /// </summary>
 public sealed class ServerOptions
 {
@@ -20,6 +21,24 @@ public sealed class ServerOptions
 
     /// <summary>The dispatcher's session rules (frame size, timeouts, rate limit, metrics).</summary>
     public QkChat.Core.Dispatch.ChatOptions Chat { get; } = new();
+
+    /// <summary>The message writer's settings (message.batch_size, batch_delay_ms, queue_capacity, server.node_id).</summary>
+    public QkChat.Core.Messaging.MessagingOptions Messaging { get; } = new();
+
+    /// <summary>The accounts' settings (account.token_lifetime_days).</summary>
+    public QkChat.Core.Accounts.AccountOptions Accounts { get; } = new();
+
+    /// <summary>The failed-login budgets (account.login_failures_per_account, _per_ip).</summary>
+    public QkChat.Server.Accounts.LoginLimits LoginLimits { get; } = new();
+
+    /// <summary>The audit log's settings (audit.*).</summary>
+    public QkChat.Core.Audit.AuditOptions Audit { get; } = new();
+
+    /// <summary>The admin listener's settings (admin.*).</summary>
+    public QkChat.Server.Admin.AdminOptions Admin { get; } = new();
+
+    /// <summary>The alert limits (alert.*).</summary>
+    public QkChat.Server.Admin.AlertThresholds Alerts { get; } = new();
 
     // Listener and connections.
     public string Host { get; set; } = "127.0.0.1";
@@ -50,6 +69,26 @@ public sealed class ServerOptions
     public int RequestsPerSecond { get => Chat.RequestsPerSecond; set => Chat.RequestsPerSecond = value; }
     public int RequestBurst { get => Chat.RequestBurst; set => Chat.RequestBurst = value; }
     public bool MetricsEnabled { get => Chat.MetricsEnabled; set => Chat.MetricsEnabled = value; }
+    public int MessageBatchSize { get => Messaging.BatchSize; set => Messaging.BatchSize = value; }
+    public int MessageBatchDelayMs { get => (int)Messaging.BatchDelay.TotalMilliseconds; set => Messaging.BatchDelay = TimeSpan.FromMilliseconds(value); }
+    public int MessageQueueCapacity { get => Messaging.QueueCapacity; set => Messaging.QueueCapacity = value; }
+    public int NodeId { get => Messaging.NodeId; set => Messaging.NodeId = value; }
+    public int TokenLifetimeDays { get => (int)Accounts.TokenLifetime.TotalDays; set => Accounts.TokenLifetime = TimeSpan.FromDays(value); }
+    public int LoginFailuresPerAccount { get => LoginLimits.PerAccount; set => LoginLimits.PerAccount = value; }
+    public int LoginFailuresPerIp { get => LoginLimits.PerIp; set => LoginLimits.PerIp = value; }
+    public bool AuditEnabled { get => Audit.Enabled; set => Audit.Enabled = value; }
+    public int AuditRetentionDays { get => Audit.RetentionDays; set => Audit.RetentionDays = value; }
+    public int AuditQueueCapacity { get => Audit.QueueCapacity; set => Audit.QueueCapacity = value; }
+    public int AuditBatchSize { get => Audit.BatchSize; set => Audit.BatchSize = value; }
+    public bool AdminEnabled { get => Admin.Enabled; set => Admin.Enabled = value; }
+    public string AdminHost { get => Admin.Host; set => Admin.Host = value; }
+    public int AdminPort { get => Admin.Port; set => Admin.Port = value; }
+    public string AdminToken { get => Admin.Token; set => Admin.Token = value; }
+    public int AlertCpuPercent { get => Alerts.CpuPercent; set => Alerts.CpuPercent = value; }
+    public int AlertMemoryPercent { get => Alerts.MemoryPercent; set => Alerts.MemoryPercent = value; }
+    public int AlertConnectionsPercent { get => Alerts.ConnectionsPercent; set => Alerts.ConnectionsPercent = value; }
+    public int AlertErrorRatePercent { get => Alerts.ErrorRatePercent; set => Alerts.ErrorRatePercent = value; }
+    public int AlertResponseTimeMs { get => Alerts.ResponseTimeMs; set => Alerts.ResponseTimeMs = value; }
 
     /// <summary>Whole seconds of a span the configuration set in seconds (exact for every value it can hold).</summary>
     internal static int Seconds(TimeSpan span) => (int)span.TotalSeconds;
@@ -94,34 +133,13 @@ public sealed class ServerOptions
     public int MailDrainTimeoutSeconds { get; set; } = 5;
 
     // Accounts.
-    public int TokenLifetimeDays { get; set; } = 30;
     public int AvailabilityChecksPerMinute { get; set; } = QkChat.Core.Accounts.AvailabilityService.DefaultChecksPerMinute;
     public int SearchUsersPerMinute { get; set; } = QkChat.Core.Friends.FriendService.DefaultSearchesPerMinute;
-    public int MessageBatchSize { get; set; } = 500;
-    public int MessageBatchDelayMs { get; set; }
-    public int MessageQueueCapacity { get; set; } = 100_000;
-    public int NodeId { get; set; }
     public int PasswordMemoryKiB { get; set; } = QkChat.Server.Security.Argon2idPasswordHasher.DefaultMemoryKiB;
     public int PasswordIterations { get; set; } = QkChat.Server.Security.Argon2idPasswordHasher.DefaultIterations;
     public int PasswordWorkers { get; set; }
     public int PasswordQueueCapacity { get; set; }
 
-    // Failed-login limits and the audit log (issue 11).
-    public int LoginFailuresPerAccount { get; set; } = 10;
-    public int LoginFailuresPerIp { get; set; } = 50;
-    public bool AdminEnabled { get; set; } = true;
-    public string AdminHost { get; set; } = "127.0.0.1";
-    public int AdminPort { get; set; } = 9100;
-    public string AdminToken { get; set; } = "";
-    public int AlertCpuPercent { get; set; } = 85;
-    public int AlertMemoryPercent { get; set; } = 90;
-    public int AlertConnectionsPercent { get; set; } = 90;
-    public int AlertErrorRatePercent { get; set; } = 5;
-    public int AlertResponseTimeMs { get; set; } = 200;
-    public bool AuditEnabled { get; set; } = true;
-    public int AuditRetentionDays { get; set; } = 90;
-    public int AuditQueueCapacity { get; set; } = 10_000;
-    public int AuditBatchSize { get; set; } = 500;
 
     // Logging and start-up.
     public string LogLevel { get; set; } = "information";

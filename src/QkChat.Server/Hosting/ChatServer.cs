@@ -31,26 +31,15 @@ public sealed class ChatServer : IAsyncDisposable
         Router = new ActionRouter();
         _dispatcher = new Dispatcher(chat, Router, loggers.CreateLogger("Dispatch"));
 
-        var accounts = new AccountOptions { TokenLifetime = TimeSpan.FromDays(options.TokenLifetimeDays) };
+        // Each layer gets its own copy of its settings: a reload changes the copy (LiveReload), not the configuration.
+        var accounts = options.Accounts.Copy();
         var hasher = new Argon2idPasswordHasher(options.PasswordMemoryKiB, options.PasswordIterations);
         CheckHasher(hasher);
         _passwords = new PasswordWorkPool(hasher, options.PasswordWorkers, options.PasswordQueueCapacity,
             workerStart: () => ThreadNice.LowerCurrentThread());
-        var messaging = new MessagingOptions
-        {
-            BatchSize = options.MessageBatchSize,
-            BatchDelay = TimeSpan.FromMilliseconds(options.MessageBatchDelayMs),
-            QueueCapacity = options.MessageQueueCapacity,
-            NodeId = options.NodeId,
-        };
-        var loginLimits = new LoginLimits { PerAccount = options.LoginFailuresPerAccount, PerIp = options.LoginFailuresPerIp };
-        var audit = new AuditOptions
-        {
-            Enabled = options.AuditEnabled,
-            RetentionDays = options.AuditRetentionDays,
-            QueueCapacity = options.AuditQueueCapacity,
-            BatchSize = options.AuditBatchSize,
-        };
+        var messaging = options.Messaging.Copy();
+        var loginLimits = options.LoginLimits.Copy();
+        var audit = options.Audit.Copy();
         // The write-behind batchers get a small pool of their own (one writer each, plus room for a retry): reads of a
         // login storm used to take every connection of the shared pool and stall all senders behind them.
         _writerDb = Backends.CreateDataSource(options, maxPoolSize: 4, name: "qkchat-writers");
@@ -71,8 +60,7 @@ public sealed class ChatServer : IAsyncDisposable
             LoginLimits = loginLimits,
             Audit = audit,
             Messaging = Features.Messaging,
-            Alerts = new QkChat.Server.Admin.AlertThresholds(options.AlertCpuPercent, options.AlertMemoryPercent, options.AlertConnectionsPercent,
-                options.AlertErrorRatePercent, options.AlertResponseTimeMs),
+            Alerts = options.Alerts.Copy(),
         };
     }
 
