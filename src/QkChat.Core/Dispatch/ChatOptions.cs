@@ -7,7 +7,8 @@ namespace QkChat.Core.Dispatch;
 /// </summary>
 public sealed class ChatOptions
 {
-    public int MaxFrameBytes { get; set; } = 65_536;
+    /// <summary>Largest frame body accepted; the protocol's default.</summary>
+    public int MaxFrameBytes { get; set; } = QkChat.Protocol.Framing.DefaultMaxFrameBytes;
     public TimeSpan LoginTimeout { get; set; } = TimeSpan.FromSeconds(30);
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
     public int RequestsPerSecond { get; set; } = 100;

@@ -117,20 +117,12 @@ public sealed class ServerOptions
     public bool SmtpStartTls { get; set; } = true;
     public string MailDropDir { get; set; } = ".run/mail";
     public bool SmtpImplicitTls { get; set; }
-    // One relay connection sends about 5 mails/s (an estimate for a remote relay: ~4 round trips per mail plus its
-    // own processing, 100-200 ms; loopback is far faster). 1,000 queued mails then drain in ~200 s, inside the
-    // 5-minute life of a code (protocol.md §5); a longer backlog would deliver dead codes.
-    public int MailQueueCapacity { get; set; } = 1_000;
-    // 5 attempts 2 s apart, doubling (2+4+8+16 = 30 s of waits), ride out a relay restart or a
-    // provider's short 4xx throttling, and still leave the code most of its 5 minutes.
-    public int MailMaxAttempts { get; set; } = 5;
-    public int MailRetryDelaySeconds { get; set; } = 2;
-    // A relay answers in well under a second; 30 s tolerates a slow provider and bounds a stalled one to 10% of a
-    // code's life per attempt.
-    public int MailTimeoutSeconds { get; set; } = 30;
-    // A healthy relay sends the few mails left at shutdown in under a second; 5 s plus server.shutdown_timeout_s
-    // (10 s) stays far below systemd's default TimeoutStopSec of 90 s.
-    public int MailDrainTimeoutSeconds { get; set; } = 5;
+    // The mail queue's defaults and their reasons are MailQueueOptions' constants.
+    public int MailQueueCapacity { get; set; } = Mail.MailQueueOptions.DefaultCapacity;
+    public int MailMaxAttempts { get; set; } = Mail.MailQueueOptions.DefaultMaxAttempts;
+    public int MailRetryDelaySeconds { get; set; } = Mail.MailQueueOptions.DefaultRetryDelaySeconds;
+    public int MailTimeoutSeconds { get; set; } = Mail.MailQueueOptions.DefaultAttemptTimeoutSeconds;
+    public int MailDrainTimeoutSeconds { get; set; } = Mail.MailQueueOptions.DefaultDrainTimeoutSeconds;
 
     // Accounts.
     public int AvailabilityChecksPerMinute { get; set; } = QkChat.Core.Accounts.AvailabilityService.DefaultChecksPerMinute;

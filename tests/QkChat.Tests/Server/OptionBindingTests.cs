@@ -7,6 +7,7 @@ using QkChat.Server.Accounts;
 using QkChat.Server.Admin;
 using QkChat.Server.Configuration;
 using QkChat.Server.Hosting;
+using QkChat.Server.Mail;
 using QkChat.Transport;
 using Xunit;
 
@@ -118,6 +119,17 @@ public sealed class OptionBindingTests
         Assert.Null(spec.Apply(options, value));
 
         Assert.Equal(value, spec.ShowLayer(Holder(spec, options)));
+    }
+
+    /// <summary>
+    /// The mail queue is not bound (its sender is parsed at start); its defaults are its constants, and the queue
+    /// the server builds from default settings has exactly them (record equality: every setting).
+    /// </summary>
+    [Fact]
+    public void MailQueueDefaultsAreWrittenOnce()
+    {
+        var from = MailQueueOptions.ParseFrom("a@b.c");
+        Assert.Equal(new MailQueueOptions { From = from }, MailQueueOptions.FromServer(new ServerOptions()) with { From = from });
     }
 
     /// <summary>The one object of the spec's layer class that <paramref name="options"/> holds.</summary>
