@@ -19,8 +19,9 @@ namespace QkChat.Tests.Server;
 /// </summary>
 public sealed class OptionBindingTests
 {
-    // Every key of these layers, by the class it is bound to. A key listed here that an edit moves back into
-    // ServerOptions (a second default) fails BoundKeysBelongToTheirLayer.
+    // The keys bound when one source per option was introduced, by the class they are bound to: one an edit moves
+    // back into ServerOptions (a second default) fails BoundKeysBelongToTheirLayer. A new bound key needs no line
+    // here; the theories below cover every bound key of the registry.
     private static readonly (string Key, Type Layer)[] Bound =
     [
         ("server.port", typeof(TransportOptions)),
@@ -91,7 +92,6 @@ public sealed class OptionBindingTests
     {
         foreach (var (key, layer) in Bound)
             Assert.True(OptionRegistry.Find(key)!.Layer == layer, $"{key} is not bound to {layer.Name}");
-        Assert.Equal(Bound.Length, OptionRegistry.All.Count(s => s.Layer is not null));
     }
 
     /// <summary>
