@@ -3,8 +3,10 @@ using System.Net;
 namespace QkChat.Transport;
 
 /// <summary>
-/// The engine's knobs. Defaults mirror the server's documented defaults (docs/configuration.md), where each one
-/// states its risk; these are only the values the transport itself needs.
+/// The engine's knobs. The defaults written here are the server's defaults too: qkchatd's option registry binds its
+/// server.* listener and connection keys to these properties (OptionRegistry in QkChat.Server), and the key's
+/// description and risk there are what docs/configuration.md shows. A new transport option is a property here and
+/// a bound entry there; the server hands a copy (<see cref="Copy"/>) to the engine.
 /// </summary>
 public sealed class TransportOptions
 {
@@ -52,6 +54,9 @@ public sealed class TransportOptions
     public TlsListenerOptions? Tls { get; set; }
 
     public int EffectiveReactors => Reactors > 0 ? Reactors : Environment.ProcessorCount;
+
+    /// <summary>A shallow copy: the engine's own object, which a reload then changes without touching the source.</summary>
+    public TransportOptions Copy() => (TransportOptions)MemberwiseClone();
 }
 
 public sealed class TlsListenerOptions
@@ -60,4 +65,6 @@ public sealed class TlsListenerOptions
     public string CertificatePemFile { get; set; } = "";
     public string KeyPemFile { get; set; } = "";
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    public TlsListenerOptions Copy() => (TlsListenerOptions)MemberwiseClone();
 }

@@ -1,6 +1,9 @@
 namespace QkChat.Core.Accounts;
 
-/// <summary>Account rules that are configuration (the server fills them; docs/configuration.md has defaults and risks).</summary>
+/// <summary>
+/// Account rules that are configuration. The defaults written here are the server's defaults: qkchatd's option
+/// registry binds account.token_lifetime_days to <see cref="TokenLifetime"/> (docs/configuration.md has its risk).
+/// </summary>
 public sealed class AccountOptions
 {
     /// <summary>protocol.md §5: a code is valid 5 minutes.</summary>
@@ -8,6 +11,9 @@ public sealed class AccountOptions
 
     /// <summary>Sliding token lifetime: each resume moves the expiry this far ahead.</summary>
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>The accounts' own copy: a reload changes it, not the configuration it came from.</summary>
+    public AccountOptions Copy() => (AccountOptions)MemberwiseClone();
 }
 
 /// <summary>

@@ -2,7 +2,8 @@ namespace QkChat.Core.Audit;
 
 /// <summary>
 /// The audit log's knobs. Every one may change at run time (a SIGHUP reload writes them from another thread), so
-/// each is a volatile field: readers on reactors and on the writer see a whole value without a lock.
+/// each is a volatile field: readers on reactors and on the writer see a whole value without a lock. The defaults
+/// written here are the server's defaults: qkchatd's option registry binds audit.* to these properties.
 /// </summary>
 public sealed class AuditOptions
 {
@@ -22,4 +23,7 @@ public sealed class AuditOptions
 
     /// <summary>Rows older than this are deleted by the retention job.</summary>
     public int RetentionDays { get => _retentionDays; set => _retentionDays = value; }
+
+    /// <summary>The audit log's own copy: a reload changes it, not the configuration it came from.</summary>
+    public AuditOptions Copy() => (AuditOptions)MemberwiseClone();
 }

@@ -1,9 +1,14 @@
 namespace QkChat.Core.Dispatch;
 
-/// <summary>Session rules the dispatcher enforces; the server fills them from its configuration (docs/configuration.md).</summary>
+/// <summary>
+/// Session rules the dispatcher enforces. The defaults written here are the server's defaults: qkchatd's option
+/// registry binds its keys (server.max_frame_bytes, the timeouts, the rate limit, metrics.enabled) to these
+/// properties, and the server hands a copy (<see cref="Copy"/>) to the dispatcher.
+/// </summary>
 public sealed class ChatOptions
 {
-    public int MaxFrameBytes { get; set; } = 65_536;
+    /// <summary>Largest frame body accepted; the protocol's default.</summary>
+    public int MaxFrameBytes { get; set; } = QkChat.Protocol.Framing.DefaultMaxFrameBytes;
     public TimeSpan LoginTimeout { get; set; } = TimeSpan.FromSeconds(30);
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
     public int RequestsPerSecond { get; set; } = 100;
@@ -24,4 +29,7 @@ public sealed class ChatOptions
 
     /// <summary>Sent in server_shutdown; clients should add their own jitter so a restart is not a stampede.</summary>
     public int ReconnectAfterMs { get; set; } = 3000;
+
+    /// <summary>A copy: the dispatcher's own object, which a reload then changes without touching the source.</summary>
+    public ChatOptions Copy() => (ChatOptions)MemberwiseClone();
 }

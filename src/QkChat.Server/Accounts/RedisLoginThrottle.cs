@@ -68,6 +68,7 @@ public sealed class RedisLoginThrottle(IConnectionMultiplexer redis, LoginLimits
 
 /// <summary>
 /// The failed-login limits, changeable by a SIGHUP reload (volatile: the reload thread writes, request threads read).
+/// The defaults written here are the server's defaults: the option registry binds account.login_failures_* to them.
 /// </summary>
 public sealed class LoginLimits
 {
@@ -78,4 +79,7 @@ public sealed class LoginLimits
 
     /// <summary>Wrong passwords per client address per window: room for a household or office behind one NAT.</summary>
     public int PerIp { get => _perIp; set => _perIp = value; }
+
+    /// <summary>The throttle's own copy: a reload changes it, not the configuration it came from.</summary>
+    public LoginLimits Copy() => (LoginLimits)MemberwiseClone();
 }

@@ -91,13 +91,25 @@ public sealed partial class AlertMonitor
 
 /// <summary>
 /// The alert limits (percent, and ms for the response time); a configuration reload writes them (issue 11), the
-/// monitor reads them each second. The defaults of the last two are the original server's.
+/// monitor reads them each second. The defaults here are the server's: the option registry binds alert.* to these
+/// properties. The error-rate and response-time defaults are the original server's.
 /// </summary>
 public sealed class AlertThresholds
 {
-    private int _cpu, _memory, _connections, _errorRate, _responseTime;
+    private int _cpu = 85, _memory = 90, _connections = 90, _errorRate = 5, _responseTime = 200;
 
-    public AlertThresholds(int cpuPercent, int memoryPercent, int connectionsPercent, int errorRatePercent = 5, int responseTimeMs = 200)
+    public AlertThresholds()
+    {
+    }
+
+    public AlertThresholds(int cpuPercent, int memoryPercent, int connectionsPercent)
+    {
+        _cpu = cpuPercent;
+        _memory = memoryPercent;
+        _connections = connectionsPercent;
+    }
+
+    public AlertThresholds(int cpuPercent, int memoryPercent, int connectionsPercent, int errorRatePercent, int responseTimeMs)
     {
         _cpu = cpuPercent;
         _memory = memoryPercent;
@@ -111,4 +123,7 @@ public sealed class AlertThresholds
     public int ConnectionsPercent { get => Volatile.Read(ref _connections); set => Volatile.Write(ref _connections, value); }
     public int ErrorRatePercent { get => Volatile.Read(ref _errorRate); set => Volatile.Write(ref _errorRate, value); }
     public int ResponseTimeMs { get => Volatile.Read(ref _responseTime); set => Volatile.Write(ref _responseTime, value); }
+
+    /// <summary>The monitor's own copy: a reload changes it, not the configuration it came from.</summary>
+    public AlertThresholds Copy() => new(CpuPercent, MemoryPercent, ConnectionsPercent, ErrorRatePercent, ResponseTimeMs);
 }

@@ -19,7 +19,7 @@ public sealed class LiveTargets
     public required AuditOptions Audit { get; init; }
     /// <summary>The message and ack writers (null in unit tests that build no messaging).</summary>
     public QkChat.Core.Messaging.MessagingService? Messaging { get; init; }
-    public QkChat.Server.Admin.AlertThresholds Alerts { get; init; } = new(85, 90, 90);
+    public QkChat.Server.Admin.AlertThresholds Alerts { get; init; } = new();
 }
 
 /// <summary>One key that differs between the running and the reloaded configuration.</summary>

@@ -11,6 +11,9 @@ public sealed class OptionSpec
     private readonly Func<ServerOptions, string, string?> _apply;
     private readonly Func<ServerOptions, string> _show;
 
+    private Func<object, string>? _showLayer;
+    private Func<string>? _layerDefault;
+
     private OptionSpec(string key, string env, string description, string risk, bool secret,
         Func<ServerOptions, string, string?> apply, Func<ServerOptions, string> show)
     {
@@ -35,6 +38,18 @@ public sealed class OptionSpec
     public bool Reloadable => LiveReload.IsReloadable(Key);
 
     public string DefaultText => Secret ? "(empty)" : Show(new ServerOptions());
+
+    /// <summary>
+    /// The layer's options class this setting is bound to (e.g. TransportOptions), which holds its default and
+    /// documents it; ServerOptions only holds an instance of that class. Null: the setting belongs to ServerOptions.
+    /// </summary>
+    public Type? Layer { get; private set; }
+
+    /// <summary>The default as a fresh instance of <see cref="Layer"/> holds it (null when unbound; a secret's too, unmasked).</summary>
+    public string? LayerDefaultText => _layerDefault?.Invoke();
+
+    /// <summary>The value as <paramref name="layer"/> (an instance of <see cref="Layer"/>) holds it, a secret unmasked: for tests only.</summary>
+    public string? ShowLayer(object layer) => _showLayer?.Invoke(layer);
 
     /// <summary>Parses and stores <paramref name="raw"/>; returns null, or what is allowed when the value is bad.</summary>
     public string? Apply(ServerOptions options, string raw) => _apply(options, raw);
@@ -82,6 +97,33 @@ public sealed class OptionSpec
                 return null;
             },
             get);
+
+    // Bound forms: get and set act on the layer's options object that ServerOptions holds (select), so the
+    // default is the layer's own and is written once, in the layer.
+
+    public static OptionSpec Int<TLayer>(string key, string env, int min, int max, Func<ServerOptions, TLayer> select,
+        Func<TLayer, int> get, Action<TLayer, int> set, string description, string risk) where TLayer : class, new() =>
+        Int(key, env, min, max, o => get(select(o)), (o, v) => set(select(o), v), description, risk)
+            .BindTo<TLayer>(l => get(l).ToString(CultureInfo.InvariantCulture));
+
+    public static OptionSpec Bool<TLayer>(string key, string env, Func<ServerOptions, TLayer> select,
+        Func<TLayer, bool> get, Action<TLayer, bool> set, string description, string risk) where TLayer : class, new() =>
+        Bool(key, env, o => get(select(o)), (o, v) => set(select(o), v), description, risk)
+            .BindTo<TLayer>(l => get(l) ? "true" : "false");
+
+    public static OptionSpec Text<TLayer>(string key, string env, Func<ServerOptions, TLayer> select,
+        Func<TLayer, string> get, Action<TLayer, string> set, string description, string risk,
+        bool allowEmpty = true, int maxLength = 4096, bool secret = false) where TLayer : class, new() =>
+        Text(key, env, o => get(select(o)), (o, v) => set(select(o), v), description, risk, allowEmpty, maxLength, secret)
+            .BindTo<TLayer>(l => get(l));
+
+    private OptionSpec BindTo<TLayer>(Func<TLayer, string> show) where TLayer : class, new()
+    {
+        Layer = typeof(TLayer);
+        _showLayer = l => show((TLayer)l);
+        _layerDefault = () => show(new TLayer());
+        return this;
+    }
 
     public static OptionSpec Choice(string key, string env, string[] allowed, Func<ServerOptions, string> get,
         Action<ServerOptions, string> set, string description, string risk) =>

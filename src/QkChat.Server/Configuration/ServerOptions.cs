@@ -2,37 +2,96 @@ namespace QkChat.Server.Configuration;
 
 /// <summary>
 /// Every setting of qkchatd with its default. The defaults are what `make run` and a fresh package use; each one is
-/// documented (with its risk) in <see cref="OptionRegistry"/>, which also generates docs/configuration.md.
+/// documented (with its risk) in <see cref="OptionRegistry"/>, which also generates docs/configuration.md. Settings
+/// of a layer that has its own options class are held in an instance of that class (<see cref="Transport"/>,
+/// <see cref="Tls"/>, <see cref="Chat"/>, <see cref="Messaging"/>, <see cref="Accounts"/>, <see cref="LoginLimits"/>,
+/// <see cref="Audit"/>, <see cref="Admin"/>, <see cref="Alerts"/>), whose initializers are their only defaults.
 /// </summary>
 public sealed class ServerOptions
 {
+    // Settings bound to a layer's options class live in that object: its property initializer is the one default,
+    // and OptionRegistry reads and writes it there. ChatServer hands a copy of each to its layer, so a new bound
+    // setting needs no line here and none in the hand-over. The engine's listen address comes from Host below.
+
+    /// <summary>The transport's settings (server.port, backlog, reactors, connection limits, send queue).</summary>
+    public QkChat.Transport.TransportOptions Transport { get; } = new();
+
+    /// <summary>The TLS listener's settings (tls.*), handed to the engine only when <see cref="TlsEnabled"/>.</summary>
+    public QkChat.Transport.TlsListenerOptions Tls { get; } = new();
+
+    /// <summary>The dispatcher's session rules (frame size, timeouts, rate limit, metrics).</summary>
+    public QkChat.Core.Dispatch.ChatOptions Chat { get; } = new();
+
+    /// <summary>The message writer's settings (message.batch_size, batch_delay_ms, queue_capacity, server.node_id).</summary>
+    public QkChat.Core.Messaging.MessagingOptions Messaging { get; } = new();
+
+    /// <summary>The accounts' settings (account.token_lifetime_days).</summary>
+    public QkChat.Core.Accounts.AccountOptions Accounts { get; } = new();
+
+    /// <summary>The failed-login budgets (account.login_failures_per_account, _per_ip).</summary>
+    public QkChat.Server.Accounts.LoginLimits LoginLimits { get; } = new();
+
+    /// <summary>The audit log's settings (audit.*).</summary>
+    public QkChat.Core.Audit.AuditOptions Audit { get; } = new();
+
+    /// <summary>The admin listener's settings (admin.*).</summary>
+    public QkChat.Server.Admin.AdminOptions Admin { get; } = new();
+
+    /// <summary>The alert limits (alert.*).</summary>
+    public QkChat.Server.Admin.AlertThresholds Alerts { get; } = new();
+
     // Listener and connections.
     public string Host { get; set; } = "127.0.0.1";
-    public int Port { get; set; } = 8080;
-    public bool PlainTcp { get; set; } = true;
-    public int Backlog { get; set; } = 1024;
-    public int Reactors { get; set; }
-    public bool PinReactors { get; set; }
-    public int MaxClients { get; set; } = 10_000;
-    public int MaxClientsPerIp { get; set; } = 1_000;
-    public int Ipv6LimitPrefix { get; set; } = QkChat.Transport.ClientAddress.DefaultIpv6PrefixLength;
-    public int MaxFrameBytes { get; set; } = 65_536;
-    public int LoginTimeoutSeconds { get; set; } = 30;
-    public int IdleTimeoutSeconds { get; set; } = 60;
-    public int RequestsPerSecond { get; set; } = 100;
-    public int RequestBurst { get; set; } = 200;
-    public int SendQueueLowBytes { get; set; } = 64 * 1024;
-    public int SendQueueHighBytes { get; set; } = 256 * 1024;
-    public int SendQueueHardCapBytes { get; set; } = 1024 * 1024;
-    public int SlowConsumerTimeoutSeconds { get; set; } = 30;
+    public bool TlsEnabled { get; set; }
     public int ShutdownTimeoutSeconds { get; set; } = 10;
 
-    // TLS listener.
-    public bool TlsEnabled { get; set; }
-    public int TlsPort { get; set; } = 8443;
-    public string TlsCertFile { get; set; } = "";
-    public string TlsKeyFile { get; set; } = "";
-    public int TlsHandshakeTimeoutSeconds { get; set; } = 10;
+    // Shorthands for the bound settings above, for the code and tests that read them by these names; they hold no
+    // value or default of their own.
+    public int Port { get => Transport.Port; set => Transport.Port = value; }
+    public bool PlainTcp { get => Transport.PlainListener; set => Transport.PlainListener = value; }
+    public int Backlog { get => Transport.Backlog; set => Transport.Backlog = value; }
+    public int Reactors { get => Transport.Reactors; set => Transport.Reactors = value; }
+    public bool PinReactors { get => Transport.PinReactors; set => Transport.PinReactors = value; }
+    public int MaxClients { get => Transport.MaxClients; set => Transport.MaxClients = value; }
+    public int MaxClientsPerIp { get => Transport.MaxClientsPerIp; set => Transport.MaxClientsPerIp = value; }
+    public int Ipv6LimitPrefix { get => Transport.Ipv6LimitPrefixLength; set => Transport.Ipv6LimitPrefixLength = value; }
+    public int SendQueueLowBytes { get => Transport.SendQueueLowBytes; set => Transport.SendQueueLowBytes = value; }
+    public int SendQueueHighBytes { get => Transport.SendQueueHighBytes; set => Transport.SendQueueHighBytes = value; }
+    public int SendQueueHardCapBytes { get => Transport.SendQueueHardCapBytes; set => Transport.SendQueueHardCapBytes = value; }
+    public int SlowConsumerTimeoutSeconds { get => Seconds(Transport.SlowConsumerTimeout); set => Transport.SlowConsumerTimeout = TimeSpan.FromSeconds(value); }
+    public int TlsPort { get => Tls.Port; set => Tls.Port = value; }
+    public string TlsCertFile { get => Tls.CertificatePemFile; set => Tls.CertificatePemFile = value; }
+    public string TlsKeyFile { get => Tls.KeyPemFile; set => Tls.KeyPemFile = value; }
+    public int TlsHandshakeTimeoutSeconds { get => Seconds(Tls.HandshakeTimeout); set => Tls.HandshakeTimeout = TimeSpan.FromSeconds(value); }
+    public int MaxFrameBytes { get => Chat.MaxFrameBytes; set => Chat.MaxFrameBytes = value; }
+    public int LoginTimeoutSeconds { get => Seconds(Chat.LoginTimeout); set => Chat.LoginTimeout = TimeSpan.FromSeconds(value); }
+    public int IdleTimeoutSeconds { get => Seconds(Chat.IdleTimeout); set => Chat.IdleTimeout = TimeSpan.FromSeconds(value); }
+    public int RequestsPerSecond { get => Chat.RequestsPerSecond; set => Chat.RequestsPerSecond = value; }
+    public int RequestBurst { get => Chat.RequestBurst; set => Chat.RequestBurst = value; }
+    public bool MetricsEnabled { get => Chat.MetricsEnabled; set => Chat.MetricsEnabled = value; }
+    public int MessageBatchSize { get => Messaging.BatchSize; set => Messaging.BatchSize = value; }
+    public int MessageBatchDelayMs { get => (int)Messaging.BatchDelay.TotalMilliseconds; set => Messaging.BatchDelay = TimeSpan.FromMilliseconds(value); }
+    public int MessageQueueCapacity { get => Messaging.QueueCapacity; set => Messaging.QueueCapacity = value; }
+    public int NodeId { get => Messaging.NodeId; set => Messaging.NodeId = value; }
+    public int TokenLifetimeDays { get => (int)Accounts.TokenLifetime.TotalDays; set => Accounts.TokenLifetime = TimeSpan.FromDays(value); }
+    public int LoginFailuresPerAccount { get => LoginLimits.PerAccount; set => LoginLimits.PerAccount = value; }
+    public int LoginFailuresPerIp { get => LoginLimits.PerIp; set => LoginLimits.PerIp = value; }
+    public bool AuditEnabled { get => Audit.Enabled; set => Audit.Enabled = value; }
+    public int AuditRetentionDays { get => Audit.RetentionDays; set => Audit.RetentionDays = value; }
+    public int AuditQueueCapacity { get => Audit.QueueCapacity; set => Audit.QueueCapacity = value; }
+    public int AuditBatchSize { get => Audit.BatchSize; set => Audit.BatchSize = value; }
+    public bool AdminEnabled { get => Admin.Enabled; set => Admin.Enabled = value; }
+    public string AdminHost { get => Admin.Host; set => Admin.Host = value; }
+    public int AdminPort { get => Admin.Port; set => Admin.Port = value; }
+    public string AdminToken { get => Admin.Token; set => Admin.Token = value; }
+    public int AlertCpuPercent { get => Alerts.CpuPercent; set => Alerts.CpuPercent = value; }
+    public int AlertMemoryPercent { get => Alerts.MemoryPercent; set => Alerts.MemoryPercent = value; }
+    public int AlertConnectionsPercent { get => Alerts.ConnectionsPercent; set => Alerts.ConnectionsPercent = value; }
+    public int AlertErrorRatePercent { get => Alerts.ErrorRatePercent; set => Alerts.ErrorRatePercent = value; }
+    public int AlertResponseTimeMs { get => Alerts.ResponseTimeMs; set => Alerts.ResponseTimeMs = value; }
+
+    /// <summary>Whole seconds of a span the configuration set in seconds (exact for every value it can hold).</summary>
+    internal static int Seconds(TimeSpan span) => (int)span.TotalSeconds;
 
     // MariaDB.
     public string DbHost { get; set; } = "127.0.0.1";
@@ -58,51 +117,21 @@ public sealed class ServerOptions
     public bool SmtpStartTls { get; set; } = true;
     public string MailDropDir { get; set; } = ".run/mail";
     public bool SmtpImplicitTls { get; set; }
-    // One relay connection sends about 5 mails/s (an estimate for a remote relay: ~4 round trips per mail plus its
-    // own processing, 100-200 ms; loopback is far faster). 1,000 queued mails then drain in ~200 s, inside the
-    // 5-minute life of a code (protocol.md §5); a longer backlog would deliver dead codes.
-    public int MailQueueCapacity { get; set; } = 1_000;
-    // 5 attempts 2 s apart, doubling (2+4+8+16 = 30 s of waits), ride out a relay restart or a
-    // provider's short 4xx throttling, and still leave the code most of its 5 minutes.
-    public int MailMaxAttempts { get; set; } = 5;
-    public int MailRetryDelaySeconds { get; set; } = 2;
-    // A relay answers in well under a second; 30 s tolerates a slow provider and bounds a stalled one to 10% of a
-    // code's life per attempt.
-    public int MailTimeoutSeconds { get; set; } = 30;
-    // A healthy relay sends the few mails left at shutdown in under a second; 5 s plus server.shutdown_timeout_s
-    // (10 s) stays far below systemd's default TimeoutStopSec of 90 s.
-    public int MailDrainTimeoutSeconds { get; set; } = 5;
+    // The mail queue's defaults and their reasons are MailQueueOptions' constants.
+    public int MailQueueCapacity { get; set; } = Mail.MailQueueOptions.DefaultCapacity;
+    public int MailMaxAttempts { get; set; } = Mail.MailQueueOptions.DefaultMaxAttempts;
+    public int MailRetryDelaySeconds { get; set; } = Mail.MailQueueOptions.DefaultRetryDelaySeconds;
+    public int MailTimeoutSeconds { get; set; } = Mail.MailQueueOptions.DefaultAttemptTimeoutSeconds;
+    public int MailDrainTimeoutSeconds { get; set; } = Mail.MailQueueOptions.DefaultDrainTimeoutSeconds;
 
     // Accounts.
-    public int TokenLifetimeDays { get; set; } = 30;
     public int AvailabilityChecksPerMinute { get; set; } = QkChat.Core.Accounts.AvailabilityService.DefaultChecksPerMinute;
     public int SearchUsersPerMinute { get; set; } = QkChat.Core.Friends.FriendService.DefaultSearchesPerMinute;
-    public int MessageBatchSize { get; set; } = 500;
-    public int MessageBatchDelayMs { get; set; }
-    public int MessageQueueCapacity { get; set; } = 100_000;
-    public int NodeId { get; set; }
     public int PasswordMemoryKiB { get; set; } = QkChat.Server.Security.Argon2idPasswordHasher.DefaultMemoryKiB;
     public int PasswordIterations { get; set; } = QkChat.Server.Security.Argon2idPasswordHasher.DefaultIterations;
     public int PasswordWorkers { get; set; }
     public int PasswordQueueCapacity { get; set; }
 
-    // Failed-login limits and the audit log (issue 11).
-    public int LoginFailuresPerAccount { get; set; } = 10;
-    public int LoginFailuresPerIp { get; set; } = 50;
-    public bool AdminEnabled { get; set; } = true;
-    public string AdminHost { get; set; } = "127.0.0.1";
-    public int AdminPort { get; set; } = 9100;
-    public string AdminToken { get; set; } = "";
-    public int AlertCpuPercent { get; set; } = 85;
-    public int AlertMemoryPercent { get; set; } = 90;
-    public int AlertConnectionsPercent { get; set; } = 90;
-    public int AlertErrorRatePercent { get; set; } = 5;
-    public int AlertResponseTimeMs { get; set; } = 200;
-    public bool MetricsEnabled { get; set; } = true;
-    public bool AuditEnabled { get; set; } = true;
-    public int AuditRetentionDays { get; set; } = 90;
-    public int AuditQueueCapacity { get; set; } = 10_000;
-    public int AuditBatchSize { get; set; } = 500;
 
     // Logging and start-up.
     public string LogLevel { get; set; } = "information";

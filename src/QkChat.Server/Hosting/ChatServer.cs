@@ -27,38 +27,19 @@ public sealed class ChatServer : IAsyncDisposable
     public ChatServer(ServerOptions options, ILoggerFactory loggers, MySqlDataSource db, IConnectionMultiplexer redis, IMailer mailer,
         LogLevelSwitch? logLevel = null)
     {
-        var chat = new ChatOptions
-        {
-            MaxFrameBytes = options.MaxFrameBytes,
-            LoginTimeout = TimeSpan.FromSeconds(options.LoginTimeoutSeconds),
-            IdleTimeout = TimeSpan.FromSeconds(options.IdleTimeoutSeconds),
-            RequestsPerSecond = options.RequestsPerSecond,
-            RequestBurst = options.RequestBurst,
-            MetricsEnabled = options.MetricsEnabled,
-        };
+        var chat = ChatOptionsFrom(options);
         Router = new ActionRouter();
         _dispatcher = new Dispatcher(chat, Router, loggers.CreateLogger("Dispatch"));
 
-        var accounts = new AccountOptions { TokenLifetime = TimeSpan.FromDays(options.TokenLifetimeDays) };
+        // Each layer gets its own copy of its settings: a reload changes the copy (LiveReload), not the configuration.
+        var accounts = options.Accounts.Copy();
         var hasher = new Argon2idPasswordHasher(options.PasswordMemoryKiB, options.PasswordIterations);
         CheckHasher(hasher);
         _passwords = new PasswordWorkPool(hasher, options.PasswordWorkers, options.PasswordQueueCapacity,
             workerStart: () => ThreadNice.LowerCurrentThread());
-        var messaging = new MessagingOptions
-        {
-            BatchSize = options.MessageBatchSize,
-            BatchDelay = TimeSpan.FromMilliseconds(options.MessageBatchDelayMs),
-            QueueCapacity = options.MessageQueueCapacity,
-            NodeId = options.NodeId,
-        };
-        var loginLimits = new LoginLimits { PerAccount = options.LoginFailuresPerAccount, PerIp = options.LoginFailuresPerIp };
-        var audit = new AuditOptions
-        {
-            Enabled = options.AuditEnabled,
-            RetentionDays = options.AuditRetentionDays,
-            QueueCapacity = options.AuditQueueCapacity,
-            BatchSize = options.AuditBatchSize,
-        };
+        var messaging = options.Messaging.Copy();
+        var loginLimits = options.LoginLimits.Copy();
+        var audit = options.Audit.Copy();
         // The write-behind batchers get a small pool of their own (one writer each, plus room for a retry): reads of a
         // login storm used to take every connection of the shared pool and stall all senders behind them.
         _writerDb = Backends.CreateDataSource(options, maxPoolSize: 4, name: "qkchat-writers");
@@ -79,8 +60,7 @@ public sealed class ChatServer : IAsyncDisposable
             LoginLimits = loginLimits,
             Audit = audit,
             Messaging = Features.Messaging,
-            Alerts = new QkChat.Server.Admin.AlertThresholds(options.AlertCpuPercent, options.AlertMemoryPercent, options.AlertConnectionsPercent,
-                options.AlertErrorRatePercent, options.AlertResponseTimeMs),
+            Alerts = options.Alerts.Copy(),
         };
     }
 
@@ -132,33 +112,22 @@ public sealed class ChatServer : IAsyncDisposable
         _passwords.Dispose();
     }
 
-    public static TransportOptions TransportOptionsFrom(ServerOptions o) => new()
+    /// <summary>The dispatcher's own copy of its session rules: a reload changes it (LiveReload), not the configuration.</summary>
+    public static ChatOptions ChatOptionsFrom(ServerOptions o) => o.Chat.Copy();
+
+    /// <summary>
+    /// The engine's own copy of the transport settings (a reload changes it, not the configuration), plus what is
+    /// derived rather than set: the listen address, the receive limit from the frame size, the busy frame, TLS.
+    /// </summary>
+    public static TransportOptions TransportOptionsFrom(ServerOptions o)
     {
-        Address = IPAddress.Parse(o.Host),
-        Port = o.Port,
-        PlainListener = o.PlainTcp,
-        Backlog = o.Backlog,
-        Reactors = o.Reactors,
-        PinReactors = o.PinReactors,
-        MaxClients = o.MaxClients,
-        MaxClientsPerIp = o.MaxClientsPerIp,
-        Ipv6LimitPrefixLength = o.Ipv6LimitPrefix,
-        MaxReceiveBufferBytes = o.MaxFrameBytes + QkChat.Protocol.Framing.HeaderSize,
-        SendQueueLowBytes = o.SendQueueLowBytes,
-        SendQueueHighBytes = o.SendQueueHighBytes,
-        SendQueueHardCapBytes = o.SendQueueHardCapBytes,
-        SlowConsumerTimeout = TimeSpan.FromSeconds(o.SlowConsumerTimeoutSeconds),
-        BusyFrame = Dispatcher.CreateBusyFrame(),
-        Tls = o.TlsEnabled
-            ? new TlsListenerOptions
-            {
-                Port = o.TlsPort,
-                CertificatePemFile = o.TlsCertFile,
-                KeyPemFile = o.TlsKeyFile,
-                HandshakeTimeout = TimeSpan.FromSeconds(o.TlsHandshakeTimeoutSeconds),
-            }
-            : null,
-    };
+        var transport = o.Transport.Copy();
+        transport.Address = IPAddress.Parse(o.Host);
+        transport.MaxReceiveBufferBytes = o.MaxFrameBytes + QkChat.Protocol.Framing.HeaderSize;
+        transport.BusyFrame = Dispatcher.CreateBusyFrame();
+        transport.Tls = o.TlsEnabled ? o.Tls.Copy() : null;
+        return transport;
+    }
 }
 
 /// <summary>Something the server needs at start is missing; the message says what.</summary>

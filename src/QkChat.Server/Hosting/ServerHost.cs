@@ -124,12 +124,7 @@ public static partial class ServerHost
         if (!options.AdminEnabled) return null;
         var warnings = new RecentWarnings();
         loggerFactory.AddProvider(warnings);
-        var admin = new AdminOptions
-        {
-            Host = options.AdminHost,
-            Port = options.AdminPort,
-            Token = options.AdminToken,
-        };
+        var admin = options.Admin.Copy();
         var summary = OptionRegistry.All.Where(o => !o.Secret).Select(o => (o.Key, o.Show(options))).ToList();
         try
         {

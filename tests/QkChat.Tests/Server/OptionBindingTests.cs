@@ -1,0 +1,177 @@
+using System.Globalization;
+using QkChat.Core.Accounts;
+using QkChat.Core.Audit;
+using QkChat.Core.Dispatch;
+using QkChat.Core.Messaging;
+using QkChat.Server.Accounts;
+using QkChat.Server.Admin;
+using QkChat.Server.Configuration;
+using QkChat.Server.Hosting;
+using QkChat.Server.Mail;
+using QkChat.Transport;
+using Xunit;
+
+namespace QkChat.Tests.Server;
+
+/// <summary>
+/// One source per option (issue 17 point 6): a setting bound to a layer's options class has its default there and
+/// nowhere else, and reaches the layer without a line of its own in the hand-over.
+/// </summary>
+public sealed class OptionBindingTests
+{
+    // The keys bound when one source per option was introduced, by the class they are bound to: one an edit moves
+    // back into ServerOptions (a second default) fails BoundKeysBelongToTheirLayer. A new bound key needs no line
+    // here; the theories below cover every bound key of the registry.
+    private static readonly (string Key, Type Layer)[] Bound =
+    [
+        ("server.port", typeof(TransportOptions)),
+        ("server.plain_tcp", typeof(TransportOptions)),
+        ("server.backlog", typeof(TransportOptions)),
+        ("server.reactors", typeof(TransportOptions)),
+        ("server.pin_reactors", typeof(TransportOptions)),
+        ("server.max_clients", typeof(TransportOptions)),
+        ("server.max_clients_per_ip", typeof(TransportOptions)),
+        ("server.ipv6_limit_prefix", typeof(TransportOptions)),
+        ("server.send_queue_low_bytes", typeof(TransportOptions)),
+        ("server.send_queue_high_bytes", typeof(TransportOptions)),
+        ("server.send_queue_hard_cap_bytes", typeof(TransportOptions)),
+        ("server.slow_consumer_timeout_s", typeof(TransportOptions)),
+        ("tls.port", typeof(TlsListenerOptions)),
+        ("tls.cert_file", typeof(TlsListenerOptions)),
+        ("tls.key_file", typeof(TlsListenerOptions)),
+        ("tls.handshake_timeout_s", typeof(TlsListenerOptions)),
+        ("server.max_frame_bytes", typeof(ChatOptions)),
+        ("server.login_timeout_s", typeof(ChatOptions)),
+        ("server.idle_timeout_s", typeof(ChatOptions)),
+        ("server.rate_limit_rps", typeof(ChatOptions)),
+        ("server.rate_limit_burst", typeof(ChatOptions)),
+        ("metrics.enabled", typeof(ChatOptions)),
+        ("message.batch_size", typeof(MessagingOptions)),
+        ("message.batch_delay_ms", typeof(MessagingOptions)),
+        ("message.queue_capacity", typeof(MessagingOptions)),
+        ("server.node_id", typeof(MessagingOptions)),
+        ("account.token_lifetime_days", typeof(AccountOptions)),
+        ("account.login_failures_per_account", typeof(LoginLimits)),
+        ("account.login_failures_per_ip", typeof(LoginLimits)),
+        ("audit.enabled", typeof(AuditOptions)),
+        ("audit.retention_days", typeof(AuditOptions)),
+        ("audit.queue_capacity", typeof(AuditOptions)),
+        ("audit.batch_size", typeof(AuditOptions)),
+        ("admin.enabled", typeof(AdminOptions)),
+        ("admin.host", typeof(AdminOptions)),
+        ("admin.port", typeof(AdminOptions)),
+        ("admin.token", typeof(AdminOptions)),
+        ("alert.cpu_percent", typeof(AlertThresholds)),
+        ("alert.memory_percent", typeof(AlertThresholds)),
+        ("alert.connections_percent", typeof(AlertThresholds)),
+        ("alert.error_rate_percent", typeof(AlertThresholds)),
+        ("alert.response_time_ms", typeof(AlertThresholds)),
+    ];
+
+    public static TheoryData<string> BoundKeys()
+    {
+        var data = new TheoryData<string>();
+        foreach (var spec in OptionRegistry.All)
+            if (spec.Layer is not null) data.Add(spec.Key);
+        return data;
+    }
+
+    // The layers whose hand-over is a static method; the others are copied inside the ChatServer constructor the
+    // same way (options.X.Copy()), which needs the backends.
+    public static TheoryData<string> HandedOverKeys()
+    {
+        var data = new TheoryData<string>();
+        foreach (var spec in OptionRegistry.All)
+            if (spec.Layer == typeof(ChatOptions) || spec.Layer == typeof(TransportOptions) || spec.Layer == typeof(TlsListenerOptions))
+                data.Add(spec.Key);
+        return data;
+    }
+
+    [Fact]
+    public void BoundKeysBelongToTheirLayer()
+    {
+        foreach (var (key, layer) in Bound)
+            Assert.True(OptionRegistry.Find(key)!.Layer == layer, $"{key} is not bound to {layer.Name}");
+    }
+
+    /// <summary>
+    /// The registry's default (what docs/configuration.md shows) is the one a fresh instance of the layer's class
+    /// holds: ServerOptions may not set a bound setting to a default of its own.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(BoundKeys))]
+    public void DefaultIsTheLayersOwn(string key)
+    {
+        var spec = OptionRegistry.Find(key)!;
+        Assert.NotNull(spec.LayerDefaultText);
+        Assert.Equal(spec.LayerDefaultText, spec.ShowLayer(Holder(spec, new ServerOptions())));
+        if (!spec.Secret) Assert.Equal(spec.LayerDefaultText, spec.DefaultText);
+    }
+
+    /// <summary>A value set in the configuration lands in the layer's object that ServerOptions holds.</summary>
+    [Theory]
+    [MemberData(nameof(BoundKeys))]
+    public void ValueLandsInTheLayersObject(string key)
+    {
+        var spec = OptionRegistry.Find(key)!;
+        var options = new ServerOptions();
+        string value = OtherValidValue(spec, options);
+        Assert.Null(spec.Apply(options, value));
+
+        Assert.Equal(value, spec.ShowLayer(Holder(spec, options)));
+    }
+
+    /// <summary>
+    /// The mail queue is not bound (its sender is parsed at start); its defaults are its constants, and the queue
+    /// the server builds from default settings has exactly them (record equality: every setting).
+    /// </summary>
+    [Fact]
+    public void MailQueueDefaultsAreWrittenOnce()
+    {
+        var from = MailQueueOptions.ParseFrom("a@b.c");
+        Assert.Equal(new MailQueueOptions { From = from }, MailQueueOptions.FromServer(new ServerOptions()) with { From = from });
+    }
+
+    /// <summary>The one object of the spec's layer class that <paramref name="options"/> holds.</summary>
+    private static object Holder(OptionSpec spec, ServerOptions options) =>
+        Assert.Single(typeof(ServerOptions).GetProperties(), p => p.PropertyType == spec.Layer).GetValue(options)!;
+
+    /// <summary>A value set in the configuration reaches the engine or dispatcher (the hand-over copies, names nothing).</summary>
+    [Theory]
+    [MemberData(nameof(HandedOverKeys))]
+    public void HandOverCarriesTheValue(string key)
+    {
+        var spec = OptionRegistry.Find(key)!;
+        var options = new ServerOptions { TlsEnabled = true };
+        string value = OtherValidValue(spec, options);
+        Assert.Null(spec.Apply(options, value));
+
+        object layer = spec.Layer == typeof(ChatOptions) ? ChatServer.ChatOptionsFrom(options)
+            : spec.Layer == typeof(TlsListenerOptions) ? ChatServer.TransportOptionsFrom(options).Tls!
+            : ChatServer.TransportOptionsFrom(options);
+        Assert.Equal(value, spec.ShowLayer(layer));
+    }
+
+    /// <summary>The hand-over gives each layer its own object, so a reload that changes it leaves the configuration as read.</summary>
+    [Fact]
+    public void HandOverCopies()
+    {
+        var options = new ServerOptions { TlsEnabled = true };
+        Assert.NotSame(options.Transport, ChatServer.TransportOptionsFrom(options));
+        Assert.NotSame(options.Tls, ChatServer.TransportOptionsFrom(options).Tls);
+        Assert.NotSame(options.Chat, ChatServer.ChatOptionsFrom(options));
+    }
+
+    private static string OtherValidValue(OptionSpec spec, ServerOptions options)
+    {
+        string current = spec.Show(options);
+        if (current is "true" or "false") return current == "true" ? "false" : "true";
+        if (!int.TryParse(current, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n)) return current + "x";
+        foreach (int candidate in new[] { n + 1, n - 1 })
+        {
+            string text = candidate.ToString(CultureInfo.InvariantCulture);
+            if (spec.Apply(new ServerOptions(), text) is null) return text;
+        }
+        throw new InvalidOperationException($"{spec.Key}: no other valid value next to {current}");
+    }
+}
