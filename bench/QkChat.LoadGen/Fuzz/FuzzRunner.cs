@@ -23,6 +23,12 @@ public sealed class FuzzOptions
     /// <summary>How long an answer may take before the server counts as hung: generous for a loaded 2-core box.</summary>
     public TimeSpan AnswerTimeout { get; set; } = TimeSpan.FromSeconds(15);
     public int MaxFrameBytes { get; set; } = Framing.DefaultMaxFrameBytes;
+    /// <summary>
+    /// The loopback source address to connect from (none: the OS's choice). Per-address budgets (verification codes
+    /// per hour, failed logins) key on it, so a test gives the fuzzer an address of its own and leaves 127.0.0.1's
+    /// budgets to other tests.
+    /// </summary>
+    public System.Net.IPAddress? LocalAddress { get; set; }
 }
 
 /// <summary>What a run saw; <see cref="Findings"/> empty means the server passed.</summary>
@@ -164,6 +170,7 @@ public sealed class FuzzRunner(FuzzOptions options, TextWriter log)
         {
             RequestTimeout = options.AnswerTimeout,
             MaxFrameBytes = options.MaxFrameBytes,
+            LocalAddress = options.LocalAddress,
         }, ct);
         Interlocked.Increment(ref _report.Reconnects);
         if (options.Prefix is null) return client;
@@ -193,7 +200,7 @@ public sealed class FuzzRunner(FuzzOptions options, TextWriter log)
         {
             while (!ct.IsCancellationRequested)
             {
-                client ??= await ChatClient.ConnectAsync(options.Host, options.Port, null, ct);
+                client ??= await ChatClient.ConnectAsync(options.Host, options.Port, new ChatClientOptions { LocalAddress = options.LocalAddress }, ct);
                 long t0 = Stopwatch.GetTimestamp();
                 try
                 {
@@ -219,7 +226,7 @@ public sealed class FuzzRunner(FuzzOptions options, TextWriter log)
     {
         try
         {
-            await using var client = await ChatClient.ConnectAsync(options.Host, options.Port, null, ct);
+            await using var client = await ChatClient.ConnectAsync(options.Host, options.Port, new ChatClientOptions { LocalAddress = options.LocalAddress }, ct);
             var answer = await client.RequestAsync(Actions.Heartbeat, timeout: options.AnswerTimeout, ct: ct);
             if (answer.Code != ErrorCodes.Ok) _report.Findings.Enqueue($"final heartbeat answered {answer.Code}");
         }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using QkChat.IntegrationTests.Accounts;
 using QkChat.IntegrationTests.Chat;
 using QkChat.LoadGen.Fuzz;
 using QkChat.Protocol;
@@ -43,6 +44,7 @@ public sealed class FuzzTests
             Connections = connections,
             Prefix = prefix,
             Password = ChatHarness.Password,
+            LocalAddress = AccountsHarness.RandomLoopback(), // its own per-address budgets, not 127.0.0.1's
         }, output).RunAsync(ct);
         FuzzCommand.Print(report, new FuzzOptions { Seed = Seed }, output);
         TestContext.Current.TestOutputHelper?.WriteLine(output.ToString());
