@@ -25,7 +25,7 @@ public sealed class SessionStore(MySqlDataSource db, IConnectionMultiplexer redi
         {
             uint userId = user.UserId;
             byte[] raw = RandomNumberGenerator.GetBytes(32);
-            string token = Convert.ToBase64String(raw).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+            string token = Encode(raw);
             byte[] hash = SHA256.HashData(raw);
             long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), expires = now + LifetimeMs;
 
@@ -208,11 +208,15 @@ public sealed class SessionStore(MySqlDataSource db, IConnectionMultiplexer redi
         try
         {
             raw = Convert.FromBase64String(b64);
-            return raw.Length == 32;
+            // The last of 43 characters carries two unused bits: four spellings decode to the same 32 bytes. Only the
+            // spelling the server issued is the token, so "one character off" never logs in.
+            return raw.Length == 32 && string.Equals(token, Encode(raw), StringComparison.Ordinal);
         }
         catch (FormatException)
         {
             return false;
         }
     }
+
+    private static string Encode(byte[] raw) => Convert.ToBase64String(raw).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

@@ -17,6 +17,8 @@ public sealed class OriginalFailureModeTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    private const string Base64UrlAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
     /// <summary>"In two-way chat, 50 of 50 pairs lost or misrouted messages."</summary>
     [Fact(Timeout = 300_000)] // 100 password logins and 1,000 messages on a loaded 2-core box: minutes at worst
     public async Task Fifty_pairs_chatting_both_ways_at_once_get_every_message_exactly_once_from_the_right_sender()
@@ -107,6 +109,7 @@ public sealed class OriginalFailureModeTests
             Convert.ToHexString(Guid.NewGuid().ToByteArray()).ToLowerInvariant(),               // random
             new string('0', token.Length),                                                      // all zeros, the right length
             token[..^1] + (token[^1] == 'a' ? 'b' : 'a'),                                       // one character off
+            token[..^1] + Base64UrlAlphabet[Base64UrlAlphabet.IndexOf(token[^1]) ^ 1],          // same 32 bytes, unused bit flipped
             Convert.ToBase64String(Encoding.UTF8.GetBytes($"{alice.Id}:{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}")), // id and second
         };
         foreach (string guess in forged)
