@@ -26,7 +26,7 @@ public interface ILoginThrottle
 {
     /// <summary>Takes one attempt from both budgets, or none when either is spent (then RetryAfterMs &gt; 0).</summary>
     /// <param name="accountKey">The account's budget: <see cref="LoginBudgetKeys.ForUser"/> or, for a name with no account, <see cref="LoginBudgetKeys.ForUnknownLogin"/>.</param>
-    /// <param name="addressKey">The client's limit key (Connection.LimitKey: the IPv4 address or the IPv6 prefix).</param>
+    /// <param name="addressKey">The client's limit key (Session.LimitKey: the IPv4 address or the IPv6 prefix).</param>
     Task<LoginReservation> ReserveAsync(string accountKey, string addressKey, CancellationToken ct);
 
     /// <summary>

@@ -79,7 +79,7 @@ public enum CodeCheckOutcome
 /// <summary>Verification codes with TTL, cooldown, hourly caps and an attempt counter (Redis).</summary>
 public interface IVerificationCodes
 {
-    /// <param name="addressKey">The client's limit key (Connection.LimitKey), for the per-address hourly cap.</param>
+    /// <param name="addressKey">The client's limit key (Session.LimitKey), for the per-address hourly cap.</param>
     Task<CodeIssue> IssueAsync(string normalizedEmail, CodePurpose purpose, string addressKey, CancellationToken ct);
 
     /// <summary>

@@ -2,7 +2,6 @@ using System.Text.Json;
 using QkChat.Core.Audit;
 using QkChat.Core.Dispatch;
 using QkChat.Protocol;
-using QkChat.Transport;
 
 namespace QkChat.Core.Accounts;
 
@@ -44,7 +43,7 @@ public sealed partial class AccountService
         var request = ParseSignIn(ctx, LoginRule, r => InputRules.Password(r.Password, "password"),
             r => InputRules.ClientId(r.ClientId), r => InputRules.Device(r.Device));
         if (request is null) return;
-        string ip = ctx.Connection.RemoteAddress.ToString(), limitKey = ctx.Connection.LimitKey;
+        string ip = ctx.Session.RemoteAddress.ToString(), limitKey = ctx.Session.LimitKey;
         RunAsync(ctx, async pending =>
         {
             // The account is looked up first so that its budget is the user id's, whichever of its names was typed.
@@ -93,7 +92,7 @@ public sealed partial class AccountService
         var request = ParseSignIn(ctx, r => r.Token is { Length: > 0 and <= 256 } ? null : "token: required",
             r => InputRules.ClientId(r.ClientId));
         if (request is null) return;
-        string ip = ctx.Connection.RemoteAddress.ToString();
+        string ip = ctx.Session.RemoteAddress.ToString();
         RunAsync(ctx, async pending =>
         {
             // The session cache holds the user's name and e-mail too: a resume is two Redis commands, no MariaDB read.
@@ -115,7 +114,7 @@ public sealed partial class AccountService
 
     private void CompleteSignIn(PendingResponse pending, SignedInUser user, DeviceSession device, string? label) =>
         pending.Complete(ErrorCodes.Ok, "logged in", (user, device), WriteSignIn,
-            (connection, session) => SignIn(connection, session, user.UserId, device.ClientId, label));
+            session => SignIn(session, user.UserId, device.ClientId, label));
 
     private static readonly Action<Utf8JsonWriter, (SignedInUser User, DeviceSession Device)> WriteSignIn = static (w, s) =>
     {
@@ -132,17 +131,17 @@ public sealed partial class AccountService
         uint userId = ctx.Session.UserId;
         string clientId = ctx.Session.ClientId!;
         string? device = ctx.Session.Device;
-        string ip = ctx.Connection.RemoteAddress.ToString();
+        string ip = ctx.Session.RemoteAddress.ToString();
         RunAsync(ctx, async pending =>
         {
             await _sessions.RevokeAsync(userId, clientId, CancellationToken.None);
             Audit(AuditEvent.Logout, userId, clientId, device, ip, true);
-            pending.Complete<object?>(ErrorCodes.Ok, "logged out", null, null, (connection, session) =>
+            pending.Complete<object?>(ErrorCodes.Ok, "logged out", null, null, session =>
             {
-                Delivery.Detach(userId, clientId, connection);
+                Delivery.Detach(session);
                 session.LoggedIn = false;
                 // Queued behind this callback, so the close follows the response instead of refusing it.
-                connection.Post(static (c, _) => c.CloseAfterFlush(CloseReason.Requested), null);
+                session.CloseAfterAnswer();
             });
         });
     }

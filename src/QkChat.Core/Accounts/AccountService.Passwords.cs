@@ -11,7 +11,7 @@ public sealed partial class AccountService
         var request = Parse(ctx, r => InputRules.Email(r.Email), r => InputRules.VerificationCode(r.VerificationCode),
             r => InputRules.Password(r.NewPassword, "new_password"));
         if (request is null) return;
-        string ip = ctx.Connection.RemoteAddress.ToString();
+        string ip = ctx.Session.RemoteAddress.ToString();
         RunAsync(ctx, async pending =>
         {
             string normalized = InputRules.NormalizeEmail(request.Email!);
@@ -45,7 +45,7 @@ public sealed partial class AccountService
         uint userId = ctx.Session.UserId;
         string clientId = ctx.Session.ClientId!;
         string? device = ctx.Session.Device;
-        string ip = ctx.Connection.RemoteAddress.ToString(), limitKey = ctx.Connection.LimitKey;
+        string ip = ctx.Session.RemoteAddress.ToString(), limitKey = ctx.Session.LimitKey;
         RunAsync(ctx, async pending =>
         {
             // A token holder guessing the old password is a login guess: same budgets, same reservation (issue 16).

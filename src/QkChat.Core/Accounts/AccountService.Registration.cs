@@ -12,7 +12,7 @@ public sealed partial class AccountService
         if (request is null) return;
         string email = request.Email!;
         var purpose = request.Type == "register" ? CodePurpose.Register : CodePurpose.ResetPassword;
-        string ip = ctx.Connection.RemoteAddress.ToString(), limitKey = ctx.Connection.LimitKey;
+        string ip = ctx.Session.RemoteAddress.ToString(), limitKey = ctx.Session.LimitKey;
         RunAsync(ctx, async pending =>
         {
             string normalized = InputRules.NormalizeEmail(email);
@@ -53,7 +53,7 @@ public sealed partial class AccountService
             r => InputRules.Password(r.Password, "password"),
             r => InputRules.VerificationCode(r.VerificationCode));
         if (request is null) return;
-        string ip = ctx.Connection.RemoteAddress.ToString();
+        string ip = ctx.Session.RemoteAddress.ToString();
         RunAsync(ctx, async pending =>
         {
             string normalized = InputRules.NormalizeEmail(request.Email!);

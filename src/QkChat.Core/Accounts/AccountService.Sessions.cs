@@ -47,7 +47,7 @@ public sealed partial class AccountService
         uint userId = ctx.Session.UserId;
         string target = request.ClientId!;
         bool self = target == ctx.Session.ClientId;
-        string ip = ctx.Connection.RemoteAddress.ToString();
+        string ip = ctx.Session.RemoteAddress.ToString();
         RunAsync(ctx, async pending =>
         {
             // Checked against the user's own live sessions first, so another user's device, an expired token and a
@@ -73,7 +73,7 @@ public sealed partial class AccountService
             // Revoking oneself leaves no token behind this connection, so it goes too; the kick is posted from the
             // reactor callback, which queues it behind the response: the caller reads OK, then `kicked`, then EOF.
             pending.Complete<object?>(ErrorCodes.Ok, "session revoked; this connection closes", null, null,
-                (_, _) => KickRevoked(userId, [target]));
+                _ => KickRevoked(userId, [target]));
         });
     }
 

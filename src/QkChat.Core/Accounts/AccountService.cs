@@ -2,8 +2,6 @@ using Microsoft.Extensions.Logging;
 using QkChat.Core.Audit;
 using QkChat.Core.Dispatch;
 using QkChat.Core.Routing;
-using QkChat.Protocol;
-using QkChat.Transport;
 
 namespace QkChat.Core.Accounts;
 
@@ -58,9 +56,9 @@ public sealed partial class AccountService
         _dispatcher = dispatcher;
     }
 
-    private void OnSessionClosed(Connection connection, Session session)
+    private void OnSessionClosed(Session session)
     {
-        if (session.LoggedIn && session.ClientId is { } clientId) Delivery.Detach(session.UserId, clientId, connection);
+        if (session.LoggedIn) Delivery.Detach(session);
     }
 
     private static AccountRequest? Parse(RequestContext ctx, params ReadOnlySpan<Func<AccountRequest, string?>> rules) =>
@@ -69,21 +67,21 @@ public sealed partial class AccountService
     /// <summary>Runs <paramref name="work"/> off the reactor; OffReactor answers UNAVAILABLE or INTERNAL if it throws.</summary>
     private void RunAsync(RequestContext ctx, Func<PendingResponse, Task> work) => OffReactor.Run(ctx, _logger, work);
 
-    /// <summary>Marks the connection's session logged in and takes over the device from an older connection.</summary>
-    private void SignIn(Connection connection, Session session, uint userId, string clientId, string? device)
+    /// <summary>On the reactor: marks the session logged in and takes over the device from an older session.</summary>
+    private void SignIn(Session session, uint userId, string clientId, string? device)
     {
         session.LoggedIn = true;
         session.UserId = userId;
         session.ClientId = clientId;
         session.Device = device;
-        // The port kicks the connection that held the device before (`same_device`).
-        if (Delivery.Attach(userId, clientId, connection) is { } previous)
+        // The port kicks the session that held the device before (`same_device`).
+        if (Delivery.Attach(session) is { } previous)
         {
             // The row is about the connection that was pushed out: its address, this device.
             Audit(AuditEvent.Kicked, userId, clientId, device, previous.RemoteAddress.ToString(), true, "same_device");
         }
         // Queued behind the callback that writes the login response, so what features push follows it.
-        connection.Post(static (c, d) => ((Dispatcher)d!).NotifySignedIn(c, (Session)c.State!), _dispatcher);
+        _dispatcher!.NotifySignedIn(session);
     }
 
     /// <summary>Cuts the live connections of revoked devices (protocol.md §8).</summary>

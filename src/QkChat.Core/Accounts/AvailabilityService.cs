@@ -46,7 +46,7 @@ public sealed class AvailabilityService(IUserStore users, IPerMinuteBudget throt
     private void Run(RequestContext ctx, Func<Task<bool>> isAvailable)
     {
         // IPv4 address or IPv6 prefix: a /64 is one client, not 2^64 budgets.
-        string limitKey = ctx.Connection.LimitKey;
+        string limitKey = ctx.Session.LimitKey;
         int perMinute = ChecksPerMinute;
         OffReactor.Run(ctx, logger, async pending =>
         {

@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
-using QkChat.Core.Audit;
 using QkChat.Protocol;
 using QkChat.Transport;
 
@@ -38,15 +37,17 @@ public sealed partial class Dispatcher : IConnectionHandler
     public RequestMetrics Requests { get; }
 
     /// <summary>
-    /// Where slow-consumer and abuse closes are recorded; set once at composition, before the engine starts (the
-    /// features own the audit log, the dispatcher is built first).
+    /// Raised on the reactor when the dispatcher closes a connection for what its client did (<see cref="ForcedClose.Abuse"/>)
+    /// or could not keep up with (<see cref="ForcedClose.SlowConsumer"/>), with a short reason class ("empty_frame",
+    /// "send_queue"). The audit log subscribes at composition (Audit/ForcedCloseAudit.cs): Dispatch does not know it.
     /// </summary>
-    public IAuditLog Audit { get; set; } = NullAuditLog.Instance;
+    public event Action<Session, ForcedClose, string>? ClosedForCause;
 
     public void OnOpened(Connection connection)
     {
         long now = Environment.TickCount64;
-        var session = new Session { Stats = Requests.For(connection.Reactor.Index) };
+        _opened = true;
+        var session = new Session(connection, _slots, Requests.For(connection.Reactor.Index));
         session.Rate.Init(_options.RequestBurst, now);
         connection.State = session;
         connection.SetDeadline(now + (long)_options.LoginTimeout.TotalMilliseconds);
@@ -65,13 +66,13 @@ public sealed partial class Dispatcher : IConnectionHandler
                     return offset;
                 case FrameStatus.Empty:
                     LogFrameRejected(_logger, connection.Id, connection.RemoteAddress, 0);
-                    AuditClose(connection, session, AuditEvent.Abuse, "empty_frame");
+                    CloseForCause(session, ForcedClose.Abuse, "empty_frame");
                     SendErrorAndClose(connection, ErrorCodes.BadFrame, "frame length 0 is not allowed");
                     return data.Length;
                 case FrameStatus.TooLarge:
                     uint declared = BinaryPrimitives.ReadUInt32BigEndian(rest);
                     LogFrameRejected(_logger, connection.Id, connection.RemoteAddress, declared);
-                    AuditClose(connection, session, AuditEvent.Abuse, "oversize_frame");
+                    CloseForCause(session, ForcedClose.Abuse, "oversize_frame");
                     SendErrorAndClose(connection, ErrorCodes.FrameTooLarge,
                         $"frame length {declared} exceeds the maximum of {_options.MaxFrameBytes} bytes");
                     return data.Length;
@@ -147,7 +148,7 @@ public sealed partial class Dispatcher : IConnectionHandler
         Respond(connection, action, requestId, hasRequestId, code, message, RequestStats.RejectedRow, started);
         if (code == ErrorCodes.BadJson && ++session.ConsecutiveBadFrames >= _options.MaxConsecutiveBadFrames)
         {
-            AuditClose(connection, session, AuditEvent.Abuse, "bad_frames");
+            CloseForCause(session, ForcedClose.Abuse, "bad_frames");
             SendErrorAndClose(connection, ErrorCodes.BadJson, $"{session.ConsecutiveBadFrames} malformed frames in a row");
         }
     }
@@ -167,35 +168,21 @@ public sealed partial class Dispatcher : IConnectionHandler
         connection.CloseAfterFlush(CloseReason.Timeout);
     }
 
-    /// <summary>Raised on the reactor when a connection closes (accounts unregister the device here).</summary>
-    public event Action<Connection, Session>? SessionClosed;
-
-    /// <summary>
-    /// Raised on the reactor after a login or token resume has been answered: features mark the device online and
-    /// push what waited for it (offline messages, friend notices), so those pushes follow the login response.
-    /// </summary>
-    public event Action<Connection, Session>? SignedIn;
-
-    public void NotifySignedIn(Connection connection, Session session) => SignedIn?.Invoke(connection, session);
-
     public void OnClosed(Connection connection, CloseReason reason)
     {
         var session = (Session)connection.State!;
         DropAnswers(session);
-        SessionClosed?.Invoke(connection, session);
+        SessionClosed?.Invoke(session);
         if (reason == CloseReason.SlowConsumer)
         {
             LogSlowConsumer(_logger, connection.Id, connection.RemoteAddress, connection.QueuedBytes);
-            AuditClose(connection, session, AuditEvent.SlowConsumer, "send_queue");
+            CloseForCause(session, ForcedClose.SlowConsumer, "send_queue");
         }
         else
             LogClosed(_logger, connection.Id, reason);
     }
 
-    /// <summary>A connection closed for what it did: the user and device when it had logged in, always its address.</summary>
-    private void AuditClose(Connection connection, Session session, AuditEvent e, string detail) =>
-        Audit.Record(new AuditRecord(e, session.LoggedIn ? session.UserId : null, session.ClientId, session.Device,
-            connection.RemoteAddress.ToString(), false, detail));
+    private void CloseForCause(Session session, ForcedClose cause, string detail) => ClosedForCause?.Invoke(session, cause, detail);
 
     private static void Heartbeat(RequestContext context)
     {

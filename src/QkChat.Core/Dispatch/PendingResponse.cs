@@ -10,7 +10,7 @@ namespace QkChat.Core.Dispatch;
 /// </summary>
 public sealed class PendingResponse
 {
-    private readonly Connection _connection;
+    private readonly Session _session;
     private readonly AnswerSlot _slot;
     private readonly byte[] _action;
     private readonly byte[]? _requestId;
@@ -18,17 +18,18 @@ public sealed class PendingResponse
     private readonly long _started;
     private int _completed;
 
-    internal PendingResponse(Connection connection, AnswerSlot slot, byte[] action, byte[]? requestId, int row, long started)
+    internal PendingResponse(Session session, AnswerSlot slot, byte[] action, byte[]? requestId, int row, long started)
     {
         _row = row;
         _started = started;
-        _connection = connection;
+        _session = session;
         _slot = slot;
         _action = action;
         _requestId = requestId;
     }
 
-    public Connection Connection => _connection;
+    /// <summary>The device that asked (delivery's except for the sender's own device, the offline drain).</summary>
+    public Session Session => _session;
 
     public void Complete(string code, string message) => Complete<object?>(code, message, null, null);
 
@@ -37,15 +38,15 @@ public sealed class PendingResponse
     /// if it is still open): the place to change session state, e.g. mark it logged in.
     /// </summary>
     public void Complete<TState>(string code, string message, TState state, Action<Utf8JsonWriter, TState>? writeData,
-        Action<Connection, Session>? onReactor = null)
+        Action<Session>? onReactor = null)
     {
         if (Interlocked.Exchange(ref _completed, 1) != 0) throw new InvalidOperationException("a request is answered once");
-        _connection.Post(static (connection, boxed) =>
+        _session.Connection.Post(static (connection, boxed) =>
         {
             var (self, code, message, state, writeData, onReactor) =
-                ((PendingResponse, string, string, TState, Action<Utf8JsonWriter, TState>?, Action<Connection, Session>?))boxed!;
+                ((PendingResponse, string, string, TState, Action<Utf8JsonWriter, TState>?, Action<Session>?))boxed!;
             var session = (Session)connection.State!;
-            onReactor?.Invoke(connection, session);
+            onReactor?.Invoke(session);
             self._slot.Frame = Dispatcher.BuildResponse(self._action, self._requestId, self._requestId is not null, code, message, state, writeData);
             // On the connection's reactor, like every other write of its stats; the latency includes the work elsewhere.
             session.CountAnswer(self._row, code, self._started);

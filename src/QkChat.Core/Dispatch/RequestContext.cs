@@ -30,7 +30,10 @@ public readonly ref struct RequestContext
         _hasRequestId = hasRequestId;
     }
 
+    /// <summary>The transport's connection: for Dispatch and transport tests; features use <see cref="Session"/>.</summary>
     public Connection Connection { get; }
+
+    /// <summary>The requesting device: its user, device, address and limit key.</summary>
     public Session Session { get; }
     public ReadOnlySpan<byte> Body { get; }
     public ReadOnlySpan<byte> Action { get; }
@@ -56,6 +59,6 @@ public readonly ref struct RequestContext
         owed.Enqueue(slot);
         if (!pipelined) Session.SerialAnswers++;
         if (!pipelined || owed.Count >= Dispatcher.MaxPipelined) Connection.Pause();
-        return new PendingResponse(Connection, slot, Action.ToArray(), _hasRequestId ? _requestId.ToArray() : null, _row, _started);
+        return new PendingResponse(Session, slot, Action.ToArray(), _hasRequestId ? _requestId.ToArray() : null, _row, _started);
     }
 }

@@ -1,13 +1,29 @@
+using System.Net;
 using QkChat.Transport;
 
 namespace QkChat.Core.Dispatch;
 
 /// <summary>
-/// Per-connection state kept by the dispatcher in Connection.State. Touched only on the connection's reactor.
-/// Accounts fill in the user when login lands (issue 4).
+/// One connection's device as Core knows it: who signed in on it (user, device), where it comes from (address,
+/// limit key), and the dispatcher's own per-connection state. Features hold the Session as the identity of "this
+/// device" (delivery's except, presence, audit rows, limits); only Dispatch and Routing reach the connection behind
+/// it (architecture.md §6), so another listener or node can stand behind a device without features changing.
+/// Kept in Connection.State; touched only on the connection's reactor unless a member says otherwise.
 /// </summary>
 public sealed class Session
 {
+    private volatile IMessageFilter? _messageFilter;
+
+    internal Session(Connection connection, int slots, RequestStats? stats)
+    {
+        Connection = connection;
+        Slots = slots == 0 ? [] : new object?[slots];
+        Stats = stats;
+    }
+
+    /// <summary>The connection behind this device: for Dispatch and Routing only (features go through IDelivery).</summary>
+    internal Connection Connection { get; }
+
     public bool LoggedIn { get; set; }
     public uint UserId { get; set; }
     public string? ClientId { get; set; }
@@ -15,11 +31,48 @@ public sealed class Session
     /// <summary>The device label given at login (null after a token resume, which does not carry one): audit rows name it.</summary>
     public string? Device { get; set; }
 
+    /// <summary>The client's address (any thread): audit rows and the per-address limits.</summary>
+    public IPAddress RemoteAddress => Connection.RemoteAddress;
+
+    /// <summary>The client's limit key (any thread): the IPv4 address or the IPv6 prefix the per-address budgets count.</summary>
+    public string LimitKey => Connection.LimitKey;
+
+    /// <summary>Each feature's own state of this device, one slot per <see cref="SessionSlot{T}"/> made at composition.</summary>
+    internal readonly object?[] Slots;
+
+    /// <summary>
+    /// While set, a push that carries a message id (IDelivery.ToUser's messageId) reaches this device through its
+    /// reactor and only if <see cref="IMessageFilter.Admit"/> says so. Messaging sets it while the device drains its
+    /// offline queue, so a message that also came in a batch arrives once. Read from any thread to pick that path.
+    /// </summary>
+    public IMessageFilter? MessageFilter
+    {
+        get => _messageFilter;
+        set => _messageFilter = value;
+    }
+
+    /// <summary>
+    /// From any thread: runs <paramref name="work"/> on this device's reactor, after what was posted there before,
+    /// unless the connection has closed by then. The place to touch a feature's state of the device without a lock.
+    /// </summary>
+    public void Post(Action<Session, object?> work, object? state) =>
+        Connection.Post(static (c, boxed) =>
+        {
+            var (work, state) = ((Action<Session, object?>, object?))boxed!;
+            work((Session)c.State!, state);
+        }, (work, state));
+
+    /// <summary>
+    /// On the reactor: closes the connection once what is queued for it has gone out, including an answer being
+    /// written in this reactor step (the close is posted behind it), so the client reads the answer, then EOF.
+    /// </summary>
+    public void CloseAfterAnswer() => Connection.Post(static (c, _) => c.CloseAfterFlush(CloseReason.Requested), null);
+
     internal int ConsecutiveBadFrames;
     internal RateLimiter Rate;
 
     /// <summary>The request counters of this connection's reactor (set when it opens; only that reactor writes them).</summary>
-    internal RequestStats? Stats;
+    internal readonly RequestStats? Stats;
 
     /// <summary>Counts an answered request; <paramref name="started"/> 0 means it was read with metrics off. Reactor only.</summary>
     internal void CountAnswer(int row, string code, long started)
@@ -35,19 +88,13 @@ public sealed class Session
 
     /// <summary>Requests in <see cref="Answers"/> that hold input back until answered (not pipelined).</summary>
     internal int SerialAnswers;
+}
 
-    /// <summary>
-    /// While the device drains its offline queue: the ids this connection got, live or in an offline batch, so a
-    /// message racing the login is not delivered twice (messaging reads the reference from other threads to pick
-    /// the checked path; only the reactor touches the set).
-    /// </summary>
-    internal volatile HashSet<long>? OfflineSeen;
-
-    /// <summary>The last send of this connection that waits for a lookup off the reactor: later sends queue behind it.</summary>
-    internal Task? SendChain;
-
-    /// <summary>The drain's last batch went out: the next ack of this device ends the tracking.</summary>
-    internal bool OfflineFinalSent;
+/// <summary>A device's own check of a push that carries a message id (<see cref="Session.MessageFilter"/>).</summary>
+public interface IMessageFilter
+{
+    /// <summary>On the device's reactor: true to send the push, false to drop it (the device already has that message).</summary>
+    bool Admit(long messageId);
 }
 
 /// <summary>One owed answer; <see cref="Frame"/> is set when it is ready.</summary>

@@ -116,7 +116,7 @@ public sealed partial class FriendService
 
     /// <summary>Captured on the reactor: the session and connection are not to be read from another thread.</summary>
     private static AuditRecord AuditOf(RequestContext ctx, AuditEvent e) =>
-        new(e, ctx.Session.UserId, ctx.Session.ClientId, null, ctx.Connection.RemoteAddress.ToString(), Ok: true);
+        new(e, ctx.Session.UserId, ctx.Session.ClientId, null, ctx.Session.RemoteAddress.ToString(), Ok: true);
 
     /// <summary>A `presence` push to <paramref name="viewer"/>'s devices about <paramref name="subject"/> (droppable, as all presence).</summary>
     private void TellPresence(uint viewer, uint subject, string status)

@@ -2,10 +2,8 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using QkChat.Core.Audit;
 using QkChat.Core.Dispatch;
-using QkChat.Core.Presence;
 using QkChat.Core.Routing;
 using QkChat.Protocol;
-using QkChat.Transport;
 
 namespace QkChat.Core.Friends;
 
@@ -84,7 +82,7 @@ public sealed partial class FriendService
     }
 
     /// <summary>Pushes what the user was owed while offline; runs on the reactor, so the work goes elsewhere.</summary>
-    private void OnSignedIn(Connection connection, Session session)
+    private void OnSignedIn(Session session)
     {
         uint userId = session.UserId;
         _ = Task.Run(async () =>

@@ -1,53 +1,48 @@
-using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using QkChat.Core.Dispatch;
-using QkChat.Transport;
 
 namespace QkChat.Core.Messaging;
 
 /// <summary>
 /// The offline queue pushed at login. A message that commits while its receiver logs in can reach the new
 /// connection twice: live (it was registered by then) and in the first offline batch (still `sent`). So while a
-/// device drains, live pushes and batches go through its reactor and Session.OfflineSeen drops what it already got.
+/// device drains, live pushes and batches go through its reactor and the device's <see cref="DeviceMessaging"/>
+/// (its session's message filter) drops what it already got.
 /// </summary>
 public sealed partial class MessagingService
 {
-    // Connection -> id of the last offline message pushed, while more wait. The next batch goes out when the
-    // device acks: the queue drains at the client's pace and never floods its send queue (a long absence can
-    // leave thousands of messages; pushing them all at once would trip the slow-consumer cap).
-    private readonly ConcurrentDictionary<Connection, (long After, long Before)> _offlineCursors = new();
-
     /// <summary>At login (on the reactor): start tracking, then fetch the first batch off the reactor.</summary>
-    private void PushOfflineAtLogin(Connection connection, Session session)
+    private void PushOfflineAtLogin(Session session)
     {
-        session.OfflineSeen = [];
-        session.OfflineFinalSent = false;
+        DeviceState(session).BeginDrain(session);
         uint me = session.UserId;
         // The queue as it was at login: any message minted from now on reaches this device live (it is registered),
         // so a message sent right after a login comes as a `message` push, never inside an offline batch.
         long before = _ids.Next();
-        _ = Task.Run(() => FetchOfflineBatchAsync(connection, me, afterMessageId: 0, before));
+        _ = Task.Run(() => FetchOfflineBatchAsync(session, me, afterMessageId: 0, before));
     }
 
-    private async Task ContinueOfflineAsync(Connection connection, uint me)
+    /// <summary>After the device acked (any thread): the next batch, or the end of the drain.</summary>
+    private async Task ContinueOfflineAsync(Session session, uint me)
     {
-        if (_offlineCursors.TryRemove(connection, out var cursor))
+        if (_devices.Get(session) is not { } device) return;
+        if (Interlocked.Exchange(ref device.Cursor, null) is { } cursor)
         {
-            await FetchOfflineBatchAsync(connection, me, cursor.After, cursor.Before);
+            await FetchOfflineBatchAsync(session, me, cursor.After, cursor.Before);
         }
-        else if (connection.State is Session { OfflineSeen: not null })
+        else if (session.MessageFilter is not null)
         {
             // Once the last batch has gone out and been acked, live pushes are all there is.
-            connection.Post(static (_, s) =>
+            session.Post(static (s, d) =>
             {
-                var session = (Session)s!;
-                if (session.OfflineFinalSent) session.OfflineSeen = null;
-            }, connection.State);
+                var device = (DeviceMessaging)d!;
+                if (device.OfflineFinalSent) device.EndDrain(s);
+            }, device);
         }
     }
 
-    private async Task FetchOfflineBatchAsync(Connection connection, uint me, long afterMessageId, long beforeMessageId)
+    private async Task FetchOfflineBatchAsync(Session session, uint me, long afterMessageId, long beforeMessageId)
     {
         IReadOnlyList<MessageRecord> batch;
         try
@@ -60,24 +55,25 @@ public sealed partial class MessagingService
             LogOfflineFailed(_logger, me, e.Message);
             return;
         }
-        connection.Post(static (c, state) =>
+        session.Post(static (s, state) =>
         {
             var (self, batch, me, before) = ((MessagingService, IReadOnlyList<MessageRecord>, uint, long))state!;
-            self.SendOfflineBatch(c, (Session)c.State!, batch, me, before);
+            self.SendOfflineBatch(s, batch, me, before);
         }, (this, batch, me, beforeMessageId));
     }
 
-    /// <summary>On the reactor: the batch without what the connection already got, within the frame budget.</summary>
-    private void SendOfflineBatch(Connection connection, Session session, IReadOnlyList<MessageRecord> batch, uint me, long before)
+    /// <summary>On the reactor: the batch without what the device already got, within the frame budget.</summary>
+    private void SendOfflineBatch(Session session, IReadOnlyList<MessageRecord> batch, uint me, long before)
     {
-        var seen = session.OfflineSeen;
+        var device = DeviceState(session);
+        var seen = device.OfflineSeen;
         var fresh = seen is null ? batch : batch.Where(m => !seen.Contains(m.MessageId)).ToList();
         bool moreStored = batch.Count > MessagingOptions.OfflineBatch;
         if (fresh.Count == 0)
         {
             // Everything fetched had come live already: look further, or the drain is over.
-            if (moreStored) _ = Task.Run(() => FetchOfflineBatchAsync(connection, me, batch[^1].MessageId, before));
-            else session.OfflineSeen = null;
+            if (moreStored) _ = Task.Run(() => FetchOfflineBatchAsync(session, me, batch[^1].MessageId, before));
+            else device.EndDrain(session);
             return;
         }
         var written = new StrongBox<int>();
@@ -89,9 +85,10 @@ public sealed partial class MessagingService
         for (int i = 0; i < written.Value; i++) seen?.Add(fresh[i].MessageId);
         bool hasMore = written.Value < fresh.Count || moreStored;
         // Set before the push goes out: the device's ack of this batch must find it.
-        if (hasMore) _offlineCursors[connection] = (fresh[written.Value - 1].MessageId, before);
-        else session.OfflineFinalSent = true;
-        connection.Send(frame);
+        if (hasMore) Volatile.Write(ref device.Cursor, new OfflineCursor(fresh[written.Value - 1].MessageId, before));
+        else device.OfflineFinalSent = true;
+        // To this device, on its reactor: queued at once, after nothing it has not yet seen.
+        _delivery.ToDevice(session, frame);
         Counters.AddOfflinePushed(written.Value);
         LogOfflinePushed(_logger, me, written.Value, hasMore);
     }

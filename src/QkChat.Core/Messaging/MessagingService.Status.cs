@@ -41,7 +41,7 @@ public sealed partial class MessagingService
                     w.WriteString("status"u8, "delivered"u8);
                 }));
             }
-            _ = service.ContinueOfflineAsync(pending.Connection, Ack.ReceiverId);
+            _ = service.ContinueOfflineAsync(pending.Session, Ack.ReceiverId);
         }
 
         public override void Failed(bool backendDown) =>

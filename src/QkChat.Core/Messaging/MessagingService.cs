@@ -1,12 +1,9 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using QkChat.Core.Dispatch;
 using QkChat.Core.Friends;
-using QkChat.Core.Presence;
 using QkChat.Core.Routing;
 using QkChat.Protocol;
-using QkChat.Transport;
 
 namespace QkChat.Core.Messaging;
 
@@ -26,6 +23,9 @@ public sealed partial class MessagingService : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly MessageIds _ids;
+
+    // Messaging's state of each device (the send chain, the offline drain), made at composition (Register).
+    private SessionSlot<DeviceMessaging> _devices = null!;
 
     public MessagingService(MessagingOptions options, IMessageStore store, FriendSetCache friends, BlockSetCache blocks, IDelivery delivery,
         IPresenceView presence, ILogger logger, TimeProvider? time = null, IMessageStore? writeStore = null)
@@ -81,8 +81,22 @@ public sealed partial class MessagingService : IAsyncDisposable
         router.Register("search_messages", allowedBeforeLogin: false, SearchMessages);
         router.Register("delete_message", allowedBeforeLogin: false, DeleteMessage);
         router.Register("get_unread_counts", allowedBeforeLogin: false, GetUnreadCounts);
+        _devices = dispatcher.AddSlot<DeviceMessaging>();
         dispatcher.SignedIn += PushOfflineAtLogin;
-        dispatcher.SessionClosed += (connection, session) => _offlineCursors.TryRemove(connection, out _);
+        // A closed device's drain ends: an ack answered after the close must not fetch another batch.
+        dispatcher.SessionClosed += session =>
+        {
+            if (_devices.Get(session) is { } device) Volatile.Write(ref device.Cursor, null);
+        };
+    }
+
+    /// <summary>On the device's reactor: messaging's state of the device, made at its first use.</summary>
+    private DeviceMessaging DeviceState(Session session)
+    {
+        if (_devices.Get(session) is { } device) return device;
+        device = new DeviceMessaging();
+        _devices.Set(session, device);
+        return device;
     }
 
     private static MessageRequest? Parse(RequestContext ctx, params ReadOnlySpan<Func<MessageRequest, string?>> rules) =>
@@ -120,16 +134,16 @@ public sealed partial class MessagingService : IAsyncDisposable
         var areFriends = _friends.AreFriendsAsync(sender, receiver, CancellationToken.None);
         // The block and friend sets of an active sender are cached: the common case queues the message right here on
         // the reactor, with no query. A send that must wait for a lookup holds the connection's later sends behind
-        // it (Session.SendChain), or a pipelined burst would be stored and pushed out of order.
-        var session = ctx.Session;
-        var earlier = session.SendChain;
+        // it (DeviceMessaging.SendChain), or a pipelined burst would be stored and pushed out of order.
+        var device = DeviceState(ctx.Session);
+        var earlier = device.SendChain;
         if ((earlier is null || earlier.IsCompleted) && blocked.IsCompletedSuccessfully && areFriends.IsCompletedSuccessfully)
         {
             Enqueue(pending, id, sender, receiver, request, blocked.Result, areFriends.Result);
             return;
         }
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        session.SendChain = done.Task;
+        device.SendChain = done.Task;
         OffReactor.Run(pending, _logger, async p =>
         {
             try
@@ -174,7 +188,7 @@ public sealed partial class MessagingService : IAsyncDisposable
                 pending.Complete(ErrorCodes.Internal, "internal error; the message was not stored, retry");
                 return;
             }
-            if (outcome.Result == StoreResult.Stored) service.Deliver(Message, pending.Connection);
+            if (outcome.Result == StoreResult.Stored) service.Deliver(Message, pending.Session);
             pending.Complete(ErrorCodes.Ok, outcome.Result == StoreResult.Stored ? "sent" : "already sent (same client_msg_id)", outcome, static (w, o) =>
             {
                 w.WriteNumber("message_id"u8, o.MessageId);
@@ -189,12 +203,12 @@ public sealed partial class MessagingService : IAsyncDisposable
     }
 
     /// <summary>The `message` push, serialized once, to every device of the receiver and the sender's other devices.</summary>
-    private void Deliver(NewMessage m, Connection senderConnection)
+    private void Deliver(NewMessage m, Session sender)
     {
         var record = new MessageRecord(m.MessageId, m.SenderId, m.ReceiverId, m.Content, m.Type, m.Timestamp, MessageStatus.Sent, Recalled: false);
         var frame = Dispatcher.CreatePush("message", record, MessageJson.WriteMembers);
         if (_delivery.ToUser(m.ReceiverId, frame.AddReference(), messageId: m.MessageId) == 0) Counters.AddQueuedOffline();
-        _delivery.ToUser(m.SenderId, frame, except: senderConnection, messageId: m.MessageId);
+        _delivery.ToUser(m.SenderId, frame, except: sender, messageId: m.MessageId);
     }
 
     private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();

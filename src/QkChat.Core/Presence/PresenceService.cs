@@ -6,7 +6,6 @@ using QkChat.Core.Dispatch;
 using QkChat.Core.Friends;
 using QkChat.Core.Routing;
 using QkChat.Protocol;
-using QkChat.Transport;
 
 namespace QkChat.Core.Presence;
 
@@ -45,12 +44,12 @@ public sealed partial class PresenceService : IAsyncDisposable
     public void Register(ActionRouter router, Dispatcher dispatcher)
     {
         router.Register("status_update", allowedBeforeLogin: false, StatusUpdate);
-        dispatcher.SignedIn += (connection, session) => Apply(session.UserId, session.ClientId!, connection, PresenceStatus.Online);
+        dispatcher.SignedIn += session => Apply(session.UserId, session.ClientId!, session, PresenceStatus.Online);
         // Not only logged-in sessions: logout clears LoggedIn before the close. Set(offline) removes the device only
-        // if this connection still holds it, so a device taken over by a newer connection stays online.
-        dispatcher.SessionClosed += (connection, session) =>
+        // if this session still holds it, so a device taken over by a newer session stays online.
+        dispatcher.SessionClosed += session =>
         {
-            if (session.UserId != 0 && session.ClientId is { } clientId) Apply(session.UserId, clientId, connection, PresenceStatus.Offline);
+            if (session.UserId != 0 && session.ClientId is { } clientId) Apply(session.UserId, clientId, session, PresenceStatus.Offline);
         };
     }
 
@@ -69,13 +68,13 @@ public sealed partial class PresenceService : IAsyncDisposable
             ctx.Respond(ErrorCodes.InvalidArgument, "client_id: not this connection's device");
             return;
         }
-        Apply(ctx.Session.UserId, ctx.Session.ClientId!, ctx.Connection, status);
+        Apply(ctx.Session.UserId, ctx.Session.ClientId!, ctx.Session, status);
         ctx.Respond(ErrorCodes.Ok, "status set to " + status.Name());
     }
 
-    private void Apply(uint userId, string clientId, Connection connection, PresenceStatus status)
+    private void Apply(uint userId, string clientId, Session device, PresenceStatus status)
     {
-        var change = _tracker.Set(userId, clientId, connection, status);
+        var change = _tracker.Set(userId, clientId, device, status);
         _work.Writer.TryWrite(new Work(change, clientId, status != PresenceStatus.Offline));
     }
 

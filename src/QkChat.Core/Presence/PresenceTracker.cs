@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
-using QkChat.Transport;
+using QkChat.Core.Dispatch;
+using QkChat.Core.Friends;
 
 namespace QkChat.Core.Presence;
 
@@ -19,8 +20,8 @@ public sealed class PresenceTracker : IPresenceView
     /// <summary>A change of what friends see: the user's visible status before and after.</summary>
     public readonly record struct Change(uint UserId, PresenceStatus Before, PresenceStatus After, long LastSeen);
 
-    /// <summary>Sets a device's status (a login sets online; offline removes the device when it is still this connection's).</summary>
-    public Change Set(uint userId, string clientId, Connection connection, PresenceStatus status)
+    /// <summary>Sets a device's status (a login sets online; offline removes the device when it is still this session's).</summary>
+    public Change Set(uint userId, string clientId, Session session, PresenceStatus status)
     {
         long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         while (true)
@@ -33,12 +34,12 @@ public sealed class PresenceTracker : IPresenceView
                 var before = user.Status();
                 if (status == PresenceStatus.Offline)
                 {
-                    if (user.Devices.TryGetValue(clientId, out var device) && device.Connection == connection)
+                    if (user.Devices.TryGetValue(clientId, out var device) && device.Session == session)
                         user.Devices.Remove(clientId);
                 }
                 else
                 {
-                    user.Devices[clientId] = new DevicePresence(connection, status);
+                    user.Devices[clientId] = new DevicePresence(session, status);
                 }
                 var after = user.Status();
                 if (user.Devices.Count == 0)
@@ -51,12 +52,12 @@ public sealed class PresenceTracker : IPresenceView
         }
     }
 
-    /// <summary>A device's own status, or null if this connection is not (or no longer) that device.</summary>
-    public PresenceStatus? DeviceStatus(uint userId, string clientId, Connection connection)
+    /// <summary>A device's own status, or null if this session is not (or no longer) that device.</summary>
+    public PresenceStatus? DeviceStatus(uint userId, string clientId, Session session)
     {
         if (!_users.TryGetValue(userId, out var user)) return null;
         lock (user)
-            return user.Devices.TryGetValue(clientId, out var d) && d.Connection == connection ? d.Status : null;
+            return user.Devices.TryGetValue(clientId, out var d) && d.Session == session ? d.Status : null;
     }
 
     /// <summary>The user's own status across devices (invisible stays invisible here; friends see offline).</summary>
@@ -89,5 +90,5 @@ public sealed class PresenceTracker : IPresenceView
         }
     }
 
-    private readonly record struct DevicePresence(Connection Connection, PresenceStatus Status);
+    private readonly record struct DevicePresence(Session Session, PresenceStatus Status);
 }

@@ -1,3 +1,4 @@
+using QkChat.Core.Dispatch;
 using QkChat.Transport;
 
 namespace QkChat.Core.Routing;
@@ -13,29 +14,38 @@ namespace QkChat.Core.Routing;
 /// nothing acknowledged depends on it (a message stays `sent` until its receiver acks, and reaches the device in
 /// the offline batch at its next login). <see cref="ToUsers"/> takes the whole set at once so that an
 /// implementation can group it by node. Every delivery takes over the caller's reference to the frame (one
-/// serialization, one reference per device, released when nobody gets it). Callable from any thread.
+/// serialization, one reference per device, released when nobody gets it). Callable from any thread. A device is
+/// known by its <see cref="Session"/> (Core's own identity of a device's connection), never by the transport's
+/// connection: a device on another node is reached by (user, client id) through the same calls.
 /// </remarks>
 public interface IDelivery
 {
     /// <summary>
-    /// Queues <paramref name="frame"/> to every device of <paramref name="userId"/> except the connection
+    /// Queues <paramref name="frame"/> to every device of <paramref name="userId"/> except the device
     /// <paramref name="except"/> (the sender's own). <paramref name="droppable"/>: a push the send queue may drop
-    /// under pressure (presence). <paramref name="messageId"/> (a `message` push; 0 otherwise): a device still
-    /// draining its offline queue gets it once, not also inside a batch. Returns the devices addressed (0: offline).
+    /// under pressure (presence). <paramref name="messageId"/> (a `message` push; 0 otherwise): a device with a
+    /// <see cref="Session.MessageFilter"/> (draining its offline queue) gets it only if the filter admits it, so not
+    /// also inside a batch. Returns the devices addressed (0: offline).
     /// </summary>
-    int ToUser(uint userId, OutboundFrame frame, Connection? except = null, bool droppable = false, long messageId = 0);
+    int ToUser(uint userId, OutboundFrame frame, Session? except = null, bool droppable = false, long messageId = 0);
 
     /// <summary>Queues one frame, serialized once, to every device of each of <paramref name="userIds"/>; returns the devices addressed.</summary>
     int ToUsers(ReadOnlySpan<uint> userIds, OutboundFrame frame, bool droppable = false);
 
     /// <summary>
-    /// Registers <paramref name="connection"/> as the device (<paramref name="userId"/>, <paramref name="clientId"/>).
-    /// A connection that held the device before is kicked (`same_device`) and returned, for the audit row.
+    /// Queues <paramref name="frame"/> to this one device, the one that asked (the offline batch of the device that
+    /// logged in). On the device's reactor it is queued at once, in order with what that step sends.
     /// </summary>
-    Connection? Attach(uint userId, string clientId, Connection connection);
+    void ToDevice(Session device, OutboundFrame frame);
 
-    /// <summary>Forgets the device unless another connection has taken it over meanwhile.</summary>
-    void Detach(uint userId, string clientId, Connection connection);
+    /// <summary>
+    /// Registers <paramref name="device"/> (signed in: its UserId and ClientId are set) as that user's device. A
+    /// session that held the device before is kicked (`same_device`) and returned, for the audit row.
+    /// </summary>
+    Session? Attach(Session device);
+
+    /// <summary>Forgets the device unless another session has taken it over meanwhile.</summary>
+    void Detach(Session device);
 
     /// <summary>Sends `kicked` with <paramref name="reason"/> to the device's connection and closes it; false if it has none.</summary>
     bool Kick(uint userId, string clientId, string reason);

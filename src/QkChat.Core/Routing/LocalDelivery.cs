@@ -7,19 +7,20 @@ namespace QkChat.Core.Routing;
 /// <summary>
 /// <see cref="IDelivery"/> for the devices of this node, over <see cref="LiveSessions"/>: each frame crosses to its
 /// receiver's reactor through the reactor's inbox (<see cref="Connection.PostSend"/>). Allocation-free for a device
-/// that is not draining its offline queue (the heartbeat and message paths stay as they were).
+/// without a message filter (the heartbeat and message paths stay as they were).
 /// </summary>
 public sealed class LocalDelivery(LiveSessions live) : IDelivery
 {
     public LiveSessions Live { get; } = live;
 
-    public int ToUser(uint userId, OutboundFrame frame, Connection? except = null, bool droppable = false, long messageId = 0)
+    public int ToUser(uint userId, OutboundFrame frame, Session? except = null, bool droppable = false, long messageId = 0)
     {
         int sent = 0;
+        var skip = except?.Connection;
         foreach (var connection in Live.ConnectionsOf(userId))
         {
-            if (connection == except) continue;
-            if (messageId != 0 && connection.State is Session { OfflineSeen: not null }) PostOnce(connection, frame.AddReference(), messageId);
+            if (connection == skip) continue;
+            if (messageId != 0 && connection.State is Session { MessageFilter: not null }) PostFiltered(connection, frame.AddReference(), messageId);
             else connection.PostSend(frame.AddReference(), droppable);
             sent++;
         }
@@ -35,26 +36,32 @@ public sealed class LocalDelivery(LiveSessions live) : IDelivery
         return sent;
     }
 
+    public void ToDevice(Session device, OutboundFrame frame) => device.Connection.PostSend(frame);
+
     /// <summary>
-    /// A device draining its offline queue gets a `message` push through its reactor, where Session.OfflineSeen drops
-    /// a message that was already in a batch (docs/messaging.md). Boxes its state: this happens only while a device drains.
+    /// A device with a message filter (draining its offline queue) gets a `message` push through its reactor, where the
+    /// filter drops a message it already has (docs/messaging.md). Boxes its state: this happens only while a device drains.
     /// </summary>
-    private static void PostOnce(Connection connection, OutboundFrame frame, long messageId) =>
+    private static void PostFiltered(Connection connection, OutboundFrame frame, long messageId) =>
         connection.Post(static (c, state) =>
         {
             var (frame, id) = ((OutboundFrame, long))state!;
-            if (((Session)c.State!).OfflineSeen is { } seen && !seen.Add(id)) frame.Release();
+            if (((Session)c.State!).MessageFilter is { } filter && !filter.Admit(id)) frame.Release();
             else c.Send(frame);
         }, (frame, messageId));
 
-    public Connection? Attach(uint userId, string clientId, Connection connection)
+    public Session? Attach(Session device)
     {
-        var previous = Live.Register(userId, clientId, connection);
-        if (previous is not null) KickConnection(previous, "same_device");
-        return previous;
+        var previous = Live.Register(device.UserId, device.ClientId!, device.Connection);
+        if (previous is null) return null;
+        KickConnection(previous, "same_device");
+        return (Session)previous.State!;
     }
 
-    public void Detach(uint userId, string clientId, Connection connection) => Live.Unregister(userId, clientId, connection);
+    public void Detach(Session device)
+    {
+        if (device.ClientId is { } clientId) Live.Unregister(device.UserId, clientId, device.Connection);
+    }
 
     public bool Kick(uint userId, string clientId, string reason)
     {

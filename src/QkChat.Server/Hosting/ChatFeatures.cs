@@ -86,7 +86,7 @@ public sealed partial class ChatFeatures : IAsyncDisposable
 
     public void Register(ActionRouter router, Dispatcher dispatcher)
     {
-        dispatcher.Audit = Audit;
+        Audit.RecordForcedCloses(dispatcher);
         SecurityEvents.Register(router);
         Accounts.Register(router, dispatcher);
         Availability.Register(router);

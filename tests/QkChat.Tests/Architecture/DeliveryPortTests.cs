@@ -7,7 +7,8 @@ namespace QkChat.Tests.Architecture;
 /// Core features reach users' devices only through the delivery port (src/QkChat.Core/Routing/IDelivery.cs), so a
 /// second implementation (several nodes) can replace the local one without touching them (architecture.md §6).
 /// This reads the feature folders' source: no feature names the node-local registry, pushes into a connection's
-/// send queue, or builds the `kicked` push itself.
+/// send queue, or builds the `kicked` push itself; nor does it hold Transport's Connection as a device's identity
+/// (the Session is: it carries the user, device, address and limit key, and Routing/Dispatch reach the connection).
 /// </summary>
 public sealed partial class DeliveryPortTests
 {
@@ -18,8 +19,19 @@ public sealed partial class DeliveryPortTests
     [GeneratedRegex(@"\bLiveSessions\b|\.PostSend\s*\(|\bSendToUser\b|\bForEachDevice\b|\bActions\.Kicked\b")]
     private static partial Regex DirectDelivery();
 
+    // Connection: Transport's connection as the identity of a device (features use the Session, Core's own).
+    [GeneratedRegex(@"\bConnection\b")]
+    private static partial Regex TransportConnection();
+
     [Fact]
-    public void Core_features_deliver_only_through_the_delivery_port()
+    public void Core_features_deliver_only_through_the_delivery_port() =>
+        AssertNoLineMatches(DirectDelivery(), "direct delivery in Core features (use IDelivery)");
+
+    [Fact]
+    public void Core_features_know_a_device_by_its_session_not_by_its_connection() =>
+        AssertNoLineMatches(TransportConnection(), "Transport's Connection in Core features (use Session and IDelivery)");
+
+    private static void AssertNoLineMatches(Regex forbidden, string what)
     {
         var offences = new List<string>();
         foreach (string folder in FeatureFolders)
@@ -32,12 +44,12 @@ public sealed partial class DeliveryPortTests
                 for (int i = 0; i < lines.Length; i++)
                 {
                     string code = StripComment(lines[i]);
-                    if (DirectDelivery().IsMatch(code))
+                    if (forbidden.IsMatch(code))
                         offences.Add($"{Path.GetRelativePath(RepoPaths.Root, file)}:{i + 1}: {lines[i].Trim()}");
                 }
             }
         }
-        Assert.True(offences.Count == 0, "direct delivery in Core features (use IDelivery):\n" + string.Join('\n', offences));
+        Assert.True(offences.Count == 0, what + ":\n" + string.Join('\n', offences));
     }
 
     /// <summary>A line without its // comment (a cref or a remark may name the old types).</summary>

@@ -14,6 +14,16 @@ public sealed class LocalDeliveryTests
 
     private static OutboundFrame Push() => Dispatcher.CreatePush("test_push", 0, static (w, _) => w.WriteNumber("n"u8, 1));
 
+    /// <summary>The connection's device as Core knows it, signed in as (<paramref name="userId"/>, <paramref name="clientId"/>).</summary>
+    private static Session Device(InMemoryConnection c, uint userId, string clientId)
+    {
+        var session = (Session)c.Connection.State!;
+        session.LoggedIn = true;
+        session.UserId = userId;
+        session.ClientId = clientId;
+        return session;
+    }
+
     /// <summary>Runs what was posted to the connection's reactor; returns the frames it now has queued.</summary>
     private static int Received(InMemoryConnection c)
     {
@@ -27,10 +37,11 @@ public sealed class LocalDeliveryTests
         var delivery = new LocalDelivery(new LiveSessions());
         using var phone = NewConnection();
         using var laptop = NewConnection();
-        Assert.Null(delivery.Attach(1, "phone", phone.Connection));
-        Assert.Null(delivery.Attach(1, "laptop", laptop.Connection));
+        var phoneDevice = Device(phone, 1, "phone");
+        Assert.Null(delivery.Attach(phoneDevice));
+        Assert.Null(delivery.Attach(Device(laptop, 1, "laptop")));
 
-        Assert.Equal(1, delivery.ToUser(1, Push(), except: phone.Connection));
+        Assert.Equal(1, delivery.ToUser(1, Push(), except: phoneDevice));
         Assert.Equal(0, Received(phone));
         Assert.Equal(1, Received(laptop));
 
@@ -52,9 +63,9 @@ public sealed class LocalDeliveryTests
         using var a = NewConnection();
         using var b1 = NewConnection();
         using var b2 = NewConnection();
-        delivery.Attach(1, "a", a.Connection);
-        delivery.Attach(2, "b1", b1.Connection);
-        delivery.Attach(2, "b2", b2.Connection);
+        delivery.Attach(Device(a, 1, "a"));
+        delivery.Attach(Device(b1, 2, "b1"));
+        delivery.Attach(Device(b2, 2, "b2"));
 
         Assert.Equal(3, delivery.ToUsers([1, 2, 3], Push(), droppable: true));
         Assert.Equal(1, Received(a));
@@ -68,12 +79,40 @@ public sealed class LocalDeliveryTests
     {
         var delivery = new LocalDelivery(new LiveSessions());
         using var phone = NewConnection();
-        delivery.Attach(1, "phone", phone.Connection);
-        ((Session)phone.Connection.State!).OfflineSeen = [];
+        var device = Device(phone, 1, "phone");
+        delivery.Attach(device);
+        // What messaging sets while the device drains its offline queue: each message id once.
+        device.MessageFilter = new OncePerId();
 
         Assert.Equal(1, delivery.ToUser(1, Push(), messageId: 42));
         Assert.Equal(1, delivery.ToUser(1, Push(), messageId: 42));
         Assert.Equal(1, Received(phone));
+        // Without a filter (the drain is over) every push goes out.
+        device.MessageFilter = null;
+        Assert.Equal(1, delivery.ToUser(1, Push(), messageId: 42));
+        Assert.Equal(1, Received(phone));
+    }
+
+    [Fact]
+    public void A_push_to_the_requesting_device_reaches_only_it()
+    {
+        var delivery = new LocalDelivery(new LiveSessions());
+        using var phone = NewConnection();
+        using var laptop = NewConnection();
+        var phoneDevice = Device(phone, 1, "phone");
+        delivery.Attach(phoneDevice);
+        delivery.Attach(Device(laptop, 1, "laptop"));
+
+        delivery.ToDevice(phoneDevice, Push());
+        Assert.Equal(1, Received(phone));
+        Assert.Equal(0, Received(laptop));
+    }
+
+    private sealed class OncePerId : IMessageFilter
+    {
+        private readonly HashSet<long> _seen = [];
+
+        public bool Admit(long messageId) => _seen.Add(messageId);
     }
 
     [Fact]
@@ -82,10 +121,11 @@ public sealed class LocalDeliveryTests
         var delivery = new LocalDelivery(new LiveSessions());
         using var first = NewConnection();
         using var second = NewConnection();
-        delivery.Attach(1, "phone", first.Connection);
-        Assert.Same(first.Connection, delivery.Attach(1, "phone", second.Connection));
-        // The replaced connection's late close forgets nothing that is no longer its own.
-        delivery.Detach(1, "phone", first.Connection);
+        var firstDevice = Device(first, 1, "phone");
+        delivery.Attach(firstDevice);
+        Assert.Same(firstDevice, delivery.Attach(Device(second, 1, "phone")));
+        // The replaced session's late close forgets nothing that is no longer its own.
+        delivery.Detach(firstDevice);
         Assert.True(delivery.IsOnline(1, "phone"));
 
         Assert.True(delivery.Kick(1, "phone", "revoked"));

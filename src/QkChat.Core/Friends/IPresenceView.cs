@@ -1,6 +1,10 @@
-namespace QkChat.Core.Presence;
+namespace QkChat.Core.Friends;
 
-/// <summary>What others may see of a user's presence (protocol.md §5 Presence, §8 ranking).</summary>
+/// <summary>
+/// What others may see of a user's presence (protocol.md §5 Presence, §8 ranking): the friend list and the
+/// conversation list read it. Owned here, by its readers, and implemented by Presence's PresenceTracker, so Friends
+/// does not depend on Presence (which depends on Friends for who is told).
+/// </summary>
 public interface IPresenceView
 {
     /// <summary>`online`, `busy`, `away` or `offline`: the most present device, with `invisible` shown as `offline`.</summary>
