@@ -52,7 +52,7 @@ public static class EnvelopeWriter
     /// <summary>The `error` push sent before the server closes a connection.</summary>
     public static void WriteErrorPush(Utf8JsonWriter writer, string code, string message)
     {
-        BeginPush(writer, "error"u8);
+        BeginPush(writer, PushNames.ErrorUtf8);
         writer.WriteString("code"u8, code);
         writer.WriteString("message"u8, message);
         EndPush(writer);

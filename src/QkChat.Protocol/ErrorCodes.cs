@@ -24,12 +24,3 @@ public static class ErrorCodes
     public const string Unavailable = "UNAVAILABLE";
     public const string Internal = "INTERNAL";
 }
-
-/// <summary>Action and push names of protocol.md §5-7 that the engine itself handles or emits.</summary>
-public static class Actions
-{
-    public const string Heartbeat = "heartbeat";
-    public const string ServerShutdown = "server_shutdown";
-    public const string Kicked = "kicked";
-
-}

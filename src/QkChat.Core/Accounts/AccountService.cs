@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using QkChat.Core.Audit;
 using QkChat.Core.Dispatch;
 using QkChat.Core.Routing;
+using QkChat.Protocol;
 
 namespace QkChat.Core.Accounts;
 
@@ -43,15 +44,15 @@ public sealed partial class AccountService
 
     public void Register(ActionRouter router, Dispatcher dispatcher)
     {
-        router.Register("send_verification_code", allowedBeforeLogin: true, SendVerificationCode);
-        router.Register("register", allowedBeforeLogin: true, RegisterUser);
-        router.Register("login", allowedBeforeLogin: true, Login);
-        router.Register("login_token", allowedBeforeLogin: true, LoginToken);
-        router.Register("logout", allowedBeforeLogin: false, Logout);
-        router.Register("reset_password", allowedBeforeLogin: true, ResetPassword);
-        router.Register("change_password", allowedBeforeLogin: false, ChangePassword);
-        router.Register("get_sessions", allowedBeforeLogin: false, GetSessions);
-        router.Register("revoke_session", allowedBeforeLogin: false, RevokeSession);
+        router.Register(Actions.SendVerificationCode, allowedBeforeLogin: true, SendVerificationCode);
+        router.Register(Actions.Register, allowedBeforeLogin: true, RegisterUser);
+        router.Register(Actions.Login, allowedBeforeLogin: true, Login);
+        router.Register(Actions.LoginToken, allowedBeforeLogin: true, LoginToken);
+        router.Register(Actions.Logout, allowedBeforeLogin: false, Logout);
+        router.Register(Actions.ResetPassword, allowedBeforeLogin: true, ResetPassword);
+        router.Register(Actions.ChangePassword, allowedBeforeLogin: false, ChangePassword);
+        router.Register(Actions.GetSessions, allowedBeforeLogin: false, GetSessions);
+        router.Register(Actions.RevokeSession, allowedBeforeLogin: false, RevokeSession);
         dispatcher.SessionClosed += OnSessionClosed;
         _dispatcher = dispatcher;
     }

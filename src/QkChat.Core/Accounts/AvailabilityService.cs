@@ -22,8 +22,8 @@ public sealed class AvailabilityService(IUserStore users, IPerMinuteBudget throt
 
     public void Register(ActionRouter router)
     {
-        router.Register("check_username", allowedBeforeLogin: true, CheckUsername);
-        router.Register("check_email", allowedBeforeLogin: true, CheckEmail);
+        router.Register(Actions.CheckUsername, allowedBeforeLogin: true, CheckUsername);
+        router.Register(Actions.CheckEmail, allowedBeforeLogin: true, CheckEmail);
     }
 
     private void CheckUsername(RequestContext ctx)

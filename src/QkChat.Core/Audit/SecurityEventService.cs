@@ -34,7 +34,7 @@ public sealed class SecurityEventService(ISecurityEventStore store, ILogger logg
         .. Enum.GetValues<AuditEvent>().Where(e => e is not (AuditEvent.SlowConsumer or AuditEvent.Abuse)).Select(e => e.Name()),
     ];
 
-    public void Register(ActionRouter router) => router.Register("get_security_events", allowedBeforeLogin: false, GetSecurityEvents);
+    public void Register(ActionRouter router) => router.Register(Actions.GetSecurityEvents, allowedBeforeLogin: false, GetSecurityEvents);
 
     private void GetSecurityEvents(RequestContext ctx)
     {

@@ -98,7 +98,7 @@ public sealed partial class Dispatcher
     }
 
     public OutboundFrame CreateShutdownPush() =>
-        CreatePush(Actions.ServerShutdown, _options.ReconnectAfterMs, static (w, ms) => w.WriteNumber("reconnect_after_ms"u8, ms));
+        CreatePush(PushNames.ServerShutdown, _options.ReconnectAfterMs, static (w, ms) => w.WriteNumber("reconnect_after_ms"u8, ms));
 
     /// <summary>Rents a frame with room for the length header and points this thread's JSON writer at it.</summary>
     private static OutboundFrame BeginFrame(out Utf8JsonWriter writer)

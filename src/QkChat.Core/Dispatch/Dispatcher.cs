@@ -164,7 +164,7 @@ public sealed partial class Dispatcher : IConnectionHandler
             return;
         }
         LogTimedOut(_logger, connection.Id, "idle");
-        connection.Send(CreatePush(Actions.Kicked, 0, static (w, _) => w.WriteString("reason"u8, "idle_timeout"u8)));
+        connection.Send(CreatePush(PushNames.Kicked, 0, static (w, _) => w.WriteString("reason"u8, "idle_timeout"u8)));
         connection.CloseAfterFlush(CloseReason.Timeout);
     }
 

@@ -19,16 +19,16 @@ public sealed partial class FriendService
 
     private void RegisterSocial(ActionRouter router)
     {
-        router.Register("block_user", allowedBeforeLogin: false, BlockUser);
-        router.Register("unblock_user", allowedBeforeLogin: false, UnblockUser);
-        router.Register("get_blocked_users", allowedBeforeLogin: false, GetBlockedUsers);
-        router.Register("ignore_friend_request", allowedBeforeLogin: false, IgnoreFriendRequest);
-        router.Register("set_friend_remark", allowedBeforeLogin: false, SetFriendRemark);
-        router.Register("create_friend_group", allowedBeforeLogin: false, CreateFriendGroup);
-        router.Register("rename_friend_group", allowedBeforeLogin: false, RenameFriendGroup);
-        router.Register("delete_friend_group", allowedBeforeLogin: false, DeleteFriendGroup);
-        router.Register("move_friend_to_group", allowedBeforeLogin: false, MoveFriendToGroup);
-        router.Register("get_friend_groups", allowedBeforeLogin: false, GetFriendGroups);
+        router.Register(Actions.BlockUser, allowedBeforeLogin: false, BlockUser);
+        router.Register(Actions.UnblockUser, allowedBeforeLogin: false, UnblockUser);
+        router.Register(Actions.GetBlockedUsers, allowedBeforeLogin: false, GetBlockedUsers);
+        router.Register(Actions.IgnoreFriendRequest, allowedBeforeLogin: false, IgnoreFriendRequest);
+        router.Register(Actions.SetFriendRemark, allowedBeforeLogin: false, SetFriendRemark);
+        router.Register(Actions.CreateFriendGroup, allowedBeforeLogin: false, CreateFriendGroup);
+        router.Register(Actions.RenameFriendGroup, allowedBeforeLogin: false, RenameFriendGroup);
+        router.Register(Actions.DeleteFriendGroup, allowedBeforeLogin: false, DeleteFriendGroup);
+        router.Register(Actions.MoveFriendToGroup, allowedBeforeLogin: false, MoveFriendToGroup);
+        router.Register(Actions.GetFriendGroups, allowedBeforeLogin: false, GetFriendGroups);
     }
 
     /// <summary>What <paramref name="userId"/>'s presence looks like to a viewer whose block set is <paramref name="blocked"/>.</summary>
@@ -123,7 +123,7 @@ public sealed partial class FriendService
     {
         // Like every presence push, last_seen is a time: now (the block's moment for "offline", which reveals nothing).
         long lastSeen = (status == "offline" ? null : _presence.LastSeen(subject)) ?? Now();
-        _delivery.ToUser(viewer, Dispatcher.CreatePush("presence", (subject, status, lastSeen), static (w, s) =>
+        _delivery.ToUser(viewer, Dispatcher.CreatePush(PushNames.Presence, (subject, status, lastSeen), static (w, s) =>
         {
             w.WriteNumber("user_id"u8, s.subject);
             w.WriteString("status"u8, s.status);

@@ -71,12 +71,12 @@ public sealed partial class FriendService
 
     public void Register(ActionRouter router, Dispatcher dispatcher)
     {
-        router.Register("search_users", allowedBeforeLogin: false, SearchUsers);
-        router.Register("friend_request", allowedBeforeLogin: false, SendFriendRequest);
-        router.Register("respond_friend_request", allowedBeforeLogin: false, RespondFriendRequest);
-        router.Register("get_friend_requests", allowedBeforeLogin: false, GetFriendRequests);
-        router.Register("get_friend_list", allowedBeforeLogin: false, GetFriendList);
-        router.Register("delete_friend", allowedBeforeLogin: false, DeleteFriend);
+        router.Register(Actions.SearchUsers, allowedBeforeLogin: false, SearchUsers);
+        router.Register(Actions.FriendRequest, allowedBeforeLogin: false, SendFriendRequest);
+        router.Register(Actions.RespondFriendRequest, allowedBeforeLogin: false, RespondFriendRequest);
+        router.Register(Actions.GetFriendRequests, allowedBeforeLogin: false, GetFriendRequests);
+        router.Register(Actions.GetFriendList, allowedBeforeLogin: false, GetFriendList);
+        router.Register(Actions.DeleteFriend, allowedBeforeLogin: false, DeleteFriend);
         RegisterSocial(router);
         dispatcher.SignedIn += OnSignedIn;
     }
@@ -178,12 +178,4 @@ public sealed partial class FriendService
     private void RunAsync(RequestContext ctx, Func<PendingResponse, Task> work) => OffReactor.Run(ctx, _logger, work);
 
     private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
-}
-
-/// <summary>The push names this service emits (protocol.md §6).</summary>
-public static class PushNames
-{
-    public const string FriendRequest = "friend_request";
-    public const string FriendRequestResult = "friend_request_result";
-    public const string FriendDeleted = "friend_deleted";
 }

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using QkChat.Core.Dispatch;
+using QkChat.Protocol;
 
 namespace QkChat.Core.Messaging;
 
@@ -77,7 +78,7 @@ public sealed partial class MessagingService
             return;
         }
         var written = new StrongBox<int>();
-        var frame = Dispatcher.CreatePush("offline_messages", (fresh, written, moreStored), static (w, s) =>
+        var frame = Dispatcher.CreatePush(PushNames.OfflineMessages, (fresh, written, moreStored), static (w, s) =>
         {
             int n = MessageJson.WritePage(w, s.fresh, MessagingOptions.OfflineBatch, s.moreStored);
             s.written.Value = n;

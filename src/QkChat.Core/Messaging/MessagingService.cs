@@ -71,16 +71,16 @@ public sealed partial class MessagingService : IAsyncDisposable
 
     public void Register(ActionRouter router, Dispatcher dispatcher)
     {
-        router.Register("send_message", allowedBeforeLogin: false, SendMessage);
-        router.Register("message_ack", allowedBeforeLogin: false, MessageAck);
-        router.Register("mark_read", allowedBeforeLogin: false, MarkRead);
-        router.Register("recall_message", allowedBeforeLogin: false, RecallMessage);
-        router.Register("get_chat_history", allowedBeforeLogin: false, GetChatHistory);
-        router.Register("get_conversations", allowedBeforeLogin: false, GetConversations);
-        router.Register("sync_messages", allowedBeforeLogin: false, SyncMessages);
-        router.Register("search_messages", allowedBeforeLogin: false, SearchMessages);
-        router.Register("delete_message", allowedBeforeLogin: false, DeleteMessage);
-        router.Register("get_unread_counts", allowedBeforeLogin: false, GetUnreadCounts);
+        router.Register(Actions.SendMessage, allowedBeforeLogin: false, SendMessage);
+        router.Register(Actions.MessageAck, allowedBeforeLogin: false, MessageAck);
+        router.Register(Actions.MarkRead, allowedBeforeLogin: false, MarkRead);
+        router.Register(Actions.RecallMessage, allowedBeforeLogin: false, RecallMessage);
+        router.Register(Actions.GetChatHistory, allowedBeforeLogin: false, GetChatHistory);
+        router.Register(Actions.GetConversations, allowedBeforeLogin: false, GetConversations);
+        router.Register(Actions.SyncMessages, allowedBeforeLogin: false, SyncMessages);
+        router.Register(Actions.SearchMessages, allowedBeforeLogin: false, SearchMessages);
+        router.Register(Actions.DeleteMessage, allowedBeforeLogin: false, DeleteMessage);
+        router.Register(Actions.GetUnreadCounts, allowedBeforeLogin: false, GetUnreadCounts);
         _devices = dispatcher.AddSlot<DeviceMessaging>();
         dispatcher.SignedIn += PushOfflineAtLogin;
         // A closed device's drain ends: an ack answered after the close must not fetch another batch.
@@ -206,7 +206,7 @@ public sealed partial class MessagingService : IAsyncDisposable
     private void Deliver(NewMessage m, Session sender)
     {
         var record = new MessageRecord(m.MessageId, m.SenderId, m.ReceiverId, m.Content, m.Type, m.Timestamp, MessageStatus.Sent, Recalled: false);
-        var frame = Dispatcher.CreatePush("message", record, MessageJson.WriteMembers);
+        var frame = Dispatcher.CreatePush(PushNames.Message, record, MessageJson.WriteMembers);
         if (_delivery.ToUser(m.ReceiverId, frame.AddReference(), messageId: m.MessageId) == 0) Counters.AddQueuedOffline();
         _delivery.ToUser(m.SenderId, frame, except: sender, messageId: m.MessageId);
     }

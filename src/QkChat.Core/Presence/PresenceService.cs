@@ -43,7 +43,7 @@ public sealed partial class PresenceService : IAsyncDisposable
 
     public void Register(ActionRouter router, Dispatcher dispatcher)
     {
-        router.Register("status_update", allowedBeforeLogin: false, StatusUpdate);
+        router.Register(Actions.StatusUpdate, allowedBeforeLogin: false, StatusUpdate);
         dispatcher.SignedIn += session => Apply(session.UserId, session.ClientId!, session, PresenceStatus.Online);
         // Not only logged-in sessions: logout clears LoggedIn before the close. Set(offline) removes the device only
         // if this session still holds it, so a device taken over by a newer session stays online.
@@ -111,7 +111,7 @@ public sealed partial class PresenceService : IAsyncDisposable
         var friends = await _friends.FriendsOfAsync(change.UserId, CancellationToken.None);
         if (friends.Count == 0) return;
         var blocked = await _blocks.BlockedWithAsync(change.UserId, CancellationToken.None);
-        var frame = Dispatcher.CreatePush("presence", change, static (w, c) =>
+        var frame = Dispatcher.CreatePush(PushNames.Presence, change, static (w, c) =>
         {
             w.WriteNumber("user_id"u8, c.UserId);
             w.WriteString("status"u8, c.After.Name());

@@ -15,8 +15,8 @@ public sealed partial class DeliveryPortTests
     private static readonly string[] FeatureFolders = ["Accounts", "Friends", "Messaging", "Presence", "Audit"];
 
     // LiveSessions: the node-local registry. PostSend: Connection's cross-thread send. SendToUser/ForEachDevice: the
-    // two old delivery paths. Actions.Kicked: a kick built by hand instead of IDelivery.Kick.
-    [GeneratedRegex(@"\bLiveSessions\b|\.PostSend\s*\(|\bSendToUser\b|\bForEachDevice\b|\bActions\.Kicked\b")]
+    // two old delivery paths. PushNames.Kicked: a kick built by hand instead of IDelivery.Kick.
+    [GeneratedRegex(@"\bLiveSessions\b|\.PostSend\s*\(|\bSendToUser\b|\bForEachDevice\b|\bPushNames\.Kicked\b")]
     private static partial Regex DirectDelivery();
 
     // Connection: Transport's connection as the identity of a device (features use the Session, Core's own).
