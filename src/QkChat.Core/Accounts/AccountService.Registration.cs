@@ -11,13 +11,13 @@ public sealed partial class AccountService
         var request = Parse(ctx, r => InputRules.Email(r.Email), r => InputRules.CodeType(r.Type));
         if (request is null) return;
         string email = request.Email!;
-        var purpose = request.Type == "register" ? CodePurpose.Register : CodePurpose.ResetPassword;
+        var purpose = request.Type == VerificationCodeTypes.Register ? CodePurpose.Register : CodePurpose.ResetPassword;
         string ip = ctx.Session.RemoteAddress.ToString(), limitKey = ctx.Session.LimitKey;
         RunAsync(ctx, async pending =>
         {
             string normalized = InputRules.NormalizeEmail(email);
             var issue = await _codes.IssueAsync(normalized, purpose, limitKey, CancellationToken.None);
-            string kind = purpose == CodePurpose.Register ? "register" : "reset_password";
+            string kind = purpose == CodePurpose.Register ? VerificationCodeTypes.Register : VerificationCodeTypes.ResetPassword;
             if (issue.Outcome == CodeIssueOutcome.RateLimited)
             {
                 Audit(AuditEvent.RateLimited, null, null, null, ip, false, "code_" + kind);
@@ -116,7 +116,7 @@ public sealed partial class AccountService
             case CodeCheckOutcome.VoidedNow:
                 // A reset code belongs to an account: its owner sees the voiding among their security events.
                 var owner = purpose == CodePurpose.ResetPassword ? await _users.FindByEmailAsync(normalizedEmail, CancellationToken.None) : null;
-                Audit(AuditEvent.CodeVoided, owner?.UserId, null, null, ip, false, purpose == CodePurpose.Register ? "register" : "reset_password");
+                Audit(AuditEvent.CodeVoided, owner?.UserId, null, null, ip, false, purpose == CodePurpose.Register ? VerificationCodeTypes.Register : VerificationCodeTypes.ResetPassword);
                 pending.Complete(ErrorCodes.InvalidCode, "verification_code: wrong code");
                 return false;
             case CodeCheckOutcome.Valid:

@@ -1,3 +1,5 @@
+using QkChat.Protocol;
+
 namespace QkChat.Core.Accounts;
 
 /// <summary>
@@ -30,9 +32,6 @@ public static class InputRules
     // next to client_id, so it gets the same bound.
     public const int ClientIdMaxLength = 64;
     public const int DeviceMaxLength = 64;
-
-    public const string CodeTypeRegister = "register";
-    public const string CodeTypeResetPassword = "reset_password";
 
     private const string UsernameRule = "username: 3 to 32 letters, digits or _, not all digits";
     private const string EmailRequired = "email: required";
@@ -141,7 +140,7 @@ public static class InputRules
         value is null || (value.Length <= DeviceMaxLength && IsPrintable(value)) ? null : DeviceRule;
 
     public static string? CodeType(string? value) =>
-        value is CodeTypeRegister or CodeTypeResetPassword ? null : CodeTypeRule;
+        value is VerificationCodeTypes.Register or VerificationCodeTypes.ResetPassword ? null : CodeTypeRule;
 
     private static string PasswordMessage(string fieldName, bool required)
     {

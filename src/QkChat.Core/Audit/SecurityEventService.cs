@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
 using QkChat.Core.Dispatch;
 using QkChat.Protocol;
@@ -38,7 +37,7 @@ public sealed class SecurityEventService(ISecurityEventStore store, ILogger logg
 
     private void GetSecurityEvents(RequestContext ctx)
     {
-        if (RequestFields.Parse(ctx, SecurityEventsJsonContext.Default.SecurityEventsRequest) is not { } request) return;
+        if (RequestFields.Parse(ctx, SecurityEventsRequest.Json) is not { } request) return;
         if (request.Limit is < 1 or > MaxLimit)
         {
             ctx.Respond(ErrorCodes.InvalidArgument, $"limit: 1-{MaxLimit}");
@@ -77,12 +76,3 @@ public sealed class SecurityEventService(ISecurityEventStore store, ILogger logg
         w.WriteEndArray();
     };
 }
-
-public sealed class SecurityEventsRequest
-{
-    [JsonPropertyName("limit")] public int? Limit { get; set; }
-    [JsonPropertyName("before")] public long? Before { get; set; }
-}
-
-[JsonSerializable(typeof(SecurityEventsRequest))]
-internal sealed partial class SecurityEventsJsonContext : JsonSerializerContext;

@@ -7,9 +7,9 @@ public sealed partial class MessagingService
 {
     private void GetChatHistory(RequestContext ctx)
     {
-        var request = Parse(ctx, r => MessageRequest.UserId(r.ChatUserId, "chat_user_id"), r => MessageRequest.LimitRule(r.Limit, 100),
+        var request = Parse(ctx, r => MessageFieldRules.UserId(r.ChatUserId, "chat_user_id"), r => MessageFieldRules.LimitRule(r.Limit, 100),
             r => r.Offset is null or >= 0 ? null : "offset: 0 or more",
-            r => MessageRequest.MessageIdRule(r.BeforeMessageId, "before_message_id", required: false));
+            r => MessageFieldRules.MessageIdRule(r.BeforeMessageId, "before_message_id", required: false));
         if (request is null) return;
         uint me = ctx.Session.UserId, peer = (uint)request.ChatUserId!.Value;
         int limit = request.Limit ?? 50;
@@ -24,7 +24,7 @@ public sealed partial class MessagingService
     private void SyncMessages(RequestContext ctx)
     {
         var request = Parse(ctx, r => r.AfterMessageId is null or (>= 0 and < 1L << 53) ? null : "after_message_id: 0 or a message id",
-            r => MessageRequest.LimitRule(r.Limit, 500));
+            r => MessageFieldRules.LimitRule(r.Limit, 500));
         if (request is null) return;
         uint me = ctx.Session.UserId;
         int limit = request.Limit ?? 100;
@@ -41,7 +41,7 @@ public sealed partial class MessagingService
 
     private void GetConversations(RequestContext ctx)
     {
-        var request = Parse(ctx, r => MessageRequest.LimitRule(r.Limit, 100));
+        var request = Parse(ctx, r => MessageFieldRules.LimitRule(r.Limit, 100));
         if (request is null) return;
         uint me = ctx.Session.UserId;
         OffReactor.Run(ctx, _logger, async pending =>

@@ -23,8 +23,8 @@ public sealed partial class MessagingService
     private void SearchMessages(RequestContext ctx)
     {
         var request = Parse(ctx, KeywordRule,
-            r => r.ChatUserId is null ? null : MessageRequest.UserId(r.ChatUserId, "chat_user_id"),
-            r => MessageRequest.LimitRule(r.Limit, SearchMaxLimit));
+            r => r.ChatUserId is null ? null : MessageFieldRules.UserId(r.ChatUserId, "chat_user_id"),
+            r => MessageFieldRules.LimitRule(r.Limit, SearchMaxLimit));
         if (request is null) return;
         uint me = ctx.Session.UserId;
         uint? peer = request.ChatUserId is { } p ? (uint)p : null;
@@ -47,7 +47,7 @@ public sealed partial class MessagingService
 
     private void DeleteMessage(RequestContext ctx)
     {
-        var request = Parse(ctx, r => MessageRequest.MessageIdRule(r.MessageId, "message_id"));
+        var request = Parse(ctx, r => MessageFieldRules.MessageIdRule(r.MessageId, "message_id"));
         if (request is null) return;
         uint me = ctx.Session.UserId;
         long id = request.MessageId!.Value;

@@ -12,7 +12,7 @@ public sealed partial class MessagingService
     {
         if (r.MessageIds is not { Length: >= 1 and <= MaxAckIds } ids) return $"message_ids: 1-{MaxAckIds} message ids";
         foreach (long id in ids)
-            if (MessageRequest.MessageIdRule(id, "message_ids") is { } problem) return problem;
+            if (MessageFieldRules.MessageIdRule(id, "message_ids") is { } problem) return problem;
         return null;
     }
 
@@ -51,8 +51,8 @@ public sealed partial class MessagingService
 
     private void MarkRead(RequestContext ctx)
     {
-        var request = Parse(ctx, r => MessageRequest.UserId(r.ChatUserId, "chat_user_id"),
-            r => MessageRequest.MessageIdRule(r.UpToMessageId, "up_to_message_id"));
+        var request = Parse(ctx, r => MessageFieldRules.UserId(r.ChatUserId, "chat_user_id"),
+            r => MessageFieldRules.MessageIdRule(r.UpToMessageId, "up_to_message_id"));
         if (request is null) return;
         uint me = ctx.Session.UserId, peer = (uint)request.ChatUserId!.Value;
         long upTo = request.UpToMessageId!.Value;
@@ -75,7 +75,7 @@ public sealed partial class MessagingService
 
     private void RecallMessage(RequestContext ctx)
     {
-        var request = Parse(ctx, r => MessageRequest.MessageIdRule(r.MessageId, "message_id"));
+        var request = Parse(ctx, r => MessageFieldRules.MessageIdRule(r.MessageId, "message_id"));
         if (request is null) return;
         uint me = ctx.Session.UserId;
         long id = request.MessageId!.Value;

@@ -118,7 +118,7 @@ public sealed partial class MessagingService : IAsyncDisposable
 
     private void SendMessage(RequestContext ctx)
     {
-        var request = Parse(ctx, r => MessageRequest.UserId(r.ReceiverId, "receiver_id"), ContentRule, TypeRule, ClientMsgIdRule);
+        var request = Parse(ctx, r => MessageFieldRules.UserId(r.ReceiverId, "receiver_id"), ContentRule, TypeRule, ClientMsgIdRule);
         if (request is null) return;
         uint sender = ctx.Session.UserId, receiver = (uint)request.ReceiverId!.Value;
         if (receiver == sender)

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text.Json.Serialization;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using QkChat.Core.Dispatch;
@@ -55,7 +54,7 @@ public sealed partial class PresenceService : IAsyncDisposable
 
     private void StatusUpdate(RequestContext ctx)
     {
-        if (RequestFields.Parse(ctx, PresenceJsonContext.Default.StatusUpdateRequest) is not { } request) return;
+        if (RequestFields.Parse(ctx, StatusUpdateRequest.Json) is not { } request) return;
         string? name = request.Status, clientId = request.ClientId;
         if (PresenceStatuses.ParseSettable(name) is not { } status)
         {
@@ -139,13 +138,3 @@ public sealed partial class PresenceService : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "presence of user {UserId}: friends not told or last_seen not stored: {Error}")]
     private static partial void LogFanOutFailed(ILogger logger, uint userId, string error);
 }
-
-/// <summary>status_update's fields (protocol.md §5).</summary>
-public sealed class StatusUpdateRequest
-{
-    [JsonPropertyName("status")] public string? Status { get; set; }
-    [JsonPropertyName("client_id")] public string? ClientId { get; set; }
-}
-
-[JsonSerializable(typeof(StatusUpdateRequest))]
-internal sealed partial class PresenceJsonContext : JsonSerializerContext;

@@ -1,10 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
-namespace QkChat.Core.Friends;
+namespace QkChat.Protocol;
 
 /// <summary>The fields of every friend action (each uses a subset); unknown fields are ignored (protocol.md §2).</summary>
-public sealed class FriendRequest
+public sealed class FriendRequest : IRequestBody<FriendRequest>
 {
     [JsonPropertyName("query")] public string? Query { get; set; }
     [JsonPropertyName("limit")] public int? Limit { get; set; }
@@ -24,9 +25,11 @@ public sealed class FriendRequest
     [JsonPropertyName("group_name")] public string? GroupName { get; set; }
     [JsonPropertyName("new_name")] public string? NewName { get; set; }
 
-    /// <summary>The source-generated type information the dispatcher's request reader uses.</summary>
-    public static System.Text.Json.Serialization.Metadata.JsonTypeInfo<FriendRequest> Json => FriendJsonContext.Default.FriendRequest;
+    /// <summary>The source-generated type information the dispatcher's request reader and clients use.</summary>
+    public static JsonTypeInfo<FriendRequest> Json => FriendJsonContext.Default.FriendRequest;
 }
 
+/// <summary>Unset (null) fields are left out when a client writes a request: a present null is INVALID_ARGUMENT.</summary>
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(FriendRequest))]
-internal sealed partial class FriendJsonContext : JsonSerializerContext;
+public sealed partial class FriendJsonContext : JsonSerializerContext;

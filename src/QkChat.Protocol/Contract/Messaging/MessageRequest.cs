@@ -1,10 +1,10 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
-namespace QkChat.Core.Messaging;
+namespace QkChat.Protocol;
 
 /// <summary>The fields of the message actions (each uses a subset); unknown fields are ignored (protocol.md §2).</summary>
-public sealed class MessageRequest
+public sealed class MessageRequest : IRequestBody<MessageRequest>
 {
     [JsonPropertyName("receiver_id")] public long? ReceiverId { get; set; }
     [JsonPropertyName("content")] public string? Content { get; set; }
@@ -20,24 +20,11 @@ public sealed class MessageRequest
     [JsonPropertyName("after_message_id")] public long? AfterMessageId { get; set; }
     [JsonPropertyName("keyword")] public string? Keyword { get; set; }
 
-    /// <summary>The source-generated type information the dispatcher's request reader uses.</summary>
-    public static System.Text.Json.Serialization.Metadata.JsonTypeInfo<MessageRequest> Json => MessageJsonContext.Default.MessageRequest;
-
-    /// <summary>A user id field: a 9-digit number (protocol.md §2).</summary>
-    public static string? UserId(long? value, string field) =>
-        value is null ? field + ": required"
-        : value is < 100_000_000 or > 999_999_999 ? field + ": a 9-digit user id"
-        : null;
-
-    /// <summary>A message id field: a positive integer below 2^53.</summary>
-    public static string? MessageIdRule(long? value, string field, bool required = true) =>
-        value is null ? (required ? field + ": required" : null)
-        : value is <= 0 or >= 1L << 53 ? field + ": a positive integer below 2^53"
-        : null;
-
-    public static string? LimitRule(int? value, int max) =>
-        value is null || (value >= 1 && value <= max) ? null : $"limit: 1-{max}";
+    /// <summary>The source-generated type information the dispatcher's request reader and clients use.</summary>
+    public static JsonTypeInfo<MessageRequest> Json => MessageJsonContext.Default.MessageRequest;
 }
 
+/// <summary>Unset (null) fields are left out when a client writes a request: a present null is INVALID_ARGUMENT.</summary>
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(MessageRequest))]
-internal sealed partial class MessageJsonContext : JsonSerializerContext;
+public sealed partial class MessageJsonContext : JsonSerializerContext;
