@@ -72,27 +72,27 @@ internal sealed class PushFormatter(UserNames names, TimeProvider clock)
         }
         switch (push.Action)
         {
-            case "message":
+            case PushNames.Message:
                 yield return Message(d);
                 break;
-            case "offline_messages":
+            case PushNames.OfflineMessages:
                 var messages = d.Items("messages").ToList();
                 yield return Note($"{Count(messages.Count, "message")} arrived while you were away");
                 foreach (JsonElement m in messages) yield return Message(m);
                 if (d.Bool("has_more")) yield return Note("more are coming");
                 break;
-            case "message_status":
+            case PushNames.MessageStatus:
                 string peer = Who(d.Long("peer_id"));
                 string status = d.Str("status") ?? "?";
                 yield return d.Long("up_to_message_id") is { } upTo
                     ? Note($"{peer} {(status == "read" ? "read" : "got")} your messages up to #{upTo}")
                     : Note($"#{d.Long("message_id")} {status} ({peer})");
                 break;
-            case "message_recalled":
+            case PushNames.MessageRecalled:
                 long? by = d.Long("by");
                 yield return Note($"{(by == Me ? "you" : Who(by))} recalled message #{d.Long("message_id")}");
                 break;
-            case "friend_request":
+            case PushNames.FriendRequest:
                 JsonElement from = d.Get("from") ?? Json.EmptyObject;
                 names.Remember(from.Long("user_id"), from.Str("username"));
                 long? requestId = d.Long("friend_request_id");
@@ -100,20 +100,20 @@ internal sealed class PushFormatter(UserNames names, TimeProvider clock)
                 yield return Note($"friend request #{requestId} from {Clean(from.Str("username") ?? "?")} ({from.Long("user_id")}){note}" +
                                   $" -- /accept {requestId} or /reject {requestId}");
                 break;
-            case "friend_request_result":
+            case PushNames.FriendRequestResult:
                 names.Remember(d.Long("user_id"), d.Str("username"));
                 yield return Note(d.Bool("accepted")
                     ? $"{Who(d.Long("user_id"))} and you are now friends (request #{d.Long("friend_request_id")})"
                     : $"{Who(d.Long("user_id"))} declined your friend request #{d.Long("friend_request_id")}");
                 break;
-            case "friend_deleted":
+            case PushNames.FriendDeleted:
                 yield return Note($"{Who(d.Long("user_id"))} is no longer your friend");
                 break;
-            case "presence":
+            case PushNames.Presence:
                 string seen = d.Str("status") == "offline" && d.Long("last_seen") is { } at and > 0 ? $" (last seen {Time(at)})" : "";
                 yield return Note($"{Who(d.Long("user_id"))} is now {d.Str("status") ?? "?"}{seen}");
                 break;
-            case "kicked":
+            case PushNames.Kicked:
                 yield return Note(d.Str("reason") switch
                 {
                     "same_device" => "signed out: this client_id logged in on another connection",
@@ -121,10 +121,10 @@ internal sealed class PushFormatter(UserNames names, TimeProvider clock)
                     var reason => $"signed out by the server ({reason ?? "no reason given"})",
                 });
                 break;
-            case "server_shutdown":
+            case PushNames.ServerShutdown:
                 yield return Note($"the server is shutting down; try again in {d.Long("reconnect_after_ms") ?? 0} ms");
                 break;
-            case "error":
+            case PushNames.Error:
                 yield return Note($"server error {d.Str("code")}: {Clean(d.Str("message") ?? "")}");
                 break;
             default:

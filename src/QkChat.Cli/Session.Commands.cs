@@ -70,24 +70,14 @@ internal sealed partial class Session
         }
         long peer = _peer;
         string clientMsgId = "cli-" + Guid.NewGuid().ToString("N");
-        if (await CallAsync("send_message", w =>
-            {
-                w.WriteNumber("receiver_id", peer);
-                w.WriteString("content", text);
-                w.WriteString("type", "text");
-                w.WriteString("client_msg_id", clientMsgId);
-            }, ct) is not { } d) return;
+        if (await CallAsync(c => c.SendMessageAsync(peer, text, clientMsgId, "text", ct), ct) is not { } d) return;
         _out.Line(_format.Message(d.Long("message_id") ?? 0, _format.Me, peer, text,
             d.Long("timestamp") ?? _settings.Clock.GetUtcNow().ToUnixTimeMilliseconds(), d.Str("status") ?? "sent", false));
     }
 
     private async Task CodeAsync(string email, CancellationToken ct)
     {
-        if (await CallAsync("send_verification_code", w =>
-            {
-                w.WriteString("email", email);
-                w.WriteString("type", "register");
-            }, ct) is not { } d) return;
+        if (await CallAsync(c => c.SendVerificationCodeAsync(email, VerificationCodeTypes.Register, ct), ct) is not { } d) return;
         string valid = d.Long("expires_in_s") is { } s ? $" (valid {s / 60} min)" : "";
         _out.Line($"a code is on its way to {email}{valid}; then: /register <username> {email} <code>");
     }
@@ -100,13 +90,7 @@ internal sealed partial class Session
             Fail("no password given");
             return;
         }
-        if (await CallAsync("register", w =>
-            {
-                w.WriteString("username", username);
-                w.WriteString("email", email);
-                w.WriteString("password", password);
-                w.WriteString("verification_code", code);
-            }, ct) is not { } d) return;
+        if (await CallAsync(c => c.RegisterAsync(username, email, password, code, ct), ct) is not { } d) return;
         _names.Remember(d.Long("user_id"), d.Str("username"));
         _out.Line($"registered {d.Str("username") ?? username} (user id {d.Long("user_id")}); now: /login {d.Str("username") ?? username}");
     }
@@ -120,13 +104,7 @@ internal sealed partial class Session
             return;
         }
         clientId ??= _settings.DefaultClientId;
-        if (await CallAsync("login", w =>
-            {
-                w.WriteString("username", user);
-                w.WriteString("password", password);
-                w.WriteString("client_id", clientId);
-                w.WriteString("device", _settings.Device);
-            }, ct) is not { } d) return;
+        if (await CallAsync(c => c.LoginAsync(user, password, clientId, _settings.Device, ct), ct) is not { } d) return;
         _format.Me = d.Long("user_id") ?? 0;
         _myName = d.Str("username") ?? user;
         _clientId = clientId;
@@ -137,7 +115,7 @@ internal sealed partial class Session
     private async Task LogoutAsync(CancellationToken ct)
     {
         if (_conn is { } conn) conn.ExpectClose = true;
-        if (await CallAsync("logout", null, ct) is null) return;
+        if (await CallAsync(c => c.LogoutAsync(ct), ct) is null) return;
         // The server closes the connection now; closing it here too means the next command never races that close.
         if (_conn is { } closing)
         {
@@ -156,7 +134,7 @@ internal sealed partial class Session
 
     private async Task SearchAsync(string query, CancellationToken ct)
     {
-        if (await CallAsync("search_users", w => w.WriteString("query", query), ct) is not { } d) return;
+        if (await CallAsync(c => c.SearchUsersAsync(query, ct: ct), ct) is not { } d) return;
         var users = d.Items("users").ToList();
         if (users.Count == 0) _out.Line($"no user matches '{query}'");
         foreach (JsonElement u in users)
@@ -168,11 +146,7 @@ internal sealed partial class Session
 
     private async Task AddAsync(string user, string? message, CancellationToken ct)
     {
-        if (await CallAsync("friend_request", w =>
-            {
-                w.WriteString("user_identifier", user);
-                if (message is not null) w.WriteString("message", message);
-            }, ct) is not { } d) return;
+        if (await CallAsync(c => c.SendFriendRequestAsync(user, message, ct), ct) is not { } d) return;
         _out.Line(d.Bool("became_friends")
             ? $"{user} had asked you too: you are now friends"
             : $"friend request #{d.Long("friend_request_id")} sent to {user}");
@@ -180,7 +154,7 @@ internal sealed partial class Session
 
     private async Task RequestsAsync(CancellationToken ct)
     {
-        if (await CallAsync("get_friend_requests", null, ct) is not { } d) return;
+        if (await CallAsync(c => c.GetFriendRequestsAsync(ct), ct) is not { } d) return;
         var incoming = d.Items("incoming").ToList();
         var outgoing = d.Items("outgoing").ToList();
         if (incoming.Count + outgoing.Count == 0) _out.Line("no pending friend requests");
@@ -197,17 +171,13 @@ internal sealed partial class Session
 
     private async Task RespondAsync(long requestId, bool accept, CancellationToken ct)
     {
-        if (await CallAsync("respond_friend_request", w =>
-            {
-                w.WriteNumber("friend_request_id", requestId);
-                w.WriteBoolean("accept", accept);
-            }, ct) is null) return;
+        if (await CallAsync(c => c.RespondFriendRequestAsync(requestId, accept, ct), ct) is null) return;
         _out.Line(accept ? $"accepted friend request #{requestId}" : $"declined friend request #{requestId}");
     }
 
     private async Task FriendsAsync(CancellationToken ct)
     {
-        if (await CallAsync("get_friend_list", null, ct) is not { } d) return;
+        if (await CallAsync(c => c.GetFriendListAsync(ct: ct), ct) is not { } d) return;
         var friends = d.Items("friends").ToList();
         if (friends.Count == 0) _out.Line("no friends yet: /search someone, then /add them");
         foreach (JsonElement f in friends)
@@ -222,14 +192,14 @@ internal sealed partial class Session
     private async Task UnfriendAsync(string user, CancellationToken ct)
     {
         if (await ResolveAsync(user, ct) is not { } id) return;
-        if (await CallAsync("delete_friend", w => w.WriteNumber("friend_id", id), ct) is null) return;
+        if (await CallAsync(c => c.DeleteFriendAsync(id, ct), ct) is null) return;
         _out.Line($"{_format.Who(id)} is no longer your friend");
         if (_peer == id) _peer = 0;
     }
 
     private async Task StatusAsync(string status, CancellationToken ct)
     {
-        if (await CallAsync("status_update", w => w.WriteString("status", status), ct) is null) return;
+        if (await CallAsync(c => c.StatusUpdateAsync(status, ct: ct), ct) is null) return;
         _out.Line($"your status is now {status}");
     }
 
@@ -249,11 +219,7 @@ internal sealed partial class Session
             return;
         }
         long peer = _peer;
-        if (await CallAsync("get_chat_history", w =>
-            {
-                w.WriteNumber("chat_user_id", peer);
-                w.WriteNumber("limit", n);
-            }, ct) is not { } d) return;
+        if (await CallAsync(c => c.GetChatHistoryAsync(peer, n, ct: ct), ct) is not { } d) return;
         var messages = d.Items("messages").ToList();
         if (messages.Count == 0) _out.Line($"no messages with {_format.Who(peer)} yet");
         if (d.Bool("has_more")) _out.Line(n < 100 ? $"(earlier messages: /history {Math.Min(100, n * 2)})" : "(there are earlier messages)");
@@ -267,7 +233,7 @@ internal sealed partial class Session
 
     private async Task ConversationsAsync(CancellationToken ct)
     {
-        if (await CallAsync("get_conversations", null, ct) is not { } d) return;
+        if (await CallAsync(c => c.GetConversationsAsync(ct: ct), ct) is not { } d) return;
         var list = d.Items("conversations").ToList();
         if (list.Count == 0) _out.Line("no conversations yet");
         foreach (JsonElement c in list)
@@ -292,23 +258,19 @@ internal sealed partial class Session
             _out.Line($"no message from {_format.Who(peer)} shown yet (/history shows them)");
             return;
         }
-        if (await CallAsync("mark_read", w =>
-            {
-                w.WriteNumber("chat_user_id", peer);
-                w.WriteNumber("up_to_message_id", upTo);
-            }, ct) is null) return;
+        if (await CallAsync(c => c.MarkReadAsync(peer, upTo, ct), ct) is null) return;
         _out.Line($"marked read up to #{upTo}");
     }
 
     private async Task RecallAsync(long messageId, CancellationToken ct)
     {
-        if (await CallAsync("recall_message", w => w.WriteNumber("message_id", messageId), ct) is null) return;
+        if (await CallAsync(c => c.RecallMessageAsync(messageId, ct), ct) is null) return;
         _out.Line($"recalled #{messageId}");
     }
 
     private async Task SessionsAsync(CancellationToken ct)
     {
-        if (await CallAsync("get_sessions", null, ct) is not { } d) return;
+        if (await CallAsync(c => c.GetSessionsAsync(ct), ct) is not { } d) return;
         foreach (JsonElement s in d.Items("sessions"))
         {
             string active = s.Long("last_active_at") is { } at ? $"  last active {_format.Time(at)}" : "";
@@ -346,7 +308,7 @@ internal sealed partial class Session
         if (user.All(char.IsAsciiDigit) && long.TryParse(user, NumberStyles.None, CultureInfo.InvariantCulture, out long id) && id > 0)
             return id;
         if (_names.TryFind(user, out id)) return id;
-        if (await CallAsync("search_users", w => w.WriteString("query", user), ct) is not { } d) return null;
+        if (await CallAsync(c => c.SearchUsersAsync(user, ct: ct), ct) is not { } d) return null;
         foreach (JsonElement u in d.Items("users"))
         {
             _names.Remember(u.Long("user_id"), u.Str("username"));

@@ -136,10 +136,10 @@ internal sealed partial class Session : IAsyncDisposable
     }
 
     /// <summary>Sends a request; on success returns its data (an empty object when it has none), else prints why and returns null.</summary>
-    private async Task<JsonElement?> CallAsync(string action, Action<Utf8JsonWriter>? fields, CancellationToken ct)
+    private async Task<JsonElement?> CallAsync(Func<ChatClient, Task<Envelope>> call, CancellationToken ct)
     {
         ChatClient client = await EnsureConnectedAsync(ct).ConfigureAwait(false);
-        Envelope response = await client.RequestAsync(action, fields, ct: ct).ConfigureAwait(false);
+        Envelope response = await call(client).ConfigureAwait(false);
         if (response.Success == true) return response.Data ?? Json.EmptyObject;
         Fail(PushFormatter.Failure(response));
         return null;
@@ -188,18 +188,18 @@ internal sealed partial class Session : IAsyncDisposable
         JsonElement d = push.Data ?? Json.EmptyObject;
         IEnumerable<long?> ids = push.Action switch
         {
-            "message" => [d.Long("sender_id"), d.Long("receiver_id")],
-            "offline_messages" => d.Items("messages").Select(m => m.Long("sender_id")),
-            "presence" or "friend_deleted" => [d.Long("user_id")],
-            "message_status" => [d.Long("peer_id")],
-            "message_recalled" => [d.Long("by")],
+            PushNames.Message => [d.Long("sender_id"), d.Long("receiver_id")],
+            PushNames.OfflineMessages => d.Items("messages").Select(m => m.Long("sender_id")),
+            PushNames.Presence or PushNames.FriendDeleted => [d.Long("user_id")],
+            PushNames.MessageStatus => [d.Long("peer_id")],
+            PushNames.MessageRecalled => [d.Long("by")],
             _ => [],
         };
         var unknown = ids.OfType<long>().Where(id => id != _format.Me && !_names.Knows(id)).Where(conn.LookedUp.Add).ToList();
         if (unknown.Count == 0) return;
         try
         {
-            Envelope answer = await conn.Client.RequestAsync("get_friend_list").ConfigureAwait(false);
+            Envelope answer = await conn.Client.GetFriendListAsync().ConfigureAwait(false);
             foreach (JsonElement f in (answer.Data ?? Json.EmptyObject).Items("friends"))
                 _names.Remember(f.Long("user_id"), f.Str("username"));
         }
@@ -214,8 +214,8 @@ internal sealed partial class Session : IAsyncDisposable
         JsonElement d = push.Data ?? Json.EmptyObject;
         List<JsonElement> incoming = push.Action switch
         {
-            "message" => [d],
-            "offline_messages" => [.. d.Items("messages")],
+            PushNames.Message => [d],
+            PushNames.OfflineMessages => [.. d.Items("messages")],
             _ => [],
         };
         var ids = new List<long>();
@@ -228,12 +228,7 @@ internal sealed partial class Session : IAsyncDisposable
         {
             try
             {
-                Envelope ack = await client.RequestAsync("message_ack", w =>
-                {
-                    w.WriteStartArray("message_ids");
-                    foreach (long id in ids) w.WriteNumberValue(id);
-                    w.WriteEndArray();
-                }).ConfigureAwait(false);
+                Envelope ack = await client.MessageAckAsync([.. ids]).ConfigureAwait(false);
                 if (ack.Success != true) _out.Line(_format.Note("could not acknowledge: " + PushFormatter.Failure(ack)));
             }
             catch (Exception e) when (e is ChatConnectionClosedException or TimeoutException)
@@ -253,7 +248,7 @@ internal sealed partial class Session : IAsyncDisposable
             {
                 try
                 {
-                    await conn.Client.RequestAsync("heartbeat", ct: conn.Stop.Token).ConfigureAwait(false);
+                    await conn.Client.HeartbeatAsync(conn.Stop.Token).ConfigureAwait(false);
                 }
                 catch (TimeoutException)
                 {

@@ -20,4 +20,5 @@ public sealed class Envelope
 /// <summary>Source-generated (AOT-safe, reflection-free) JSON metadata for the protocol's types.</summary>
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(Envelope))]
+[JsonSerializable(typeof(string))]
 public sealed partial class ProtocolJsonContext : JsonSerializerContext;

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using QkChat.Protocol;
 
 namespace QkChat.LoadGen.Fuzz;
 
@@ -49,7 +50,7 @@ public sealed class FrameGenerator(int seed, IReadOnlyList<long> knownIds, int m
     private FuzzCase Single(string kind)
     {
         var (body, action) = Body(kind);
-        return new FuzzCase(kind, [Frame(body)], MayClose: action == "logout", Desyncs: false);
+        return new FuzzCase(kind, [Frame(body)], MayClose: action == Actions.Logout, Desyncs: false);
     }
 
     private (byte[] Body, string Action) Body(string kind)
@@ -116,7 +117,7 @@ public sealed class FrameGenerator(int seed, IReadOnlyList<long> knownIds, int m
         for (int i = 0; i < count; i++)
         {
             var (body, action) = Body(Classes[_random.Next(8)]);
-            mayClose |= action == "logout";
+            mayClose |= action == Actions.Logout;
             all.AddRange(Frame(body));
         }
         return new FuzzCase("pipeline", [[.. all]], mayClose, Desyncs: false, count);
@@ -127,7 +128,7 @@ public sealed class FrameGenerator(int seed, IReadOnlyList<long> knownIds, int m
         var (body, action) = Body(Classes[_random.Next(8)]);
         byte[] frame = Frame(body);
         int cut = _random.Next(1, frame.Length);
-        return new FuzzCase("half-frame", [frame[..cut], frame[cut..]], action == "logout", Desyncs: false);
+        return new FuzzCase("half-frame", [frame[..cut], frame[cut..]], action == Actions.Logout, Desyncs: false);
     }
 
     /// <summary>Zero, oversize, short or long declared lengths: the server closes or waits for bytes that never come.</summary>
@@ -160,7 +161,7 @@ public sealed class FrameGenerator(int seed, IReadOnlyList<long> knownIds, int m
         string text = (name, _random.Next(6)) switch
         {
             ("status", < 4) => Pick(["online", "busy", "away", "invisible"]),
-            ("type", < 4) => Pick(["text", "register", "reset_password", "image"]),
+            ("type", < 4) => Pick(["text", VerificationCodeTypes.Register, VerificationCodeTypes.ResetPassword, "image"]),
             ("email", < 4) => $"fuzz{_random.Next(1000)}@example.org",
             (_, 0) => "",
             (_, 1) => "好😀 \u0000\t\"\\",

@@ -148,8 +148,8 @@ public sealed class FuzzRunner(FuzzOptions options, TextWriter log)
         {
             if (e.Push)
             {
-                announced |= e.Action is "error" or "kicked";
-                if (e.Action == "error")
+                announced |= e.Action is PushNames.Error or PushNames.Kicked;
+                if (e.Action == PushNames.Error)
                 {
                     // An error push carries its code in data (protocol.md §6).
                     string code = e.Data is { ValueKind: System.Text.Json.JsonValueKind.Object } d && d.TryGetProperty("code", out var c2)
@@ -174,7 +174,7 @@ public sealed class FuzzRunner(FuzzOptions options, TextWriter log)
         }, ct);
         Interlocked.Increment(ref _report.Reconnects);
         if (options.Prefix is null) return client;
-        var answer = await client.RequestAsync("login", w =>
+        var answer = await client.RequestAsync(Actions.Login, w =>
         {
             w.WriteString("username", options.Prefix + worker.ToString("D6", CultureInfo.InvariantCulture));
             w.WriteString("password", options.Password);

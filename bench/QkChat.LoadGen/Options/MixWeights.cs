@@ -1,4 +1,5 @@
 using System.Globalization;
+using QkChat.Protocol;
 
 namespace QkChat.LoadGen.Options;
 
@@ -18,8 +19,8 @@ public sealed record MixWeights(int Send, int Read, int History, int Conversatio
     /// <summary>The names --mix accepts, and the protocol action each one sends.</summary>
     public static readonly (string Name, string Action)[] Names =
     [
-        ("send", "send_message"), ("read", "mark_read"), ("history", "get_chat_history"),
-        ("conversations", "get_conversations"), ("presence", "status_update"), ("heartbeat", "heartbeat"),
+        ("send", Actions.SendMessage), ("read", Actions.MarkRead), ("history", Actions.GetChatHistory),
+        ("conversations", Actions.GetConversations), ("presence", Actions.StatusUpdate), ("heartbeat", Actions.Heartbeat),
     ];
 
     public int Total => Send + Read + History + Conversations + Presence + Heartbeat;

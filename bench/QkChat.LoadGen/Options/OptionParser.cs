@@ -15,7 +15,7 @@ public static class OptionParser
 {
     private sealed record Spec(string Name, string Value, string Help, Action<LoadGenOptions, string> Apply, bool Hidden = false);
 
-    public static readonly string[] Scenarios = ["heartbeat", "connect", "login-storm", "chat", "mixed"];
+    public static readonly string[] Scenarios = [HeartbeatScenario.Name, "connect", "login-storm", "chat", "mixed"];
 
     private static readonly Spec[] Specs =
     [

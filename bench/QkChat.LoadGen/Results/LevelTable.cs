@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using QkChat.LoadGen.Scenarios;
+using QkChat.Protocol;
 
 namespace QkChat.LoadGen.Results;
 
@@ -30,7 +32,7 @@ public static class LevelTable
 
         Row(s, "requests", levels, r => r.Success is { } ok ? Inv($"{ok.Requests:N0}") : Missing);
         Row(s, "login response", levels, r => Latency(LoginLatency(r)));
-        Row(s, "send response", levels, r => Latency(r.Actions?.GetValueOrDefault("send_message")?.LatencyUs));
+        Row(s, "send response", levels, r => Latency(r.Actions?.GetValueOrDefault(Actions.SendMessage)?.LatencyUs));
         Row(s, "success rate", levels, r => r.Success is { } ok ? Percent(ok.Percent) : Missing);
         if (levels.Any(r => r.Chat is not null))
         {
@@ -38,7 +40,7 @@ public static class LevelTable
             Row(s, "delivery latency", levels, r => Latency(r.Chat?.DeliveryLatencyUs));
             Row(s, "lost / duplicates / out of order", levels, r => r.Chat is { } c ? Inv($"{c.Lost:N0} / {c.Duplicates:N0} / {c.OutOfOrder:N0}") : Missing);
         }
-        else if (levels.Any(r => r.Scenario == "heartbeat"))
+        else if (levels.Any(r => r.Scenario == HeartbeatScenario.Name))
         {
             Row(s, "round trips/s", levels, r => Inv($"{r.RoundTripsPerS:N0}"));
             Row(s, "round trip", levels, r => Latency(r.LatencyUs));
@@ -53,7 +55,7 @@ public static class LevelTable
 
     /// <summary>Password logins: the storm's phase, else the chat/mixed users' logins (whole run, busy retries included).</summary>
     private static LatencySummary? LoginLatency(RunResult r) =>
-        r.Storm?.Logins.LatencyUs ?? r.Actions?.GetValueOrDefault("login")?.LatencyUs;
+        r.Storm?.Logins.LatencyUs ?? r.Actions?.GetValueOrDefault(Actions.Login)?.LatencyUs;
 
     private static string Pace(RunResult r) => r.Chat switch
     {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using QkChat.LoadGen.Scenarios;
 
 namespace QkChat.LoadGen.Results;
 
@@ -12,7 +13,7 @@ public static class Report
         s.AppendLine(Inv($"## qkchat-loadgen {r.Scenario} against {r.Target}"));
         s.AppendLine();
         string workers = r.Workers == 1 ? "1 worker" : Inv($"{r.Workers} workers");
-        string pipeline = r.Scenario == "heartbeat" ? Inv($"pipeline {r.Pipeline}, ") : "";
+        string pipeline = r.Scenario == HeartbeatScenario.Name ? Inv($"pipeline {r.Pipeline}, ") : "";
         if (r.Chat is { } c0)
             pipeline = Inv($"{c0.Pairs:N0} pairs, rate {(c0.RatePerUser > 0 ? Inv($"{c0.RatePerUser:0.###}/s per user") : "unpaced")}, pipeline {r.Pipeline}, {c0.MessageBytes} B messages, ");
         if (r.Mix is { } mix) pipeline += "blend " + mix + ", ";
@@ -24,7 +25,7 @@ public static class Report
         if (r.ConnectFailures.Count > 0) Row(s, "connect failures", Counts(r.ConnectFailures));
         if (r.Drops.Count > 0) Row(s, "drops", Counts(r.Drops));
         if (r.Chat is { } chat) Chat(s, chat);
-        else if (r.Scenario == "heartbeat" || r.RoundTrips > 0)
+        else if (r.Scenario == HeartbeatScenario.Name || r.RoundTrips > 0)
         {
             Row(s, "round trips/s", Inv($"{r.RoundTripsPerS:N0}"));
             Row(s, "round trips (measured window)", Inv($"{r.RoundTrips:N0}"));

@@ -2,6 +2,7 @@ using HdrHistogram;
 using QkChat.LoadGen.Options;
 using QkChat.LoadGen.Run;
 using QkChat.LoadGen.Scenarios;
+using QkChat.Protocol;
 
 namespace QkChat.LoadGen.Results;
 
@@ -128,7 +129,7 @@ public static class ResultBuilder
         {
             action.Finish(result.DurationS);
             // Logins wait behind password hashes (seconds): on one axis with millisecond actions they would flatten them.
-            if (result.Scenario == "mixed" && name != "login") Charts.AddCurve(result.Percentiles, name, action.HistogramPairs);
+            if (result.Scenario == "mixed" && name != Actions.Login) Charts.AddCurve(result.Percentiles, name, action.HistogramPairs);
             action.HistogramPairs = null;
         }
         result.LatencyOverTime = Charts.Timeline(result.SeriesPairs);
@@ -137,7 +138,7 @@ public static class ResultBuilder
         result.Storm?.Finish();
         // mixed: the headline is every blend request; the chat figures keep send_message's own latency.
         result.Chat?.Finish(result.DurationS,
-            result.Scenario == "mixed" ? result.Actions?.GetValueOrDefault("send_message")?.LatencyUs : result.LatencyUs);
+            result.Scenario == "mixed" ? result.Actions?.GetValueOrDefault(Actions.SendMessage)?.LatencyUs : result.LatencyUs);
         Verdicts.Cost(result);
         if (result.Client is { Connections: > 0 } client)
         {

@@ -1,3 +1,5 @@
+using QkChat.LoadGen.Scenarios;
+
 namespace QkChat.LoadGen.Results;
 
 /// <summary>The limits a run is judged against: --max-p99-ms and --min-success (null = not asked).</summary>
@@ -21,7 +23,7 @@ public static class Verdicts
     /// <summary>Which latency a scenario's headline (report, p99 gate, charts) is.</summary>
     public static string HeadlineName(string scenario) => scenario switch
     {
-        "heartbeat" => "heartbeat round trip",
+        HeartbeatScenario.Name => "heartbeat round trip",
         "chat" => "send_message to `sent`",
         "mixed" => "every blend request",
         "login-storm" => "password login",
@@ -80,7 +82,7 @@ public static class Verdicts
         long failed = r.Failed + r.Dropped;
         if (failed > r.Connections * FailedConnectionTolerance)
             availability.Add($"{failed} of {r.Connections} connections failed or dropped (over {FailedConnectionTolerance * 100:0.##}%)");
-        if (r.Scenario == "heartbeat" && r.RoundTrips == 0) broken.Add("no round trip completed in the measured window");
+        if (r.Scenario == HeartbeatScenario.Name && r.RoundTrips == 0) broken.Add("no round trip completed in the measured window");
         if (r.Storm is { } storm && storm.Logins.Succeeded + storm.Resumes.Succeeded < 2L * r.Connections)
             availability.Add($"{storm.Logins.Succeeded} logins and {storm.Resumes.Succeeded} resumes of {r.Connections} each succeeded");
         if (r.Chat is { } chat)

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using HdrHistogram;
 using QkChat.LoadGen.Results;
+using QkChat.Protocol;
 
 namespace QkChat.LoadGen.Run;
 
@@ -14,7 +15,7 @@ public sealed class ActionStats
 {
     /// <summary>Actions whose latency is timed over the whole run, not only inside the window: logins happen during
     /// the ramp, and "login response" is what the summary table shows for them.</summary>
-    private static readonly string[] WholeRun = ["login"];
+    private static readonly string[] WholeRun = [Actions.Login];
 
     private readonly ConcurrentDictionary<string, ActionCounter> _actions = new(StringComparer.Ordinal);
 

@@ -82,7 +82,7 @@ public sealed class ChatUser
             try
             {
                 if (left <= TimeSpan.Zero) throw new TimeoutException();
-                Envelope r = await _client.RequestAsync("login", w =>
+                Envelope r = await _client.RequestAsync(Actions.Login, w =>
                 {
                     w.WriteString("username", username);
                     w.WriteString("password", _context.Options.Password);
@@ -92,7 +92,7 @@ public sealed class ChatUser
                 {
                     UserId = userId;
                     Interlocked.Increment(ref _counters.LoginsOk);
-                    RecordAction("login", started, null);
+                    RecordAction(Actions.Login, started, null);
                     return true;
                 }
                 code = r.Code ?? "NO_CODE";
@@ -115,7 +115,7 @@ public sealed class ChatUser
                 code = HeartbeatScenario.Unanswered;
             }
             _context.Stats.Error("LOGIN_" + code);
-            RecordAction("login", started, code);
+            RecordAction(Actions.Login, started, code);
             return false;
         }
     }
@@ -203,7 +203,7 @@ public sealed class ChatUser
             Envelope r;
             while (true)
             {
-                r = await _client.RequestAsync("send_message", w =>
+                r = await _client.RequestAsync(Actions.SendMessage, w =>
                 {
                     w.WriteNumber("receiver_id", receiver);
                     w.WriteString("content", content);
@@ -222,7 +222,7 @@ public sealed class ChatUser
                 Interlocked.Increment(ref _counters.SentOk);
                 if (clock.InWindow(received)) Interlocked.Increment(ref _counters.SentOkWindow);
                 _context.Stats.RoundTrip((received - sent) * 1_000_000 / Stopwatch.Frequency, clock.InWindow(received));
-                RecordAction("send_message", sent, null);
+                RecordAction(Actions.SendMessage, sent, null);
             }
             else SendError(r.Success == true ? "CLIENT_NO_MESSAGE_ID" : r.Code ?? "NO_CODE");
         }
@@ -243,7 +243,7 @@ public sealed class ChatUser
         {
             Interlocked.Increment(ref _counters.SendErrors);
             _context.Stats.Error(code);
-            RecordAction("send_message", sent, code);
+            RecordAction(Actions.SendMessage, sent, code);
         }
     }
 
@@ -264,13 +264,13 @@ public sealed class ChatUser
                 if (!e.Push || e.Data is not { ValueKind: JsonValueKind.Object } data) continue;
                 switch (e.Action)
                 {
-                    case "message":
+                    case PushNames.Message:
                         OnMessage(data, offline: false);
                         break;
-                    case "offline_messages" when data.TryGetProperty("messages", out JsonElement list) && list.ValueKind == JsonValueKind.Array:
+                    case PushNames.OfflineMessages when data.TryGetProperty("messages", out JsonElement list) && list.ValueKind == JsonValueKind.Array:
                         foreach (JsonElement m in list.EnumerateArray()) OnMessage(m, offline: true);
                         break;
-                    case "message_status" when data.TryGetProperty("status", out JsonElement s) && s.ValueEquals("delivered"u8):
+                    case PushNames.MessageStatus when data.TryGetProperty("status", out JsonElement s) && s.ValueEquals("delivered"u8):
                         Interlocked.Increment(ref _counters.StatusDelivered);
                         break;
                 }
@@ -359,7 +359,7 @@ public sealed class ChatUser
         string? error = null;
         try
         {
-            Envelope r = await _client.RequestAsync("message_ack", w =>
+            Envelope r = await _client.RequestAsync(Actions.MessageAck, w =>
             {
                 w.WriteStartArray("message_ids");
                 foreach (long id in ids) w.WriteNumberValue(id);
@@ -390,6 +390,6 @@ public sealed class ChatUser
         {
             Interlocked.Decrement(ref _acksInFlight);
         }
-        RecordAction("message_ack", started, error?["ACK_".Length..]);
+        RecordAction(Actions.MessageAck, started, error?["ACK_".Length..]);
     }
 }

@@ -12,6 +12,10 @@ namespace QkChat.LoadGen.Scenarios;
 /// </summary>
 public sealed class HeartbeatScenario : IScenario
 {
+    /// <summary>The scenario's name on qkchat-loadgen's command line and in its results. It is spelled like the action
+    /// it times but is a word of this tool, not of the protocol (an exception in WireNameLiteralTests).</summary>
+    public const string Name = "heartbeat";
+
     /// <summary>Error code for a request still waiting when the run's deadline closed its connection.</summary>
     public const string Unanswered = "CLIENT_UNANSWERED_AT_DEADLINE";
 

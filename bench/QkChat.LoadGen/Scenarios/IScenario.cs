@@ -29,7 +29,7 @@ public static class ScenarioFactory
 {
     public static IScenario Create(string name) => name switch
     {
-        "heartbeat" => new HeartbeatScenario(),
+        HeartbeatScenario.Name => new HeartbeatScenario(),
         "connect" => new ConnectScenario(),
         "login-storm" => new LoginStormScenario(),
         "chat" => new ChatScenario(),

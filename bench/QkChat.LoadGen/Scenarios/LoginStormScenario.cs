@@ -66,7 +66,7 @@ public sealed class LoginStormScenario : IScenario
         {
             int k = i;
             logins[k] = clients[k] is { } c
-                ? AskAsync(c, "login", _logins, context, w => Login(w, context, first + k), data => tokens[k] = data.GetProperty("token").GetString())
+                ? AskAsync(c, Actions.Login, _logins, context, w => Login(w, context, first + k), data => tokens[k] = data.GetProperty("token").GetString())
                 : Task.CompletedTask;
         }
         await Waits.ForAsync(Task.WhenAll(logins), clock.WindowEndTimestamp, context.HardStop).ConfigureAwait(false);
@@ -81,7 +81,7 @@ public sealed class LoginStormScenario : IScenario
         {
             int k = i;
             resumes[k] = fresh[k] is { } c && tokens[k] is { } token
-                ? AskAsync(c, "login_token", _resumes, context, w => Resume(w, token, first + k), null)
+                ? AskAsync(c, Actions.LoginToken, _resumes, context, w => Resume(w, token, first + k), null)
                 : Task.CompletedTask;
         }
         await Waits.ForAsync(Task.WhenAll(resumes), clock.WindowEndTimestamp, context.HardStop).ConfigureAwait(false);

@@ -34,27 +34,27 @@ public sealed class MixedScenario : PairScenario
         uint partner = user.Partner!.UserId;
         switch (MixWeights.Names[pick].Action)
         {
-            case "mark_read":
+            case Actions.MarkRead:
                 long upTo = user.Inbound.LastArrived;
                 // Nothing from the partner yet: a client has nothing to mark, it writes instead.
                 if (upTo == 0) return user.SendAsync();
-                return RequestAsync(user, "mark_read", w =>
+                return RequestAsync(user, Actions.MarkRead, w =>
                 {
                     w.WriteNumber("chat_user_id", partner);
                     w.WriteNumber("up_to_message_id", upTo);
                 });
-            case "get_chat_history":
-                return RequestAsync(user, "get_chat_history", w =>
+            case Actions.GetChatHistory:
+                return RequestAsync(user, Actions.GetChatHistory, w =>
                 {
                     w.WriteNumber("chat_user_id", partner);
                     w.WriteNumber("limit", PageSize);
                 });
-            case "get_conversations":
-                return RequestAsync(user, "get_conversations", w => w.WriteNumber("limit", PageSize));
-            case "status_update":
+            case Actions.GetConversations:
+                return RequestAsync(user, Actions.GetConversations, w => w.WriteNumber("limit", PageSize));
+            case Actions.StatusUpdate:
                 string status = Statuses[Random.Shared.Next(Statuses.Length)];
-                return RequestAsync(user, "status_update", w => w.WriteString("status", status));
-            case "heartbeat":
+                return RequestAsync(user, Actions.StatusUpdate, w => w.WriteString("status", status));
+            case Actions.Heartbeat:
                 return RequestAsync(user, Actions.Heartbeat, null);
             default:
                 return user.SendAsync();
