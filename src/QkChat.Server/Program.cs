@@ -56,10 +56,3 @@ public static class Program
         return ServerHost.Run(line, options);
     }
 }
-
-public static class ExitCodes
-{
-    public const int Ok = 0;
-    public const int Failure = 1;
-    public const int Usage = 2;
-}

@@ -1,4 +1,5 @@
 using QkChat.Core.Accounts;
+using QkChat.Server.Storage;
 using StackExchange.Redis;
 
 namespace QkChat.Server.Accounts;

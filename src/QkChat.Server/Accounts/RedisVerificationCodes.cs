@@ -1,3 +1,4 @@
+using QkChat.Server.Storage;
 using System.Security.Cryptography;
 using QkChat.Core.Accounts;
 using StackExchange.Redis;

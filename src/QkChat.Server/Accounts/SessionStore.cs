@@ -1,3 +1,4 @@
+using QkChat.Server.Storage;
 using System.Security.Cryptography;
 using MySqlConnector;
 using QkChat.Core.Accounts;

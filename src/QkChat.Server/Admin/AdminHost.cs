@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging;
 using MySqlConnector;
 using QkChat.Core.Accounts;
 using QkChat.Core.Dispatch;
-using QkChat.Server.Hosting;
 using QkChat.Transport;
 using StackExchange.Redis;
 
@@ -29,11 +28,12 @@ public sealed class AdminHost : IAsyncDisposable
 
     public System.Net.IPEndPoint? EndPoint => _server.EndPoint;
 
+    /// <param name="version">The build's version, shown by /status and the dashboard.</param>
     /// <param name="requests">The dispatcher's request counters (null: no request metrics, no latency on the dashboard).</param>
     /// <param name="dbPools">The MySqlConnector pool metrics, collected since before the first pool was made (the caller owns it).</param>
-    public static async Task<AdminHost> StartAsync(AdminOptions options, AlertThresholds thresholds, TransportEngine engine, ChatFeatures features,
+    public static async Task<AdminHost> StartAsync(AdminOptions options, AlertThresholds thresholds, TransportEngine engine, IMonitoredFeatures features,
         PasswordWorkPool passwords, MySqlDataSource db, IConnectionMultiplexer redis, RecentWarnings warnings, int maxClients,
-        IReadOnlyList<(string Key, string Value)> configSummary, ILoggerFactory loggers, Func<long>? mailPending = null,
+        IReadOnlyList<(string Key, string Value)> configSummary, string version, ILoggerFactory loggers, Func<long>? mailPending = null,
         RequestMetrics? requests = null, MeterCollector? dbPools = null, CancellationToken ct = default)
     {
         // The batchers' label values in qkchat_batch_commit_seconds{batcher=...}.
@@ -50,7 +50,7 @@ public sealed class AdminHost : IAsyncDisposable
         var sampler = new StatusSampler(engine, features.Live, features.Messaging, requests);
         var alerts = new AlertMonitor(thresholds, maxClients, loggers.CreateLogger("Alerts"));
         sampler.Sampled += alerts.Check;
-        var endpoints = new AdminEndpoints(exporter, engine, sampler, alerts, warnings, db, redis, configSummary, features.Audit.Recent);
+        var endpoints = new AdminEndpoints(exporter, engine, sampler, alerts, warnings, db, redis, configSummary, version, features.Audit.Recent);
         var server = await AdminServer.StartAsync(options, endpoints, ct);
         return new AdminHost(metrics, exporter, sampler, alerts, server);
     }

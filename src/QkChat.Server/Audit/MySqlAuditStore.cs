@@ -1,3 +1,4 @@
+using QkChat.Server.Storage;
 using System.Text;
 using MySqlConnector;
 using QkChat.Core.Audit;

@@ -145,37 +145,39 @@ public static class ConfigLoader
     /// </summary>
     private static void CheckAdminExposure(ServerOptions o)
     {
-        if (!o.AdminEnabled) return;
-        if (!System.Net.IPAddress.TryParse(o.AdminHost, out var address))
-            throw new ConfigException($"invalid configuration: admin.host = '{o.AdminHost}': expected an IP address such as 127.0.0.1");
-        if (!System.Net.IPAddress.IsLoopback(address) && o.AdminToken.Length == 0)
-            throw new ConfigException($"invalid configuration: admin.host = '{o.AdminHost}' is not a loopback address and admin.token is empty: " +
+        if (!o.Admin.Enabled) return;
+        if (!System.Net.IPAddress.TryParse(o.Admin.Host, out var address))
+            throw new ConfigException($"invalid configuration: admin.host = '{o.Admin.Host}': expected an IP address such as 127.0.0.1");
+        if (!System.Net.IPAddress.IsLoopback(address) && o.Admin.Token.Length == 0)
+            throw new ConfigException($"invalid configuration: admin.host = '{o.Admin.Host}' is not a loopback address and admin.token is empty: " +
                 "set admin.token (or admin.token_file / QKCHAT_ADMIN_TOKEN_FILE), bind admin.host to 127.0.0.1, or set admin.enabled = false");
     }
 
     private static void CheckConsistency(ServerOptions o)
     {
-        if (o.SendQueueLowBytes >= o.SendQueueHighBytes)
-            throw new ConfigException($"invalid configuration: server.send_queue_low_bytes = {o.SendQueueLowBytes}: expected below server.send_queue_high_bytes ({o.SendQueueHighBytes})");
-        if (o.SendQueueHighBytes >= o.SendQueueHardCapBytes)
-            throw new ConfigException($"invalid configuration: server.send_queue_high_bytes = {o.SendQueueHighBytes}: expected below server.send_queue_hard_cap_bytes ({o.SendQueueHardCapBytes})");
-        if (o.SendQueueHardCapBytes < 2 * (o.MaxFrameBytes + 4))
-            throw new ConfigException($"invalid configuration: server.send_queue_hard_cap_bytes = {o.SendQueueHardCapBytes}: expected at least two maximum frames ({2 * (o.MaxFrameBytes + 4)})");
-        if (!System.Net.IPAddress.TryParse(o.Host, out _))
-            throw new ConfigException($"invalid configuration: server.host = '{o.Host}': expected an IP address such as 127.0.0.1 or 0.0.0.0");
-        if (o.MaxClientsPerIp > o.MaxClients)
-            o.MaxClientsPerIp = o.MaxClients;
-        if (!o.PlainTcp && !o.TlsEnabled)
+        if (o.Transport.SendQueueLowBytes >= o.Transport.SendQueueHighBytes)
+            throw new ConfigException($"invalid configuration: server.send_queue_low_bytes = {o.Transport.SendQueueLowBytes}: expected below server.send_queue_high_bytes ({o.Transport.SendQueueHighBytes})");
+        if (o.Transport.SendQueueHighBytes >= o.Transport.SendQueueHardCapBytes)
+            throw new ConfigException($"invalid configuration: server.send_queue_high_bytes = {o.Transport.SendQueueHighBytes}: expected below server.send_queue_hard_cap_bytes ({o.Transport.SendQueueHardCapBytes})");
+        if (o.Transport.SendQueueHardCapBytes < 2 * (o.Chat.MaxFrameBytes + 4))
+            throw new ConfigException($"invalid configuration: server.send_queue_hard_cap_bytes = {o.Transport.SendQueueHardCapBytes}: expected at least two maximum frames ({2 * (o.Chat.MaxFrameBytes + 4)})");
+        if (!System.Net.IPAddress.TryParse(o.Listener.Host, out _))
+            throw new ConfigException($"invalid configuration: server.host = '{o.Listener.Host}': expected an IP address such as 127.0.0.1 or 0.0.0.0");
+        if (o.Transport.MaxClientsPerIp > o.Transport.MaxClients)
+            o.Transport.MaxClientsPerIp = o.Transport.MaxClients;
+        if (!o.Transport.PlainListener && !o.Listener.TlsEnabled)
             throw new ConfigException("invalid configuration: server.plain_tcp = false with tls.enabled = false: expected tls.enabled = true, or nothing would listen for chat");
+        if (Mail.MailTransportOptions.ParseFrom(o.MailTransport.From) is null)
+            throw new ConfigException($"invalid configuration: smtp.from = '{o.MailTransport.From}': expected a mail address such as QkChat <no-reply@example.org>");
         CheckAdminExposure(o);
-        if (o.TlsEnabled)
+        if (o.Listener.TlsEnabled)
         {
-            if (o.PlainTcp && o.TlsPort == o.Port)
-                throw new ConfigException($"invalid configuration: tls.port = {o.TlsPort}: expected a port other than server.port");
-            if (o.TlsCertFile.Length == 0 || !File.Exists(o.TlsCertFile))
-                throw new ConfigException($"invalid configuration: tls.cert_file = '{o.TlsCertFile}': expected an existing PEM file when tls.enabled is true");
-            if (o.TlsKeyFile.Length == 0 || !File.Exists(o.TlsKeyFile))
-                throw new ConfigException($"invalid configuration: tls.key_file = '{o.TlsKeyFile}': expected an existing PEM file when tls.enabled is true");
+            if (o.Transport.PlainListener && o.Tls.Port == o.Transport.Port)
+                throw new ConfigException($"invalid configuration: tls.port = {o.Tls.Port}: expected a port other than server.port");
+            if (o.Tls.CertificatePemFile.Length == 0 || !File.Exists(o.Tls.CertificatePemFile))
+                throw new ConfigException($"invalid configuration: tls.cert_file = '{o.Tls.CertificatePemFile}': expected an existing PEM file when tls.enabled is true");
+            if (o.Tls.KeyPemFile.Length == 0 || !File.Exists(o.Tls.KeyPemFile))
+                throw new ConfigException($"invalid configuration: tls.key_file = '{o.Tls.KeyPemFile}': expected an existing PEM file when tls.enabled is true");
         }
     }
 }

@@ -37,42 +37,42 @@ public static class LiveReload
 {
     private static readonly Dictionary<string, Action<ServerOptions, LiveTargets>> Appliers = new(StringComparer.Ordinal)
     {
-        ["log.level"] = (o, t) => t.LogLevel.Level = LogLevelSwitch.Parse(o.LogLevel),
-        ["server.max_clients"] = (o, t) => t.Limiter.MaxClients = t.Transport.MaxClients = o.MaxClients,
-        ["server.max_clients_per_ip"] = (o, t) => t.Limiter.MaxPerIp = t.Transport.MaxClientsPerIp = o.MaxClientsPerIp,
+        ["log.level"] = (o, t) => t.LogLevel.Level = LogLevelSwitch.Parse(o.Log.Level),
+        ["server.max_clients"] = (o, t) => t.Limiter.MaxClients = t.Transport.MaxClients = o.Transport.MaxClients,
+        ["server.max_clients_per_ip"] = (o, t) => t.Limiter.MaxPerIp = t.Transport.MaxClientsPerIp = o.Transport.MaxClientsPerIp,
         // Deadlines already set keep theirs: a login or idle deadline is computed from these at its next reset.
-        ["server.login_timeout_s"] = (o, t) => t.Chat.LoginTimeout = TimeSpan.FromSeconds(o.LoginTimeoutSeconds),
-        ["server.idle_timeout_s"] = (o, t) => t.Chat.IdleTimeout = TimeSpan.FromSeconds(o.IdleTimeoutSeconds),
+        ["server.login_timeout_s"] = (o, t) => t.Chat.LoginTimeout = o.Chat.LoginTimeout,
+        ["server.idle_timeout_s"] = (o, t) => t.Chat.IdleTimeout = o.Chat.IdleTimeout,
         // The token bucket reads both at every request and caps its tokens at the new burst at once.
-        ["server.rate_limit_rps"] = (o, t) => t.Chat.RequestsPerSecond = o.RequestsPerSecond,
-        ["server.rate_limit_burst"] = (o, t) => t.Chat.RequestBurst = o.RequestBurst,
-        ["server.send_queue_low_bytes"] = (o, t) => t.Transport.SendQueueLowBytes = o.SendQueueLowBytes,
-        ["server.send_queue_high_bytes"] = (o, t) => t.Transport.SendQueueHighBytes = o.SendQueueHighBytes,
-        ["server.send_queue_hard_cap_bytes"] = (o, t) => t.Transport.SendQueueHardCapBytes = o.SendQueueHardCapBytes,
-        ["server.slow_consumer_timeout_s"] = (o, t) => t.Transport.SlowConsumerTimeout = TimeSpan.FromSeconds(o.SlowConsumerTimeoutSeconds),
+        ["server.rate_limit_rps"] = (o, t) => t.Chat.RequestsPerSecond = o.Chat.RequestsPerSecond,
+        ["server.rate_limit_burst"] = (o, t) => t.Chat.RequestBurst = o.Chat.RequestBurst,
+        ["server.send_queue_low_bytes"] = (o, t) => t.Transport.SendQueueLowBytes = o.Transport.SendQueueLowBytes,
+        ["server.send_queue_high_bytes"] = (o, t) => t.Transport.SendQueueHighBytes = o.Transport.SendQueueHighBytes,
+        ["server.send_queue_hard_cap_bytes"] = (o, t) => t.Transport.SendQueueHardCapBytes = o.Transport.SendQueueHardCapBytes,
+        ["server.slow_consumer_timeout_s"] = (o, t) => t.Transport.SlowConsumerTimeout = o.Transport.SlowConsumerTimeout,
         // Read from the live ServerOptions when the server stops: updating that object is the whole change.
         ["server.shutdown_timeout_s"] = static (_, _) => { },
         ["mail.drain_timeout_s"] = static (_, _) => { },
-        ["account.token_lifetime_days"] = (o, t) => t.Accounts.TokenLifetime = TimeSpan.FromDays(o.TokenLifetimeDays),
-        ["account.login_failures_per_account"] = (o, t) => t.LoginLimits.PerAccount = o.LoginFailuresPerAccount,
-        ["account.login_failures_per_ip"] = (o, t) => t.LoginLimits.PerIp = o.LoginFailuresPerIp,
-        ["audit.enabled"] = (o, t) => t.Audit.Enabled = o.AuditEnabled,
-        ["audit.retention_days"] = (o, t) => t.Audit.RetentionDays = o.AuditRetentionDays,
-        ["audit.queue_capacity"] = (o, t) => t.Audit.QueueCapacity = o.AuditQueueCapacity,
-        ["audit.batch_size"] = (o, t) => t.Audit.BatchSize = o.AuditBatchSize,
+        ["account.token_lifetime_days"] = (o, t) => t.Accounts.TokenLifetime = o.Accounts.TokenLifetime,
+        ["account.login_failures_per_account"] = (o, t) => t.LoginLimits.PerAccount = o.LoginLimits.PerAccount,
+        ["account.login_failures_per_ip"] = (o, t) => t.LoginLimits.PerIp = o.LoginLimits.PerIp,
+        ["audit.enabled"] = (o, t) => t.Audit.Enabled = o.Audit.Enabled,
+        ["audit.retention_days"] = (o, t) => t.Audit.RetentionDays = o.Audit.RetentionDays,
+        ["audit.queue_capacity"] = (o, t) => t.Audit.QueueCapacity = o.Audit.QueueCapacity,
+        ["audit.batch_size"] = (o, t) => t.Audit.BatchSize = o.Audit.BatchSize,
         // The writers read these once per batch.
-        ["message.batch_size"] = (o, t) => { if (t.Messaging is { } m) m.Writer.MaxBatchWeight = o.MessageBatchSize; },
+        ["message.batch_size"] = (o, t) => { if (t.Messaging is { } m) m.Writer.MaxBatchWeight = o.Messaging.BatchSize; },
         ["message.batch_delay_ms"] = (o, t) =>
         {
-            if (t.Messaging is { } m) m.Writer.BatchDelay = m.Acks.BatchDelay = TimeSpan.FromMilliseconds(o.MessageBatchDelayMs);
+            if (t.Messaging is { } m) m.Writer.BatchDelay = m.Acks.BatchDelay = o.Messaging.BatchDelay;
         },
-        ["alert.cpu_percent"] = (o, t) => t.Alerts.CpuPercent = o.AlertCpuPercent,
-        ["alert.memory_percent"] = (o, t) => t.Alerts.MemoryPercent = o.AlertMemoryPercent,
-        ["alert.connections_percent"] = (o, t) => t.Alerts.ConnectionsPercent = o.AlertConnectionsPercent,
-        ["alert.error_rate_percent"] = (o, t) => t.Alerts.ErrorRatePercent = o.AlertErrorRatePercent,
-        ["alert.response_time_ms"] = (o, t) => t.Alerts.ResponseTimeMs = o.AlertResponseTimeMs,
+        ["alert.cpu_percent"] = (o, t) => t.Alerts.CpuPercent = o.Alerts.CpuPercent,
+        ["alert.memory_percent"] = (o, t) => t.Alerts.MemoryPercent = o.Alerts.MemoryPercent,
+        ["alert.connections_percent"] = (o, t) => t.Alerts.ConnectionsPercent = o.Alerts.ConnectionsPercent,
+        ["alert.error_rate_percent"] = (o, t) => t.Alerts.ErrorRatePercent = o.Alerts.ErrorRatePercent,
+        ["alert.response_time_ms"] = (o, t) => t.Alerts.ResponseTimeMs = o.Alerts.ResponseTimeMs,
         // The dispatcher reads it once per request: requests read after the reload are counted, or not.
-        ["metrics.enabled"] = (o, t) => t.Chat.MetricsEnabled = o.MetricsEnabled,
+        ["metrics.enabled"] = (o, t) => t.Chat.MetricsEnabled = o.Chat.MetricsEnabled,
     };
 
     public static IEnumerable<string> ReloadableKeys => Appliers.Keys;

@@ -2,10 +2,9 @@ namespace QkChat.Server.Configuration;
 
 /// <summary>
 /// The one list of settings. Parsing, validation, the secret handling and docs/configuration.md all come from here,
-/// so a setting cannot exist without its documentation. An entry written `o => o.Transport, l => l.X, ...` is bound to
-/// a layer's options class (TransportOptions, TlsListenerOptions, ChatOptions, MessagingOptions, AccountOptions,
-/// LoginLimits, AuditOptions, AdminOptions, AlertThresholds): its default is that class's
-/// initializer, read through the instance ServerOptions holds, and written nowhere else.
+/// so a setting cannot exist without its documentation. Every entry is bound to an options class, written
+/// `o => o.Transport, l => l.X, (l, v) => l.X = v`: its default is that class's initializer, read through the one
+/// instance ServerOptions holds, and written nowhere else (OptionBindingTests checks every key).
 /// </summary>
 public static class OptionRegistry
 {
@@ -14,7 +13,7 @@ public static class OptionRegistry
     public static readonly IReadOnlyList<OptionSpec> All =
     [
         // Listener and connections.
-        OptionSpec.Text("server.host", "QKCHAT_HOST", o => o.Host, (o, v) => o.Host = v,
+        OptionSpec.Text("server.host", "QKCHAT_HOST", o => o.Listener, l => l.Host, (l, v) => l.Host = v,
             "Address the chat listener binds (0.0.0.0 for every IPv4 address).", "Binding a public address exposes the server; use TLS there.", allowEmpty: false),
         OptionSpec.Int("server.port", "QKCHAT_PORT", 1, 65535, o => o.Transport, l => l.Port, (l, v) => l.Port = v,
             "Plain TCP chat port.", "Below 1024 needs CAP_NET_BIND_SERVICE."),
@@ -53,11 +52,11 @@ public static class OptionRegistry
             "Send-queue size at which the connection is closed as a slow consumer.", "Memory per stalled reader is bounded by this."),
         OptionSpec.Int("server.slow_consumer_timeout_s", "QKCHAT_SLOW_CONSUMER_TIMEOUT_S", 1, 3600, o => o.Transport, l => ServerOptions.Seconds(l.SlowConsumerTimeout), (l, v) => l.SlowConsumerTimeout = TimeSpan.FromSeconds(v),
             "Seconds a send may stay stalled before the connection is closed as slow.", "Short values cut off clients on bad mobile links."),
-        OptionSpec.Int("server.shutdown_timeout_s", "QKCHAT_SHUTDOWN_TIMEOUT_S", 1, 600, o => o.ShutdownTimeoutSeconds, (o, v) => o.ShutdownTimeoutSeconds = v,
+        OptionSpec.Int("server.shutdown_timeout_s", "QKCHAT_SHUTDOWN_TIMEOUT_S", 1, 600, o => o.Lifecycle, l => l.ShutdownTimeoutSeconds, (l, v) => l.ShutdownTimeoutSeconds = v,
             "Deadline for a graceful stop (flush, drain) before connections are cut.", "Keep below systemd's TimeoutStopSec."),
 
         // TLS.
-        OptionSpec.Bool("tls.enabled", "QKCHAT_TLS_ENABLED", o => o.TlsEnabled, (o, v) => o.TlsEnabled = v,
+        OptionSpec.Bool("tls.enabled", "QKCHAT_TLS_ENABLED", o => o.Listener, l => l.TlsEnabled, (l, v) => l.TlsEnabled = v,
             "Open the TLS listener on tls.port (beside the plain one unless server.plain_tcp is false).", "Without TLS, passwords cross the network in clear: enable it off loopback."),
         OptionSpec.Int("tls.port", "QKCHAT_TLS_PORT", 1, 65535, o => o.Tls, l => l.Port, (l, v) => l.Port = v,
             "TLS chat port.", "Below 1024 needs CAP_NET_BIND_SERVICE."),
@@ -69,79 +68,79 @@ public static class OptionRegistry
             "Seconds a TLS handshake may take before the socket is closed.", "Long values let stalled handshakes hold sockets."),
 
         // MariaDB.
-        OptionSpec.Text("db.host", "QKCHAT_DB_HOST", o => o.DbHost, (o, v) => o.DbHost = v,
+        OptionSpec.Text("db.host", "QKCHAT_DB_HOST", o => o.Database, l => l.Host, (l, v) => l.Host = v,
             "MariaDB/MySQL host.", "", allowEmpty: false),
-        OptionSpec.Int("db.port", "QKCHAT_DB_PORT", 1, 65535, o => o.DbPort, (o, v) => o.DbPort = v,
+        OptionSpec.Int("db.port", "QKCHAT_DB_PORT", 1, 65535, o => o.Database, l => l.Port, (l, v) => l.Port = v,
             "MariaDB/MySQL port.", ""),
-        OptionSpec.Text("db.user", "QKCHAT_DB_USER", o => o.DbUser, (o, v) => o.DbUser = v,
+        OptionSpec.Text("db.user", "QKCHAT_DB_USER", o => o.Database, l => l.User, (l, v) => l.User = v,
             "Database user.", "Grant it only the qkchat database.", allowEmpty: false),
-        OptionSpec.Text("db.password", "QKCHAT_DB_PASSWORD", o => o.DbPassword, (o, v) => o.DbPassword = v,
+        OptionSpec.Text("db.password", "QKCHAT_DB_PASSWORD", o => o.Database, l => l.Password, (l, v) => l.Password = v,
             "Database password (or db.password_file / QKCHAT_DB_PASSWORD_FILE).", "Prefer the _FILE form: environment variables leak into process listings.", secret: true),
-        OptionSpec.Text("db.name", "QKCHAT_DB_NAME", o => o.DbName, (o, v) => o.DbName = v,
+        OptionSpec.Text("db.name", "QKCHAT_DB_NAME", o => o.Database, l => l.Name, (l, v) => l.Name = v,
             "Database (schema) name.", "", allowEmpty: false, maxLength: 64),
-        OptionSpec.Int("db.pool_size", "QKCHAT_DB_POOL_SIZE", 1, 1000, o => o.DbPoolSize, (o, v) => o.DbPoolSize = v,
+        OptionSpec.Int("db.pool_size", "QKCHAT_DB_POOL_SIZE", 1, 1000, o => o.Database, l => l.PoolSize, (l, v) => l.PoolSize = v,
             "Maximum pooled database connections.", "Above the server's max_connections makes logins fail under load."),
-        OptionSpec.Bool("db.auto_migrate", "QKCHAT_DB_AUTO_MIGRATE", o => o.DbAutoMigrate, (o, v) => o.DbAutoMigrate = v,
+        OptionSpec.Bool("db.auto_migrate", "QKCHAT_DB_AUTO_MIGRATE", o => o.Database, l => l.AutoMigrate, (l, v) => l.AutoMigrate = v,
             "Apply pending migrations at start instead of refusing to start.", "Several nodes starting at once serialise on a lock; prefer `qkchatd migrate`."),
 
         // Redis.
-        OptionSpec.Text("redis.host", "QKCHAT_REDIS_HOST", o => o.RedisHost, (o, v) => o.RedisHost = v,
+        OptionSpec.Text("redis.host", "QKCHAT_REDIS_HOST", o => o.Redis, l => l.Host, (l, v) => l.Host = v,
             "Redis host.", "", allowEmpty: false),
-        OptionSpec.Int("redis.port", "QKCHAT_REDIS_PORT", 1, 65535, o => o.RedisPort, (o, v) => o.RedisPort = v,
+        OptionSpec.Int("redis.port", "QKCHAT_REDIS_PORT", 1, 65535, o => o.Redis, l => l.Port, (l, v) => l.Port = v,
             "Redis port.", ""),
-        OptionSpec.Text("redis.password", "QKCHAT_REDIS_PASSWORD", o => o.RedisPassword, (o, v) => o.RedisPassword = v,
+        OptionSpec.Text("redis.password", "QKCHAT_REDIS_PASSWORD", o => o.Redis, l => l.Password, (l, v) => l.Password = v,
             "Redis password (or redis.password_file / QKCHAT_REDIS_PASSWORD_FILE).", "As db.password.", secret: true),
-        OptionSpec.Int("redis.database", "QKCHAT_REDIS_DATABASE", 0, 15, o => o.RedisDatabase, (o, v) => o.RedisDatabase = v,
+        OptionSpec.Int("redis.database", "QKCHAT_REDIS_DATABASE", 0, 15, o => o.Redis, l => l.Database, (l, v) => l.Database = v,
             "Redis logical database.", "Nodes of one cluster must share it."),
 
         // Mail.
-        OptionSpec.Text("smtp.host", "QKCHAT_SMTP_HOST", o => o.SmtpHost, (o, v) => o.SmtpHost = v,
+        OptionSpec.Text("smtp.host", "QKCHAT_SMTP_HOST", o => o.MailTransport, l => l.Host, (l, v) => l.Host = v,
             "SMTP relay; empty writes mails as .eml files to mail.drop_dir instead.", "Empty in production means nobody receives codes."),
-        OptionSpec.Int("smtp.port", "QKCHAT_SMTP_PORT", 1, 65535, o => o.SmtpPort, (o, v) => o.SmtpPort = v,
+        OptionSpec.Int("smtp.port", "QKCHAT_SMTP_PORT", 1, 65535, o => o.MailTransport, l => l.Port, (l, v) => l.Port = v,
             "SMTP port (587 submission with STARTTLS).", ""),
-        OptionSpec.Text("smtp.user", "QKCHAT_SMTP_USER", o => o.SmtpUser, (o, v) => o.SmtpUser = v,
+        OptionSpec.Text("smtp.user", "QKCHAT_SMTP_USER", o => o.MailTransport, l => l.User, (l, v) => l.User = v,
             "SMTP user; empty sends without authentication.", ""),
-        OptionSpec.Text("smtp.password", "QKCHAT_SMTP_PASSWORD", o => o.SmtpPassword, (o, v) => o.SmtpPassword = v,
+        OptionSpec.Text("smtp.password", "QKCHAT_SMTP_PASSWORD", o => o.MailTransport, l => l.Password, (l, v) => l.Password = v,
             "SMTP password (or smtp.password_file / QKCHAT_SMTP_PASSWORD_FILE).", "As db.password.", secret: true),
-        OptionSpec.Text("smtp.from", "QKCHAT_SMTP_FROM", o => o.SmtpFrom, (o, v) => o.SmtpFrom = v,
+        OptionSpec.Text("smtp.from", "QKCHAT_SMTP_FROM", o => o.MailTransport, l => l.From, (l, v) => l.From = v,
             "Sender address of verification mails.", "Must be allowed by the relay (SPF/DKIM).", allowEmpty: false),
-        OptionSpec.Bool("smtp.starttls", "QKCHAT_SMTP_STARTTLS", o => o.SmtpStartTls, (o, v) => o.SmtpStartTls = v,
+        OptionSpec.Bool("smtp.starttls", "QKCHAT_SMTP_STARTTLS", o => o.MailTransport, l => l.StartTls, (l, v) => l.StartTls = v,
             "Require STARTTLS on the SMTP connection.", "Off sends codes in clear to the relay."),
-        OptionSpec.Text("mail.drop_dir", "QKCHAT_MAIL_DIR", o => o.MailDropDir, (o, v) => o.MailDropDir = v,
+        OptionSpec.Text("mail.drop_dir", "QKCHAT_MAIL_DIR", o => o.MailTransport, l => l.DropDir, (l, v) => l.DropDir = v,
             "Where mails go as .eml files when smtp.host is empty.", "", allowEmpty: false),
-        OptionSpec.Bool("smtp.implicit_tls", "QKCHAT_SMTP_IMPLICIT_TLS", o => o.SmtpImplicitTls, (o, v) => o.SmtpImplicitTls = v,
+        OptionSpec.Bool("smtp.implicit_tls", "QKCHAT_SMTP_IMPLICIT_TLS", o => o.MailTransport, l => l.ImplicitTls, (l, v) => l.ImplicitTls = v,
             "Speak TLS from the first byte (SMTPS, usually port 465) instead of STARTTLS; overrides smtp.starttls.", "Against a port that expects STARTTLS every mail fails (handshake error in the log)."),
-        OptionSpec.Int("mail.queue_capacity", "QKCHAT_MAIL_QUEUE_CAPACITY", 1, 1_000_000, o => o.MailQueueCapacity, (o, v) => o.MailQueueCapacity = v,
+        OptionSpec.Int("mail.queue_capacity", "QKCHAT_MAIL_QUEUE_CAPACITY", 1, 1_000_000, o => o.MailQueue, l => l.Capacity, (l, v) => l.Capacity = v,
             "Mails waiting, retrying or being sent at once; beyond it send_verification_code answers SERVER_BUSY.", "Larger backlogs drain after their codes expire (about 5 mails/s per relay connection)."),
-        OptionSpec.Int("mail.max_attempts", "QKCHAT_MAIL_MAX_ATTEMPTS", 1, 20, o => o.MailMaxAttempts, (o, v) => o.MailMaxAttempts = v,
+        OptionSpec.Int("mail.max_attempts", "QKCHAT_MAIL_MAX_ATTEMPTS", 1, 20, o => o.MailQueue, l => l.MaxAttempts, (l, v) => l.MaxAttempts = v,
             "Tries per mail on transient failures (connection refused, timeouts, 4xx replies); 5xx replies are not retried.", "1 loses a code to every relay restart; many retries outlast the code's validity."),
-        OptionSpec.Int("mail.retry_delay_s", "QKCHAT_MAIL_RETRY_DELAY_S", 1, 300, o => o.MailRetryDelaySeconds, (o, v) => o.MailRetryDelaySeconds = v,
+        OptionSpec.Int("mail.retry_delay_s", "QKCHAT_MAIL_RETRY_DELAY_S", 1, 300, o => o.MailQueue, l => ServerOptions.Seconds(l.RetryDelay), (l, v) => l.RetryDelay = TimeSpan.FromSeconds(v),
             "Wait before the first retry; it doubles for each further one (2, 4, 8, 16 s by default), capped at 60 s.", "The waits add up: keep their sum well inside the 5-minute code validity."),
-        OptionSpec.Int("mail.timeout_s", "QKCHAT_MAIL_TIMEOUT_S", 1, 600, o => o.MailTimeoutSeconds, (o, v) => o.MailTimeoutSeconds = v,
+        OptionSpec.Int("mail.timeout_s", "QKCHAT_MAIL_TIMEOUT_S", 1, 600, o => o.MailQueue, l => ServerOptions.Seconds(l.AttemptTimeout), (l, v) => l.AttemptTimeout = TimeSpan.FromSeconds(v),
             "Seconds one attempt (connect, TLS, auth, send) may take before it counts as a transient failure.", "Short values fail on a slow provider; long ones let a stalled relay hold the queue."),
-        OptionSpec.Int("mail.drain_timeout_s", "QKCHAT_MAIL_DRAIN_TIMEOUT_S", 0, 600, o => o.MailDrainTimeoutSeconds, (o, v) => o.MailDrainTimeoutSeconds = v,
+        OptionSpec.Int("mail.drain_timeout_s", "QKCHAT_MAIL_DRAIN_TIMEOUT_S", 0, 600, o => o.MailQueue, l => ServerOptions.Seconds(l.DrainTimeout), (l, v) => l.DrainTimeout = TimeSpan.FromSeconds(v),
             "At shutdown, seconds to keep sending queued mails after the connections are closed; the rest are dropped and logged.", "Adds to server.shutdown_timeout_s: keep the sum below systemd's TimeoutStopSec."),
 
         // Accounts.
         OptionSpec.Int("account.token_lifetime_days", "QKCHAT_TOKEN_LIFETIME_DAYS", 1, 3650, o => o.Accounts, l => (int)l.TokenLifetime.TotalDays, (l, v) => l.TokenLifetime = TimeSpan.FromDays(v),
             "Sliding lifetime of a device token: each resume moves its expiry this far ahead.", "Long lifetimes keep a stolen token useful longer; revoke with a password change."),
         OptionSpec.Int("account.availability_checks_per_min", "QKCHAT_AVAILABILITY_CHECKS_PER_MIN", 1, 1_000_000,
-            o => o.AvailabilityChecksPerMinute, (o, v) => o.AvailabilityChecksPerMinute = v,
+            o => o.LookupLimits, l => l.AvailabilityChecksPerMinute, (l, v) => l.AvailabilityChecksPerMinute = v,
             "check_username and check_email answers per client address per minute (one budget for both); more get RATE_LIMITED.",
             "High values let one address list taken usernames and e-mails quickly; users behind one NAT share the budget."),
         OptionSpec.Int("account.search_users_per_min", "QKCHAT_SEARCH_USERS_PER_MIN", 1, 1_000_000,
-            o => o.SearchUsersPerMinute, (o, v) => o.SearchUsersPerMinute = v,
+            o => o.LookupLimits, l => l.SearchUsersPerMinute, (l, v) => l.SearchUsersPerMinute = v,
             "search_users answers per user per minute (all of the user's devices together); more get RATE_LIMITED.",
             "An exact e-mail query tells whether an address has an account: high values let one account test address lists quickly."),
         OptionSpec.Int("password.memory_kib", "QKCHAT_PASSWORD_MEMORY_KIB", QkChat.Server.Security.Argon2idPasswordHasher.MinMemoryKiB, QkChat.Server.Security.Argon2idPasswordHasher.MaxMemoryKiB,
-            o => o.PasswordMemoryKiB, (o, v) => o.PasswordMemoryKiB = v,
+            o => o.Passwords, l => l.MemoryKiB, (l, v) => l.MemoryKiB = v,
             "Argon2id memory per hash (OWASP minimum 19,456 KiB with 2 iterations); raising it upgrades hashes at the next login.", "Each worker holds this much while hashing; lower than OWASP weakens stored passwords."),
         OptionSpec.Int("password.iterations", "QKCHAT_PASSWORD_ITERATIONS", QkChat.Server.Security.Argon2idPasswordHasher.MinIterations, QkChat.Server.Security.Argon2idPasswordHasher.MaxIterations,
-            o => o.PasswordIterations, (o, v) => o.PasswordIterations = v,
+            o => o.Passwords, l => l.Iterations, (l, v) => l.Iterations = v,
             "Argon2id passes over the memory (docs/passwords.md has the measured cost).", "Cost per login grows linearly; logins per second per core fall accordingly."),
-        OptionSpec.Int("password.workers", "QKCHAT_PASSWORD_WORKERS", 0, 256, o => o.PasswordWorkers, (o, v) => o.PasswordWorkers = v,
+        OptionSpec.Int("password.workers", "QKCHAT_PASSWORD_WORKERS", 0, 256, o => o.Passwords, l => l.Workers, (l, v) => l.Workers = v,
             "Threads that hash passwords; 0 means one per core.", "More than the cores only adds switching; fewer lowers login throughput."),
-        OptionSpec.Int("password.queue_capacity", "QKCHAT_PASSWORD_QUEUE", 0, 1_000_000, o => o.PasswordQueueCapacity, (o, v) => o.PasswordQueueCapacity = v,
+        OptionSpec.Int("password.queue_capacity", "QKCHAT_PASSWORD_QUEUE", 0, 1_000_000, o => o.Passwords, l => l.QueueCapacity, (l, v) => l.QueueCapacity = v,
             "Logins waiting for a hash worker before SERVER_BUSY; 0 means 64 per worker (about a second of work).", "A deep queue turns SERVER_BUSY into client timeouts during a login storm."),
 
         // Messaging.
@@ -194,15 +193,15 @@ public static class OptionRegistry
             "Most security events stored by one multi-row INSERT.", "1 stores each event alone and caps the rate at the disk's commit rate."),
 
         // Logging and start-up.
-        OptionSpec.Choice("log.level", "QKCHAT_LOG_LEVEL", LogLevels, o => o.LogLevel, (o, v) => o.LogLevel = v,
+        OptionSpec.Choice("log.level", "QKCHAT_LOG_LEVEL", LogLevels, o => o.Log, l => l.Level, (l, v) => l.Level = v,
             "Minimum log level; changed by SIGHUP reload without restart.", "debug/trace log per request and cost throughput."),
-        OptionSpec.Text("log.dir", "QKCHAT_LOG_DIR", o => o.LogDir, (o, v) => o.LogDir = v,
+        OptionSpec.Text("log.dir", "QKCHAT_LOG_DIR", o => o.Log, l => l.Dir, (l, v) => l.Dir = v,
             "Directory of the rolling log files (server-*.log).", "Must be writable by the service user.", allowEmpty: false),
-        OptionSpec.Bool("log.to_file", "QKCHAT_LOG_TO_FILE", o => o.LogToFile, (o, v) => o.LogToFile = v,
+        OptionSpec.Bool("log.to_file", "QKCHAT_LOG_TO_FILE", o => o.Log, l => l.ToFile, (l, v) => l.ToFile = v,
             "Write rolling log files besides the console (journald).", ""),
-        OptionSpec.Int("log.file_max_mb", "QKCHAT_LOG_FILE_MAX_MB", 1, 100_000, o => o.LogFileMaxMegabytes, (o, v) => o.LogFileMaxMegabytes = v,
+        OptionSpec.Int("log.file_max_mb", "QKCHAT_LOG_FILE_MAX_MB", 1, 100_000, o => o.Log, l => l.FileMaxMegabytes, (l, v) => l.FileMaxMegabytes = v,
             "Size at which a log file rolls over (files also roll daily).", "Old files are not deleted: rotate them with logrotate or a timer."),
-        OptionSpec.Int("startup.retry_s", "QKCHAT_STARTUP_RETRY_S", 0, 600, o => o.StartupRetrySeconds, (o, v) => o.StartupRetrySeconds = v,
+        OptionSpec.Int("startup.retry_s", "QKCHAT_STARTUP_RETRY_S", 0, 600, o => o.Lifecycle, l => l.StartupRetrySeconds, (l, v) => l.StartupRetrySeconds = v,
             "Seconds to keep retrying MariaDB and Redis at start before giving up.", "0 fails at once when a backend starts slower than qkchatd."),
     ];
 

@@ -117,6 +117,11 @@ public sealed class OptionSpec
         Text(key, env, o => get(select(o)), (o, v) => set(select(o), v), description, risk, allowEmpty, maxLength, secret)
             .BindTo<TLayer>(l => get(l));
 
+    public static OptionSpec Choice<TLayer>(string key, string env, string[] allowed, Func<ServerOptions, TLayer> select,
+        Func<TLayer, string> get, Action<TLayer, string> set, string description, string risk) where TLayer : class, new() =>
+        Choice(key, env, allowed, o => get(select(o)), (o, v) => set(select(o), v), description, risk)
+            .BindTo<TLayer>(l => get(l));
+
     private OptionSpec BindTo<TLayer>(Func<TLayer, string> show) where TLayer : class, new()
     {
         Layer = typeof(TLayer);

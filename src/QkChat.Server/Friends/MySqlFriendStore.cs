@@ -1,3 +1,4 @@
+using QkChat.Server.Storage;
 using System.Data;
 using MySqlConnector;
 using QkChat.Core.Friends;

@@ -8,6 +8,7 @@ using QkChat.Core.Messaging;
 using QkChat.Core.Presence;
 using QkChat.Core.Routing;
 using QkChat.Server.Accounts;
+using QkChat.Server.Admin;
 using QkChat.Server.Audit;
 using QkChat.Server.Friends;
 using QkChat.Server.Messaging;
@@ -20,7 +21,7 @@ namespace QkChat.Server.Hosting;
 /// The chat features and their adapters, wired together once: the server composes them from its configuration,
 /// integration tests from theirs, so both run the same wiring.
 /// </summary>
-public sealed partial class ChatFeatures : IAsyncDisposable
+public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly ILogger _logger;

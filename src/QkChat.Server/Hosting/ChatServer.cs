@@ -33,26 +33,26 @@ public sealed class ChatServer : IAsyncDisposable
 
         // Each layer gets its own copy of its settings: a reload changes the copy (LiveReload), not the configuration.
         var accounts = options.Accounts.Copy();
-        var hasher = new Argon2idPasswordHasher(options.PasswordMemoryKiB, options.PasswordIterations);
+        var hasher = new Argon2idPasswordHasher(options.Passwords.MemoryKiB, options.Passwords.Iterations);
         CheckHasher(hasher);
-        _passwords = new PasswordWorkPool(hasher, options.PasswordWorkers, options.PasswordQueueCapacity,
+        _passwords = new PasswordWorkPool(hasher, options.Passwords.Workers, options.Passwords.QueueCapacity,
             workerStart: () => ThreadNice.LowerCurrentThread());
         var messaging = options.Messaging.Copy();
         var loginLimits = options.LoginLimits.Copy();
         var audit = options.Audit.Copy();
         // The write-behind batchers get a small pool of their own (one writer each, plus room for a retry): reads of a
         // login storm used to take every connection of the shared pool and stall all senders behind them.
-        _writerDb = Backends.CreateDataSource(options, maxPoolSize: 4, name: "qkchat-writers");
-        Features = new ChatFeatures(accounts, messaging, $"{Environment.MachineName}:{options.Port}", db, redis, mailer, _passwords, loggers,
+        _writerDb = Backends.CreateDataSource(options.Database, maxPoolSize: 4, name: "qkchat-writers");
+        Features = new ChatFeatures(accounts, messaging, $"{Environment.MachineName}:{options.Transport.Port}", db, redis, mailer, _passwords, loggers,
             audit, loginLimits, _writerDb);
         Features.Register(Router, _dispatcher);
-        Features.Availability.ChecksPerMinute = options.AvailabilityChecksPerMinute;
-        Features.Friends.SearchesPerMinute = options.SearchUsersPerMinute;
+        Features.Availability.ChecksPerMinute = options.LookupLimits.AvailabilityChecksPerMinute;
+        Features.Friends.SearchesPerMinute = options.LookupLimits.SearchUsersPerMinute;
 
         _engine = new TransportEngine(TransportOptionsFrom(options), _dispatcher, new TransportEventLog(loggers.CreateLogger("Transport")));
         Live = new LiveTargets
         {
-            LogLevel = logLevel ?? new LogLevelSwitch(LogLevelSwitch.Parse(options.LogLevel)),
+            LogLevel = logLevel ?? new LogLevelSwitch(LogLevelSwitch.Parse(options.Log.Level)),
             Chat = chat,
             Transport = _engine.Options,
             Limiter = _engine.Limiter,
@@ -122,10 +122,10 @@ public sealed class ChatServer : IAsyncDisposable
     public static TransportOptions TransportOptionsFrom(ServerOptions o)
     {
         var transport = o.Transport.Copy();
-        transport.Address = IPAddress.Parse(o.Host);
-        transport.MaxReceiveBufferBytes = o.MaxFrameBytes + QkChat.Protocol.Framing.HeaderSize;
+        transport.Address = IPAddress.Parse(o.Listener.Host);
+        transport.MaxReceiveBufferBytes = o.Chat.MaxFrameBytes + QkChat.Protocol.Framing.HeaderSize;
         transport.BusyFrame = Dispatcher.CreateBusyFrame();
-        transport.Tls = o.TlsEnabled ? o.Tls.Copy() : null;
+        transport.Tls = o.Listener.TlsEnabled ? o.Tls.Copy() : null;
         return transport;
     }
 }

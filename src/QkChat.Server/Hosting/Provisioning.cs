@@ -44,11 +44,11 @@ public static class Provisioning
     {
         (int count, string prefix, string password, bool pairs) = ReadOptions(line);
         var logger = loggerFactory.CreateLogger("Provisioning");
-        await using var dataSource = Backends.CreateDataSource(options);
-        await Backends.WaitForDatabaseAsync(dataSource, options, logger, CancellationToken.None);
+        await using var dataSource = Backends.CreateDataSource(options.Database);
+        await Backends.WaitForDatabaseAsync(dataSource, options.Database, options.Lifecycle.StartupRetrySeconds, logger, CancellationToken.None);
         await ServerHost.EnsureSchemaAsync(dataSource, options, loggerFactory, CancellationToken.None);
 
-        string hash = new Argon2idPasswordHasher(options.PasswordMemoryKiB, options.PasswordIterations).Hash(password);
+        string hash = new Argon2idPasswordHasher(options.Passwords.MemoryKiB, options.Passwords.Iterations).Hash(password);
         long created = 0, existed = 0;
         await using var connection = await dataSource.OpenConnectionAsync();
         for (int start = 0; start < count; start += BatchSize)
@@ -68,7 +68,7 @@ public static class Provisioning
             }
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"provision-users: {created} created, {existed} existed ({Username(prefix, 0)}..{Username(prefix, count - 1)}, e-mail USERNAME@{EmailDomain}, one shared password hash m={options.PasswordMemoryKiB} KiB t={options.PasswordIterations})"));
+            $"provision-users: {created} created, {existed} existed ({Username(prefix, 0)}..{Username(prefix, count - 1)}, e-mail USERNAME@{EmailDomain}, one shared password hash m={options.Passwords.MemoryKiB} KiB t={options.Passwords.Iterations})"));
         if (pairs)
         {
             (long rowsCreated, long rowsExisted) = await ProvisioningFriends.PairAsync(connection, prefix, count);

@@ -22,8 +22,8 @@ public static partial class ServerHost
     /// </summary>
     private static void WarnOnPlainBesideTls(ServerOptions options, ILogger logger)
     {
-        if (options.TlsEnabled && options.PlainTcp && !IPAddress.IsLoopback(IPAddress.Parse(options.Host)))
-            LogPlainBesideTls(logger, options.Host, options.Port);
+        if (options.Listener.TlsEnabled && options.Transport.PlainListener && !IPAddress.IsLoopback(IPAddress.Parse(options.Listener.Host)))
+            LogPlainBesideTls(logger, options.Listener.Host, options.Transport.Port);
     }
 
     /// <summary>"127.0.0.1:8080 (TCP), 127.0.0.1:8443 (TLS)": the listeners that are bound, for the ready line.</summary>

@@ -21,8 +21,8 @@ public static partial class ServerHost
 {
     public static int Run(CommandLine line, ServerOptions options)
     {
-        var levelSwitch = new LogLevelSwitch(LogLevelSwitch.Parse(options.LogLevel));
-        using var loggerFactory = LogSetup.Create(options, levelSwitch);
+        var levelSwitch = new LogLevelSwitch(LogLevelSwitch.Parse(options.Log.Level));
+        using var loggerFactory = LogSetup.Create(options.Log, levelSwitch);
         var logger = loggerFactory.CreateLogger("Server");
         try
         {
@@ -64,8 +64,8 @@ public static partial class ServerHost
     private static async Task<int> MigrateAsync(ServerOptions options, ILoggerFactory loggerFactory)
     {
         var logger = loggerFactory.CreateLogger("Migrator");
-        await using var dataSource = Backends.CreateDataSource(options);
-        await Backends.WaitForDatabaseAsync(dataSource, options, logger, CancellationToken.None);
+        await using var dataSource = Backends.CreateDataSource(options.Database);
+        await Backends.WaitForDatabaseAsync(dataSource, options.Database, options.Lifecycle.StartupRetrySeconds, logger, CancellationToken.None);
         await new Migrator(dataSource, Migration.Embedded(), logger).MigrateAsync(CancellationToken.None);
         return ExitCodes.Ok;
     }
@@ -83,12 +83,12 @@ public static partial class ServerHost
         WarnOnPlainBesideTls(options, logger);
         // Before the first pool exists: MySqlConnector reports its pools' connections as changes, and only the changes
         // seen from here on add up to the right counts (docs/observability.md).
-        using var dbPools = options.AdminEnabled ? new MeterCollector() : null;
-        await using var dataSource = Backends.CreateDataSource(options);
-        await Backends.WaitForDatabaseAsync(dataSource, options, logger, stopping.Token);
+        using var dbPools = options.Admin.Enabled ? new MeterCollector() : null;
+        await using var dataSource = Backends.CreateDataSource(options.Database);
+        await Backends.WaitForDatabaseAsync(dataSource, options.Database, options.Lifecycle.StartupRetrySeconds, logger, stopping.Token);
         await EnsureSchemaAsync(dataSource, options, loggerFactory, stopping.Token);
-        await using var redis = await Backends.ConnectRedisAsync(options, logger, stopping.Token);
-        await using var mail = MailQueue.Create(options, loggerFactory);
+        await using var redis = await Backends.ConnectRedisAsync(options.Redis, options.Lifecycle.StartupRetrySeconds, logger, stopping.Token);
+        await using var mail = MailQueue.Create(options.MailQueue, options.MailTransport, loggerFactory);
 
         await using (var server = new ChatServer(options, loggerFactory, dataSource, redis, mail, levelSwitch))
         {
@@ -106,11 +106,11 @@ public static partial class ServerHost
             {
             }
             SystemdNotify.Stopping();
-            LogStopping(logger, options.ShutdownTimeoutSeconds);
-            await server.StopAsync(TimeSpan.FromSeconds(options.ShutdownTimeoutSeconds));
+            LogStopping(logger, options.Lifecycle.ShutdownTimeoutSeconds);
+            await server.StopAsync(TimeSpan.FromSeconds(options.Lifecycle.ShutdownTimeoutSeconds));
         }
         // architecture.md §4: after the connections, drain the mail queue, then close Redis; logs flush last.
-        await mail.DrainAsync(TimeSpan.FromSeconds(options.MailDrainTimeoutSeconds));
+        await mail.DrainAsync(options.MailQueue.DrainTimeout);
         await redis.CloseAsync();
         LogStopped(logger);
         return ExitCodes.Ok;
@@ -121,7 +121,7 @@ public static partial class ServerHost
         StackExchange.Redis.IConnectionMultiplexer redis, MailQueue mail, MeterCollector? dbPools, ILoggerFactory loggerFactory, ILogger logger,
         CancellationToken ct)
     {
-        if (!options.AdminEnabled) return null;
+        if (!options.Admin.Enabled) return null;
         var warnings = new RecentWarnings();
         loggerFactory.AddProvider(warnings);
         var admin = options.Admin.Copy();
@@ -129,13 +129,13 @@ public static partial class ServerHost
         try
         {
             var host = await AdminHost.StartAsync(admin, server.Live.Alerts, server.Engine, server.Features, server.Passwords, db, redis, warnings,
-                options.MaxClients, summary, loggerFactory, () => mail.Pending, server.Requests, dbPools, ct);
+                options.Transport.MaxClients, summary, BuildInfo.Version, loggerFactory, () => mail.Pending, server.Requests, dbPools, ct);
             LogAdmin(logger, host.EndPoint!.ToString(), admin.Token.Length > 0);
             return host;
         }
         catch (Exception e) when (e is IOException or InvalidOperationException) // Kestrel: AddressInUseException and friends
         {
-            throw new StartupException($"the admin listener cannot bind {options.AdminHost}:{options.AdminPort} " +
+            throw new StartupException($"the admin listener cannot bind {options.Admin.Host}:{options.Admin.Port} " +
                 $"(admin.port; admin.enabled=false turns it off): {e.Message}");
         }
     }
@@ -145,7 +145,7 @@ public static partial class ServerHost
         var migrator = new Migrator(dataSource, Migration.Embedded(), loggerFactory.CreateLogger("Migrator"));
         var pending = await migrator.PendingAsync(ct);
         if (pending.Count == 0) return;
-        if (!options.DbAutoMigrate)
+        if (!options.Database.AutoMigrate)
             throw new SchemaMismatchException(
                 $"the database lacks migrations {string.Join(", ", pending)}: run `qkchatd migrate` first (or set db.auto_migrate=true)");
         await migrator.MigrateAsync(ct);
@@ -170,8 +170,8 @@ public static partial class ServerHost
                 var fresh = ConfigLoader.Load(line.ConfigPath, line.Overrides, Environment.GetEnvironmentVariables());
                 if (live is null)
                 {
-                    levelSwitch.Level = LogLevelSwitch.Parse(fresh.LogLevel);
-                    running.LogLevel = fresh.LogLevel;
+                    levelSwitch.Level = LogLevelSwitch.Parse(fresh.Log.Level);
+                    running.Log.Level = fresh.Log.Level;
                     LogReloaded(logger, 1, 0);
                     return;
                 }
@@ -199,8 +199,8 @@ public static partial class ServerHost
         long limit = FileLimit.Current();
         // Each client is one descriptor; listeners, logs, database and Redis sockets need a few dozen more.
         const int Reserve = 64;
-        if (limit >= 0 && limit < options.MaxClients + Reserve)
-            LogFileLimitLow(logger, limit, options.MaxClients);
+        if (limit >= 0 && limit < options.Transport.MaxClients + Reserve)
+            LogFileLimitLow(logger, limit, options.Transport.MaxClients);
     }
 
     [ZLoggerMessage(LogLevel.Information, "qkchatd {version} starting (configuration: {source}): {summary}")]

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using QkChat.Server.Configuration;
 using ZLogger;
 using ZLogger.Providers;
 
@@ -11,7 +10,7 @@ namespace QkChat.Server.Logging;
 /// </summary>
 public static class LogSetup
 {
-    public static ILoggerFactory Create(ServerOptions options, LogLevelSwitch levelSwitch)
+    public static ILoggerFactory Create(LogOptions options, LogLevelSwitch levelSwitch)
     {
         // systemd sets JOURNAL_STREAM when stdout goes to the journal: it stamps the time itself and reads the
         // syslog "<N>" prefix as the priority, so the console line carries no timestamp there.
@@ -34,15 +33,15 @@ public static class LogSetup
                     f.SetExceptionFormatter((writer, ex) => Utf8StringInterpolation.Utf8String.Format(writer, $"{ex}"));
                 });
             });
-            if (options.LogToFile)
+            if (options.ToFile)
             {
-                Directory.CreateDirectory(options.LogDir);
-                string dir = options.LogDir;
+                Directory.CreateDirectory(options.Dir);
+                string dir = options.Dir;
                 builder.AddZLoggerRollingFile(file =>
                 {
                     file.FilePathSelector = (time, seq) => Path.Combine(dir, $"server-{time.UtcDateTime:yyyy-MM-dd}_{seq:000}.log");
                     file.RollingInterval = RollingInterval.Day;
-                    file.RollingSizeKB = options.LogFileMaxMegabytes * 1024;
+                    file.RollingSizeKB = options.FileMaxMegabytes * 1024;
                     file.UsePlainTextFormatter(f =>
                     {
                         f.SetPrefixFormatter($"{0:yyyy-MM-dd HH:mm:ss.fff} {1:short} {2}: ", (in MessageTemplate t, in LogInfo i) => t.Format(i.Timestamp.Utc, i.LogLevel, i.Category.Name));

@@ -91,7 +91,7 @@ public sealed partial class MailQueue
         }
         try
         {
-            pending.Message ??= MailTemplate.Build(pending.Mail, _options.From, left, _time.GetUtcNow());
+            pending.Message ??= MailTemplate.Build(pending.Mail, _from, left, _time.GetUtcNow());
             using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct);
             attempt.CancelAfter(_options.AttemptTimeout);
             try

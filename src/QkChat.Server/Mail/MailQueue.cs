@@ -2,7 +2,6 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using MimeKit;
 using QkChat.Core.Accounts;
-using QkChat.Server.Configuration;
 using ZLogger;
 
 namespace QkChat.Server.Mail;
@@ -16,6 +15,7 @@ namespace QkChat.Server.Mail;
 public sealed partial class MailQueue : IMailer, IAsyncDisposable
 {
     private readonly MailQueueOptions _options;
+    private readonly MailboxAddress _from;
     private readonly IMailTransport _transport;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -35,9 +35,10 @@ public sealed partial class MailQueue : IMailer, IAsyncDisposable
     private long _retried;
     private long _failed;
 
-    internal MailQueue(MailQueueOptions options, IMailTransport transport, ILogger logger, TimeProvider? time = null)
+    internal MailQueue(MailQueueOptions options, MailboxAddress from, IMailTransport transport, ILogger logger, TimeProvider? time = null)
     {
         _options = options;
+        _from = from;
         _transport = transport;
         _logger = logger;
         _time = time ?? TimeProvider.System;
@@ -54,17 +55,18 @@ public sealed partial class MailQueue : IMailer, IAsyncDisposable
     }
 
     /// <summary>The queue for these options: SMTP when smtp.host is set, the .eml drop otherwise.</summary>
-    /// <exception cref="ConfigException">smtp.from is not a mail address.</exception>
-    public static MailQueue Create(ServerOptions options, ILoggerFactory loggers)
+    /// <exception cref="ArgumentException">smtp.from is not a mail address (ConfigLoader rejects that configuration first).</exception>
+    public static MailQueue Create(MailQueueOptions queue, MailTransportOptions mail, ILoggerFactory loggers)
     {
+        var from = MailTransportOptions.ParseFrom(mail.From)
+            ?? throw new ArgumentException($"smtp.from: \"{mail.From}\" is not a mail address", nameof(mail));
         var logger = loggers.CreateLogger("Mail");
-        var queueOptions = MailQueueOptions.FromServer(options);
-        IMailTransport transport = options.SmtpHost.Trim().Length == 0
-            ? new DropTransport(options.MailDropDir, logger)
-            : new SmtpTransport(new SmtpSettings(options.SmtpHost.Trim(), options.SmtpPort,
-                SmtpSettings.SecurityFrom(options.SmtpImplicitTls, options.SmtpStartTls),
-                options.SmtpUser, options.SmtpPassword, TimeSpan.FromSeconds(options.MailTimeoutSeconds)));
-        return new MailQueue(queueOptions, transport, logger);
+        IMailTransport transport = mail.Host.Trim().Length == 0
+            ? new DropTransport(mail.DropDir, logger)
+            : new SmtpTransport(new SmtpSettings(mail.Host.Trim(), mail.Port,
+                SmtpSettings.SecurityFrom(mail.ImplicitTls, mail.StartTls),
+                mail.User, mail.Password, queue.AttemptTimeout));
+        return new MailQueue(queue with { }, from, transport, logger);
     }
 
     /// <summary>Mails accepted since start.</summary>

@@ -1,3 +1,4 @@
+using QkChat.Server.Storage;
 using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;

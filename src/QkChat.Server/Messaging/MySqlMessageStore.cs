@@ -1,6 +1,7 @@
 using MySqlConnector;
 using QkChat.Core.Messaging;
 using QkChat.Server.Accounts;
+using QkChat.Server.Storage;
 
 namespace QkChat.Server.Messaging;
 

@@ -1,5 +1,6 @@
 using QkChat.Core.Presence;
 using QkChat.Server.Accounts;
+using QkChat.Server.Storage;
 using StackExchange.Redis;
 
 namespace QkChat.Server.Presence;

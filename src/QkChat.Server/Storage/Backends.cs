@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
 using QkChat.Core;
-using QkChat.Server.Configuration;
 using StackExchange.Redis;
 using ZLogger;
 
@@ -14,15 +13,15 @@ public static partial class Backends
     /// <param name="maxPoolSize">A pool of its own of this size instead of db.pool_size (the message batchers).</param>
     /// <param name="name">The pool's name in MySqlConnector's metrics (pool_name); without one the driver uses the
     /// whole connection string, which makes every pool metric line hundreds of bytes long.</param>
-    public static MySqlDataSource CreateDataSource(ServerOptions o, int? maxPoolSize = null, string name = "qkchat") =>
+    public static MySqlDataSource CreateDataSource(DatabaseOptions o, int? maxPoolSize = null, string name = "qkchat") =>
         new MySqlDataSourceBuilder(WithPoolSettings(new MySqlConnectionStringBuilder
         {
-            Server = o.DbHost,
-            Port = (uint)o.DbPort,
-            UserID = o.DbUser,
-            Password = o.DbPassword,
-            Database = o.DbName,
-            MaximumPoolSize = (uint)(maxPoolSize ?? o.DbPoolSize),
+            Server = o.Host,
+            Port = (uint)o.Port,
+            UserID = o.User,
+            Password = o.Password,
+            Database = o.Name,
+            MaximumPoolSize = (uint)(maxPoolSize ?? o.PoolSize),
             // Private stack and most installs run without TLS on loopback; set it up in the connection for remote DBs.
             SslMode = MySqlSslMode.Preferred,
         }).ConnectionString).UseName(name).Build();
@@ -44,9 +43,9 @@ public static partial class Backends
         return builder;
     }
 
-    public static async Task WaitForDatabaseAsync(MySqlDataSource dataSource, ServerOptions o, ILogger logger, CancellationToken ct)
+    public static async Task WaitForDatabaseAsync(MySqlDataSource dataSource, DatabaseOptions o, int retrySeconds, ILogger logger, CancellationToken ct)
     {
-        await RetryAsync("MariaDB", $"{o.DbHost}:{o.DbPort}/{o.DbName}", o.StartupRetrySeconds, logger, async () =>
+        await RetryAsync("MariaDB", $"{o.Host}:{o.Port}/{o.Name}", retrySeconds, logger, async () =>
         {
             await using var connection = await dataSource.OpenConnectionAsync(ct);
             await using var command = new MySqlCommand("SELECT 1", connection);
@@ -54,13 +53,13 @@ public static partial class Backends
         }, ct);
     }
 
-    public static async Task<ConnectionMultiplexer> ConnectRedisAsync(ServerOptions o, ILogger logger, CancellationToken ct)
+    public static async Task<ConnectionMultiplexer> ConnectRedisAsync(RedisOptions o, int retrySeconds, ILogger logger, CancellationToken ct)
     {
         var config = new ConfigurationOptions
         {
-            EndPoints = { { o.RedisHost, o.RedisPort } },
-            Password = o.RedisPassword.Length == 0 ? null : o.RedisPassword,
-            DefaultDatabase = o.RedisDatabase,
+            EndPoints = { { o.Host, o.Port } },
+            Password = o.Password.Length == 0 ? null : o.Password,
+            DefaultDatabase = o.Database,
             AbortOnConnectFail = true,
             ConnectTimeout = 3000,
             // While Redis is down, fail commands at once (the request answers UNAVAILABLE) instead of queueing them
@@ -70,7 +69,7 @@ public static partial class Backends
             ClientName = "qkchatd",
         };
         ConnectionMultiplexer? redis = null;
-        await RetryAsync("Redis", $"{o.RedisHost}:{o.RedisPort}", o.StartupRetrySeconds, logger, async () =>
+        await RetryAsync("Redis", $"{o.Host}:{o.Port}", retrySeconds, logger, async () =>
         {
             redis = await ConnectionMultiplexer.ConnectAsync(config);
             await redis.GetDatabase().PingAsync();

@@ -36,7 +36,7 @@ internal sealed partial class AdminHarness : IAsyncDisposable
         harness.Admin = await AdminHost.StartAsync(new AdminOptions { Port = 0, Token = token }, new AlertThresholds(85, 90, 90),
             harness.Chat.Server.Engine,
             harness.Chat.Features, harness._pool, harness.Chat.Data, harness.Chat.Redis, harness.Warnings, maxClients,
-            [("server.port", harness.Chat.Server.Port.ToString())], NullLoggerFactory.Instance,
+            [("server.port", harness.Chat.Server.Port.ToString())], "test", NullLoggerFactory.Instance,
             requests: harness.Chat.Server.Dispatcher.Requests, dbPools: dbPools);
         return harness;
     }

@@ -17,8 +17,7 @@ public sealed class DropTransportTests : IDisposable
     [Fact(Timeout = 60_000)]
     public async Task Each_mail_becomes_a_whole_readable_eml_file_and_the_log_names_its_path()
     {
-        var options = new MailQueueOptions { From = MailboxAddress.Parse("QkChat <no-reply@qkchat.test>") };
-        var queue = new MailQueue(options, new DropTransport(_dir, _log), _log);
+        var queue = new MailQueue(new MailQueueOptions(), MailboxAddress.Parse("QkChat <no-reply@qkchat.test>"), new DropTransport(_dir, _log), _log);
         Assert.True(queue.TryEnqueue(new VerificationMail("bob@example.net", "730451", CodePurpose.ResetPassword, TimeSpan.FromMinutes(5))));
         Assert.True(queue.TryEnqueue(new VerificationMail("carol@example.net", "118822", CodePurpose.Register, TimeSpan.FromMinutes(5))));
         await queue.DisposeAsync();

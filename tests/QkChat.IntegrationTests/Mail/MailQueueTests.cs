@@ -33,11 +33,10 @@ public sealed partial class MailQueueTests : IAsyncDisposable
             AttemptTimeout = TimeSpan.FromSeconds(5),
             DrainTimeout = TimeSpan.FromSeconds(drainSeconds),
             IdleClose = TimeSpan.FromSeconds(idleSeconds),
-            From = MailboxAddress.Parse("QkChat <no-reply@qkchat.test>"),
         };
         var smtp = new SmtpSettings("127.0.0.1", port ?? _smtp.Port, SecureSocketOptions.None, user, user.Length > 0 ? "pw" : "",
             TimeSpan.FromSeconds(5));
-        return new MailQueue(options, new SmtpTransport(smtp), _log);
+        return new MailQueue(options, MailboxAddress.Parse("QkChat <no-reply@qkchat.test>"), new SmtpTransport(smtp), _log);
     }
 
     private static async Task EventuallyAsync(Func<bool> condition, string what, int timeoutMs = 10_000)

@@ -48,7 +48,7 @@ public sealed class SystemdUnitTests
 
         // The graceful stop must finish before systemd kills: TimeoutStopSec above the shutdown deadline.
         int stopSeconds = int.Parse(settings["TimeoutStopSec"].Single().TrimEnd('s'));
-        Assert.True(stopSeconds > new ServerOptions().ShutdownTimeoutSeconds, $"TimeoutStopSec={stopSeconds}");
+        Assert.True(stopSeconds > new ServerOptions().Lifecycle.ShutdownTimeoutSeconds, $"TimeoutStopSec={stopSeconds}");
 
         Assert.Equal("", settings["CapabilityBoundingSet"].Single());
         foreach (string key in new[] { "NoNewPrivileges", "ProtectHome", "PrivateTmp" })

@@ -155,13 +155,13 @@ public sealed class AdminMetricsTests
     public void The_new_alert_limits_and_the_metrics_switch_have_their_defaults_and_reload()
     {
         var running = ConfigLoader.Load(null, [], new Hashtable());
-        Assert.Equal((5, 200, true), (running.AlertErrorRatePercent, running.AlertResponseTimeMs, running.MetricsEnabled));
+        Assert.Equal((5, 200, true), (running.Alerts.ErrorRatePercent, running.Alerts.ResponseTimeMs, running.Chat.MetricsEnabled));
         var targets = new LiveTargets
         {
             LogLevel = new LogLevelSwitch(LogLevel.Information),
             Chat = new ChatOptions(),
             Transport = new TransportOptions(),
-            Limiter = new ConnectionLimiter(running.MaxClients, running.MaxClientsPerIp),
+            Limiter = new ConnectionLimiter(running.Transport.MaxClients, running.Transport.MaxClientsPerIp),
             Accounts = new AccountOptions(),
             LoginLimits = new LoginLimits(),
             Audit = new AuditOptions(),

@@ -109,7 +109,7 @@ public sealed class ConfigHardeningTests
     [Fact]
     public void The_plain_listener_may_be_off_only_with_tls()
     {
-        Assert.True(Load(new Hashtable()).PlainTcp);
+        Assert.True(Load(new Hashtable()).Transport.PlainListener);
         var e = Assert.Throws<ConfigException>(() => Load(new Hashtable { ["QKCHAT_PLAIN_TCP"] = "false" }));
         Assert.Contains("server.plain_tcp", e.Message);
         Assert.Contains("tls.enabled", e.Message);

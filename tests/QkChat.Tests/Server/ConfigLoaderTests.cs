@@ -24,13 +24,13 @@ public sealed class ConfigLoaderTests : IDisposable
     public void Defaults_are_valid_and_match_the_protocol()
     {
         var o = Load(new Hashtable());
-        Assert.Equal(8080, o.Port);
-        Assert.Equal(65_536, o.MaxFrameBytes);
-        Assert.Equal(10_000, o.MaxClients);
-        Assert.Equal(1_000, o.MaxClientsPerIp);
-        Assert.Equal(30, o.LoginTimeoutSeconds);
-        Assert.Equal(60, o.IdleTimeoutSeconds);
-        Assert.Equal(8443, o.TlsPort);
+        Assert.Equal(8080, o.Transport.Port);
+        Assert.Equal(65_536, o.Chat.MaxFrameBytes);
+        Assert.Equal(10_000, o.Transport.MaxClients);
+        Assert.Equal(1_000, o.Transport.MaxClientsPerIp);
+        Assert.Equal(30, o.Chat.LoginTimeout.TotalSeconds);
+        Assert.Equal(60, o.Chat.IdleTimeout.TotalSeconds);
+        Assert.Equal(8443, o.Tls.Port);
     }
 
     [Theory]
@@ -78,9 +78,9 @@ public sealed class ConfigLoaderTests : IDisposable
     {
         string path = WriteFile("""{ "server": { "port": 9001, "max_clients": 500 }, "log": { "level": "debug" } }""");
         var o = Load(new Hashtable { ["QKCHAT_PORT"] = "9002", ["QKCHAT_LOG_LEVEL"] = "warning" }, path, ("log.level", "error"));
-        Assert.Equal(9002, o.Port);          // env beats file
-        Assert.Equal(500, o.MaxClients);     // file beats default
-        Assert.Equal("error", o.LogLevel);   // command line beats env
+        Assert.Equal(9002, o.Transport.Port);          // env beats file
+        Assert.Equal(500, o.Transport.MaxClients);     // file beats default
+        Assert.Equal("error", o.Log.Level);   // command line beats env
     }
 
     [Fact]
@@ -89,12 +89,12 @@ public sealed class ConfigLoaderTests : IDisposable
         string secret = Path.Combine(_dir, "db_password");
         File.WriteAllText(secret, "s3cret-value\n");
         var o = Load(new Hashtable { ["QKCHAT_DB_PASSWORD_FILE"] = secret });
-        Assert.Equal("s3cret-value", o.DbPassword);
+        Assert.Equal("s3cret-value", o.Database.Password);
         Assert.DoesNotContain("s3cret-value", ConfigDocs.Summary(o));
         Assert.Contains("db.password=***", ConfigDocs.Summary(o));
 
         string path = WriteFile($$"""{ "smtp": { "password_file": "{{secret}}" } }""");
-        Assert.Equal("s3cret-value", Load(new Hashtable(), path).SmtpPassword);
+        Assert.Equal("s3cret-value", Load(new Hashtable(), path).MailTransport.Password);
 
         var e = Assert.Throws<ConfigException>(() => Load(new Hashtable { ["QKCHAT_DB_PASSWORD"] = new string('x', 5000) }));
         Assert.DoesNotContain("xxxx", e.Message);

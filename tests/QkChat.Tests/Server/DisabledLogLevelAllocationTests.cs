@@ -28,7 +28,7 @@ public sealed class DisabledLogLevelAllocationTests : IDisposable
     private readonly ILoggerFactory _factory;
 
     public DisabledLogLevelAllocationTests() =>
-        _factory = LogSetup.Create(new ServerOptions { LogDir = _logDir, LogToFile = true }, _level);
+        _factory = LogSetup.Create(new LogOptions { Dir = _logDir, ToFile = true }, _level);
 
     public void Dispose()
     {

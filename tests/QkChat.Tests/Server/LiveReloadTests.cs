@@ -20,7 +20,7 @@ public sealed class LiveReloadTests
             LogLevel = new LogLevelSwitch(LogLevel.Information),
             Chat = new ChatOptions(),
             Transport = new TransportOptions(),
-            Limiter = new ConnectionLimiter(o.MaxClients, o.MaxClientsPerIp),
+            Limiter = new ConnectionLimiter(o.Transport.MaxClients, o.Transport.MaxClientsPerIp),
             Accounts = new AccountOptions(),
             LoginLimits = new LoginLimits(),
             Audit = new AuditOptions(),
@@ -82,10 +82,10 @@ public sealed class LiveReloadTests
         Assert.Equal(7, targets.Audit.RetentionDays);
         Assert.Equal(TimeSpan.FromSeconds(120), targets.Chat.IdleTimeout);
         Assert.False(changes["server.port"].Applied);
-        Assert.Equal(8080, running.Port); // left as it was
+        Assert.Equal(8080, running.Transport.Port); // left as it was
         Assert.False(changes["db.password"].Applied);
         Assert.Equal("***", changes["db.password"].New); // never printed
-        Assert.Equal(5, running.RequestBurst);
+        Assert.Equal(5, running.Chat.RequestBurst);
 
         // The same file again: only what still needs a restart is reported.
         var again = LiveReload.Apply(running, fresh, targets);

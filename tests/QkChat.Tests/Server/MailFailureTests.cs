@@ -49,7 +49,7 @@ public sealed class MailFailureTests
     [Fact]
     public void Retry_delays_double_from_the_first_and_are_capped()
     {
-        var options = new MailQueueOptions { From = MailQueueOptions.ParseFrom("a@b.c"), RetryDelay = TimeSpan.FromSeconds(2) };
+        var options = new MailQueueOptions { RetryDelay = TimeSpan.FromSeconds(2) };
         Assert.Equal([2.0, 4, 8, 16, 32, 60, 60], Enumerable.Range(1, 7).Select(i => options.DelayBeforeRetry(i).TotalSeconds));
         var slow = options with { RetryDelay = TimeSpan.FromSeconds(120) };
         Assert.Equal(120, slow.DelayBeforeRetry(3).TotalSeconds);
@@ -59,15 +59,17 @@ public sealed class MailFailureTests
     public void Options_come_from_the_server_configuration_and_a_bad_sender_is_a_configuration_error()
     {
         var server = new ServerOptions();
-        var options = MailQueueOptions.FromServer(server);
+        var options = server.MailQueue;
         Assert.Equal(1_000, options.Capacity);
         Assert.Equal(5, options.MaxAttempts);
         Assert.Equal(TimeSpan.FromSeconds(2), options.RetryDelay);
-        Assert.Equal("no-reply@qkchat.local", options.From.Address);
-        Assert.Equal("QkChat", options.From.Name);
+        var from = MailTransportOptions.ParseFrom(server.MailTransport.From)!;
+        Assert.Equal("no-reply@qkchat.local", from.Address);
+        Assert.Equal("QkChat", from.Name);
 
-        server.SmtpFrom = "not a mailbox";
-        var e = Assert.Throws<ConfigException>(() => MailQueueOptions.FromServer(server));
+        Assert.Null(MailTransportOptions.ParseFrom("not a mailbox"));
+        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Load(null,
+            [new KeyValuePair<string, string>("smtp.from", "not a mailbox")], new System.Collections.Hashtable()));
         Assert.Contains("smtp.from", e.Message);
     }
 

@@ -68,6 +68,12 @@ public sealed class OptionBindingTests
         ("alert.response_time_ms", typeof(AlertThresholds)),
     ];
 
+    // Registry keys deliberately not bound to an options class, each with the reason. Every other key must be bound
+    // (EveryKeyIsBoundOrListed), so no setting keeps a default in ServerOptions or in the registry.
+    private static readonly Dictionary<string, string> Unbound = new()
+    {
+    };
+
     public static TheoryData<string> BoundKeys()
     {
         var data = new TheoryData<string>();
@@ -92,6 +98,36 @@ public sealed class OptionBindingTests
     {
         foreach (var (key, layer) in Bound)
             Assert.True(OptionRegistry.Find(key)!.Layer == layer, $"{key} is not bound to {layer.Name}");
+    }
+
+    /// <summary>Every key of the registry is bound to an options class, or listed in <see cref="Unbound"/> with its reason.</summary>
+    [Fact]
+    public void EveryKeyIsBoundOrListed()
+    {
+        var loose = OptionRegistry.All.Where(s => s.Layer is null && !Unbound.ContainsKey(s.Key)).Select(s => s.Key).ToList();
+        Assert.True(loose.Count == 0, "keys bound to no options class and not listed in Unbound: " + string.Join(", ", loose));
+        foreach (string key in Unbound.Keys)
+            Assert.True(OptionRegistry.Find(key) is { Layer: null }, $"{key} is listed as unbound but is bound or gone");
+    }
+
+    /// <summary>
+    /// ServerOptions holds one instance of each options class the registry binds to and nothing else (besides where
+    /// it was read from): a value of its own would be a second place for a default.
+    /// </summary>
+    [Fact]
+    public void ServerOptionsHoldsOnlyTheLayersObjects()
+    {
+        var layers = OptionRegistry.All.Where(s => s.Layer is not null).Select(s => s.Layer!).ToHashSet();
+        var held = new List<Type>();
+        foreach (var property in typeof(ServerOptions).GetProperties())
+        {
+            if (property.Name == nameof(ServerOptions.Source)) continue;
+            Assert.True(layers.Contains(property.PropertyType), $"ServerOptions.{property.Name} is not an options class a key binds to");
+            Assert.True(property.SetMethod is null, $"ServerOptions.{property.Name} can be replaced (then its defaults could be set twice)");
+            held.Add(property.PropertyType);
+        }
+        Assert.Equal(layers.OrderBy(t => t.Name), held.Distinct().OrderBy(t => t.Name));
+        Assert.Equal(held.Count, held.Distinct().Count());
     }
 
     /// <summary>
@@ -122,14 +158,13 @@ public sealed class OptionBindingTests
     }
 
     /// <summary>
-    /// The mail queue is not bound (its sender is parsed at start); its defaults are its constants, and the queue
-    /// the server builds from default settings has exactly them (record equality: every setting).
+    /// The mail queue takes its whole options object from the configuration (record equality: every setting, also
+    /// the idle close that is not one), so a default of the queue cannot differ from the configuration's.
     /// </summary>
     [Fact]
     public void MailQueueDefaultsAreWrittenOnce()
     {
-        var from = MailQueueOptions.ParseFrom("a@b.c");
-        Assert.Equal(new MailQueueOptions { From = from }, MailQueueOptions.FromServer(new ServerOptions()) with { From = from });
+        Assert.Equal(new MailQueueOptions(), new ServerOptions().MailQueue);
     }
 
     /// <summary>The one object of the spec's layer class that <paramref name="options"/> holds.</summary>
@@ -142,7 +177,7 @@ public sealed class OptionBindingTests
     public void HandOverCarriesTheValue(string key)
     {
         var spec = OptionRegistry.Find(key)!;
-        var options = new ServerOptions { TlsEnabled = true };
+        var options = new ServerOptions { Listener = { TlsEnabled = true } };
         string value = OtherValidValue(spec, options);
         Assert.Null(spec.Apply(options, value));
 
@@ -156,7 +191,7 @@ public sealed class OptionBindingTests
     [Fact]
     public void HandOverCopies()
     {
-        var options = new ServerOptions { TlsEnabled = true };
+        var options = new ServerOptions { Listener = { TlsEnabled = true } };
         Assert.NotSame(options.Transport, ChatServer.TransportOptionsFrom(options));
         Assert.NotSame(options.Tls, ChatServer.TransportOptionsFrom(options).Tls);
         Assert.NotSame(options.Chat, ChatServer.ChatOptionsFrom(options));
@@ -166,7 +201,13 @@ public sealed class OptionBindingTests
     {
         string current = spec.Show(options);
         if (current is "true" or "false") return current == "true" ? "false" : "true";
-        if (!int.TryParse(current, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n)) return current + "x";
+        if (!int.TryParse(current, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n))
+        {
+            // Free text takes any other string; a choice (log.level) takes one of its words.
+            foreach (string candidate in OptionRegistry.LogLevels.Prepend(current + "x"))
+                if (candidate != current && spec.Apply(new ServerOptions(), candidate) is null) return candidate;
+            throw new InvalidOperationException($"{spec.Key}: no other valid value than {current}");
+        }
         foreach (int candidate in new[] { n + 1, n - 1 })
         {
             string text = candidate.ToString(CultureInfo.InvariantCulture);

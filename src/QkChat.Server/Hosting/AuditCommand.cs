@@ -4,10 +4,10 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using QkChat.Server.Configuration;
-using QkChat.Server.Hosting;
+using QkChat.Server.Audit;
 using QkChat.Server.Storage;
 
-namespace QkChat.Server.Audit;
+namespace QkChat.Server.Hosting;
 
 /// <summary>
 /// `qkchatd audit --user ID|--ip ADDR [--since TIME] [--limit N] [--json]`: an operator's look at the security events,
@@ -24,8 +24,8 @@ public static class AuditCommand
     {
         var query = ParseQuery(line.CommandOptions);
         bool json = line.Flags.Contains(JsonFlag);
-        await using var dataSource = Backends.CreateDataSource(options);
-        await Backends.WaitForDatabaseAsync(dataSource, options, loggers.CreateLogger("Audit"), CancellationToken.None);
+        await using var dataSource = Backends.CreateDataSource(options.Database);
+        await Backends.WaitForDatabaseAsync(dataSource, options.Database, options.Lifecycle.StartupRetrySeconds, loggers.CreateLogger("Audit"), CancellationToken.None);
         var rows = await new MySqlAuditStore(dataSource).QueryAsync(query, CancellationToken.None);
         Console.Out.Write(json ? Json(rows) : Table(rows));
         return ExitCodes.Ok;

@@ -3,7 +3,7 @@ using MySqlConnector;
 using QkChat.Core;
 using StackExchange.Redis;
 
-namespace QkChat.Server.Accounts;
+namespace QkChat.Server.Storage;
 
 /// <summary>
 /// Turns driver failures into Core's BackendUnavailableException, so a request answers UNAVAILABLE. A deadlock rolls
