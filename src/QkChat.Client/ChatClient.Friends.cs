@@ -41,18 +41,19 @@ public sealed partial class ChatClient
     public Task<Envelope> SetFriendRemarkAsync(long friendId, string? remark, CancellationToken ct = default) =>
         RequestAsync(Actions.SetFriendRemark, new FriendRequest { FriendId = friendId, Remark = remark }, ct: ct);
 
-    // The friend "group" actions sort friends into the user's own categories (protocol.md §7).
-    public Task<Envelope> CreateFriendGroupAsync(string groupName, CancellationToken ct = default) =>
-        RequestAsync(Actions.CreateFriendGroup, new FriendRequest { GroupName = groupName }, ct: ct);
+    // The friend "group" actions sort friends into the user's own categories (protocol.md §7); the methods keep the
+    // actions' names, the values are categories (as in the server's code, where "group" is left to chat groups).
+    public Task<Envelope> CreateFriendGroupAsync(string categoryName, CancellationToken ct = default) =>
+        RequestAsync(Actions.CreateFriendGroup, new FriendRequest { CategoryName = categoryName }, ct: ct);
 
-    public Task<Envelope> RenameFriendGroupAsync(long groupId, string newName, CancellationToken ct = default) =>
-        RequestAsync(Actions.RenameFriendGroup, new FriendRequest { GroupId = groupId, NewName = newName }, ct: ct);
+    public Task<Envelope> RenameFriendGroupAsync(long categoryId, string newName, CancellationToken ct = default) =>
+        RequestAsync(Actions.RenameFriendGroup, new FriendRequest { CategoryId = categoryId, NewName = newName }, ct: ct);
 
-    public Task<Envelope> DeleteFriendGroupAsync(long groupId, CancellationToken ct = default) =>
-        RequestAsync(Actions.DeleteFriendGroup, new FriendRequest { GroupId = groupId }, ct: ct);
+    public Task<Envelope> DeleteFriendGroupAsync(long categoryId, CancellationToken ct = default) =>
+        RequestAsync(Actions.DeleteFriendGroup, new FriendRequest { CategoryId = categoryId }, ct: ct);
 
-    public Task<Envelope> MoveFriendToGroupAsync(long friendId, long groupId, CancellationToken ct = default) =>
-        RequestAsync(Actions.MoveFriendToGroup, new FriendRequest { FriendId = friendId, GroupId = groupId }, ct: ct);
+    public Task<Envelope> MoveFriendToGroupAsync(long friendId, long categoryId, CancellationToken ct = default) =>
+        RequestAsync(Actions.MoveFriendToGroup, new FriendRequest { FriendId = friendId, CategoryId = categoryId }, ct: ct);
 
     public Task<Envelope> GetFriendGroupsAsync(CancellationToken ct = default) =>
         RequestAsync(Actions.GetFriendGroups, writeFields: null, ct: ct);

@@ -1,12 +1,12 @@
 namespace QkChat.Core.Friends;
 
-/// <summary>Field rules of protocol.md §7 (remarks and groups); same conventions as the rest of <see cref="FriendRules"/>.</summary>
+/// <summary>Field rules of protocol.md §7 (remarks and friend categories, "friend groups" on the wire); same conventions as the rest of <see cref="FriendRules"/>.</summary>
 public static partial class FriendRules
 {
-    public const int RemarkMaxLength = 64, GroupNameMaxLength = 32;
+    public const int RemarkMaxLength = 64, CategoryNameMaxLength = 32;
 
-    // Group ids are AUTO_INCREMENT INT UNSIGNED; 0 is the default group.
-    public const long MaxGroupId = uint.MaxValue;
+    // Category ids (group_id on the wire) are AUTO_INCREMENT INT UNSIGNED; 0 is the default category.
+    public const long MaxCategoryId = uint.MaxValue;
 
     /// <summary>
     /// set_friend_remark's remark: trimmed, 0-64 characters (Unicode code points, as the VARCHAR(64) column counts
@@ -19,20 +19,20 @@ public static partial class FriendRules
         return OneLine(value, "remark", 0, RemarkMaxLength, out remark);
     }
 
-    /// <summary>A group name (create: group_name, rename: new_name): trimmed, 1-32 characters, one line.</summary>
-    public static string? GroupName(string? value, string field, out string name)
+    /// <summary>A category name (create: group_name, rename: new_name): trimmed, 1-32 characters, one line.</summary>
+    public static string? CategoryName(string? value, string field, out string name)
     {
         name = "";
         if (value is null) return field + ": required";
-        return OneLine(value, field, 1, GroupNameMaxLength, out name);
+        return OneLine(value, field, 1, CategoryNameMaxLength, out name);
     }
 
-    /// <param name="allowDefault">Whether 0 (the default group) is acceptable here.</param>
-    public static string? GroupId(long? value, bool allowDefault, out uint id)
+    /// <param name="allowDefault">Whether 0 (the default category) is acceptable here.</param>
+    public static string? CategoryId(long? value, bool allowDefault, out uint id)
     {
         id = 0;
         if (value is not { } v) return "group_id: required";
-        if (v < (allowDefault ? 0 : 1) || v > MaxGroupId) return allowDefault ? "group_id: 0 or a group id" : "group_id: a group id";
+        if (v < (allowDefault ? 0 : 1) || v > MaxCategoryId) return allowDefault ? "group_id: 0 or a group id" : "group_id: a group id";
         id = (uint)v;
         return null;
     }

@@ -206,14 +206,14 @@ public sealed partial class FriendService
             var blocked = await _blocks.BlockedWithAsync(me, CancellationToken.None);
             // A friend in a block with me looks offline and never seen: last_seen would tell when they were active.
             var rows = friends.Select(f => blocked.Contains(f.UserId)
-                ? new FriendRow(f.UserId, f.Username, "offline", null, f.GroupId, f.Remark)
-                : new FriendRow(f.UserId, f.Username, _presence.VisibleStatus(f.UserId), _presence.LastSeen(f.UserId) ?? f.LastSeenAt, f.GroupId,
+                ? new FriendRow(f.UserId, f.Username, "offline", null, f.CategoryId, f.Remark)
+                : new FriendRow(f.UserId, f.Username, _presence.VisibleStatus(f.UserId), _presence.LastSeen(f.UserId) ?? f.LastSeenAt, f.CategoryId,
                     f.Remark)).ToArray();
             pending.Complete(ErrorCodes.Ok, "ok", (rows, hasMore), WriteFriends);
         });
     }
 
-    private readonly record struct FriendRow(uint UserId, string Username, string Status, long? LastSeen, uint GroupId, string Remark);
+    private readonly record struct FriendRow(uint UserId, string Username, string Status, long? LastSeen, uint CategoryId, string Remark);
 
     private static readonly Action<Utf8JsonWriter, (FriendRow[] Rows, bool HasMore)> WriteFriends = static (w, s) =>
     {
@@ -231,7 +231,7 @@ public sealed partial class FriendService
             w.WriteString("status"u8, f.Status);
             if (f.LastSeen is { } seen) w.WriteNumber("last_seen"u8, seen);
             else w.WriteNull("last_seen"u8);
-            w.WriteNumber("group_id"u8, f.GroupId);
+            w.WriteNumber("group_id"u8, f.CategoryId);
             w.WriteString("remark"u8, f.Remark);
             w.WriteEndObject();
         }

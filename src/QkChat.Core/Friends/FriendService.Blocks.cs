@@ -24,11 +24,11 @@ public sealed partial class FriendService
         router.Register(Actions.GetBlockedUsers, allowedBeforeLogin: false, GetBlockedUsers);
         router.Register(Actions.IgnoreFriendRequest, allowedBeforeLogin: false, IgnoreFriendRequest);
         router.Register(Actions.SetFriendRemark, allowedBeforeLogin: false, SetFriendRemark);
-        router.Register(Actions.CreateFriendGroup, allowedBeforeLogin: false, CreateFriendGroup);
-        router.Register(Actions.RenameFriendGroup, allowedBeforeLogin: false, RenameFriendGroup);
-        router.Register(Actions.DeleteFriendGroup, allowedBeforeLogin: false, DeleteFriendGroup);
-        router.Register(Actions.MoveFriendToGroup, allowedBeforeLogin: false, MoveFriendToGroup);
-        router.Register(Actions.GetFriendGroups, allowedBeforeLogin: false, GetFriendGroups);
+        router.Register(Actions.CreateFriendGroup, allowedBeforeLogin: false, CreateFriendCategory);
+        router.Register(Actions.RenameFriendGroup, allowedBeforeLogin: false, RenameFriendCategory);
+        router.Register(Actions.DeleteFriendGroup, allowedBeforeLogin: false, DeleteFriendCategory);
+        router.Register(Actions.MoveFriendToGroup, allowedBeforeLogin: false, MoveFriendToCategory);
+        router.Register(Actions.GetFriendGroups, allowedBeforeLogin: false, GetFriendCategories);
     }
 
     /// <summary>What <paramref name="userId"/>'s presence looks like to a viewer whose block set is <paramref name="blocked"/>.</summary>

@@ -22,33 +22,33 @@ public enum IgnoreOutcome
 
 public readonly record struct IgnoreResult(IgnoreOutcome Outcome, bool WasAccepted);
 
-public enum GroupOutcome
+public enum CategoryOutcome
 {
     Done,
 
-    /// <summary>No group with that id belongs to the caller.</summary>
+    /// <summary>No category with that id belongs to the caller.</summary>
     NotFound,
 
-    /// <summary>The caller has a group of that name already (ignoring case), or it is "default".</summary>
+    /// <summary>The caller has a category of that name already (ignoring case), or it is "default".</summary>
     NameTaken,
 
-    /// <summary>The caller has <see cref="FriendService.MaxGroups"/> groups already.</summary>
+    /// <summary>The caller has <see cref="FriendService.MaxCategories"/> categories already.</summary>
     TooMany,
 }
 
-public readonly record struct GroupResult(GroupOutcome Outcome, uint GroupId);
+public readonly record struct CategoryResult(CategoryOutcome Outcome, uint CategoryId);
 
 public enum MoveOutcome
 {
     Moved,
     NotFriend,
-    NoSuchGroup,
+    NoSuchCategory,
 }
 
-/// <summary>A friend group as get_friend_groups shows it (group 0 is the default group).</summary>
-public sealed record FriendGroup(uint GroupId, string GroupName, int Count);
+/// <summary>A friend category as get_friend_groups shows it (category 0 is the default one).</summary>
+public sealed record FriendCategory(uint CategoryId, string CategoryName, int Count);
 
-/// <summary>protocol.md §7: blocks, ignoring requests, remarks and groups. Every method is keyed by the caller's id.</summary>
+/// <summary>protocol.md §7: blocks, ignoring requests, remarks and friend categories. Every method is keyed by the caller's id.</summary>
 public partial interface IFriendStore : IBlockLookup
 {
     /// <summary>
@@ -68,16 +68,16 @@ public partial interface IFriendStore : IBlockLookup
     /// <summary>False when the two are not friends.</summary>
     Task<bool> SetRemarkAsync(uint userId, uint friendId, string remark, CancellationToken ct);
 
-    Task<GroupResult> CreateGroupAsync(uint userId, string name, int maxGroups, long now, CancellationToken ct);
+    Task<CategoryResult> CreateCategoryAsync(uint userId, string name, int maxCategories, long now, CancellationToken ct);
 
-    Task<GroupOutcome> RenameGroupAsync(uint userId, uint groupId, string name, CancellationToken ct);
+    Task<CategoryOutcome> RenameCategoryAsync(uint userId, uint categoryId, string name, CancellationToken ct);
 
-    /// <summary>Deletes one of the caller's groups, moving its friends to group 0; false when it is not theirs.</summary>
-    Task<bool> DeleteGroupAsync(uint userId, uint groupId, CancellationToken ct);
+    /// <summary>Deletes one of the caller's categories, moving its friends to category 0; false when it is not theirs.</summary>
+    Task<bool> DeleteCategoryAsync(uint userId, uint categoryId, CancellationToken ct);
 
-    /// <summary>Moves a friend into group 0 or one of the caller's groups.</summary>
-    Task<MoveOutcome> MoveFriendAsync(uint userId, uint friendId, uint groupId, CancellationToken ct);
+    /// <summary>Moves a friend into category 0 or one of the caller's categories.</summary>
+    Task<MoveOutcome> MoveFriendAsync(uint userId, uint friendId, uint categoryId, CancellationToken ct);
 
-    /// <summary>The default group (id 0, named "default") first, then the caller's groups in creation order, with friend counts.</summary>
-    Task<IReadOnlyList<FriendGroup>> ListGroupsAsync(uint userId, CancellationToken ct);
+    /// <summary>The default category (id 0, named "default") first, then the caller's categories in creation order, with friend counts.</summary>
+    Task<IReadOnlyList<FriendCategory>> ListCategoriesAsync(uint userId, CancellationToken ct);
 }

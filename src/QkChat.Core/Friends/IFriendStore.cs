@@ -4,10 +4,10 @@ namespace QkChat.Core.Friends;
 public sealed record UserCard(uint UserId, string Username);
 
 /// <summary>
-/// A friend; <paramref name="LastSeenAt"/> is users.last_seen_at (null if never recorded); <paramref name="GroupId"/>
-/// (0: the default group) and <paramref name="Remark"/> ("" when none) are the owner's private view.
+/// A friend; <paramref name="LastSeenAt"/> is users.last_seen_at (null if never recorded); <paramref name="CategoryId"/>
+/// (0: the default category) and <paramref name="Remark"/> ("" when none) are the owner's private view.
 /// </summary>
-public sealed record FriendEntry(uint UserId, string Username, long? LastSeenAt, uint GroupId = 0, string Remark = "");
+public sealed record FriendEntry(uint UserId, string Username, long? LastSeenAt, uint CategoryId = 0, string Remark = "");
 
 /// <summary>A pending request as get_friend_requests shows it: <paramref name="UserId"/> is the other side.</summary>
 public sealed record FriendRequestEntry(ulong RequestId, uint UserId, string Username, string Message, long CreatedAt);

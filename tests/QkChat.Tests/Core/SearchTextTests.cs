@@ -54,7 +54,7 @@ public sealed class SearchTextTests
         Assert.Equal(cjk, text.EnumerateRunes().All(SearchText.IsCjk));
 
     [Fact]
-    public void Remarks_and_group_names_are_trimmed_single_lines_within_their_lengths()
+    public void Remarks_and_category_names_are_trimmed_single_lines_within_their_lengths()
     {
         Assert.Null(FriendRules.Remark("  boss ", out string remark));
         Assert.Equal("boss", remark);
@@ -64,14 +64,14 @@ public sealed class SearchTextTests
         Assert.StartsWith("remark:", FriendRules.Remark(new string('x', 65), out _));
         Assert.StartsWith("remark:", FriendRules.Remark("a\nb", out _));
         Assert.StartsWith("remark:", FriendRules.Remark(null, out _));
-        Assert.Null(FriendRules.GroupName(" Work ", "group_name", out string name));
+        Assert.Null(FriendRules.CategoryName(" Work ", "group_name", out string name));
         Assert.Equal("Work", name);
-        Assert.StartsWith("group_name:", FriendRules.GroupName("  ", "group_name", out _));
-        Assert.StartsWith("new_name:", FriendRules.GroupName(new string('g', 33), "new_name", out _));
-        Assert.StartsWith("new_name:", FriendRules.GroupName("bad\ud800", "new_name", out _));
-        Assert.Null(FriendRules.GroupId(0, allowDefault: true, out _));
-        Assert.NotNull(FriendRules.GroupId(0, allowDefault: false, out _));
-        Assert.NotNull(FriendRules.GroupId(-1, allowDefault: true, out _));
-        Assert.NotNull(FriendRules.GroupId(1L << 32, allowDefault: true, out _));
+        Assert.StartsWith("group_name:", FriendRules.CategoryName("  ", "group_name", out _));
+        Assert.StartsWith("new_name:", FriendRules.CategoryName(new string('g', 33), "new_name", out _));
+        Assert.StartsWith("new_name:", FriendRules.CategoryName("bad\ud800", "new_name", out _));
+        Assert.Null(FriendRules.CategoryId(0, allowDefault: true, out _));
+        Assert.NotNull(FriendRules.CategoryId(0, allowDefault: false, out _));
+        Assert.NotNull(FriendRules.CategoryId(-1, allowDefault: true, out _));
+        Assert.NotNull(FriendRules.CategoryId(1L << 32, allowDefault: true, out _));
     }
 }

@@ -21,8 +21,8 @@ public sealed class FriendRequest : IRequestBody<FriendRequest>
     // protocol.md §7.
     [JsonPropertyName("user_id")] public long? UserId { get; set; }
     [JsonPropertyName("remark")] public string? Remark { get; set; }
-    [JsonPropertyName("group_id")] public long? GroupId { get; set; }
-    [JsonPropertyName("group_name")] public string? GroupName { get; set; }
+    [JsonPropertyName("group_id")] public long? CategoryId { get; set; }
+    [JsonPropertyName("group_name")] public string? CategoryName { get; set; }
     [JsonPropertyName("new_name")] public string? NewName { get; set; }
 
     /// <summary>The source-generated type information the dispatcher's request reader and clients use.</summary>

@@ -7,8 +7,8 @@ using static QkChat.IntegrationTests.Social.SocialKit;
 
 namespace QkChat.IntegrationTests.Social;
 
-/// <summary>set_friend_remark and the friend-group actions (protocol.md §7, §8 "Friend groups").</summary>
-public sealed class FriendGroupTests
+/// <summary>set_friend_remark and the friend-category actions (protocol.md §7, §8 "Friend groups").</summary>
+public sealed class FriendCategoryTests
 {
     private static Task<Envelope> Create(ChatClient c, string name) => c.RequestAsync("create_friend_group", w => w.WriteString("group_name", name));
 
@@ -17,20 +17,20 @@ public sealed class FriendGroupTests
     private static Task<Envelope> Rename(ChatClient c, uint id, string name) =>
         c.RequestAsync("rename_friend_group", w => { w.WriteNumber("group_id", id); w.WriteString("new_name", name); });
 
-    private static Task<Envelope> DeleteGroup(ChatClient c, uint id) => c.RequestAsync("delete_friend_group", w => w.WriteNumber("group_id", id));
+    private static Task<Envelope> DeleteCategory(ChatClient c, uint id) => c.RequestAsync("delete_friend_group", w => w.WriteNumber("group_id", id));
 
-    private static Task<Envelope> Move(ChatClient c, uint friend, uint group) =>
-        c.RequestAsync("move_friend_to_group", w => { w.WriteNumber("friend_id", friend); w.WriteNumber("group_id", group); });
+    private static Task<Envelope> Move(ChatClient c, uint friend, uint category) =>
+        c.RequestAsync("move_friend_to_group", w => { w.WriteNumber("friend_id", friend); w.WriteNumber("group_id", category); });
 
     private static Task<Envelope> Remark(ChatClient c, uint friend, string remark) =>
         c.RequestAsync("set_friend_remark", w => { w.WriteNumber("friend_id", friend); w.WriteString("remark", remark); });
 
-    private static async Task<List<(uint Id, string Name, int Count)>> Groups(ChatClient c) =>
+    private static async Task<List<(uint Id, string Name, int Count)>> Categories(ChatClient c) =>
         (await Ok(c.RequestAsync("get_friend_groups"))).GetProperty("groups").EnumerateArray()
         .Select(g => (g.GetProperty("group_id").GetUInt32(), g.GetProperty("group_name").GetString()!, g.GetProperty("count").GetInt32())).ToList();
 
     [Fact(Timeout = 60_000)]
-    public async Task Groups_sort_friends_and_deleting_one_returns_them_to_the_default_group()
+    public async Task Categories_sort_friends_and_deleting_one_returns_them_to_the_default_category()
     {
         await using var h = await Chat.ChatHarness.StartAsync();
         var (me, myName) = await h.CreateUserAsync();
@@ -41,7 +41,7 @@ public sealed class FriendGroupTests
         var phone = await h.LoginAsync(myName, "phone");
         var laptop = await h.LoginAsync(myName, "laptop");
 
-        Assert.Equal([(0u, "default", 2)], await Groups(phone));
+        Assert.Equal([(0u, "default", 2)], await Categories(phone));
         uint work = await CreateOk(phone, "Work");
         uint family = await CreateOk(phone, "  Family  ");
         Assert.Equal(ErrorCodes.AlreadyExists, await Code(Create(laptop, "WORK")));
@@ -49,21 +49,21 @@ public sealed class FriendGroupTests
 
         await Ok(Move(phone, f1, work));
         await Ok(Move(phone, f2, family));
-        Assert.Equal([(0u, "default", 0), (work, "Work", 1), (family, "Family", 1)], await Groups(laptop));
+        Assert.Equal([(0u, "default", 0), (work, "Work", 1), (family, "Family", 1)], await Categories(laptop));
         Assert.Equal(work, (await FriendEntry(laptop, f1)).GetProperty("group_id").GetUInt32());
 
         await Ok(Rename(laptop, work, "Office"));
         Assert.Equal(ErrorCodes.AlreadyExists, await Code(Rename(laptop, work, "family")));
         await Ok(Rename(laptop, work, "OFFICE")); // its own name in another case
-        await Ok(DeleteGroup(laptop, work));
-        Assert.Equal([(0u, "default", 1), (family, "Family", 1)], await Groups(phone));
+        await Ok(DeleteCategory(laptop, work));
+        Assert.Equal([(0u, "default", 1), (family, "Family", 1)], await Categories(phone));
         Assert.Equal(0u, (await FriendEntry(phone, f1)).GetProperty("group_id").GetUInt32());
         await Ok(Move(phone, f2, 0));
-        Assert.Equal(2, (await Groups(phone))[0].Count);
+        Assert.Equal(2, (await Categories(phone))[0].Count);
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task The_default_group_and_other_users_groups_cannot_be_touched()
+    public async Task The_default_category_and_other_users_categories_cannot_be_touched()
     {
         await using var h = await Chat.ChatHarness.StartAsync();
         var (me, myName) = await h.CreateUserAsync();
@@ -73,19 +73,19 @@ public sealed class FriendGroupTests
         await h.MakeFriendsAsync(other, friend);
         var mine = await h.LoginAsync(myName);
         var theirs = await h.LoginAsync(otherName);
-        uint theirGroup = await CreateOk(theirs, "Theirs");
+        uint theirCategory = await CreateOk(theirs, "Theirs");
 
         Assert.Equal(ErrorCodes.Forbidden, await Code(Rename(mine, 0, "x")));
-        Assert.Equal(ErrorCodes.Forbidden, await Code(DeleteGroup(mine, 0)));
-        Assert.Equal(ErrorCodes.NotFound, await Code(Rename(mine, theirGroup, "Mine now")));
-        Assert.Equal(ErrorCodes.NotFound, await Code(DeleteGroup(mine, theirGroup)));
-        Assert.Equal(ErrorCodes.NotFound, await Code(Move(mine, friend, theirGroup)));
-        Assert.Equal(ErrorCodes.NotFound, await Code(DeleteGroup(mine, 4_000_000_000)));
+        Assert.Equal(ErrorCodes.Forbidden, await Code(DeleteCategory(mine, 0)));
+        Assert.Equal(ErrorCodes.NotFound, await Code(Rename(mine, theirCategory, "Mine now")));
+        Assert.Equal(ErrorCodes.NotFound, await Code(DeleteCategory(mine, theirCategory)));
+        Assert.Equal(ErrorCodes.NotFound, await Code(Move(mine, friend, theirCategory)));
+        Assert.Equal(ErrorCodes.NotFound, await Code(DeleteCategory(mine, 4_000_000_000)));
         Assert.Equal(ErrorCodes.NotFound, await Code(Move(mine, other, 0))); // not my friend
         await Ok(Create(mine, "x"));
         Assert.Equal(ErrorCodes.AlreadyExists, await Code(Create(mine, "X")));
         await Ok(Create(theirs, "X")); // names are unique per user only
-        Assert.Equal([(0u, "default", 1), (theirGroup, "Theirs", 0)], (await Groups(theirs)).Take(2));
+        Assert.Equal([(0u, "default", 1), (theirCategory, "Theirs", 0)], (await Categories(theirs)).Take(2));
 
         Assert.Equal(ErrorCodes.InvalidArgument, await Code(Create(mine, "")));
         Assert.Equal(ErrorCodes.InvalidArgument, await Code(Create(mine, "   ")));

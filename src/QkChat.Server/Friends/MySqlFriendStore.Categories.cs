@@ -6,13 +6,13 @@ using QkChat.Server.Storage;
 namespace QkChat.Server.Friends;
 
 /// <summary>
-/// Remarks and friend groups (friend_groups and the friendships.remark / group_id columns, sql/0003_social.sql).
-/// Group changes that race a move (delete vs move into it) lock the group row first, so a friend never lands in a
-/// group that no longer exists.
+/// Remarks and friend categories (stored as the table friend_groups and the friendships.remark / group_id columns,
+/// sql/0003_social.sql). Category changes that race a move (delete vs move into it) lock the category row first, so
+/// a friend never lands in a category that no longer exists.
 /// </summary>
 public sealed partial class MySqlFriendStore
 {
-    public const string DefaultGroupName = "default";
+    public const string DefaultCategoryName = "default";
 
     public Task<bool> SetRemarkAsync(uint userId, uint friendId, string remark, CancellationToken ct) =>
         BackendErrors.Guard(Backend, async () =>
@@ -24,16 +24,16 @@ public sealed partial class MySqlFriendStore
             return await command.ExecuteNonQueryAsync(ct) > 0;
         });
 
-    public Task<GroupResult> CreateGroupAsync(uint userId, string name, int maxGroups, long now, CancellationToken ct) =>
+    public Task<CategoryResult> CreateCategoryAsync(uint userId, string name, int maxCategories, long now, CancellationToken ct) =>
         InTransactionAsync(async (connection, tx) =>
         {
-            if (IsDefaultName(name)) return new GroupResult(GroupOutcome.NameTaken, 0);
-            // The user's row serializes their group changes: the count below cannot be raced past the cap.
+            if (IsDefaultName(name)) return new CategoryResult(CategoryOutcome.NameTaken, 0);
+            // The user's row serializes their category changes: the count below cannot be raced past the cap.
             await using (var lockUser = Command(connection, tx, "SELECT 1 FROM users WHERE user_id = @me FOR UPDATE", ("@me", userId)))
                 await lockUser.ExecuteScalarAsync(ct);
             await using (var count = Command(connection, tx, "SELECT COUNT(*) FROM friend_groups WHERE user_id = @me", ("@me", userId)))
             {
-                if (Convert.ToInt32(await count.ExecuteScalarAsync(ct)) >= maxGroups) return new GroupResult(GroupOutcome.TooMany, 0);
+                if (Convert.ToInt32(await count.ExecuteScalarAsync(ct)) >= maxCategories) return new CategoryResult(CategoryOutcome.TooMany, 0);
             }
             await using var insert = Command(connection, tx,
                 "INSERT INTO friend_groups (user_id, group_name, created_at) VALUES (@me, @n, @now)", ("@me", userId), ("@n", name), ("@now", now));
@@ -43,56 +43,56 @@ public sealed partial class MySqlFriendStore
             }
             catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.DuplicateKeyEntry)
             {
-                return new GroupResult(GroupOutcome.NameTaken, 0);
+                return new CategoryResult(CategoryOutcome.NameTaken, 0);
             }
-            return new GroupResult(GroupOutcome.Done, (uint)insert.LastInsertedId);
+            return new CategoryResult(CategoryOutcome.Done, (uint)insert.LastInsertedId);
         }, ct);
 
-    public Task<GroupOutcome> RenameGroupAsync(uint userId, uint groupId, string name, CancellationToken ct) =>
+    public Task<CategoryOutcome> RenameCategoryAsync(uint userId, uint categoryId, string name, CancellationToken ct) =>
         BackendErrors.Guard(Backend, async () =>
         {
             await using var connection = await db.OpenConnectionAsync(ct);
             if (IsDefaultName(name))
-                return await OwnsGroupAsync(connection, null, userId, groupId, ct) ? GroupOutcome.NameTaken : GroupOutcome.NotFound;
+                return await OwnsCategoryAsync(connection, null, userId, categoryId, ct) ? CategoryOutcome.NameTaken : CategoryOutcome.NotFound;
             await using var update = Command(connection, null,
-                "UPDATE friend_groups SET group_name = @n WHERE group_id = @g AND user_id = @me", ("@n", name), ("@g", groupId), ("@me", userId));
+                "UPDATE friend_groups SET group_name = @n WHERE group_id = @g AND user_id = @me", ("@n", name), ("@g", categoryId), ("@me", userId));
             try
             {
-                return await update.ExecuteNonQueryAsync(ct) > 0 ? GroupOutcome.Done : GroupOutcome.NotFound;
+                return await update.ExecuteNonQueryAsync(ct) > 0 ? CategoryOutcome.Done : CategoryOutcome.NotFound;
             }
             catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.DuplicateKeyEntry)
             {
-                return GroupOutcome.NameTaken;
+                return CategoryOutcome.NameTaken;
             }
         });
 
-    public Task<bool> DeleteGroupAsync(uint userId, uint groupId, CancellationToken ct) =>
+    public Task<bool> DeleteCategoryAsync(uint userId, uint categoryId, CancellationToken ct) =>
         InTransactionAsync(async (connection, tx) =>
         {
-            if (!await OwnsGroupAsync(connection, tx, userId, groupId, ct, forUpdate: true)) return false;
+            if (!await OwnsCategoryAsync(connection, tx, userId, categoryId, ct, forUpdate: true)) return false;
             await using (var move = Command(connection, tx,
-                             "UPDATE friendships SET group_id = 0 WHERE user_id = @me AND group_id = @g", ("@me", userId), ("@g", groupId)))
+                             "UPDATE friendships SET group_id = 0 WHERE user_id = @me AND group_id = @g", ("@me", userId), ("@g", categoryId)))
                 await move.ExecuteNonQueryAsync(ct);
-            await using var delete = Command(connection, tx, "DELETE FROM friend_groups WHERE group_id = @g", ("@g", groupId));
+            await using var delete = Command(connection, tx, "DELETE FROM friend_groups WHERE group_id = @g", ("@g", categoryId));
             await delete.ExecuteNonQueryAsync(ct);
             return true;
         }, ct);
 
-    public Task<MoveOutcome> MoveFriendAsync(uint userId, uint friendId, uint groupId, CancellationToken ct) =>
+    public Task<MoveOutcome> MoveFriendAsync(uint userId, uint friendId, uint categoryId, CancellationToken ct) =>
         InTransactionAsync(async (connection, tx) =>
         {
-            // Shared lock on the group: a concurrent delete waits for this move, then moves the friend back to 0.
-            if (groupId != 0 && !await OwnsGroupAsync(connection, tx, userId, groupId, ct, forShare: true)) return MoveOutcome.NoSuchGroup;
+            // Shared lock on the category: a concurrent delete waits for this move, then moves the friend back to 0.
+            if (categoryId != 0 && !await OwnsCategoryAsync(connection, tx, userId, categoryId, ct, forShare: true)) return MoveOutcome.NoSuchCategory;
             await using var update = Command(connection, tx,
-                "UPDATE friendships SET group_id = @g WHERE user_id = @me AND friend_id = @f", ("@g", groupId), ("@me", userId), ("@f", friendId));
+                "UPDATE friendships SET group_id = @g WHERE user_id = @me AND friend_id = @f", ("@g", categoryId), ("@me", userId), ("@f", friendId));
             return await update.ExecuteNonQueryAsync(ct) > 0 ? MoveOutcome.Moved : MoveOutcome.NotFriend;
         }, ct);
 
-    public Task<IReadOnlyList<FriendGroup>> ListGroupsAsync(uint userId, CancellationToken ct) =>
-        BackendErrors.Guard<IReadOnlyList<FriendGroup>>(Backend, async () =>
+    public Task<IReadOnlyList<FriendCategory>> ListCategoriesAsync(uint userId, CancellationToken ct) =>
+        BackendErrors.Guard<IReadOnlyList<FriendCategory>>(Backend, async () =>
         {
             await using var connection = await db.OpenConnectionAsync(ct);
-            // Counts from one range of the friendships primary key; a group nobody is in counts 0.
+            // Counts from one range of the friendships primary key; a category nobody is in counts 0.
             var counts = new Dictionary<uint, int>();
             await using (var command = Command(connection, null,
                              "SELECT group_id, COUNT(*) FROM friendships WHERE user_id = @me GROUP BY group_id", ("@me", userId)))
@@ -100,7 +100,7 @@ public sealed partial class MySqlFriendStore
             {
                 while (await reader.ReadAsync(ct)) counts[reader.GetUInt32(0)] = reader.GetInt32(1);
             }
-            var groups = new List<FriendGroup> { new(0, DefaultGroupName, counts.GetValueOrDefault(0u)) };
+            var categories = new List<FriendCategory> { new(0, DefaultCategoryName, counts.GetValueOrDefault(0u)) };
             await using (var command = Command(connection, null,
                              "SELECT group_id, group_name FROM friend_groups WHERE user_id = @me ORDER BY group_id", ("@me", userId)))
             await using (var reader = await command.ExecuteReaderAsync(ct))
@@ -108,21 +108,21 @@ public sealed partial class MySqlFriendStore
                 while (await reader.ReadAsync(ct))
                 {
                     uint id = reader.GetUInt32(0);
-                    groups.Add(new FriendGroup(id, reader.GetString(1), counts.GetValueOrDefault(id)));
+                    categories.Add(new FriendCategory(id, reader.GetString(1), counts.GetValueOrDefault(id)));
                 }
             }
-            return groups;
+            return categories;
         });
 
-    private static async Task<bool> OwnsGroupAsync(MySqlConnection connection, MySqlTransaction? tx, uint userId, uint groupId, CancellationToken ct,
+    private static async Task<bool> OwnsCategoryAsync(MySqlConnection connection, MySqlTransaction? tx, uint userId, uint categoryId, CancellationToken ct,
         bool forUpdate = false, bool forShare = false)
     {
         string locking = forUpdate ? " FOR UPDATE" : forShare ? " LOCK IN SHARE MODE" : "";
         await using var command = Command(connection, tx, "SELECT 1 FROM friend_groups WHERE group_id = @g AND user_id = @me" + locking,
-            ("@g", groupId), ("@me", userId));
+            ("@g", categoryId), ("@me", userId));
         return await command.ExecuteScalarAsync(ct) is not null;
     }
 
-    // The default group's name is taken by group 0, ignoring case like every group name.
-    private static bool IsDefaultName(string name) => string.Equals(name, DefaultGroupName, StringComparison.OrdinalIgnoreCase);
+    // The default category's name is taken by category 0, ignoring case like every category name.
+    private static bool IsDefaultName(string name) => string.Equals(name, DefaultCategoryName, StringComparison.OrdinalIgnoreCase);
 }

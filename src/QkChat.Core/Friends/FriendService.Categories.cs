@@ -4,13 +4,14 @@ using QkChat.Protocol;
 namespace QkChat.Core.Friends;
 
 /// <summary>
-/// ignore_friend_request, set_friend_remark and the friend-group actions (protocol.md §7). All private to the
-/// caller: nobody else is told. Another user's group or request answers NOT_FOUND, like an unknown id (§8).
+/// ignore_friend_request, set_friend_remark and the friend-category actions (protocol.md §7 calls them friend groups:
+/// create_friend_group ...; "group" in this code is left to chat groups, §9). All private to the caller: nobody else
+/// is told. Another user's category or request answers NOT_FOUND, like an unknown id (§8).
 /// </summary>
 public sealed partial class FriendService
 {
-    /// <summary>Groups per user besides the default: keeps get_friend_groups well within one frame (about 130 bytes each).</summary>
-    public const int MaxGroups = 100;
+    /// <summary>Categories per user besides the default: keeps get_friend_groups well within one frame (about 130 bytes each).</summary>
+    public const int MaxCategories = 100;
 
     private void IgnoreFriendRequest(RequestContext ctx)
     {
@@ -52,35 +53,35 @@ public sealed partial class FriendService
         });
     }
 
-    private void CreateFriendGroup(RequestContext ctx)
+    private void CreateFriendCategory(RequestContext ctx)
     {
         if (Parse(ctx) is not { } request) return;
-        if (!Check(ctx, FriendRules.GroupName(request.GroupName, "group_name", out string name))) return;
+        if (!Check(ctx, FriendRules.CategoryName(request.CategoryName, "group_name", out string name))) return;
         uint me = ctx.Session.UserId;
         RunAsync(ctx, async pending =>
         {
-            var result = await _store.CreateGroupAsync(me, name, MaxGroups, Now(), CancellationToken.None);
+            var result = await _store.CreateCategoryAsync(me, name, MaxCategories, Now(), CancellationToken.None);
             switch (result.Outcome)
             {
-                case GroupOutcome.Done:
-                    pending.Complete(ErrorCodes.Ok, "group created", result.GroupId, static (w, id) => w.WriteNumber("group_id"u8, id));
+                case CategoryOutcome.Done:
+                    pending.Complete(ErrorCodes.Ok, "group created", result.CategoryId, static (w, id) => w.WriteNumber("group_id"u8, id));
                     return;
-                case GroupOutcome.NameTaken:
+                case CategoryOutcome.NameTaken:
                     pending.Complete(ErrorCodes.AlreadyExists, "group_name: you have a group of that name");
                     return;
                 default:
-                    pending.Complete(ErrorCodes.Forbidden, $"at most {MaxGroups} groups");
+                    pending.Complete(ErrorCodes.Forbidden, $"at most {MaxCategories} groups");
                     return;
             }
         });
     }
 
-    private void RenameFriendGroup(RequestContext ctx)
+    private void RenameFriendCategory(RequestContext ctx)
     {
         if (Parse(ctx) is not { } request) return;
-        if (!Check(ctx, FriendRules.GroupId(request.GroupId, allowDefault: true, out uint groupId))
-            || !Check(ctx, FriendRules.GroupName(request.NewName, "new_name", out string name))) return;
-        if (groupId == 0)
+        if (!Check(ctx, FriendRules.CategoryId(request.CategoryId, allowDefault: true, out uint categoryId))
+            || !Check(ctx, FriendRules.CategoryName(request.NewName, "new_name", out string name))) return;
+        if (categoryId == 0)
         {
             ctx.Respond(ErrorCodes.Forbidden, "the default group cannot be renamed");
             return;
@@ -88,12 +89,12 @@ public sealed partial class FriendService
         uint me = ctx.Session.UserId;
         RunAsync(ctx, async pending =>
         {
-            switch (await _store.RenameGroupAsync(me, groupId, name, CancellationToken.None))
+            switch (await _store.RenameCategoryAsync(me, categoryId, name, CancellationToken.None))
             {
-                case GroupOutcome.Done:
+                case CategoryOutcome.Done:
                     pending.Complete(ErrorCodes.Ok, "group renamed");
                     return;
-                case GroupOutcome.NameTaken:
+                case CategoryOutcome.NameTaken:
                     pending.Complete(ErrorCodes.AlreadyExists, "new_name: you have a group of that name");
                     return;
                 default:
@@ -103,11 +104,11 @@ public sealed partial class FriendService
         });
     }
 
-    private void DeleteFriendGroup(RequestContext ctx)
+    private void DeleteFriendCategory(RequestContext ctx)
     {
         if (Parse(ctx) is not { } request) return;
-        if (!Check(ctx, FriendRules.GroupId(request.GroupId, allowDefault: true, out uint groupId))) return;
-        if (groupId == 0)
+        if (!Check(ctx, FriendRules.CategoryId(request.CategoryId, allowDefault: true, out uint categoryId))) return;
+        if (categoryId == 0)
         {
             ctx.Respond(ErrorCodes.Forbidden, "the default group cannot be deleted");
             return;
@@ -115,27 +116,27 @@ public sealed partial class FriendService
         uint me = ctx.Session.UserId;
         RunAsync(ctx, async pending =>
         {
-            if (await _store.DeleteGroupAsync(me, groupId, CancellationToken.None))
+            if (await _store.DeleteCategoryAsync(me, categoryId, CancellationToken.None))
                 pending.Complete(ErrorCodes.Ok, "group deleted; its friends are in the default group");
             else
                 pending.Complete(ErrorCodes.NotFound, "group_id: no such group");
         });
     }
 
-    private void MoveFriendToGroup(RequestContext ctx)
+    private void MoveFriendToCategory(RequestContext ctx)
     {
         if (Parse(ctx) is not { } request) return;
         if (!Check(ctx, FriendRules.UserId(request.FriendId, "friend_id", out uint friendId))
-            || !Check(ctx, FriendRules.GroupId(request.GroupId, allowDefault: true, out uint groupId))) return;
+            || !Check(ctx, FriendRules.CategoryId(request.CategoryId, allowDefault: true, out uint categoryId))) return;
         uint me = ctx.Session.UserId;
         RunAsync(ctx, async pending =>
         {
-            switch (await _store.MoveFriendAsync(me, friendId, groupId, CancellationToken.None))
+            switch (await _store.MoveFriendAsync(me, friendId, categoryId, CancellationToken.None))
             {
                 case MoveOutcome.Moved:
                     pending.Complete(ErrorCodes.Ok, "friend moved");
                     return;
-                case MoveOutcome.NoSuchGroup:
+                case MoveOutcome.NoSuchCategory:
                     pending.Complete(ErrorCodes.NotFound, "group_id: no such group");
                     return;
                 default:
@@ -145,20 +146,20 @@ public sealed partial class FriendService
         });
     }
 
-    private void GetFriendGroups(RequestContext ctx)
+    private void GetFriendCategories(RequestContext ctx)
     {
         uint me = ctx.Session.UserId;
         RunAsync(ctx, async pending =>
         {
-            var groups = await _store.ListGroupsAsync(me, CancellationToken.None);
-            pending.Complete(ErrorCodes.Ok, "ok", groups, static (w, list) =>
+            var categories = await _store.ListCategoriesAsync(me, CancellationToken.None);
+            pending.Complete(ErrorCodes.Ok, "ok", categories, static (w, list) =>
             {
                 w.WriteStartArray("groups"u8);
                 foreach (var g in list)
                 {
                     w.WriteStartObject();
-                    w.WriteNumber("group_id"u8, g.GroupId);
-                    w.WriteString("group_name"u8, g.GroupName);
+                    w.WriteNumber("group_id"u8, g.CategoryId);
+                    w.WriteString("group_name"u8, g.CategoryName);
                     w.WriteNumber("count"u8, g.Count);
                     w.WriteEndObject();
                 }
