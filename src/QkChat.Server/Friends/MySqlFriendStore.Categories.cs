@@ -1,6 +1,5 @@
 using MySqlConnector;
 using QkChat.Core.Friends;
-using QkChat.Server.Accounts;
 using QkChat.Server.Storage;
 
 namespace QkChat.Server.Friends;

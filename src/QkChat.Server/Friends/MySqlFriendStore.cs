@@ -2,7 +2,6 @@ using QkChat.Server.Storage;
 using System.Data;
 using MySqlConnector;
 using QkChat.Core.Friends;
-using QkChat.Server.Accounts;
 
 namespace QkChat.Server.Friends;
 

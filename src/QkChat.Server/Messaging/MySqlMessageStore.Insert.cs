@@ -5,7 +5,6 @@ using System.Security.Cryptography;
 using System.Text;
 using MySqlConnector;
 using QkChat.Core.Messaging;
-using QkChat.Server.Accounts;
 
 namespace QkChat.Server.Messaging;
 

@@ -2,7 +2,6 @@ using QkChat.Server.Storage;
 using System.Text;
 using MySqlConnector;
 using QkChat.Core.Messaging;
-using QkChat.Server.Accounts;
 
 namespace QkChat.Server.Messaging;
 

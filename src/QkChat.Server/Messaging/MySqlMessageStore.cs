@@ -1,6 +1,5 @@
 using MySqlConnector;
 using QkChat.Core.Messaging;
-using QkChat.Server.Accounts;
 using QkChat.Server.Storage;
 
 namespace QkChat.Server.Messaging;

@@ -1,5 +1,4 @@
 using QkChat.Core.Presence;
-using QkChat.Server.Accounts;
 using QkChat.Server.Storage;
 using StackExchange.Redis;
 

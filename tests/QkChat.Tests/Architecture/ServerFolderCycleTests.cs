@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Reflection.Emit;
+using System.Text.RegularExpressions;
 using QkChat.Server.Configuration;
 using Xunit;
 
@@ -11,9 +12,11 @@ namespace QkChat.Tests.Architecture;
 /// not the source, so a name that merely looks like a type cannot fake an edge: every type of the namespace
 /// QkChat.Server.X (nested and compiler-generated types count for their outermost type) depends on QkChat.Server.Y
 /// when its signatures, fields, locals or method bodies name a type of Y. Constants are inlined by the compiler
-/// and leave no trace in the assembly; a folder that shares only constants is not a dependency at run time.
+/// and leave no trace in the assembly, so the source adds its `using QkChat.Server.Y;` directives and
+/// `QkChat.Server.Y.` qualified names. The root namespace is in scope everywhere without a directive, so a constant
+/// there would escape both: the root holds Program alone (ExitCodes, read by Hosting, was such a hidden cycle).
 /// </summary>
-public sealed class ServerFolderCycleTests
+public sealed partial class ServerFolderCycleTests
 {
     private const string Root = "QkChat.Server";
 
@@ -21,9 +24,43 @@ public sealed class ServerFolderCycleTests
     public void Server_folders_have_no_cycle()
     {
         var graph = FolderGraph.Build(typeof(ServerOptions).Assembly, Root);
+        AddSourceEdges(graph, Path.Combine(RepoPaths.Root, "src", Root));
         Assert.True(graph.Count > 5, "the graph found too few folders to be believed: " + string.Join(", ", graph.Keys));
         var cycles = FolderGraph.Cycles(graph);
         Assert.True(cycles.Count == 0, "folder cycles in src/QkChat.Server:\n" + string.Join('\n', cycles.Select(c => FolderGraph.Describe(graph, c))));
+    }
+
+    [GeneratedRegex(@"^\s*using\s+QkChat\.Server\.(\w+)\s*;|\bQkChat\.Server\.([A-Z]\w*)\.", RegexOptions.Multiline)]
+    private static partial Regex ServerNamespaceMention();
+
+    /// <summary>Edges from each folder's source: its using directives and qualified names of other Server folders.</summary>
+    private static void AddSourceEdges(Dictionary<string, Dictionary<string, SortedSet<string>>> graph, string projectDir)
+    {
+        foreach (string file in Directory.EnumerateFiles(projectDir, "*.cs", SearchOption.AllDirectories))
+        {
+            string relative = Path.GetRelativePath(projectDir, file);
+            if (relative.StartsWith("bin", StringComparison.Ordinal) || relative.StartsWith("obj", StringComparison.Ordinal)) continue;
+            string from = Path.GetDirectoryName(relative) is { Length: > 0 } dir ? dir.Split(Path.DirectorySeparatorChar)[0] : "(root)";
+            string code = string.Join('\n', File.ReadAllLines(file).Select(l => l.Split("//")[0]));
+            foreach (Match m in ServerNamespaceMention().Matches(code))
+            {
+                string to = m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value;
+                if (to == from || !Directory.Exists(Path.Combine(projectDir, to))) continue;
+                graph.TryAdd(from, []);
+                graph.TryAdd(to, []);
+                if (!graph[from].TryGetValue(to, out var why)) graph[from][to] = why = [];
+                why.Add($"{Path.GetFileName(file)} names QkChat.Server.{to}");
+            }
+        }
+    }
+
+    [Fact]
+    public void The_root_namespace_holds_only_Program()
+    {
+        var rootTypes = typeof(ServerOptions).Assembly.GetTypes()
+            .Where(t => t.Namespace == Root && t.DeclaringType is null && !t.Name.StartsWith('<'))
+            .Select(t => t.Name).Order().ToList();
+        Assert.Equal(["Program"], rootTypes);
     }
 
     /// <summary>The check finds a cycle when there is one (a graph that cannot fail proves nothing).</summary>
