@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Text.Json;
+using QkChat.Server.Mail;
 
 namespace QkChat.Server.Configuration;
 
@@ -167,7 +168,7 @@ public static class ConfigLoader
             o.Transport.MaxClientsPerIp = o.Transport.MaxClients;
         if (!o.Transport.PlainListener && !o.Listener.TlsEnabled)
             throw new ConfigException("invalid configuration: server.plain_tcp = false with tls.enabled = false: expected tls.enabled = true, or nothing would listen for chat");
-        if (Mail.MailTransportOptions.ParseFrom(o.MailTransport.From) is null)
+        if (MailTransportOptions.ParseFrom(o.MailTransport.From) is null)
             throw new ConfigException($"invalid configuration: smtp.from = '{o.MailTransport.From}': expected a mail address such as QkChat <no-reply@example.org>");
         CheckAdminExposure(o);
         if (o.Listener.TlsEnabled)

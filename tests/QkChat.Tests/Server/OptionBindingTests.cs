@@ -7,15 +7,19 @@ using QkChat.Server.Accounts;
 using QkChat.Server.Admin;
 using QkChat.Server.Configuration;
 using QkChat.Server.Hosting;
+using QkChat.Server.Logging;
 using QkChat.Server.Mail;
+using QkChat.Server.Security;
+using QkChat.Server.Storage;
 using QkChat.Transport;
 using Xunit;
 
 namespace QkChat.Tests.Server;
 
 /// <summary>
-/// One source per option (issue 17 point 6): a setting bound to a layer's options class has its default there and
-/// nowhere else, and reaches the layer without a line of its own in the hand-over.
+/// One source per option (issue 17 point 6): every setting is bound to an options class (a layer's, or a small one
+/// of the server's per concern), has its default there and nowhere else, and reaches the layer without a line of
+/// its own in the hand-over.
 /// </summary>
 public sealed class OptionBindingTests
 {
@@ -66,6 +70,45 @@ public sealed class OptionBindingTests
         ("alert.connections_percent", typeof(AlertThresholds)),
         ("alert.error_rate_percent", typeof(AlertThresholds)),
         ("alert.response_time_ms", typeof(AlertThresholds)),
+        // The server's own settings, bound when ServerOptions lost its values (issue 17).
+        ("server.host", typeof(ListenerOptions)),
+        ("tls.enabled", typeof(ListenerOptions)),
+        ("server.shutdown_timeout_s", typeof(LifecycleOptions)),
+        ("startup.retry_s", typeof(LifecycleOptions)),
+        ("db.host", typeof(DatabaseOptions)),
+        ("db.port", typeof(DatabaseOptions)),
+        ("db.user", typeof(DatabaseOptions)),
+        ("db.password", typeof(DatabaseOptions)),
+        ("db.name", typeof(DatabaseOptions)),
+        ("db.pool_size", typeof(DatabaseOptions)),
+        ("db.auto_migrate", typeof(DatabaseOptions)),
+        ("redis.host", typeof(RedisOptions)),
+        ("redis.port", typeof(RedisOptions)),
+        ("redis.password", typeof(RedisOptions)),
+        ("redis.database", typeof(RedisOptions)),
+        ("smtp.host", typeof(MailTransportOptions)),
+        ("smtp.port", typeof(MailTransportOptions)),
+        ("smtp.user", typeof(MailTransportOptions)),
+        ("smtp.password", typeof(MailTransportOptions)),
+        ("smtp.from", typeof(MailTransportOptions)),
+        ("smtp.starttls", typeof(MailTransportOptions)),
+        ("smtp.implicit_tls", typeof(MailTransportOptions)),
+        ("mail.drop_dir", typeof(MailTransportOptions)),
+        ("mail.queue_capacity", typeof(MailQueueOptions)),
+        ("mail.max_attempts", typeof(MailQueueOptions)),
+        ("mail.retry_delay_s", typeof(MailQueueOptions)),
+        ("mail.timeout_s", typeof(MailQueueOptions)),
+        ("mail.drain_timeout_s", typeof(MailQueueOptions)),
+        ("account.availability_checks_per_min", typeof(LookupLimits)),
+        ("account.search_users_per_min", typeof(LookupLimits)),
+        ("password.memory_kib", typeof(PasswordOptions)),
+        ("password.iterations", typeof(PasswordOptions)),
+        ("password.workers", typeof(PasswordOptions)),
+        ("password.queue_capacity", typeof(PasswordOptions)),
+        ("log.level", typeof(LogOptions)),
+        ("log.dir", typeof(LogOptions)),
+        ("log.to_file", typeof(LogOptions)),
+        ("log.file_max_mb", typeof(LogOptions)),
     ];
 
     // Registry keys deliberately not bound to an options class, each with the reason. Every other key must be bound
