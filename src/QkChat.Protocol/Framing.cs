@@ -1,4 +1,4 @@
-using System.Buffers.Binary;
+using QkChat.Wire;
 
 namespace QkChat.Protocol;
 
@@ -24,7 +24,7 @@ public enum FrameStatus
 /// </summary>
 public static class Framing
 {
-    public const int HeaderSize = 4;
+    public const int HeaderSize = LengthPrefix.HeaderSize;
 
     /// <summary>The protocol's default maximum body size (configurable on the server).</summary>
     public const int DefaultMaxFrameBytes = 65_536;
@@ -32,18 +32,19 @@ public static class Framing
     /// <summary>Decodes the frame at the start of <paramref name="buffer"/>; the declared length is checked before any body byte is needed.</summary>
     public static FrameStatus TryDecode(ReadOnlySpan<byte> buffer, int maxFrameBytes, out int bodyLength)
     {
-        bodyLength = 0;
-        if (buffer.Length < HeaderSize) return FrameStatus.Incomplete;
-        uint declared = BinaryPrimitives.ReadUInt32BigEndian(buffer);
-        if (declared == 0) return FrameStatus.Empty;
-        if (declared > (uint)maxFrameBytes) return FrameStatus.TooLarge;
-        bodyLength = (int)declared;
-        return buffer.Length - HeaderSize >= bodyLength ? FrameStatus.Complete : FrameStatus.Incomplete;
+        var status = LengthPrefix.Read(buffer, maxFrameBytes, out uint declared);
+        bodyLength = status == LengthPrefixStatus.Empty || status == LengthPrefixStatus.TooLarge ? 0 : (int)declared;
+        return status switch
+        {
+            LengthPrefixStatus.Complete => FrameStatus.Complete,
+            LengthPrefixStatus.Empty => FrameStatus.Empty,
+            LengthPrefixStatus.TooLarge => FrameStatus.TooLarge,
+            _ => FrameStatus.Incomplete,
+        };
     }
 
     /// <summary>Writes the header for a body of <paramref name="bodyLength"/> bytes.</summary>
-    public static void WriteHeader(Span<byte> destination, int bodyLength) =>
-        BinaryPrimitives.WriteUInt32BigEndian(destination, checked((uint)bodyLength));
+    public static void WriteHeader(Span<byte> destination, int bodyLength) => LengthPrefix.Write(destination, bodyLength);
 
     /// <summary>A whole frame (header + body) as a new array: for clients and tests, not the server's hot path.</summary>
     public static byte[] Encode(ReadOnlySpan<byte> body)

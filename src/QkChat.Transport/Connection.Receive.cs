@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Net.Sockets;
 
 namespace QkChat.Transport;
 
@@ -9,7 +8,6 @@ public sealed partial class Connection
     // burst of chat frames and stops one flooding client from starving the rest.
     private const int MaxReadsPerWakeup = 16;
 
-    private SocketAsyncEventArgs? _receiveArgs;
     private byte[]? _receiveBlock;
     private int _received;
     private bool _receivePending;
@@ -37,52 +35,27 @@ public sealed partial class Connection
         _inReceive = false;
         if (!alive) { TryRecycle(); return; }
         if (_received == 0) ReturnReceiveBlock();
-        if (!Embedded) ReceiveLoop();
+        ReceiveLoop();
     }
 
-    /// <summary>Driven by <see cref="InMemoryConnection"/>: bytes arrive through the handler, never from the socket.</summary>
-    internal bool Embedded { get; set; }
-
     /// <summary>
-    /// Posts a zero-byte receive: it completes when data is ready without tying a buffer to an idle connection.
-    /// Synchronous completions are handled in this loop rather than by recursion.
+    /// Waits for input without a buffer (the stream's zero-byte receive); input that is ready at once is read in this
+    /// loop rather than by recursion.
     /// </summary>
     private void ReceiveLoop()
     {
-        if (_tls is not null)
-        {
-            if (_state != Phase.Closed && !_paused) _tls.PermitRead();
-            return;
-        }
         while (_state != Phase.Closed && !_paused && !_receivePending)
         {
-            _receiveArgs ??= SocketArgsPool.Rent(this);
             _receivePending = true;
-            bool pending;
-            try
-            {
-                pending = _socket.ReceiveAsync(_receiveArgs);
-            }
-            catch (ObjectDisposedException)
-            {
-                _receivePending = false;
-                Abort(CloseReason.Reset);
-                return;
-            }
-            if (pending) return;
+            if (!_stream.WaitForInput()) return;
             _receivePending = false;
             if (!ReadAvailable()) return;
         }
     }
 
-    /// <summary>The zero-byte receive completed on an I/O thread and was posted here.</summary>
+    /// <summary>The stream has input (posted from an I/O thread, or by this connection to take its next turn).</summary>
     internal void OnReceiveReady()
     {
-        if (_tls is not null)
-        {
-            OnTlsChunk();
-            return;
-        }
         _receivePending = false;
         if (_state == Phase.Closed)
         {
@@ -92,16 +65,14 @@ public sealed partial class Connection
         if (ReadAvailable()) ReceiveLoop();
     }
 
-    /// <summary>Reads what the socket holds without blocking and hands it to the handler; false when closed or paused.</summary>
+    /// <summary>
+    /// Reads what the stream holds without blocking and hands whole messages to the handler; false when closed, paused
+    /// or re-queued (a ReceiveReady is then on its way), true when the stream would block and must be waited on again.
+    /// </summary>
     private bool ReadAvailable()
     {
-        if (_receiveArgs!.SocketError != SocketError.Success)
-        {
-            Abort(CloseReason.Reset);
-            return false;
-        }
         _inReceive = true;
-        var error = SocketError.Success;
+        var status = ReadStatus.Data;
         try
         {
             for (int reads = 0; reads < MaxReadsPerWakeup; reads++)
@@ -109,10 +80,10 @@ public sealed partial class Connection
                 if (_state == Phase.Closed || _paused) return false;
                 var free = FreeReceiveSpace();
                 if (free.IsEmpty) return false; // closed for an oversize partial frame
-                int n = _socket.Receive(free, SocketFlags.None, out error);
-                if (error == SocketError.WouldBlock) break;
-                if (error != SocketError.Success) { Abort(CloseReason.Reset); return false; }
-                if (n == 0) { Abort(_state == Phase.Open ? CloseReason.PeerClosed : _closeReason); return false; }
+                int n = _stream.Read(free, out status);
+                if (status == ReadStatus.WouldBlock) break;
+                if (status == ReadStatus.Failed) { Abort(CloseReason.Reset); return false; }
+                if (status == ReadStatus.End) { Abort(_state == Phase.Open ? CloseReason.PeerClosed : _closeReason); return false; }
                 Reactor.Stats.BytesIn += n;
                 if (_state != Phase.Open) continue; // closing: input is discarded
                 _received += n;
@@ -120,7 +91,7 @@ public sealed partial class Connection
             }
             if (_received == 0 || _state != Phase.Open) ReturnReceiveBlock();
             if (_state == Phase.Closed || _paused) return false;
-            if (error != SocketError.WouldBlock)
+            if (status != ReadStatus.WouldBlock)
             {
                 // Still more to read: go to the back of the inbox so the reactor's other connections get a turn.
                 _receivePending = true;
@@ -129,11 +100,6 @@ public sealed partial class Connection
             }
             return true;
         }
-        catch (ObjectDisposedException)
-        {
-            Abort(CloseReason.Reset);
-            return false;
-        }
         finally
         {
             _inReceive = false;
@@ -141,48 +107,11 @@ public sealed partial class Connection
         }
     }
 
-    /// <summary>A decrypted chunk (or end of stream) from the TLS read loop: same buffering and delivery as plain TCP.</summary>
-    private void OnTlsChunk()
-    {
-        var tls = _tls!;
-        var chunk = tls.TakeChunk();
-        int n = tls.ChunkLength;
-        _inReceive = true;
-        try
-        {
-            if (_state == Phase.Closed) return;
-            if (tls.ReadFailed) { Abort(CloseReason.Reset); return; }
-            if (chunk is null) { Abort(_state == Phase.Open ? CloseReason.PeerClosed : _closeReason); return; }
-            Reactor.Stats.BytesIn += n;
-            if (_state != Phase.Open) { tls.PermitRead(); return; } // closing: input is discarded
-            for (int offset = 0; offset < n;)
-            {
-                var free = FreeReceiveSpace();
-                if (free.IsEmpty) return; // closed for an oversize partial frame
-                int take = Math.Min(free.Length, n - offset);
-                chunk.AsSpan(offset, take).CopyTo(free);
-                _received += take;
-                offset += take;
-                // While paused the rest of the chunk is only buffered; Resume delivers it.
-                if (!_paused && !Deliver()) return;
-            }
-            if (_received == 0) ReturnReceiveBlock();
-            if (!_paused) tls.PermitRead();
-        }
-        finally
-        {
-            if (chunk is not null) ArrayPool<byte>.Shared.Return(chunk);
-            _inReceive = false;
-            if (_state == Phase.Closed) TryRecycle();
-        }
-    }
-
-    /// <summary>Offers the buffered bytes to the handler and keeps what it did not consume (a partial frame).</summary>
+    /// <summary>Offers the buffered bytes to the codec and the handler and keeps what is not a whole frame yet.</summary>
     private bool Deliver()
     {
-        int consumed = Reactor.Handler.OnReceived(this, _receiveBlock.AsSpan(0, _received));
+        int consumed = OfferInput(_receiveBlock.AsSpan(0, _received));
         if (_state == Phase.Closed) return false;
-        if ((uint)consumed > (uint)_received) throw new InvalidOperationException($"handler consumed {consumed} of {_received} bytes");
         if (consumed > 0)
         {
             _received -= consumed;
@@ -191,7 +120,38 @@ public sealed partial class Connection
         return true;
     }
 
-    /// <summary>The free tail of the receive block, renting or growing it as needed (bounded by MaxReceiveBufferBytes).</summary>
+    /// <summary>
+    /// Splits <paramref name="input"/> with the listener's codec and hands each whole body to the handler; returns the
+    /// bytes consumed (a partial frame stays). A frame the codec rejects is reported to the handler, which answers it,
+    /// and the connection closes: a byte stream cannot be resynchronised after a bad header.
+    /// </summary>
+    internal int OfferInput(Span<byte> input)
+    {
+        int offset = 0;
+        while (_state == Phase.Open)
+        {
+            var status = _codec.Decode(input[offset..], _options.MaxFrameBytes, out int bodyOffset, out int bodyLength, out long declared);
+            switch (status)
+            {
+                case FrameDecodeStatus.Incomplete:
+                    return offset;
+                case FrameDecodeStatus.Complete:
+                    Reactor.Handler.OnFrame(this, input.Slice(offset + bodyOffset, bodyLength));
+                    offset += bodyOffset + bodyLength;
+                    // A request answered later paused the connection: the rest waits, so answers stay in request order.
+                    if (_paused) return _state == Phase.Open ? offset : input.Length;
+                    break;
+                default:
+                    var error = status == FrameDecodeStatus.Empty ? FrameError.Empty : FrameError.TooLarge;
+                    Reactor.Handler.OnBadFrame(this, error, declared, _options.MaxFrameBytes);
+                    CloseAfterFlush(CloseReason.ProtocolError);
+                    return input.Length;
+            }
+        }
+        return input.Length; // closed while handling: nothing more will be read
+    }
+
+    /// <summary>The free tail of the receive block, renting or growing it as needed (up to one maximum frame and its header).</summary>
     private Span<byte> FreeReceiveSpace()
     {
         if (_receiveBlock is null)
@@ -200,13 +160,14 @@ public sealed partial class Connection
             return _receiveBlock;
         }
         if (_received < _receiveBlock.Length) return _receiveBlock.AsSpan(_received);
-        if (_receiveBlock.Length >= _options.MaxReceiveBufferBytes)
+        int limit = _options.MaxFrameBytes + _codec.MaxHeaderBytes;
+        if (_receiveBlock.Length >= limit)
         {
-            // The handler checks declared lengths before buffering, so this means a frame it could not bound.
+            // The codec checks declared lengths before buffering, so this means a frame it could not bound.
             Abort(CloseReason.ProtocolError);
             return default;
         }
-        var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(_receiveBlock.Length * 2, _options.MaxReceiveBufferBytes));
+        var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(_receiveBlock.Length * 2, limit));
         _receiveBlock.AsSpan(0, _received).CopyTo(bigger);
         ArrayPool<byte>.Shared.Return(_receiveBlock);
         _receiveBlock = bigger;

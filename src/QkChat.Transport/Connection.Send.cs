@@ -1,5 +1,3 @@
-using System.Net.Sockets;
-
 namespace QkChat.Transport;
 
 public sealed partial class Connection
@@ -10,8 +8,6 @@ public sealed partial class Connection
 
     private readonly Queue<OutboundFrame> _queue = new(0);
     private List<OutboundFrame>? _inFlight;
-    private List<ArraySegment<byte>>? _segments;
-    private SocketAsyncEventArgs? _sendArgs;
     private int _queuedBytes;
     private bool _sendPending;
     private bool _dirty;
@@ -22,11 +18,17 @@ public sealed partial class Connection
     /// Queues <paramref name="frame"/> (the connection takes over the caller's reference) to go out at the end of
     /// this reactor pass. Droppable frames (presence and other pushes a client can re-sync) are dropped while the
     /// queue is above the high-water mark, until it falls below the low mark. Past the hard cap the connection is
-    /// closed as a slow consumer. Returns whether the frame was queued.
+    /// closed as a slow consumer. Returns whether the frame was queued. The frame must be finished
+    /// (<see cref="OutboundFrame.Finish"/>) with the header of this connection's codec.
     /// </summary>
     public bool Send(OutboundFrame frame, bool droppable = false)
     {
         Reactor.AssertOnThread();
+        if (!frame.IsFramedFor(_codec))
+        {
+            frame.Release();
+            throw new InvalidOperationException("an OutboundFrame must be finished with the header of the connection's codec before it is sent");
+        }
         if (_state != Phase.Open)
         {
             frame.Release();
@@ -43,14 +45,14 @@ public sealed partial class Connection
                 return false;
             }
         }
-        if (_queuedBytes + frame.Length > _options.SendQueueHardCapBytes)
+        if (_queuedBytes + frame.WireLength > _options.SendQueueHardCapBytes)
         {
             frame.Release();
             Abort(CloseReason.SlowConsumer);
             return false;
         }
         _queue.Enqueue(frame);
-        _queuedBytes += frame.Length;
+        _queuedBytes += frame.WireLength;
         Reactor.Stats.FramesOut++;
         if (_queuedBytes > Reactor.Stats.PeakQueuedBytes) Reactor.Stats.PeakQueuedBytes = _queuedBytes;
         MarkDirty();
@@ -68,65 +70,15 @@ public sealed partial class Connection
     internal void Flush()
     {
         _dirty = false;
-        if (_tls is not null)
-        {
-            FlushTls();
-            return;
-        }
         while (!_sendPending && _queue.Count > 0 && _state is Phase.Open or Phase.Closing)
-        {
-            _sendArgs ??= SocketArgsPool.Rent(this);
-            _inFlight ??= new List<OutboundFrame>(MaxFramesPerSend);
-            int count = Math.Min(_queue.Count, MaxFramesPerSend);
-            if (count == 1)
-            {
-                var frame = _queue.Dequeue();
-                _inFlight.Add(frame);
-                _sendArgs.BufferList = null;
-                var segment = frame.Segment;
-                _sendArgs.SetBuffer(segment.Array, segment.Offset, segment.Count);
-            }
-            else
-            {
-                _segments ??= new List<ArraySegment<byte>>(MaxFramesPerSend);
-                for (int i = 0; i < count; i++)
-                {
-                    var frame = _queue.Dequeue();
-                    _inFlight.Add(frame);
-                    _segments.Add(frame.Segment);
-                }
-                _sendArgs.SetBuffer(null, 0, 0);
-                _sendArgs.BufferList = _segments;
-            }
-            _sendPending = true;
-            _sendStartedAt = Environment.TickCount64;
-            bool pending;
-            try
-            {
-                pending = _socket.SendAsync(_sendArgs);
-            }
-            catch (ObjectDisposedException)
-            {
-                pending = false;
-                _sendArgs.SocketError = SocketError.OperationAborted;
-            }
-            if (pending) return;
-            if (!CompleteSend()) return;
-        }
-        if (_state == Phase.Closing && !_sendPending && _queue.Count == 0) BeginLinger();
-    }
-
-    private void FlushTls()
-    {
-        if (!_sendPending && _queue.Count > 0 && _state is Phase.Open or Phase.Closing)
         {
             _inFlight ??= new List<OutboundFrame>(MaxFramesPerSend);
             int count = Math.Min(_queue.Count, MaxFramesPerSend);
             for (int i = 0; i < count; i++) _inFlight.Add(_queue.Dequeue());
             _sendPending = true;
             _sendStartedAt = Environment.TickCount64;
-            _tls!.StartWrite(_inFlight);
-            return;
+            if (_stream.StartSend(_inFlight)) return;
+            if (!CompleteSend()) return;
         }
         if (_state == Phase.Closing && !_sendPending && _queue.Count == 0) BeginLinger();
     }
@@ -144,24 +96,22 @@ public sealed partial class Connection
         int frameBytes = 0;
         foreach (var frame in _inFlight!)
         {
-            frameBytes += frame.Length;
+            frameBytes += frame.WireLength;
             frame.Release();
         }
         _inFlight.Clear();
-        _segments?.Clear();
         _queuedBytes -= frameBytes;
         if (_state == Phase.Closed)
         {
             TryRecycle();
             return false;
         }
-        bool ok = _tls is null ? _sendArgs!.SocketError == SocketError.Success : !_tls.WriteFailed;
-        if (!ok)
+        if (!_stream.LastSendSucceeded)
         {
             Abort(CloseReason.Reset);
             return false;
         }
-        Reactor.Stats.BytesOut += _tls is null ? _sendArgs!.BytesTransferred : _tls.BytesWritten;
+        Reactor.Stats.BytesOut += _stream.LastSendBytes;
         Reactor.Stats.Sends++;
         return true;
     }
@@ -183,7 +133,7 @@ public sealed partial class Connection
     {
         while (_queue.TryDequeue(out var frame))
         {
-            _queuedBytes -= frame.Length;
+            _queuedBytes -= frame.WireLength;
             frame.Release();
         }
     }

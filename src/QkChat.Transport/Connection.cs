@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 
 namespace QkChat.Transport;
 
@@ -7,7 +6,9 @@ namespace QkChat.Transport;
 /// One client connection, owned for life by one <see cref="Reactor"/>. All members except the Post* methods must be
 /// called on that reactor's thread (the handler always is). State: Open -> Closing (flush what is queued) ->
 /// Lingering (half-closed, discarding input so unread bytes cannot turn our last frame into a reset) -> Closed.
-/// Split by direction into partial files: Connection.Receive.cs and Connection.Send.cs.
+/// Split by direction into partial files: Connection.Receive.cs and Connection.Send.cs. Underneath is one
+/// <see cref="ConnectionStream"/> (socket, TLS or in-memory) and the listener's <see cref="IFrameCodec"/>; the
+/// handler above sees whole message bodies only.
 /// </summary>
 public sealed partial class Connection
 {
@@ -15,23 +16,22 @@ public sealed partial class Connection
 
     private static long _nextId;
 
-    private readonly Socket _socket;
+    private readonly ConnectionStream _stream;
+    private readonly IFrameCodec _codec;
     private readonly TransportOptions _options;
     private Phase _state;
     private CloseReason _closeReason;
     private long _deadline;
     private long _stateDeadline;
 
-    private readonly TlsChannel? _tls;
-
     /// <summary>Came through the TLS listener (metrics count connections per listener).</summary>
-    public bool IsTls => _tls is not null;
+    public bool IsTls => _stream.IsTls;
 
-    internal Connection(Reactor reactor, Socket socket, IPAddress remoteAddress, TlsChannel? tls = null)
+    internal Connection(Reactor reactor, ConnectionStream stream, IPAddress remoteAddress, IFrameCodec codec)
     {
-        _tls = tls;
         Reactor = reactor;
-        _socket = socket;
+        _stream = stream;
+        _codec = codec;
         _options = reactor.Options;
         RemoteAddress = remoteAddress;
         LimitKey = reactor.Engine.Limiter.KeyOf(remoteAddress);
@@ -65,7 +65,7 @@ public sealed partial class Connection
 
     internal void Start()
     {
-        _tls?.Start(this);
+        _stream.Start(this);
         Reactor.Handler.OnOpened(this);
         if (_state == Phase.Open) ReceiveLoop();
     }
@@ -94,14 +94,7 @@ public sealed partial class Connection
         if (_state == Phase.Closed) return;
         if (_state == Phase.Open) _closeReason = reason;
         _state = Phase.Closed;
-        try
-        {
-            _tls?.Dispose();
-            _socket.Dispose();
-        }
-        catch (SocketException)
-        {
-        }
+        _stream.Close();
         ReleaseQueued();
         Reactor.Stats.ClosedByReason[(int)_closeReason]++;
         Reactor.Remove(this);
@@ -132,17 +125,7 @@ public sealed partial class Connection
         if (_state == Phase.Closed) return;
         _state = Phase.Lingering;
         _stateDeadline = Environment.TickCount64 + (long)_options.LingerTimeout.TotalMilliseconds;
-        if (_tls is not null)
-        {
-            // Everything was written through SslStream; a TCP half-close under TLS would only truncate the stream.
-            Abort(_closeReason);
-            return;
-        }
-        try
-        {
-            _socket.Shutdown(SocketShutdown.Send);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        if (!_stream.TryShutdownSend())
         {
             Abort(_closeReason);
             return;
@@ -166,13 +149,12 @@ public sealed partial class Connection
             Abort(CloseReason.SlowConsumer);
     }
 
-    /// <summary>Once no socket operation is outstanding, the event args and the receive block go back to their pools.</summary>
+    /// <summary>Once no stream operation is outstanding, the stream's event args and the receive block go back to their pools.</summary>
     private void TryRecycle()
     {
         if (_state != Phase.Closed || _receivePending || _sendPending || _inReceive) return;
         ReturnReceiveBlock();
-        if (_receiveArgs is not null) { SocketArgsPool.Return(_receiveArgs); _receiveArgs = null; }
-        if (_sendArgs is not null) { SocketArgsPool.Return(_sendArgs); _sendArgs = null; }
+        _stream.Recycle();
     }
 
     public override string ToString() => $"#{Id} {RemoteAddress} on reactor {Reactor.Index}";

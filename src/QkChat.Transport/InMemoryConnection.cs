@@ -1,31 +1,32 @@
 using System.Net;
-using System.Net.Sockets;
 
 namespace QkChat.Transport;
 
 /// <summary>
-/// A connection whose handler can be driven directly, without a reactor thread or network traffic: benchmarks and
-/// allocation tests feed bytes to the handler and discard what it queues (Garnet's "embedded session" idea).
-/// The socket exists only because Connection owns one; nothing is ever sent or received on it.
+/// A connection whose handler can be driven directly, without a reactor thread, a socket or network traffic:
+/// benchmarks and allocation tests feed bytes through the codec to the handler and discard what it queues (Garnet's
+/// "embedded session" idea). Its stream is an <see cref="InMemoryStream"/>.
 /// </summary>
 public sealed class InMemoryConnection : IDisposable
 {
     private readonly TransportEngine _engine;
 
-    public InMemoryConnection(IConnectionHandler handler)
+    public InMemoryConnection(IConnectionHandler handler, IFrameCodec? codec = null)
     {
         _engine = new TransportEngine(new TransportOptions { Reactors = 1 }, handler, NoEvents.Instance);
         _engine.Reactors[0].AdoptCurrentThread();
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        Connection = new Connection(_engine.Reactors[0], socket, IPAddress.Loopback) { Embedded = true };
+        Connection = new Connection(_engine.Reactors[0], new InMemoryStream(), IPAddress.Loopback, codec ?? LengthPrefixCodec.Instance);
         _engine.Limiter.TryAcquire(IPAddress.Loopback, out _);
-        handler.OnOpened(Connection);
+        Connection.Start();
     }
 
     public Connection Connection { get; }
 
-    /// <summary>Hands <paramref name="bytes"/> to the handler; returns the bytes it consumed.</summary>
-    public int Receive(ReadOnlySpan<byte> bytes) => _engine.Handler.OnReceived(Connection, bytes);
+    /// <summary>
+    /// Hands <paramref name="bytes"/> (framed as the codec expects) to the connection, which passes each whole body to
+    /// the handler; returns the bytes consumed (a partial frame is not). The codec may rewrite the bytes it decodes.
+    /// </summary>
+    public int Receive(Span<byte> bytes) => Connection.OfferInput(bytes);
 
     /// <summary>
     /// Runs the work other threads posted to this connection's reactor (async responses, pushes, resumes) on the

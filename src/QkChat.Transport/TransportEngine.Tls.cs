@@ -25,7 +25,7 @@ public sealed partial class TransportEngine
     /// Runs the handshake on the thread pool (never on a reactor) under the handshake timeout; a plaintext or
     /// stalled client is closed and its limiter slot released. Only a finished handshake becomes a connection.
     /// </summary>
-    private async Task StartTlsAsync(Socket socket, IPAddress remote, Reactor reactor)
+    private async Task StartTlsAsync(Socket socket, IPAddress remote, Reactor reactor, IFrameCodec codec)
     {
         var tls = Options.Tls!;
         var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
@@ -48,7 +48,7 @@ public sealed partial class TransportEngine
             await ssl.DisposeAsync().ConfigureAwait(false);
             return;
         }
-        reactor.Post(new ReactorWork(WorkKind.Open, new Connection(reactor, socket, remote, new TlsChannel(ssl))));
+        reactor.Post(new ReactorWork(WorkKind.Open, new Connection(reactor, new TlsStream(ssl), remote, codec)));
     }
 
     private long _tlsHandshakeFailures;

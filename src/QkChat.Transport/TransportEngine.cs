@@ -54,12 +54,13 @@ public sealed partial class TransportEngine : IAsyncDisposable
             throw new InvalidOperationException("neither the plain nor the TLS listener is enabled");
         foreach (var reactor in _reactors) reactor.Start();
         if (Options.Tls is { } tls) LoadCertificate(tls);
-        if (Options.PlainListener) LocalEndPoint = Listen(new IPEndPoint(Options.Address, Options.Port), tls: false);
-        if (Options.Tls is { } tlsListener) TlsEndPoint = Listen(new IPEndPoint(Options.Address, tlsListener.Port), tls: true);
+        // Both listeners carry protocol.md §1's length-prefixed frames; a WebSocket listener would bring its own codec.
+        if (Options.PlainListener) LocalEndPoint = Listen(new IPEndPoint(Options.Address, Options.Port), tls: false, LengthPrefixCodec.Instance);
+        if (Options.Tls is { } tlsListener) TlsEndPoint = Listen(new IPEndPoint(Options.Address, tlsListener.Port), tls: true, LengthPrefixCodec.Instance);
         _ticker = new Timer(_ => Tick(), null, TickPeriod, TickPeriod);
     }
 
-    private IPEndPoint Listen(IPEndPoint endPoint, bool tls)
+    private IPEndPoint Listen(IPEndPoint endPoint, bool tls, IFrameCodec codec)
     {
         var listener = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
@@ -68,11 +69,21 @@ public sealed partial class TransportEngine : IAsyncDisposable
         _listeners.Add(listener);
         var bound = (IPEndPoint)listener.LocalEndPoint!;
         _events.Listening(bound, tls);
-        _acceptLoops.Add(Task.Run(() => AcceptLoopAsync(listener, tls)));
+        // Built once per listener: the busy answer in this listener's framing (TLS refuses without a handshake).
+        byte[] busy = tls || Options.BusyBody.IsEmpty ? [] : FrameWhole(codec, Options.BusyBody.Span);
+        _acceptLoops.Add(Task.Run(() => AcceptLoopAsync(listener, tls, codec, busy)));
         return bound;
     }
 
-    private async Task AcceptLoopAsync(Socket listener, bool tls)
+    /// <summary>Header and body in one new array (for the rare busy answer, not the hot path).</summary>
+    private static byte[] FrameWhole(IFrameCodec codec, ReadOnlySpan<byte> body)
+    {
+        Span<byte> headroom = stackalloc byte[OutboundFrame.Headroom];
+        int header = codec.WriteHeader(headroom, body.Length);
+        return [.. headroom[^header..], .. body];
+    }
+
+    private async Task AcceptLoopAsync(Socket listener, bool tls, IFrameCodec codec, byte[] busy)
     {
         while (!_stopping)
         {
@@ -92,11 +103,11 @@ public sealed partial class TransportEngine : IAsyncDisposable
                 await Task.Delay(50).ConfigureAwait(false);
                 continue;
             }
-            Admit(socket, tls);
+            Admit(socket, tls, codec, busy);
         }
     }
 
-    private void Admit(Socket socket, bool tls)
+    private void Admit(Socket socket, bool tls, IFrameCodec codec, byte[] busy)
     {
         IPAddress remote;
         try
@@ -111,29 +122,29 @@ public sealed partial class TransportEngine : IAsyncDisposable
         RejectReason reason = RejectReason.ShuttingDown;
         if (_stopping || !Limiter.TryAcquire(remote, out reason))
         {
-            Refuse(socket, remote, reason, tls);
+            Refuse(socket, remote, reason, busy);
             return;
         }
         socket.NoDelay = true;
         var reactor = LeastLoaded();
         if (tls)
         {
-            _ = StartTlsAsync(socket, remote, reactor); // SslStream needs a blocking-mode socket; it reads asynchronously
+            _ = StartTlsAsync(socket, remote, reactor, codec); // SslStream needs a blocking-mode socket; it reads asynchronously
             return;
         }
         // Non-blocking before anything reads it: a sync read must never stall a reactor.
         socket.Blocking = false;
-        reactor.Post(new ReactorWork(WorkKind.Open, new Connection(reactor, socket, remote)));
+        reactor.Post(new ReactorWork(WorkKind.Open, new Connection(reactor, new SocketStream(socket), remote, codec)));
     }
 
-    private void Refuse(Socket socket, IPAddress remote, RejectReason reason, bool tls)
+    private void Refuse(Socket socket, IPAddress remote, RejectReason reason, byte[] busy)
     {
         _events.Rejected(remote, reason);
         try
         {
             // Best effort and never blocking: a refused client gets SERVER_BUSY if its buffer has room.
             socket.Blocking = false;
-            if (!tls && !Options.BusyFrame.IsEmpty) socket.Send(Options.BusyFrame.Span, SocketFlags.None, out _);
+            if (busy.Length > 0) socket.Send(busy, SocketFlags.None, out _);
             socket.Shutdown(SocketShutdown.Send);
         }
         catch (SocketException)

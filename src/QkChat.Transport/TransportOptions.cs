@@ -27,8 +27,12 @@ public sealed class TransportOptions
     /// <summary>IPv6 clients count per this prefix in every per-address limit (<see cref="ClientAddress"/>).</summary>
     public int Ipv6LimitPrefixLength { get; set; } = ClientAddress.DefaultIpv6PrefixLength;
 
-    /// <summary>Largest bytes one partial frame may occupy (the maximum frame plus its header).</summary>
-    public int MaxReceiveBufferBytes { get; set; } = 65_536 + 4;
+    /// <summary>
+    /// Largest message body accepted (server.max_frame_bytes; protocol.md §1's default, which QkChat.Protocol's
+    /// <c>Framing.DefaultMaxFrameBytes</c> states for clients). The listener's codec refuses a longer declared length
+    /// from the header alone, and a connection's receive buffer never grows past this plus the codec's header.
+    /// </summary>
+    public int MaxFrameBytes { get; set; } = 65_536;
 
     /// <summary>
     /// First receive block rented when a connection has data. 4 KiB holds a typical chat frame (a few hundred
@@ -47,8 +51,11 @@ public sealed class TransportOptions
     /// </summary>
     public TimeSpan LingerTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>Sent (best effort, without blocking) to a connection refused for max_clients or per-IP limits.</summary>
-    public ReadOnlyMemory<byte> BusyFrame { get; set; }
+    /// <summary>
+    /// The body of the message sent (best effort, without blocking) to a connection refused for max_clients or per-IP
+    /// limits; the plain listener frames it with its codec. Empty: refused connections are just closed.
+    /// </summary>
+    public ReadOnlyMemory<byte> BusyBody { get; set; }
 
     /// <summary>TLS listener; null for plain TCP only.</summary>
     public TlsListenerOptions? Tls { get; set; }

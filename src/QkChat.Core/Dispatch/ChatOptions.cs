@@ -2,13 +2,11 @@ namespace QkChat.Core.Dispatch;
 
 /// <summary>
 /// Session rules the dispatcher enforces. The defaults written here are the server's defaults: qkchatd's option
-/// registry binds its keys (server.max_frame_bytes, the timeouts, the rate limit, metrics.enabled) to these
+/// registry binds its keys (the timeouts, the rate limit, metrics.enabled) to these
 /// properties, and the server hands a copy (<see cref="Copy"/>) to the dispatcher.
 /// </summary>
 public sealed class ChatOptions
 {
-    /// <summary>Largest frame body accepted; the protocol's default.</summary>
-    public int MaxFrameBytes { get; set; } = QkChat.Protocol.Framing.DefaultMaxFrameBytes;
     public TimeSpan LoginTimeout { get; set; } = TimeSpan.FromSeconds(30);
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
     public int RequestsPerSecond { get; set; } = 100;

@@ -9,7 +9,7 @@ public sealed partial class Dispatcher
     // The address goes in as an IPAddress and the length as a number: formatted only when the level is on, so a
     // stream of bad frames allocates nothing for logging at the default level (DisabledLogLevelAllocationTests).
     [LoggerMessage(Level = LogLevel.Information, Message = "connection #{Id} from {Remote}: frame rejected (length {Length}), closing")]
-    private static partial void LogFrameRejected(ILogger logger, long id, IPAddress remote, uint length);
+    private static partial void LogFrameRejected(ILogger logger, long id, IPAddress remote, long length);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "connection #{Id} from {Remote}: {Code} {Detail}")]
     private static partial void LogRequestRejected(ILogger logger, long id, IPAddress remote, string code, string detail);

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
@@ -9,16 +8,15 @@ using QkChat.Transport;
 namespace QkChat.Core.Dispatch;
 
 /// <summary>
-/// The transport's consumer: splits received bytes into frames (protocol.md §1), validates each body, enforces
-/// the session rules (rate limit, login and idle timeouts, pre-login allow list) and routes the request by action.
-/// Runs on the connection's reactor; the heartbeat path allocates nothing.
+/// The transport's consumer: takes each whole request body (the listener's codec has split the stream), validates it,
+/// enforces the session rules (rate limit, login and idle timeouts, pre-login allow list) and routes the request by
+/// action. Runs on the connection's reactor; the heartbeat path allocates nothing. Outbound messages are built by
+/// <see cref="Frames"/>; answers keep request order in Dispatcher.Answers.cs.
 /// </summary>
 public sealed partial class Dispatcher : IConnectionHandler
 {
     // 64 characters of request_id are at most 256 UTF-8 bytes.
     private const int RequestIdBytes = RequestHead.MaxRequestIdChars * 4;
-
-    [ThreadStatic] private static Utf8JsonWriter? t_writer;
 
     private readonly ChatOptions _options;
     private readonly ActionRouter _router;
@@ -53,38 +51,23 @@ public sealed partial class Dispatcher : IConnectionHandler
         connection.SetDeadline(now + (long)_options.LoginTimeout.TotalMilliseconds);
     }
 
-    public int OnReceived(Connection connection, ReadOnlySpan<byte> data)
+    public void OnFrame(Connection connection, ReadOnlySpan<byte> body) =>
+        HandleFrame(connection, (Session)connection.State!, body);
+
+    /// <summary>protocol.md §1: an empty frame is BAD_FRAME, a declared length over the maximum FRAME_TOO_LARGE; both close.</summary>
+    public void OnBadFrame(Connection connection, FrameError error, long declaredLength, int maxBodyBytes)
     {
         var session = (Session)connection.State!;
-        int offset = 0;
-        while (connection.IsOpen)
+        LogFrameRejected(_logger, connection.Id, connection.RemoteAddress, declaredLength);
+        if (error == FrameError.Empty)
         {
-            var rest = data[offset..];
-            switch (Framing.TryDecode(rest, _options.MaxFrameBytes, out int length))
-            {
-                case FrameStatus.Incomplete:
-                    return offset;
-                case FrameStatus.Empty:
-                    LogFrameRejected(_logger, connection.Id, connection.RemoteAddress, 0);
-                    CloseForCause(session, ForcedClose.Abuse, "empty_frame");
-                    SendErrorAndClose(connection, ErrorCodes.BadFrame, "frame length 0 is not allowed");
-                    return data.Length;
-                case FrameStatus.TooLarge:
-                    uint declared = BinaryPrimitives.ReadUInt32BigEndian(rest);
-                    LogFrameRejected(_logger, connection.Id, connection.RemoteAddress, declared);
-                    CloseForCause(session, ForcedClose.Abuse, "oversize_frame");
-                    SendErrorAndClose(connection, ErrorCodes.FrameTooLarge,
-                        $"frame length {declared} exceeds the maximum of {_options.MaxFrameBytes} bytes");
-                    return data.Length;
-                default:
-                    HandleFrame(connection, session, rest.Slice(Framing.HeaderSize, length));
-                    offset += Framing.HeaderSize + length;
-                    // A request answered later (BeginAsync) holds the rest back: responses stay in request order.
-                    if (connection.IsPaused) return offset;
-                    break;
-            }
+            CloseForCause(session, ForcedClose.Abuse, "empty_frame");
+            SendErrorAndClose(connection, ErrorCodes.BadFrame, "frame length 0 is not allowed");
+            return;
         }
-        return data.Length; // closed while handling: nothing more will be read
+        CloseForCause(session, ForcedClose.Abuse, "oversize_frame");
+        SendErrorAndClose(connection, ErrorCodes.FrameTooLarge,
+            $"frame length {declaredLength} exceeds the maximum of {maxBodyBytes} bytes");
     }
 
     private void HandleFrame(Connection connection, Session session, ReadOnlySpan<byte> body)
@@ -164,7 +147,7 @@ public sealed partial class Dispatcher : IConnectionHandler
             return;
         }
         LogTimedOut(_logger, connection.Id, "idle");
-        connection.Send(CreatePush(PushNames.Kicked, 0, static (w, _) => w.WriteString("reason"u8, "idle_timeout"u8)));
+        connection.Send(Frames.CreatePush(PushNames.Kicked, 0, static (w, _) => w.WriteString("reason"u8, "idle_timeout"u8)));
         connection.CloseAfterFlush(CloseReason.Timeout);
     }
 

@@ -47,7 +47,7 @@ public sealed class PendingResponse
                 ((PendingResponse, string, string, TState, Action<Utf8JsonWriter, TState>?, Action<Session>?))boxed!;
             var session = (Session)connection.State!;
             onReactor?.Invoke(session);
-            self._slot.Frame = Dispatcher.BuildResponse(self._action, self._requestId, self._requestId is not null, code, message, state, writeData);
+            self._slot.Frame = Frames.Response(self._action, self._requestId, self._requestId is not null, code, message, state, writeData);
             // On the connection's reactor, like every other write of its stats; the latency includes the work elsewhere.
             session.CountAnswer(self._row, code, self._started);
             Dispatcher.FlushAnswers(connection, session);

@@ -34,7 +34,7 @@ public static class OptionRegistry
             QkChat.Transport.ClientAddress.MaxIpv6PrefixLength, o => o.Transport, l => l.Ipv6LimitPrefixLength, (l, v) => l.Ipv6LimitPrefixLength = v,
             "IPv6 clients count per this network prefix in every per-address limit (connections, codes, failed logins, availability checks); IPv4-mapped addresses count as IPv4.",
             "Longer prefixes (up to 128) let one subscriber's /64 act as billions of clients; shorter ones make neighbours share one budget."),
-        OptionSpec.Int("server.max_frame_bytes", "QKCHAT_MAX_FRAME_BYTES", 256, 16 * 1024 * 1024, o => o.Chat, l => l.MaxFrameBytes, (l, v) => l.MaxFrameBytes = v,
+        OptionSpec.Int("server.max_frame_bytes", "QKCHAT_MAX_FRAME_BYTES", 256, 16 * 1024 * 1024, o => o.Transport, l => l.MaxFrameBytes, (l, v) => l.MaxFrameBytes = v,
             "Largest frame body accepted (protocol default 65,536).", "Raising it raises the memory one client can pin."),
         OptionSpec.Int("server.login_timeout_s", "QKCHAT_LOGIN_TIMEOUT_S", 1, 3600, o => o.Chat, l => ServerOptions.Seconds(l.LoginTimeout), (l, v) => l.LoginTimeout = TimeSpan.FromSeconds(v),
             "Seconds a connection may stay without logging in.", "Long values let idle unauthenticated sockets pile up."),

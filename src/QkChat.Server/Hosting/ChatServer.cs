@@ -117,14 +117,13 @@ public sealed class ChatServer : IAsyncDisposable
 
     /// <summary>
     /// The engine's own copy of the transport settings (a reload changes it, not the configuration), plus what is
-    /// derived rather than set: the listen address, the receive limit from the frame size, the busy frame, TLS.
+    /// derived rather than set: the listen address, the busy message, TLS.
     /// </summary>
     public static TransportOptions TransportOptionsFrom(ServerOptions o)
     {
         var transport = o.Transport.Copy();
         transport.Address = IPAddress.Parse(o.Listener.Host);
-        transport.MaxReceiveBufferBytes = o.Chat.MaxFrameBytes + QkChat.Protocol.Framing.HeaderSize;
-        transport.BusyFrame = Dispatcher.CreateBusyFrame();
+        transport.BusyBody = Frames.BusyBody();
         transport.Tls = o.Listener.TlsEnabled ? o.Tls.Copy() : null;
         return transport;
     }

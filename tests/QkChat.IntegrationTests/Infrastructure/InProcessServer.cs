@@ -18,7 +18,7 @@ internal sealed class InProcessServer : IAsyncDisposable, ITransportEvents
         Dispatcher = new Dispatcher(chat, Router, NullLogger.Instance);
         routes?.Invoke(Router, Dispatcher);
         transport.Port = 0;
-        transport.BusyFrame = Dispatcher.CreateBusyFrame();
+        transport.BusyBody = Frames.BusyBody();
         Engine = new TransportEngine(transport, Dispatcher, this);
         Engine.Start();
     }

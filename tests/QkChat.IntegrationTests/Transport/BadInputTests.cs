@@ -19,7 +19,7 @@ public sealed class BadInputTests
     [MemberData(nameof(BadBodies))]
     public async Task A_bad_body_gets_BAD_JSON_and_the_connection_stays_usable(string what, byte[] body)
     {
-        await using var server = InProcessServer.Start(t => t.MaxReceiveBufferBytes = 65_540);
+        await using var server = InProcessServer.Start(t => t.MaxFrameBytes = 65_536);
         using var client = await server.ConnectAsync();
         await client.SendAsync(QkChat.Protocol.Framing.Encode(body));
         var response = await client.ReadAsync();

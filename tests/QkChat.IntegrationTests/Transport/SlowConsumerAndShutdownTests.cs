@@ -76,7 +76,7 @@ public sealed class SlowConsumerAndShutdownTests
             var router = new ActionRouter();
             routes(router);
             var dispatcher = new Dispatcher(new ChatOptions { RequestsPerSecond = 100_000, RequestBurst = 100_000 }, router, Log);
-            var options = new TransportOptions { Address = IPAddress.Loopback, Port = 0, Reactors = 2, BusyFrame = Dispatcher.CreateBusyFrame() };
+            var options = new TransportOptions { Address = IPAddress.Loopback, Port = 0, Reactors = 2, BusyBody = Frames.BusyBody() };
             transport(options);
             Engine = new TransportEngine(options, dispatcher, this);
             Engine.Start();

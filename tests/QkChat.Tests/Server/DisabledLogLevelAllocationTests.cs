@@ -107,7 +107,7 @@ public sealed class DisabledLogLevelAllocationTests : IDisposable
         public static extern void RequestRejected(Dispatcher? _, ILogger logger, long id, IPAddress remote, string code, string detail);
 
         [UnsafeAccessor(UnsafeAccessorKind.StaticMethod, Name = "LogFrameRejected")]
-        public static extern void FrameRejected(Dispatcher? _, ILogger logger, long id, IPAddress remote, uint length);
+        public static extern void FrameRejected(Dispatcher? _, ILogger logger, long id, IPAddress remote, long length);
 
         [UnsafeAccessor(UnsafeAccessorKind.StaticMethod, Name = "LogTimedOut")]
         public static extern void TimedOut(Dispatcher? _, ILogger logger, long id, string kind);
