@@ -130,20 +130,20 @@ public sealed partial class Connection
         int offset = 0;
         while (_state == Phase.Open)
         {
-            var status = _codec.Decode(input[offset..], _options.MaxFrameBytes, out int bodyOffset, out int bodyLength, out long declared);
+            var status = _codec.Decode(input[offset..], _options.MaxFrameBytes, out var frame);
             switch (status)
             {
                 case FrameDecodeStatus.Incomplete:
                     return offset;
                 case FrameDecodeStatus.Complete:
-                    Reactor.Handler.OnFrame(this, input.Slice(offset + bodyOffset, bodyLength));
-                    offset += bodyOffset + bodyLength;
+                    Reactor.Handler.OnFrame(this, input.Slice(offset + frame.BodyOffset, frame.BodyLength));
+                    offset += frame.FrameLength;
                     // A request answered later paused the connection: the rest waits, so answers stay in request order.
                     if (_paused) return _state == Phase.Open ? offset : input.Length;
                     break;
                 default:
                     var error = status == FrameDecodeStatus.Empty ? FrameError.Empty : FrameError.TooLarge;
-                    Reactor.Handler.OnBadFrame(this, error, declared, _options.MaxFrameBytes);
+                    Reactor.Handler.OnBadFrame(this, error, frame.DeclaredLength, _options.MaxFrameBytes);
                     CloseAfterFlush(CloseReason.ProtocolError);
                     return input.Length;
             }

@@ -6,7 +6,7 @@ public enum FrameDecodeStatus
     /// <summary>Not a whole message yet: keep the bytes and read more.</summary>
     Incomplete,
 
-    /// <summary>A whole message: its body is at [bodyOffset, bodyOffset + bodyLength), the frame ends with the body.</summary>
+    /// <summary>A whole message: see <see cref="DecodedFrame"/> for where its body lies.</summary>
     Complete,
 
     /// <summary>A message declared empty: the connection cannot go on (protocol.md §1: BAD_FRAME, then close).</summary>
@@ -15,6 +15,13 @@ public enum FrameDecodeStatus
     /// <summary>A message declared longer than the maximum: known from the header alone, before any body byte is buffered.</summary>
     TooLarge,
 }
+
+/// <summary>Where a decoded message lies in the input.</summary>
+/// <param name="BodyOffset">Start of the body (after the header).</param>
+/// <param name="BodyLength">Bytes of the body.</param>
+/// <param name="FrameLength">Bytes the whole frame takes (header, body and any trailer): what the connection consumes.</param>
+/// <param name="DeclaredLength">The body length the header declared (reported with Empty and TooLarge).</param>
+public readonly record struct DecodedFrame(int BodyOffset, int BodyLength, int FrameLength, long DeclaredLength);
 
 /// <summary>Why a connection's input could not be split into messages (reported to the handler, then the connection closes).</summary>
 public enum FrameError
@@ -39,8 +46,7 @@ public interface IFrameCodec
     /// codec may rewrite the bytes of the frame it returns (a WebSocket codec unmasks in place). A declared length above
     /// <paramref name="maxBodyBytes"/> is reported from the header alone.
     /// </summary>
-    /// <param name="declaredLength">The length the header declared (for the error answer of Empty and TooLarge).</param>
-    FrameDecodeStatus Decode(Span<byte> input, int maxBodyBytes, out int bodyOffset, out int bodyLength, out long declaredLength);
+    FrameDecodeStatus Decode(Span<byte> input, int maxBodyBytes, out DecodedFrame frame);
 
     /// <summary>
     /// Writes the header of a <paramref name="bodyLength"/>-byte body so that it ends at the end of

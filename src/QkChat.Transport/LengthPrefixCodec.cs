@@ -16,12 +16,11 @@ public sealed class LengthPrefixCodec : IFrameCodec
 
     public int MaxHeaderBytes => LengthPrefix.HeaderSize;
 
-    public FrameDecodeStatus Decode(Span<byte> input, int maxBodyBytes, out int bodyOffset, out int bodyLength, out long declaredLength)
+    public FrameDecodeStatus Decode(Span<byte> input, int maxBodyBytes, out DecodedFrame frame)
     {
         var status = LengthPrefix.Read(input, maxBodyBytes, out uint declared);
-        bodyOffset = LengthPrefix.HeaderSize;
-        bodyLength = status == LengthPrefixStatus.Complete ? (int)declared : 0;
-        declaredLength = declared;
+        int body = status == LengthPrefixStatus.Complete ? (int)declared : 0;
+        frame = new DecodedFrame(LengthPrefix.HeaderSize, body, LengthPrefix.HeaderSize + body, declared);
         return status switch
         {
             LengthPrefixStatus.Complete => FrameDecodeStatus.Complete,
