@@ -56,8 +56,5 @@ public sealed partial class Dispatcher
         connection.CloseAfterFlush(reason);
     }
 
-    public static OutboundFrame CreatePush<TState>(string action, TState state, Action<Utf8JsonWriter, TState> writeData) =>
-        Frames.CreatePush(action, state, writeData);
-
     public OutboundFrame CreateShutdownPush() => Frames.ShutdownPush(_options.ReconnectAfterMs);
 }

@@ -261,7 +261,7 @@ public sealed partial class FriendService
             pending.Complete(ErrorCodes.Ok, "friend deleted");
             RaiseFriendshipChanged(me, friendId);
             // Live only (docs/friends.md): after a reconnect get_friend_list is the truth.
-            _delivery.ToUser(friendId, Dispatcher.CreatePush(PushNames.FriendDeleted, me, static (w, id) => w.WriteNumber("user_id"u8, id)));
+            _delivery.ToUser(friendId, Frames.CreatePush(PushNames.FriendDeleted, me, static (w, id) => w.WriteNumber("user_id"u8, id)));
         });
     }
 }

@@ -123,7 +123,7 @@ public sealed partial class FriendService
     {
         // Like every presence push, last_seen is a time: now (the block's moment for "offline", which reveals nothing).
         long lastSeen = (status == "offline" ? null : _presence.LastSeen(subject)) ?? Now();
-        _delivery.ToUser(viewer, Dispatcher.CreatePush(PushNames.Presence, (subject, status, lastSeen), static (w, s) =>
+        _delivery.ToUser(viewer, Frames.CreatePush(PushNames.Presence, (subject, status, lastSeen), static (w, s) =>
         {
             w.WriteNumber("user_id"u8, s.subject);
             w.WriteString("status"u8, s.status);

@@ -128,8 +128,8 @@ public sealed partial class FriendService
     private bool Deliver(FriendNotice notice)
     {
         var frame = notice.Kind == NoticeKind.Request
-            ? Dispatcher.CreatePush(PushNames.FriendRequest, notice, WriteRequestPush)
-            : Dispatcher.CreatePush(PushNames.FriendRequestResult, notice, WriteResultPush);
+            ? Frames.CreatePush(PushNames.FriendRequest, notice, WriteRequestPush)
+            : Frames.CreatePush(PushNames.FriendRequestResult, notice, WriteResultPush);
         return _delivery.ToUser(notice.RecipientId, frame) > 0;
     }
 

@@ -78,7 +78,7 @@ public sealed partial class MessagingService
             return;
         }
         var written = new StrongBox<int>();
-        var frame = Dispatcher.CreatePush(PushNames.OfflineMessages, (fresh, written, moreStored), static (w, s) =>
+        var frame = Frames.CreatePush(PushNames.OfflineMessages, (fresh, written, moreStored), static (w, s) =>
         {
             int n = MessageJson.WritePage(w, s.fresh, MessagingOptions.OfflineBatch, s.moreStored);
             s.written.Value = n;

@@ -34,7 +34,7 @@ public sealed partial class MessagingService
             pending.Complete(ErrorCodes.Ok, $"{changes.Count} message(s) now delivered");
             foreach (var change in changes)
             {
-                service._delivery.ToUser(change.SenderId, Dispatcher.CreatePush(PushNames.MessageStatus, change, static (w, c) =>
+                service._delivery.ToUser(change.SenderId, Frames.CreatePush(PushNames.MessageStatus, change, static (w, c) =>
                 {
                     w.WriteNumber("message_id"u8, c.MessageId);
                     w.WriteNumber("peer_id"u8, c.ReceiverId);
@@ -63,7 +63,7 @@ public sealed partial class MessagingService
             pending.Complete(ErrorCodes.Ok, $"{changed} message(s) now read");
             if (changed > 0)
             {
-                _delivery.ToUser(peer, Dispatcher.CreatePush(PushNames.MessageStatus, (upTo, me), static (w, s) =>
+                _delivery.ToUser(peer, Frames.CreatePush(PushNames.MessageStatus, (upTo, me), static (w, s) =>
                 {
                     w.WriteNumber("up_to_message_id"u8, s.upTo);
                     w.WriteNumber("peer_id"u8, s.me);
@@ -102,7 +102,7 @@ public sealed partial class MessagingService
             bool recalled = await _store.RecallAsync(me, id, now, CancellationToken.None);
             pending.Complete(ErrorCodes.Ok, recalled ? "recalled" : "already recalled");
             if (!recalled) return;
-            var frame = Dispatcher.CreatePush(PushNames.MessageRecalled, (id, me), static (w, s) =>
+            var frame = Frames.CreatePush(PushNames.MessageRecalled, (id, me), static (w, s) =>
             {
                 w.WriteNumber("message_id"u8, s.id);
                 w.WriteNumber("by"u8, s.me);

@@ -206,7 +206,7 @@ public sealed partial class MessagingService : IAsyncDisposable
     private void Deliver(NewMessage m, Session sender)
     {
         var record = new MessageRecord(m.MessageId, m.SenderId, m.ReceiverId, m.Content, m.Type, m.Timestamp, MessageStatus.Sent, Recalled: false);
-        var frame = Dispatcher.CreatePush(PushNames.Message, record, MessageJson.WriteMembers);
+        var frame = Frames.CreatePush(PushNames.Message, record, MessageJson.WriteMembers);
         if (_delivery.ToUser(m.ReceiverId, frame.AddReference(), messageId: m.MessageId) == 0) Counters.AddQueuedOffline();
         _delivery.ToUser(m.SenderId, frame, except: sender, messageId: m.MessageId);
     }

@@ -110,7 +110,7 @@ public sealed partial class PresenceService : IAsyncDisposable
         var friends = await _friends.FriendsOfAsync(change.UserId, CancellationToken.None);
         if (friends.Count == 0) return;
         var blocked = await _blocks.BlockedWithAsync(change.UserId, CancellationToken.None);
-        var frame = Dispatcher.CreatePush(PushNames.Presence, change, static (w, c) =>
+        var frame = Frames.CreatePush(PushNames.Presence, change, static (w, c) =>
         {
             w.WriteNumber("user_id"u8, c.UserId);
             w.WriteString("status"u8, c.After.Name());

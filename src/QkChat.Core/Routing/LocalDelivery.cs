@@ -76,7 +76,7 @@ public sealed class LocalDelivery(LiveSessions live) : IDelivery
     private static void KickConnection(Connection connection, string reason) =>
         connection.Post(static (c, reason) =>
         {
-            c.Send(Dispatcher.CreatePush(PushNames.Kicked, (string)reason!, static (w, r) => w.WriteString("reason"u8, r)));
+            c.Send(Frames.CreatePush(PushNames.Kicked, (string)reason!, static (w, r) => w.WriteString("reason"u8, r)));
             c.CloseAfterFlush(CloseReason.Requested);
         }, reason);
 

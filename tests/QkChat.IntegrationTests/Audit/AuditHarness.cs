@@ -82,7 +82,7 @@ internal sealed class AuditHarness : IAsyncDisposable
         router.Register("flood", true, ctx =>
         {
             for (int i = 0; i < 64; i++)
-                if (!ctx.Connection.Send(Dispatcher.CreatePush("filler", i, static (w, n) => { w.WriteNumber("n"u8, n); w.WriteString("pad"u8, new string('f', 16_000)); })))
+                if (!ctx.Connection.Send(Frames.CreatePush("filler", i, static (w, n) => { w.WriteNumber("n"u8, n); w.WriteString("pad"u8, new string('f', 16_000)); })))
                     return;
             ctx.Respond("OK", "ok");
         });

@@ -24,13 +24,13 @@ public sealed class GatheredSendTests
                 router.Register("fill", true, ctx =>
                 {
                     for (int i = 0; i < Fillers; i++)
-                        ctx.Connection.Send(Dispatcher.CreatePush("filler", i, static (w, _) => w.WriteString("pad"u8, Megabyte)));
+                        ctx.Connection.Send(Frames.CreatePush("filler", i, static (w, _) => w.WriteString("pad"u8, Megabyte)));
                     ctx.Respond("OK", "ok");
                 });
                 router.Register("burst", true, ctx =>
                 {
                     for (int i = 0; i < SmallPushes; i++)
-                        ctx.Connection.Send(Dispatcher.CreatePush("tick", i, static (w, n) => w.WriteNumber("n"u8, n)));
+                        ctx.Connection.Send(Frames.CreatePush("tick", i, static (w, n) => w.WriteNumber("n"u8, n)));
                     ctx.Respond("OK", "ok");
                     Volatile.Write(ref sendsWhenQueued, ctx.Connection.Reactor.Stats.Sends);
                 });

@@ -18,7 +18,7 @@ public sealed class SlowConsumerAndShutdownTests
         {
             for (int i = 0; i < 64; i++)
             {
-                var push = Dispatcher.CreatePush("filler", i, static (w, n) =>
+                var push = Frames.CreatePush("filler", i, static (w, n) =>
                 {
                     w.WriteNumber("n"u8, n);
                     w.WriteString("pad"u8, new string('f', 16_000));
@@ -136,7 +136,7 @@ public sealed class SlowConsumerAndShutdownTests
             {
                 int queued = 0;
                 for (int i = 0; i < 1000; i++)
-                    if (ctx.Connection.Send(Dispatcher.CreatePush("presence", i, static (w, n) => w.WriteNumber("user_id"u8, n)), droppable: true))
+                    if (ctx.Connection.Send(Frames.CreatePush("presence", i, static (w, n) => w.WriteNumber("user_id"u8, n)), droppable: true))
                         queued++;
                 ctx.Respond("OK", "ok", queued, static (w, q) => w.WriteNumber("queued"u8, q));
             }));

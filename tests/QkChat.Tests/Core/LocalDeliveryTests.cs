@@ -12,7 +12,7 @@ public sealed class LocalDeliveryTests
     private static InMemoryConnection NewConnection() =>
         new(new Dispatcher(new ChatOptions(), new ActionRouter(), NullLogger.Instance));
 
-    private static OutboundFrame Push() => Dispatcher.CreatePush("test_push", 0, static (w, _) => w.WriteNumber("n"u8, 1));
+    private static OutboundFrame Push() => Frames.CreatePush("test_push", 0, static (w, _) => w.WriteNumber("n"u8, 1));
 
     /// <summary>The connection's device as Core knows it, signed in as (<paramref name="userId"/>, <paramref name="clientId"/>).</summary>
     private static Session Device(InMemoryConnection c, uint userId, string clientId)
