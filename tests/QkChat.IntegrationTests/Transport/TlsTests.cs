@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Text.Json;
+using QkChat.Core.Dispatch;
 using QkChat.IntegrationTests.Infrastructure;
 using QkChat.Transport;
 using Xunit;
@@ -11,7 +12,7 @@ namespace QkChat.IntegrationTests.Transport;
 /// <summary>The original server's TLS "on" never started; ours must carry the same frames and refuse what is not TLS.</summary>
 public sealed class TlsTests
 {
-    private static InProcessServer StartTls(bool ecdsa, TimeSpan? handshakeTimeout = null)
+    private static InProcessServer StartTls(bool ecdsa, TimeSpan? handshakeTimeout = null, Action<ActionRouter, Dispatcher>? routes = null)
     {
         var (cert, key) = TestCertificates.Write(ecdsa);
         return InProcessServer.Start(t => t.Tls = new TlsListenerOptions
@@ -20,7 +21,51 @@ public sealed class TlsTests
             CertificatePemFile = cert,
             KeyPemFile = key,
             HandshakeTimeout = handshakeTimeout ?? TimeSpan.FromSeconds(10),
-        });
+        }, routes: routes);
+    }
+
+    private static async Task<SslStream> ConnectTlsAsync(InProcessServer server)
+    {
+        var tcp = new TcpClient { NoDelay = true };
+        await tcp.ConnectAsync(server.Engine.TlsEndPoint!, TestContext.Current.CancellationToken);
+        var ssl = new SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
+        await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost" }, TestContext.Current.CancellationToken);
+        return ssl;
+    }
+
+    /// <summary>
+    /// A request answered later pauses the connection while the frames behind it sit in the same TLS record: the rest
+    /// of that decrypted chunk must wait in the stream and be read after the answer, in request order.
+    /// </summary>
+    [Fact(Timeout = 60_000)]
+    public async Task Requests_behind_a_slow_one_in_the_same_record_are_answered_after_it_in_order()
+    {
+        await using var server = StartTls(ecdsa: true, routes: (router, dispatcher) => router.Register("slow", true, ctx =>
+        {
+            var pending = ctx.BeginAsync();
+            _ = Task.Run(async () =>
+            {
+                await Task.Delay(200);
+                pending.Complete("OK", "slow done");
+            });
+        }));
+        await using var ssl = await ConnectTlsAsync(server);
+        byte[] batch =
+        [
+            .. RawClient.Heartbeat("1"),
+            .. RawClient.Frame("""{"action":"slow","request_id":"2"}"""),
+            .. RawClient.Heartbeat("3"),
+            .. RawClient.Frame("""{"action":"slow","request_id":"4"}"""),
+            .. RawClient.Heartbeat("5"),
+        ];
+        await ssl.WriteAsync(batch, TestContext.Current.CancellationToken); // one record
+        await ssl.FlushAsync(TestContext.Current.CancellationToken);
+        for (int i = 1; i <= 5; i++)
+        {
+            var response = await ReadFrameAsync(ssl);
+            Assert.Equal(i.ToString(), response.Str("request_id"));
+            Assert.Equal("OK", response.Str("code"));
+        }
     }
 
     [Theory(Timeout = 60_000)]
@@ -58,6 +103,43 @@ public sealed class TlsTests
         Assert.Equal(2, server.Engine.OpenConnections);
         Assert.Equal(1, server.Engine.Reactors.Sum(r => r.Stats.OpenTlsConnections));
         Assert.Equal(1, server.Engine.Reactors.Sum(r => r.Stats.AcceptedTls));
+    }
+
+    /// <summary>
+    /// The decrypted chunk can be larger than the free end of the receive block (2,000 bytes of a large frame are
+    /// already buffered), so part of it is still in the TLS stream when a slow request pauses the connection. After the
+    /// answer, that rest must be read without waiting for the client to send anything more.
+    /// </summary>
+    [Fact(Timeout = 60_000)]
+    public async Task A_chunk_partly_left_in_the_stream_by_a_pause_is_read_after_the_answer()
+    {
+        await using var server = StartTls(ecdsa: true, routes: (router, dispatcher) => router.Register("slow", true, ctx =>
+        {
+            var pending = ctx.BeginAsync();
+            _ = Task.Run(async () =>
+            {
+                await Task.Delay(200);
+                pending.Complete("OK", "slow done");
+            });
+        }));
+        await using var ssl = await ConnectTlsAsync(server);
+        byte[] large = RawClient.Frame($$"""{"action":"heartbeat","request_id":"0","padding":"{{new string('x', 3000)}}"}""");
+        await ssl.WriteAsync(large.AsMemory(0, 2000), TestContext.Current.CancellationToken); // first record
+        await ssl.FlushAsync(TestContext.Current.CancellationToken);
+        await Task.Delay(50, TestContext.Current.CancellationToken);
+        const int behind = 50;
+        byte[] second =
+        [
+            .. large.AsSpan(2000),
+            .. RawClient.Frame("""{"action":"slow","request_id":"slow"}"""),
+            .. Enumerable.Range(1, behind).SelectMany(i => RawClient.Heartbeat(i.ToString())),
+        ];
+        Assert.InRange(second.Length, 2200, 4000); // more than the block's free 2,096 bytes, within one 4 KiB chunk
+        await ssl.WriteAsync(second, TestContext.Current.CancellationToken); // second record
+        await ssl.FlushAsync(TestContext.Current.CancellationToken);
+        Assert.Equal("0", (await ReadFrameAsync(ssl)).Str("request_id"));
+        Assert.Equal("slow", (await ReadFrameAsync(ssl)).Str("request_id"));
+        for (int i = 1; i <= behind; i++) Assert.Equal(i.ToString(), (await ReadFrameAsync(ssl)).Str("request_id"));
     }
 
     [Fact(Timeout = 60_000)]
