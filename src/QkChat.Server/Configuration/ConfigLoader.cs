@@ -160,8 +160,8 @@ public static class ConfigLoader
             throw new ConfigException($"invalid configuration: server.send_queue_low_bytes = {o.Transport.SendQueueLowBytes}: expected below server.send_queue_high_bytes ({o.Transport.SendQueueHighBytes})");
         if (o.Transport.SendQueueHighBytes >= o.Transport.SendQueueHardCapBytes)
             throw new ConfigException($"invalid configuration: server.send_queue_high_bytes = {o.Transport.SendQueueHighBytes}: expected below server.send_queue_hard_cap_bytes ({o.Transport.SendQueueHardCapBytes})");
-        if (o.Transport.SendQueueHardCapBytes < 2 * (o.Chat.MaxFrameBytes + 4))
-            throw new ConfigException($"invalid configuration: server.send_queue_hard_cap_bytes = {o.Transport.SendQueueHardCapBytes}: expected at least two maximum frames ({2 * (o.Chat.MaxFrameBytes + 4)})");
+        if (o.Transport.SendQueueHardCapBytes < 2 * (o.Transport.MaxFrameBytes + QkChat.Transport.LengthPrefixCodec.Instance.MaxHeaderBytes))
+            throw new ConfigException($"invalid configuration: server.send_queue_hard_cap_bytes = {o.Transport.SendQueueHardCapBytes}: expected at least two maximum frames ({2 * (o.Transport.MaxFrameBytes + QkChat.Transport.LengthPrefixCodec.Instance.MaxHeaderBytes)})");
         if (!System.Net.IPAddress.TryParse(o.Listener.Host, out _))
             throw new ConfigException($"invalid configuration: server.host = '{o.Listener.Host}': expected an IP address such as 127.0.0.1 or 0.0.0.0");
         if (o.Transport.MaxClientsPerIp > o.Transport.MaxClients)

@@ -25,7 +25,7 @@ public sealed class ConfigLoaderTests : IDisposable
     {
         var o = Load(new Hashtable());
         Assert.Equal(8080, o.Transport.Port);
-        Assert.Equal(65_536, o.Chat.MaxFrameBytes);
+        Assert.Equal(65_536, o.Transport.MaxFrameBytes);
         Assert.Equal(10_000, o.Transport.MaxClients);
         Assert.Equal(1_000, o.Transport.MaxClientsPerIp);
         Assert.Equal(30, o.Chat.LoginTimeout.TotalSeconds);
