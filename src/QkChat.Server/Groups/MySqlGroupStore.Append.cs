@@ -1,0 +1,230 @@
+using System.Data;
+using System.Text;
+using MySqlConnector;
+using QkChat.Core.Groups;
+using QkChat.Server.Storage;
+
+namespace QkChat.Server.Groups;
+
+/// <summary>
+/// Appending send_group_message batches. Seqs come from each group's counter (chat_groups.max_seq) in the batch's
+/// transaction, never from process memory: the batch locks its groups' rows first (in group id order, so two batches
+/// cannot deadlock on them), decides each entry under that lock, inserts the entries at the next seqs and writes each
+/// counter once. Another writer (thread or node) waits for the lock and continues after the last seq, so seqs have no
+/// gap and no repeat. Two round trips carry the whole batch, whatever its size or number of groups.
+/// </summary>
+public sealed partial class MySqlGroupStore
+{
+    private const string EntryKeyColumns = "group_id, seq, message_id, sender_id, client_msg_id, created_at";
+
+    public Task<AppendOutcome[]> AppendAsync(IReadOnlyList<NewGroupEntry> batch, CancellationToken ct) =>
+        BackendErrors.Guard("MariaDB", async () =>
+        {
+            var outcomes = new AppendOutcome[batch.Count];
+            if (batch.Count == 0) return outcomes;
+            await using var connection = await db.OpenConnectionAsync(ct);
+            // READ COMMITTED: the lookups after the lock read the newest committed rows (not a snapshot) and take no gap
+            // locks, so batches of different groups whose message ids interleave cannot deadlock on the id index.
+            await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+            var (counters, members, stored) = await LockAndLookAsync(connection, transaction, batch, ct);
+
+            // Decide each entry in batch order under the locks; a repeat inside the batch is a duplicate of its first.
+            var plannedSeq = new long[batch.Count];
+            var firstOfKey = new Dictionary<(long, uint, string), int>();
+            var startSeq = new Dictionary<long, long>(counters);
+            for (int i = 0; i < batch.Count; i++)
+            {
+                var e = batch[i];
+                if (!counters.ContainsKey(e.GroupId) || !members.Contains((e.GroupId, e.SenderId)))
+                    outcomes[i] = new AppendOutcome(AppendResult.NotMember, 0, e.MessageId, e.Timestamp);
+                else if (e.ClientMsgId is not null && stored.ByKey.TryGetValue((e.GroupId, e.SenderId, e.ClientMsgId), out var first))
+                    outcomes[i] = new AppendOutcome(AppendResult.Duplicate, first.Seq, first.MessageId, first.CreatedAt);
+                else if (e.ClientMsgId is not null && firstOfKey.TryGetValue((e.GroupId, e.SenderId, e.ClientMsgId), out int earlier))
+                    plannedSeq[i] = -earlier - 1; // resolved after the read-back, from the earlier entry's outcome
+                else if (stored.MessageIds.Contains(e.MessageId))
+                    outcomes[i] = new AppendOutcome(AppendResult.NotStored, 0, e.MessageId, e.Timestamp);
+                else
+                {
+                    plannedSeq[i] = counters[e.GroupId] += 1;
+                    if (e.ClientMsgId is not null) firstOfKey[(e.GroupId, e.SenderId, e.ClientMsgId)] = i;
+                }
+            }
+
+            if (plannedSeq.Any(s => s > 0))
+            {
+                var written = await InsertAndReadBackAsync(connection, transaction, batch, plannedSeq, startSeq, counters, ct);
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    if (plannedSeq[i] <= 0) continue;
+                    var e = batch[i];
+                    // The row at the planned seq is this entry's own, or the transaction has gone wrong: never answer from the plan.
+                    outcomes[i] = written.TryGetValue((e.GroupId, plannedSeq[i]), out var row) && row.MessageId == e.MessageId && row.SenderId == e.SenderId
+                        ? new AppendOutcome(AppendResult.Stored, row.Seq, row.MessageId, row.CreatedAt)
+                        : throw new InvalidOperationException($"group {e.GroupId} seq {plannedSeq[i]} does not hold message {e.MessageId} after the insert");
+                }
+            }
+            for (int i = 0; i < batch.Count; i++)
+                if (plannedSeq[i] < 0)
+                {
+                    var first = outcomes[-(int)plannedSeq[i] - 1];
+                    outcomes[i] = first with { Result = AppendResult.Duplicate };
+                }
+            await transaction.CommitAsync(ct);
+            return outcomes;
+        });
+
+    /// <summary>
+    /// One command, three results: the batch's live groups locked with their counters (FOR UPDATE, ascending id), the
+    /// senders that are current members, and the stored entries holding the batch's message ids or its
+    /// (group, sender, client_msg_id) keys. The lock comes first in the command, so the other two read after it: a
+    /// concurrent batch for the same group has committed by then and, under READ COMMITTED, its keys are seen. A
+    /// message id taken concurrently by another group's batch is not seen here; the unique key then fails the INSERT
+    /// and the whole transaction, so nothing is stored and no seq is skipped.
+    /// </summary>
+    private static async Task<(Dictionary<long, long> Counters, HashSet<(long, uint)> Members, StoredKeys Stored)> LockAndLookAsync(
+        MySqlConnection connection, MySqlTransaction transaction, IReadOnlyList<NewGroupEntry> batch, CancellationToken ct)
+    {
+        await using var command = new MySqlCommand { Connection = connection, Transaction = transaction };
+        var groups = batch.Select(e => e.GroupId).Distinct().Order().ToArray();
+        var sql = new StringBuilder("SELECT group_id, max_seq FROM chat_groups WHERE dissolved_at IS NULL AND group_id IN (");
+        for (int g = 0; g < groups.Length; g++)
+        {
+            sql.Append(g == 0 ? "@g0" : $",@g{g}");
+            command.Parameters.AddWithValue($"@g{g}", groups[g]);
+        }
+        sql.Append(") ORDER BY group_id FOR UPDATE;");
+
+        // Membership changes lock the group row before they touch members, so under the lock above this reads a settled state.
+        var senders = batch.Select(e => (e.GroupId, e.SenderId)).Distinct().ToArray();
+        sql.Append("SELECT group_id, user_id FROM chat_group_members WHERE state = 0 AND (");
+        for (int s = 0; s < senders.Length; s++)
+        {
+            sql.Append(s == 0 ? "" : " OR ").Append($"(group_id = @mg{s} AND user_id = @mu{s})");
+            command.Parameters.AddWithValue($"@mg{s}", senders[s].GroupId);
+            command.Parameters.AddWithValue($"@mu{s}", senders[s].SenderId);
+        }
+        sql.Append(");");
+
+        // The batch's ids are one node's and nearly consecutive: a range of the unique key, as the one-to-one read-back.
+        sql.Append($"SELECT {EntryKeyColumns} FROM chat_group_entries WHERE message_id BETWEEN @low AND @high");
+        command.Parameters.AddWithValue("@low", batch.Min(e => e.MessageId));
+        command.Parameters.AddWithValue("@high", batch.Max(e => e.MessageId));
+        int k = 0;
+        foreach (var e in batch)
+        {
+            if (e.ClientMsgId is null) continue;
+            sql.Append(k == 0 ? $" UNION ALL SELECT {EntryKeyColumns} FROM chat_group_entries WHERE " : " OR ");
+            sql.Append($"(group_id = @kg{k} AND sender_id = @ks{k} AND client_msg_id = @kc{k})");
+            command.Parameters.AddWithValue($"@kg{k}", e.GroupId);
+            command.Parameters.AddWithValue($"@ks{k}", e.SenderId);
+            command.Parameters.AddWithValue($"@kc{k}", e.ClientMsgId);
+            k++;
+        }
+        command.CommandText = sql.ToString();
+
+        var counters = new Dictionary<long, long>();
+        var members = new HashSet<(long, uint)>();
+        var stored = new StoredKeys();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) counters[reader.GetInt64(0)] = reader.GetInt64(1);
+        await reader.NextResultAsync(ct);
+        while (await reader.ReadAsync(ct)) members.Add((reader.GetInt64(0), reader.GetUInt32(1)));
+        await reader.NextResultAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var row = ReadKeyRow(reader);
+            stored.MessageIds.Add(row.MessageId);
+            // Ordinal, like the column's utf8mb4_nopad_bin: "Key", "key" and "Key " are three keys.
+            if (row.ClientMsgId is not null) stored.ByKey.TryAdd((row.GroupId, row.SenderId, row.ClientMsgId), row);
+        }
+        return (counters, members, stored);
+    }
+
+    /// <summary>
+    /// One command: the multi-row INSERT at the planned seqs (a plain INSERT: a conflict fails the whole transaction,
+    /// so no seq is ever skipped), one UPDATE writing every touched group's counter, one UPDATE moving each sender's
+    /// read_seq up to their newest entry, and the read-back of the rows now in each group's new seq range.
+    /// </summary>
+    private static async Task<Dictionary<(long, long), KeyRow>> InsertAndReadBackAsync(MySqlConnection connection, MySqlTransaction transaction,
+        IReadOnlyList<NewGroupEntry> batch, long[] plannedSeq, Dictionary<long, long> startSeq, Dictionary<long, long> counters, CancellationToken ct)
+    {
+        await using var command = new MySqlCommand { Connection = connection, Transaction = transaction };
+        var sql = new StringBuilder("INSERT INTO chat_group_entries (group_id, seq, message_id, sender_id, type, content, client_msg_id, created_at) VALUES ");
+        var senderNewest = new Dictionary<(long, uint), long>();
+        int n = 0;
+        for (int i = 0; i < batch.Count; i++)
+        {
+            if (plannedSeq[i] <= 0) continue;
+            var e = batch[i];
+            sql.Append(n == 0 ? "" : ",").Append($"(@g{n},@q{n},@i{n},@s{n},'text',@b{n},@c{n},@a{n})");
+            command.Parameters.AddWithValue($"@g{n}", e.GroupId);
+            command.Parameters.AddWithValue($"@q{n}", plannedSeq[i]);
+            command.Parameters.AddWithValue($"@i{n}", e.MessageId);
+            command.Parameters.AddWithValue($"@s{n}", e.SenderId);
+            command.Parameters.AddWithValue($"@b{n}", e.Content);
+            command.Parameters.AddWithValue($"@c{n}", e.ClientMsgId);
+            command.Parameters.AddWithValue($"@a{n}", e.Timestamp);
+            senderNewest[(e.GroupId, e.SenderId)] = plannedSeq[i];
+            n++;
+        }
+        sql.Append(';');
+
+        var touched = counters.Where(c => c.Value != startSeq[c.Key]).Select(c => c.Key).ToArray();
+        sql.Append("UPDATE chat_groups SET max_seq = CASE group_id");
+        for (int g = 0; g < touched.Length; g++)
+        {
+            sql.Append($" WHEN @ug{g} THEN @un{g}");
+            command.Parameters.AddWithValue($"@ug{g}", touched[g]);
+            command.Parameters.AddWithValue($"@un{g}", counters[touched[g]]);
+        }
+        sql.Append(" END WHERE group_id IN (").Append(string.Join(',', Enumerable.Range(0, touched.Length).Select(g => $"@ug{g}"))).Append(");");
+
+        var readers = senderNewest.ToArray();
+        var cases = new StringBuilder();
+        var where = new StringBuilder();
+        for (int r = 0; r < readers.Length; r++)
+        {
+            var ((group, sender), seq) = readers[r];
+            cases.Append($" WHEN group_id = @rg{r} AND user_id = @ru{r} THEN @rs{r}");
+            where.Append(r == 0 ? "" : " OR ").Append($"(group_id = @rg{r} AND user_id = @ru{r})");
+            command.Parameters.AddWithValue($"@rg{r}", group);
+            command.Parameters.AddWithValue($"@ru{r}", sender);
+            command.Parameters.AddWithValue($"@rs{r}", seq);
+        }
+        sql.Append($"UPDATE chat_group_members SET read_seq = GREATEST(read_seq, CASE{cases} ELSE 0 END) WHERE {where};");
+
+        sql.Append($"SELECT {EntryKeyColumns} FROM chat_group_entries WHERE ");
+        for (int g = 0; g < touched.Length; g++)
+        {
+            sql.Append(g == 0 ? "" : " OR ").Append($"(group_id = @ug{g} AND seq > @uo{g})");
+            command.Parameters.AddWithValue($"@uo{g}", startSeq[touched[g]]);
+        }
+        command.CommandText = sql.ToString();
+
+        var written = new Dictionary<(long, long), KeyRow>(n);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        // The INSERT and UPDATEs return no rows; the SELECT's result is the last one.
+        do
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                var row = ReadKeyRow(reader);
+                written[(row.GroupId, row.Seq)] = row;
+            }
+        } while (await reader.NextResultAsync(ct));
+        return written;
+    }
+
+    private static KeyRow ReadKeyRow(MySqlDataReader r) =>
+        new(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetUInt32(3), r.IsDBNull(4) ? null : r.GetString(4), r.GetInt64(5));
+
+    /// <summary>An entry's identifying columns as the read-back sees them.</summary>
+    private sealed record KeyRow(long GroupId, long Seq, long MessageId, uint SenderId, string? ClientMsgId, long CreatedAt);
+
+    /// <summary>Stored entries that hold a batch's message ids or (group, sender, client_msg_id) keys.</summary>
+    private sealed class StoredKeys
+    {
+        public HashSet<long> MessageIds { get; } = [];
+        public Dictionary<(long, uint, string), KeyRow> ByKey { get; } = [];
+    }
+}

@@ -1,0 +1,181 @@
+using MySqlConnector;
+using QkChat.Core.Groups;
+using QkChat.Server.Storage;
+
+namespace QkChat.Server.Groups;
+
+/// <summary>
+/// Reads, mark read and recall. Every one names the caller (@me) and requires a current membership of a group that is
+/// not dissolved; timeline reads start at the caller's joined_seq. The membership check and the read travel in one
+/// command (two result sets), so a read costs one round trip.
+/// </summary>
+public sealed partial class MySqlGroupStore
+{
+    /// <summary>The caller's membership (first result set of a read): one row with joined_seq, or none.</summary>
+    private const string MembershipSql =
+        "SELECT m.joined_seq FROM chat_group_members m JOIN chat_groups g ON g.group_id = m.group_id " +
+        "WHERE m.group_id = @g AND m.user_id = @me AND m.state = 0 AND g.dissolved_at IS NULL;";
+
+    /// <summary>The caller's joined_seq as a subquery (the entries are read only when MembershipSql found a row).</summary>
+    private const string JoinedSeq = "(SELECT joined_seq FROM chat_group_members WHERE group_id = @g AND user_id = @me)";
+
+    public Task<GroupInfo?> InfoAsync(long groupId, uint userId, CancellationToken ct) =>
+        BackendErrors.Guard("MariaDB", async () =>
+        {
+            await using var connection = await db.OpenConnectionAsync(ct);
+            await using var command = new MySqlCommand(
+                "SELECT g.group_id, g.name, g.owner_id, g.created_at, g.member_count, g.max_seq FROM chat_groups g " +
+                "JOIN chat_group_members m ON m.group_id = g.group_id AND m.user_id = @me AND m.state = 0 " +
+                "WHERE g.group_id = @g AND g.dissolved_at IS NULL", connection);
+            command.Parameters.AddWithValue("@g", groupId);
+            command.Parameters.AddWithValue("@me", userId);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            if (!await reader.ReadAsync(ct)) return null;
+            return new GroupInfo(reader.GetInt64(0), reader.GetString(1), reader.GetUInt32(2), reader.GetInt64(3), reader.GetInt32(4), reader.GetInt64(5));
+        });
+
+    public Task<IReadOnlyList<GroupEntry>?> HistoryAsync(long groupId, uint userId, long? beforeSeq, int limit, CancellationToken ct) =>
+        // Backwards along the primary key from before_seq: one range, stopped at the caller's entry point.
+        EntriesAsync(groupId, userId, ct,
+            $"SELECT {EntryColumns} FROM chat_group_entries e WHERE e.group_id = @g AND e.seq >= {JoinedSeq} AND e.seq < @before " +
+            "ORDER BY e.seq DESC LIMIT @limit", ("@before", beforeSeq ?? long.MaxValue), ("@limit", limit));
+
+    public Task<IReadOnlyList<GroupEntry>?> SyncAsync(long groupId, uint userId, long afterSeq, int limit, CancellationToken ct) =>
+        EntriesAsync(groupId, userId, ct,
+            $"SELECT {EntryColumns} FROM chat_group_entries e WHERE e.group_id = @g AND e.seq >= {JoinedSeq} AND e.seq > @after " +
+            "ORDER BY e.seq LIMIT @limit", ("@after", afterSeq), ("@limit", limit));
+
+    public Task<GroupMemberPage?> MembersAsync(long groupId, uint userId, uint? afterUserId, int limit, CancellationToken ct) =>
+        BackendErrors.Guard("MariaDB", async () =>
+        {
+            await using var connection = await db.OpenConnectionAsync(ct);
+            // Along the primary key (group_id, user_id) from after_user_id; one row more than asked says whether there is more.
+            await using var command = new MySqlCommand(MembershipSql +
+                "SELECT m.user_id, u.username, m.role, m.joined_at FROM chat_group_members m JOIN users u ON u.user_id = m.user_id " +
+                "WHERE m.group_id = @g AND m.state = 0 AND m.user_id > @after ORDER BY m.user_id LIMIT @limit", connection);
+            command.Parameters.AddWithValue("@g", groupId);
+            command.Parameters.AddWithValue("@me", userId);
+            command.Parameters.AddWithValue("@after", afterUserId ?? 0);
+            command.Parameters.AddWithValue("@limit", limit + 1);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            if (!await reader.ReadAsync(ct)) return null;
+            await reader.NextResultAsync(ct);
+            var members = new List<GroupMember>();
+            while (await reader.ReadAsync(ct))
+                members.Add(new GroupMember(reader.GetUInt32(0), reader.GetString(1), (GroupRole)reader.GetByte(2), reader.GetInt64(3)));
+            bool more = members.Count > limit;
+            if (more) members.RemoveAt(limit);
+            return new GroupMemberPage(members, more);
+        });
+
+    public Task<IReadOnlyList<uint>> MemberIdsAsync(long groupId, CancellationToken ct) =>
+        BackendErrors.Guard("MariaDB", async () =>
+        {
+            await using var connection = await db.OpenConnectionAsync(ct);
+            await using var command = new MySqlCommand(
+                "SELECT m.user_id FROM chat_group_members m JOIN chat_groups g ON g.group_id = m.group_id AND g.dissolved_at IS NULL " +
+                "WHERE m.group_id = @g AND m.state = 0 ORDER BY m.user_id", connection);
+            command.Parameters.AddWithValue("@g", groupId);
+            var list = new List<uint>();
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) list.Add(reader.GetUInt32(0));
+            return (IReadOnlyList<uint>)list;
+        });
+
+    /// <summary>
+    /// My memberships by ix_chat_group_members_user, each with its group row, newest entry (at max_seq, by primary key)
+    /// and unread count: a range of the primary key from max(read_seq, joined_seq), so it costs what is unread.
+    /// </summary>
+    public Task<IReadOnlyList<GroupSummary>> MyGroupsAsync(uint userId, CancellationToken ct) =>
+        BackendErrors.Guard("MariaDB", async () =>
+        {
+            await using var connection = await db.OpenConnectionAsync(ct);
+            await using var command = new MySqlCommand(
+                $"SELECT g.group_id, g.name, m.role, g.member_count, g.max_seq, m.read_seq, " +
+                "(SELECT COUNT(*) FROM chat_group_entries x WHERE x.group_id = g.group_id AND x.seq > GREATEST(m.read_seq, m.joined_seq) " +
+                "  AND x.type = 'text' AND x.sender_id <> @me AND x.recalled = 0), " +
+                $"{EntryColumns} FROM chat_group_members m JOIN chat_groups g ON g.group_id = m.group_id AND g.dissolved_at IS NULL " +
+                "LEFT JOIN chat_group_entries e ON e.group_id = g.group_id AND e.seq = g.max_seq " +
+                "WHERE m.user_id = @me AND m.state = 0 ORDER BY g.group_id", connection);
+            command.Parameters.AddWithValue("@me", userId);
+            var list = new List<GroupSummary>();
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                GroupEntry? last = reader.IsDBNull(7) ? null : ReadEntry(reader, 7);
+                list.Add(new GroupSummary(reader.GetInt64(0), reader.GetString(1), (GroupRole)reader.GetByte(2), reader.GetInt32(3), reader.GetInt64(4),
+                    reader.GetInt64(5), reader.GetInt32(6), last));
+            }
+            return (IReadOnlyList<GroupSummary>)list;
+        });
+
+    public Task<long?> MarkReadAsync(long groupId, uint userId, long upToSeq, CancellationToken ct) =>
+        BackendErrors.Guard("MariaDB", async () =>
+        {
+            await using var connection = await db.OpenConnectionAsync(ct);
+            // GREATEST: a late mark with a smaller seq changes nothing; LEAST: never past the newest entry.
+            await using var command = new MySqlCommand(
+                "UPDATE chat_group_members m JOIN chat_groups g ON g.group_id = m.group_id AND g.dissolved_at IS NULL " +
+                "SET m.read_seq = GREATEST(m.read_seq, LEAST(@up, g.max_seq)) WHERE m.group_id = @g AND m.user_id = @me AND m.state = 0;" +
+                "SELECT m.read_seq FROM chat_group_members m JOIN chat_groups g ON g.group_id = m.group_id AND g.dissolved_at IS NULL " +
+                "WHERE m.group_id = @g AND m.user_id = @me AND m.state = 0", connection);
+            command.Parameters.AddWithValue("@g", groupId);
+            command.Parameters.AddWithValue("@me", userId);
+            command.Parameters.AddWithValue("@up", Math.Max(0, upToSeq));
+            object? value = await command.ExecuteScalarAsync(ct);
+            return value is null or DBNull ? (long?)null : Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
+        });
+
+    public Task<GroupRecall> RecallAsync(long groupId, long seq, uint actorId, long now, CancellationToken ct) =>
+        BackendErrors.Guard("MariaDB", async () =>
+        {
+            var notFound = new GroupRecall(GroupRecallResult.NotFound, []);
+            await using var connection = await db.OpenConnectionAsync(ct);
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            // The group's lock orders the recall with role changes: an admin demoted a moment ago cannot still recall.
+            if (await LockGroupAsync(connection, transaction, groupId, ct) is null) return notFound;
+            await using var find = new MySqlCommand(
+                "SELECT m.role, e.sender_id, e.created_at, e.recalled FROM chat_group_members m " +
+                "JOIN chat_group_entries e ON e.group_id = m.group_id AND e.seq = @q AND e.seq >= m.joined_seq AND e.type = 'text' " +
+                "WHERE m.group_id = @g AND m.user_id = @me AND m.state = 0 FOR UPDATE", connection, transaction);
+            find.Parameters.AddWithValue("@g", groupId);
+            find.Parameters.AddWithValue("@me", actorId);
+            find.Parameters.AddWithValue("@q", seq);
+            GroupRole role;
+            uint sender;
+            long sentAt;
+            bool recalled;
+            await using (var reader = await find.ExecuteReaderAsync(ct))
+            {
+                if (!await reader.ReadAsync(ct)) return notFound;
+                (role, sender, sentAt, recalled) = ((GroupRole)reader.GetByte(0), reader.GetUInt32(1), reader.GetInt64(2), reader.GetBoolean(3));
+            }
+            if (recalled) return new GroupRecall(GroupRecallResult.AlreadyRecalled, []);
+            var verdict = GroupRules.CanRecall(role, actorId, sender, sentAt, now);
+            if (verdict != GroupRecallResult.Recalled) return new GroupRecall(verdict, []);
+            await ExecuteAsync(connection, transaction,
+                "UPDATE chat_group_entries SET recalled = 1, recalled_at = @at, recalled_by = @me, content = '' WHERE group_id = @g AND seq = @q", ct,
+                ("@at", now), ("@me", actorId), ("@g", groupId), ("@q", seq));
+            var members = await CurrentMembersAsync(connection, transaction, groupId, ct);
+            await transaction.CommitAsync(ct);
+            return new GroupRecall(GroupRecallResult.Recalled, members);
+        });
+
+    /// <summary>Runs MembershipSql and then <paramref name="entriesSql"/> in one command; null when the caller is not a member.</summary>
+    private Task<IReadOnlyList<GroupEntry>?> EntriesAsync(long groupId, uint userId, CancellationToken ct, string entriesSql,
+        params (string Name, object? Value)[] parameters) =>
+        BackendErrors.Guard("MariaDB", async () =>
+        {
+            await using var connection = await db.OpenConnectionAsync(ct);
+            await using var command = new MySqlCommand(MembershipSql + entriesSql, connection);
+            command.Parameters.AddWithValue("@g", groupId);
+            command.Parameters.AddWithValue("@me", userId);
+            foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            if (!await reader.ReadAsync(ct)) return (IReadOnlyList<GroupEntry>?)null;
+            await reader.NextResultAsync(ct);
+            var list = new List<GroupEntry>();
+            while (await reader.ReadAsync(ct)) list.Add(ReadEntry(reader));
+            return list;
+        });
+}
