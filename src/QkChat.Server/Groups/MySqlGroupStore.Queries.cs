@@ -1,3 +1,4 @@
+using System.Globalization;
 using MySqlConnector;
 using QkChat.Core.Groups;
 using QkChat.Server.Storage;
@@ -113,17 +114,21 @@ public sealed partial class MySqlGroupStore
         BackendErrors.Guard("MariaDB", async () =>
         {
             await using var connection = await db.OpenConnectionAsync(ct);
-            // GREATEST: a late mark with a smaller seq changes nothing; LEAST: never past the newest entry.
+            // The counter by a plain (non-locking) read, not a JOIN in the UPDATE: that would share-lock the group row
+            // after taking the member row, the reverse of an append's order, and could deadlock with one. A counter read
+            // a moment old only clamps lower.
+            await using var counter = new MySqlCommand("SELECT max_seq FROM chat_groups WHERE group_id = @g AND dissolved_at IS NULL", connection);
+            counter.Parameters.AddWithValue("@g", groupId);
+            if (await counter.ExecuteScalarAsync(ct) is not { } max || max is DBNull) return null;
+            // GREATEST: a late mark with a smaller seq changes nothing; the clamp: never past the newest entry.
             await using var command = new MySqlCommand(
-                "UPDATE chat_group_members m JOIN chat_groups g ON g.group_id = m.group_id AND g.dissolved_at IS NULL " +
-                "SET m.read_seq = GREATEST(m.read_seq, LEAST(@up, g.max_seq)) WHERE m.group_id = @g AND m.user_id = @me AND m.state = 0;" +
-                "SELECT m.read_seq FROM chat_group_members m JOIN chat_groups g ON g.group_id = m.group_id AND g.dissolved_at IS NULL " +
-                "WHERE m.group_id = @g AND m.user_id = @me AND m.state = 0", connection);
+                "UPDATE chat_group_members SET read_seq = GREATEST(read_seq, @up) WHERE group_id = @g AND user_id = @me AND state = 0;" +
+                "SELECT read_seq FROM chat_group_members WHERE group_id = @g AND user_id = @me AND state = 0", connection);
             command.Parameters.AddWithValue("@g", groupId);
             command.Parameters.AddWithValue("@me", userId);
-            command.Parameters.AddWithValue("@up", Math.Max(0, upToSeq));
+            command.Parameters.AddWithValue("@up", Math.Clamp(upToSeq, 0, Convert.ToInt64(max, CultureInfo.InvariantCulture)));
             object? value = await command.ExecuteScalarAsync(ct);
-            return value is null or DBNull ? (long?)null : Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
+            return value is null or DBNull ? (long?)null : Convert.ToInt64(value, CultureInfo.InvariantCulture);
         });
 
     public Task<GroupRecall> RecallAsync(long groupId, long seq, uint actorId, long now, CancellationToken ct) =>

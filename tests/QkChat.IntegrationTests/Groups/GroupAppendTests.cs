@@ -127,6 +127,17 @@ public sealed class GroupAppendTests
         Assert.Equal(new long[] { 1L, 2, 3 }, await h.SeqsAsync(group));
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task Migration_0008_can_run_again_and_keys_client_msg_id_byte_for_byte()
+    {
+        await using var h = await StartAsync();
+        // A migration cut off halfway runs again whole (docs/storage.md): this one must not fail the second time.
+        await h.Db.ExecuteAsync(QkChat.Server.Storage.Migration.Embedded().Single(m => m.Version == 8).Sql);
+        Assert.Equal(1, await h.Db.ScalarAsync(
+            $"SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '{h.Db.Name}' AND TABLE_NAME = 'chat_group_entries' " +
+            "AND COLUMN_NAME = 'client_msg_id' AND COLLATION_NAME = 'utf8mb4_nopad_bin' AND IS_NULLABLE = 'YES'"));
+    }
+
     [Fact(Timeout = 120_000)] // 500 rows on a loaded 2-core machine, measured a few times (the time is printed, not asserted)
     public async Task A_batch_of_five_hundred_entries_takes_five_hundred_consecutive_seqs()
     {

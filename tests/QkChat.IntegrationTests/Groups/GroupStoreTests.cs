@@ -142,6 +142,22 @@ public sealed class GroupStoreTests
         Assert.Equal(GroupRecallResult.Recalled, (await h.Store.RecallAsync(group, entries[0].Seq, u[0], Now, Ct)).Result);
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task The_owner_leaving_as_the_last_member_dissolves_the_group_and_a_member_leaving_writes_member_left()
+    {
+        await using var h = await StartAsync();
+        var u = await h.UsersAsync(2);
+        long group = await h.GroupAsync(u[0], u[1]);
+        var left = await h.Store.LeaveAsync(group, u[1], h.Stamp(), Ct);
+        Assert.Equal((GroupChangeResult.Done, GroupEntryTypes.MemberLeft, 3L), (left.Result, left.Entry!.Event, left.Entry.Seq));
+        Assert.Equal(1, (await h.Store.InfoAsync(group, u[0], Ct))!.MemberCount);
+        Assert.Equal(GroupChangeResult.NotFound, (await h.Store.LeaveAsync(group, u[1], h.Stamp(), Ct)).Result);
+
+        Assert.Equal(GroupChangeResult.Dissolved, (await h.Store.LeaveAsync(group, u[0], h.Stamp(), Ct)).Result);
+        Assert.Null(await h.Store.InfoAsync(group, u[0], Ct));
+        Assert.Empty(await h.Store.MyGroupsAsync(u[0], Ct));
+    }
+
     private static async Task<(uint, uint)> UsersPairAsync(GroupStoreHarness h)
     {
         var u = await h.UsersAsync(2);
