@@ -158,4 +158,26 @@ public sealed class GroupAppendTests
         Assert.Equal(Enumerable.Range(1, 2002).Select(s => (long)s), await h.SeqsAsync(group));
         TestContext.Current.TestOutputHelper?.WriteLine("500-entry batch append, ms: " + string.Join(", ", times.Select(t => t.ToString("F1"))));
     }
+
+    [Fact(Timeout = 120_000)] // 500 rows over 100 groups on a loaded 2-core machine (the time is printed, not asserted)
+    public async Task A_batch_of_five_hundred_entries_over_a_hundred_groups_numbers_each_group_consecutively()
+    {
+        await using var h = await StartAsync();
+        var u = await h.UsersAsync(5);
+        long[] groups = new long[100];
+        for (int g = 0; g < groups.Length; g++) groups[g] = await h.GroupAsync(u[g % 5], [.. u.Where(x => x != u[g % 5])]);
+        var times = new List<double>();
+        for (int round = 0; round < 4; round++)
+        {
+            // Interleaved: entry i goes to group i % 100, so each group's five entries are spread over the batch.
+            NewGroupEntry[] batch = [.. Enumerable.Range(0, 500).Select(i => h.Text(groups[i % 100], u[i % 5], $"entry {round}/{i} " + new string('x', 100), $"r{round}-{i}"))];
+            var clock = Stopwatch.StartNew();
+            var outcomes = await h.Store.AppendAsync(batch, Ct);
+            times.Add(clock.Elapsed.TotalMilliseconds);
+            Assert.All(outcomes, o => Assert.Equal(AppendResult.Stored, o.Result));
+            for (int i = 0; i < 500; i++) Assert.Equal(2 + round * 5 + i / 100 + 1, outcomes[i].Seq);
+        }
+        foreach (long g in groups) Assert.Equal(22, await h.MaxSeqAsync(g));
+        TestContext.Current.TestOutputHelper?.WriteLine("500-entry batch over 100 groups, ms: " + string.Join(", ", times.Select(t => t.ToString("F1"))));
+    }
 }
