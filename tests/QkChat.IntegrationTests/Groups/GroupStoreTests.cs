@@ -158,6 +158,24 @@ public sealed class GroupStoreTests
         Assert.Empty(await h.Store.MyGroupsAsync(u[0], Ct));
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task My_groups_count_each_groups_unread_from_its_own_bound()
+    {
+        await using var h = await StartAsync();
+        var u = await h.UsersAsync(2);
+        long quiet = await h.GroupAsync(u[0], u[1]);
+        long two = await h.GroupAsync(u[0], u[1]);
+        long five = await h.GroupAsync(u[1], u[0]);
+        await h.Store.AppendAsync([.. Enumerable.Range(0, 2).Select(i => h.Text(two, u[1], "t" + i)),
+            .. Enumerable.Range(0, 5).Select(i => h.Text(five, u[1], "f" + i)), h.Text(quiet, u[0], "mine")], Ct);
+        await h.Store.MarkReadAsync(five, u[0], 4, Ct); // f0 and f1 (seqs 3, 4) read
+
+        var mine = (await h.Store.MyGroupsAsync(u[0], Ct)).ToDictionary(s => s.GroupId, s => s.UnreadCount);
+        Assert.Equal(new Dictionary<long, int> { [quiet] = 0, [two] = 2, [five] = 3 }, mine);
+        var bobs = (await h.Store.MyGroupsAsync(u[1], Ct)).ToDictionary(s => s.GroupId, s => s.UnreadCount);
+        Assert.Equal(new Dictionary<long, int> { [quiet] = 1, [two] = 0, [five] = 0 }, bobs);
+    }
+
     private static async Task<(uint, uint)> UsersPairAsync(GroupStoreHarness h)
     {
         var u = await h.UsersAsync(2);
