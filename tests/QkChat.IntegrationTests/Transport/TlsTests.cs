@@ -33,14 +33,9 @@ public sealed class TlsTests
         return ssl;
     }
 
-    /// <summary>
-    /// A request answered later pauses the connection while the frames behind it sit in the same TLS record: the rest
-    /// of that decrypted chunk must wait in the stream and be read after the answer, in request order.
-    /// </summary>
-    [Fact(Timeout = 60_000)]
-    public async Task Requests_behind_a_slow_one_in_the_same_record_are_answered_after_it_in_order()
-    {
-        await using var server = StartTls(ecdsa: true, routes: (router, dispatcher) => router.Register("slow", true, ctx =>
+    /// <summary>A TLS server with a test action `slow`, answered 200 ms later off the reactor (it pauses input meanwhile).</summary>
+    private static InProcessServer StartTlsWithSlowAction() =>
+        StartTls(ecdsa: true, routes: (router, dispatcher) => router.Register("slow", true, ctx =>
         {
             var pending = ctx.BeginAsync();
             _ = Task.Run(async () =>
@@ -49,6 +44,15 @@ public sealed class TlsTests
                 pending.Complete("OK", "slow done");
             });
         }));
+
+    /// <summary>
+    /// A request answered later pauses the connection while the frames behind it sit in the same TLS record: the rest
+    /// of that decrypted chunk must wait in the stream and be read after the answer, in request order.
+    /// </summary>
+    [Fact(Timeout = 60_000)]
+    public async Task Requests_behind_a_slow_one_in_the_same_record_are_answered_after_it_in_order()
+    {
+        await using var server = StartTlsWithSlowAction();
         await using var ssl = await ConnectTlsAsync(server);
         byte[] batch =
         [
@@ -113,15 +117,7 @@ public sealed class TlsTests
     [Fact(Timeout = 60_000)]
     public async Task A_chunk_partly_left_in_the_stream_by_a_pause_is_read_after_the_answer()
     {
-        await using var server = StartTls(ecdsa: true, routes: (router, dispatcher) => router.Register("slow", true, ctx =>
-        {
-            var pending = ctx.BeginAsync();
-            _ = Task.Run(async () =>
-            {
-                await Task.Delay(200);
-                pending.Complete("OK", "slow done");
-            });
-        }));
+        await using var server = StartTlsWithSlowAction();
         await using var ssl = await ConnectTlsAsync(server);
         byte[] large = RawClient.Frame($$"""{"action":"heartbeat","request_id":"0","padding":"{{new string('x', 3000)}}"}""");
         await ssl.WriteAsync(large.AsMemory(0, 2000), TestContext.Current.CancellationToken); // first record
