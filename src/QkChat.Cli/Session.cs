@@ -36,6 +36,19 @@ internal sealed partial class Session : IAsyncDisposable
     private bool _quit;
     private int _failures;
 
+    /// <summary>
+    /// Set while a typed command waits for its answer and prints it: pushes wait for it, so "logged in as ..." comes
+    /// before the offline messages the server sent right after that answer (the answer's continuation and the push loop
+    /// run on different threads, and on a busy machine the push could otherwise print first).
+    /// </summary>
+    private volatile TaskCompletionSource? _commandPrinting;
+
+    /// <summary>
+    /// How long a push waits for a command's output before it prints anyway: a bound, so a command that never ends
+    /// cannot hold pushes back for good. Far above an answer's round trip on any working link.
+    /// </summary>
+    private static readonly TimeSpan CommandPrintWait = TimeSpan.FromSeconds(5);
+
     // Who is logged in (the formatter's Me is the id), and with whom we chat.
     private string? _myName;
     private string? _clientId;
@@ -111,6 +124,11 @@ internal sealed partial class Session : IAsyncDisposable
         {
             Fail($"cannot reach {Endpoint}: {e.Message}");
         }
+        finally
+        {
+            _commandPrinting?.TrySetResult();
+            _commandPrinting = null;
+        }
     }
 
     private void Fail(string message)
@@ -139,6 +157,7 @@ internal sealed partial class Session : IAsyncDisposable
     private async Task<JsonElement?> CallAsync(Func<ChatClient, Task<Envelope>> call, CancellationToken ct)
     {
         ChatClient client = await EnsureConnectedAsync(ct).ConfigureAwait(false);
+        _commandPrinting ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Envelope response = await call(client).ConfigureAwait(false);
         if (response.Success == true) return response.Data ?? Json.EmptyObject;
         Fail(PushFormatter.Failure(response));
@@ -166,6 +185,9 @@ internal sealed partial class Session : IAsyncDisposable
             await foreach (Envelope envelope in client.ReadInboxAsync(conn.Stop.Token).ConfigureAwait(false))
             {
                 if (envelope.Push) await LearnNamesAsync(conn, envelope).ConfigureAwait(false);
+                if (_commandPrinting is { } printing)
+                    await printing.Task.WaitAsync(CommandPrintWait, conn.Stop.Token).ContinueWith(static _ => { },
+                        CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
                 _out.Lines(_format.Push(envelope));
                 if (envelope.Push) await AfterPushAsync(client, envelope).ConfigureAwait(false);
             }
