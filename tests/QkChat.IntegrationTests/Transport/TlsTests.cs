@@ -33,17 +33,19 @@ public sealed class TlsTests
         return ssl;
     }
 
-    /// <summary>A TLS server with a test action `slow`, answered 200 ms later off the reactor (it pauses input meanwhile).</summary>
-    private static InProcessServer StartTlsWithSlowAction() =>
+    /// <summary>
+    /// A TLS server with a test action `slow`, answered off the reactor once <paramref name="release"/> completes (input
+    /// stays paused meanwhile); <paramref name="reached"/> completes when the first `slow` is being handled.
+    /// </summary>
+    private static InProcessServer StartTlsWithSlowAction(TaskCompletionSource reached, TaskCompletionSource release) =>
         StartTls(ecdsa: true, routes: (router, dispatcher) => router.Register("slow", true, ctx =>
         {
             var pending = ctx.BeginAsync();
-            _ = Task.Run(async () =>
-            {
-                await Task.Delay(200);
-                pending.Complete("OK", "slow done");
-            });
+            reached.TrySetResult();
+            _ = release.Task.ContinueWith(_ => pending.Complete("OK", "slow done"), TaskScheduler.Default);
         }));
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>
     /// A request answered later pauses the connection while the frames behind it sit in the same TLS record: the rest
@@ -52,7 +54,8 @@ public sealed class TlsTests
     [Fact(Timeout = 60_000)]
     public async Task Requests_behind_a_slow_one_in_the_same_record_are_answered_after_it_in_order()
     {
-        await using var server = StartTlsWithSlowAction();
+        TaskCompletionSource reached = NewSignal(), release = NewSignal();
+        await using var server = StartTlsWithSlowAction(reached, release);
         await using var ssl = await ConnectTlsAsync(server);
         byte[] batch =
         [
@@ -64,6 +67,9 @@ public sealed class TlsTests
         ];
         await ssl.WriteAsync(batch, TestContext.Current.CancellationToken); // one record
         await ssl.FlushAsync(TestContext.Current.CancellationToken);
+        // The first `slow` holds the rest of the record back until it is answered.
+        await reached.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        release.SetResult();
         for (int i = 1; i <= 5; i++)
         {
             var response = await ReadFrameAsync(ssl);
@@ -117,12 +123,14 @@ public sealed class TlsTests
     [Fact(Timeout = 60_000)]
     public async Task A_chunk_partly_left_in_the_stream_by_a_pause_is_read_after_the_answer()
     {
-        await using var server = StartTlsWithSlowAction();
+        TaskCompletionSource reached = NewSignal(), release = NewSignal();
+        await using var server = StartTlsWithSlowAction(reached, release);
         await using var ssl = await ConnectTlsAsync(server);
         byte[] large = RawClient.Frame($$"""{"action":"heartbeat","request_id":"0","padding":"{{new string('x', 3000)}}"}""");
         await ssl.WriteAsync(large.AsMemory(0, 2000), TestContext.Current.CancellationToken); // first record
         await ssl.FlushAsync(TestContext.Current.CancellationToken);
-        await Task.Delay(50, TestContext.Current.CancellationToken);
+        // The first record is in the receive block before the second is sent (so the second's chunk overflows the block).
+        await server.EventuallyAsync(() => server.Engine.Reactors.Sum(r => r.Stats.BytesIn) >= 2000, "first record received");
         const int behind = 50;
         byte[] second =
         [
@@ -134,6 +142,8 @@ public sealed class TlsTests
         await ssl.WriteAsync(second, TestContext.Current.CancellationToken); // second record
         await ssl.FlushAsync(TestContext.Current.CancellationToken);
         Assert.Equal("0", (await ReadFrameAsync(ssl)).Str("request_id"));
+        await reached.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        release.SetResult();
         Assert.Equal("slow", (await ReadFrameAsync(ssl)).Str("request_id"));
         for (int i = 1; i <= behind; i++) Assert.Equal(i.ToString(), (await ReadFrameAsync(ssl)).Str("request_id"));
     }
