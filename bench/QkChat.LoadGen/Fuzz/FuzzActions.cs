@@ -2,7 +2,7 @@ using QkChat.Protocol;
 
 namespace QkChat.LoadGen.Fuzz;
 
-/// <summary>What a field holds on the wire (protocol.md §5 and §7).</summary>
+/// <summary>What a field holds on the wire (protocol.md §5, §7 and §9).</summary>
 public enum FieldKind
 {
     Text,
@@ -68,5 +68,21 @@ public static class FuzzActions
         new(Actions.SearchMessages, S("keyword"), I("chat_user_id"), I("limit")),
         new(Actions.DeleteMessage, I("message_id")),
         new(Actions.GetUnreadCounts),
+        new(Actions.CreateGroup, S("name"), new FuzzField("member_ids", FieldKind.IntegerArray)),
+        new(Actions.GetGroups),
+        new(Actions.GetGroupInfo, I("group_id")),
+        new(Actions.GetGroupMembers, I("group_id"), I("limit"), I("after_user_id")),
+        new(Actions.AddGroupMembers, I("group_id"), new FuzzField("user_ids", FieldKind.IntegerArray)),
+        new(Actions.RemoveGroupMember, I("group_id"), I("user_id")),
+        new(Actions.LeaveGroup, I("group_id")),
+        new(Actions.SetGroupRole, I("group_id"), I("user_id"), S("role")),
+        new(Actions.TransferGroupOwner, I("group_id"), I("user_id")),
+        new(Actions.RenameGroup, I("group_id"), S("name")),
+        new(Actions.DissolveGroup, I("group_id")),
+        new(Actions.SendGroupMessage, I("group_id"), S("content"), S("type"), S("client_msg_id")),
+        new(Actions.GetGroupHistory, I("group_id"), I("limit"), I("before_seq")),
+        new(Actions.SyncGroupMessages, I("group_id"), I("after_seq"), I("limit")),
+        new(Actions.MarkGroupRead, I("group_id"), I("up_to_seq")),
+        new(Actions.RecallGroupMessage, I("group_id"), I("seq")),
     ];
 }

@@ -1,7 +1,7 @@
 namespace QkChat.Protocol;
 
 /// <summary>
-/// Every action of protocol.md §5, §7 and of docs/protocol.md (get_security_events), as it appears on the wire. The
+/// Every action of protocol.md §5, §7, §9 and of docs/protocol.md (get_security_events), as it appears on the wire. The
 /// server registers its routes with these, and clients, the CLI and the load generator send them: a rename is one
 /// edit here. No other project writes an action name as a string literal (tests/QkChat.Tests/Architecture/
 /// WireNameLiteralTests.cs).
@@ -59,4 +59,22 @@ public static class Actions
     public const string SearchMessages = "search_messages";
     public const string DeleteMessage = "delete_message";
     public const string GetUnreadCounts = "get_unread_counts";
+
+    // Group chat (§9). Not the friend "groups" above, which sort one's friends.
+    public const string CreateGroup = "create_group";
+    public const string GetGroups = "get_groups";
+    public const string GetGroupInfo = "get_group_info";
+    public const string GetGroupMembers = "get_group_members";
+    public const string AddGroupMembers = "add_group_members";
+    public const string RemoveGroupMember = "remove_group_member";
+    public const string LeaveGroup = "leave_group";
+    public const string SetGroupRole = "set_group_role";
+    public const string TransferGroupOwner = "transfer_group_owner";
+    public const string RenameGroup = "rename_group";
+    public const string DissolveGroup = "dissolve_group";
+    public const string SendGroupMessage = "send_group_message";
+    public const string GetGroupHistory = "get_group_history";
+    public const string SyncGroupMessages = "sync_group_messages";
+    public const string MarkGroupRead = "mark_group_read";
+    public const string RecallGroupMessage = "recall_group_message";
 }

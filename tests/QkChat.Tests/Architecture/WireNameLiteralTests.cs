@@ -76,8 +76,9 @@ public sealed class WireNameLiteralTests
     {
         // FuzzGeneratorTests holds the fuzzer's list equal to docs/protocol.md's actions, so this ties Actions to the page.
         Assert.Equal(FuzzActions.All.Select(a => a.Name).Order(), Constants(typeof(Actions)).Order());
-        Assert.Equal(["error", "friend_deleted", "friend_request", "friend_request_result", "kicked", "message",
-            "message_recalled", "message_status", "offline_messages", "presence", "server_shutdown"], Constants(typeof(PushNames)).Order());
+        Assert.Equal(["error", "friend_deleted", "friend_request", "friend_request_result", "group_event", "group_message",
+            "group_message_recalled", "group_read", "kicked", "message", "message_recalled", "message_status", "offline_messages",
+            "presence", "server_shutdown"], Constants(typeof(PushNames)).Order());
     }
 
     [Fact]
