@@ -128,3 +128,39 @@ public enum GroupRecallResult : byte
 
 /// <summary>A recall's outcome with the group's current members (to be told on <see cref="GroupRecallResult.Recalled"/>).</summary>
 public sealed record GroupRecall(GroupRecallResult Result, IReadOnlyList<uint> Members);
+
+/// <summary>
+/// A group's current members, by user id, with their roles and joined seqs (parallel arrays, as read, never changed).
+/// </summary>
+public sealed class GroupMembership(uint[] userIds, GroupRole[] roles, long[] joinedSeqs)
+{
+    public static readonly GroupMembership Empty = new([], [], []);
+
+    public uint[] UserIds { get; } = userIds;
+    public GroupRole[] Roles { get; } = roles;
+    public long[] JoinedSeqs { get; } = joinedSeqs;
+
+    /// <summary>The newest joined seq: an entry at or after it goes to every member (no filtering, no array).</summary>
+    public long NewestJoinedSeq { get; } = joinedSeqs.Length == 0 ? 0 : joinedSeqs.Max();
+
+    public int Count => UserIds.Length;
+
+    /// <summary>The role of <paramref name="userId"/>, or null when they are not a member.</summary>
+    public GroupRole? RoleOf(uint userId)
+    {
+        int i = Array.BinarySearch(UserIds, userId);
+        return i >= 0 ? Roles[i] : null;
+    }
+
+    public bool Contains(uint userId) => Array.BinarySearch(UserIds, userId) >= 0;
+
+    /// <summary>Who sees the entry at <paramref name="seq"/>: the members who joined at or before it (protocol.md §9).</summary>
+    public uint[] ReceiversOf(long seq)
+    {
+        if (seq >= NewestJoinedSeq) return UserIds;
+        var list = new List<uint>(UserIds.Length);
+        for (int i = 0; i < UserIds.Length; i++)
+            if (JoinedSeqs[i] <= seq) list.Add(UserIds[i]);
+        return [.. list];
+    }
+}

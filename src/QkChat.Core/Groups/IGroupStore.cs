@@ -57,6 +57,15 @@ public interface IGroupStore
     /// <summary>Current members' ids (for fan-out and pushes); empty for an unknown or dissolved group.</summary>
     Task<IReadOnlyList<uint>> MemberIdsAsync(long groupId, CancellationToken ct);
 
+    /// <summary>
+    /// Current members by user id with their roles and the seq each joined at (what the fan-out caches: an entry goes
+    /// to those who joined at or before it); empty for an unknown or dissolved group.
+    /// </summary>
+    Task<GroupMembership> MembershipAsync(long groupId, CancellationToken ct);
+
+    /// <summary>The largest message id of any group entry (0 when there is none): message ids start above it.</summary>
+    Task<long> NewestMessageIdAsync(CancellationToken ct);
+
     /// <summary>The groups the user is a member of (not dissolved), by group id, each with its newest entry and unread count.</summary>
     Task<IReadOnlyList<GroupSummary>> MyGroupsAsync(uint userId, CancellationToken ct);
 

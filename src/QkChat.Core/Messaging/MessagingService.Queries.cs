@@ -39,33 +39,59 @@ public sealed partial class MessagingService
     private static void CompletePage(PendingResponse pending, IReadOnlyList<MessageRecord> page, int limit) =>
         pending.Complete(ErrorCodes.Ok, "ok", (page, limit), static (w, s) => MessageJson.WritePage(w, s.page, s.limit));
 
+    /// <summary>The groups of get_conversations and get_unread_counts (set at composition; none when group chat is not wired).</summary>
+    public IGroupChats? GroupChats { get; set; }
+
     private void GetConversations(RequestContext ctx)
     {
         var request = Parse(ctx, r => MessageFieldRules.LimitRule(r.Limit, 100));
         if (request is null) return;
         uint me = ctx.Session.UserId;
+        int limit = request.Limit ?? 50;
         OffReactor.Run(ctx, _logger, async pending =>
         {
-            var conversations = await _store.ConversationsAsync(me, request.Limit ?? 50, CancellationToken.None);
+            var conversations = await _store.ConversationsAsync(me, limit, CancellationToken.None);
             // Statuses are read here (not on the reactor that writes); a peer in a block with me looks offline.
             var blocked = await _blocks.BlockedWithAsync(me, CancellationToken.None);
             var statuses = conversations.Select(c => blocked.Contains(c.PeerId) ? "offline" : _presence.VisibleStatus(c.PeerId)).ToArray();
-            pending.Complete(ErrorCodes.Ok, "ok", (conversations, statuses), static (w, s) =>
+            // Groups and direct chats in one list by their newest message id (one id space), newest first (protocol.md §9).
+            var groups = GroupChats is { } chats
+                ? (await chats.GroupChatsAsync(me, CancellationToken.None)).OrderByDescending(g => g.LastMessageId).ToList()
+                : [];
+            pending.Complete(ErrorCodes.Ok, "ok", (conversations, statuses, groups, limit), static (w, s) =>
             {
                 w.WriteStartArray("conversations"u8);
-                for (int i = 0; i < s.conversations.Count; i++)
+                int d = 0, g = 0;
+                for (int written = 0; written < s.limit && (d < s.conversations.Count || g < s.groups.Count); written++)
                 {
-                    var c = s.conversations[i];
-                    // The frame budget: long last messages can cut the list short (a later page is the next call).
+                    bool group = g < s.groups.Count && (d == s.conversations.Count || s.groups[g].LastMessageId > s.conversations[d].LastMessage.MessageId);
+                    if (group)
+                    {
+                        var chat = s.groups[g++];
+                        // The frame budget: long last messages can cut the list short (a later page is the next call).
+                        if (w.BytesCommitted + w.BytesPending + chat.LastMessageBytes + 400 > MessageJson.MaxPageBytes) break;
+                        w.WriteStartObject();
+                        w.WriteString("kind"u8, "group"u8);
+                        w.WriteNumber("group_id"u8, chat.GroupId);
+                        w.WriteString("name"u8, chat.Name);
+                        w.WritePropertyName("last_message"u8);
+                        chat.WriteLastMessage(w);
+                        w.WriteNumber("unread_count"u8, chat.UnreadCount);
+                        w.WriteEndObject();
+                        continue;
+                    }
+                    var c = s.conversations[d];
                     if (!MessageJson.Fits(w, c.LastMessage)) break;
                     w.WriteStartObject();
+                    w.WriteString("kind"u8, "direct"u8);
                     w.WriteNumber("peer_id"u8, c.PeerId);
                     w.WriteString("username"u8, c.PeerName);
-                    w.WriteString("status"u8, s.statuses[i]);
+                    w.WriteString("status"u8, s.statuses[d]);
                     w.WritePropertyName("last_message"u8);
                     MessageJson.Write(w, c.LastMessage);
                     w.WriteNumber("unread_count"u8, c.UnreadCount);
                     w.WriteEndObject();
+                    d++;
                 }
                 w.WriteEndArray();
             });

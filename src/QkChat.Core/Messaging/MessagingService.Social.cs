@@ -11,6 +11,12 @@ public sealed partial class MessagingService
     /// <summary>get_unread_counts lists at most this many peers (about 40 bytes each); `total` counts them all.</summary>
     public const int UnreadPeersMax = 1000;
 
+    /// <summary>
+    /// get_unread_counts lists at most this many groups (about 45 bytes each), so that with 1,000 peers the answer stays
+    /// under the 56 KiB page budget (MessageJson.MaxPageBytes); `total` counts them all.
+    /// </summary>
+    public const int UnreadGroupsMax = 300;
+
     private static string? KeywordRule(MessageRequest r)
     {
         if (r.Keyword is null) return "keyword: required";
@@ -77,8 +83,13 @@ public sealed partial class MessagingService
         {
             var counts = (await _store.UnreadCountsAsync(me, CancellationToken.None))
                 .OrderByDescending(c => c.Unread).ThenBy(c => c.PeerId).ToList();
-            long total = counts.Sum(c => (long)c.Unread);
-            pending.Complete(ErrorCodes.Ok, "ok", (counts, total), static (w, s) =>
+            // Groups with something unread, most first (protocol.md §9); they count in the total too.
+            var groups = GroupChats is { } chats
+                ? (await chats.GroupChatsAsync(me, CancellationToken.None)).Where(g => g.UnreadCount > 0)
+                    .OrderByDescending(g => g.UnreadCount).ThenBy(g => g.GroupId).ToList()
+                : [];
+            long total = counts.Sum(c => (long)c.Unread) + groups.Sum(g => (long)g.UnreadCount);
+            pending.Complete(ErrorCodes.Ok, "ok", (counts, total, groups), static (w, s) =>
             {
                 w.WriteStartArray("counts"u8);
                 foreach (var c in s.counts.Take(UnreadPeersMax))
@@ -89,8 +100,17 @@ public sealed partial class MessagingService
                     w.WriteEndObject();
                 }
                 w.WriteEndArray();
+                w.WriteStartArray("groups"u8);
+                foreach (var g in s.groups.Take(UnreadGroupsMax))
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("group_id"u8, g.GroupId);
+                    w.WriteNumber("unread"u8, g.UnreadCount);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
                 w.WriteNumber("total"u8, s.total);
-                w.WriteBoolean("has_more"u8, s.counts.Count > UnreadPeersMax);
+                w.WriteBoolean("has_more"u8, s.counts.Count > UnreadPeersMax || s.groups.Count > UnreadGroupsMax);
             });
         });
     }

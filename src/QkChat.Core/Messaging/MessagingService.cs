@@ -50,6 +50,9 @@ public sealed partial class MessagingService : IAsyncDisposable
 
     public MessageWriter Writer { get; }
 
+    /// <summary>The message id minter; group entries take their ids from it too (one id space, protocol.md §2).</summary>
+    public MessageIds Ids => _ids;
+
     /// <summary>
     /// Before the first send (the server calls it before it accepts connections): new ids start above the largest
     /// stored one, so a clock behind the stored ids (stepped back across a restart) cannot repeat an id. Throws

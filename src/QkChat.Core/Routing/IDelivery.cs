@@ -29,8 +29,11 @@ public interface IDelivery
     /// </summary>
     int ToUser(uint userId, OutboundFrame frame, Session? except = null, bool droppable = false, long messageId = 0);
 
-    /// <summary>Queues one frame, serialized once, to every device of each of <paramref name="userIds"/>; returns the devices addressed.</summary>
-    int ToUsers(ReadOnlySpan<uint> userIds, OutboundFrame frame, bool droppable = false);
+    /// <summary>
+    /// Queues one frame, serialized once, to every device of each of <paramref name="userIds"/> except the device
+    /// <paramref name="except"/> (a group sender's own); returns the devices addressed.
+    /// </summary>
+    int ToUsers(ReadOnlySpan<uint> userIds, OutboundFrame frame, bool droppable = false, Session? except = null);
 
     /// <summary>
     /// Queues <paramref name="frame"/> to this one device, the one that asked (the offline batch of the device that

@@ -28,10 +28,10 @@ public sealed class LocalDelivery(LiveSessions live) : IDelivery
         return sent;
     }
 
-    public int ToUsers(ReadOnlySpan<uint> userIds, OutboundFrame frame, bool droppable = false)
+    public int ToUsers(ReadOnlySpan<uint> userIds, OutboundFrame frame, bool droppable = false, Session? except = null)
     {
         int sent = 0;
-        foreach (uint userId in userIds) sent += ToUser(userId, frame.AddReference(), droppable: droppable);
+        foreach (uint userId in userIds) sent += ToUser(userId, frame.AddReference(), except, droppable);
         frame.Release();
         return sent;
     }

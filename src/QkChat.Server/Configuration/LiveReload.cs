@@ -19,6 +19,8 @@ public sealed class LiveTargets
     public required AuditOptions Audit { get; init; }
     /// <summary>The message and ack writers (null in unit tests that build no messaging).</summary>
     public QkChat.Core.Messaging.MessagingService? Messaging { get; init; }
+    /// <summary>The group writer, which takes the message.* batch settings too (null where no groups are built).</summary>
+    public QkChat.Core.Groups.GroupWriter? GroupWriter { get; init; }
     public QkChat.Server.Admin.AlertThresholds Alerts { get; init; } = new();
 }
 
@@ -61,10 +63,15 @@ public static class LiveReload
         ["audit.queue_capacity"] = (o, t) => t.Audit.QueueCapacity = o.Audit.QueueCapacity,
         ["audit.batch_size"] = (o, t) => t.Audit.BatchSize = o.Audit.BatchSize,
         // The writers read these once per batch.
-        ["message.batch_size"] = (o, t) => { if (t.Messaging is { } m) m.Writer.MaxBatchWeight = o.Messaging.BatchSize; },
+        ["message.batch_size"] = (o, t) =>
+        {
+            if (t.Messaging is { } m) m.Writer.MaxBatchWeight = o.Messaging.BatchSize;
+            if (t.GroupWriter is { } g) g.MaxBatchWeight = o.Messaging.BatchSize;
+        },
         ["message.batch_delay_ms"] = (o, t) =>
         {
             if (t.Messaging is { } m) m.Writer.BatchDelay = m.Acks.BatchDelay = o.Messaging.BatchDelay;
+            if (t.GroupWriter is { } g) g.BatchDelay = o.Messaging.BatchDelay;
         },
         ["alert.cpu_percent"] = (o, t) => t.Alerts.CpuPercent = o.Alerts.CpuPercent,
         ["alert.memory_percent"] = (o, t) => t.Alerts.MemoryPercent = o.Alerts.MemoryPercent,

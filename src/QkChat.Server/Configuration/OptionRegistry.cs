@@ -153,6 +153,10 @@ public static class OptionRegistry
         OptionSpec.Int("server.node_id", "QKCHAT_NODE_ID", 0, QkChat.Core.Messaging.MessageIds.MaxNode, o => o.Messaging, l => l.NodeId, (l, v) => l.NodeId = v,
             "This node's number (0-15), part of every message id; unique per node of a cluster.", "Two nodes with one number can mint the same message id."),
 
+        // Group chat (protocol.md §9).
+        OptionSpec.Int("group.max_members", "QKCHAT_GROUP_MAX_MEMBERS", 2, 100_000, o => o.Groups, l => l.MaxMembers, (l, v) => l.MaxMembers = v,
+            "Most members a group may hold (create_group and add_group_members answer FORBIDDEN past it); lowering it removes nobody.", "Every entry is pushed to every online member: a larger cap multiplies the fan-out work of one send and the size of the cached member lists."),
+
         // The admin listener and alerts (issue 8; docs/observability.md).
         OptionSpec.Bool("admin.enabled", "QKCHAT_ADMIN_ENABLED", o => o.Admin, l => l.Enabled, (l, v) => l.Enabled = v,
             "Serve /metrics, /healthz, /readyz, /status and the dashboard on admin.host:admin.port.", "Off leaves monitoring blind."),

@@ -24,6 +24,9 @@ public sealed class ServerOptions
     /// <summary>The message writer's settings (message.batch_size, batch_delay_ms, queue_capacity, server.node_id).</summary>
     public QkChat.Core.Messaging.MessagingOptions Messaging { get; } = new();
 
+    /// <summary>Group chat (group.max_members).</summary>
+    public QkChat.Core.Groups.GroupOptions Groups { get; } = new();
+
     /// <summary>The accounts' settings (account.token_lifetime_days).</summary>
     public QkChat.Core.Accounts.AccountOptions Accounts { get; } = new();
 

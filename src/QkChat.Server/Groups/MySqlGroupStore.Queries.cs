@@ -83,6 +83,37 @@ public sealed partial class MySqlGroupStore
             return (IReadOnlyList<uint>)list;
         });
 
+    public Task<GroupMembership> MembershipAsync(long groupId, CancellationToken ct) =>
+        BackendErrors.Guard("MariaDB", async () =>
+        {
+            await using var connection = await db.OpenConnectionAsync(ct);
+            // Along the primary key (group_id, user_id): ordered by user id, which GroupMembership's lookups rely on.
+            await using var command = new MySqlCommand(
+                "SELECT m.user_id, m.role, m.joined_seq FROM chat_group_members m JOIN chat_groups g ON g.group_id = m.group_id AND g.dissolved_at IS NULL " +
+                "WHERE m.group_id = @g AND m.state = 0 ORDER BY m.user_id", connection);
+            command.Parameters.AddWithValue("@g", groupId);
+            var ids = new List<uint>();
+            var roles = new List<GroupRole>();
+            var joined = new List<long>();
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                ids.Add(reader.GetUInt32(0));
+                roles.Add((GroupRole)reader.GetByte(1));
+                joined.Add(reader.GetInt64(2));
+            }
+            return ids.Count == 0 ? GroupMembership.Empty : new GroupMembership([.. ids], [.. roles], [.. joined]);
+        });
+
+    public Task<long> NewestMessageIdAsync(CancellationToken ct) =>
+        BackendErrors.Guard("MariaDB", async () =>
+        {
+            await using var connection = await db.OpenConnectionAsync(ct);
+            // The unique key on message_id answers MAX() from its last entry.
+            await using var command = new MySqlCommand("SELECT COALESCE(MAX(message_id), 0) FROM chat_group_entries", connection);
+            return Convert.ToInt64(await command.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture);
+        });
+
     /// <summary>
     /// My memberships by ix_chat_group_members_user, each with its group row and newest entry (at max_seq, by primary
     /// key); then the unread counts. Those are a second statement with each group's bound as a value: MariaDB (10.11)

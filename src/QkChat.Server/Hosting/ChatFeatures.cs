@@ -4,6 +4,7 @@ using QkChat.Core.Accounts;
 using QkChat.Core.Audit;
 using QkChat.Core.Dispatch;
 using QkChat.Core.Friends;
+using QkChat.Core.Groups;
 using QkChat.Core.Messaging;
 using QkChat.Core.Presence;
 using QkChat.Core.Routing;
@@ -11,6 +12,7 @@ using QkChat.Server.Accounts;
 using QkChat.Server.Admin;
 using QkChat.Server.Audit;
 using QkChat.Server.Friends;
+using QkChat.Server.Groups;
 using QkChat.Server.Messaging;
 using QkChat.Server.Presence;
 using StackExchange.Redis;
@@ -30,7 +32,7 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
     public ChatFeatures(AccountOptions accountOptions, MessagingOptions messagingOptions, string nodeName, MySqlDataSource db,
         IConnectionMultiplexer redis, IMailer mailer, PasswordWorkPool passwords, ILoggerFactory loggers,
         AuditOptions? auditOptions = null, LoginLimits? loginLimits = null, MySqlDataSource? writerDb = null,
-        TimeProvider? messageClock = null)
+        TimeProvider? messageClock = null, GroupOptions? groupOptions = null)
     {
         _logger = loggers.CreateLogger("Messaging");
         // The audit log first: every feature records through it (docs/audit.md).
@@ -58,6 +60,10 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
             new RedisPresenceDirectory(redis, nodeName), loggers.CreateLogger("Presence"));
         Messaging = new MessagingService(messagingOptions, new MySqlMessageStore(db), FriendSets, Blocks, Delivery, Presence,
             loggers.CreateLogger("Messaging"), messageClock, writeStore: writerDb is null ? null : new MySqlMessageStore(writerDb));
+        // Group entries share the messages' id minter, batch settings and writers' pool.
+        Groups = new GroupService(groupOptions ?? new GroupOptions(), messagingOptions, new MySqlGroupStore(db), Messaging.Ids, FriendSets, Delivery,
+            Presence, loggers.CreateLogger("Groups"), messageClock, writeStore: writerDb is null ? null : new MySqlGroupStore(writerDb));
+        Messaging.GroupChats = Groups;
         _directoryRefresher = RefreshDirectoryAsync(loggers.CreateLogger("Presence"));
     }
 
@@ -81,9 +87,14 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
     public FriendService Friends { get; }
     public PresenceService PresenceUpdates { get; }
     public MessagingService Messaging { get; }
+    public GroupService Groups { get; }
 
-    /// <summary>What must happen before the first request: message ids start above the stored ones.</summary>
-    public Task StartAsync(CancellationToken ct) => Messaging.StartAsync(ct);
+    /// <summary>What must happen before the first request: message ids start above the stored messages' and group entries'.</summary>
+    public async Task StartAsync(CancellationToken ct)
+    {
+        await Messaging.StartAsync(ct);
+        await Groups.StartAsync(ct);
+    }
 
     public void Register(ActionRouter router, Dispatcher dispatcher)
     {
@@ -94,6 +105,7 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
         Friends.Register(router, dispatcher);
         PresenceUpdates.Register(router, dispatcher);
         Messaging.Register(router, dispatcher);
+        Groups.Register(router);
     }
 
     private async Task RefreshDirectoryAsync(ILogger logger)
@@ -124,6 +136,7 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
         await _stop.CancelAsync();
         await _directoryRefresher;
         await Messaging.DisposeAsync();
+        await Groups.DisposeAsync();
         await PresenceUpdates.DisposeAsync();
         // Last: the closes of the connections and anything the writers above recorded are stored too.
         await AuditRetention.DisposeAsync();

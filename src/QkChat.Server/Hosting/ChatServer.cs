@@ -44,7 +44,7 @@ public sealed class ChatServer : IAsyncDisposable
         // login storm used to take every connection of the shared pool and stall all senders behind them.
         _writerDb = Backends.CreateDataSource(options.Database, maxPoolSize: 4, name: "qkchat-writers");
         Features = new ChatFeatures(accounts, messaging, $"{Environment.MachineName}:{options.Transport.Port}", db, redis, mailer, _passwords, loggers,
-            audit, loginLimits, _writerDb);
+            audit, loginLimits, _writerDb, groupOptions: options.Groups.Copy());
         Features.Register(Router, _dispatcher);
         Features.Availability.ChecksPerMinute = options.LookupLimits.AvailabilityChecksPerMinute;
         Features.Friends.SearchesPerMinute = options.LookupLimits.SearchUsersPerMinute;
@@ -60,6 +60,7 @@ public sealed class ChatServer : IAsyncDisposable
             LoginLimits = loginLimits,
             Audit = audit,
             Messaging = Features.Messaging,
+            GroupWriter = Features.Groups.Writer,
             Alerts = options.Alerts.Copy(),
         };
     }

@@ -1,0 +1,99 @@
+using System.Collections.Concurrent;
+
+namespace QkChat.Core.Groups;
+
+/// <summary>
+/// Each active group's current members (ids, roles, joined seqs), for the fan-out and the checks before an action,
+/// so that an entry of a busy group costs no query to find its receivers. Every action that changes membership or
+/// roles brackets its store call with <see cref="BeginChange"/> and <see cref="EndChange"/>: while one is under way
+/// the group is read from MariaDB each time (never from the cache), and a load that overlapped a change is not kept
+/// (a version per group), so after a removal commits no fan-out uses the membership from before it. Entries are
+/// stored and fanned out by one writer per node, after their commit, so an entry stored after a removal is fanned
+/// out with a membership read after it. (Several nodes: the change must reach the other nodes' caches; that is the
+/// multi-node issue's.) <c>load</c> is <see cref="IGroupStore.MembershipAsync"/>.
+/// </summary>
+public sealed class GroupMemberCache(Func<long, CancellationToken, Task<GroupMembership>> load, int maxGroups = GroupMemberCache.DefaultMaxGroups)
+{
+    /// <summary>Groups kept before idle ones are dropped: 100,000 groups of 10 members take about 25 MB.</summary>
+    public const int DefaultMaxGroups = 100_000;
+
+    private readonly ConcurrentDictionary<long, Slot> _groups = new();
+
+    private sealed class Slot
+    {
+        public int Version;
+        public int Changing;
+        public GroupMembership? Members;
+    }
+
+    public int Count => _groups.Count;
+
+    /// <summary>The group's current members; empty for an unknown or dissolved group.</summary>
+    public ValueTask<GroupMembership> MembersAsync(long groupId, CancellationToken ct)
+    {
+        var slot = SlotOf(groupId);
+        int version;
+        lock (slot)
+        {
+            if (slot.Changing == 0 && slot.Members is { } members) return ValueTask.FromResult(members);
+            version = slot.Version;
+        }
+        return new ValueTask<GroupMembership>(LoadAsync(groupId, slot, version, ct));
+    }
+
+    private async Task<GroupMembership> LoadAsync(long groupId, Slot slot, int version, CancellationToken ct)
+    {
+        var members = await load(groupId, ct);
+        lock (slot)
+        {
+            if (slot.Version == version && slot.Changing == 0) slot.Members = members;
+        }
+        return members;
+    }
+
+    /// <summary>Before a change of the group's members or roles is stored: reads go to MariaDB until it ends.</summary>
+    public void BeginChange(long groupId)
+    {
+        var slot = SlotOf(groupId);
+        lock (slot)
+        {
+            slot.Changing++;
+            slot.Version++;
+            slot.Members = null;
+        }
+    }
+
+    /// <summary>After the change committed or failed (always, in a finally).</summary>
+    public void EndChange(long groupId)
+    {
+        var slot = SlotOf(groupId);
+        lock (slot)
+        {
+            slot.Changing--;
+            slot.Version++;
+            slot.Members = null;
+        }
+    }
+
+    private Slot SlotOf(long groupId)
+    {
+        if (_groups.TryGetValue(groupId, out var slot)) return slot;
+        if (_groups.Count >= maxGroups) DropIdle();
+        return _groups.GetOrAdd(groupId, static _ => new Slot());
+    }
+
+    /// <summary>
+    /// Forgets the groups no change is under way in. A load still running stores into its forgotten slot, which
+    /// nobody reads; a group in a change keeps its slot, so its bracket stays whole.
+    /// </summary>
+    private void DropIdle()
+    {
+        foreach (var (id, slot) in _groups)
+        {
+            lock (slot)
+            {
+                if (slot.Changing == 0) _groups.TryRemove(id, out _);
+            }
+        }
+    }
+}

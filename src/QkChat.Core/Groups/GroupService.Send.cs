@@ -1,0 +1,76 @@
+using QkChat.Core.Dispatch;
+using QkChat.Core.Messaging;
+using QkChat.Protocol;
+
+namespace QkChat.Core.Groups;
+
+/// <summary>
+/// send_group_message: field rules and the id on the reactor, then the write-behind <see cref="GroupWriter"/>; answered
+/// after the batch is durable, from what the store holds. A stored entry's `group_message` is serialized once and goes
+/// to every device of every member who joined at or before it (the sender's other devices too, not the sending one),
+/// before the sender is answered.
+/// </summary>
+public sealed partial class GroupService
+{
+    private static string? ContentRule(GroupRequest r)
+    {
+        if (r.Content is null) return "content: required";
+        int chars = 0;
+        foreach (var _ in r.Content.EnumerateRunes())
+            if (++chars > MessagingOptions.MaxContentChars) break;
+        return chars is >= 1 and <= MessagingOptions.MaxContentChars ? null : $"content: 1-{MessagingOptions.MaxContentChars} characters";
+    }
+
+    private void SendGroupMessage(RequestContext ctx)
+    {
+        var request = Parse(ctx, GroupIdRule, ContentRule,
+            r => r.Type is null or "text" ? null : "type: only \"text\" is supported",
+            r => r.ClientMsgId is null or { Length: >= 1 and <= 64 } ? null : "client_msg_id: 1-64 characters");
+        if (request is null) return;
+        // Pipelined like send_message: a client may have many sends in flight; answers go out in request order, and the
+        // writer takes them in queue order, so one device's entries get seqs in the order it sent them.
+        var pending = ctx.BeginAsync(pipelined: true);
+        long id = _ids.Next();
+        var entry = new NewGroupEntry(request.GroupId!.Value, ctx.Session.UserId, id, request.ClientMsgId, request.Content!, MessageIds.TimestampOf(id));
+        if (!Writer.TryEnqueue(new QueuedGroupSend(entry, pending, this)))
+            pending.Complete(ErrorCodes.ServerBusy, "too many messages waiting to be stored; retry shortly");
+    }
+
+    private sealed class QueuedGroupSend(NewGroupEntry entry, PendingResponse pending, GroupService service) : QueuedGroupEntry(entry)
+    {
+        public override void Stored(AppendOutcome outcome, GroupMembership? members)
+        {
+            switch (outcome.Result)
+            {
+                case AppendResult.NotMember:
+                    pending.Complete(ErrorCodes.NotFound, "no such group");
+                    return;
+                case AppendResult.NotStored:
+                    pending.Complete(ErrorCodes.Internal, "internal error; the message was not stored, retry");
+                    return;
+                case AppendResult.Stored when members is not null:
+                    service.FanOut(Entry, outcome, members, pending.Session);
+                    break;
+            }
+            pending.Complete(ErrorCodes.Ok, outcome.Result == AppendResult.Stored ? "sent" : "already sent (same client_msg_id)", outcome,
+                static (w, o) =>
+                {
+                    w.WriteNumber("message_id"u8, o.MessageId);
+                    w.WriteNumber("seq"u8, o.Seq);
+                    w.WriteNumber("timestamp"u8, o.Timestamp);
+                });
+        }
+
+        public override void Failed(bool backendDown) =>
+            pending.Complete(backendDown ? ErrorCodes.Unavailable : ErrorCodes.Internal,
+                backendDown ? "the message store is unavailable; the message was not sent, retry later" : "internal error; the message was not sent");
+    }
+
+    /// <summary>One `group_message` frame, one reference per device reached.</summary>
+    private void FanOut(NewGroupEntry e, AppendOutcome outcome, GroupMembership members, Session sender)
+    {
+        var stored = new GroupEntry(e.GroupId, outcome.Seq, outcome.MessageId, e.SenderId, GroupEntryTypes.Text, e.Content, outcome.Timestamp,
+            Recalled: false, Event: null, UserIds: []);
+        Push(members.ReceiversOf(outcome.Seq), Frames.CreatePush(PushNames.GroupMessage, stored, GroupJson.WriteMembers), except: sender);
+    }
+}

@@ -1,0 +1,72 @@
+using Microsoft.Extensions.Logging;
+using QkChat.Core.Messaging;
+
+namespace QkChat.Core.Groups;
+
+/// <summary>A group send waiting for the writer; told once whether it was stored.</summary>
+public abstract class QueuedGroupEntry(NewGroupEntry entry)
+{
+    public NewGroupEntry Entry { get; } = entry;
+
+    /// <summary>
+    /// Its batch is durable. <paramref name="members"/>: the group's members read after the commit, for the fan-out of a
+    /// stored entry (null when they could not be read: the entry is stored and answered, only its pushes are lost).
+    /// </summary>
+    public abstract void Stored(AppendOutcome outcome, GroupMembership? members);
+
+    /// <summary>Its batch was not stored: <paramref name="backendDown"/> tells UNAVAILABLE from INTERNAL.</summary>
+    public abstract void Failed(bool backendDown);
+}
+
+/// <summary>
+/// Stores send_group_message batches through <see cref="IGroupStore.AppendAsync"/> (one transaction, one counter
+/// UPDATE per group per batch), then fans out and answers each in batch order. One writer: the entries of a group are
+/// pushed in seq order, and a batch is fanned out before the next one is stored. Batch size, delay and queue capacity
+/// are message.* (the same trade-offs as one-to-one sends: see MessageWriter).
+/// </summary>
+public sealed partial class GroupWriter(IGroupStore store, GroupMemberCache members, MessagingOptions options, ILogger logger)
+    : WriteBehind<QueuedGroupEntry>(options.QueueCapacity, options.BatchSize, options.BatchDelay, logger)
+{
+    private readonly List<NewGroupEntry> _rows = new(options.BatchSize);
+    private readonly Dictionary<long, GroupMembership?> _members = [];
+
+    protected override async Task WriteAsync(List<QueuedGroupEntry> batch)
+    {
+        _rows.Clear();
+        foreach (var item in batch) _rows.Add(item.Entry);
+        var outcomes = await store.AppendAsync(_rows, CancellationToken.None);
+
+        // After the commit: each group's members, from the cache or read now (docs: GroupMemberCache). A failed read
+        // costs the pushes only; the entries are stored and answered `sent`, and members catch up by seq.
+        _members.Clear();
+        for (int i = 0; i < batch.Count; i++)
+        {
+            long group = _rows[i].GroupId;
+            if (outcomes[i].Result != AppendResult.Stored || _members.ContainsKey(group)) continue;
+            try
+            {
+                _members[group] = await members.MembersAsync(group, CancellationToken.None);
+            }
+            catch (Exception e)
+            {
+                _members[group] = null;
+                LogMembersUnread(Logger, group, e.Message);
+            }
+        }
+        for (int i = 0; i < batch.Count; i++)
+        {
+            if (outcomes[i].Result == AppendResult.NotStored) LogNotStored(Logger, _rows[i].MessageId, _rows[i].GroupId, _rows[i].SenderId);
+            var found = _members.GetValueOrDefault(_rows[i].GroupId);
+            Answer(batch[i], (outcomes[i], found), static (item, s) => item.Stored(s.Item1, s.found));
+        }
+    }
+
+    protected override void Fail(QueuedGroupEntry item, bool backendDown) => item.Failed(backendDown);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "group entry {MessageId} of user {SenderId} in group {GroupId} not stored: its id is taken " +
+        "by another row (two nodes with one server.node_id?); answered INTERNAL")]
+    private static partial void LogNotStored(ILogger logger, long messageId, long groupId, uint senderId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "members of group {GroupId} not read after a stored batch ({Error}): its entries are answered but not pushed")]
+    private static partial void LogMembersUnread(ILogger logger, long groupId, string error);
+}
