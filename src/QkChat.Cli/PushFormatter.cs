@@ -124,6 +124,18 @@ internal sealed class PushFormatter(UserNames names, TimeProvider clock)
             case PushNames.ServerShutdown:
                 yield return Note($"the server is shutting down; try again in {d.Long("reconnect_after_ms") ?? 0} ms");
                 break;
+            case PushNames.GroupMessage:
+                yield return GroupEntry(d);
+                break;
+            case PushNames.GroupEvent:
+                yield return Note($"group {d.Long("group_id")}: {GroupEvent(d.Str("event"), d.Long("actor_id"), d.Items("user_ids"), d.Str("name") ?? d.Str("role"))}");
+                break;
+            case PushNames.GroupMessageRecalled:
+                yield return Note($"group {d.Long("group_id")}: {Who(d.Long("by"))} recalled entry {d.Long("seq")}");
+                break;
+            case PushNames.GroupRead:
+                yield return Note($"group {d.Long("group_id")}: read up to entry {d.Long("read_seq")} on another device");
+                break;
             case PushNames.Error:
                 yield return Note($"server error {d.Str("code")}: {Clean(d.Str("message") ?? "")}");
                 break;
@@ -143,6 +155,34 @@ internal sealed class PushFormatter(UserNames names, TimeProvider clock)
         string body = recalled ? "(recalled)" : Clean(content ?? "");
         string tail = sender == Me && status is not null ? $"#{id}, {status}" : $"#{id}";
         return $"[{Time(timestamp)}] {who}: {body}  ({tail})";
+    }
+
+    /// <summary>"[12:34:56] [group 7 #12] alice: hi", or the event of a system entry.</summary>
+    public string GroupEntry(JsonElement e)
+    {
+        string where = $"[group {e.Long("group_id")} #{e.Long("seq")}]";
+        if (e.Str("type") == "system")
+            return $"[{Time(e.Long("timestamp") ?? 0)}] {where} * {GroupEvent(e.Str("event"), e.Long("sender_id"), e.Items("user_ids"), e.Str("content"))}";
+        string body = e.Bool("recalled") ? "(recalled)" : Clean(e.Str("content") ?? "");
+        return $"[{Time(e.Long("timestamp") ?? 0)}] {where} {Who(e.Long("sender_id"))}: {body}";
+    }
+
+    /// <summary>"alice added bob, carol", "alice renamed the group to \"x\"", ...</summary>
+    private string GroupEvent(string? evt, long? actor, IEnumerable<JsonElement> userIds, string? detail)
+    {
+        string users = string.Join(", ", userIds.Select(u => Who(u.ValueKind == JsonValueKind.Number ? u.GetInt64() : null)));
+        return evt switch
+        {
+            "created" => $"{Who(actor)} created the group",
+            "member_added" => $"{Who(actor)} added {users}",
+            "member_removed" => $"{Who(actor)} removed {users}",
+            "member_left" => $"{users} left",
+            "role_changed" => $"{Who(actor)} made {users} {Clean(detail ?? "?")}",
+            "owner_transferred" => $"{Who(actor)} handed ownership to {users}",
+            "renamed" => $"{Who(actor)} renamed the group to \"{Clean(detail ?? "")}\"",
+            "dissolved" => $"{Who(actor)} dissolved the group",
+            _ => $"{Clean(evt ?? "?")} ({users})",
+        };
     }
 
     /// <summary>"error CODE: message" for an answer with success false (and the wait a rate limit asks for).</summary>

@@ -67,6 +67,36 @@ public sealed class ChatClientTypedCallTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task The_group_calls_write_what_the_server_reads_into_GroupRequest()
+    {
+        await using var pair = await Pair.OpenAsync();
+        _ = pair.Client.SendGroupMessageAsync(42, "héllo 你好", "g-1", ct: Ct);
+        JsonElement send = await pair.Connection.ReadRequestAsync();
+        Assert.Equal(Actions.SendGroupMessage, send.GetProperty("action").GetString());
+        var entry = RequestFields.Read(Body(send), GroupRequest.Json, out string? problem);
+        Assert.Null(problem);
+        Assert.Equal((42L, "héllo 你好", "g-1"), (entry!.GroupId!.Value, entry.Content, entry.ClientMsgId));
+        Assert.Equal(["action", "request_id", "group_id", "content", "client_msg_id"], send.EnumerateObject().Select(p => p.Name));
+
+        _ = pair.Client.CreateGroupAsync("climbing", [222_222_222, 333_333_333], Ct);
+        JsonElement create = await pair.Connection.ReadRequestAsync();
+        Assert.Equal(Actions.CreateGroup, create.GetProperty("action").GetString());
+        var created = RequestFields.Read(Body(create), GroupRequest.Json, out problem);
+        Assert.Null(problem);
+        Assert.Equal("climbing", created!.Name);
+        Assert.Equal([222_222_222L, 333_333_333L], created.MemberIds!);
+
+        _ = pair.Client.SetGroupRoleAsync(42, 222_222_222, "admin", Ct);
+        var role = RequestFields.Read(Body(await pair.Connection.ReadRequestAsync()), GroupRequest.Json, out problem);
+        Assert.Null(problem);
+        Assert.Equal((42L, 222_222_222L, "admin"), (role!.GroupId!.Value, role.UserId!.Value, role.Role));
+
+        _ = pair.Client.SyncGroupMessagesAsync(42, 0, ct: Ct);
+        JsonElement sync = await pair.Connection.ReadRequestAsync();
+        Assert.Equal(["action", "request_id", "group_id", "after_seq"], sync.EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task A_call_without_fields_sends_only_the_envelope()
     {
         await using var pair = await Pair.OpenAsync();
