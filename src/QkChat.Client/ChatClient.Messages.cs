@@ -36,8 +36,13 @@ public sealed partial class ChatClient
     public Task<Envelope> SyncMessagesAsync(long? afterMessageId = null, int? limit = null, CancellationToken ct = default) =>
         RequestAsync(Actions.SyncMessages, new MessageRequest { AfterMessageId = afterMessageId, Limit = limit }, ct: ct);
 
-    public Task<Envelope> SearchMessagesAsync(string keyword, long? chatUserId = null, int? limit = null, CancellationToken ct = default) =>
-        RequestAsync(Actions.SearchMessages, new MessageRequest { Keyword = keyword, ChatUserId = chatUserId, Limit = limit }, ct: ct);
+    /// <summary>
+    /// search_messages: direct messages and group entries (each result has `kind`), newest first. <paramref name="chatUserId"/>
+    /// narrows to one conversation, <paramref name="groupId"/> to one group (not both).
+    /// </summary>
+    public Task<Envelope> SearchMessagesAsync(string keyword, long? chatUserId = null, int? limit = null, long? groupId = null,
+        CancellationToken ct = default) =>
+        RequestAsync(Actions.SearchMessages, new MessageRequest { Keyword = keyword, ChatUserId = chatUserId, Limit = limit, GroupId = groupId }, ct: ct);
 
     public Task<Envelope> DeleteMessageAsync(long messageId, CancellationToken ct = default) =>
         RequestAsync(Actions.DeleteMessage, new MessageRequest { MessageId = messageId }, ct: ct);

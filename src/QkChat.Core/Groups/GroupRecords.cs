@@ -37,6 +37,9 @@ public sealed record GroupEntry(long GroupId, long Seq, long MessageId, uint Sen
 /// </summary>
 public sealed record NewGroupEntry(long GroupId, uint SenderId, long MessageId, string? ClientMsgId, string Content, long Timestamp);
 
+/// <summary>A stored `text` entry whose terms the search index takes (GroupSearchIndexer, sql/0009_group_search.sql).</summary>
+public sealed record IndexedGroupEntry(long MessageId, long GroupId, long Seq, string Content);
+
 /// <summary>The id and time of a system entry an action writes (minted by the caller like any message id).</summary>
 public readonly record struct EntryStamp(long MessageId, long Timestamp);
 

@@ -42,10 +42,17 @@ public sealed partial class GroupService : IGroupChats, IAsyncDisposable
         _logger = logger;
         _time = time ?? TimeProvider.System;
         _members = new GroupMemberCache(store.MembershipAsync);
-        Writer = new GroupWriter(writeStore ?? store, _members, writerOptions, logger);
+        // As for one-to-one messages: the indexer has the writer's connections and yields to its backlog.
+        var writes = writeStore ?? store;
+        Indexer = new GroupSearchIndexer(writes, writerOptions.QueueCapacity * 10, () => Writer!.Queued, logger);
+        _ = Indexer.CatchUpAsync();
+        Writer = new GroupWriter(writes, _members, writerOptions, Indexer, logger);
     }
 
     public GroupWriter Writer { get; }
+
+    /// <summary>The search terms of group entries, written behind <see cref="Writer"/>.</summary>
+    public GroupSearchIndexer Indexer { get; }
 
     /// <summary>The cached memberships (for tests and metrics).</summary>
     public GroupMemberCache Members => _members;
@@ -160,5 +167,9 @@ public sealed partial class GroupService : IGroupChats, IAsyncDisposable
             }))];
     }
 
-    public ValueTask DisposeAsync() => Writer.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await Writer.DisposeAsync();
+        await Indexer.DisposeAsync();
+    }
 }

@@ -22,9 +22,10 @@ public abstract class QueuedGroupEntry(NewGroupEntry entry)
 /// Stores send_group_message batches through <see cref="IGroupStore.AppendAsync"/> (one transaction, one counter
 /// UPDATE per group per batch), then fans out and answers each in batch order. One writer: the entries of a group are
 /// pushed in seq order, and a batch is fanned out before the next one is stored. Batch size, delay and queue capacity
-/// are message.* (the same trade-offs as one-to-one sends: see MessageWriter).
+/// are message.* (the same trade-offs as one-to-one sends: see MessageWriter). Each stored entry is queued for search
+/// (<see cref="GroupSearchIndexer"/>) before anyone is answered, so a search after a `sent` waits for its terms.
 /// </summary>
-public sealed partial class GroupWriter(IGroupStore store, GroupMemberCache members, MessagingOptions options, ILogger logger)
+public sealed partial class GroupWriter(IGroupStore store, GroupMemberCache members, MessagingOptions options, GroupSearchIndexer indexer, ILogger logger)
     : WriteBehind<QueuedGroupEntry>(options.QueueCapacity, options.BatchSize, options.BatchDelay, logger)
 {
     private readonly List<NewGroupEntry> _rows = new(options.BatchSize);
@@ -35,6 +36,9 @@ public sealed partial class GroupWriter(IGroupStore store, GroupMemberCache memb
         _rows.Clear();
         foreach (var item in batch) _rows.Add(item.Entry);
         var outcomes = await store.AppendAsync(_rows, CancellationToken.None);
+        for (int i = 0; i < batch.Count; i++)
+            if (outcomes[i].Result == AppendResult.Stored)
+                indexer.Add(new IndexedGroupEntry(outcomes[i].MessageId, _rows[i].GroupId, outcomes[i].Seq, _rows[i].Content));
 
         // After the commit: each group's members, from the cache or read now (docs: GroupMemberCache). A failed read
         // costs the pushes only; the entries are stored and answered `sent`, and members catch up by seq.

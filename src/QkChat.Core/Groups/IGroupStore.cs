@@ -75,6 +75,24 @@ public interface IGroupStore
     /// </summary>
     Task<long?> MarkReadAsync(long groupId, uint userId, long upToSeq, CancellationToken ct);
 
+    /// <summary>Writes the search terms of stored text entries (<see cref="Messaging.SearchText.GroupTerms"/>); indexing twice is harmless.</summary>
+    Task IndexAsync(IReadOnlyList<IndexedGroupEntry> entries, CancellationToken ct);
+
+    /// <summary>Up to <paramref name="limit"/> text entries, not recalled, with a message id above the newest indexed one, oldest first.</summary>
+    Task<IReadOnlyList<IndexedGroupEntry>> UnindexedAsync(int limit, CancellationToken ct);
+
+    /// <summary>The ids of the groups the user is a current member of (not dissolved), ascending.</summary>
+    Task<IReadOnlyList<long>> MyGroupIdsAsync(uint userId, CancellationToken ct);
+
+    /// <summary>
+    /// search_messages over group entries: the `text` entries matching <paramref name="query"/> (a
+    /// <see cref="Messaging.SearchText.GroupQuery"/> over the caller's groups; null matches nothing) in groups where the
+    /// user is a current member (of <paramref name="groupId"/> only, when given), from the user's joined seq on, not
+    /// recalled; newest (largest message id) first. Null when <paramref name="groupId"/> is given and the user is not
+    /// its member (or it does not exist or is dissolved).
+    /// </summary>
+    Task<IReadOnlyList<GroupEntry>?> SearchAsync(uint userId, long? groupId, string? query, int limit, CancellationToken ct);
+
     /// <summary>Recalls a text entry (<see cref="GroupRules.CanRecall"/>): it keeps its seq, its content is erased.</summary>
     Task<GroupRecall> RecallAsync(long groupId, long seq, uint actorId, long now, CancellationToken ct);
 }

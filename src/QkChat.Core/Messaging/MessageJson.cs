@@ -33,7 +33,7 @@ public static class MessageJson
 
     // Fixed members of a message object (ids, type, timestamp, status, names) stay under 200 bytes; each UTF-16
     // char of content writes at most 6 bytes (a \uXXXX escape; a surrogate pair is 12 bytes for 2 chars).
-    private static int UpperBound(MessageRecord m) => 200 + (m.Recalled ? 0 : m.Content.Length * 6);
+    public static int UpperBound(MessageRecord m) => 200 + (m.Recalled ? 0 : m.Content.Length * 6);
 
     /// <summary>
     /// Writes `messages` with at most <paramref name="limit"/> of <paramref name="page"/>, stopping early when the

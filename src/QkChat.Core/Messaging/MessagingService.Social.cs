@@ -3,7 +3,8 @@ using QkChat.Protocol;
 
 namespace QkChat.Core.Messaging;
 
-/// <summary>search_messages, delete_message and get_unread_counts (protocol.md §7, §8; docs/messaging.md).</summary>
+/// <summary>search_messages (with group entries, through <see cref="GroupChats"/>), delete_message and get_unread_counts
+/// (protocol.md §7, §8, §9; docs/messaging.md).</summary>
 public sealed partial class MessagingService
 {
     public const int KeywordMaxChars = 100, SearchDefaultLimit = 20, SearchMaxLimit = 100;
@@ -26,29 +27,56 @@ public sealed partial class MessagingService
         return chars is >= 1 and <= KeywordMaxChars && r.Keyword.Trim().Length > 0 ? null : $"keyword: 1-{KeywordMaxChars} characters";
     }
 
+    /// <summary>Only one filter at a time: a conversation or a group (docs/protocol.md, search_messages).</summary>
+    private static string? OneFilterRule(MessageRequest r) =>
+        r.ChatUserId is not null && r.GroupId is not null ? "chat_user_id, group_id: give one of them or neither" : null;
+
     private void SearchMessages(RequestContext ctx)
     {
         var request = Parse(ctx, KeywordRule,
             r => r.ChatUserId is null ? null : MessageFieldRules.UserId(r.ChatUserId, "chat_user_id"),
+            r => MessageFieldRules.MessageIdRule(r.GroupId, "group_id", required: false),
+            OneFilterRule,
             r => MessageFieldRules.LimitRule(r.Limit, SearchMaxLimit));
         if (request is null) return;
         uint me = ctx.Session.UserId;
         uint? peer = request.ChatUserId is { } p ? (uint)p : null;
+        long? group = request.GroupId;
         int limit = request.Limit ?? SearchDefaultLimit;
-        if (SearchText.Query(request.Keyword!, me) is not { } query)
+        string keyword = request.Keyword!;
+        string? query = SearchText.Query(keyword, me);
+        if (query is null && group is null)
         {
-            // Only punctuation or spaces: no message has such a word, so nothing is asked of the database.
-            ctx.Respond(ErrorCodes.Ok, "ok", limit, static (w, l) => MessageJson.WritePage(w, [], l));
+            // Only punctuation or spaces: no message or entry has such a word, so nothing is asked of the database. (With
+            // group_id the membership is still checked: a non-member gets NOT_FOUND whatever the keyword.)
+            ctx.Respond(ErrorCodes.Ok, "ok", limit, static (w, l) => SearchPage.Write(w, [], [], l));
             return;
         }
         OffReactor.Run(ctx, _logger, async pending =>
         {
-            // Read your writes: the terms of every message stored before this request are written first (unless an
-            // overload has put the indexer far behind: then this answers from what is indexed, docs/messaging.md).
-            await Indexer.WhenSearchableAsync();
-            var page = await _store.SearchAsync(me, peer, query, limit + 1, CancellationToken.None);
-            CompletePage(pending, page, limit);
+            // Direct messages unless a group is named; group entries unless a conversation is named. Both at once.
+            var direct = group is null && query is not null ? SearchDirectAsync(me, peer, query, limit + 1) : Task.FromResult(NoMessages);
+            var groups = peer is not null ? Task.FromResult<IReadOnlyList<GroupSearchHit>?>([])
+                : GroupChats is { } chats ? chats.SearchGroupsAsync(me, group, keyword, limit + 1, CancellationToken.None)
+                : Task.FromResult<IReadOnlyList<GroupSearchHit>?>(group is null ? [] : null);
+            await Task.WhenAll(direct, groups);
+            if (groups.Result is not { } hits)
+            {
+                pending.Complete(ErrorCodes.NotFound, "no such group");
+                return;
+            }
+            pending.Complete(ErrorCodes.Ok, "ok", (direct.Result, hits, limit), static (w, s) => SearchPage.Write(w, s.Item1, s.hits, s.limit));
         });
+    }
+
+    private static readonly IReadOnlyList<MessageRecord> NoMessages = [];
+
+    private async Task<IReadOnlyList<MessageRecord>> SearchDirectAsync(uint me, uint? peer, string query, int limit)
+    {
+        // Read your writes: the terms of every message stored before this request are written first (unless an
+        // overload has put the indexer far behind: then this answers from what is indexed, docs/messaging.md).
+        await Indexer.WhenSearchableAsync();
+        return await _store.SearchAsync(me, peer, query, limit, CancellationToken.None);
     }
 
     private void DeleteMessage(RequestContext ctx)

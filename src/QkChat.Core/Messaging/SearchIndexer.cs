@@ -3,61 +3,61 @@ using Microsoft.Extensions.Logging;
 namespace QkChat.Core.Messaging;
 
 /// <summary>
-/// Writes search terms for stored messages behind the message writer, in batches of its own. Indexing in the send
+/// Writes search terms for what a writer stored, behind it, in batches of its own: one-to-one messages
+/// (<see cref="SearchIndexer"/>) and group entries (Groups' GroupSearchIndexer) each have one. Indexing in the send
 /// transaction halved chat throughput on this box (MariaDB's FULLTEXT maintenance: bench/RESULTS.md), and a
 /// sender should not wait for search. search_messages waits for what was queued before it
 /// (<see cref="WriteBehind{T}.WhenWrittenAsync"/>), so a user still finds every message they were told is sent.
-/// Indexing yields to storing: while messages wait for the message writer (<paramref name="storeBacklog"/> above
-/// zero) the indexer holds its batch back, up to <see cref="MaxDeferral"/>, because on a saturated box every index
+/// Indexing yields to storing: while items wait for the writer (<paramref name="storeBacklog"/> above
+/// zero) the indexer holds its batch back, up to <see cref="SearchIndexing.MaxDeferral"/>, because on a saturated box every index
 /// write is taken from message throughput (with indexing in lock-step the chat benchmark fell from 24,000 to
 /// 14,700 messages/s). Under a sustained overload search therefore runs behind and catches up when load falls.
 /// After a crash, what was stored but not indexed is picked up at start (<see cref="CatchUpAsync"/>). A full queue
 /// (the indexer far behind a long overload) drops terms, counted and logged once per episode: those messages stay
 /// stored and deliverable, but unsearchable until a restart's catch-up, which only covers the newest gap.
 /// </summary>
-public sealed partial class SearchIndexer(IMessageStore store, int queueCapacity, Func<int> storeBacklog, ILogger logger)
+/// <param name="what">What is indexed, for the log lines ("messages", "group entries").</param>
+public abstract class SearchIndexer<T>(int queueCapacity, Func<int> storeBacklog, string what, ILogger logger)
     // 2,000 rows and 100 ms: big batches cost MariaDB less per message, and search can afford to be 100 ms behind.
-    : WriteBehind<NewMessage>(queueCapacity, maxBatchWeight: 2000, delay: TimeSpan.FromMilliseconds(100), logger)
+    : WriteBehind<T>(queueCapacity, maxBatchWeight: 2000, delay: TimeSpan.FromMilliseconds(100), logger) where T : class
 {
-    /// <summary>The longest a batch waits for the message writer to go idle: search is at most this far behind a
-    /// steady overload, plus what the backlog takes to index.</summary>
-    public static readonly TimeSpan MaxDeferral = TimeSpan.FromSeconds(5);
-
-    /// <summary>search_messages waits for the indexer (read your writes) only up to this backlog; beyond it, during an
-    /// overload, a search answers at once from what is indexed.</summary>
-    public const int ReadYourWritesBacklog = 2000;
-
     private readonly int _capacity = queueCapacity;
     private long _dropped;
     private int _dropping;
 
     public long Dropped => Interlocked.Read(ref _dropped);
 
-    public void Add(NewMessage message)
+    /// <summary>Writes the terms of a batch (idempotent: indexing twice is harmless).</summary>
+    protected abstract Task IndexAsync(IReadOnlyList<T> batch);
+
+    /// <summary>Up to <paramref name="limit"/> stored items newer than the newest indexed one, oldest first.</summary>
+    protected abstract Task<IReadOnlyList<T>> UnindexedAsync(int limit);
+
+    public void Add(T item)
     {
-        if (TryEnqueue(message))
+        if (TryEnqueue(item))
         {
             if (Volatile.Read(ref _dropping) == 1 && Queued < _capacity / 2 && Interlocked.Exchange(ref _dropping, 0) == 1)
-                LogRecovered(Logger, Dropped);
+                SearchIndexing.LogRecovered(Logger, what, Dropped);
             return;
         }
         Interlocked.Increment(ref _dropped);
-        if (Interlocked.Exchange(ref _dropping, 1) == 0) LogDropping(Logger, _capacity);
+        if (Interlocked.Exchange(ref _dropping, 1) == 0) SearchIndexing.LogDropping(Logger, what, _capacity);
     }
 
     /// <summary>Waits for the terms of what was stored so far, unless the indexer is far behind (an overload).</summary>
-    public Task WhenSearchableAsync() => Queued <= ReadYourWritesBacklog ? WhenWrittenAsync() : Task.CompletedTask;
+    public Task WhenSearchableAsync() => Queued <= SearchIndexing.ReadYourWritesBacklog ? WhenWrittenAsync() : Task.CompletedTask;
 
-    protected override async Task WriteAsync(List<NewMessage> batch)
+    protected override async Task WriteAsync(List<T> batch)
     {
-        long deferredUntil = Environment.TickCount64 + (long)MaxDeferral.TotalMilliseconds;
+        long deferredUntil = Environment.TickCount64 + (long)SearchIndexing.MaxDeferral.TotalMilliseconds;
         while (storeBacklog() > 0 && Environment.TickCount64 < deferredUntil) await Task.Delay(20);
         // A short outage should not leave a hole in search: retry a few times before giving the batch up.
         for (int attempt = 1; ; attempt++)
         {
             try
             {
-                await store.IndexAsync(batch, CancellationToken.None);
+                await IndexAsync(batch);
                 return;
             }
             catch (BackendUnavailableException) when (attempt < 5)
@@ -67,9 +67,9 @@ public sealed partial class SearchIndexer(IMessageStore store, int queueCapacity
         }
     }
 
-    protected override void Fail(NewMessage item, bool backendDown) => Interlocked.Increment(ref _dropped);
+    protected override void Fail(T item, bool backendDown) => Interlocked.Increment(ref _dropped);
 
-    /// <summary>Indexes what a crash left between the newest indexed message and the newest stored one.</summary>
+    /// <summary>Indexes what a crash left between the newest indexed item and the newest stored one.</summary>
     public async Task CatchUpAsync()
     {
         try
@@ -77,28 +77,55 @@ public sealed partial class SearchIndexer(IMessageStore store, int queueCapacity
             long total = 0;
             while (true)
             {
-                var missing = await store.UnindexedAsync(2000, CancellationToken.None);
+                var missing = await UnindexedAsync(2000);
                 if (missing.Count == 0) break;
-                await store.IndexAsync(missing, CancellationToken.None);
+                await IndexAsync(missing);
                 total += missing.Count;
             }
-            if (total > 0) LogCaughtUp(Logger, total);
+            if (total > 0) SearchIndexing.LogCaughtUp(Logger, total, what);
         }
         catch (Exception e)
         {
-            LogCatchUpFailed(Logger, e.Message);
+            SearchIndexing.LogCatchUpFailed(Logger, what, e.Message);
         }
     }
+}
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "search indexer queue full ({Capacity}): new messages are stored and delivered but not searchable")]
-    private static partial void LogDropping(ILogger logger, int capacity);
+/// <summary>The one-to-one messages' indexer (message_search, sql/0003_social.sql).</summary>
+public sealed class SearchIndexer(IMessageStore store, int queueCapacity, Func<int> storeBacklog, ILogger logger)
+    : SearchIndexer<NewMessage>(queueCapacity, storeBacklog, "messages", logger)
+{
+    /// <summary>See <see cref="SearchIndexing.MaxDeferral"/>.</summary>
+    public static TimeSpan MaxDeferral => SearchIndexing.MaxDeferral;
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "search indexer keeps up again; {Dropped} message(s) in all were left out of search")]
-    private static partial void LogRecovered(ILogger logger, long dropped);
+    /// <summary>See <see cref="SearchIndexing.ReadYourWritesBacklog"/>.</summary>
+    public const int ReadYourWritesBacklog = SearchIndexing.ReadYourWritesBacklog;
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "search index caught up: {Count} message(s) stored before a stop were indexed")]
-    private static partial void LogCaughtUp(ILogger logger, long count);
+    protected override Task IndexAsync(IReadOnlyList<NewMessage> batch) => store.IndexAsync(batch, CancellationToken.None);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "search index catch-up failed (messages stay unsearchable until the next start): {Error}")]
-    private static partial void LogCatchUpFailed(ILogger logger, string error);
+    protected override Task<IReadOnlyList<NewMessage>> UnindexedAsync(int limit) => store.UnindexedAsync(limit, CancellationToken.None);
+}
+
+/// <summary>The settings and log lines every <see cref="SearchIndexer{T}"/> shares.</summary>
+public static partial class SearchIndexing
+{
+    /// <summary>The longest a batch waits for its writer to go idle: search is at most this far behind a
+    /// steady overload, plus what the backlog takes to index.</summary>
+    public static readonly TimeSpan MaxDeferral = TimeSpan.FromSeconds(5);
+
+    /// <summary>search_messages waits for an indexer (read your writes) only up to this backlog; beyond it, during an
+    /// overload, a search answers at once from what is indexed.</summary>
+    public const int ReadYourWritesBacklog = 2000;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "search indexer queue full ({Capacity}): new {What} are stored and delivered but not searchable")]
+    internal static partial void LogDropping(ILogger logger, string what, int capacity);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "search indexer keeps up again; {Dropped} of its {What} in all were left out of search")]
+    internal static partial void LogRecovered(ILogger logger, string what, long dropped);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "search index caught up: {Count} {What} stored before a stop were indexed")]
+    internal static partial void LogCaughtUp(ILogger logger, long count, string what);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "search index catch-up of {What} failed (they stay unsearchable until the next start): {Error}")]
+    internal static partial void LogCatchUpFailed(ILogger logger, string what, string error);
 }

@@ -20,7 +20,9 @@ namespace QkChat.Core.Messaging;
 /// <para>Every term is written twice, once behind the sender's user id and once behind the receiver's
 /// ("123456789qwhello"), and a query asks for the searcher's own: the FULLTEXT lookup then reads only the searcher's
 /// postings, so its cost follows how many of the searcher's messages match, not how many of everyone's do (measured
-/// in bench/RESULTS.md: a common word among 100,000 messages went from tens of ms to a few).</para>
+/// in bench/RESULTS.md: a common word among 100,000 messages went from tens of ms to a few).
+/// A group entry's terms are written once, behind its group id, and a search names the caller's groups
+/// (<see cref="GroupTerms"/>, <see cref="GroupQuery"/>).</para>
 /// Pure, for unit tests.
 /// </summary>
 public static class SearchText
@@ -46,11 +48,22 @@ public static class SearchText
         return Scoped(terms, senderId) + " " + Scoped(terms, receiverId);
     }
 
-    private static string Scoped(string terms, uint userId)
+    /// <summary>
+    /// The terms of a group entry, once, behind its group id ("7qwhello"): every member searches the same copy, and a
+    /// query names the caller's groups (<see cref="GroupQuery"/>). A group id has at most 20 digits, so a term stays
+    /// within innodb_ft_max_token_size (84) with <see cref="MaxWordChars"/>.
+    /// </summary>
+    public static string GroupTerms(string content, long groupId)
     {
-        string prefix = userId.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return prefix + terms.Replace(" ", " " + prefix, StringComparison.Ordinal);
+        string terms = Terms(content);
+        return terms.Length == 0 ? "" : Scoped(terms, Scope(groupId));
     }
+
+    private static string Scoped(string terms, uint userId) => Scoped(terms, Scope(userId));
+
+    private static string Scoped(string terms, string prefix) => prefix + terms.Replace(" ", " " + prefix, StringComparison.Ordinal);
+
+    private static string Scope(long id) => id.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The space-separated terms of a text, not yet scoped to a user.</summary>
     public static string Terms(string content)
@@ -70,52 +83,77 @@ public static class SearchText
     }
 
     /// <summary>The query for <paramref name="userId"/>'s own messages (their scoped terms); null as <see cref="Query(string)"/>.</summary>
-    public static string? Query(string keyword, uint userId) =>
-        Query(keyword, userId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    public static string? Query(string keyword, uint userId) => Query(keyword, [Scope(userId)]);
+
+    /// <summary>
+    /// The query over the entries of <paramref name="groupIds"/> (their scoped terms, <see cref="GroupTerms"/>): every
+    /// part of the keyword is required, each as "this part in one of these groups" (<c>+(7qwkey* 9qwkey*)</c>). An
+    /// entry holds only its own group's terms, so all the parts it matches are of one group. Null when the keyword holds
+    /// nothing searchable or there is no group.
+    /// </summary>
+    public static string? GroupQuery(string keyword, IReadOnlyList<long> groupIds) =>
+        groupIds.Count == 0 ? null : Query(keyword, [.. groupIds.Select(Scope)]);
 
     /// <summary>
     /// The BOOLEAN MODE query for a keyword, unscoped: every word and run of the keyword is required. Null when the
     /// keyword holds nothing searchable (only punctuation or spaces): nothing can match it.
     /// </summary>
-    public static string? Query(string keyword) => Query(keyword, "");
+    public static string? Query(string keyword) => Query(keyword, [""]);
 
-    private static string? Query(string keyword, string scope)
+    /// <summary>Every part of the keyword required; a part with several scopes is required in any one of them.</summary>
+    private static string? Query(string keyword, string[] scopes)
     {
-        string word = scope + WordMarker, cjk = scope + CjkMarker;
         var query = new StringBuilder();
         foreach (var (kind, runes) in Segments(keyword))
         {
             if (query.Length > 0) query.Append(' ');
             query.Append('+');
-            if (kind == Kind.Word)
+            if (scopes.Length == 1)
             {
-                query.Append(word);
-                AppendRunes(query, runes, 0, Math.Min(runes.Count, MaxWordChars));
-                query.Append('*');
+                AppendPart(query, kind, runes, scopes[0]);
+                continue;
             }
-            else if (runes.Count == 1)
+            query.Append('(');
+            for (int s = 0; s < scopes.Length; s++)
             {
-                query.Append(cjk).Append(runes[0].ToString()).Append('*');
+                if (s > 0) query.Append(' ');
+                AppendPart(query, kind, runes, scopes[s]);
             }
-            else if (runes.Count == 2)
-            {
-                query.Append(cjk);
-                AppendRunes(query, runes, 0, 2);
-            }
-            else
-            {
-                // A phrase of the pairs: adjacent pairs in the text means the whole run is there, contiguous.
-                query.Append('"');
-                for (int i = 0; i + 1 < runes.Count; i++)
-                {
-                    if (i > 0) query.Append(' ');
-                    query.Append(cjk);
-                    AppendRunes(query, runes, i, 2);
-                }
-                query.Append('"');
-            }
+            query.Append(')');
         }
         return query.Length == 0 ? null : query.ToString();
+    }
+
+    private static void AppendPart(StringBuilder query, Kind kind, List<Rune> runes, string scope)
+    {
+        string word = scope + WordMarker, cjk = scope + CjkMarker;
+        if (kind == Kind.Word)
+        {
+            query.Append(word);
+            AppendRunes(query, runes, 0, Math.Min(runes.Count, MaxWordChars));
+            query.Append('*');
+        }
+        else if (runes.Count == 1)
+        {
+            query.Append(cjk).Append(runes[0].ToString()).Append('*');
+        }
+        else if (runes.Count == 2)
+        {
+            query.Append(cjk);
+            AppendRunes(query, runes, 0, 2);
+        }
+        else
+        {
+            // A phrase of the pairs: adjacent pairs in the text means the whole run is there, contiguous.
+            query.Append('"');
+            for (int i = 0; i + 1 < runes.Count; i++)
+            {
+                if (i > 0) query.Append(' ');
+                query.Append(cjk);
+                AppendRunes(query, runes, i, 2);
+            }
+            query.Append('"');
+        }
     }
 
     private static void Append(StringBuilder terms, string marker, List<Rune> runes, int start, int count)

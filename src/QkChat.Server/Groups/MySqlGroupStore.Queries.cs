@@ -213,8 +213,10 @@ public sealed partial class MySqlGroupStore
             if (recalled) return new GroupRecall(GroupRecallResult.AlreadyRecalled, []);
             var verdict = GroupRules.CanRecall(role, actorId, sender, sentAt, now);
             if (verdict != GroupRecallResult.Recalled) return new GroupRecall(verdict, []);
+            // Its words leave the search index with its content, in the same transaction (as a one-to-one recall).
             await ExecuteAsync(connection, transaction,
-                "UPDATE chat_group_entries SET recalled = 1, recalled_at = @at, recalled_by = @me, content = '' WHERE group_id = @g AND seq = @q", ct,
+                "UPDATE chat_group_entries SET recalled = 1, recalled_at = @at, recalled_by = @me, content = '' WHERE group_id = @g AND seq = @q;" +
+                "DELETE FROM chat_group_search WHERE message_id = (SELECT message_id FROM chat_group_entries WHERE group_id = @g AND seq = @q)", ct,
                 ("@at", now), ("@me", actorId), ("@g", groupId), ("@q", seq));
             var members = await CurrentMembersAsync(connection, transaction, groupId, ct);
             await transaction.CommitAsync(ct);

@@ -31,6 +31,30 @@ public sealed class SearchTextTests
     }
 
     [Fact]
+    public void Group_entry_terms_are_written_once_behind_the_group_id()
+    {
+        Assert.Equal("7qwhi 7qc明天 7qc天", SearchText.GroupTerms("Hi 明天", 7));
+        Assert.Equal("", SearchText.GroupTerms("?!", 7));
+        // The longest group id and the longest word stay within innodb_ft_max_token_size (84).
+        string longest = SearchText.GroupTerms(new string('a', 200), long.MaxValue);
+        Assert.Equal(long.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture) + "qw" + new string('a', SearchText.MaxWordChars), longest);
+        Assert.True(longest.Length <= 84);
+    }
+
+    [Fact]
+    public void A_group_query_requires_every_part_in_any_one_of_the_callers_groups()
+    {
+        // One group: exactly a user-scoped query with the group id as scope.
+        Assert.Equal("+7qwhi* +\"7qc天在 7qc在北\"", SearchText.GroupQuery("hi 天在北", [7]));
+        // Several: each part is a required alternation over the groups; an entry holds only its own group's terms, so the
+        // parts it matches are all of one group.
+        Assert.Equal("+(7qwhi* 12qwhi*) +(7qc明天 12qc明天) +(7qc京* 12qc京*) +(\"7qc天在 7qc在北\" \"12qc天在 12qc在北\")",
+            SearchText.GroupQuery("hi 明天 京 天在北", [7, 12]));
+        Assert.Null(SearchText.GroupQuery("hi", []));
+        Assert.Null(SearchText.GroupQuery(" ?! ", [7, 12]));
+    }
+
+    [Fact]
     public void A_keyword_needs_every_part_words_by_prefix_and_cjk_runs_as_adjacent_pairs()
     {
         Assert.Equal("+qwhel*", SearchText.Query("Hel"));

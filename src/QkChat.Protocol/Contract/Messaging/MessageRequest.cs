@@ -20,6 +20,9 @@ public sealed class MessageRequest : IRequestBody<MessageRequest>
     [JsonPropertyName("after_message_id")] public long? AfterMessageId { get; set; }
     [JsonPropertyName("keyword")] public string? Keyword { get; set; }
 
+    /// <summary>search_messages: only this group's entries (not with <see cref="ChatUserId"/>).</summary>
+    [JsonPropertyName("group_id")] public long? GroupId { get; set; }
+
     /// <summary>The source-generated type information the dispatcher's request reader and clients use.</summary>
     public static JsonTypeInfo<MessageRequest> Json => MessageJsonContext.Default.MessageRequest;
 }

@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+using QkChat.Core.Messaging;
+
+namespace QkChat.Core.Groups;
+
+/// <summary>
+/// Writes the search terms of stored group `text` entries (chat_group_search, sql/0009_group_search.sql) behind the
+/// <see cref="GroupWriter"/>, exactly as <see cref="SearchIndexer"/> does for one-to-one messages: the writer queues each
+/// stored entry before it answers, search_messages waits for what was queued before it, the indexer yields while
+/// sends wait for the group writer (<paramref name="storeBacklog"/>), and a start indexes what a crash left unindexed.
+/// A send's answer never waits for indexing.
+/// </summary>
+public sealed class GroupSearchIndexer(IGroupStore store, int queueCapacity, Func<int> storeBacklog, ILogger logger)
+    : SearchIndexer<IndexedGroupEntry>(queueCapacity, storeBacklog, "group entries", logger)
+{
+    protected override Task IndexAsync(IReadOnlyList<IndexedGroupEntry> batch) => store.IndexAsync(batch, CancellationToken.None);
+
+    protected override Task<IReadOnlyList<IndexedGroupEntry>> UnindexedAsync(int limit) => store.UnindexedAsync(limit, CancellationToken.None);
+}
