@@ -50,6 +50,7 @@ public sealed class RequestFieldTests
         ("delete_friend_group", "group_id", 'i'),
         ("move_friend_to_group", "friend_id", 'i'), ("move_friend_to_group", "group_id", 'i'),
         ("search_messages", "keyword", 's'), ("search_messages", "chat_user_id", 'i'), ("search_messages", "limit", 'i'),
+        ("search_messages", "group_id", 'i'),
         ("delete_message", "message_id", 'i'),
     ];
 

@@ -97,6 +97,23 @@ public sealed class ChatClientTypedCallTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task Search_messages_writes_group_id_only_when_given()
+    {
+        await using var pair = await Pair.OpenAsync();
+        _ = pair.Client.SearchMessagesAsync("kiwi 猕猴桃", limit: 5, groupId: 42, ct: Ct);
+        JsonElement search = await pair.Connection.ReadRequestAsync();
+        Assert.Equal(Actions.SearchMessages, search.GetProperty("action").GetString());
+        var read = RequestFields.Read(Body(search), MessageRequest.Json, out string? problem);
+        Assert.Null(problem);
+        Assert.Equal(("kiwi 猕猴桃", 5, 42L), (read!.Keyword, read.Limit!.Value, read.GroupId!.Value));
+        Assert.Equal(["action", "request_id", "limit", "keyword", "group_id"], search.EnumerateObject().Select(p => p.Name));
+
+        _ = pair.Client.SearchMessagesAsync("kiwi", chatUserId: 222_222_222, ct: Ct);
+        JsonElement direct = await pair.Connection.ReadRequestAsync();
+        Assert.Equal(["action", "request_id", "chat_user_id", "keyword"], direct.EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task A_call_without_fields_sends_only_the_envelope()
     {
         await using var pair = await Pair.OpenAsync();
