@@ -6,7 +6,7 @@
 -- results newest first and is the catch-up's mark. No foreign key, for the reason of 0005: a derived index whose
 -- writes must not take locks on the timeline's rows. A recall deletes the row in the recall's transaction.
 -- Entries stored before this migration are indexed by the catch-up at the next start (everything after the newest
--- indexed message id, so all of them on the first start with an empty table).
+-- indexed message id, so all of them on the first start with an empty table, unless new sends are indexed first).
 CREATE TABLE IF NOT EXISTS chat_group_search (
     message_id  BIGINT UNSIGNED NOT NULL,
     group_id    BIGINT UNSIGNED NOT NULL,
