@@ -31,29 +31,33 @@ public static class Coordinator
     public static async Task<int> RunAsync(LoadGenOptions options, CancellationToken cancel)
     {
         var results = new List<RunResult>();
-        IReadOnlyList<int> levels = options.Levels.Count > 0 ? options.Levels : [options.Connections];
-        foreach (int level in levels)
+        // One run per --levels connection count, or per --rate-levels rate (suffix "-rN" in the file names), or one.
+        IReadOnlyList<(LoadGenOptions Run, string? Suffix)> runs =
+            options.Levels.Count > 0 ? [.. options.Levels.Select(n => (options.AtLevel(n), (string?)n.ToString(CultureInfo.InvariantCulture)))]
+            : options.RateLevels.Count > 0 ? [.. options.RateLevels.Select(r => (options.AtRate(r), (string?)("r" + r.ToString(CultureInfo.InvariantCulture))))]
+            : [(options, null)];
+        foreach ((LoadGenOptions run, string? suffix) in runs)
         {
             if (cancel.IsCancellationRequested) break;
             if (results.Count > 0) await Task.Delay(LevelPause, CancellationToken.None).ConfigureAwait(false);
-            LoadGenOptions run = options.Levels.Count > 0 ? options.AtLevel(level) : options;
             RunResult result = await RunOnceAsync(run, cancel).ConfigureAwait(false);
             results.Add(result);
             Console.Out.Write(Report.Markdown(result));
             Console.Out.WriteLine();
-            await WriteFilesAsync(options, result, options.Levels.Count > 0 ? level : null).ConfigureAwait(false);
+            await WriteFilesAsync(options, result, suffix).ConfigureAwait(false);
         }
         string table = LevelTable.Markdown(results);
         Console.Out.Write(table);
-        if (options.Levels.Count > 0 && options.JsonPath is { } json)
+        if (runs.Count > 1 && options.JsonPath is { } json)
             await File.WriteAllTextAsync(BasePath(json) + "-levels.md", table, CancellationToken.None).ConfigureAwait(false);
         return Verdicts.Combine(results.Select(r => r.ExitCode));
     }
 
-    /// <summary>--json FILE (FILE-N.json per level of a sweep) and the SVG charts: in --svg DIR, else beside the JSON.</summary>
-    private static async Task WriteFilesAsync(LoadGenOptions options, RunResult result, int? level)
+    /// <summary>--json FILE (FILE-N.json per level of a sweep, FILE-rR.json per rate) and the SVG charts: in --svg DIR,
+    /// else beside the JSON.</summary>
+    private static async Task WriteFilesAsync(LoadGenOptions options, RunResult result, string? level)
     {
-        string suffix = level is { } n ? "-" + n.ToString(CultureInfo.InvariantCulture) : "";
+        string suffix = level is { } n ? "-" + n : "";
         if (options.JsonPath is { } json)
         {
             string path = level is null ? json : BasePath(json) + suffix + ".json";

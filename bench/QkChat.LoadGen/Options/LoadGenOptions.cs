@@ -43,6 +43,17 @@ public sealed class LoadGenOptions
     /// at --connections.</summary>
     public IReadOnlyList<int> Levels { get; set; } = [];
 
+    /// <summary>--rate-levels: run the scenario once per --rate and print them side by side (chat, mixed, group); empty =
+    /// one run at --rate. Exclusive with --levels.</summary>
+    public IReadOnlyList<double> RateLevels { get; set; } = [];
+
+    /// <summary>group: members per group; connections are split into --connections / this groups (the last may be
+    /// smaller). 10: a family or team chat, the issue 18 "many small groups" shape.</summary>
+    public int GroupSize { get; set; } = 10;
+
+    /// <summary>group: the first this many members of each group send at --rate; null = every member.</summary>
+    public int? SendersPerGroup { get; set; }
+
     /// <summary>Gate: the run's headline p99 (docs/loadgen.md "Pass/fail gates") must not exceed this, in ms.</summary>
     public double? MaxP99Ms { get; set; }
 
@@ -101,6 +112,36 @@ public sealed class LoadGenOptions
 
     /// <summary>chat and mixed pair users 2k and 2k+1 (accounts from provision-users --friends pairs).</summary>
     public bool IsPairScenario => Scenario is "chat" or "mixed";
+
+    /// <summary>group: users are in groups of --group-size, groups never span workers (accounts from provision-users
+    /// --friends groups:SIZE).</summary>
+    public bool IsGroupScenario => Scenario == "group";
+
+    /// <summary>Scenarios that check every message's delivery: their connections keep a deep push inbox.</summary>
+    public bool TracksDelivery => IsPairScenario || IsGroupScenario;
+
+    /// <summary>group: the number of groups --connections makes.</summary>
+    public int GroupCount => (Connections + GroupSize - 1) / GroupSize;
+
+    /// <summary>A copy at another --rate: one level of a --rate-levels sweep.</summary>
+    public LoadGenOptions AtRate(double rate)
+    {
+        var copy = (LoadGenOptions)MemberwiseClone();
+        copy.Rate = rate;
+        copy.RateLevels = [];
+        var raw = new List<string>();
+        for (int i = 0; i < RawArguments.Count; i++)
+        {
+            string a = RawArguments[i];
+            if (a is "--rate" or "--rate-levels") { i++; continue; }
+            if (a.StartsWith("--rate=", StringComparison.Ordinal) || a.StartsWith("--rate-levels=", StringComparison.Ordinal)) continue;
+            raw.Add(a);
+        }
+        raw.Add("--rate");
+        raw.Add(rate.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+        copy.RawArguments = raw;
+        return copy;
+    }
 
     /// <summary>A copy at another connection count: one level of a --levels sweep.</summary>
     public LoadGenOptions AtLevel(int connections)

@@ -13,9 +13,12 @@ public sealed class UsageException(string message) : Exception(message);
 /// </summary>
 public static class OptionParser
 {
+    /// <summary>The largest group the scenario makes: qkchatd's default group.max_members (1,024, docs/configuration.md).</summary>
+    public const int MaxGroupSize = 1024;
+
     private sealed record Spec(string Name, string Value, string Help, Action<LoadGenOptions, string> Apply, bool Hidden = false);
 
-    public static readonly string[] Scenarios = [HeartbeatScenario.Name, "connect", "login-storm", "chat", "mixed"];
+    public static readonly string[] Scenarios = [HeartbeatScenario.Name, "connect", "login-storm", "chat", "mixed", "group"];
 
     private static readonly Spec[] Specs =
     [
@@ -25,7 +28,10 @@ public static class OptionParser
         new("duration", "S", "measured seconds, after the ramp (default 10)", (o, v) => { o.DurationSeconds = Seconds(v, 0.1); o.DurationGiven = true; }),
         new("ramp-up", "S", "seconds over which connections are opened (default 2)", (o, v) => o.RampUpSeconds = Seconds(v, 0)),
         new("pipeline", "K", "heartbeat, chat, mixed: requests in flight per connection (default 1)", (o, v) => o.Pipeline = Int(v, 1, 1024)),
-        new("rate", "R", "chat: messages, mixed: actions per second per user, 0 = as fast as the pipeline allows (default 1)", (o, v) => o.Rate = Rate(v)),
+        new("rate", "R", "chat: messages, mixed: actions per second per user, group: per sender; 0 = as fast as the pipeline allows (default 1)", (o, v) => o.Rate = Rate(v)),
+        new("rate-levels", "R,R,..", "chat, mixed, group: run once per --rate (e.g. 5,10,20) and print them side by side", (o, v) => o.RateLevels = RateLevels(v)),
+        new("group-size", "N", "group: members per group, 2-1024 (default 10); groups = connections / N", (o, v) => o.GroupSize = Int(v, 2, MaxGroupSize)),
+        new("senders-per-group", "K", "group: the first K members of each group send (default: all)", (o, v) => o.SendersPerGroup = Int(v, 1, MaxGroupSize)),
         new("mix", "BLEND", $"mixed: action weights, names left out weigh 0 (default {MixWeights.Default})", (o, v) => o.Mix = MixWeights.Parse(v)),
         new("message-bytes", "B", $"chat, mixed: message content length, {ChatContent.MinBytes}-{ChatContent.MaxBytes} (default 100)", (o, v) => o.MessageBytes = Int(v, ChatContent.MinBytes, ChatContent.MaxBytes)),
         new("workers", "W", "processes (default ceil(connections / 15000))", (o, v) => o.Workers = Int(v, 1, 256)),
@@ -119,7 +125,14 @@ public static class OptionParser
         }
         if (options.IsPairScenario && options.Password.Length == 0)
             throw new UsageException($"{options.Scenario} needs --password (of the accounts from provision-users --friends pairs)");
-        if (options.Levels.Count > 0 && options.WorkerIndex is not null) throw new UsageException("--levels is for the coordinator only");
+        if (options.IsGroupScenario && options.Password.Length == 0)
+            throw new UsageException("group needs --password (of the accounts from provision-users --friends groups:SIZE)");
+        if ((options.Levels.Count > 0 || options.RateLevels.Count > 0) && options.WorkerIndex is not null)
+            throw new UsageException("--levels and --rate-levels are for the coordinator only");
+        if (options.Levels.Count > 0 && options.RateLevels.Count > 0) throw new UsageException("--levels and --rate-levels cannot be combined");
+        if (options.RateLevels.Count > 0 && !options.TracksDelivery) throw new UsageException("--rate-levels is for chat, mixed and group");
+        if (options.IsGroupScenario && options.SendersPerGroup > options.GroupSize)
+            throw new UsageException($"--senders-per-group {options.SendersPerGroup} is more than --group-size {options.GroupSize}");
         foreach (int connections in options.Levels.Count > 0 ? options.Levels : [options.Connections])
         {
             LoadGenOptions level = options.Levels.Count > 0 ? options.AtLevel(connections) : options;
@@ -128,6 +141,12 @@ public static class OptionParser
                 if (connections < 2 || connections % 2 != 0)
                     throw new UsageException($"{options.Scenario} needs an even --connections of at least 2 (users 2k and 2k+1 chat), not {connections}");
                 if (level.EffectiveWorkers > connections / 2) throw new UsageException($"{options.Scenario}: more workers than pairs (a pair stays in one worker)");
+            }
+            if (options.IsGroupScenario)
+            {
+                if (connections < 2) throw new UsageException($"group needs --connections of at least 2 (a group of two), not {connections}");
+                if (connections % options.GroupSize is 1) throw new UsageException($"group: --connections {connections} leaves a last group of one member (--group-size {options.GroupSize})");
+                if (level.EffectiveWorkers > level.GroupCount) throw new UsageException("group: more workers than groups (a group stays in one worker)");
             }
             if (level.EffectiveWorkers > connections) throw new UsageException("more workers than connections");
         }
@@ -150,6 +169,9 @@ public static class OptionParser
         text.AppendLine("              (accounts: qkchatd provision-users --friends pairs)");
         text.AppendLine("  mixed       the chat pairs doing a blend of actions (--mix) at --rate per user: sends, mark_read, history pages,");
         text.AppendLine("              chat list, presence changes, heartbeats; every message acked; latency and errors per action");
+        text.AppendLine("  group       groups of --group-size friends (the first creates the group); --senders-per-group members of");
+        text.AppendLine("              each send at --rate; every member checks each entry arrives once in seq order; deliveries/s,");
+        text.AppendLine("              send latency, delivery latency to each member and to the last (accounts: --friends groups:SIZE)");
         text.AppendLine();
         text.AppendLine("options:");
         foreach (Spec spec in Specs)
@@ -160,7 +182,7 @@ public static class OptionParser
         }
         text.AppendLine();
         text.AppendLine("exit code: 0 passed; 1 the run failed its checks (over 1% of connections failed, any error response, or");
-        text.AppendLine("           chat/mixed: a message lost, delivered twice or out of order); 2 bad usage; 3 --max-p99-ms exceeded;");
+        text.AppendLine("           chat/mixed/group: a message lost, delivered twice or out of order); 2 bad usage; 3 --max-p99-ms exceeded;");
         text.AppendLine("           4 success rate below --min-success (several failed: the lowest code)");
         return text.ToString();
     }
@@ -194,6 +216,14 @@ public static class OptionParser
         string[] parts = v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (parts.Length == 0 || parts.Length > 20) throw new FormatException($"'{v}' is not a list of 1-20 connection counts");
         return Array.ConvertAll(parts, p => Int(p, 1, 10_000_000));
+    }
+
+    /// <summary>"5,10,20": one run per rate, each as given.</summary>
+    private static double[] RateLevels(string v)
+    {
+        string[] parts = v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (parts.Length == 0 || parts.Length > 20) throw new FormatException($"'{v}' is not a list of 1-20 rates");
+        return Array.ConvertAll(parts, Rate);
     }
 
     private static double Positive(string v)

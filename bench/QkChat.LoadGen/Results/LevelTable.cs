@@ -32,13 +32,23 @@ public static class LevelTable
 
         Row(s, "requests", levels, r => r.Success is { } ok ? Inv($"{ok.Requests:N0}") : Missing);
         Row(s, "login response", levels, r => Latency(LoginLatency(r)));
-        Row(s, "send response", levels, r => Latency(r.Actions?.GetValueOrDefault(Actions.SendMessage)?.LatencyUs));
+        Row(s, "send response", levels, r => Latency(r.Actions?.GetValueOrDefault(Actions.SendMessage)?.LatencyUs
+            ?? r.Actions?.GetValueOrDefault(Actions.SendGroupMessage)?.LatencyUs));
         Row(s, "success rate", levels, r => r.Success is { } ok ? Percent(ok.Percent) : Missing);
         if (levels.Any(r => r.Chat is not null))
         {
             Row(s, "messages/s sent / delivered", levels, r => r.Chat is { } c ? Inv($"{c.SentPerS:N0} / {c.DeliveredPerS:N0}") : Missing);
             Row(s, "delivery latency", levels, r => Latency(r.Chat?.DeliveryLatencyUs));
             Row(s, "lost / duplicates / out of order", levels, r => r.Chat is { } c ? Inv($"{c.Lost:N0} / {c.Duplicates:N0} / {c.OutOfOrder:N0}") : Missing);
+        }
+        else if (levels.Any(r => r.Group is not null))
+        {
+            Row(s, "groups x members, senders each", levels, r => r.Group is { } g ? Inv($"{g.Groups:N0} x {g.GroupSize:N0}, {g.SendersPerGroup:N0}") : Missing);
+            Row(s, "rate per sender", levels, r => r.Group is { } g ? (g.RatePerSender > 0 ? Inv($"{g.RatePerSender:0.###}/s") : "unpaced") : Missing);
+            Row(s, "entries sent/s / deliveries/s", levels, r => r.Group is { } g ? Inv($"{g.SentPerS:N0} / {g.DeliveredPerS:N0}") : Missing);
+            Row(s, "delivery to each member", levels, r => Latency(r.Group?.DeliveryLatencyUs));
+            Row(s, "delivery to the last member", levels, r => Latency(r.Group?.LastMemberLatencyUs));
+            Row(s, "lost / duplicates / out of order", levels, r => r.Group is { } g ? Inv($"{g.Lost:N0} / {g.Duplicates:N0} / {g.OutOfOrder:N0}") : Missing);
         }
         else if (levels.Any(r => r.Scenario == HeartbeatScenario.Name))
         {

@@ -16,6 +16,8 @@ public static class Report
         string pipeline = r.Scenario == HeartbeatScenario.Name ? Inv($"pipeline {r.Pipeline}, ") : "";
         if (r.Chat is { } c0)
             pipeline = Inv($"{c0.Pairs:N0} pairs, rate {(c0.RatePerUser > 0 ? Inv($"{c0.RatePerUser:0.###}/s per user") : "unpaced")}, pipeline {r.Pipeline}, {c0.MessageBytes} B messages, ");
+        if (r.Group is { } g0)
+            pipeline = Inv($"{g0.Groups:N0} groups of {g0.GroupSize:N0}, {g0.SendersPerGroup:N0} senders each at {(g0.RatePerSender > 0 ? Inv($"{g0.RatePerSender:0.###}/s") : "unpaced")}, pipeline {r.Pipeline}, {g0.MessageBytes} B messages, ");
         if (r.Mix is { } mix) pipeline += "blend " + mix + ", ";
         s.AppendLine(Inv($"{r.Connections:N0} connections, ramp {r.RampUpS:0.##} s, measured {r.DurationS:0.##} s, {pipeline}{workers}; started {DateTimeOffset.FromUnixTimeMilliseconds(r.StartUnixMs):u}"));
         s.AppendLine();
@@ -25,6 +27,7 @@ public static class Report
         if (r.ConnectFailures.Count > 0) Row(s, "connect failures", Counts(r.ConnectFailures));
         if (r.Drops.Count > 0) Row(s, "drops", Counts(r.Drops));
         if (r.Chat is { } chat) Chat(s, chat);
+        else if (r.Group is { } group) Group(s, group);
         else if (r.Scenario == HeartbeatScenario.Name || r.RoundTrips > 0)
         {
             Row(s, "round trips/s", Inv($"{r.RoundTripsPerS:N0}"));
@@ -93,6 +96,24 @@ public static class Report
             Row(s, "in offline batches / of them duplicates", Inv($"{c.OfflinePushed:N0} / {c.OfflineDuplicates:N0}"));
         Row(s, "sends retried after SERVER_BUSY", Inv($"{c.BusyRetries:N0}"));
         Row(s, "out of order / unconfirmed / stale / inbox dropped", Inv($"{c.OutOfOrder:N0} / {c.Unconfirmed:N0} / {c.Stale:N0} / {c.InboxDropped:N0}"));
+    }
+
+    private static void Group(StringBuilder s, GroupResult g)
+    {
+        Row(s, "groups ready / groups", Inv($"{g.GroupsReady:N0} / {g.Groups:N0} ({g.LoginsOk:N0} logins, {g.SetupErrors:N0} setup errors)"));
+        Row(s, "entries sent/s (answered `sent`)", Inv($"{g.SentPerS:N0}"));
+        Row(s, "deliveries/s (entries pushed to a member, checked)", Inv($"{g.DeliveredPerS:N0}"));
+        Row(s, "sent ok / send requests / timeline entries (whole run)", Inv($"{g.SentOk:N0} / {g.Sent:N0} / {g.Entries:N0}"));
+        Row(s, "deliveries (whole run)", Inv($"{g.Delivered:N0}"));
+        if (g.SendLatencyUs is { Count: > 0 } l)
+            Row(s, "send latency p50 / p90 / p99 / max", $"{Ms(l.P50)} / {Ms(l.P90)} / {Ms(l.P99)} / {Ms(l.Max)}");
+        if (g.DeliveryLatencyUs is { Count: > 0 } d)
+            Row(s, "delivery to each member p50 / p90 / p99 / max", $"{Ms(d.P50)} / {Ms(d.P90)} / {Ms(d.P99)} / {Ms(d.Max)}");
+        if (g.LastMemberLatencyUs is { Count: > 0 } last)
+            Row(s, "delivery to the last member p50 / p90 / p99 / max", $"{Ms(last.P50)} / {Ms(last.P90)} / {Ms(last.P99)} / {Ms(last.Max)}");
+        Row(s, "lost / duplicates / out of order", Inv($"{g.Lost:N0} / {g.Duplicates:N0} / {g.OutOfOrder:N0}"));
+        Row(s, "sends retried after SERVER_BUSY", Inv($"{g.BusyRetries:N0}"));
+        Row(s, "stale / inbox dropped / max_seq unread", Inv($"{g.Stale:N0} / {g.InboxDropped:N0} / {g.MaxSeqUnread:N0}"));
     }
 
     /// <summary>Per action: the chat's login, send_message and message_ack, and mixed's blend.</summary>

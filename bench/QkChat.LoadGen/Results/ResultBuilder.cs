@@ -33,6 +33,7 @@ public static class ResultBuilder
             Client = scenario.ClientMemory,
             Storm = scenario.Storm,
             Chat = scenario.Chat,
+            Group = scenario.Group,
             Mix = options.Scenario == "mixed" ? options.Mix.ToString() : null,
             Actions = context.Actions.ToResults() is { Count: > 0 } actions ? actions : null,
             HistogramPairs = HistogramCodec.ToPairs(stats.Latency),
@@ -91,6 +92,7 @@ public static class ResultBuilder
         }
         if (parts.Any(p => p.Storm is not null)) merged.Storm = StormResult.Merge(parts.Select(p => p.Storm).OfType<StormResult>());
         if (parts.Any(p => p.Chat is not null)) merged.Chat = ChatResult.Merge(parts.Select(p => p.Chat).OfType<ChatResult>());
+        if (parts.Any(p => p.Group is not null)) merged.Group = GroupResult.Merge(parts.Select(p => p.Group).OfType<GroupResult>());
         return merged;
     }
 
@@ -123,6 +125,11 @@ public static class ResultBuilder
         result.Percentiles = [];
         if (histogram.TotalCount > 0) result.Percentiles.Add(Charts.Curve(Verdicts.HeadlineName(result.Scenario), histogram));
         if (result.Chat is { } chat0) Charts.AddCurve(result.Percentiles, "delivery (send to push)", chat0.DeliveryHistogramPairs);
+        if (result.Group is { } group0)
+        {
+            Charts.AddCurve(result.Percentiles, "delivery to each member", group0.DeliveryHistogramPairs);
+            Charts.AddCurve(result.Percentiles, "delivery to the last member", group0.LastMemberHistogramPairs);
+        }
         if (result.Storm is { } storm0) Charts.AddCurve(result.Percentiles, "password login", storm0.Logins.HistogramPairs);
         // Busiest action first: the order of the curves and the legend stays the same from run to run.
         foreach (var (name, action) in (result.Actions ?? []).OrderByDescending(p => p.Value.Requests).ThenBy(p => p.Key, StringComparer.Ordinal))
@@ -139,6 +146,7 @@ public static class ResultBuilder
         // mixed: the headline is every blend request; the chat figures keep send_message's own latency.
         result.Chat?.Finish(result.DurationS,
             result.Scenario == "mixed" ? result.Actions?.GetValueOrDefault(Actions.SendMessage)?.LatencyUs : result.LatencyUs);
+        result.Group?.Finish(result.DurationS, result.LatencyUs);
         Verdicts.Cost(result);
         if (result.Client is { Connections: > 0 } client)
         {

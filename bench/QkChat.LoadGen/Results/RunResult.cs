@@ -40,6 +40,10 @@ public sealed class RunResult
 
     /// <summary>chat: sends, deliveries, acknowledgements, losses and duplicates (latency_us is the send latency).</summary>
     public ChatResult? Chat { get; set; }
+
+    /// <summary>group: entries sent, deliveries, losses, duplicates, out of order, delivery latency to each member and
+    /// to the last (latency_us is the send latency).</summary>
+    public GroupResult? Group { get; set; }
     public ServerSamples? Server { get; set; }
 
     /// <summary>mixed: the blend the users drew from ("send=60,read=10,...").</summary>

@@ -26,6 +26,7 @@ public static class Verdicts
         HeartbeatScenario.Name => "heartbeat round trip",
         "chat" => "send_message to `sent`",
         "mixed" => "every blend request",
+        "group" => "send_group_message to `sent`",
         "login-storm" => "password login",
         _ => "no latency (this scenario times nothing)",
     };
@@ -55,7 +56,7 @@ public static class Verdicts
             requests += r.RoundTrips + r.ErrorCount;
             ok += r.RoundTrips;
         }
-        ok = Math.Max(0, ok - (r.Chat?.Lost ?? 0));
+        ok = Math.Max(0, ok - (r.Chat?.Lost ?? 0) - (r.Group?.Lost ?? 0));
         return new SuccessRate { Requests = requests, Ok = ok, Percent = requests > 0 ? Math.Round(ok * 100.0 / requests, 3) : 0 };
     }
 
@@ -69,7 +70,9 @@ public static class Verdicts
             : r.Storm is { } s ? s.Logins.Succeeded + s.Resumes.Succeeded
             : r.RoundTrips;
         g.PerRequestUs = requests > 0 ? Math.Round(g.CpuSeconds * 1e6 / requests, 1) : null;
-        g.PerMessageUs = r.Chat is { SentOkWindow: > 0 } c ? Math.Round(g.CpuSeconds * 1e6 / c.SentOkWindow, 1) : null;
+        g.PerMessageUs = r.Chat is { SentOkWindow: > 0 } c ? Math.Round(g.CpuSeconds * 1e6 / c.SentOkWindow, 1)
+            : r.Group is { DeliveredWindow: > 0 } gr ? Math.Round(g.CpuSeconds * 1e6 / gr.DeliveredWindow, 1)   // per delivery: the fan-out is the work
+            : null;
     }
 
     /// <summary>Sets Success, Gates, Passed, Verdict and ExitCode. Several failures: the lowest code wins (the run's own
@@ -91,6 +94,12 @@ public static class Verdicts
             availability.AddRange(chat.Problems(includeAvailability: true).Except(chat.Problems(includeAvailability: false)));
         }
         else if (r.Scenario is "chat" or "mixed") broken.Add($"no {r.Scenario} result (every worker lost)");
+        if (r.Group is { } group)
+        {
+            broken.AddRange(group.Problems(includeAvailability: false));
+            availability.AddRange(group.Problems(includeAvailability: true).Except(group.Problems(includeAvailability: false)));
+        }
+        else if (r.Scenario == "group") broken.Add("no group result (every worker lost)");
         if (r.ErrorCount > 0) availability.Add($"{r.ErrorCount} error responses or timeouts");
         if (r.LostWorkers > 0) broken.Add($"{r.LostWorkers} workers lost");
         if (gates.MinSuccessPercent is null) broken.AddRange(availability);

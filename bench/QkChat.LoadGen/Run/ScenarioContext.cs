@@ -12,8 +12,8 @@ public sealed record WorkerShare(int Index, int Count, int Connections, IReadOnl
     /// so that both halves of a pair live in one process and delivery is tracked without talking across them.</summary>
     public static WorkerShare For(LoadGenOptions options, int index, int count)
     {
-        (int first, int connections) = options.IsPairScenario
-            ? PairSplit(options.Connections, index, count)
+        (int first, int connections) = options.IsPairScenario ? PairSplit(options.Connections, index, count)
+            : options.IsGroupScenario ? GroupSplit(options.Connections, options.GroupSize, index, count)
             : Split(options.Connections, index, count);
         return new(index, count, connections, Options.SourceAddresses.ShareOf(options.SourceAddresses, index, count), first);
     }
@@ -22,6 +22,16 @@ public sealed record WorkerShare(int Index, int Count, int Connections, IReadOnl
     /// first (items mod count) parts take one more.</summary>
     public static (int First, int Count) Split(int items, int index, int count) =>
         (index * (items / count) + Math.Min(index, items % count), items / count + (index < items % count ? 1 : 0));
+
+    /// <summary>group: connections [k * size, (k + 1) * size) are group k (the last may be shorter); the groups are
+    /// split, so a group's members, senders and receivers alike, live in one process, and the time of an entry's push
+    /// to its last member is known without talking across processes.</summary>
+    public static (int First, int Connections) GroupSplit(int connections, int groupSize, int index, int count)
+    {
+        (int firstGroup, int groups) = Split((connections + groupSize - 1) / groupSize, index, count);
+        int first = firstGroup * groupSize;
+        return (first, Math.Min(connections, (firstGroup + groups) * groupSize) - first);
+    }
 
     /// <summary>Connections 2k and 2k+1 are a pair: the pairs are split, so every share starts even and is even.</summary>
     public static (int First, int Connections) PairSplit(int connections, int index, int count)
@@ -54,10 +64,10 @@ public sealed class ScenarioContext
             CertificateValidation = options.TlsInsecure ? static (_, _, _, _) => true : null,
             // The scenarios' continuations only record and send again; they never block the read loop.
             InlineCompletions = true,
-            // chat reads its pushes as they come, but a connection can fall behind for a moment on a busy 2-core
+            // chat and group read their pushes as they come, but a connection can fall behind for a moment on a busy 2-core
             // box, and a push dropped from a full inbox would show as a lost message: room for a long stall
             // (memory is used only while they wait). The others keep the client's default.
-            MaxUnsolicited = options.IsPairScenario ? ChatInboxCapacity : DefaultClientOptions.MaxUnsolicited,
+            MaxUnsolicited = options.TracksDelivery ? ChatInboxCapacity : DefaultClientOptions.MaxUnsolicited,
         });
     }
 

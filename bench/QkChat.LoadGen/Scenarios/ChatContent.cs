@@ -24,6 +24,29 @@ public static class ChatContent
         return head.Length >= bytes ? head : head + new string('x', bytes - head.Length);
     }
 
+    /// <summary>The header from the raw UTF-8 of a JSON string (quotes included or not), without making a string: the
+    /// group scenario reads tens of thousands of pushes a second.</summary>
+    public static bool TryParseUtf8(ReadOnlySpan<byte> raw, out long runId, out long sentUnixMicros)
+    {
+        runId = sentUnixMicros = 0;
+        if (raw.Length > 0 && raw[0] == (byte)'"') raw = raw[1..];
+        if (!raw.StartsWith("lg:"u8)) return false;
+        raw = raw[3..];
+        int colon = raw.IndexOf((byte)':');
+        if (colon <= 0 || !Digits(raw[..colon], out runId)) return false;
+        raw = raw[(colon + 1)..];
+        colon = raw.IndexOf((byte)':');
+        return colon > 0 && Digits(raw[..colon], out sentUnixMicros);
+    }
+
+    /// <summary>Only ASCII digits (no sign, no spaces), as <see cref="TryParse"/> accepts them.</summary>
+    private static bool Digits(ReadOnlySpan<byte> text, out long value)
+    {
+        value = 0;
+        return !text.ContainsAnyExceptInRange((byte)'0', (byte)'9')
+            && System.Buffers.Text.Utf8Parser.TryParse(text, out value, out int used) && used == text.Length;
+    }
+
     /// <summary>Reads the header back; false for content this scenario did not write.</summary>
     public static bool TryParse(ReadOnlySpan<char> content, out long runId, out long sentUnixMicros)
     {

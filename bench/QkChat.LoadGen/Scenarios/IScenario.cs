@@ -23,6 +23,9 @@ public interface IScenario
 
     /// <summary>chat's own measurements, for the result.</summary>
     ChatResult? Chat => null;
+
+    /// <summary>group's own measurements, for the result.</summary>
+    GroupResult? Group => null;
 }
 
 public static class ScenarioFactory
@@ -34,6 +37,7 @@ public static class ScenarioFactory
         "login-storm" => new LoginStormScenario(),
         "chat" => new ChatScenario(),
         "mixed" => new MixedScenario(),
+        "group" => new GroupScenario(),
         _ => throw new ArgumentException($"unknown scenario '{name}'", nameof(name)),
     };
 }

@@ -71,10 +71,11 @@ public sealed class CommandLine
         commands:
           run            serve chat (the default)
           migrate        apply pending database migrations from this build, then exit
-          provision-users --count N --prefix P --password PW [--friends pairs]
+          provision-users --count N --prefix P --password PW [--friends pairs|groups:SIZE]
                          create load-test users P000000..P(N-1), all sharing one password hash; idempotent
                          (docs/loadgen.md "Accounts for load tests"); --friends pairs also makes users 2k and
-                         2k+1 friends (N even), as qkchat-loadgen chat needs
+                         2k+1 friends (N even), as qkchat-loadgen chat needs; --friends groups:SIZE makes the
+                         first of each block of SIZE users friends with the rest, as qkchat-loadgen group needs
           audit --user ID|--ip ADDR [--since TIME] [--limit N] [--json]
                          print security events newest first (docs/audit.md), read from the database;
                          TIME is ISO-8601 (2025-01-31T08:00:00Z) or Unix milliseconds; default limit 50

@@ -15,7 +15,8 @@ namespace QkChat.Server.Hosting;
 /// (issue 6 item 4). Registering through the protocol would cost one e-mail code and one Argon2id hash per user;
 /// here the password is hashed once and every user shares that hash, which is fine for load tests and nothing else.
 /// Idempotent: the username unique key turns a user that already exists into a no-op, so runs reuse the accounts.
-/// `--friends pairs` also makes users 2k and 2k+1 friends, which the load generator's chat scenario needs
+/// `--friends pairs` also makes users 2k and 2k+1 friends, which the load generator's chat scenario needs, and
+/// `--friends groups:SIZE` the first user of each block of SIZE friends with the rest, for its group scenario
 /// (<see cref="ProvisioningFriends"/>).
 /// </summary>
 public static class Provisioning
@@ -42,7 +43,7 @@ public static class Provisioning
 
     public static async Task<int> RunAsync(CommandLine line, ServerOptions options, ILoggerFactory loggerFactory)
     {
-        (int count, string prefix, string password, bool pairs) = ReadOptions(line);
+        (int count, string prefix, string password, int block) = ReadOptions(line);
         var logger = loggerFactory.CreateLogger("Provisioning");
         await using var dataSource = Backends.CreateDataSource(options.Database);
         await Backends.WaitForDatabaseAsync(dataSource, options.Database, options.Lifecycle.StartupRetrySeconds, logger, CancellationToken.None);
@@ -69,16 +70,23 @@ public static class Provisioning
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"provision-users: {created} created, {existed} existed ({Username(prefix, 0)}..{Username(prefix, count - 1)}, e-mail USERNAME@{EmailDomain}, one shared password hash m={options.Passwords.MemoryKiB} KiB t={options.Passwords.Iterations})"));
-        if (pairs)
+        if (block == 2)
         {
-            (long rowsCreated, long rowsExisted) = await ProvisioningFriends.PairAsync(connection, prefix, count);
+            (long rowsCreated, long rowsExisted) = await ProvisioningFriends.BefriendBlocksAsync(connection, prefix, count, block);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"provision-users: friendship rows {rowsCreated} created, {rowsExisted} existed ({count / 2} pairs, two rows each: {Username(prefix, 0)}+{Username(prefix, 1)} .. {Username(prefix, count - 2)}+{Username(prefix, count - 1)})"));
+        }
+        else if (block > 2)
+        {
+            (long rowsCreated, long rowsExisted) = await ProvisioningFriends.BefriendBlocksAsync(connection, prefix, count, block);
+            int blocks = (count + block - 1) / block;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"provision-users: friendship rows {rowsCreated} created, {rowsExisted} existed ({blocks} blocks of up to {block}, the first of each befriends the rest: {Username(prefix, 0)}+{Username(prefix, 1)}..{Username(prefix, Math.Min(count, block) - 1)} ..)"));
         }
         return ExitCodes.Ok;
     }
 
-    private static (int Count, string Prefix, string Password, bool Pairs) ReadOptions(CommandLine line)
+    private static (int Count, string Prefix, string Password, int Block) ReadOptions(CommandLine line)
     {
         var o = line.CommandOptions;
         if (!o.TryGetValue("count", out string? countText) || !o.TryGetValue("prefix", out string? prefix) || !o.TryGetValue("password", out string? password))
@@ -91,8 +99,8 @@ public static class Provisioning
             throw new ConfigException($"--prefix: '{prefix}' plus a 6-digit index is not a valid username (at most 26 letters, digits or _, not all digits)");
         if (InputRules.Password(password, "password") is string badPassword)
             throw new ConfigException("--" + badPassword);
-        bool pairs = ProvisioningFriends.ReadMode(o, count);
-        return (count, prefix, password, pairs);
+        int block = ProvisioningFriends.ReadMode(o, count);
+        return (count, prefix, password, block);
     }
 
     /// <summary>The names among <paramref name="names"/> that no user has (ignoring case, as the unique key does).</summary>

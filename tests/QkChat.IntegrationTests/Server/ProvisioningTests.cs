@@ -101,6 +101,7 @@ public sealed class ProvisioningTests
     [InlineData("--count", "10", "--prefix", "P", "--password", null, "provision-users needs")]
     [InlineData("--count", "11", "--prefix", "P", "--password", Password, "--friends pairs needs an even --count", "pairs")]
     [InlineData("--count", "10", "--prefix", "P", "--password", Password, "--friends: 'all'", "all")]
+    [InlineData("--count", "10", "--prefix", "P", "--password", Password, "--friends groups:SIZE: '1' is not a whole number from 2", "groups:1")]
     public async Task Bad_options_are_usage_errors(string a, string b, string c, string d, string e, string? f, string expected,
         string? friends = null)
     {

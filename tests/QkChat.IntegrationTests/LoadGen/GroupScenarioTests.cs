@@ -1,0 +1,62 @@
+using System.Globalization;
+using QkChat.IntegrationTests.Infrastructure;
+using QkChat.LoadGen.Options;
+using QkChat.LoadGen.Results;
+using QkChat.LoadGen.Run;
+using Xunit;
+
+namespace QkChat.IntegrationTests.LoadGen;
+
+/// <summary>
+/// qkchat-loadgen group, small, against the real server: accounts from `provision-users --friends groups:5`, two
+/// groups of five created through the protocol, every member sending, every member's ledger checked.
+/// </summary>
+public sealed class GroupScenarioTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private const string Password = "group-load-password-1";
+
+    /// <summary>180 s: migrate, provision and a server start on a loaded 2-core box, then a run bounded by its own
+    /// clock (ramp 2 s + 3 s measured + 5 s grace).</summary>
+    [Fact(Timeout = 180_000)]
+    public async Task Two_groups_of_five_deliver_every_entry_once_in_order_to_every_member()
+    {
+        await using var db = await TempDatabase.CreateAsync();
+        int port = ServerProcess.FreePort();
+        var env = ServerProcess.StackEnvironment(db.Name, port);
+        await using (var migrate = ServerProcess.Start(env, "migrate"))
+            Assert.Equal(0, await migrate.WaitForExitAsync(Patience));
+        await using (var provision = ServerProcess.Start(env, "provision-users", "--count", "10", "--prefix", "G", "--password", Password,
+                         "--friends", "groups:5"))
+        {
+            Assert.Equal(0, await provision.WaitForExitAsync(Patience));
+            // Two blocks, the first of each befriends the other four: 8 friendships, two rows each.
+            Assert.Contains("friendship rows 16 created, 0 existed (2 blocks of up to 5", provision.Output);
+        }
+        Assert.Equal(2, await db.ScalarAsync(
+            "SELECT COUNT(*) FROM friendships f JOIN users a ON a.user_id = f.user_id JOIN users b ON b.user_id = f.friend_id " +
+            "WHERE (a.username = 'G000005' AND b.username = 'G000009') OR (a.username = 'G000009' AND b.username = 'G000005')"));
+        Assert.Equal(0, await db.ScalarAsync(
+            "SELECT COUNT(*) FROM friendships f JOIN users a ON a.user_id = f.user_id JOIN users b ON b.user_id = f.friend_id " +
+            "WHERE a.username = 'G000004' AND b.username = 'G000005'"));
+
+        await using var server = ServerProcess.Start(env);
+        await server.WaitForOutputAsync("ready: serving chat", Patience);
+
+        LoadGenOptions options = OptionParser.Parse(["group", "--port", port.ToString(CultureInfo.InvariantCulture),
+            "--connections", "10", "--group-size", "5", "--prefix", "G", "--password", Password,
+            "--ramp-up", "2", "--duration", "3", "--rate", "5", "--pipeline", "2", "--quiet"])!;
+        RunResult result = await new LocalRun(options, CancellationToken.None).Completion;
+        ResultBuilder.Finish(result);
+
+        GroupResult g = Assert.IsType<GroupResult>(result.Group);
+        Assert.Equal((2, 2L, 0L), (g.Groups, g.GroupsReady, g.SetupErrors));
+        Assert.Equal((0L, 0L, 0L), (g.Lost, g.Duplicates, g.OutOfOrder));
+        Assert.True(g.SentOk > 0 && g.DeliveredWindow > 0, $"sent {g.SentOk}, delivered in the window {g.DeliveredWindow}");
+        // Every entry answered `sent` is in a timeline, and reached the four other members of its group, once each.
+        Assert.Equal(g.SentOk, g.Entries);
+        Assert.Equal(4 * g.SentOk, g.Delivered);
+        Assert.True(g.LastMemberLatencyUs is { Count: > 0 }, "no entry was timed to its last member");
+        Assert.True(result.Passed, result.Verdict);
+    }
+}
