@@ -48,6 +48,9 @@ public sealed class GroupResult
     /// <summary>Pushed with a lower seq than an earlier push to the same member (a gap filled late). Must be 0.</summary>
     public long OutOfOrder { get; set; }
 
+    /// <summary>Own entries a sender found stored at the end (sync_group_messages) though its `sent` answer never came.</summary>
+    public long Unconfirmed { get; set; }
+
     /// <summary>Pushes of other groups' entries (groups of earlier runs): not counted.</summary>
     public long Stale { get; set; }
 
@@ -92,6 +95,7 @@ public sealed class GroupResult
             merged.Duplicates += p.Duplicates;
             merged.OutOfOrder += p.OutOfOrder;
             merged.Stale += p.Stale;
+            merged.Unconfirmed += p.Unconfirmed;
             merged.MaxSeqUnread += p.MaxSeqUnread;
             merged.InboxDropped += p.InboxDropped;
             HistogramCodec.AddPairs(delivery, p.DeliveryHistogramPairs);

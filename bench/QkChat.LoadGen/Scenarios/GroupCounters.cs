@@ -9,7 +9,7 @@ namespace QkChat.LoadGen.Scenarios;
 public sealed class GroupCounters
 {
     public long Sent, SentOk, SentOkWindow, SendErrors, BusyRetries, DeliveredWindow, Stale, GroupsReady, SetupErrors,
-        MaxSeqUnread;
+        MaxSeqUnread, Unconfirmed;
 
     /// <summary>Send request to each member's push, microseconds, for pushes arriving inside the window.</summary>
     public LongConcurrentHistogram DeliveryLatency { get; } = RunStats.NewHistogram();

@@ -80,8 +80,9 @@ public sealed class GroupLedger
         }
     }
 
-    /// <summary>This member's own send was answered `sent` with <paramref name="seq"/>: held, never pushed to it.
-    /// Not order-checked: the answer and the other senders' pushes travel independently.</summary>
+    /// <summary>This member's own send was answered `sent` with <paramref name="seq"/> (or found its own at the end,
+    /// <see cref="Claim"/>): held, never pushed to it. Not order-checked: the answer and the other senders' pushes
+    /// travel independently.</summary>
     public void Sent(long seq)
     {
         lock (_lock)
@@ -90,6 +91,36 @@ public sealed class GroupLedger
             if (seq - _base > MaxTracked) _beyond++;
             else if (Hold(seq)) _own++;
             else _duplicates++;   // pushed to the very connection that sent it: §9 says it must not be
+        }
+    }
+
+    /// <summary>At the end: an entry of this member's own that it does not hold (its `sent` answer failed or timed
+    /// out, yet the server stored it), found by sync_group_messages. True if it filled a hole.</summary>
+    public bool Claim(long seq)
+    {
+        lock (_lock)
+        {
+            if (_base < 0 || seq <= _base || seq - _base > MaxTracked || !Hold(seq)) return false;
+            _own++;
+            return true;
+        }
+    }
+
+    /// <summary>The lowest seq in (base, <paramref name="maxSeq"/>] this member does not hold; null when none.</summary>
+    public long? FirstMissing(long maxSeq)
+    {
+        lock (_lock)
+        {
+            if (_base < 0) return null;
+            long span = Math.Min(maxSeq - _base, MaxTracked);
+            for (long w = 0; w * 64 < span; w++)
+            {
+                ulong word = w < _held.Length ? _held[w] : 0;
+                if (word == ulong.MaxValue) continue;
+                long index = w * 64 + (long)ulong.TrailingZeroCount(~word);
+                return index < span ? _base + 1 + index : null;
+            }
+            return null;
         }
     }
 

@@ -51,7 +51,7 @@ public sealed class GroupScenarioTests
 
         GroupResult g = Assert.IsType<GroupResult>(result.Group);
         Assert.Equal((2, 2L, 0L), (g.Groups, g.GroupsReady, g.SetupErrors));
-        Assert.Equal((0L, 0L, 0L), (g.Lost, g.Duplicates, g.OutOfOrder));
+        Assert.Equal((0L, 0L, 0L, 0L), (g.Lost, g.Duplicates, g.OutOfOrder, g.Unconfirmed));
         Assert.True(g.SentOk > 0 && g.DeliveredWindow > 0, $"sent {g.SentOk}, delivered in the window {g.DeliveredWindow}");
         // Every entry answered `sent` is in a timeline, and reached the four other members of its group, once each.
         Assert.Equal(g.SentOk, g.Entries);

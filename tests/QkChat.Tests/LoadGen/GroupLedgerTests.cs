@@ -79,6 +79,22 @@ public sealed class GroupLedgerTests
     }
 
     [Fact]
+    public void The_first_missing_seq_is_found_and_an_own_entry_claimed_at_the_end_fills_it()
+    {
+        GroupLedger ledger = Started(0);
+        Assert.Equal(1, ledger.FirstMissing(5));
+        for (long seq = 1; seq <= 70; seq++)
+            if (seq != 66) ledger.Pushed(seq);
+        Assert.Equal(66, ledger.FirstMissing(70));
+        Assert.Null(ledger.FirstMissing(65));
+        Assert.True(ledger.Claim(66));                // my own send whose answer never came
+        Assert.False(ledger.Claim(66));
+        Assert.Null(ledger.FirstMissing(70));
+        Assert.Equal(71, ledger.FirstMissing(80));   // past what was ever pushed
+        Assert.Equal((0L, 1L, 69L, 0L), (ledger.MissingUpTo(70), ledger.Own, ledger.Delivered, ledger.Duplicates));
+    }
+
+    [Fact]
     public void Setup_entries_at_or_below_the_base_and_pushes_before_the_start_are_ignored()
     {
         var ledger = new GroupLedger();
