@@ -29,8 +29,12 @@ public sealed partial class GroupService
         if (request is null) return;
         // Pipelined like send_message: a client may have many sends in flight; answers go out in request order, and the
         // writer takes them in queue order, so one device's entries get seqs in the order it sent them.
+        if (!_ids.TryNext(out long id))
+        {
+            ctx.Respond(ErrorCodes.Unavailable, MessagingService.LeaseLapsedMessage);
+            return;
+        }
         var pending = ctx.BeginAsync(pipelined: true);
-        long id = _ids.Next();
         var entry = new NewGroupEntry(request.GroupId!.Value, ctx.Session.UserId, id, request.ClientMsgId, request.Content!, MessageIds.TimestampOf(id));
         if (!Writer.TryEnqueue(new QueuedGroupSend(entry, pending, this)))
             pending.Complete(ErrorCodes.ServerBusy, "too many messages waiting to be stored; retry shortly");

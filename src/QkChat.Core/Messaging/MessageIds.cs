@@ -7,6 +7,8 @@ namespace QkChat.Core.Messaging;
 /// that borrows the next millisecond, so ids stay unique and increasing even if the clock stalls or steps back.
 /// Across restarts the same holds because the server starts above the largest stored id (<see cref="AdvancePast"/>):
 /// a clock that stepped back while it was down (or one that was ahead before) cannot mint an id already taken.
+/// Across nodes, the node bits differ as long as no two live nodes share a number: qkchatd leases its number in
+/// Redis and mints only while the lease holds (<see cref="NodeIdPermit"/>, docs/cluster.md).
 /// </summary>
 public sealed class MessageIds
 {
@@ -16,19 +18,45 @@ public sealed class MessageIds
 
     private readonly long _node;
     private readonly TimeProvider _time;
+    private readonly NodeIdPermit _permit;
 
     // (milliseconds since the epoch << 8) | sequence of the last id handed out.
     private long _last;
 
-    public MessageIds(int node = 0, TimeProvider? time = null)
+    public MessageIds(int node = 0, TimeProvider? time = null, NodeIdPermit? permit = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(node);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(node, MaxNode);
         _node = node;
         _time = time ?? TimeProvider.System;
+        _permit = permit ?? NodeIdPermit.Unlimited();
     }
 
-    public long Next()
+    /// <summary>This node's number, the 4 node bits of every id it mints.</summary>
+    public int Node => (int)_node;
+
+    /// <summary>
+    /// The next id, or false when the node's lease has lapsed (the caller answers UNAVAILABLE): for the reactor paths,
+    /// which must not throw.
+    /// </summary>
+    public bool TryNext(out long id)
+    {
+        id = 0;
+        if (!_permit.IsOpen) return false;
+        id = Mint();
+        return true;
+    }
+
+    /// <summary>The next id; throws <see cref="NodeIdLapsedException"/> (UNAVAILABLE) when the node's lease has lapsed.</summary>
+    public long Next() => _permit.IsOpen ? Mint() : throw new NodeIdLapsedException();
+
+    /// <summary>
+    /// A bound every later id of this node exceeds, without the lease check: it is compared with, never stored, so it
+    /// may be taken while the lease has lapsed (the offline drain at login uses it).
+    /// </summary>
+    public long Mark() => Mint();
+
+    private long Mint()
     {
         long now = (_time.GetUtcNow() - Epoch).Ticks / TimeSpan.TicksPerMillisecond << SequenceBits;
         while (true)

@@ -20,7 +20,7 @@ public sealed partial class MessagingService
         uint me = session.UserId;
         // The queue as it was at login: any message minted from now on reaches this device live (it is registered),
         // so a message sent right after a login comes as a `message` push, never inside an offline batch.
-        long before = _ids.Next();
+        long before = _ids.Mark();
         _ = Task.Run(() => FetchOfflineBatchAsync(session, me, afterMessageId: 0, before));
     }
 

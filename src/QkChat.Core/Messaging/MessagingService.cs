@@ -28,7 +28,7 @@ public sealed partial class MessagingService : IAsyncDisposable
     private SessionSlot<DeviceMessaging> _devices = null!;
 
     public MessagingService(MessagingOptions options, IMessageStore store, FriendSetCache friends, BlockSetCache blocks, IDelivery delivery,
-        IPresenceView presence, ILogger logger, TimeProvider? time = null, IMessageStore? writeStore = null)
+        IPresenceView presence, ILogger logger, TimeProvider? time = null, IMessageStore? writeStore = null, NodeIdPermit? idPermit = null)
     {
         _options = options;
         _store = store;
@@ -38,7 +38,7 @@ public sealed partial class MessagingService : IAsyncDisposable
         _presence = presence;
         _logger = logger;
         _time = time ?? TimeProvider.System;
-        _ids = new MessageIds(options.NodeId, _time);
+        _ids = new MessageIds(options.NodeId, _time, idPermit);
         // The batchers may have connections of their own (writeStore): then a burst of reads (10,000 logins each
         // asking for their offline queue) cannot make every sender wait for a free connection.
         var writes = writeStore ?? store;
@@ -49,6 +49,9 @@ public sealed partial class MessagingService : IAsyncDisposable
     }
 
     public MessageWriter Writer { get; }
+
+    /// <summary>The answer to a send while the node's id lease has lapsed (docs/cluster.md): nothing was stored.</summary>
+    internal const string LeaseLapsedMessage = "this node cannot mint message ids right now (its node id lease lapsed); nothing was done, retry later";
 
     /// <summary>The message id minter; group entries take their ids from it too (one id space, protocol.md §2).</summary>
     public MessageIds Ids => _ids;
@@ -129,10 +132,14 @@ public sealed partial class MessagingService : IAsyncDisposable
             ctx.Respond(ErrorCodes.InvalidArgument, "receiver_id: cannot message oneself");
             return;
         }
+        // Minted here, in request order, so pipelined sends keep their order even if a friendship lookup is slow.
+        if (!_ids.TryNext(out long id))
+        {
+            ctx.Respond(ErrorCodes.Unavailable, LeaseLapsedMessage);
+            return;
+        }
         // Pipelined: a client may have many sends in flight; their answers still go out in request order.
         var pending = ctx.BeginAsync(pipelined: true);
-        // Minted here, in request order, so pipelined sends keep their order even if a friendship lookup is slow.
-        long id = _ids.Next();
         var blocked = _blocks.IsBlockedAsync(sender, receiver, CancellationToken.None);
         var areFriends = _friends.AreFriendsAsync(sender, receiver, CancellationToken.None);
         // The block and friend sets of an active sender are cached: the common case queues the message right here on

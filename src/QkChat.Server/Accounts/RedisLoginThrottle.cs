@@ -41,9 +41,13 @@ public sealed class RedisLoginThrottle(IConnectionMultiplexer redis, LoginLimits
         return 1
         """;
 
-    private static RedisKey AccountKey(string accountKey) => "qk:lf:acct:" + accountKey;
+    // One hash tag for every counter: the reserve and release scripts touch an account's and an address's counter
+    // at once, and a Redis Cluster runs a script only when all its keys share a slot. Any (account, address) pair can
+    // meet, so the only tag they can share is a constant: all failed-login counters live on one slot. That costs
+    // nothing real: attempts are bounded by password hashing (hundreds per second per node), far below one shard.
+    public static RedisKey AccountKey(string accountKey) => "qk:{lf}:acct:" + accountKey;
 
-    private static RedisKey AddressKey(string addressKey) => "qk:lf:ip:" + addressKey;
+    public static RedisKey AddressKey(string addressKey) => "qk:{lf}:ip:" + addressKey;
 
     public Task<LoginReservation> ReserveAsync(string accountKey, string addressKey, CancellationToken ct) =>
         BackendErrors.Guard("Redis", async () =>

@@ -72,7 +72,13 @@ public sealed class RedisVerificationCodes(IConnectionMultiplexer redis, Account
         return 'invalid'
         """;
 
-    private static RedisKey Key(string part, CodePurpose purpose, string email) => $"qk:vc:{part}:{purpose}:{email}";
+    // One hash tag for all code keys: the issue script touches an address's keys and the client's hourly counter at
+    // once, which a Redis Cluster allows only within one slot, and any address can meet any client. Codes are bounded
+    // by the mail rate (a few per second), so one slot carries them easily.
+    private static RedisKey Key(string part, CodePurpose purpose, string email) => $"qk:{{vc}}:{part}:{purpose}:{email}";
+
+    /// <summary>The per-client-address hourly code counter.</summary>
+    public static RedisKey AddressHourKey(string addressKey) => $"qk:{{vc}}:hour-ip:{addressKey}";
 
     public Task<CodeIssue> IssueAsync(string normalizedEmail, CodePurpose purpose, string addressKey, CancellationToken ct) =>
         BackendErrors.Guard("Redis", async () =>
@@ -81,7 +87,7 @@ public sealed class RedisVerificationCodes(IConnectionMultiplexer redis, Account
             int validFor = (int)options.CodeValidity.TotalSeconds;
             var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(IssueScript,
                 [Key("code", purpose, normalizedEmail), Key("issued", purpose, normalizedEmail), Key("cooldown", purpose, normalizedEmail),
-                 Key("hour", purpose, normalizedEmail), $"qk:vc:hour-ip:{addressKey}", Key("void", purpose, normalizedEmail)],
+                 Key("hour", purpose, normalizedEmail), AddressHourKey(addressKey), Key("void", purpose, normalizedEmail)],
                 [code, validFor, CooldownSeconds, HourlyPerAddress, HourlyPerIp, IssuedMemorySeconds]))!;
             return (int)result[0] == 1
                 ? new CodeIssue(CodeIssueOutcome.Issued, code, validFor, CooldownSeconds, 0)

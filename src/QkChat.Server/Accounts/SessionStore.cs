@@ -130,7 +130,10 @@ public sealed class SessionStore(MySqlDataSource db, IConnectionMultiplexer redi
                 while (await reader.ReadAsync(ct)) victims.Add((reader.GetString(0), (byte[])reader.GetValue(1)));
             }
             if (victims.Count == 0) return [];
-            await redis.GetDatabase().KeyDeleteAsync(victims.Select(v => CacheKey(v.Hash)).ToArray());
+            // One DEL per token, pipelined: the tokens' keys spread over a Redis Cluster's slots, where one DEL of
+            // several keys in different slots fails (CROSSSLOT).
+            var cache = redis.GetDatabase();
+            await Task.WhenAll(victims.Select(v => cache.KeyDeleteAsync(CacheKey(v.Hash))));
             await using var update = new MySqlCommand($"UPDATE sessions SET revoked_at = @t WHERE {where} AND revoked_at IS NULL", connection);
             update.Parameters.AddWithValue("@u", userId);
             update.Parameters.AddWithValue("@c", clientId);

@@ -11,7 +11,7 @@ namespace QkChat.Server.Admin;
 /// <summary>What the admin endpoints answer, apart from HTTP: JSON written with Utf8JsonWriter (no reflection, AOT-safe).</summary>
 public sealed class AdminEndpoints(PrometheusExporter exporter, TransportEngine engine, StatusSampler sampler, AlertMonitor alerts,
     RecentWarnings warnings, MySqlDataSource db, IConnectionMultiplexer redis, IReadOnlyList<(string Key, string Value)> configSummary,
-    string version, Func<List<QkChat.Core.Audit.AuditRow>> securityEvents)
+    string version, Func<List<QkChat.Core.Audit.AuditRow>> securityEvents, int nodeId = 0)
 {
     private static readonly long StartedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
@@ -69,6 +69,7 @@ public sealed class AdminEndpoints(PrometheusExporter exporter, TransportEngine 
     public string Status() => Json(w =>
     {
         w.WriteString("version", version);
+        w.WriteNumber("node_id", nodeId);
         w.WriteNumber("started_at", StartedAt);
         w.WriteNumber("uptime_s", (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - StartedAt) / 1000);
         w.WriteNumber("connections", engine.OpenConnections);
@@ -94,6 +95,7 @@ public sealed class AdminEndpoints(PrometheusExporter exporter, TransportEngine 
     public string Dashboard() => Json(w =>
     {
         w.WriteString("version", version);
+        w.WriteNumber("node_id", nodeId);
         w.WriteStartArray("samples");
         foreach (var s in sampler.History())
         {

@@ -34,7 +34,7 @@ public sealed class AdminHost : IAsyncDisposable
     public static async Task<AdminHost> StartAsync(AdminOptions options, AlertThresholds thresholds, TransportEngine engine, IMonitoredFeatures features,
         PasswordWorkPool passwords, MySqlDataSource db, IConnectionMultiplexer redis, RecentWarnings warnings, int maxClients,
         IReadOnlyList<(string Key, string Value)> configSummary, string version, ILoggerFactory loggers, Func<long>? mailPending = null,
-        RequestMetrics? requests = null, MeterCollector? dbPools = null, CancellationToken ct = default)
+        RequestMetrics? requests = null, MeterCollector? dbPools = null, CancellationToken ct = default, QkChat.Server.Cluster.NodeLease? lease = null)
     {
         // The batchers' label values in qkchat_batch_commit_seconds{batcher=...}.
         List<(string, LatencyHistogram)> batchers =
@@ -44,13 +44,14 @@ public sealed class AdminHost : IAsyncDisposable
             ("search", features.Messaging.Indexer.CommitTimes),
             ("audit", features.Audit.CommitTimes),
         ];
-        var metrics = new ServerMetrics(engine, features.Live, features.Messaging, passwords, redis, mailPending, requests, batchers);
+        var metrics = new ServerMetrics(engine, features.Live, features.Messaging, passwords, redis, mailPending, requests, batchers, lease);
         // The exporter listens to the meter created just above (instruments publish to listeners started later too).
         var exporter = new PrometheusExporter(metrics.Meter, dbPools, [new ServerHistograms(requests, batchers)]);
         var sampler = new StatusSampler(engine, features.Live, features.Messaging, requests);
         var alerts = new AlertMonitor(thresholds, maxClients, loggers.CreateLogger("Alerts"));
         sampler.Sampled += alerts.Check;
-        var endpoints = new AdminEndpoints(exporter, engine, sampler, alerts, warnings, db, redis, configSummary, version, features.Audit.Recent);
+        var endpoints = new AdminEndpoints(exporter, engine, sampler, alerts, warnings, db, redis, configSummary, version, features.Audit.Recent,
+            features.Messaging.Ids.Node);
         var server = await AdminServer.StartAsync(options, endpoints, ct);
         return new AdminHost(metrics, exporter, sampler, alerts, server);
     }

@@ -27,7 +27,7 @@ public sealed class ServerMetrics : IDisposable
 
     public ServerMetrics(TransportEngine engine, LiveSessions live, MessagingService messaging, PasswordWorkPool passwords,
         IConnectionMultiplexer redis, Func<long>? mailPending = null, RequestMetrics? requests = null,
-        IReadOnlyList<(string Name, LatencyHistogram Times)>? batchers = null)
+        IReadOnlyList<(string Name, LatencyHistogram Times)>? batchers = null, QkChat.Server.Cluster.NodeLease? lease = null)
     {
         _engine = engine;
         _meter.CreateObservableGauge("qkchat.connections", () => PerReactorAndListener(s => s.OpenConnections, s => s.OpenTlsConnections),
@@ -59,6 +59,17 @@ public sealed class ServerMetrics : IDisposable
         _meter.CreateObservableCounter("qkchat.acks.batches", () => messaging.Acks.Batches, "{batch}", "Ack batches committed");
         _meter.CreateObservableGauge("qkchat.password.queue", () => (long)passwords.Depth, "{hash}", "Password hashes waiting for a worker");
         _meter.CreateObservableCounter("qkchat.password.hashes", () => passwords.Completed, "{hash}", "Password hashes and verifications done");
+        // The node's number in message ids (docs/cluster.md): with server.node_id=auto it can change across restarts.
+        _meter.CreateObservableGauge("qkchat.node.id", () => (long)messaging.Ids.Node, null, "This node's number (0-15), leased in Redis");
+        if (lease is not null)
+        {
+            _meter.CreateObservableGauge("qkchat.node.lease.valid", () => lease.Permit.IsOpen ? 1L : 0L, null,
+                "1 while the node-id lease is confirmed and ids may be minted; 0: sends answer UNAVAILABLE");
+            _meter.CreateObservableCounter("qkchat.node.lease.renewal_failures", () => lease.RenewalFailures, "{renewal}",
+                "Node-id lease renewals Redis did not answer");
+            _meter.CreateObservableCounter("qkchat.node.lease.retaken", () => lease.Retaken, "{lease}",
+                "Times the lease key had vanished from Redis (restart without data) and was taken again");
+        }
         _meter.CreateObservableGauge("qkchat.redis.connected", () => redis.IsConnected ? 1L : 0L, null, "1 while the Redis connection is up");
         if (mailPending is not null)
             _meter.CreateObservableGauge("qkchat.mail.pending", mailPending, "{mail}", "Mails queued, retrying or being sent");

@@ -85,7 +85,8 @@ public static class OptionRegistry
 
         // Redis.
         OptionSpec.Text("redis.host", "QKCHAT_REDIS_HOST", o => o.Redis, l => l.Host, (l, v) => l.Host = v,
-            "Redis host.", "", allowEmpty: false),
+            "Redis host, or a comma list of host or host:port entries: the seed nodes of a Redis Cluster (docs/cluster.md); an entry without a port uses redis.port.",
+            "A Cluster needs redis.database 0; listing one seed only fails the start while that seed is down.", allowEmpty: false),
         OptionSpec.Int("redis.port", "QKCHAT_REDIS_PORT", 1, 65535, o => o.Redis, l => l.Port, (l, v) => l.Port = v,
             "Redis port.", ""),
         OptionSpec.Text("redis.password", "QKCHAT_REDIS_PASSWORD", o => o.Redis, l => l.Password, (l, v) => l.Password = v,
@@ -150,8 +151,12 @@ public static class OptionRegistry
             "Milliseconds the writer waits for a batch to fill; 0 writes whatever gathered during the previous commit.", "Every millisecond is added to each send's latency."),
         OptionSpec.Int("message.queue_capacity", "QKCHAT_MESSAGE_QUEUE_CAPACITY", 1, 10_000_000, o => o.Messaging, l => l.QueueCapacity, (l, v) => l.QueueCapacity = v,
             "Messages waiting to be stored before send_message answers SERVER_BUSY.", "Each waiting message holds its content in memory (up to 16 KB)."),
-        OptionSpec.Int("server.node_id", "QKCHAT_NODE_ID", 0, QkChat.Core.Messaging.MessageIds.MaxNode, o => o.Messaging, l => l.NodeId, (l, v) => l.NodeId = v,
-            "This node's number (0-15), part of every message id; unique per node of a cluster.", "Two nodes with one number can mint the same message id."),
+        OptionSpec.Checked("server.node_id", "QKCHAT_NODE_ID", o => o.Node, l => l.Id, (l, v) => l.Id = v, raw => QkChat.Server.Cluster.NodeOptions.ParseId(raw, out _),
+            "This node's number (0-15), part of every message id: \"auto\" leases the first free one in Redis at start, a number leases that one (docs/cluster.md).",
+            "A fixed number held by another live node stops this one at start (exit 1); with \"auto\" the number can change across restarts, so logs and metrics name it at start."),
+        OptionSpec.Int("server.node_lease_ttl_s", "QKCHAT_NODE_LEASE_TTL_S", 1, 20, o => o.Node, l => l.LeaseTtlSeconds, (l, v) => l.LeaseTtlSeconds = v,
+            "Seconds the node-id lease lives in Redis without renewal (renewed every third of it); after a crash the number is free again this long after the last renewal.",
+            "For tests and operators who know why: short values stop sends (UNAVAILABLE) on a Redis pause of that length; long ones keep a crashed node's number (and, later, its devices) taken longer (protocol.md §12 allows 30 s in all)."),
 
         // Group chat (protocol.md §9).
         OptionSpec.Int("group.max_members", "QKCHAT_GROUP_MAX_MEMBERS", 2, 100_000, o => o.Groups, l => l.MaxMembers, (l, v) => l.MaxMembers = v,

@@ -117,6 +117,18 @@ public sealed class OptionSpec
         Text(key, env, o => get(select(o)), (o, v) => set(select(o), v), description, risk, allowEmpty, maxLength, secret)
             .BindTo<TLayer>(l => get(l));
 
+    /// <summary>A text setting whose value <paramref name="rule"/> checks (null: fine; else what is allowed); stored trimmed.</summary>
+    public static OptionSpec Checked<TLayer>(string key, string env, Func<ServerOptions, TLayer> select, Func<TLayer, string> get,
+        Action<TLayer, string> set, Func<string, string?> rule, string description, string risk) where TLayer : class, new() =>
+        new OptionSpec(key, env, description, risk, false,
+            (o, raw) =>
+            {
+                if (rule(raw) is { } allowed) return allowed;
+                set(select(o), raw.Trim());
+                return null;
+            },
+            o => get(select(o))).BindTo<TLayer>(l => get(l));
+
     public static OptionSpec Choice<TLayer>(string key, string env, string[] allowed, Func<ServerOptions, TLayer> select,
         Func<TLayer, string> get, Action<TLayer, string> set, string description, string risk) where TLayer : class, new() =>
         Choice(key, env, allowed, o => get(select(o)), (o, v) => set(select(o), v), description, risk)

@@ -24,6 +24,9 @@ public sealed class ServerOptions
     /// <summary>The message writer's settings (message.batch_size, batch_delay_ms, queue_capacity, server.node_id).</summary>
     public QkChat.Core.Messaging.MessagingOptions Messaging { get; } = new();
 
+    /// <summary>This node's identity (server.node_id, server.node_lease_ttl_s; docs/cluster.md).</summary>
+    public QkChat.Server.Cluster.NodeOptions Node { get; } = new();
+
     /// <summary>Group chat (group.max_members).</summary>
     public QkChat.Core.Groups.GroupOptions Groups { get; } = new();
 

@@ -32,7 +32,7 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
     public ChatFeatures(AccountOptions accountOptions, MessagingOptions messagingOptions, string nodeName, MySqlDataSource db,
         IConnectionMultiplexer redis, IMailer mailer, PasswordWorkPool passwords, ILoggerFactory loggers,
         AuditOptions? auditOptions = null, LoginLimits? loginLimits = null, MySqlDataSource? writerDb = null,
-        TimeProvider? messageClock = null, GroupOptions? groupOptions = null)
+        TimeProvider? messageClock = null, GroupOptions? groupOptions = null, NodeIdPermit? idPermit = null)
     {
         _logger = loggers.CreateLogger("Messaging");
         // The audit log first: every feature records through it (docs/audit.md).
@@ -59,7 +59,7 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
         PresenceUpdates = new PresenceService(Presence, FriendSets, Blocks, Delivery, new MySqlLastSeenStore(db),
             new RedisPresenceDirectory(redis, nodeName), loggers.CreateLogger("Presence"));
         Messaging = new MessagingService(messagingOptions, new MySqlMessageStore(db), FriendSets, Blocks, Delivery, Presence,
-            loggers.CreateLogger("Messaging"), messageClock, writeStore: writerDb is null ? null : new MySqlMessageStore(writerDb));
+            loggers.CreateLogger("Messaging"), messageClock, writeStore: writerDb is null ? null : new MySqlMessageStore(writerDb), idPermit: idPermit);
         // Group entries share the messages' id minter, batch settings and writers' pool.
         Groups = new GroupService(groupOptions ?? new GroupOptions(), messagingOptions, new MySqlGroupStore(db), Messaging.Ids, FriendSets, Delivery,
             Presence, loggers.CreateLogger("Groups"), messageClock, writeStore: writerDb is null ? null : new MySqlGroupStore(writerDb));

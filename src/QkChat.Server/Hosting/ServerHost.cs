@@ -4,6 +4,7 @@ using MySqlConnector;
 using QkChat.Core;
 using QkChat.Server.Admin;
 using QkChat.Server.Audit;
+using QkChat.Server.Cluster;
 using QkChat.Server.Configuration;
 using QkChat.Server.Logging;
 using QkChat.Server.Mail;
@@ -88,19 +89,25 @@ public static partial class ServerHost
         await Backends.WaitForDatabaseAsync(dataSource, options.Database, options.Lifecycle.StartupRetrySeconds, logger, stopping.Token);
         await EnsureSchemaAsync(dataSource, options, loggerFactory, stopping.Token);
         await using var redis = await Backends.ConnectRedisAsync(options.Redis, options.Lifecycle.StartupRetrySeconds, logger, stopping.Token);
+        // The node's number before anything mints an id: a number another live node holds stops the start here.
+        var lease = await NodeLease.AcquireAsync(redis, options.Node, $"{Environment.MachineName}:{options.Transport.Port}",
+            loggerFactory.CreateLogger("Cluster"), stopping.Token);
+        options.Messaging.NodeId = lease.NodeId;
         await using var mail = MailQueue.Create(options.MailQueue, options.MailTransport, loggerFactory);
+        // A lost lease stops the server like SIGTERM, and the exit code says it failed (docs/cluster.md).
+        using var stopOrLost = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token, lease.Lost);
 
-        await using (var server = new ChatServer(options, loggerFactory, dataSource, redis, mail, levelSwitch))
+        await using (var server = new ChatServer(options, loggerFactory, dataSource, redis, mail, levelSwitch, lease.Permit))
         {
             Volatile.Write(ref live, server.Live);
             await server.StartAsync(stopping.Token);
-            await using var admin = await StartAdminAsync(options, server, dataSource, redis, mail, dbPools, loggerFactory, logger, stopping.Token);
+            await using var admin = await StartAdminAsync(options, server, dataSource, redis, mail, dbPools, lease, loggerFactory, logger, stopping.Token);
             LogReady(logger, Listeners(server.Engine), server.Engine.Reactors.Count);
             SystemdNotify.Ready();
             using var watchdog = SystemdNotify.StartWatchdog();
             try
             {
-                await Task.Delay(Timeout.Infinite, stopping.Token);
+                await Task.Delay(Timeout.Infinite, stopOrLost.Token);
             }
             catch (OperationCanceledException)
             {
@@ -109,16 +116,19 @@ public static partial class ServerHost
             LogStopping(logger, options.Lifecycle.ShutdownTimeoutSeconds);
             await server.StopAsync(TimeSpan.FromSeconds(options.Lifecycle.ShutdownTimeoutSeconds));
         }
+        // After the write-behind drained (it mints nothing): the number is free for another node at once.
+        bool lost = lease.IsLost;
+        await lease.DisposeAsync();
         // architecture.md §4: after the connections, drain the mail queue, then close Redis; logs flush last.
         await mail.DrainAsync(options.MailQueue.DrainTimeout);
         await redis.CloseAsync();
         LogStopped(logger);
-        return ExitCodes.Ok;
+        return lost ? ExitCodes.Failure : ExitCodes.Ok;
     }
 
     /// <summary>The admin listener (issue 8), after the chat listener so /readyz can say it is bound; null when disabled.</summary>
     private static async Task<AdminHost?> StartAdminAsync(ServerOptions options, ChatServer server, MySqlDataSource db,
-        StackExchange.Redis.IConnectionMultiplexer redis, MailQueue mail, MeterCollector? dbPools, ILoggerFactory loggerFactory, ILogger logger,
+        StackExchange.Redis.IConnectionMultiplexer redis, MailQueue mail, MeterCollector? dbPools, NodeLease lease, ILoggerFactory loggerFactory, ILogger logger,
         CancellationToken ct)
     {
         if (!options.Admin.Enabled) return null;
@@ -129,7 +139,7 @@ public static partial class ServerHost
         try
         {
             var host = await AdminHost.StartAsync(admin, server.Live.Alerts, server.Engine, server.Features, server.Passwords, db, redis, warnings,
-                options.Transport.MaxClients, summary, BuildInfo.Version, loggerFactory, () => mail.Pending, server.Requests, dbPools, ct);
+                options.Transport.MaxClients, summary, BuildInfo.Version, loggerFactory, () => mail.Pending, server.Requests, dbPools, ct, lease);
             LogAdmin(logger, host.EndPoint!.ToString(), admin.Token.Length > 0);
             return host;
         }

@@ -57,7 +57,6 @@ public static partial class Backends
     {
         var config = new ConfigurationOptions
         {
-            EndPoints = { { o.Host, o.Port } },
             Password = o.Password.Length == 0 ? null : o.Password,
             DefaultDatabase = o.Database,
             AbortOnConnectFail = true,
@@ -68,6 +67,7 @@ public static partial class Backends
             AsyncTimeout = 2000,
             ClientName = "qkchatd",
         };
+        AddEndPoints(config, o);
         ConnectionMultiplexer? redis = null;
         await RetryAsync("Redis", $"{o.Host}:{o.Port}", retrySeconds, logger, async () =>
         {
@@ -76,6 +76,23 @@ public static partial class Backends
         }, ct);
         // After the first connection the multiplexer reconnects on its own; callers see UNAVAILABLE meanwhile.
         return redis!;
+    }
+
+    /// <summary>
+    /// redis.host is one host or a comma list (a Redis Cluster's seed nodes, docs/cluster.md); an entry without
+    /// ":port" uses redis.port. StackExchange.Redis asks the seeds for the cluster's layout and finds every master
+    /// itself, so one reachable seed is enough; listing all of them survives a seed that is down at start.
+    /// </summary>
+    public static void AddEndPoints(ConfigurationOptions config, RedisOptions o)
+    {
+        foreach (string entry in o.Host.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            int colon = entry.LastIndexOf(':');
+            // "[::1]:7000" and "host:7000" carry a port; a bare IPv6 address ("::1") has colons but no brackets.
+            bool hasPort = colon > 0 && (entry.Count(c => c == ':') == 1 || entry.StartsWith('[')) && int.TryParse(entry[(colon + 1)..], out _);
+            if (hasPort) config.EndPoints.Add(entry);
+            else config.EndPoints.Add(entry, o.Port);
+        }
     }
 
     private static async Task RetryAsync(string name, string where, int seconds, ILogger logger, Func<Task> attempt, CancellationToken ct)

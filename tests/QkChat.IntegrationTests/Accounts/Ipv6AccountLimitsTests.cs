@@ -1,6 +1,7 @@
 using System.Net;
 using QkChat.Client;
 using QkChat.Protocol;
+using QkChat.Server.Accounts;
 using StackExchange.Redis;
 using Xunit;
 using static QkChat.IntegrationTests.Accounts.AccountsHarness;
@@ -23,7 +24,7 @@ public sealed class Ipv6AccountLimitsTests
         await using var h = await StartAsync(listenOn: IPAddress.IPv6Loopback);
         var db = h.Redis.GetDatabase();
         // Counters of earlier runs on this Redis would make the counts below larger than this run's.
-        RedisKey login = "qk:lf:ip:" + Prefix, codes = "qk:vc:hour-ip:" + Prefix, checks = "qk:avail:ip:" + Prefix;
+        RedisKey login = RedisLoginThrottle.AddressKey(Prefix), codes = RedisVerificationCodes.AddressHourKey(Prefix), checks = "qk:avail:ip:" + Prefix;
         await db.KeyDeleteAsync([login, codes, checks]);
 
         await using var c = await ChatClient.ConnectAsync("::1", h.Server.Port, new ChatClientOptions());
@@ -34,7 +35,7 @@ public sealed class Ipv6AccountLimitsTests
         Assert.Equal(1, (long)await db.StringGetAsync(login));
         Assert.Equal(1, (long)await db.StringGetAsync(codes));
         Assert.Equal(1, (long)await db.StringGetAsync(checks));
-        Assert.False(await db.KeyExistsAsync("qk:lf:ip:::1"));
+        Assert.False(await db.KeyExistsAsync(RedisLoginThrottle.AddressKey("::1")));
         Assert.False(await db.KeyExistsAsync("qk:avail:ip:::1"));
         await db.KeyDeleteAsync([login, codes, checks]);
     }
