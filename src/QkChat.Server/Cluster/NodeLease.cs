@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using QkChat.Core.Messaging;
-using QkChat.Server.Hosting;
 using StackExchange.Redis;
 using ZLogger;
 
@@ -70,7 +69,7 @@ public sealed partial class NodeLease : IAsyncDisposable
     public static RedisKey Key(int nodeId) => "qk:node:{" + nodeId + "}";
 
     /// <summary>
-    /// Takes <paramref name="options"/>' fixed number, or the first free one for "auto". Throws StartupException naming
+    /// Takes <paramref name="options"/>' fixed number, or the first free one for "auto". Throws NodeIdUnavailableException naming
     /// the number and the fix when it is held (or all 16 are).
     /// </summary>
     public static async Task<NodeLease> AcquireAsync(IConnectionMultiplexer redis, NodeOptions options, string where, ILogger logger,
@@ -96,12 +95,12 @@ public sealed partial class NodeLease : IAsyncDisposable
             if (fixedId is not null)
             {
                 string holder = (string?)await db.StringGetAsync(Key(id)) ?? "a node that just released it";
-                throw new StartupException($"server.node_id={id} is held by another live node ({holder}): give this node another number " +
+                throw new NodeIdUnavailableException($"server.node_id={id} is held by another live node ({holder}): give this node another number " +
                     $"(QKCHAT_NODE_ID / server.node_id, 0-{MessageIds.MaxNode}) or \"auto\", or stop that node; a crashed holder's lease " +
                     $"lapses {options.LeaseTtlSeconds} s after its last renewal");
             }
         }
-        throw new StartupException($"all {MessageIds.MaxNode + 1} node ids are held by live nodes (keys qk:node:{{0..{MessageIds.MaxNode}}} in Redis): " +
+        throw new NodeIdUnavailableException($"all {MessageIds.MaxNode + 1} node ids are held by live nodes (keys qk:node:{{0..{MessageIds.MaxNode}}} in Redis): " +
             "a deployment has at most 16 nodes; stop one, or wait for a crashed node's lease to lapse");
     }
 
@@ -203,3 +202,6 @@ public sealed partial class NodeLease : IAsyncDisposable
     [ZLoggerMessage(LogLevel.Warning, "node id {nodeId}: release failed, the lease lapses by itself within {ttl} s: {error}")]
     private static partial void LogReleaseFailed(ILogger logger, int nodeId, double ttl, string error);
 }
+
+/// <summary>The node cannot get a number: the configured one is held by a live node, or all 16 are. qkchatd exits 1 with the message.</summary>
+public sealed class NodeIdUnavailableException(string message) : Exception(message);

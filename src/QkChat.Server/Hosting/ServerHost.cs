@@ -40,7 +40,7 @@ public static partial class ServerHost
             Console.Error.WriteLine("qkchatd: " + e.Message);
             return ExitCodes.Usage;
         }
-        catch (Exception e) when (e is BackendUnavailableException or SchemaMismatchException or MySqlException or RedisException or StartupException)
+        catch (Exception e) when (e is BackendUnavailableException or SchemaMismatchException or MySqlException or RedisException or StartupException or NodeIdUnavailableException)
         {
             LogFatal(logger, e.Message);
             Console.Error.WriteLine("qkchatd: " + e.Message);

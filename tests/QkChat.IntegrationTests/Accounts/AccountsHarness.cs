@@ -42,19 +42,22 @@ internal sealed class AccountsHarness : IAsyncDisposable
     /// <param name="userDb">Another MariaDB for the account stores (a test that stops and restarts its own).</param>
     /// <param name="listenOn">Another listening address than 127.0.0.1 (::1 for the IPv6 keying tests).</param>
     public static async Task<AccountsHarness> StartAsync(int? redisPort = null, TimeSpan? codeValidity = null,
-        MySqlConnector.MySqlDataSource? userDb = null, IPAddress? listenOn = null)
+        MySqlConnector.MySqlDataSource? userDb = null, IPAddress? listenOn = null, string? redisEndpoints = null)
     {
         var db = await TempDatabase.CreateAsync();
         await new Migrator(db.DataSource, Migration.Embedded(), NullLogger.Instance).MigrateAsync(CancellationToken.None);
         // The server's own settings for a lost Redis: fail a command after 2 s, keep reconnecting in the background.
-        var redis = await ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions
+        var config = new ConfigurationOptions
         {
-            EndPoints = { { TestStack.RedisHost, redisPort ?? TestStack.RedisPort } },
             AbortOnConnectFail = false,
             BacklogPolicy = BacklogPolicy.FailFast,
             AsyncTimeout = 2000,
             ConnectTimeout = 2000,
-        });
+        };
+        // redisEndpoints: a Redis Cluster's seed list, read the way the server reads redis.host.
+        if (redisEndpoints is not null) Backends.AddEndPoints(config, new RedisOptions { Host = redisEndpoints });
+        else config.EndPoints.Add(TestStack.RedisHost, redisPort ?? TestStack.RedisPort);
+        var redis = await ConnectionMultiplexer.ConnectAsync(config);
         var options = new AccountOptions { CodeValidity = codeValidity ?? new AccountOptions().CodeValidity };
         var mailer = new CapturingMailer();
         // Light Argon2id parameters: the tests exercise the flow, docs/passwords.md measures the real cost.
