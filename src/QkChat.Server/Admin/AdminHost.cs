@@ -44,7 +44,7 @@ public sealed class AdminHost : IAsyncDisposable
             ("search", features.Messaging.Indexer.CommitTimes),
             ("audit", features.Audit.CommitTimes),
         ];
-        var metrics = new ServerMetrics(engine, features.Live, features.Messaging, passwords, redis, mailPending, requests, batchers, lease);
+        var metrics = new ServerMetrics(engine, features.Live, features.Messaging, passwords, redis, mailPending, requests, batchers, lease, features.Routes);
         // The exporter listens to the meter created just above (instruments publish to listeners started later too).
         var exporter = new PrometheusExporter(metrics.Meter, dbPools, [new ServerHistograms(requests, batchers)]);
         var sampler = new StatusSampler(engine, features.Live, features.Messaging, requests);

@@ -13,4 +13,7 @@ public interface IMonitoredFeatures
     LiveSessions Live { get; }
     MessagingService Messaging { get; }
     AuditBatcher Audit { get; }
+
+    /// <summary>Cross-node routing counters; null when the node routes nothing across nodes (tests).</summary>
+    QkChat.Server.Cluster.RouteStats? Routes { get; }
 }

@@ -27,7 +27,8 @@ public sealed class ServerMetrics : IDisposable
 
     public ServerMetrics(TransportEngine engine, LiveSessions live, MessagingService messaging, PasswordWorkPool passwords,
         IConnectionMultiplexer redis, Func<long>? mailPending = null, RequestMetrics? requests = null,
-        IReadOnlyList<(string Name, LatencyHistogram Times)>? batchers = null, QkChat.Server.Cluster.NodeLease? lease = null)
+        IReadOnlyList<(string Name, LatencyHistogram Times)>? batchers = null, QkChat.Server.Cluster.NodeLease? lease = null,
+        QkChat.Server.Cluster.RouteStats? routes = null)
     {
         _engine = engine;
         _meter.CreateObservableGauge("qkchat.connections", () => PerReactorAndListener(s => s.OpenConnections, s => s.OpenTlsConnections),
@@ -70,6 +71,7 @@ public sealed class ServerMetrics : IDisposable
             _meter.CreateObservableCounter("qkchat.node.lease.retaken", () => lease.Retaken, "{lease}",
                 "Times the lease key had vanished from Redis (restart without data) and was taken again");
         }
+        if (routes is not null) AddRouteInstruments(routes);
         _meter.CreateObservableGauge("qkchat.redis.connected", () => redis.IsConnected ? 1L : 0L, null, "1 while the Redis connection is up");
         if (mailPending is not null)
             _meter.CreateObservableGauge("qkchat.mail.pending", mailPending, "{mail}", "Mails queued, retrying or being sent");
@@ -119,6 +121,35 @@ public sealed class ServerMetrics : IDisposable
             foreach (var reactor in _engine.Reactors) total += Volatile.Read(ref reactor.Stats.ClosedByReason[(int)reason]);
             yield return new Measurement<long>(total, new KeyValuePair<string, object?>("reason", reason.ToString()));
         }
+    }
+
+    /// <summary>Cross-node routing (docs/cluster.md, "What to watch").</summary>
+    private void AddRouteInstruments(QkChat.Server.Cluster.RouteStats routes)
+    {
+        _meter.CreateObservableCounter("qkchat.route.frames.published", () => routes.FramesPublished, "{frame}",
+            "Frames published to other nodes (one per frame and target node, however many of its users it names)");
+        _meter.CreateObservableCounter("qkchat.route.batches.published", () => routes.BatchesPublished, "{batch}",
+            "Batches published to other nodes' channels (one PUBLISH or SPUBLISH each)");
+        _meter.CreateObservableCounter("qkchat.route.publish_failures", () => routes.PublishFailures, "{batch}",
+            "Publishes Redis refused or did not answer (their pushes are lost: pub/sub is at-most-once)");
+        _meter.CreateObservableCounter("qkchat.route.rounds.failed", () => routes.FailedRounds, "{round}",
+            "Route sender rounds that failed on Redis");
+        _meter.CreateObservableCounter("qkchat.route.frames.received", () => routes.FramesReceived, "{frame}",
+            "Frames received from other nodes for devices here");
+        _meter.CreateObservableCounter("qkchat.route.batches.received", () => routes.BatchesReceived, "{batch}",
+            "Batches received on this node's channel");
+        _meter.CreateObservableCounter("qkchat.route.kicks.sent", () => routes.KicksSent, "{kick}",
+            "Kicks sent to the node holding a device (same_device, revocations)");
+        _meter.CreateObservableCounter("qkchat.route.kicks.received", () => routes.KicksReceived, "{kick}",
+            "Kicks received from other nodes");
+        _meter.CreateObservableCounter("qkchat.route.resubscribes", () => routes.Resubscribes, "{resubscribe}",
+            "Times the pub/sub connection came back after a loss (cross-node pushes in the gap are lost)");
+        _meter.CreateObservableCounter("qkchat.route.dropped", () => routes.Dropped, "{item}",
+            "Cross-node work dropped because the route sender's queue was full");
+        _meter.CreateObservableCounter("qkchat.route.registry.cleaned", () => routes.Cleaned, "{entry}",
+            "Registry entries deleted: their node's lease was gone, or the node did not hold the device");
+        _meter.CreateObservableCounter("qkchat.route.registry.restored", () => routes.Restored, "{device}",
+            "Devices of this node written into the registry again after Redis lost them");
     }
 
     private static IEnumerable<Measurement<long>> GcCollections()

@@ -11,6 +11,7 @@ using QkChat.Core.Routing;
 using QkChat.Server.Accounts;
 using QkChat.Server.Admin;
 using QkChat.Server.Audit;
+using QkChat.Server.Cluster;
 using QkChat.Server.Friends;
 using QkChat.Server.Groups;
 using QkChat.Server.Messaging;
@@ -32,7 +33,7 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
     public ChatFeatures(AccountOptions accountOptions, MessagingOptions messagingOptions, string nodeName, MySqlDataSource db,
         IConnectionMultiplexer redis, IMailer mailer, PasswordWorkPool passwords, ILoggerFactory loggers,
         AuditOptions? auditOptions = null, LoginLimits? loginLimits = null, MySqlDataSource? writerDb = null,
-        TimeProvider? messageClock = null, GroupOptions? groupOptions = null, NodeIdPermit? idPermit = null)
+        TimeProvider? messageClock = null, GroupOptions? groupOptions = null, NodeIdPermit? idPermit = null, NodeLease? lease = null)
     {
         _logger = loggers.CreateLogger("Messaging");
         // The audit log first: every feature records through it (docs/audit.md).
@@ -42,7 +43,10 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
         AuditRetention = new AuditRetention(auditStore, AuditOptions, loggers.CreateLogger("Audit"));
         SecurityEvents = new SecurityEventService(auditStore, loggers.CreateLogger("Audit"));
         Live = new LiveSessions();
-        Delivery = new LocalDelivery(Live);
+        var local = new LocalDelivery(Live);
+        // With a lease (every qkchatd) devices on other nodes are reached through Redis; tests without one stay local.
+        if (lease is not null) Routing = new ClusterDelivery(local, redis, lease.NodeId, lease, loggers.CreateLogger("Cluster"));
+        Delivery = (IDelivery?)Routing ?? local;
         Presence = new PresenceTracker();
         var friendStore = new MySqlFriendStore(db);
         FriendSets = new FriendSetCache(friendStore);
@@ -73,8 +77,14 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
     public SecurityEventService SecurityEvents { get; }
     public LiveSessions Live { get; }
 
-    /// <summary>How every feature reaches users' devices (the local port over <see cref="Live"/>).</summary>
+    /// <summary>How every feature reaches users' devices: <see cref="Routing"/> when this node has a lease, else the
+    /// local port over <see cref="Live"/>.</summary>
     public IDelivery Delivery { get; }
+
+    /// <summary>Cross-node delivery through Redis (docs/cluster.md, "Routing"); null without a lease.</summary>
+    public ClusterDelivery? Routing { get; }
+
+    RouteStats? IMonitoredFeatures.Routes => Routing?.Stats;
     public PresenceTracker Presence { get; }
     public FriendSetCache FriendSets { get; }
 
@@ -92,6 +102,7 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
     /// <summary>What must happen before the first request: message ids start above the stored messages' and group entries'.</summary>
     public async Task StartAsync(CancellationToken ct)
     {
+        if (Routing is not null) await Routing.StartAsync();
         await Messaging.StartAsync(ct);
         await Groups.StartAsync(ct);
     }
@@ -135,6 +146,8 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
     {
         await _stop.CancelAsync();
         await _directoryRefresher;
+        // The detaches of the closed connections leave the registry first.
+        if (Routing is not null) await Routing.DisposeAsync();
         await Messaging.DisposeAsync();
         await Groups.DisposeAsync();
         await PresenceUpdates.DisposeAsync();

@@ -25,7 +25,7 @@ public sealed class ChatServer : IAsyncDisposable
     private readonly MySqlDataSource _writerDb;
 
     public ChatServer(ServerOptions options, ILoggerFactory loggers, MySqlDataSource db, IConnectionMultiplexer redis, IMailer mailer,
-        LogLevelSwitch? logLevel = null, NodeIdPermit? idPermit = null)
+        LogLevelSwitch? logLevel = null, NodeIdPermit? idPermit = null, QkChat.Server.Cluster.NodeLease? lease = null)
     {
         var chat = ChatOptionsFrom(options);
         Router = new ActionRouter();
@@ -44,7 +44,7 @@ public sealed class ChatServer : IAsyncDisposable
         // login storm used to take every connection of the shared pool and stall all senders behind them.
         _writerDb = Backends.CreateDataSource(options.Database, maxPoolSize: 4, name: "qkchat-writers");
         Features = new ChatFeatures(accounts, messaging, $"{Environment.MachineName}:{options.Transport.Port}", db, redis, mailer, _passwords, loggers,
-            audit, loginLimits, _writerDb, groupOptions: options.Groups.Copy(), idPermit: idPermit);
+            audit, loginLimits, _writerDb, groupOptions: options.Groups.Copy(), idPermit: idPermit, lease: lease);
         Features.Register(Router, _dispatcher);
         Features.Availability.ChecksPerMinute = options.LookupLimits.AvailabilityChecksPerMinute;
         Features.Friends.SearchesPerMinute = options.LookupLimits.SearchUsersPerMinute;

@@ -97,7 +97,7 @@ public static partial class ServerHost
         // A lost lease stops the server like SIGTERM, and the exit code says it failed (docs/cluster.md).
         using var stopOrLost = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token, lease.Lost);
 
-        await using (var server = new ChatServer(options, loggerFactory, dataSource, redis, mail, levelSwitch, lease.Permit))
+        await using (var server = new ChatServer(options, loggerFactory, dataSource, redis, mail, levelSwitch, lease.Permit, lease))
         {
             Volatile.Write(ref live, server.Live);
             await server.StartAsync(stopping.Token);

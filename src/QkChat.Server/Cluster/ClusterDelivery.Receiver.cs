@@ -1,0 +1,169 @@
+using Microsoft.Extensions.Logging;
+using QkChat.Transport;
+using StackExchange.Redis;
+using ZLogger;
+
+namespace QkChat.Server.Cluster;
+
+/// <summary>
+/// This node's side of the channels: the batches other nodes publish to it are handed to its devices through
+/// LocalDelivery (in publish order: one message queue, handled one at a time), change notices drop cached routes,
+/// and a reconnect to Redis clears the cache and writes this node's devices into the registry again.
+/// </summary>
+public sealed partial class ClusterDelivery
+{
+    /// <summary>How often the lease keys are read to know which nodes are alive: a dead node's devices are ignored within
+    /// this of its lease lapsing (a node named by a fresh registry read is asked again at once if thought dead).</summary>
+    public static readonly TimeSpan LivenessPeriod = TimeSpan.FromSeconds(1);
+
+    /// <summary>Every this many liveness reads the devices of this node are written again where missing (a safety net
+    /// behind the reconnect event) and expired cache entries are dropped: 30 s.</summary>
+    private const int RestoreEveryTicks = 30;
+
+    private ChannelMessageQueue? _frames;
+    private ChannelMessageQueue? _changes;
+
+    /// <summary>Subscribes, reads the liveness table, and starts the route sender; before the listener accepts anyone.</summary>
+    public async Task StartAsync()
+    {
+        _sharded = _redis.GetServers().Any(s => s.ServerType == ServerType.Cluster);
+        var subscriber = _redis.GetSubscriber();
+        _frames = await subscriber.SubscribeAsync(NodeChannel(Node));
+        _frames.OnMessage(OnBatch);
+        _changes = await subscriber.SubscribeAsync(ChangedChannel);
+        _changes.OnMessage(OnChanged);
+        _redis.ConnectionRestored += OnRestored;
+        await RefreshLivenessAsync();
+        _sender = Task.Run(SendLoopAsync);
+        _ticker = Task.Run(TickAsync);
+        LogStarted(_logger, Node, ChannelName(Node), _sharded ? "sharded (SSUBSCRIBE/SPUBLISH)" : "plain (SUBSCRIBE/PUBLISH)");
+    }
+
+    private void OnBatch(ChannelMessage message)
+    {
+        byte[]? bytes = message.Message;
+        Stats.AddBatchReceived();
+        if (bytes is null || !RouteWire.Read(bytes, _handler ??= new Handler(this), out _))
+        {
+            Stats.AddMalformed();
+            LogMalformed(_logger, bytes?.Length ?? 0);
+        }
+    }
+
+    private Handler? _handler;
+
+    /// <summary>Hands the records of a batch to this node's devices.</summary>
+    private sealed class Handler(ClusterDelivery owner) : RouteWire.IHandler
+    {
+        public void Deliver(ReadOnlySpan<uint> users, ReadOnlySpan<byte> body, bool droppable, long messageId)
+        {
+            owner.Stats.AddFrameReceived();
+            var frame = OutboundFrame.Copy(body);
+            foreach (uint user in users)
+            {
+                // The filter of a device draining its offline queue applies here as on the sending node (messageId).
+                if (owner._local.ToUser(user, frame.AddReference(), null, droppable, messageId) == 0)
+                    owner.Enqueue(new Work(WorkKind.Reconcile, [user], null, false, 0));
+            }
+            frame.Release();
+        }
+
+        public void Kick(uint user, string clientId, string reason)
+        {
+            owner.Stats.AddKickReceived();
+            owner._local.Kick(user, clientId, reason);
+        }
+    }
+
+    private void OnChanged(ChannelMessage message)
+    {
+        byte[]? bytes = message.Message;
+        var users = new List<uint>();
+        if (bytes is null || !RouteWire.ReadChanged(bytes, users, out _)) return;
+        foreach (uint user in users) _cache.TryRemove(user, out _);
+    }
+
+    /// <summary>
+    /// Redis is back (StackExchange.Redis has resubscribed by itself): change notices may have been missed, so the whole
+    /// cache goes, and this node's devices are written again in case Redis lost its data.
+    /// </summary>
+    private void OnRestored(object? sender, ConnectionFailedEventArgs e)
+    {
+        _cache.Clear();
+        if (e.ConnectionType == ConnectionType.Subscription) Stats.AddResubscribe();
+        LogRestoredConnection(_logger, e.ConnectionType.ToString(), e.EndPoint?.ToString() ?? "?");
+        Enqueue(new Work(WorkKind.Restore, [0], null, false, 0));
+    }
+
+    private async Task RefreshLivenessAsync()
+    {
+        var live = await _registry.LiveNodesAsync();
+        live[Node] = true;
+        _live = live;
+    }
+
+    private async Task TickAsync()
+    {
+        using var timer = new PeriodicTimer(LivenessPeriod);
+        int ticks = 0;
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token))
+            {
+                try
+                {
+                    await RefreshLivenessAsync();
+                }
+                catch (Exception e) when (e is RedisException or TimeoutException)
+                {
+                    // Redis is away: the last table stays; the publishes fail meanwhile anyway.
+                }
+                if (++ticks % RestoreEveryTicks != 0) continue;
+                Enqueue(new Work(WorkKind.Restore, [0], null, false, 0));
+                long now = Environment.TickCount64;
+                foreach (var (user, route) in _cache)
+                    if (!route.Pending && route.ExpiresAt < now) _cache.TryRemove(new KeyValuePair<uint, Route>(user, route));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// After the connections closed: the route sender writes the last detaches (up to 5 s), then the subscriptions end.
+    /// Whatever it could not write is ignored by the others once this node's lease is released.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        _redis.ConnectionRestored -= OnRestored;
+        _work.Writer.TryComplete();
+        _stop.CancelAfter(TimeSpan.FromSeconds(5));
+        await _sender;
+        await _stop.CancelAsync();
+        await _ticker;
+        try
+        {
+            if (_frames is not null) await _frames.UnsubscribeAsync();
+            if (_changes is not null) await _changes.UnsubscribeAsync();
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+        }
+        while (_work.Reader.TryRead(out var left)) left.Frame?.Release();
+        LogStopped(_logger, Stats.FramesPublished, Stats.BatchesPublished, Stats.FramesReceived, Stats.PublishFailures);
+        _stop.Dispose();
+    }
+
+    [ZLoggerMessage(LogLevel.Information, "cross-node routing on: node {node} listens on {channel}, channels {mode}")]
+    private static partial void LogStarted(ILogger logger, int node, string channel, string mode);
+
+    [ZLoggerMessage(LogLevel.Warning, "cross-node routing: a batch of {bytes} byte(s) was not understood (another version of qkchatd?) and dropped")]
+    private static partial void LogMalformed(ILogger logger, int bytes);
+
+    [ZLoggerMessage(LogLevel.Information, "cross-node routing: Redis connection {type} to {endPoint} restored: route cache cleared, devices re-registered")]
+    private static partial void LogRestoredConnection(ILogger logger, string type, string endPoint);
+
+    [ZLoggerMessage(LogLevel.Information, "cross-node routing stopped: {published} frame(s) published in {batches} batch(es), {received} received, {failures} publish failure(s)")]
+    private static partial void LogStopped(ILogger logger, long published, long batches, long received, long failures);
+}

@@ -1,0 +1,314 @@
+using System.Buffers;
+using Microsoft.Extensions.Logging;
+using QkChat.Core.Messaging;
+using StackExchange.Redis;
+using ZLogger;
+
+namespace QkChat.Server.Cluster;
+
+/// <summary>
+/// The route sender: one task that takes the queued cross-node work in rounds. A round reads the routes it lacks and
+/// writes the registry changes, all pipelined, then publishes one batch per target node (several when a batch passes
+/// <see cref="RouteWire.MaxBatchBytes"/>), then the change notice. The batching window is the previous round: what is
+/// queued while a round is on the wire goes out together in the next, so an idle node adds no delay and a busy one
+/// sends few, large publishes (docs/cluster.md, "Batching").
+/// </summary>
+public sealed partial class ClusterDelivery
+{
+    // At most this many items per round: a round's batches stay a few MB, and a Redis stall holds no more than that.
+    private const int MaxItemsPerRound = 4096;
+
+    // Users named in one deliver record (its count is 16 bits); a larger fan-out to one node takes several records.
+    private const int MaxUsersPerRecord = 4096;
+
+    // Users named in one change notice: 64 KB of ids.
+    private const int MaxUsersPerNotice = 16_384;
+
+    private async Task SendLoopAsync()
+    {
+        var round = new List<Work>(MaxItemsPerRound);
+        var reader = _work.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(_stop.Token))
+            {
+                while (round.Count < MaxItemsPerRound && reader.TryRead(out var work)) round.Add(work);
+                try
+                {
+                    await RunRoundAsync(round);
+                }
+                catch (Exception e)
+                {
+                    // Redis down or slow: the round's pushes are lost (at-most-once) and the next round tries again.
+                    Stats.AddFailedRound();
+                    if (Stats.FailedRounds == 1 || Stats.FailedRounds % 100 == 0) LogRoundFailed(_logger, round.Count, Stats.FailedRounds, e.Message);
+                }
+                finally
+                {
+                    foreach (var work in round) work.Frame?.Release();
+                    round.Clear();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task RunRoundAsync(List<Work> round)
+    {
+        // 1. Every Redis read and registry write of the round, sent together.
+        var reads = new Dictionary<uint, Task<Route>>();
+        var takes = new Dictionary<Work, Task<int?>>(ReferenceEqualityComparer.Instance);
+        var kicks = new Dictionary<Work, Task<int?>>(ReferenceEqualityComparer.Instance);
+        var writes = new List<Task>();
+        var reconcile = new HashSet<uint>();
+        bool restore = false;
+        long now = Environment.TickCount64;
+        foreach (var work in round)
+        {
+            uint user = work.Users[0];
+            switch (work.Kind)
+            {
+                case WorkKind.Deliver:
+                    foreach (uint u in work.Users)
+                    {
+                        if (reads.ContainsKey(u) || (_cache.TryGetValue(u, out var cached) && !cached.Pending && cached.ExpiresAt >= now)) continue;
+                        var pending = Route.NewPending();
+                        _cache[u] = pending;
+                        reads[u] = ReadRouteAsync(u, pending);
+                    }
+                    break;
+                case WorkKind.Register:
+                    takes[work] = _registry.TakeAsync(user, work.ClientId!, Node);
+                    break;
+                case WorkKind.Unregister:
+                    writes.Add(_registry.ForgetIfHeldByAsync(user, work.ClientId!, Node));
+                    break;
+                case WorkKind.Kick:
+                    kicks[work] = _registry.NodeOfAsync(user, work.ClientId!);
+                    break;
+                case WorkKind.Reconcile:
+                    reconcile.Add(user);
+                    break;
+                case WorkKind.Restore:
+                    restore = true;
+                    break;
+            }
+        }
+        var changed = new List<uint>();
+        if (restore) changed.AddRange(await RestoreAsync());
+        foreach (uint user in reconcile) writes.Add(ReconcileAsync(user, changed));
+        await Task.WhenAll(reads.Values);
+        await Task.WhenAll(takes.Values);
+        await Task.WhenAll(kicks.Values);
+        await Task.WhenAll(writes);
+
+        // 2. Nodes named by the registry that the last liveness read called dead may have come up since: ask once.
+        var live = await ConfirmLivenessAsync(reads.Values.SelectMany(r => r.Result.Remote.Select(d => d.Node))
+            .Concat(takes.Values.Select(t => t.Result ?? Node)).Concat(kicks.Values.Select(k => k.Result ?? Node)));
+        ForgetDeadEntries(reads, live);
+
+        // 3. One batch per target node, records in queue order.
+        var batches = new Batches(Node);
+        var perNode = new Dictionary<int, List<uint>>();
+        foreach (var work in round)
+        {
+            uint user = work.Users[0];
+            switch (work.Kind)
+            {
+                case WorkKind.Deliver:
+                    AddDeliveries(work, reads, live, perNode, batches);
+                    break;
+                case WorkKind.Register:
+                    changed.Add(user);
+                    if (takes[work].Result is int old && old != Node && live[old])
+                        AddKick(batches, old, user, work.ClientId!, "same_device");
+                    break;
+                case WorkKind.Unregister:
+                    changed.Add(user);
+                    break;
+                case WorkKind.Kick:
+                    if (kicks[work].Result is int holder && holder != Node && live[holder])
+                        AddKick(batches, holder, user, work.ClientId!, work.Reason!);
+                    break;
+            }
+        }
+
+        // 4. Publish, all pipelined; each node's batches leave in order on one connection.
+        var subscriber = _redis.GetSubscriber();
+        var publishes = new List<Task<long>>();
+        foreach (var (node, bytes) in batches.Sealed())
+            publishes.Add(subscriber.PublishAsync(NodeChannel(node), bytes));
+        Stats.AddBatches(publishes.Count);
+        for (int i = 0; i < changed.Count; i += MaxUsersPerNotice)
+            publishes.Add(subscriber.PublishAsync(ChangedChannel, RouteWire.Changed(Node, changed.GetRange(i, Math.Min(MaxUsersPerNotice, changed.Count - i)))));
+        try
+        {
+            await Task.WhenAll(publishes);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            Stats.AddPublishFailures(publishes.Count(p => p.IsFaulted));
+            throw;
+        }
+    }
+
+    private async Task<Route> ReadRouteAsync(uint user, Route pending)
+    {
+        var devices = await _registry.DevicesAsync(user);
+        var route = new Route(devices.Where(d => d.Node != Node).ToArray(), Environment.TickCount64 + CacheTtlMs);
+        // A change notice that came meanwhile removed the pending entry: this read may predate it, so it is used for
+        // this round only and not kept.
+        _cache.TryUpdate(user, route, pending);
+        return route;
+    }
+
+    /// <summary>The liveness table, with the nodes in <paramref name="named"/> it calls dead asked again.</summary>
+    private async Task<bool[]> ConfirmLivenessAsync(IEnumerable<int> named)
+    {
+        var live = _live;
+        var suspects = named.Where(n => n != Node && !live[n]).Distinct().ToList();
+        if (suspects.Count == 0) return live;
+        var db = _redis.GetDatabase();
+        var checks = suspects.Select(n => db.KeyExistsAsync(NodeLease.Key(n))).ToList();
+        await Task.WhenAll(checks);
+        if (!checks.Any(c => c.Result)) return live;
+        var updated = (bool[])live.Clone();
+        for (int i = 0; i < suspects.Count; i++) updated[suspects[i]] = checks[i].Result;
+        _live = updated;
+        return updated;
+    }
+
+    /// <summary>Entries of nodes without a lease: ignored, and deleted here (only while they still name that node).</summary>
+    private void ForgetDeadEntries(Dictionary<uint, Task<Route>> reads, bool[] live)
+    {
+        foreach (var (user, read) in reads)
+            foreach (var (clientId, node) in read.Result.Remote)
+            {
+                if (live[node]) continue;
+                Stats.AddCleaned();
+                _ = QuietlyAsync(_registry.ForgetIfHeldByAsync(user, clientId, node));
+            }
+    }
+
+    /// <summary>A cleaning write nobody waits for: a failure leaves the entry for the next reader to clean.</summary>
+    private static async Task QuietlyAsync(Task write)
+    {
+        try
+        {
+            await write;
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+        }
+    }
+
+    private void AddDeliveries(Work work, Dictionary<uint, Task<Route>> reads, bool[] live, Dictionary<int, List<uint>> perNode, Batches batches)
+    {
+        foreach (var list in perNode.Values) list.Clear();
+        foreach (uint user in work.Users)
+        {
+            Route? route = reads.TryGetValue(user, out var read) ? read.Result
+                : _cache.TryGetValue(user, out var cached) && !cached.Pending ? cached : null;
+            if (route is null) continue;
+            foreach (var (_, node) in route.Remote)
+            {
+                if (!live[node]) continue;
+                if (!perNode.TryGetValue(node, out var users)) perNode[node] = users = [];
+                // One record names a user once, however many of their devices that node holds.
+                if (users.Count == 0 || users[^1] != user) users.Add(user);
+            }
+        }
+        var body = work.Frame!.Memory.Span;
+        foreach (var (node, users) in perNode)
+            for (int i = 0; i < users.Count; i += MaxUsersPerRecord)
+            {
+                var chunk = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(users).Slice(i, Math.Min(MaxUsersPerRecord, users.Count - i));
+                RouteWire.WriteDeliver(batches.For(node), chunk, body, work.Droppable, work.MessageId);
+                batches.SealIfFull(node);
+                Stats.AddFramePublished();
+            }
+    }
+
+    private void AddKick(Batches batches, int node, uint user, string clientId, string reason)
+    {
+        RouteWire.WriteKick(batches.For(node), user, clientId, reason);
+        batches.SealIfFull(node);
+        Stats.AddKickSent();
+    }
+
+    /// <summary>
+    /// Writes this node's devices into the registry again where nobody holds them (Redis restarted without its data, or
+    /// the periodic check); the lease first, so that no node cleans them as a dead node's. Returns the users written.
+    /// </summary>
+    private async Task<List<uint>> RestoreAsync()
+    {
+        if (_lease is not null) await _lease.RenewOnceAsync();
+        var devices = Live.Devices();
+        if (devices.Count == 0) return [];
+        var batch = _redis.GetDatabase().CreateBatch();
+        var sets = devices.Select(d => _registry.RestoreAsync(batch, d.UserId, d.ClientId, Node)).ToList();
+        batch.Execute();
+        await Task.WhenAll(sets);
+        var written = new List<uint>();
+        for (int i = 0; i < sets.Count; i++)
+            if (sets[i].Result) written.Add(devices[i].UserId);
+        if (written.Count > 0)
+        {
+            Stats.AddRestored(written.Count);
+            LogRestored(_logger, written.Count, devices.Count);
+        }
+        return written;
+    }
+
+    /// <summary>A frame came for a user with no device here: the registry names this node by mistake (a crashed earlier
+    /// process with this number, or a detach whose delete was lost). Deletes those entries.</summary>
+    private async Task ReconcileAsync(uint user, List<uint> changed)
+    {
+        bool any = false;
+        foreach (var (clientId, node) in await _registry.DevicesAsync(user))
+        {
+            if (node != Node || Live.Find(user, clientId) is not null) continue;
+            await _registry.ForgetIfHeldByAsync(user, clientId, Node);
+            Stats.AddCleaned();
+            any = true;
+        }
+        if (any)
+            lock (changed) changed.Add(user);
+    }
+
+    /// <summary>The batches of one round, per target node; a full one is sealed and a new one started.</summary>
+    private sealed class Batches(int self)
+    {
+        private readonly Dictionary<int, ArrayBufferWriter<byte>> _open = [];
+        private readonly List<(int Node, byte[] Bytes)> _sealed = [];
+
+        public ArrayBufferWriter<byte> For(int node)
+        {
+            if (_open.TryGetValue(node, out var writer)) return writer;
+            writer = new ArrayBufferWriter<byte>(4096);
+            RouteWire.WriteHeader(writer, self);
+            return _open[node] = writer;
+        }
+
+        public void SealIfFull(int node)
+        {
+            if (_open[node].WrittenCount < RouteWire.MaxBatchBytes) return;
+            _sealed.Add((node, _open[node].WrittenSpan.ToArray()));
+            _open.Remove(node);
+        }
+
+        public IEnumerable<(int Node, byte[] Bytes)> Sealed()
+        {
+            foreach (var s in _sealed) yield return s;
+            foreach (var (node, writer) in _open) yield return (node, writer.WrittenSpan.ToArray());
+        }
+    }
+
+    [ZLoggerMessage(LogLevel.Warning, "cross-node routing: a round of {items} item(s) failed (Redis), its pushes are lost, the next round retries ({failed} failed rounds so far): {error}")]
+    private static partial void LogRoundFailed(ILogger logger, int items, long failed, string error);
+
+    [ZLoggerMessage(LogLevel.Information, "cross-node routing: {written} of {devices} device(s) of this node written into the registry again")]
+    private static partial void LogRestored(ILogger logger, int written, int devices);
+}

@@ -1,0 +1,193 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using QkChat.Core.Dispatch;
+using QkChat.Core.Messaging;
+using QkChat.Core.Routing;
+using QkChat.Transport;
+using StackExchange.Redis;
+
+namespace QkChat.Server.Cluster;
+
+/// <summary>
+/// <see cref="IDelivery"/> for several nodes (protocol.md §12; docs/cluster.md, "Routing"): this node's devices through
+/// <see cref="LocalDelivery"/> at once, the devices on other nodes through Redis: the registry
+/// (<see cref="RouteRegistry"/>) says which node holds which device, and a frame crosses on the receiving node's
+/// pub/sub channel. Every call stays synchronous and never waits for Redis: what needs Redis is queued to one
+/// background worker (the route sender, ClusterDelivery.Sender.cs). The only Redis knowledge read on the caller's
+/// thread is the route cache: which other nodes a user's devices were on when last read, kept until a node says the
+/// user's devices changed (a notice on <see cref="ChangedChannel"/>) or <see cref="CacheTtlMs"/> passes.
+/// </summary>
+public sealed partial class ClusterDelivery : IDelivery, IAsyncDisposable
+{
+    /// <summary>
+    /// Longest a cached route is used without a fresh read: the bound on staleness when a change notice is lost
+    /// (pub/sub is at-most-once; a lost subscription also clears the whole cache when it is restored). 5 s: a push
+    /// missed in that window is not lost, the message is stored and reaches the device by sync or at its next login.
+    /// </summary>
+    public const long CacheTtlMs = 5_000;
+
+    /// <summary>
+    /// Work waiting for the route sender before new cross-node work is dropped (and counted): about a second of the
+    /// 100,000 pushes/s issue 19 asks for. Dropping loses pushes only: pub/sub is at-most-once by design.
+    /// </summary>
+    public const int QueueCapacity = 100_000;
+
+    private readonly LocalDelivery _local;
+    private readonly RouteRegistry _registry;
+    private readonly IConnectionMultiplexer _redis;
+    private readonly NodeLease? _lease;
+    private readonly ILogger _logger;
+    private readonly Channel<Work> _work = Channel.CreateBounded<Work>(new BoundedChannelOptions(QueueCapacity)
+    {
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.Wait, // never waited on: TryWrite fails instead, and the item is dropped
+    });
+    private readonly ConcurrentDictionary<uint, Route> _cache = new();
+    private readonly CancellationTokenSource _stop = new();
+    private volatile bool[] _live = new bool[MessageIds.MaxNode + 1];
+    private Task _sender = Task.CompletedTask;
+    private Task _ticker = Task.CompletedTask;
+    private bool _sharded;
+
+    /// <param name="lease">This node's lease: renewed first when Redis comes back, before the devices re-register,
+    /// so that no other node takes them for a dead node's (null in tests that lease nothing).</param>
+    public ClusterDelivery(LocalDelivery local, IConnectionMultiplexer redis, int node, NodeLease? lease, ILogger logger)
+    {
+        _local = local;
+        _redis = redis;
+        _registry = new RouteRegistry(redis);
+        Node = node;
+        _lease = lease;
+        _logger = logger;
+        _live[node] = true;
+    }
+
+    /// <summary>This node's number.</summary>
+    public int Node { get; }
+
+    public LiveSessions Live => _local.Live;
+
+    public RouteStats Stats { get; } = new();
+
+    /// <summary>Whether the channels are sharded (Redis Cluster: SSUBSCRIBE/SPUBLISH) or plain.</summary>
+    public bool Sharded => _sharded;
+
+    /// <summary>
+    /// Node <paramref name="node"/>'s channel. The hash tag is the node number, the same as its lease key's: in a
+    /// Cluster the 16 channels spread over the slots like the 16 lease keys.
+    /// </summary>
+    public static string ChannelName(int node) => "qk:frames:{" + node + "}";
+
+    /// <summary>Where nodes say "these users' devices changed": every node drops its cached routes for them. A plain
+    /// (not sharded) channel, which a Cluster forwards to every shard: changes follow logins, far rarer than frames.</summary>
+    public static readonly RedisChannel ChangedChannel = RedisChannel.Literal("qk:devices:changed");
+
+    private RedisChannel NodeChannel(int node) =>
+        _sharded ? RedisChannel.Sharded(ChannelName(node)) : RedisChannel.Literal(ChannelName(node));
+
+    public int ToUser(uint userId, OutboundFrame frame, Session? except = null, bool droppable = false, long messageId = 0)
+    {
+        int sent = _local.ToUser(userId, frame.AddReference(), except, droppable, messageId);
+        // The sender's own device (except) is on this node: nothing on another node is skipped.
+        bool unknown = Known(userId, out int remote);
+        if (!unknown && remote == 0)
+        {
+            frame.Release();
+            return sent;
+        }
+        Enqueue(new Work(WorkKind.Deliver, [userId], frame, droppable, messageId));
+        return sent + remote;
+    }
+
+    public int ToUsers(ReadOnlySpan<uint> userIds, OutboundFrame frame, bool droppable = false, Session? except = null)
+    {
+        int sent = _local.ToUsers(userIds, frame.AddReference(), droppable, except);
+        // Only the users who may have devices elsewhere go to the worker, in one item: it groups them by node.
+        List<uint>? remoteUsers = null;
+        foreach (uint user in userIds)
+        {
+            bool unknown = Known(user, out int remote);
+            if (!unknown && remote == 0) continue;
+            (remoteUsers ??= new List<uint>(Math.Min(userIds.Length, 64))).Add(user);
+            sent += remote;
+        }
+        if (remoteUsers is null) frame.Release();
+        else Enqueue(new Work(WorkKind.Deliver, [.. remoteUsers], frame, droppable, 0));
+        return sent;
+    }
+
+    public void ToDevice(Session device, OutboundFrame frame) => _local.ToDevice(device, frame);
+
+    public Session? Attach(Session device)
+    {
+        var previous = _local.Attach(device);
+        // The registry learns it in the background; a session of this device on another node is kicked from there.
+        Enqueue(new Work(WorkKind.Register, [device.UserId], null, false, 0, device.ClientId));
+        return previous;
+    }
+
+    public void Detach(Session device)
+    {
+        _local.Detach(device);
+        // A session that took the device over on this node keeps the entry; one on another node has rewritten it.
+        if (device.ClientId is { } clientId && Live.Find(device.UserId, clientId) is null)
+            Enqueue(new Work(WorkKind.Unregister, [device.UserId], null, false, 0, clientId));
+    }
+
+    /// <summary>
+    /// Kicks the device here, or (false) asks the node the registry names to kick it: read fresh from Redis by the
+    /// route sender, not from the cache, because a revocation must reach a device that moved a moment ago.
+    /// </summary>
+    public bool Kick(uint userId, string clientId, string reason)
+    {
+        if (_local.Kick(userId, clientId, reason)) return true;
+        Enqueue(new Work(WorkKind.Kick, [userId], null, false, 0, clientId, reason));
+        return false;
+    }
+
+    // This node's devices only (docs/cluster.md, "Routing"): the presence work (issue 19 point 3) aggregates over nodes;
+    // PresenceService relies on IsOnline(user) meaning "here" to drop the caches of users with no device on this node.
+    public bool IsOnline(uint userId) => _local.IsOnline(userId);
+
+    public bool IsOnline(uint userId, string clientId) => _local.IsOnline(userId, clientId);
+
+    public IReadOnlyList<string> DevicesOf(uint userId) => _local.DevicesOf(userId);
+
+    /// <summary>
+    /// From the route cache, without waiting: false when the user's routes are known (<paramref name="remote"/>: their
+    /// devices on other live nodes); true when they are not (never read, expired, or a read is under way).
+    /// </summary>
+    private bool Known(uint userId, out int remote)
+    {
+        remote = 0;
+        if (!_cache.TryGetValue(userId, out var route) || route.Pending || route.ExpiresAt < Environment.TickCount64) return true;
+        var live = _live;
+        foreach (var (_, node) in route.Remote)
+            if (live[node]) remote++;
+        return false;
+    }
+
+    private void Enqueue(Work work)
+    {
+        if (_work.Writer.TryWrite(work)) return;
+        work.Frame?.Release();
+        Stats.AddDropped();
+    }
+
+    private enum WorkKind { Deliver, Register, Unregister, Kick, Reconcile, Restore }
+
+    /// <summary>One queued piece of cross-node work; the frame reference, if any, is the worker's to release.</summary>
+    private sealed record Work(WorkKind Kind, uint[] Users, OutboundFrame? Frame, bool Droppable, long MessageId,
+        string? ClientId = null, string? Reason = null);
+
+    /// <summary>A user's devices on other nodes as last read (any node: liveness is checked at use).</summary>
+    private sealed class Route((string ClientId, int Node)[] remote, long expiresAt, bool pending = false)
+    {
+        public static Route NewPending() => new([], 0, pending: true);
+
+        public (string ClientId, int Node)[] Remote { get; } = remote;
+        public long ExpiresAt { get; } = expiresAt;
+        public bool Pending { get; } = pending;
+    }
+}

@@ -1,0 +1,138 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Text;
+
+namespace QkChat.Server.Cluster;
+
+/// <summary>
+/// What one node publishes to another on its channel (docs/cluster.md, "Routing"): a batch of records behind a
+/// two-byte header (format version, sending node). A deliver record carries the frame body once and the users of
+/// the receiving node it goes to; a kick record names one device. Little-endian, lengths before contents; nodes of
+/// one deployment run one build, and a batch of another version is dropped and counted.
+/// </summary>
+public static class RouteWire
+{
+    public const byte Version = 1;
+    public const byte DeliverRecord = 1;
+    public const byte KickRecord = 2;
+
+    /// <summary>Above this many bytes a node's batch is published and a new one started: 256 KB keeps one publish
+    /// well under Redis's 512 MB bulk limit and its client output buffer limits for pub/sub (32 MB hard by default),
+    /// while a batch of small pushes still carries hundreds of them.</summary>
+    public const int MaxBatchBytes = 256 * 1024;
+
+    public static void WriteHeader(ArrayBufferWriter<byte> to, int senderNode)
+    {
+        var span = to.GetSpan(2);
+        span[0] = Version;
+        span[1] = (byte)senderNode;
+        to.Advance(2);
+    }
+
+    public static void WriteDeliver(ArrayBufferWriter<byte> to, ReadOnlySpan<uint> users, ReadOnlySpan<byte> body, bool droppable, long messageId)
+    {
+        int size = 1 + 1 + 8 + 2 + users.Length * 4 + 4 + body.Length;
+        var span = to.GetSpan(size);
+        span[0] = DeliverRecord;
+        span[1] = droppable ? (byte)1 : (byte)0;
+        BinaryPrimitives.WriteInt64LittleEndian(span[2..], messageId);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[10..], (ushort)users.Length);
+        int at = 12;
+        foreach (uint user in users)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(span[at..], user);
+            at += 4;
+        }
+        BinaryPrimitives.WriteInt32LittleEndian(span[at..], body.Length);
+        body.CopyTo(span[(at + 4)..]);
+        to.Advance(size);
+    }
+
+    public static void WriteKick(ArrayBufferWriter<byte> to, uint user, string clientId, string reason)
+    {
+        int idBytes = Encoding.UTF8.GetByteCount(clientId), reasonBytes = Encoding.UTF8.GetByteCount(reason);
+        int size = 1 + 4 + 2 + idBytes + 2 + reasonBytes;
+        var span = to.GetSpan(size);
+        span[0] = KickRecord;
+        BinaryPrimitives.WriteUInt32LittleEndian(span[1..], user);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[5..], (ushort)idBytes);
+        Encoding.UTF8.GetBytes(clientId, span[7..]);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[(7 + idBytes)..], (ushort)reasonBytes);
+        Encoding.UTF8.GetBytes(reason, span[(9 + idBytes)..]);
+        to.Advance(size);
+    }
+
+    /// <summary>What a receiving node does with each record of a batch.</summary>
+    public interface IHandler
+    {
+        void Deliver(ReadOnlySpan<uint> users, ReadOnlySpan<byte> body, bool droppable, long messageId);
+
+        void Kick(uint user, string clientId, string reason);
+    }
+
+    /// <summary>Hands every record of <paramref name="batch"/> to <paramref name="handler"/>, in order; false if the
+    /// batch is of another version or cut short (the records before the damage are handled).</summary>
+    public static bool Read(ReadOnlySpan<byte> batch, IHandler handler, out int senderNode)
+    {
+        senderNode = -1;
+        if (batch.Length < 2 || batch[0] != Version) return false;
+        senderNode = batch[1];
+        var rest = batch[2..];
+        Span<uint> users = stackalloc uint[64];
+        while (!rest.IsEmpty)
+        {
+            switch (rest[0])
+            {
+                case DeliverRecord when rest.Length >= 12:
+                {
+                    bool droppable = rest[1] != 0;
+                    long messageId = BinaryPrimitives.ReadInt64LittleEndian(rest[2..]);
+                    int count = BinaryPrimitives.ReadUInt16LittleEndian(rest[10..]);
+                    int at = 12 + count * 4;
+                    if (rest.Length < at + 4) return false;
+                    var list = count <= users.Length ? users[..count] : new uint[count];
+                    for (int i = 0; i < count; i++) list[i] = BinaryPrimitives.ReadUInt32LittleEndian(rest[(12 + i * 4)..]);
+                    int bodyLength = BinaryPrimitives.ReadInt32LittleEndian(rest[at..]);
+                    if (bodyLength < 0 || rest.Length < at + 4 + bodyLength) return false;
+                    handler.Deliver(list, rest.Slice(at + 4, bodyLength), droppable, messageId);
+                    rest = rest[(at + 4 + bodyLength)..];
+                    break;
+                }
+                case KickRecord when rest.Length >= 7:
+                {
+                    uint user = BinaryPrimitives.ReadUInt32LittleEndian(rest[1..]);
+                    int idBytes = BinaryPrimitives.ReadUInt16LittleEndian(rest[5..]);
+                    if (rest.Length < 9 + idBytes) return false;
+                    string clientId = Encoding.UTF8.GetString(rest.Slice(7, idBytes));
+                    int reasonBytes = BinaryPrimitives.ReadUInt16LittleEndian(rest[(7 + idBytes)..]);
+                    if (rest.Length < 9 + idBytes + reasonBytes) return false;
+                    handler.Kick(user, clientId, Encoding.UTF8.GetString(rest.Slice(9 + idBytes, reasonBytes)));
+                    rest = rest[(9 + idBytes + reasonBytes)..];
+                    break;
+                }
+                default:
+                    return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>The "these users' devices changed" notice (header, then user ids).</summary>
+    public static byte[] Changed(int senderNode, IReadOnlyList<uint> users)
+    {
+        var bytes = new byte[2 + users.Count * 4];
+        bytes[0] = Version;
+        bytes[1] = (byte)senderNode;
+        for (int i = 0; i < users.Count; i++) BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(2 + i * 4), users[i]);
+        return bytes;
+    }
+
+    public static bool ReadChanged(ReadOnlySpan<byte> notice, List<uint> users, out int senderNode)
+    {
+        senderNode = -1;
+        if (notice.Length < 2 || notice[0] != Version || (notice.Length - 2) % 4 != 0) return false;
+        senderNode = notice[1];
+        for (int at = 2; at < notice.Length; at += 4) users.Add(BinaryPrimitives.ReadUInt32LittleEndian(notice[at..]));
+        return true;
+    }
+}
