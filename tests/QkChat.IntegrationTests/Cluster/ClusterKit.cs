@@ -1,0 +1,132 @@
+using System.Text.RegularExpressions;
+using MySqlConnector;
+using QkChat.Client;
+using QkChat.IntegrationTests.Accounts;
+using QkChat.IntegrationTests.Infrastructure;
+using QkChat.Server.Accounts;
+using QkChat.Server.Security;
+using StackExchange.Redis;
+using Xunit;
+using static QkChat.IntegrationTests.Chat.ChatHarness;
+
+namespace QkChat.IntegrationTests.Cluster;
+
+/// <summary>
+/// Several real qkchatd processes on one throwaway MariaDB database and one Redis (the stack's, or a test's own), each
+/// on its own port with its own leased node id: a deployment of several nodes on loopback (docs/cluster.md).
+/// </summary>
+internal sealed partial class ClusterKit : IAsyncDisposable
+{
+    public const string Password = "a long enough secret";
+
+    private readonly List<ChatClient> _clients = [];
+
+    private ClusterKit(TempDatabase db, ExternalProcess[] nodes, int[] ports, int redisPort, ConnectionMultiplexer redis)
+    {
+        Db = db;
+        Nodes = nodes;
+        Ports = ports;
+        RedisPort = redisPort;
+        Redis = redis;
+    }
+
+    public TempDatabase Db { get; }
+    public ExternalProcess[] Nodes { get; }
+    public int[] Ports { get; }
+    public int RedisPort { get; }
+    public ConnectionMultiplexer Redis { get; }
+
+    public static async Task<ClusterKit> StartAsync(int nodes, int? redisPort = null)
+    {
+        var db = await TempDatabase.CreateAsync();
+        int port = redisPort ?? TestStack.RedisPort;
+        var processes = new ExternalProcess[nodes];
+        var ports = new int[nodes];
+        for (int i = 0; i < nodes; i++)
+        {
+            ports[i] = ServerProcess.FreePort();
+            var env = ServerProcess.StackEnvironment(db.Name, ports[i]);
+            env["QKCHAT_REDIS_PORT"] = port.ToString();
+            env["QKCHAT_DB_AUTO_MIGRATE"] = "true";
+            processes[i] = ServerProcess.Start(env);
+            // One after the other: the first migrates the database, the others find it ready.
+            await processes[i].WaitForOutputAsync("ready: serving chat", TimeSpan.FromSeconds(60));
+        }
+        var redis = await ConnectionMultiplexer.ConnectAsync($"{TestStack.RedisHost}:{port},abortConnect=false");
+        return new ClusterKit(db, processes, ports, port, redis);
+    }
+
+    /// <summary>The node id process <paramref name="index"/> leased (from its start-up log).</summary>
+    public int NodeIdOf(int index) => int.Parse(LeaseLine().Match(Nodes[index].Output).Groups[1].Value);
+
+    [GeneratedRegex(@"node id (\d+) leased in Redis")]
+    private static partial Regex LeaseLine();
+
+    public async Task<(uint Id, string Name)> CreateUserAsync()
+    {
+        string name = AccountsHarness.UniqueName();
+        string hash = new Argon2idPasswordHasher(8 * 1024, 1).Hash(Password);
+        var (_, user) = await new MySqlUserStore(Db.DataSource).CreateAsync(name, name + "@example.org", hash, CancellationToken.None);
+        return (user!.UserId, name);
+    }
+
+    /// <summary>Makes every pair of <paramref name="users"/> friends (straight into the database).</summary>
+    public async Task MakeFriendsAsync(params uint[] users)
+    {
+        var pairs = from a in users from b in users where a != b select $"({a}, {b}, 0)";
+        await using var connection = await Db.DataSource.OpenConnectionAsync();
+        await using var insert = new MySqlCommand($"INSERT INTO friendships VALUES {string.Join(", ", pairs)}", connection);
+        await insert.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Logs <paramref name="name"/> in on node <paramref name="node"/> as <paramref name="clientId"/>, then waits
+    /// until the registry names that node for the device (the registry is written after the login answers).</summary>
+    public async Task<ChatClient> LoginAsync(int node, string name, uint userId, string clientId)
+    {
+        var client = await ChatClient.ConnectAsync("127.0.0.1", Ports[node], new ChatClientOptions { LocalAddress = AccountsHarness.RandomLoopback() });
+        _clients.Add(client);
+        await Ok(AccountsHarness.Login(client, name, Password, clientId));
+        await WaitRegisteredAsync(userId, clientId, NodeIdOf(node));
+        return client;
+    }
+
+    public async Task WaitRegisteredAsync(uint userId, string clientId, int nodeId)
+    {
+        var deadline = Environment.TickCount64 + 30_000;
+        while ((int?)await Redis.GetDatabase().HashGetAsync("qk:devices:{" + userId + "}", clientId) != nodeId)
+        {
+            Assert.True(Environment.TickCount64 < deadline, $"device {userId}/{clientId} not registered on node {nodeId} within 30 s");
+            await Task.Delay(20);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var client in _clients) await client.DisposeAsync();
+        // A graceful stop releases each node's lease: killed nodes would hold their numbers (16 in all) for the lease TTL.
+        foreach (var node in Nodes)
+        {
+            try
+            {
+                node.Signal(ServerProcess.SIGTERM);
+            }
+            catch (InvalidOperationException)
+            {
+                // already gone
+            }
+        }
+        foreach (var node in Nodes)
+        {
+            try
+            {
+                await node.WaitForExitAsync(TimeSpan.FromSeconds(30));
+            }
+            catch (TimeoutException)
+            {
+            }
+            await node.DisposeAsync();
+        }
+        await Redis.DisposeAsync();
+        await Db.DisposeAsync();
+    }
+}
