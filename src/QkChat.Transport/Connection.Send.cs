@@ -116,6 +116,9 @@ public sealed partial class Connection
         return true;
     }
 
+    /// <summary>For in-memory tests: the frames queued and not yet sent, oldest first (read on the reactor's thread).</summary>
+    internal IReadOnlyCollection<OutboundFrame> Queued => _queue;
+
     /// <summary>
     /// For in-memory runs (benchmarks, allocation tests): drops what is queued as if it had been sent, without a
     /// socket write, and returns how many frames there were. Reactor thread only, like every other member.

@@ -141,7 +141,7 @@ public sealed partial class CliEndToEndTests
     }
 
     /// <summary>The published qkchat, next to the published qkchatd (QKCHAT_TEST_SERVER_BIN, which make test sets).</summary>
-    private static string CliBinary()
+    internal static string CliBinary()
     {
         string? server = Environment.GetEnvironmentVariable("QKCHAT_TEST_SERVER_BIN");
         Assert.False(server is null || !File.Exists(server),

@@ -1,0 +1,183 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using QkChat.Core.Dispatch;
+using QkChat.Core.Friends;
+using QkChat.Core.Groups;
+using QkChat.Core.Messaging;
+using QkChat.Core.Presence;
+using QkChat.Core.Routing;
+using QkChat.Protocol;
+using QkChat.Transport;
+
+namespace QkChat.Tests.Core;
+
+/// <summary>
+/// One group of <c>members</c> users, each with one device on an in-memory connection, behind the server's own group
+/// path: the sender's send_group_message frames go through the dispatcher into GroupService, its GroupWriter, the
+/// member cache, the fan-out and the real <see cref="LocalDelivery"/> into every receiver's send queue. Only MariaDB is
+/// replaced, by <see cref="GatedGroupStore"/>. Every connection's reactor is the thread that builds the rig, so when
+/// the writer runs on that thread (see <see cref="GatedGroupStore.Open"/>) each push goes straight into a send queue.
+/// </summary>
+internal sealed class GroupFanOutRig : IDisposable
+{
+    public const long GroupId = 1;
+    public const uint FirstMember = 100_000_001;
+
+    private readonly GroupService _groups;
+    private readonly byte[] _send = Framing.Encode("""{"action":"send_group_message","request_id":"7","group_id":1,"content":"hello, group of many"}"""u8);
+
+    public GroupFanOutRig(int members)
+    {
+        var router = new ActionRouter();
+        var dispatcher = new Dispatcher(new ChatOptions { RequestsPerSecond = int.MaxValue / 2, RequestBurst = int.MaxValue / 2 }, router,
+            NullLogger.Instance);
+        var live = new LiveSessions();
+        var ids = Enumerable.Range(0, members).Select(i => FirstMember + (uint)i).ToArray();
+        Store = new GatedGroupStore(ids);
+        _groups = new GroupService(new GroupOptions(), new MessagingOptions(), Store, new MessageIds(), new FriendSetCache(new NoFriends()),
+            new LocalDelivery(live), new PresenceTracker(), NullLogger.Instance);
+        _groups.Register(router);
+        Sender = SignedIn(dispatcher, live, ids[0]);
+        Receivers = [.. ids.Skip(1).Select(id => SignedIn(dispatcher, live, id))];
+    }
+
+    public GatedGroupStore Store { get; }
+
+    public InMemoryConnection Sender { get; }
+
+    /// <summary>Every member's device but the sender's (who is not pushed its own entry).</summary>
+    public InMemoryConnection[] Receivers { get; }
+
+    private static InMemoryConnection SignedIn(Dispatcher dispatcher, LiveSessions live, uint user)
+    {
+        var connection = new InMemoryConnection(dispatcher);
+        var session = (Session)connection.Connection.State!;
+        session.LoggedIn = true;
+        session.UserId = user;
+        session.ClientId = "phone";
+        live.Register(user, "phone", connection.Connection);
+        return connection;
+    }
+
+    /// <summary>
+    /// Holds the writer in its first store call, queues <paramref name="entries"/> more sends, then (measured) lets the
+    /// writer go on this thread: it stores and fans out all of them here before <see cref="GatedGroupStore.Open"/>
+    /// returns. Returns the bytes this thread allocated meanwhile; the pushes stay queued for the caller to check.
+    /// </summary>
+    public long FanOutHeldBatch(int entries)
+    {
+        Store.Close();
+        Sender.Receive(_send);
+        Store.WaitUntilHeld();
+        byte[] frames = [.. Enumerable.Repeat(_send, entries).SelectMany(f => f)];
+        if (Sender.Receive(frames) != frames.Length)
+            throw new InvalidOperationException($"the sender's input paused: at most {Dispatcher.MaxPipelined} sends may be in flight, the held one included");
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Store.Open();
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+
+    /// <summary>
+    /// Drops what each receiver has queued and checks that each got <paramref name="pushes"/> frames, without running
+    /// their reactors' inboxes: a push posted from another thread (the writer not running here) would be missing.
+    /// </summary>
+    public void ExpectQueuedPushes(int pushes)
+    {
+        foreach (var receiver in Receivers)
+        {
+            int queued = receiver.DiscardOutput();
+            if (queued != pushes)
+                throw new InvalidOperationException($"a receiver had {queued} pushes queued, not {pushes}: the writer did not fan out on the measuring thread");
+        }
+        // The sender's answers (`sent`) come back through its reactor's inbox when the writer is elsewhere.
+        Sender.RunPending();
+        Sender.DiscardOutput();
+    }
+
+    /// <summary>On the thread that built the rig (the connections' reactor).</summary>
+    public void Dispose()
+    {
+        Sender.Dispose();
+        foreach (var receiver in Receivers) receiver.Dispose();
+        _groups.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    }
+
+    private sealed class NoFriends : IFriendLookup
+    {
+        public Task<bool> AreFriendsAsync(uint userId, uint otherId, CancellationToken ct) => Task.FromResult(false);
+
+        public Task<IReadOnlyList<uint>> FriendIdsAsync(uint userId, CancellationToken ct) => Task.FromResult<IReadOnlyList<uint>>([]);
+    }
+}
+
+/// <summary>
+/// MariaDB's stand-in for the fan-out: one group whose members all joined at seq 1, and appends that store each entry
+/// at the next seq. <see cref="Close"/> makes the next append wait until <see cref="Open"/>, which completes it on the
+/// calling thread: the writer's continuation (and with it the rest of the queue) then runs there, synchronously.
+/// </summary>
+internal sealed class GatedGroupStore(uint[] members) : IGroupStore
+{
+    private readonly GroupMembership _membership = new(members, [.. members.Select(_ => GroupRole.Member)], [.. members.Select(_ => 1L)]);
+    private readonly ManualResetEventSlim _held = new();
+    private bool _closed;
+    private TaskCompletionSource<AppendOutcome[]>? _gate;
+    private AppendOutcome[] _heldOutcomes = [];
+    private long _seq = 1;
+
+    public void Close() => _closed = true;
+
+    /// <summary>Waits (30 s at most) for the writer to reach the closed gate.</summary>
+    public void WaitUntilHeld()
+    {
+        if (!_held.Wait(TimeSpan.FromSeconds(30))) throw new TimeoutException("the group writer never reached the store");
+        _held.Reset();
+    }
+
+    public void Open()
+    {
+        var gate = _gate ?? throw new InvalidOperationException("nothing is held");
+        _gate = null;
+        gate.SetResult(_heldOutcomes);
+    }
+
+    public Task<AppendOutcome[]> AppendAsync(IReadOnlyList<NewGroupEntry> batch, CancellationToken ct)
+    {
+        var outcomes = new AppendOutcome[batch.Count];
+        for (int i = 0; i < batch.Count; i++) outcomes[i] = new AppendOutcome(AppendResult.Stored, ++_seq, batch[i].MessageId, batch[i].Timestamp);
+        if (!_closed) return Task.FromResult(outcomes);
+        // Without RunContinuationsAsynchronously: SetResult runs the writer's continuation on Open's thread.
+        _closed = false;
+        _heldOutcomes = outcomes;
+        _gate = new TaskCompletionSource<AppendOutcome[]>();
+        _held.Set();
+        return _gate.Task;
+    }
+
+    public Task<GroupMembership> MembershipAsync(long groupId, CancellationToken ct) =>
+        Task.FromResult(groupId == GroupFanOutRig.GroupId ? _membership : GroupMembership.Empty);
+
+    public Task<long> NewestMessageIdAsync(CancellationToken ct) => Task.FromResult(0L);
+
+    public Task<GroupCreated> CreateAsync(uint ownerId, string name, IReadOnlyList<uint> memberIds, EntryStamp created, EntryStamp membersAdded,
+        long now, CancellationToken ct) => throw new NotSupportedException();
+    public Task<MembersAdded> AddMembersAsync(long groupId, uint actorId, IReadOnlyList<uint> userIds, int maxMembers, EntryStamp stamp,
+        CancellationToken ct) => throw new NotSupportedException();
+    public Task<GroupChange> RemoveMemberAsync(long groupId, uint actorId, uint userId, EntryStamp stamp, CancellationToken ct) => throw new NotSupportedException();
+    public Task<GroupChange> LeaveAsync(long groupId, uint userId, EntryStamp stamp, CancellationToken ct) => throw new NotSupportedException();
+    public Task<GroupChange> SetRoleAsync(long groupId, uint actorId, uint userId, GroupRole role, EntryStamp stamp, CancellationToken ct) =>
+        throw new NotSupportedException();
+    public Task<GroupChange> TransferOwnerAsync(long groupId, uint actorId, uint newOwnerId, EntryStamp stamp, CancellationToken ct) =>
+        throw new NotSupportedException();
+    public Task<GroupChange> RenameAsync(long groupId, uint actorId, string name, EntryStamp stamp, CancellationToken ct) => throw new NotSupportedException();
+    public Task<GroupDissolved> DissolveAsync(long groupId, uint actorId, long now, CancellationToken ct) => throw new NotSupportedException();
+    public Task<GroupInfo?> InfoAsync(long groupId, uint userId, CancellationToken ct) => throw new NotSupportedException();
+    public Task<IReadOnlyList<GroupEntry>?> HistoryAsync(long groupId, uint userId, long? beforeSeq, int limit, CancellationToken ct) =>
+        throw new NotSupportedException();
+    public Task<IReadOnlyList<GroupEntry>?> SyncAsync(long groupId, uint userId, long afterSeq, int limit, CancellationToken ct) =>
+        throw new NotSupportedException();
+    public Task<GroupMemberPage?> MembersAsync(long groupId, uint userId, uint? afterUserId, int limit, CancellationToken ct) =>
+        throw new NotSupportedException();
+    public Task<IReadOnlyList<uint>> MemberIdsAsync(long groupId, CancellationToken ct) => throw new NotSupportedException();
+    public Task<IReadOnlyList<GroupSummary>> MyGroupsAsync(uint userId, CancellationToken ct) => throw new NotSupportedException();
+    public Task<long?> MarkReadAsync(long groupId, uint userId, long upToSeq, CancellationToken ct) => throw new NotSupportedException();
+    public Task<GroupRecall> RecallAsync(long groupId, long seq, uint actorId, long now, CancellationToken ct) => throw new NotSupportedException();
+}
