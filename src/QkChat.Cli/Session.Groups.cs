@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
+using QkChat.Client;
+using QkChat.Protocol;
 
 namespace QkChat.Cli;
 
@@ -67,10 +69,36 @@ internal sealed partial class Session
     {
         if (await CallAsync(c => c.GetGroupHistoryAsync(group, n, ct: ct), ct) is not { } d) return;
         var entries = d.Items("messages").ToList();
+        if (entries.SelectMany(e => (IEnumerable<long?>)[e.Long("sender_id"), .. UserIds(e)]).OfType<long>().Any(id => id != _format.Me && !_names.Knows(id)))
+        {
+            try
+            {
+                await LearnMemberNamesAsync(await EnsureConnectedAsync(ct).ConfigureAwait(false), group, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is ChatConnectionClosedException or TimeoutException)
+            {
+                // Then the entries show ids instead of names.
+            }
+        }
         if (entries.Count == 0) _out.Line("no entries yet");
         for (int i = entries.Count - 1; i >= 0; i--) _out.Line(_format.GroupEntry(entries[i]));
         if (entries.Count > 0 && entries[0].Long("seq") is { } newest) await CallAsync(c => c.MarkGroupReadAsync(group, newest, ct), ct);
     }
+
+    /// <summary>
+    /// Remembers the names of the group's members (the first 500), who need not be this user's friends: group entries
+    /// and pushes carry user ids only. Nothing when the answer is a refusal (no longer a member).
+    /// </summary>
+    private async Task LearnMemberNamesAsync(ChatClient client, long group, CancellationToken ct)
+    {
+        Envelope answer = await client.GetGroupMembersAsync(group, limit: 500, ct: ct).ConfigureAwait(false);
+        foreach (JsonElement m in (answer.Data ?? Json.EmptyObject).Items("members"))
+            _names.Remember(m.Long("user_id"), m.Str("username"));
+    }
+
+    /// <summary>The `user_ids` of a group entry or event (ids of a system entry's subjects).</summary>
+    private static IEnumerable<long?> UserIds(JsonElement e) =>
+        e.Items("user_ids").Select(u => u.ValueKind == JsonValueKind.Number ? u.GetInt64() : (long?)null);
 
     /// <summary>User ids separated by spaces or commas; null (and a message) when one is not a number.</summary>
     private long[]? ParseIds(string text)

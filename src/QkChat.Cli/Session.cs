@@ -203,7 +203,8 @@ internal sealed partial class Session : IAsyncDisposable
     /// <summary>
     /// A push about someone whose name this client has not seen yet (after a fresh start, offline messages and
     /// presence come before any list was shown) fetches the friend list once per such user: only friends send
-    /// messages and presence, so their names are there.
+    /// messages and presence, so their names are there. Group members need not be friends: a group push asks the
+    /// group's member list first, then the friend list for whoever is not in it (a member who has just left).
     /// </summary>
     private async Task LearnNamesAsync(Connection conn, Envelope push)
     {
@@ -214,13 +215,20 @@ internal sealed partial class Session : IAsyncDisposable
             PushNames.OfflineMessages => d.Items("messages").Select(m => m.Long("sender_id")),
             PushNames.Presence or PushNames.FriendDeleted => [d.Long("user_id")],
             PushNames.MessageStatus => [d.Long("peer_id")],
-            PushNames.MessageRecalled => [d.Long("by")],
+            PushNames.MessageRecalled or PushNames.GroupMessageRecalled => [d.Long("by")],
+            PushNames.GroupMessage => [d.Long("sender_id")],
+            PushNames.GroupEvent => [d.Long("actor_id"), .. UserIds(d)],
             _ => [],
         };
         var unknown = ids.OfType<long>().Where(id => id != _format.Me && !_names.Knows(id)).Where(conn.LookedUp.Add).ToList();
         if (unknown.Count == 0) return;
         try
         {
+            if (push.Action is PushNames.GroupMessage or PushNames.GroupEvent or PushNames.GroupMessageRecalled && d.Long("group_id") is { } group)
+            {
+                await LearnMemberNamesAsync(conn.Client, group, CancellationToken.None).ConfigureAwait(false);
+                if (unknown.All(_names.Knows)) return;
+            }
             Envelope answer = await conn.Client.GetFriendListAsync().ConfigureAwait(false);
             foreach (JsonElement f in (answer.Data ?? Json.EmptyObject).Items("friends"))
                 _names.Remember(f.Long("user_id"), f.Str("username"));

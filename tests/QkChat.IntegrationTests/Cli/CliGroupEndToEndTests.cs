@@ -57,7 +57,7 @@ public sealed class CliGroupEndToEndTests
         alice.Send($"/gcreate weekend {bobId}");
         long group = long.Parse((await alice.WaitForAsync(new Regex(@"group (\d+) ""weekend"" created; /gsend \1 <text> writes to it"))).Groups[1].Value);
         bob.Send("/wait group_event");
-        await bob.WaitForAsync($"* group {group}: {a} added {b}");
+        await bob.WaitForAsync($"* group {group}: {a} added you");
 
         // alice writes; bob sees the entry pushed, with alice's name.
         alice.Send($"/gsend {group} hello bob, this is the group");
@@ -69,17 +69,17 @@ public sealed class CliGroupEndToEndTests
         int mark = bob.Mark;
         bob.Send($"/ghistory {group}");
         var created = await bob.WaitForAsync(new Regex($@"\] \[group {group} #1\] \* {a} created the group"), mark);
-        var added = await bob.WaitForAsync(new Regex($@"\] \[group {group} #2\] \* {a} added {b}"), mark);
+        var added = await bob.WaitForAsync(new Regex($@"\] \[group {group} #2] \* {a} added you"), mark);
         var text = await bob.WaitForAsync(new Regex($@"\] \[group {group} #{seq}\] {a}: hello bob, this is the group"), mark);
         Assert.True(created.Index < added.Index && added.Index < text.Index, "history is oldest first:\n" + bob.Output[mark..]);
         bob.Send("/groups");
         await bob.WaitForAsync(new Regex($@"  {group}  weekend  \(member, 2 members\)\n"), mark);
 
-        // /gmembers lists both, by user id, with their roles.
+        // /gmembers lists both, by user id, with their roles (and "you" for oneself).
         mark = bob.Mark;
         bob.Send($"/gmembers {group}");
         await bob.WaitForAsync(new Regex($@"  {aliceId}  {a}  owner  \w+\n"), mark);
-        await bob.WaitForAsync(new Regex($@"  {bobId}  {b}  member  \w+\n"), mark);
+        await bob.WaitForAsync(new Regex($@"  {bobId}  you  member  \w+\n"), mark);
 
         // bob leaves; alice is told.
         bob.Send($"/gleave {group}");
@@ -88,7 +88,7 @@ public sealed class CliGroupEndToEndTests
         await alice.WaitForAsync($"* group {group}: {b} left");
         mark = alice.Mark;
         alice.Send($"/gmembers {group}");
-        await alice.WaitForAsync(new Regex($@"  {aliceId}  {a}  owner  \w+\n"), mark);
+        await alice.WaitForAsync(new Regex($@"  {aliceId}  you  owner  \w+\n"), mark);
 
         // The end of the input ends each client; 0 means every command succeeded (a failed one makes it 1).
         Assert.Equal(0, await alice.EndInputAsync(Patience));

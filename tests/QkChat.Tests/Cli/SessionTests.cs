@@ -163,6 +163,54 @@ public sealed class SessionTests : IAsyncDisposable
         ], _output.Lines);
     }
 
+    private static string Entry(long seq, long from, string content) =>
+        $$"""{"group_id":7,"seq":{{seq}},"message_id":{{900 + seq}},"sender_id":{{from}},"type":"text","content":"{{content}}","timestamp":{{T}},"recalled":false}""";
+
+    private static string Member(long id, string name, string role) =>
+        $$"""{"user_id":{{id}},"username":"{{name}}","role":"{{role}}","status":"online","joined_at":{{T}}}""";
+
+    [Fact(Timeout = 60_000)]
+    public async Task Group_entries_from_members_who_are_not_friends_show_their_names()
+    {
+        const long Carol = 300000003, Dave = 400000004;
+        Task<FakeConnection> accepted = _server.AcceptAsync();
+        _input.Type("/login alice");
+        Task<int> run = _session.RunAsync(Ct);
+        await using FakeConnection server = await accepted;
+        _input.Type("pw");
+        JsonElement login = await NextAsync(server, "login");
+        await server.SendAsync(FakeConnection.ResponseTo(login, $$"""{"user_id":{{Alice}},"username":"alice"}"""));
+
+        // A group entry pushed by carol, a member but no friend: her name comes from the group's member list.
+        await server.SendAsync(Push("group_message", Entry(5, Carol, "hi all")));
+        JsonElement members = await NextAsync(server, "get_group_members");
+        Assert.Equal(7, members.GetProperty("group_id").GetInt64());
+        await server.SendAsync(FakeConnection.ResponseTo(members,
+            $$"""{"members":[{{Member(Alice, "alice", "owner")}},{{Member(Carol, "carol", "member")}}],"has_more":false}"""));
+        await _output.WaitForLineAsync("carol: hi all");
+
+        // /ghistory with an entry of dave, added since: the members are asked again before the entries are shown.
+        _input.Type("/ghistory 7 2");
+        JsonElement history = await NextAsync(server, "get_group_history");
+        await server.SendAsync(FakeConnection.ResponseTo(history, $$"""{"messages":[{{Entry(6, Dave, "hello")}},{{Entry(5, Carol, "hi all")}}],"has_more":true}"""));
+        JsonElement again = await NextAsync(server, "get_group_members");
+        await server.SendAsync(FakeConnection.ResponseTo(again,
+            $$"""{"members":[{{Member(Alice, "alice", "owner")}},{{Member(Carol, "carol", "member")}},{{Member(Dave, "dave", "member")}}],"has_more":false}"""));
+        JsonElement read = await NextAsync(server, "mark_group_read");
+        Assert.Equal((7L, 6L), (read.GetProperty("group_id").GetInt64(), read.GetProperty("up_to_seq").GetInt64()));
+        await server.SendAsync(FakeConnection.ResponseTo(read, """{"read_seq":6}"""));
+
+        _input.End();
+        Assert.Equal(0, await run.WaitAsync(Waits.Short, Ct));
+        Assert.Equal(
+        [
+            "logged in as alice (user id 100000001, device cli-testhost)",
+            "[11:59:00] [group 7 #5] carol: hi all",
+            "[11:59:00] [group 7 #5] carol: hi all",
+            "[11:59:00] [group 7 #6] dave: hello",
+        ], _output.Lines);
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task Mistakes_and_refusals_are_printed_and_the_exit_code_says_so()
     {
