@@ -157,6 +157,10 @@ internal sealed class GatedGroupStore(uint[] members) : IGroupStore
 
     public Task<long> NewestMessageIdAsync(CancellationToken ct) => Task.FromResult(0L);
 
+    // The search indexer behind the writer (GroupSearchIndexer) writes terms here: nothing to keep.
+    public Task IndexAsync(IReadOnlyList<IndexedGroupEntry> entries, CancellationToken ct) => Task.CompletedTask;
+    public Task<IReadOnlyList<IndexedGroupEntry>> UnindexedAsync(int limit, CancellationToken ct) => Task.FromResult<IReadOnlyList<IndexedGroupEntry>>([]);
+
     public Task<GroupCreated> CreateAsync(uint ownerId, string name, IReadOnlyList<uint> memberIds, EntryStamp created, EntryStamp membersAdded,
         long now, CancellationToken ct) => throw new NotSupportedException();
     public Task<MembersAdded> AddMembersAsync(long groupId, uint actorId, IReadOnlyList<uint> userIds, int maxMembers, EntryStamp stamp,
@@ -179,5 +183,8 @@ internal sealed class GatedGroupStore(uint[] members) : IGroupStore
     public Task<IReadOnlyList<uint>> MemberIdsAsync(long groupId, CancellationToken ct) => throw new NotSupportedException();
     public Task<IReadOnlyList<GroupSummary>> MyGroupsAsync(uint userId, CancellationToken ct) => throw new NotSupportedException();
     public Task<long?> MarkReadAsync(long groupId, uint userId, long upToSeq, CancellationToken ct) => throw new NotSupportedException();
+    public Task<IReadOnlyList<long>> MyGroupIdsAsync(uint userId, CancellationToken ct) => throw new NotSupportedException();
+    public Task<IReadOnlyList<GroupEntry>?> SearchAsync(uint userId, long? groupId, string? query, int limit, CancellationToken ct) =>
+        throw new NotSupportedException();
     public Task<GroupRecall> RecallAsync(long groupId, long seq, uint actorId, long now, CancellationToken ct) => throw new NotSupportedException();
 }
