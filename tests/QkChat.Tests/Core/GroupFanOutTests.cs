@@ -16,7 +16,9 @@ public sealed class GroupFanOutTests
         var seqs = await GroupFanOutAllocationTests.OnOwnThread(() =>
         {
             using var rig = new GroupFanOutRig(50);
-            rig.FanOutHeldBatch(2); // three entries: the held one and two more
+            rig.HoldBatch(2); // three entries: the held one and two more
+            rig.FanOutHeld();
+            rig.FannedOutHere(3); // wherever the writer ran, the frames are now in the send queues
             var first = rig.Receivers[0].Connection.Queued.ToArray();
             Assert.Equal(3, first.Length);
             Assert.Equal(3, first.Distinct().Count());
