@@ -37,7 +37,9 @@ public sealed partial class GroupService
         var pending = ctx.BeginAsync(pipelined: true);
         var entry = new NewGroupEntry(request.GroupId!.Value, ctx.Session.UserId, id, request.ClientMsgId, request.Content!, MessageIds.TimestampOf(id));
         if (!Writer.TryEnqueue(new QueuedGroupSend(entry, pending, this)))
-            pending.Complete(ErrorCodes.ServerBusy, "too many messages waiting to be stored; retry shortly");
+            pending.Complete(ErrorCodes.ServerBusy, Writer.IsStopping
+                ? "the server is stopping; the message was not sent, retry after reconnecting"
+                : "too many messages waiting to be stored; retry shortly");
     }
 
     private sealed class QueuedGroupSend(NewGroupEntry entry, PendingResponse pending, GroupService service) : QueuedGroupEntry(entry)
@@ -70,11 +72,22 @@ public sealed partial class GroupService
                 backendDown ? "the message store is unavailable; the message was not sent, retry later" : "internal error; the message was not sent");
     }
 
+    private long _pushed;
+
+    /// <summary>
+    /// `group_message` pushes handed to devices (qkchat_group_entries_pushed_total). They are not droppable (a member
+    /// who misses one sees a seq gap and syncs, but only a closed connection loses one), so the send-queue policy
+    /// drops none: a device too slow for them is closed as a slow consumer, as for one-to-one `message` pushes.
+    /// </summary>
+    public long Pushed => Interlocked.Read(ref _pushed);
+
     /// <summary>One `group_message` frame, one reference per device reached.</summary>
     private void FanOut(NewGroupEntry e, AppendOutcome outcome, GroupMembership members, Session sender)
     {
         var stored = new GroupEntry(e.GroupId, outcome.Seq, outcome.MessageId, e.SenderId, GroupEntryTypes.Text, e.Content, outcome.Timestamp,
             Recalled: false, Event: null, UserIds: []);
-        Push(members.ReceiversOf(outcome.Seq), Frames.CreatePush(PushNames.GroupMessage, stored, GroupJson.WriteMembers), except: sender);
+        int reached = _delivery.ToUsers(members.ReceiversOf(outcome.Seq), Frames.CreatePush(PushNames.GroupMessage, stored, GroupJson.WriteMembers),
+            except: sender);
+        Interlocked.Add(ref _pushed, reached);
     }
 }

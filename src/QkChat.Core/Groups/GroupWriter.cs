@@ -30,6 +30,10 @@ public sealed partial class GroupWriter(IGroupStore store, GroupMemberCache memb
 {
     private readonly List<NewGroupEntry> _rows = new(options.BatchSize);
     private readonly Dictionary<long, GroupMembership?> _members = [];
+    private long _unpushed;
+
+    /// <summary>Entries stored and answered whose members could not be read, so nobody got their push (qkchat_group_entries_unpushed_total).</summary>
+    public long Unpushed => Interlocked.Read(ref _unpushed);
 
     protected override async Task WriteAsync(List<QueuedGroupEntry> batch)
     {
@@ -61,6 +65,7 @@ public sealed partial class GroupWriter(IGroupStore store, GroupMemberCache memb
         {
             if (outcomes[i].Result == AppendResult.NotStored) LogNotStored(Logger, _rows[i].MessageId, _rows[i].GroupId, _rows[i].SenderId);
             var found = _members.GetValueOrDefault(_rows[i].GroupId);
+            if (found is null && outcomes[i].Result == AppendResult.Stored) Interlocked.Increment(ref _unpushed);
             Answer(batch[i], (outcomes[i], found), static (item, s) => item.Stored(s.Item1, s.found));
         }
     }

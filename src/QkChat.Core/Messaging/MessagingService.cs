@@ -183,7 +183,9 @@ public sealed partial class MessagingService : IAsyncDisposable
         }
         var message = new NewMessage(id, sender, receiver, request.ClientMsgId, "text", request.Content!, MessageIds.TimestampOf(id));
         if (!Writer.TryEnqueue(new QueuedSend(message, pending, this)))
-            pending.Complete(ErrorCodes.ServerBusy, "too many messages waiting to be stored; retry shortly");
+            pending.Complete(ErrorCodes.ServerBusy, Writer.IsStopping
+                ? "the server is stopping; the message was not sent, retry after reconnecting"
+                : "too many messages waiting to be stored; retry shortly");
     }
 
     /// <summary>A send waiting for its batch: answers the sender and delivers once stored.</summary>

@@ -21,6 +21,11 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
     private readonly Task _loop;
     private int _signaled, _queued;
     private volatile bool _stopping;
+    // _entering counts TryEnqueue calls under way, so that the stop can wait until none is between its check of
+    // _stopping and its Enqueue; _sealed then tells the loop that nothing more can arrive (see DrainAsync).
+    private int _entering;
+    private volatile bool _sealed;
+    private Task<DrainOutcome>? _drain;
 
     // Items accepted and items done (written or failed), for WhenWrittenAsync.
     private long _accepted, _done;
@@ -54,6 +59,12 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
 
     public long Batches { get; private set; }
     public long Written { get; private set; }
+
+    /// <summary>Items whose batch was not stored (each was answered UNAVAILABLE or INTERNAL).</summary>
+    public long Failed { get; private set; }
+
+    /// <summary>True once the writer stopped taking items (<see cref="DrainAsync"/>).</summary>
+    public bool IsStopping => _stopping;
     public int LargestBatch { get; private set; }
     public int Queued => Volatile.Read(ref _queued);
 
@@ -72,16 +83,26 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
     /// <summary>Queues an item; false when the queue is full (the caller answers SERVER_BUSY) or the writer stopped.</summary>
     public bool TryEnqueue(T item)
     {
-        if (_stopping) return false;
-        if (Interlocked.Increment(ref _queued) > _capacity)
+        // Full fence before reading _stopping (Dekker with DrainAsync): either this call sees the stop, or the stop
+        // waits for this call's Enqueue, so no item is accepted after the loop's last look at the queue.
+        Interlocked.Increment(ref _entering);
+        try
         {
-            Interlocked.Decrement(ref _queued);
-            return false;
+            if (_stopping) return false;
+            if (Interlocked.Increment(ref _queued) > _capacity)
+            {
+                Interlocked.Decrement(ref _queued);
+                return false;
+            }
+            Interlocked.Increment(ref _accepted);
+            _queue.Enqueue(item);
+            if (Interlocked.Exchange(ref _signaled, 1) == 0) _signal.Release();
+            return true;
         }
-        Interlocked.Increment(ref _accepted);
-        _queue.Enqueue(item);
-        if (Interlocked.Exchange(ref _signaled, 1) == 0) _signal.Release();
-        return true;
+        finally
+        {
+            Interlocked.Decrement(ref _entering);
+        }
     }
 
     /// <summary>Completes when every item accepted before this call has been written (or has failed).</summary>
@@ -135,7 +156,7 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
                 MarkDone(batch.Count);
                 batch.Clear();
             }
-            if (_stopping && _queue.IsEmpty) return;
+            if (_sealed && _queue.IsEmpty) return;
         }
     }
 
@@ -154,6 +175,7 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
         {
             // A failure that took long (a timeout) is latency an operator must see too.
             CommitTimes.RecordSince(started);
+            Failed += batch.Count;
             bool down = e is BackendUnavailableException;
             if (down) LogBatchUnavailable(Logger, GetType().Name, batch.Count, e.Message);
             else LogBatchFailed(Logger, GetType().Name, batch.Count, e);
@@ -174,12 +196,36 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
         }
     }
 
-    /// <summary>Stops taking items and writes what is queued (shutdown: after the connections closed).</summary>
-    public async ValueTask DisposeAsync()
+    /// <summary>
+    /// Stops taking items (TryEnqueue answers false from now on) and stores and answers everything accepted before;
+    /// completes when the writer has ended. The outcome counts the items that were waiting or being written when the
+    /// stop began (the shutdown log line). A second call returns the first one's outcome.
+    /// </summary>
+    public Task<DrainOutcome> DrainAsync()
+    {
+        lock (_waiters)
+        {
+            return _drain ??= StopAndDrainAsync();
+        }
+    }
+
+    private async Task<DrainOutcome> StopAndDrainAsync()
     {
         _stopping = true;
+        Interlocked.MemoryBarrier();
+        // A TryEnqueue that read _stopping before it was set finishes its Enqueue within nanoseconds.
+        SpinWait.SpinUntil(() => Volatile.Read(ref _entering) == 0);
+        long failedBefore = Failed, doneBefore = Interlocked.Read(ref _done);
+        _sealed = true;
         _signal.Release();
         await _loop;
+        return new DrainOutcome(Interlocked.Read(ref _done) - doneBefore, Failed - failedBefore);
+    }
+
+    /// <summary>Stops taking items and writes what is queued (at the latest after the connections closed).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await DrainAsync();
         GC.SuppressFinalize(this);
     }
 
@@ -192,3 +238,9 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
     [LoggerMessage(Level = LogLevel.Error, Message = "{Writer}: answering a stored item failed")]
     private static partial void LogAnswerFailed(ILogger logger, string writer, Exception error);
 }
+
+/// <summary>
+/// What a writer's stop did: <paramref name="Drained"/> items that were waiting or being written when it began and were
+/// finished before the writer ended, <paramref name="Failed"/> of them not stored (answered UNAVAILABLE or INTERNAL).
+/// </summary>
+public readonly record struct DrainOutcome(long Drained, long Failed);

@@ -104,6 +104,7 @@ public sealed class AdminEndpoints(PrometheusExporter exporter, TransportEngine 
             w.WriteNumber("connections", s.Connections);
             w.WriteNumber("devices", s.Devices);
             w.WriteNumber("messages_per_s", Math.Round(s.MessagesPerSecond, 1));
+            w.WriteNumber("group_entries_per_s", Math.Round(s.GroupEntriesPerSecond, 1));
             w.WriteNumber("cpu_percent", Math.Round(s.CpuPercent, 1));
             w.WriteNumber("memory_mb", Math.Round(s.WorkingSetBytes / 1048576.0, 1));
             w.WriteNumber("errors_per_s", Math.Round(s.ErrorsPerSecond, 2));

@@ -40,14 +40,16 @@ public sealed class AdminHost : IAsyncDisposable
         List<(string, LatencyHistogram)> batchers =
         [
             ("messages", features.Messaging.Writer.CommitTimes),
+            ("groups", features.Groups.Writer.CommitTimes),
             ("acks", features.Messaging.Acks.CommitTimes),
             ("search", features.Messaging.Indexer.CommitTimes),
             ("audit", features.Audit.CommitTimes),
         ];
-        var metrics = new ServerMetrics(engine, features.Live, features.Messaging, passwords, redis, mailPending, requests, batchers, lease, features.Routes);
+        var metrics = new ServerMetrics(engine, features.Live, features.Messaging, passwords, redis, mailPending, requests, batchers, lease, features.Routes,
+            features.Groups);
         // The exporter listens to the meter created just above (instruments publish to listeners started later too).
         var exporter = new PrometheusExporter(metrics.Meter, dbPools, [new ServerHistograms(requests, batchers)]);
-        var sampler = new StatusSampler(engine, features.Live, features.Messaging, requests);
+        var sampler = new StatusSampler(engine, features.Live, features.Messaging, requests, features.Groups);
         var alerts = new AlertMonitor(thresholds, maxClients, loggers.CreateLogger("Alerts"));
         sampler.Sampled += alerts.Check;
         var endpoints = new AdminEndpoints(exporter, engine, sampler, alerts, warnings, db, redis, configSummary, version, features.Audit.Recent,

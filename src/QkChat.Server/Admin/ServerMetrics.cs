@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using QkChat.Core.Accounts;
 using QkChat.Core.Dispatch;
+using QkChat.Core.Groups;
 using QkChat.Core.Messaging;
 using QkChat.Core.Routing;
 using QkChat.Transport;
@@ -28,7 +29,7 @@ public sealed class ServerMetrics : IDisposable
     public ServerMetrics(TransportEngine engine, LiveSessions live, MessagingService messaging, PasswordWorkPool passwords,
         IConnectionMultiplexer redis, Func<long>? mailPending = null, RequestMetrics? requests = null,
         IReadOnlyList<(string Name, LatencyHistogram Times)>? batchers = null, QkChat.Server.Cluster.NodeLease? lease = null,
-        QkChat.Server.Cluster.RouteStats? routes = null)
+        QkChat.Server.Cluster.RouteStats? routes = null, GroupService? groups = null)
     {
         _engine = engine;
         _meter.CreateObservableGauge("qkchat.connections", () => PerReactorAndListener(s => s.OpenConnections, s => s.OpenTlsConnections),
@@ -48,6 +49,9 @@ public sealed class ServerMetrics : IDisposable
         _meter.CreateObservableCounter("qkchat.messages.stored", () => messaging.Writer.Written, "{message}", "Messages stored by the write-behind batcher");
         _meter.CreateObservableCounter("qkchat.messages.batches", () => messaging.Writer.Batches, "{batch}", "Message batches committed");
         _meter.CreateObservableGauge("qkchat.messages.queued", () => (long)messaging.Writer.Queued, "{message}", "Messages waiting to be stored");
+        _meter.CreateObservableCounter("qkchat.messages.failed", () => messaging.Writer.Failed, "{message}",
+            "Messages whose batch was not stored (answered UNAVAILABLE or INTERNAL)");
+        if (groups is not null) AddGroups(groups);
         _meter.CreateObservableCounter("qkchat.acks.stored", () => messaging.Acks.Written, "{ack}",
             "Message ids acknowledged by their receivers and stored: messages delivered");
         _meter.CreateObservableCounter("qkchat.messages.queued_offline", () => messaging.Counters.QueuedOffline, "{message}",
@@ -86,6 +90,21 @@ public sealed class ServerMetrics : IDisposable
             _meter.CreateObservableGauge("qkchat.batch.commit.max", () => batchers.Select(b =>
                 new Measurement<double>(b.Times.MaxSeconds, new KeyValuePair<string, object?>("batcher", b.Name))), "s",
                 "Longest write-behind batch commit since start, by batcher");
+    }
+
+    /// <summary>The group writer's figures, named like the message writer's, and the fan-out of what it stored.</summary>
+    private void AddGroups(GroupService groups)
+    {
+        _meter.CreateObservableCounter("qkchat.group_entries.stored", () => groups.Writer.Written, "{entry}",
+            "Group entries stored by the group write-behind batcher (send_group_message)");
+        _meter.CreateObservableCounter("qkchat.group_entries.batches", () => groups.Writer.Batches, "{batch}", "Group entry batches committed");
+        _meter.CreateObservableGauge("qkchat.group_entries.queued", () => (long)groups.Writer.Queued, "{entry}", "Group entries waiting to be stored");
+        _meter.CreateObservableCounter("qkchat.group_entries.failed", () => groups.Writer.Failed, "{entry}",
+            "Group entries whose batch was not stored (answered UNAVAILABLE or INTERNAL)");
+        _meter.CreateObservableCounter("qkchat.group_entries.pushed", () => groups.Pushed, "{push}",
+            "group_message pushes handed to members' devices (not droppable: the send-queue policy drops none)");
+        _meter.CreateObservableCounter("qkchat.group_entries.unpushed", () => groups.Writer.Unpushed, "{entry}",
+            "Group entries stored and answered but pushed to nobody (their members could not be read); members catch up by seq");
     }
 
     /// <summary>Only the pairs that occurred: 40 actions by 21 codes would be 840 mostly-zero lines.</summary>

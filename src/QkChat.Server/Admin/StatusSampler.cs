@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using QkChat.Core.Dispatch;
+using QkChat.Core.Groups;
 using QkChat.Core.Messaging;
 using QkChat.Core.Routing;
 using QkChat.Transport;
@@ -9,7 +10,7 @@ namespace QkChat.Server.Admin;
 /// <summary>One second of the server as the dashboard and the alerts see it.</summary>
 public readonly record struct StatusSample(long At, int Connections, int Devices, double MessagesPerSecond, double CpuPercent,
     long WorkingSetBytes, double MemoryPercent, long Errors, double ErrorsPerSecond, int[] ReactorConnections, double[] ReactorBytesPerSecond,
-    RequestFigures Requests = default);
+    RequestFigures Requests = default, double GroupEntriesPerSecond = 0);
 
 /// <summary>
 /// Samples the server once a second and keeps the last two minutes for the dashboard's charts. Reading the
@@ -23,19 +24,21 @@ public sealed class StatusSampler : IAsyncDisposable
     private readonly TransportEngine _engine;
     private readonly LiveSessions _live;
     private readonly MessagingService _messaging;
+    private readonly GroupService? _groups;
     private readonly Process _process = Process.GetCurrentProcess();
     private readonly StatusSample[] _ring = new StatusSample[HistorySeconds];
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private int _next, _count;
-    private long _lastMessages, _lastErrors, _lastTicks;
+    private long _lastMessages, _lastGroupEntries, _lastErrors, _lastTicks;
     private long[] _lastBytes;
     private TimeSpan _lastCpu;
     private readonly RequestWindow _requests;
 
-    public StatusSampler(TransportEngine engine, LiveSessions live, MessagingService messaging, RequestMetrics? requests = null)
+    public StatusSampler(TransportEngine engine, LiveSessions live, MessagingService messaging, RequestMetrics? requests = null, GroupService? groups = null)
     {
+        _groups = groups;
         _engine = engine;
         _live = live;
         _messaging = messaging;
@@ -88,7 +91,7 @@ public sealed class StatusSampler : IAsyncDisposable
         _process.Refresh();
         var cpu = _process.TotalProcessorTime;
         double cpuPercent = (cpu - _lastCpu).TotalSeconds / seconds / Environment.ProcessorCount * 100;
-        long messages = _messaging.Writer.Written;
+        long messages = _messaging.Writer.Written, groupEntries = _groups?.Writer.Written ?? 0;
         var reactors = _engine.Reactors;
         var connections = new int[reactors.Count];
         var bytes = new double[reactors.Count];
@@ -106,10 +109,11 @@ public sealed class StatusSampler : IAsyncDisposable
         var sample = new StatusSample(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), connections.Sum(), _live.DeviceCount,
             (messages - _lastMessages) / seconds, cpuPercent, _process.WorkingSet64,
             memoryLimit > 0 ? _process.WorkingSet64 * 100.0 / memoryLimit : 0, errors, (errors - _lastErrors) / seconds,
-            connections, bytes, _requests.Take(seconds));
+            connections, bytes, _requests.Take(seconds), (groupEntries - _lastGroupEntries) / seconds);
         _lastTicks = now;
         _lastCpu = cpu;
         _lastMessages = messages;
+        _lastGroupEntries = groupEntries;
         _lastErrors = errors;
         return sample;
     }

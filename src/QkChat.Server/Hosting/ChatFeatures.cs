@@ -155,10 +155,13 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
         await AuditRetention.DisposeAsync();
         await Audit.DisposeAsync();
         LogWriters(_logger, Messaging.Writer.Written, Messaging.Writer.Batches, Messaging.Writer.LargestBatch,
-            Messaging.Acks.Written, Messaging.Acks.Batches, Messaging.Acks.LargestBatch);
+            Messaging.Acks.Written, Messaging.Acks.Batches, Messaging.Acks.LargestBatch,
+            Groups.Writer.Written, Groups.Writer.Batches, Groups.Writer.LargestBatch);
         _stop.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "stored since start: {Messages} message(s) in {MessageBatches} batch(es), largest {LargestMessageBatch}; {Acks} ack(s) in {AckBatches} batch(es), largest {LargestAckBatch}")]
-    private static partial void LogWriters(ILogger logger, long messages, long messageBatches, int largestMessageBatch, long acks, long ackBatches, int largestAckBatch);
+    [LoggerMessage(Level = LogLevel.Information, Message = "stored since start: {Messages} message(s) in {MessageBatches} batch(es), largest {LargestMessageBatch}; " +
+        "{Acks} ack(s) in {AckBatches} batch(es), largest {LargestAckBatch}; {GroupEntries} group entr(ies) in {GroupBatches} batch(es), largest {LargestGroupBatch}")]
+    private static partial void LogWriters(ILogger logger, long messages, long messageBatches, int largestMessageBatch, long acks, long ackBatches, int largestAckBatch,
+        long groupEntries, long groupBatches, int largestGroupBatch);
 }

@@ -17,16 +17,18 @@ using StackExchange.Redis;
 namespace QkChat.Server.Hosting;
 
 /// <summary>Composes the transport engine, the dispatcher and the chat features from the configuration; owns their lifetime.</summary>
-public sealed class ChatServer : IAsyncDisposable
+public sealed partial class ChatServer : IAsyncDisposable
 {
     private readonly TransportEngine _engine;
     private readonly Dispatcher _dispatcher;
     private readonly PasswordWorkPool _passwords;
     private readonly MySqlDataSource _writerDb;
+    private readonly ILogger _logger;
 
     public ChatServer(ServerOptions options, ILoggerFactory loggers, MySqlDataSource db, IConnectionMultiplexer redis, IMailer mailer,
         LogLevelSwitch? logLevel = null, NodeIdPermit? idPermit = null, QkChat.Server.Cluster.NodeLease? lease = null)
     {
+        _logger = loggers.CreateLogger("Server");
         var chat = ChatOptionsFrom(options);
         Router = new ActionRouter();
         _dispatcher = new Dispatcher(chat, Router, loggers.CreateLogger("Dispatch"));
@@ -102,7 +104,38 @@ public sealed class ChatServer : IAsyncDisposable
         _engine.Start();
     }
 
-    public Task StopAsync(TimeSpan deadline) => _engine.StopAsync(_dispatcher.CreateShutdownPush(), deadline);
+    /// <summary>
+    /// The graceful stop (architecture.md §4, docs/messaging.md "Stopping"): first the send writers stop taking sends
+    /// and store and answer everything queued, while the connections are still open, so every send that was accepted
+    /// is answered before `server_shutdown`; a send that arrives after that answers SERVER_BUSY. Then the engine tells
+    /// every connection and closes it. The drain takes at most half of <paramref name="deadline"/>; if MariaDB is slower,
+    /// the writers go on after the connections are closed (their entries are still stored, unanswered) and
+    /// <see cref="DisposeAsync"/> waits for them.
+    /// </summary>
+    public async Task StopAsync(TimeSpan deadline)
+    {
+        long until = Environment.TickCount64 + (long)deadline.TotalMilliseconds;
+        var messages = Features.Messaging.Writer.DrainAsync();
+        var groups = Features.Groups.Writer.DrainAsync();
+        var both = Task.WhenAll(messages, groups);
+        // At most half the deadline: the other half is for the connections to flush their answers and close.
+        if (await Task.WhenAny(both, Task.Delay(deadline / 2)) == both)
+        {
+            var (m, g) = (messages.Result, groups.Result);
+            LogDrained(_logger, m.Drained, m.Failed, g.Drained, g.Failed);
+        }
+        else LogDrainLate(_logger, Features.Messaging.Writer.Queued, Features.Groups.Writer.Queued);
+        var left = TimeSpan.FromMilliseconds(Math.Max(0, until - Environment.TickCount64));
+        await _engine.StopAsync(_dispatcher.CreateShutdownPush(), left);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "stopped taking sends; drained before closing connections: {Messages} queued message(s) " +
+        "({MessagesFailed} not stored) and {GroupEntries} queued group entr(ies) ({GroupEntriesFailed} not stored), each answered")]
+    private static partial void LogDrained(ILogger logger, long messages, long messagesFailed, long groupEntries, long groupEntriesFailed);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "stopped taking sends; the writers did not finish within the stop deadline ({Messages} message(s) " +
+        "and {GroupEntries} group entr(ies) still queued): they are stored after the connections close, unanswered")]
+    private static partial void LogDrainLate(ILogger logger, int messages, int groupEntries);
 
     public async ValueTask DisposeAsync()
     {
