@@ -42,9 +42,9 @@ public sealed partial class ChatServer : IAsyncDisposable
         var messaging = options.Messaging.Copy();
         var loginLimits = options.LoginLimits.Copy();
         var audit = options.Audit.Copy();
-        // The write-behind batchers get a small pool of their own (one writer each, plus room for a retry): reads of a
-        // login storm used to take every connection of the shared pool and stall all senders behind them.
-        _writerDb = Backends.CreateDataSource(options.Database, maxPoolSize: 4, name: "qkchat-writers");
+        // The write-behind batchers get a small pool of their own: reads of a login storm used to take every connection
+        // of the shared pool and stall all senders behind them.
+        _writerDb = Backends.CreateDataSource(options.Database, maxPoolSize: WriterPoolSize, name: "qkchat-writers");
         Features = new ChatFeatures(accounts, messaging, $"{Environment.MachineName}:{options.Transport.Port}", db, redis, mailer, _passwords, loggers,
             audit, loginLimits, _writerDb, groupOptions: options.Groups.Copy(), idPermit: idPermit, lease: lease);
         Features.Register(Router, _dispatcher);
@@ -66,6 +66,14 @@ public sealed partial class ChatServer : IAsyncDisposable
             Alerts = options.Alerts.Copy(),
         };
     }
+
+    /// <summary>
+    /// Connections of the writers' pool (docs/storage.md "Connection pools"): one for each single writer that holds at
+    /// most one at a time (messages, acks, search index, group entries), plus one for the search index's catch-up at
+    /// start, which runs beside the indexer's own loop. So no writer ever waits for another's connection (a batch's
+    /// deadlock retry gives its connection back before it takes one again). Before the group writer it was 4.
+    /// </summary>
+    public const int WriterPoolSize = 5;
 
     /// <summary>What a SIGHUP reload changes in place (<see cref="LiveReload"/>).</summary>
     public LiveTargets Live { get; }

@@ -15,7 +15,7 @@ public sealed class DatabaseOptions
 
     public string Name { get; set; } = "qkchat";
 
-    /// <summary>32: with the 4 connections of the other pools, 4 nodes (4 x 36 = 144) fit MariaDB's default max_connections of 151 (docs/tuning.md).</summary>
+    /// <summary>32: with the 5 connections of the writers' pool (ChatServer.WriterPoolSize), 4 nodes (4 x 37 = 148) fit MariaDB's default max_connections of 151 (docs/tuning.md).</summary>
     public int PoolSize { get; set; } = 32;
 
     /// <summary>Off: a schema change is the operator's step (`qkchatd migrate`), not a side effect of a start.</summary>

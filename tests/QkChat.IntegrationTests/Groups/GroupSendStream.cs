@@ -45,13 +45,7 @@ internal sealed class GroupSendStream
     {
         var members = new List<(uint, string)>();
         for (int i = 0; i < memberCount; i++) members.Add(await CreateUserAsync(data));
-        await using (var connection = await data.OpenConnectionAsync())
-            for (int i = 1; i < memberCount; i++)
-            {
-                await using var friends = new MySqlCommand(
-                    $"INSERT INTO friendships VALUES ({members[0].Item1}, {members[i].Item1}, 0), ({members[i].Item1}, {members[0].Item1}, 0)", connection);
-                await friends.ExecuteNonQueryAsync();
-            }
+        for (int i = 1; i < memberCount; i++) await BefriendAsync(data, members[0].Item1, members[i].Item1);
         await using var owner = await LoginAsync(port, members[0].Item2);
         long group = (await Ok(GroupKit.Create(owner, "stop test", [.. members.Skip(1).Select(m => m.Item1)]))).GetProperty("group_id").GetInt64();
         return new GroupSendStream(port, group, members);
@@ -177,7 +171,15 @@ internal sealed class GroupSendStream
         }
     }
 
-    private static async Task<(uint, string)> CreateUserAsync(MySqlDataSource data)
+    /// <summary>Makes two users friends, directly in the database.</summary>
+    public static async Task BefriendAsync(MySqlDataSource data, uint a, uint b)
+    {
+        await using var connection = await data.OpenConnectionAsync();
+        await using var friends = new MySqlCommand($"INSERT INTO friendships VALUES ({a}, {b}, 0), ({b}, {a}, 0)", connection);
+        await friends.ExecuteNonQueryAsync();
+    }
+
+    public static async Task<(uint Id, string Name)> CreateUserAsync(MySqlDataSource data)
     {
         string name = AccountsHarness.UniqueName();
         string hash = new Argon2idPasswordHasher(8 * 1024, 1).Hash(Password);
