@@ -148,6 +148,61 @@ public sealed class WriteBehindTests
         Assert.False(writer.TryEnqueue(new Item(1)));
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task Draining_stops_taking_answers_everything_queued_and_counts_it()
+    {
+        var gate = new TaskCompletionSource();
+        int calls = 0;
+        var writer = new Writer(async _ =>
+        {
+            await gate.Task;
+            if (Interlocked.Increment(ref calls) == 2) throw new BackendUnavailableException("MariaDB: gone");
+        }, maxWeight: 2);
+        var items = Enumerable.Range(0, 5).Select(_ => new Item(1)).ToList();
+        Assert.True(writer.TryEnqueue(items[0]));
+        await Until(() => writer.Queued == 0, "the first is being written");
+        foreach (var item in items.Skip(1)) Assert.True(writer.TryEnqueue(item));
+        var drain = writer.DrainAsync();
+        Assert.True(writer.IsStopping);
+        Assert.False(writer.TryEnqueue(new Item(1))); // stopped taking, while the queued ones still wait
+        gate.SetResult();
+        var outcome = await drain.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        // Batches [0], [1, 2] (fails), [3, 4]: all five were waiting or being written when the stop began.
+        Assert.Equal(new DrainOutcome(5, 2), outcome);
+        Assert.Equal(["stored", "unavailable", "unavailable", "stored", "stored"], items.Select(i => i.Answer.Task.Result));
+        Assert.Equal(3, writer.Written);
+        Assert.Equal(2, writer.Failed);
+        Assert.Equal(outcome, await writer.DrainAsync()); // a second stop (DisposeAsync) finds it done
+        await writer.DisposeAsync();
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Sends_racing_the_stop_are_either_refused_or_stored_and_answered()
+    {
+        for (int round = 0; round < 50; round++)
+        {
+            var writer = new Writer(_ => Task.CompletedTask, maxWeight: 100, capacity: 1_000_000);
+            var accepted = new System.Collections.Concurrent.ConcurrentBag<Item>();
+            using var go = new Barrier(5);
+            var senders = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+            {
+                go.SignalAndWait(Ct);
+                for (int i = 0; i < 2_000; i++)
+                {
+                    var item = new Item(1);
+                    if (writer.TryEnqueue(item)) accepted.Add(item);
+                    else if (writer.IsStopping) return;
+                }
+            }, Ct)).ToArray();
+            go.SignalAndWait(Ct);
+            await writer.DrainAsync().WaitAsync(TimeSpan.FromSeconds(30), Ct);
+            await Task.WhenAll(senders);
+            // Everything accepted was answered by the time the stop completed: nothing slipped in behind the last look.
+            Assert.All(accepted, item => Assert.True(item.Answer.Task.IsCompleted, "an accepted item was never answered"));
+            Assert.Equal(accepted.Count, writer.Written);
+        }
+    }
+
     /// <summary>Polls <paramref name="condition"/>; a deadline (30 s, generous for a loaded box) turns a hang into a named failure.</summary>
     private static async Task Until(Func<bool> condition, string what)
     {
