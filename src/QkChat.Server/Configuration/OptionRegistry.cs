@@ -80,8 +80,8 @@ public static class OptionRegistry
             "Database (schema) name.", "", allowEmpty: false, maxLength: 64),
         OptionSpec.Int("db.pool_size", "QKCHAT_DB_POOL_SIZE", 1, 1000, o => o.Database, l => l.PoolSize, (l, v) => l.PoolSize = v,
             "Maximum pooled database connections for requests, the audit log and the admin listener; the write-behind batchers " +
-            "(messages, acks, search index, group entries) have a pool of their own of 5 more (docs/storage.md).",
-            "Above the server's max_connections makes logins fail under load; MariaDB must allow nodes x (pool_size + 5)."),
+            "(messages, acks, group entries and the two search indexes) have a pool of their own of 7 more (docs/storage.md).",
+            "Above the server's max_connections makes logins fail under load; MariaDB must allow nodes x (pool_size + 7)."),
         OptionSpec.Bool("db.auto_migrate", "QKCHAT_DB_AUTO_MIGRATE", o => o.Database, l => l.AutoMigrate, (l, v) => l.AutoMigrate = v,
             "Apply pending migrations at start instead of refusing to start.", "Several nodes starting at once serialise on a lock; prefer `qkchatd migrate`."),
 

@@ -69,11 +69,12 @@ public sealed partial class ChatServer : IAsyncDisposable
 
     /// <summary>
     /// Connections of the writers' pool (docs/storage.md "Connection pools"): one for each single writer that holds at
-    /// most one at a time (messages, acks, search index, group entries), plus one for the search index's catch-up at
-    /// start, which runs beside the indexer's own loop. So no writer ever waits for another's connection (a batch's
-    /// deadlock retry gives its connection back before it takes one again). Before the group writer it was 4.
+    /// most one at a time (messages, acks, the messages' search index, group entries, the group entries' search
+    /// index), plus one for each search index's catch-up at start, which runs beside that indexer's own loop: 5 + 2.
+    /// So no writer ever waits for another's connection (a batch's deadlock retry gives its connection back before it
+    /// takes one again). It was 4 from when there were three writers; the group writer and its indexer made five.
     /// </summary>
-    public const int WriterPoolSize = 5;
+    public const int WriterPoolSize = 7;
 
     /// <summary>What a SIGHUP reload changes in place (<see cref="LiveReload"/>).</summary>
     public LiveTargets Live { get; }

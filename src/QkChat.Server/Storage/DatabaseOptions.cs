@@ -15,7 +15,7 @@ public sealed class DatabaseOptions
 
     public string Name { get; set; } = "qkchat";
 
-    /// <summary>32: with the 5 connections of the writers' pool (ChatServer.WriterPoolSize), 4 nodes (4 x 37 = 148) fit MariaDB's default max_connections of 151 (docs/tuning.md).</summary>
+    /// <summary>32: with the 7 connections of the writers' pool (ChatServer.WriterPoolSize), 3 nodes (3 x 39 = 117) fit MariaDB's default max_connections of 151 with room for migrations, tools and monitoring; 4 nodes (156) need it raised (docs/tuning.md).</summary>
     public int PoolSize { get; set; } = 32;
 
     /// <summary>Off: a schema change is the operator's step (`qkchatd migrate`), not a side effect of a start.</summary>
