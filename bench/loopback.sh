@@ -7,6 +7,7 @@
 #   bench/loopback.sh chat [N...]                  N users in N/2 friend pairs messaging each other (default 2000 10000)
 #   bench/loopback.sh mixed [N...]                 the same pairs doing the mixed blend (MIX, default the tool's)
 #   bench/loopback.sh levels chat|mixed [N...]     one server, one --levels sweep, the table by level (default 2000 5000 10000)
+#   bench/loopback.sh group fanout|small|hot       issue 18's group benchmarks (docs/loadgen.md "group"), fresh database each
 # Needs: make publish (dist/qkchatd, dist/qkchat-loadgen), the private stack (make services-up), redis-benchmark.
 # Tunables through the environment: DURATION (s, default 15), RAMP (s, default 5), REACTORS (default 0 = cores),
 # PIN (true/false), INLINE=0 to skip the inline-design run; chat: RATE (messages/s per user, default 1, 0 = unpaced),
@@ -241,6 +242,36 @@ levels() { # SCENARIO N...
     unset QKCHAT_PASSWORD_MEMORY_KIB QKCHAT_PASSWORD_ITERATIONS
 }
 
+# Group chat (issue 18): each shape on a fresh database with its own friend layout (groups:SIZE), one server.
+#   fanout: one group of 1,000 online members, SENDERS (default 10) senders at RATES per sender (default 1,2,5,10)
+#   small:  10,000 users in 1,000 groups of 10, every user RATE (default 1) entry/s
+#   hot:    one group of HOT (default 100) members all sending back to back, PIPELINE (default 4) in flight each
+group() { # SHAPE
+    local shape=${1:-fanout} n size
+    local extra=()
+    case $shape in
+        fanout) n=1000; size=1000
+                extra=(--senders-per-group "${SENDERS:-10}" --rate-levels "${RATES:-1,2,5,10}" --pipeline "${PIPELINE:-4}") ;;
+        small) n=10000; size=10; extra=(--rate "${RATE:-1}") ;;
+        hot) n=${HOT:-100}; size=$n; extra=(--rate 0 --pipeline "${PIPELINE:-4}") ;;
+        *) echo "group: fanout, small or hot" >&2; exit 2 ;;
+    esac
+    export QKCHAT_DB_NAME=$CHAT_DB
+    fresh_chat_db
+    echo "== group $shape: $n users in groups of $size, ${DURATION}s measured after ${RAMP}s ramp"
+    env "${CHAT_HASH[@]}" QKCHAT_LOG_LEVEL=warning QKCHAT_DB_AUTO_MIGRATE=true QKCHAT_CONFIG_PATH="$OUT/empty.json" \
+        QKCHAT_LOG_TO_FILE=false "$QKCHATD" provision-users --count "$n" --prefix lgg --password "$STORM_PASSWORD" --friends "groups:$size"
+    export "${CHAT_HASH[@]}"
+    LOG_LEVEL=information PASSWORD_QUEUE=$n start_server
+    "${ON_LOAD_CPUS[@]}" dist/qkchat-loadgen group --port $PORT --connections "$n" --group-size "$size" "${extra[@]}" \
+        --ramp-up "$RAMP" --duration "$DURATION" --prefix lgg --password "$STORM_PASSWORD" --source-addresses "$SOURCES" \
+        --server-pid "$server_pid" --json "$OUT/group-$shape.json" >"$OUT/group-$shape.md" || true
+    cat "$OUT/group-$shape.md"
+    stop_server
+    grep -o "stored since start.*" "$OUT/server.log" | sed "s/^/  group $shape: server /" || true
+    unset QKCHAT_PASSWORD_MEMORY_KIB QKCHAT_PASSWORD_ITERATIONS
+}
+
 case ${1:-} in
     heartbeat) shift; heartbeat "$@" ;;
     metrics-overhead) shift; metrics_overhead "$@" ;;
@@ -249,5 +280,6 @@ case ${1:-} in
     chat) shift; pairs chat "$@" ;;
     mixed) shift; pairs mixed "$@" ;;
     levels) shift; levels "$@" ;;
-    *) sed -n '2,13p' "$0"; exit 2 ;;
+    group) shift; group "$@" ;;
+    *) sed -n '2,14p' "$0"; exit 2 ;;
 esac

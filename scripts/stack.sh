@@ -137,7 +137,11 @@ start_mariadb() {
     detach "$DB_DIR/mariadbd.out" mariadbd --no-defaults --datadir="$DB_DATA" --user=root \
         --socket="$DB_SOCK" --pid-file="$DB_PID" --port="$DB_PORT" --bind-address=127.0.0.1 \
         --log-error="$DB_LOG" --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
-        --innodb-buffer-pool-size="${QKCHAT_STACK_DB_BUFFER_POOL:-1G}" --innodb-log-file-size=512M
+        --innodb-buffer-pool-size="${QKCHAT_STACK_DB_BUFFER_POOL:-1G}" --innodb-log-file-size=512M \
+        --max-connections="${QKCHAT_STACK_DB_MAX_CONNECTIONS:-1000}"
+    # max_connections: every qkchatd holds up to db.pool_size + 7 (its writers' pool), and the test suite runs many
+    # servers at once (cluster tests three per test); MariaDB's default of 151 ran out in a full `make test`
+    # ("Too many connections", 2026-12-07). 1,000 costs nothing until used (a few hundred KB per live connection).
     # The 128 MB default pool holds about 400,000 messages with their indexes; past that every batch of inserts
     # reads index pages from disk and chat throughput fell to a third in our runs (bench/RESULTS.md). 1 GB of this
     # machine's 24 GB keeps a few million in memory; a larger redo log spaces out checkpoint flushes under load.
@@ -285,7 +289,8 @@ usage: $0 up|down|status|env|help
   env     print the QKCHAT_* exports that point qkchatd at them: eval "\$($0 env)"
 Ports for this checkout: 127.0.0.1:$DB_PORT (MariaDB), 127.0.0.1:$REDIS_PORT (Redis). A second checkout on the
 same machine needs others on its first up, e.g. QKCHAT_STACK_DB_PORT=23306 QKCHAT_STACK_REDIS_PORT=26379
-(remembered in .run/stack.conf). QKCHAT_STACK_DB_BUFFER_POOL sets MariaDB's InnoDB buffer pool (default 1G).
+(remembered in .run/stack.conf). QKCHAT_STACK_DB_BUFFER_POOL sets MariaDB's InnoDB buffer pool (default 1G),
+QKCHAT_STACK_DB_MAX_CONNECTIONS its max_connections (default 1000).
 EOF
 }
 
