@@ -36,8 +36,12 @@ services-status: ## show whether the private services run
 migrate: services-up build ## apply pending migrations to the private database
 	$(STACK_ENV); dotnet $(SERVER_DLL) migrate
 
-run: services-up build ## start the private stack, migrate, and serve chat on 127.0.0.1:8080 in the foreground
-	$(STACK_ENV); dotnet $(SERVER_DLL) migrate && exec dotnet $(SERVER_DLL) run
+# make run NODES=3: three nodes of one deployment (scripts/run-nodes.sh; chat 8080-8082, admin 9100-9102, logs/node-i),
+# migrated once here before they start. Ctrl-C stops all of them. Without NODES: one server, as always.
+NODES ?=
+run: services-up build ## start the private stack, migrate, and serve chat on 127.0.0.1:8080 in the foreground (NODES=3: three nodes, 8080-8082)
+	$(STACK_ENV); dotnet $(SERVER_DLL) migrate && \
+	    $(if $(NODES),QKCHAT_RUN_SERVER=$(SERVER_DLL) exec scripts/run-nodes.sh $(NODES),exec dotnet $(SERVER_DLL) run)
 
 # One script does the whole flow (tools, stack, publish, build, tests) and always prints the summary as its last
 # line, also when a set-up step fails. On a failure make itself adds "make: *** [Makefile:NN: test] Error 1" after

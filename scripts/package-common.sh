@@ -3,7 +3,7 @@
 # Expects ROOT (the checkout) to be set.
 
 # Docs shipped to .../share/doc/qkchat; the optional ones are added when another issue has written them.
-PKG_DOCS_REQUIRED=(README.md docs/configuration.md docs/tuning.md)
+PKG_DOCS_REQUIRED=(README.md docs/configuration.md docs/tuning.md docs/cluster.md)
 PKG_DOCS_OPTIONAL=(docs/protocol.md docs/loadgen.md docs/mail.md docs/cli.md)
 
 # What `dotnet publish` leaves in dist/ and both packages ship in <prefix>/lib/qkchat/: the AOT programs (each
@@ -74,6 +74,7 @@ pkg_stage() {
     install -m 0644 "$ROOT/packaging/etc/server.json" "$dest/$sysconfdir/qkchat/server.json"
     install -m 0644 "$ROOT/packaging/etc/default-qkchat" "$dest/$sysconfdir/default/qkchat"
     install -m 0644 "$ROOT/packaging/systemd/qkchat.service" "$dest/$unitdir/qkchat.service"
+    install -m 0644 "$ROOT/packaging/systemd/qkchat@.service" "$dest/$unitdir/qkchat@.service"
     install -m 0644 "$ROOT"/sql/*.sql "$dest/$datadir/qkchat/sql/"
     for doc in "${PKG_DOCS_REQUIRED[@]}"; do
         install -m 0644 "$ROOT/$doc" "$dest/$docdir/qkchat/"

@@ -23,10 +23,14 @@ public static class Preflight
 
         int ports = EphemeralPorts();
         int sources = Math.Max(1, options.SourceAddresses.Count);
-        if (options.Connections > (long)ports * sources)
-            Say($"{options.Connections:N0} connections from {sources} source address(es) need more than {ports:N0} ephemeral ports each: add --source-addresses (e.g. 127.0.0.2-127.0.0.{1 + (options.Connections + ports - 1) / ports})");
-        if (options.Connections > (long)ServerDefaultPerAddress * sources)
-            Say($"{options.Connections / sources:N0} connections per source address: qkchatd allows {ServerDefaultPerAddress:N0} by default (QKCHAT_MAX_CLIENTS_PER_IP), so raise it or add source addresses");
+        // The ephemeral range and qkchatd's per-address limit count per server endpoint: --nodes spread the load over
+        // several (round-robin, so evenly).
+        int nodes = options.Targets.Count;
+        long perNode = (options.Connections + nodes - 1) / nodes;
+        if (perNode > (long)ports * sources)
+            Say($"{perNode:N0} connections per node from {sources} source address(es) need more than {ports:N0} ephemeral ports each: add --source-addresses (e.g. 127.0.0.2-127.0.0.{1 + (perNode + ports - 1) / ports})");
+        if (perNode > (long)ServerDefaultPerAddress * sources)
+            Say($"{perNode / sources:N0} connections per source address and node: qkchatd allows {ServerDefaultPerAddress:N0} by default (QKCHAT_MAX_CLIENTS_PER_IP), so raise it or add source addresses");
         if (options.SourceAddresses.Count > 0 && options.SourceAddresses.Count % workers != 0 && options.SourceAddresses.Count > workers)
             Say($"{options.SourceAddresses.Count} source addresses over {workers} workers: some workers get more addresses than others");
     }

@@ -17,7 +17,8 @@
 #      bin/qkchat-loadgen and bin/qkchat relative symlinks to ../lib/qkchat;
 #   2. copies etc/qkchat/server.json and etc/default/qkchat under the sysconfdir, unless they exist: an
 #      existing file is never overwritten, a newer version is put beside it as *.new;
-#   3. writes /etc/systemd/system/qkchat.service with ExecStart and the config paths pointing at 1 and 2;
+#   3. writes /etc/systemd/system/qkchat.service and the template qkchat@.service (one node of several,
+#      docs/cluster.md) with ExecStart and the config paths pointing at 1 and 2;
 #   4. as root: creates the system user qkchat and /var/lib/qkchat, /var/log/qkchat (mode 0750).
 # It never enables, starts or restarts the service; it prints the commands for that. Running it again
 # updates the binaries and changes nothing else. --uninstall removes what steps 1 and 3 wrote and keeps the
@@ -46,6 +47,7 @@ case $prefix$sysconfdir in
 *[!A-Za-z0-9/._-]*) echo "install.sh: paths may hold only letters, digits and / . _ -" >&2; exit 2 ;;
 esac
 unit=$destdir/etc/systemd/system/qkchat.service
+node_unit=$destdir/etc/systemd/system/qkchat@.service
 
 systemd_here() {
     [ -z "$destdir" ] && [ -d /run/systemd/system ]
@@ -65,11 +67,13 @@ install_config() {
 if [ "$action" = uninstall ]; then
     rm -f "$destdir$prefix/bin/qkchatd" "$destdir$prefix/bin/qkchat-loadgen" "$destdir$prefix/bin/qkchat"
     rm -rf "$destdir$prefix/lib/qkchat" "$destdir$prefix/share/qkchat" "$destdir$prefix/share/doc/qkchat"
-    # Only our own unit: a qkchat.service written by someone else stays.
-    if [ -f "$unit" ] && grep -q "^ExecStart=$prefix/bin/qkchatd " "$unit"; then
-        rm -f "$unit"
-        if systemd_here; then systemctl daemon-reload; fi
-    fi
+    # Only our own units: a qkchat.service or qkchat@.service written by someone else stays.
+    for u in "$unit" "$node_unit"; do
+        if [ -f "$u" ] && grep -q "^ExecStart=$prefix/bin/qkchatd " "$u"; then
+            rm -f "$u"
+            if systemd_here; then systemctl daemon-reload; fi
+        fi
+    done
     echo "removed QkChat from $destdir$prefix; kept $destdir$sysconfdir/qkchat, $destdir$sysconfdir/default/qkchat,"
     echo "/var/lib/qkchat, /var/log/qkchat and the user qkchat (remove them by hand if you want them gone)"
     exit 0
@@ -103,14 +107,16 @@ sed "$paths" "$here/etc/default/qkchat" >"$tmp/default"
 install_config "$tmp/server.json" "$destdir$sysconfdir/qkchat/server.json"
 install_config "$tmp/default" "$destdir$sysconfdir/default/qkchat"
 
-# 3. The systemd unit (in /etc/systemd/system, where units not owned by a package belong).
+# 3. The systemd units (in /etc/systemd/system, where units not owned by a package belong).
 install -d -m 0755 "$(dirname "$unit")"
-sed "$paths" "$here/lib/systemd/system/qkchat.service" >"$tmp/qkchat.service"
-if ! cmp -s "$tmp/qkchat.service" "$unit"; then
-    install -m 0644 "$tmp/qkchat.service" "$unit"
-    echo "installed $unit"
-    if systemd_here; then systemctl daemon-reload; fi
-fi
+for name in qkchat.service qkchat@.service; do
+    sed "$paths" "$here/lib/systemd/system/$name" >"$tmp/$name"
+    if ! cmp -s "$tmp/$name" "$destdir/etc/systemd/system/$name"; then
+        install -m 0644 "$tmp/$name" "$destdir/etc/systemd/system/$name"
+        echo "installed $destdir/etc/systemd/system/$name"
+        if systemd_here; then systemctl daemon-reload; fi
+    fi
+done
 
 # 4. The user and its directories, as the .deb's postinst does.
 if [ "$make_user" = yes ]; then

@@ -12,6 +12,14 @@ public sealed class LoadGenOptions
     public string Scenario { get; set; } = "";
     public string Host { get; set; } = "127.0.0.1";
     public int Port { get; set; } = 8080;
+
+    /// <summary>--nodes: the nodes of one deployment to spread the connections over (<see cref="NodeEndpoints.NodeOf"/>);
+    /// empty = the one server at --host:--port.</summary>
+    public IReadOnlyList<NodeEndpoint> Nodes { get; set; } = [];
+
+    /// <summary>--cross-node (chat, mixed): the two users of every pair on different nodes, so every message crosses
+    /// between nodes through Redis; off = both on one node, pairs spread round-robin.</summary>
+    public bool CrossNode { get; set; }
     public int Connections { get; set; } = 100;
     public double DurationSeconds { get; set; } = 10;
     public double RampUpSeconds { get; set; } = 2;
@@ -163,6 +171,13 @@ public sealed class LoadGenOptions
         copy.RawArguments = raw;
         return copy;
     }
+
+    /// <summary>Where the run connects: the --nodes, or --host:--port.</summary>
+    public IReadOnlyList<NodeEndpoint> Targets => Nodes.Count > 0 ? Nodes : [new NodeEndpoint(Host, Port)];
+
+    /// <summary>The node run-wide connection <paramref name="connection"/> connects to.</summary>
+    public NodeEndpoint EndpointFor(int connection) => Nodes.Count == 0 ? new NodeEndpoint(Host, Port)
+        : Nodes[NodeEndpoints.NodeOf(connection, Nodes.Count, pairsTogether: IsPairScenario && !CrossNode)];
 
     public int EffectiveWorkers => Workers ?? Math.Max(1, (Connections + ConnectionsPerWorker - 1) / ConnectionsPerWorker);
 }

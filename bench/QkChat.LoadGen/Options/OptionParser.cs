@@ -24,6 +24,8 @@ public static class OptionParser
     [
         new("host", "ADDR", "server address (default 127.0.0.1)", (o, v) => o.Host = v),
         new("port", "N", "server port (default 8080)", (o, v) => o.Port = Int(v, 1, 65_535)),
+        new("nodes", "H:P,H:P,..", "several nodes of one deployment instead of --host/--port: connections round-robin over them (chat, mixed: pairs)", (o, v) => o.Nodes = NodeEndpoints.Parse(v)),
+        new("cross-node", "", "chat, mixed: the two users of every pair on different --nodes (every message crosses nodes)", (o, _) => o.CrossNode = true),
         new("connections", "N", "connections to open (default 100)", (o, v) => o.Connections = Int(v, 1, 10_000_000)),
         new("duration", "S", "measured seconds, after the ramp (default 10)", (o, v) => { o.DurationSeconds = Seconds(v, 0.1); o.DurationGiven = true; }),
         new("ramp-up", "S", "seconds over which connections are opened (default 2)", (o, v) => o.RampUpSeconds = Seconds(v, 0)),
@@ -118,6 +120,10 @@ public static class OptionParser
             }
         }
         if (options.Scenario.Length == 0) throw new UsageException("no scenario given");
+        if (options.Nodes.Count > 0 && args.Any(a => a is "--host" or "--port" || a.StartsWith("--host=", StringComparison.Ordinal) || a.StartsWith("--port=", StringComparison.Ordinal)))
+            throw new UsageException("--nodes replaces --host and --port: give one or the other");
+        if (options.CrossNode && !options.IsPairScenario) throw new UsageException("--cross-node is for chat and mixed (the pairs are split)");
+        if (options.CrossNode && options.Nodes.Count < 2) throw new UsageException("--cross-node needs --nodes with at least two nodes");
         if (options.Scenario == "login-storm")
         {
             if (options.Password.Length == 0) throw new UsageException("login-storm needs --password (of the provisioned accounts)");

@@ -15,7 +15,7 @@ public static class ResultBuilder
         return new RunResult
         {
             Scenario = options.Scenario,
-            Target = $"{options.Host}:{options.Port}",
+            Target = string.Join(',', options.Targets),
             Connections = context.Share.Connections,
             DurationS = options.DurationSeconds,
             RampUpS = options.RampUpSeconds,
@@ -48,7 +48,7 @@ public static class ResultBuilder
         var merged = new RunResult
         {
             Scenario = options.Scenario,
-            Target = $"{options.Host}:{options.Port}",
+            Target = string.Join(',', options.Targets),
             Connections = options.Connections,
             DurationS = options.DurationSeconds,
             RampUpS = options.RampUpSeconds,

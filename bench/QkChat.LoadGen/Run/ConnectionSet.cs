@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Security.Authentication;
 using QkChat.Client;
+using QkChat.LoadGen.Options;
 
 namespace QkChat.LoadGen.Run;
 
@@ -56,8 +57,9 @@ public sealed class ConnectionSet(ScenarioContext context) : IAsyncDisposable
     {
         try
         {
-            ChatClient client = await ChatClient.ConnectAsync(context.Options.Host, context.Options.Port,
-                context.ClientOptionsFor(index), context.HardStop).ConfigureAwait(false);
+            NodeEndpoint node = context.EndpointFor(index);
+            ChatClient client = await ChatClient.ConnectAsync(node.Host, node.Port, context.ClientOptionsFor(index), context.HardStop)
+                .ConfigureAwait(false);
             bool late;
             lock (_clients)
             {

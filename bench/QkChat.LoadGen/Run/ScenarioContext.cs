@@ -89,6 +89,10 @@ public sealed class ScenarioContext
 
     public TimeSpan RequestTimeout => TimeSpan.FromSeconds(Options.RequestTimeoutSeconds);
 
+    /// <summary>The node this process's connection <paramref name="index"/> connects to (by its run-wide index, so every
+    /// worker follows one assignment).</summary>
+    public NodeEndpoint EndpointFor(int index) => Options.EndpointFor(Share.First + index);
+
     /// <summary>Connection <paramref name="index"/> binds the source addresses in turn, so each gets an equal share.</summary>
     public ChatClientOptions ClientOptionsFor(int index) => _clientOptions[index % _clientOptions.Length];
 }

@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using HdrHistogram;
 using QkChat.Client;
+using QkChat.LoadGen.Options;
 using QkChat.LoadGen.Results;
 using QkChat.LoadGen.Run;
 using QkChat.Protocol;
@@ -190,8 +191,9 @@ public sealed class LoginStormScenario : IScenario
                 await gate.WaitAsync(context.HardStop).ConfigureAwait(false);
                 try
                 {
-                    fresh[k] = await ChatClient.ConnectAsync(context.Options.Host, context.Options.Port, context.ClientOptionsFor(k),
-                        context.HardStop).ConfigureAwait(false);
+                    NodeEndpoint node = context.EndpointFor(k);
+                    fresh[k] = await ChatClient.ConnectAsync(node.Host, node.Port, context.ClientOptionsFor(k), context.HardStop)
+                        .ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -217,8 +219,9 @@ public sealed class LoginStormScenario : IScenario
             try
             {
                 // Their own source-address turn from the end of the list, so they rarely share with the storm's first.
-                client = await ChatClient.ConnectAsync(context.Options.Host, context.Options.Port,
-                    context.ClientOptionsFor(int.MaxValue - i), stop).ConfigureAwait(false);
+                NodeEndpoint node = context.Options.EndpointFor(i); // observers spread over the nodes like the storm
+                client = await ChatClient.ConnectAsync(node.Host, node.Port, context.ClientOptionsFor(int.MaxValue - i), stop)
+                    .ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

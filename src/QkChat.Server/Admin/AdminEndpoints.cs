@@ -110,6 +110,9 @@ public sealed class AdminEndpoints(PrometheusExporter exporter, TransportEngine 
             w.WriteNumber("errors_per_s", Math.Round(s.ErrorsPerSecond, 2));
             w.WriteNumber("requests_per_s", Math.Round(s.Requests.PerSecond, 1));
             w.WriteNumber("error_percent", Math.Round(s.Requests.ErrorPercent, 2));
+            // Cross-node traffic: frames published to other nodes and received from them through Redis (docs/cluster.md).
+            w.WriteNumber("route_out_per_s", Math.Round(s.RoutedOutPerSecond, 1));
+            w.WriteNumber("route_in_per_s", Math.Round(s.RoutedInPerSecond, 1));
             // null when the second had no request: the chart leaves a gap instead of drawing a false 0 ms.
             WriteMs(w, "p50_ms", s.Requests.P50Ms);
             WriteMs(w, "p90_ms", s.Requests.P90Ms);

@@ -49,7 +49,7 @@ public sealed class AdminHost : IAsyncDisposable
             features.Groups);
         // The exporter listens to the meter created just above (instruments publish to listeners started later too).
         var exporter = new PrometheusExporter(metrics.Meter, dbPools, [new ServerHistograms(requests, batchers)]);
-        var sampler = new StatusSampler(engine, features.Live, features.Messaging, requests, features.Groups);
+        var sampler = new StatusSampler(engine, features.Live, features.Messaging, requests, features.Groups, features.Routes);
         var alerts = new AlertMonitor(thresholds, maxClients, loggers.CreateLogger("Alerts"));
         sampler.Sampled += alerts.Check;
         var endpoints = new AdminEndpoints(exporter, engine, sampler, alerts, warnings, db, redis, configSummary, version, features.Audit.Recent,

@@ -3,6 +3,7 @@ using QkChat.Core.Dispatch;
 using QkChat.Core.Groups;
 using QkChat.Core.Messaging;
 using QkChat.Core.Routing;
+using QkChat.Server.Cluster;
 using QkChat.Transport;
 
 namespace QkChat.Server.Admin;
@@ -10,7 +11,7 @@ namespace QkChat.Server.Admin;
 /// <summary>One second of the server as the dashboard and the alerts see it.</summary>
 public readonly record struct StatusSample(long At, int Connections, int Devices, double MessagesPerSecond, double CpuPercent,
     long WorkingSetBytes, double MemoryPercent, long Errors, double ErrorsPerSecond, int[] ReactorConnections, double[] ReactorBytesPerSecond,
-    RequestFigures Requests = default, double GroupEntriesPerSecond = 0);
+    RequestFigures Requests = default, double GroupEntriesPerSecond = 0, double RoutedOutPerSecond = 0, double RoutedInPerSecond = 0);
 
 /// <summary>
 /// Samples the server once a second and keeps the last two minutes for the dashboard's charts. Reading the
@@ -35,11 +36,17 @@ public sealed class StatusSampler : IAsyncDisposable
     private long[] _lastBytes;
     private TimeSpan _lastCpu;
     private readonly RequestWindow _requests;
+    private readonly RouteStats? _routes;
+    private long _lastRoutedOut, _lastRoutedIn;
 
-    public StatusSampler(TransportEngine engine, LiveSessions live, MessagingService messaging, RequestMetrics? requests = null, GroupService? groups = null)
+    /// <param name="routes">Cross-node routing counters (docs/cluster.md); null: the node routes nothing across nodes and
+    /// the cross-node rates stay 0.</param>
+    public StatusSampler(TransportEngine engine, LiveSessions live, MessagingService messaging, RequestMetrics? requests = null,
+        GroupService? groups = null, RouteStats? routes = null)
     {
         _groups = groups;
         _engine = engine;
+        _routes = routes;
         _live = live;
         _messaging = messaging;
         _requests = new RequestWindow(requests);
@@ -105,16 +112,21 @@ public sealed class StatusSampler : IAsyncDisposable
             _lastBytes[i] = total;
             errors += Volatile.Read(ref stats.HandlerFaults) + Volatile.Read(ref stats.ClosedByReason[(int)CloseReason.ProtocolError]);
         }
+        // Frames (deliver records) this node published to other nodes and received from them: the cross-node traffic.
+        long routedOut = _routes?.FramesPublished ?? 0, routedIn = _routes?.FramesReceived ?? 0;
         long memoryLimit = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         var sample = new StatusSample(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), connections.Sum(), _live.DeviceCount,
             (messages - _lastMessages) / seconds, cpuPercent, _process.WorkingSet64,
             memoryLimit > 0 ? _process.WorkingSet64 * 100.0 / memoryLimit : 0, errors, (errors - _lastErrors) / seconds,
-            connections, bytes, _requests.Take(seconds), (groupEntries - _lastGroupEntries) / seconds);
+            connections, bytes, _requests.Take(seconds), (groupEntries - _lastGroupEntries) / seconds,
+            (routedOut - _lastRoutedOut) / seconds, (routedIn - _lastRoutedIn) / seconds);
         _lastTicks = now;
         _lastCpu = cpu;
         _lastMessages = messages;
         _lastGroupEntries = groupEntries;
         _lastErrors = errors;
+        _lastRoutedOut = routedOut;
+        _lastRoutedIn = routedIn;
         return sample;
     }
 

@@ -49,6 +49,8 @@ public sealed class DebPackageTests(DebFixture package) : IClassFixture<DebFixtu
             ["/etc/qkchat/server.json"] = "-rw-r--r--",
             ["/etc/default/qkchat"] = "-rw-r--r--",
             ["/lib/systemd/system/qkchat.service"] = "-rw-r--r--",
+            ["/lib/systemd/system/qkchat@.service"] = "-rw-r--r--",
+            ["/usr/share/doc/qkchat/cluster.md"] = "-rw-r--r--",
             ["/usr/share/doc/qkchat/README.md"] = "-rw-r--r--",
             ["/usr/share/doc/qkchat/configuration.md"] = "-rw-r--r--",
             ["/usr/share/doc/qkchat/tuning.md"] = "-rw-r--r--",

@@ -4,10 +4,14 @@ using Xunit;
 
 namespace QkChat.IntegrationTests.Packaging;
 
-/// <summary>packaging/systemd/qkchat.service: accepted by systemd as written, and saying what issue 7 asks of it.</summary>
+/// <summary>
+/// packaging/systemd/qkchat.service: accepted by systemd as written, and saying what issue 7 asks of it; and the
+/// template qkchat@.service (one node of several, issue 19): the same unit with a per-node environment file.
+/// </summary>
 public sealed class SystemdUnitTests
 {
     private static readonly string UnitPath = Path.Combine(TestStack.RepoRoot, "packaging", "systemd", "qkchat.service");
+    private static readonly string NodeUnitPath = Path.Combine(TestStack.RepoRoot, "packaging", "systemd", "qkchat@.service");
 
     [Fact(Timeout = 60_000)]
     public async Task Systemd_analyze_verify_prints_nothing_for_the_unit()
@@ -61,6 +65,65 @@ public sealed class SystemdUnitTests
         Assert.Contains("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 was measured", unitText);
         Assert.DoesNotContain("Environment=DOTNET_SYSTEM_NET_SOCKETS", unitText);
         Assert.DoesNotContain(settings.Keys, k => k == "Environment");
+    }
+
+    [Fact]
+    public void Both_units_restart_a_node_that_exits_1_after_losing_its_lease()
+    {
+        // A lost node-id lease ends qkchatd with ExitCodes.Failure (docs/cluster.md); systemd must restart it, and only a
+        // bad configuration (ExitCodes.Usage) stays down.
+        Assert.Equal(1, QkChat.Server.Hosting.ExitCodes.Failure);
+        foreach (string path in new[] { UnitPath, NodeUnitPath })
+        {
+            var settings = ReadSettings(File.ReadAllLines(path));
+            Assert.Equal("on-failure", settings["Restart"].Single());
+            Assert.Equal(QkChat.Server.Hosting.ExitCodes.Usage.ToString(), settings["RestartPreventExitStatus"].Single());
+            Assert.DoesNotContain(settings.Keys, k => k is "SuccessExitStatus" or "RestartForceExitStatus" or "StartLimitBurst" or "StartLimitIntervalSec");
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Systemd_analyze_verify_prints_nothing_for_a_node_instance()
+    {
+        // An instance (qkchat@a.service) is verified through its template in the same directory; the per-node
+        // environment file exists there as the admin would write it.
+        string dir = PackageBuild.NewTempDir("node-unit");
+        try
+        {
+            string qkchatd = Path.Combine(PackageBuild.BinDir, "qkchatd");
+            File.WriteAllText(Path.Combine(dir, "qkchat@.service"), File.ReadAllText(NodeUnitPath)
+                .Replace("/usr/bin/qkchatd", qkchatd, StringComparison.Ordinal)
+                .Replace("/etc/qkchat/node-%i.env", Path.Combine(dir, "node-%i.env"), StringComparison.Ordinal));
+            File.WriteAllText(Path.Combine(dir, "node-a.env"), "QKCHAT_PORT=8081\nQKCHAT_ADMIN_PORT=9101\nQKCHAT_NODE_ID=1\n");
+
+            var result = await ExternalProcess.RunAsync("systemd-analyze", ["verify", Path.Combine(dir, "qkchat@a.service")],
+                timeout: TimeSpan.FromSeconds(30));
+            Assert.True(result.ExitCode == 0 && result.Output.Length == 0,
+                $"systemd-analyze verify exited {result.ExitCode} and printed:\n{result.Output}");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void The_node_template_is_the_single_unit_plus_a_per_node_environment_file_and_log_directory()
+    {
+        var single = ReadSettings(File.ReadAllLines(UnitPath));
+        var node = ReadSettings(File.ReadAllLines(NodeUnitPath));
+
+        Assert.Equal(["-/etc/default/qkchat", "/etc/qkchat/node-%i.env"], node["EnvironmentFile"]); // the node's own file last: it wins
+        Assert.Equal("QKCHAT_LOG_DIR=/var/log/qkchat/%i", node["Environment"].Single());
+        Assert.Equal("qkchat qkchat/%i", node["LogsDirectory"].Single());
+        Assert.Contains("%i", node["Description"].Single());
+
+        // Everything else (hardening, limits, restart, notify, watchdog, commands) is the single unit's, so the two
+        // cannot drift apart.
+        string[] differing = ["Description", "Documentation", "Environment", "EnvironmentFile", "LogsDirectory"];
+        Assert.Equal(single.Keys.Except(differing).Order(), node.Keys.Except(differing).Order());
+        foreach (string key in single.Keys.Except(differing))
+            Assert.Equal(single[key], node[key]);
     }
 
     /// <summary>Key -> values of every non-comment "Key=value" line (a key may repeat).</summary>

@@ -32,7 +32,7 @@ public sealed class TarballTests(TarballFixture package) : IClassFixture<Tarball
             Assert.Equal("lrwxrwxrwx", entries[$"{n}/bin/{program}"].Mode);
             Assert.Equal("../lib/qkchat/" + program, entries[$"{n}/bin/{program}"].Target);
         }
-        foreach (string file in new[] { "lib/qkchat/libsodium.so", "etc/qkchat/server.json", "etc/default/qkchat", "lib/systemd/system/qkchat.service",
+        foreach (string file in new[] { "lib/qkchat/libsodium.so", "etc/qkchat/server.json", "etc/default/qkchat", "lib/systemd/system/qkchat.service", "lib/systemd/system/qkchat@.service", "share/doc/qkchat/cluster.md",
                      "share/qkchat/sql/0001_init.sql", "share/doc/qkchat/tuning.md", "share/doc/qkchat/packaging.md" })
             Assert.Equal("-rw-r--r--", entries[$"{n}/{file}"].Mode);
         Assert.DoesNotContain(entries.Keys, p => p.EndsWith(".dbg", StringComparison.Ordinal) || p.EndsWith(".pdb", StringComparison.Ordinal));
@@ -129,6 +129,10 @@ public sealed class TarballTests(TarballFixture package) : IClassFixture<Tarball
             Assert.Contains("ExecStart=/opt/qkchat/bin/qkchatd run --config /etc/qkchat/server.json\n", unit);
             Assert.Contains("ExecStartPre=/opt/qkchat/bin/qkchatd migrate --config /etc/qkchat/server.json\n", unit);
             Assert.DoesNotContain("/usr/bin/qkchatd", unit);
+            string nodeUnit = File.ReadAllText(dest + "/etc/systemd/system/qkchat@.service");
+            Assert.Contains("ExecStart=/opt/qkchat/bin/qkchatd run --config /etc/qkchat/server.json\n", nodeUnit);
+            Assert.Contains("EnvironmentFile=/etc/qkchat/node-%i.env\n", nodeUnit);
+            Assert.DoesNotContain("/usr/bin/qkchatd", nodeUnit);
 
             // Again: nothing changes, nothing is set beside the config.
             var second = await Run(installSh, args);
@@ -149,6 +153,7 @@ public sealed class TarballTests(TarballFixture package) : IClassFixture<Tarball
             Assert.False(Directory.Exists(dest + "/opt/qkchat/lib/qkchat"));
             Assert.False(Directory.Exists(dest + "/opt/qkchat/share/qkchat"));
             Assert.False(File.Exists(dest + "/etc/systemd/system/qkchat.service"));
+            Assert.False(File.Exists(dest + "/etc/systemd/system/qkchat@.service"));
             Assert.True(File.Exists(config), "uninstall keeps the configuration");
         }
         finally
