@@ -36,7 +36,9 @@ internal sealed partial class ClusterKit : IAsyncDisposable
     public int RedisPort { get; }
     public ConnectionMultiplexer Redis { get; }
 
-    public static async Task<ClusterKit> StartAsync(int nodes, int? redisPort = null)
+    /// <param name="redisEndpoints">A Redis Cluster's seed list (RedisClusterFixture.Endpoints) instead of the single Redis
+    /// on <paramref name="redisPort"/>.</param>
+    public static async Task<ClusterKit> StartAsync(int nodes, int? redisPort = null, string? redisEndpoints = null)
     {
         var db = await TempDatabase.CreateAsync();
         int port = redisPort ?? TestStack.RedisPort;
@@ -47,12 +49,13 @@ internal sealed partial class ClusterKit : IAsyncDisposable
             ports[i] = ServerProcess.FreePort();
             var env = ServerProcess.StackEnvironment(db.Name, ports[i]);
             env["QKCHAT_REDIS_PORT"] = port.ToString();
+            if (redisEndpoints is not null) env["QKCHAT_REDIS_HOST"] = redisEndpoints;
             env["QKCHAT_DB_AUTO_MIGRATE"] = "true";
             processes[i] = ServerProcess.Start(env);
             // One after the other: the first migrates the database, the others find it ready.
             await processes[i].WaitForOutputAsync("ready: serving chat", TimeSpan.FromSeconds(60));
         }
-        var redis = await ConnectionMultiplexer.ConnectAsync($"{TestStack.RedisHost}:{port},abortConnect=false");
+        var redis = await ConnectionMultiplexer.ConnectAsync((redisEndpoints ?? $"{TestStack.RedisHost}:{port}") + ",abortConnect=false");
         return new ClusterKit(db, processes, ports, port, redis);
     }
 
