@@ -8,7 +8,9 @@
 # migrates once before calling this, so the nodes do not race to.
 # Each output line is prefixed with "[node i] ". Ctrl-C (SIGINT) or SIGTERM stops every node gracefully (SIGTERM to
 # each, as systemd does) and waits for them; a node that exits on its own stops the others too, and the script
-# exits with that node's code, so a crashed node is never left unnoticed behind the live ones.
+# exits with that node's code, so a crashed node is never left unnoticed behind the live ones. (Started with `&` from
+# a non-interactive shell, the script inherits SIGINT ignored, as bash does for background jobs, and cannot trap it:
+# stop it with SIGTERM then.)
 # The server: $QKCHAT_RUN_SERVER, a native qkchatd or a qkchatd.dll (run with dotnet); default the Release build.
 set -euo pipefail
 
