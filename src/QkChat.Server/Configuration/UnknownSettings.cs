@@ -25,6 +25,7 @@ public static class UnknownSettings
         ("QKCHAT_TEST_", true, "the test suites and scripts/run-tests.sh (QKCHAT_TEST_SERVER_BIN, QKCHAT_TEST_REPO_ROOT, QKCHAT_TEST_FILTER)"),
         ("QKCHAT_STACK_", true, "scripts/stack.sh, the private MariaDB and Redis (ports, buffer pool, max connections)"),
         ("QKCHAT_CLUSTER_", true, "scripts/redis-cluster.sh, the local 3-master Redis Cluster (QKCHAT_CLUSTER_PORT, QKCHAT_CLUSTER_DIR)"),
+        ("QKCHAT_RUN_SERVER", false, "scripts/run-nodes.sh (make run NODES=N), the qkchatd binary or qkchatd.dll it starts"),
         ("QKCHAT_DEB_MAINTAINER", false, "scripts/package-deb.sh, the Maintainer field of the .deb"),
         ("QKCHAT_HASH_SAMPLES", false, "the password-hash cost measurement (PasswordHasherCostTests, docs/passwords.md)"),
     ];
