@@ -38,10 +38,29 @@ LOGS=${QKCHAT_LOG_DIR:-logs}
 pids=()
 stopping=0
 
-# SIGTERM to every node still running, then wait for all of them (each drains within server.shutdown_timeout_s).
+# Seconds a node gets after SIGTERM before SIGKILL: as the systemd unit (TimeoutStopSec=30s), 20 s beyond the graceful
+# stop's own bound (server.shutdown_timeout_s, default 10). A node that ignores SIGTERM (one caught in the middle of its
+# start can, docs/cluster.md "Running several nodes") must not keep the script, and the terminal, waiting forever.
+shutdown_s=${QKCHAT_SHUTDOWN_TIMEOUT_S:-10}
+[[ $shutdown_s =~ ^[0-9]{1,5}$ ]] || shutdown_s=10
+STOP_GRACE=$((shutdown_s + 20))
+
+# SIGTERM to every node still running, then wait for all of them; SIGKILL to those still there after STOP_GRACE.
 stop_all() {
-    local pid
+    local pid i alive
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for ((i = 0; i < STOP_GRACE * 10; i++)); do
+        alive=0
+        for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+        ((alive)) || break
+        sleep 0.1
+    done
+    for pid in "${pids[@]}"; do
+        if kill -0 "$pid" 2>/dev/null; then
+            echo "run-nodes: node pid $pid did not stop within ${STOP_GRACE} s of SIGTERM; killing it" >&2
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
 

