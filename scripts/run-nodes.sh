@@ -39,8 +39,8 @@ pids=()
 stopping=0
 
 # Seconds a node gets after SIGTERM before SIGKILL: as the systemd unit (TimeoutStopSec=30s), 20 s beyond the graceful
-# stop's own bound (server.shutdown_timeout_s, default 10). A node that ignores SIGTERM (one caught in the middle of its
-# start can, docs/cluster.md "Running several nodes") must not keep the script, and the terminal, waiting forever.
+# stop's own bound (server.shutdown_timeout_s, default 10). A node stuck past that (a backend call that never
+# returns) must not keep the script, and the terminal, waiting forever.
 shutdown_s=${QKCHAT_SHUTDOWN_TIMEOUT_S:-10}
 [[ $shutdown_s =~ ^[0-9]{1,5}$ ]] || shutdown_s=10
 STOP_GRACE=$((shutdown_s + 20))

@@ -85,45 +85,56 @@ public static partial class ServerHost
         // Before the first pool exists: MySqlConnector reports its pools' connections as changes, and only the changes
         // seen from here on add up to the right counts (docs/observability.md).
         using var dbPools = options.Admin.Enabled ? new MeterCollector() : null;
-        await using var dataSource = Backends.CreateDataSource(options.Database);
-        await Backends.WaitForDatabaseAsync(dataSource, options.Database, options.Lifecycle.StartupRetrySeconds, logger, stopping.Token);
-        await EnsureSchemaAsync(dataSource, options, loggerFactory, stopping.Token);
-        await using var redis = await Backends.ConnectRedisAsync(options.Redis, options.Lifecycle.StartupRetrySeconds, logger, stopping.Token);
-        // The node's number before anything mints an id: a number another live node holds stops the start here.
-        var lease = await NodeLease.AcquireAsync(redis, options.Node, $"{Environment.MachineName}:{options.Transport.Port}",
-            loggerFactory.CreateLogger("Cluster"), stopping.Token);
-        options.Messaging.NodeId = lease.NodeId;
-        await using var mail = MailQueue.Create(options.MailQueue, options.MailTransport, loggerFactory);
-        // A lost lease stops the server like SIGTERM, and the exit code says it failed (docs/cluster.md).
-        using var stopOrLost = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token, lease.Lost);
-
-        await using (var server = new ChatServer(options, loggerFactory, dataSource, redis, mail, levelSwitch, lease.Permit, lease))
+        // A stop signal while waiting for MariaDB, Redis or the node lease ends the start there: nothing serves yet.
+        try
         {
-            Volatile.Write(ref live, server.Live);
-            await server.StartAsync(stopping.Token);
-            await using var admin = await StartAdminAsync(options, server, dataSource, redis, mail, dbPools, lease, loggerFactory, logger, stopping.Token);
-            LogReady(logger, Listeners(server.Engine), server.Engine.Reactors.Count);
-            SystemdNotify.Ready();
-            using var watchdog = SystemdNotify.StartWatchdog();
-            try
+            await using var dataSource = Backends.CreateDataSource(options.Database);
+            await Backends.WaitForDatabaseAsync(dataSource, options.Database, options.Lifecycle.StartupRetrySeconds, logger, stopping.Token);
+            await EnsureSchemaAsync(dataSource, options, loggerFactory, stopping.Token);
+            await using var redis = await Backends.ConnectRedisAsync(options.Redis, options.Lifecycle.StartupRetrySeconds, logger, stopping.Token);
+            // The node's number before anything mints an id: a number another live node holds stops the start here.
+            var lease = await NodeLease.AcquireAsync(redis, options.Node, $"{Environment.MachineName}:{options.Transport.Port}",
+                loggerFactory.CreateLogger("Cluster"), stopping.Token);
+            options.Messaging.NodeId = lease.NodeId;
+            await using var mail = MailQueue.Create(options.MailQueue, options.MailTransport, loggerFactory);
+            // A lost lease stops the server like SIGTERM, and the exit code says it failed (docs/cluster.md).
+            using var stopOrLost = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token, lease.Lost);
+
+            await using (var server = new ChatServer(options, loggerFactory, dataSource, redis, mail, levelSwitch, lease.Permit, lease))
             {
-                await Task.Delay(Timeout.Infinite, stopOrLost.Token);
+                Volatile.Write(ref live, server.Live);
+                // Not cancelled by a stop signal: a start cut halfway left a server that hung in its disposal (SIGTERM ~0.6 s
+                // into a start, 2026-12-07). It finishes starting, then the wait below returns at once and it stops normally.
+                await server.StartAsync(CancellationToken.None);
+                await using var admin = await StartAdminAsync(options, server, dataSource, redis, mail, dbPools, lease, loggerFactory, logger, CancellationToken.None);
+                LogReady(logger, Listeners(server.Engine), server.Engine.Reactors.Count);
+                SystemdNotify.Ready();
+                using var watchdog = SystemdNotify.StartWatchdog();
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, stopOrLost.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+                SystemdNotify.Stopping();
+                LogStopping(logger, options.Lifecycle.ShutdownTimeoutSeconds);
+                await server.StopAsync(TimeSpan.FromSeconds(options.Lifecycle.ShutdownTimeoutSeconds));
             }
-            catch (OperationCanceledException)
-            {
-            }
-            SystemdNotify.Stopping();
-            LogStopping(logger, options.Lifecycle.ShutdownTimeoutSeconds);
-            await server.StopAsync(TimeSpan.FromSeconds(options.Lifecycle.ShutdownTimeoutSeconds));
+            // After the write-behind drained (it mints nothing): the number is free for another node at once.
+            bool lost = lease.IsLost;
+            await lease.DisposeAsync();
+            // architecture.md §4: after the connections, drain the mail queue, then close Redis; logs flush last.
+            await mail.DrainAsync(options.MailQueue.DrainTimeout);
+            await redis.CloseAsync();
+            LogStopped(logger);
+            return lost ? ExitCodes.Failure : ExitCodes.Ok;
         }
-        // After the write-behind drained (it mints nothing): the number is free for another node at once.
-        bool lost = lease.IsLost;
-        await lease.DisposeAsync();
-        // architecture.md §4: after the connections, drain the mail queue, then close Redis; logs flush last.
-        await mail.DrainAsync(options.MailQueue.DrainTimeout);
-        await redis.CloseAsync();
-        LogStopped(logger);
-        return lost ? ExitCodes.Failure : ExitCodes.Ok;
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            LogStoppedBeforeReady(logger);
+            return ExitCodes.Ok;
+        }
     }
 
     /// <summary>The admin listener (issue 8), after the chat listener so /readyz can say it is bound; null when disabled.</summary>
@@ -227,6 +238,9 @@ public static partial class ServerHost
 
     [ZLoggerMessage(LogLevel.Information, "stopped")]
     private static partial void LogStopped(ILogger logger);
+
+    [ZLoggerMessage(LogLevel.Information, "stopped before serving: a stop signal came while waiting for MariaDB, Redis or the node lease")]
+    private static partial void LogStoppedBeforeReady(ILogger logger);
 
     [ZLoggerMessage(LogLevel.Information, "configuration reloaded: {applied} key(s) applied, {restart} need a restart")]
     private static partial void LogReloaded(ILogger logger, int applied, int restart);

@@ -48,8 +48,7 @@ public sealed partial class RunNodesScriptTests
     [Fact(Timeout = 240_000)]
     public async Task A_node_that_dies_stops_the_others_and_the_script_exits_with_its_code()
     {
-        // Both nodes serve first: one killed then must not leave the other serving unnoticed. (Killed, not refused at
-        // start: a node that gets SIGTERM in the middle of its own start may hang, docs/cluster.md "Running several nodes".)
+        // Both nodes serve first: one killed then must not leave the other serving unnoticed.
         await using var db = await MigratedDatabaseAsync();
         await using var script = StartScript(db, ConsecutiveFreePorts(2), ConsecutiveFreePorts(2));
         await WaitForAsync(() => Regex.Count(script.Output, "ready: serving chat") >= 2, script, "both nodes ready");
