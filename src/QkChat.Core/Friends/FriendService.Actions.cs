@@ -258,8 +258,10 @@ public sealed partial class FriendService
                 return;
             }
             LogDeleted(_logger, me, friendId);
-            pending.Complete(ErrorCodes.Ok, "friend deleted");
+            // Before the answer: the caches here and (a notice queued first) on the other nodes drop the friendship, so
+            // a send after this answer is judged without it.
             RaiseFriendshipChanged(me, friendId);
+            pending.Complete(ErrorCodes.Ok, "friend deleted");
             // Live only (docs/friends.md): after a reconnect get_friend_list is the truth.
             _delivery.ToUser(friendId, Frames.CreatePush(PushNames.FriendDeleted, me, static (w, id) => w.WriteNumber("user_id"u8, id)));
         });

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Frozen;
+using QkChat.Core.Routing;
 
 namespace QkChat.Core.Friends;
 
@@ -7,10 +8,10 @@ namespace QkChat.Core.Friends;
 /// A set of user ids per user active on this node (their friends, or who is in a block with them), so that every
 /// send_message and presence change does not ask MariaDB. Filled on first use; <see cref="Invalidate"/> drops both
 /// users' entries after the database holds a change, so the next use loads the new truth; <see cref="Forget"/>
-/// frees a user who left the node. Most sets are empty and share one instance. With several nodes a change on
-/// another node must invalidate here too (a Redis channel, with multi-node routing).
+/// frees a user who left the node. Most sets are empty and share one instance. With several nodes an invalidation
+/// here is told to every other node through <see cref="Notices"/>, which drop their copies (<see cref="Drop"/>).
 /// </summary>
-public abstract class UserSetCache(Func<uint, CancellationToken, Task<IReadOnlyList<uint>>> load)
+public abstract class UserSetCache(Func<uint, CancellationToken, Task<IReadOnlyList<uint>>> load, CachedRelation relation)
 {
     private readonly ConcurrentDictionary<uint, FrozenSet<uint>> _sets = new();
 
@@ -36,12 +37,30 @@ public abstract class UserSetCache(Func<uint, CancellationToken, Task<IReadOnlyL
         async ValueTask<bool> Load(uint user, uint other, CancellationToken token) => (await SetOfAsync(user, token)).Contains(other);
     }
 
-    /// <summary>The relation between the two users changed.</summary>
+    /// <summary>Where an invalidation is told to the other nodes (null: one node, nothing to tell).</summary>
+    public ICacheNotices? Notices { get; set; }
+
+    /// <summary>The relation between the two users changed (here, after the database holds it): dropped here and on
+    /// every other node.</summary>
     public void Invalidate(uint userId, uint otherId)
+    {
+        Drop(userId, otherId);
+        Notices?.Changed(relation, userId, otherId);
+    }
+
+    /// <summary>Another node changed the relation between the two users: drops this node's copies only.</summary>
+    public void Drop(uint userId, uint otherId)
     {
         Interlocked.Increment(ref _generation);
         _sets.TryRemove(userId, out _);
         _sets.TryRemove(otherId, out _);
+    }
+
+    /// <summary>Everything (notices may have been missed while the link to the other nodes was down).</summary>
+    public void Clear()
+    {
+        Interlocked.Increment(ref _generation);
+        _sets.Clear();
     }
 
     /// <summary>The user left this node: free the set.</summary>
@@ -51,7 +70,7 @@ public abstract class UserSetCache(Func<uint, CancellationToken, Task<IReadOnlyL
 }
 
 /// <summary>Friend sets (friendships change through the friend service, which invalidates).</summary>
-public sealed class FriendSetCache(IFriendLookup lookup) : UserSetCache(lookup.FriendIdsAsync)
+public sealed class FriendSetCache(IFriendLookup lookup) : UserSetCache(lookup.FriendIdsAsync, CachedRelation.Friends)
 {
     public ValueTask<FrozenSet<uint>> FriendsOfAsync(uint userId, CancellationToken ct) => SetOfAsync(userId, ct);
 
@@ -69,7 +88,7 @@ public interface IBlockLookup
 /// Block sets: every send_message asks "is there a block between these two" before "are they friends". Block and
 /// unblock invalidate both users, so a block takes effect at once for sends.
 /// </summary>
-public sealed class BlockSetCache(IBlockLookup lookup) : UserSetCache(lookup.BlockedWithAsync)
+public sealed class BlockSetCache(IBlockLookup lookup) : UserSetCache(lookup.BlockedWithAsync, CachedRelation.Blocks)
 {
     public ValueTask<FrozenSet<uint>> BlockedWithAsync(uint userId, CancellationToken ct) => SetOfAsync(userId, ct);
 

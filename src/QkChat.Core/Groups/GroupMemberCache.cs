@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using QkChat.Core.Routing;
 
 namespace QkChat.Core.Groups;
 
@@ -9,8 +10,9 @@ namespace QkChat.Core.Groups;
 /// the group is read from MariaDB each time (never from the cache), and a load that overlapped a change is not kept
 /// (a version per group), so after a removal commits no fan-out uses the membership from before it. Entries are
 /// stored and fanned out by one writer per node, after their commit, so an entry stored after a removal is fanned
-/// out with a membership read after it. (Several nodes: the change must reach the other nodes' caches; that is the
-/// multi-node issue's.) <c>load</c> is <see cref="IGroupStore.MembershipAsync"/>.
+/// out with a membership read after it. Several nodes: <see cref="EndChange"/> tells the others through
+/// <see cref="Notices"/>, which drop their copy (<see cref="Drop"/>; docs/cluster.md, "Caches").
+/// <c>load</c> is <see cref="IGroupStore.MembershipAsync"/>.
 /// </summary>
 public sealed class GroupMemberCache(Func<long, CancellationToken, Task<GroupMembership>> load, int maxGroups = GroupMemberCache.DefaultMaxGroups)
 {
@@ -63,7 +65,7 @@ public sealed class GroupMemberCache(Func<long, CancellationToken, Task<GroupMem
         }
     }
 
-    /// <summary>After the change committed or failed (always, in a finally).</summary>
+    /// <summary>After the change committed or failed (always, in a finally); the other nodes drop their copy.</summary>
     public void EndChange(long groupId)
     {
         var slot = SlotOf(groupId);
@@ -73,6 +75,32 @@ public sealed class GroupMemberCache(Func<long, CancellationToken, Task<GroupMem
             slot.Version++;
             slot.Members = null;
         }
+        Notices?.Changed(CachedRelation.GroupMembers, groupId, 0);
+    }
+
+    /// <summary>Where a change is told to the other nodes (null: one node).</summary>
+    public ICacheNotices? Notices { get; set; }
+
+    /// <summary>Another node changed the group: the next read goes to MariaDB (a load under way is not kept).</summary>
+    public void Drop(long groupId)
+    {
+        if (!_groups.TryGetValue(groupId, out var slot)) return;
+        lock (slot)
+        {
+            slot.Version++;
+            slot.Members = null;
+        }
+    }
+
+    /// <summary>Every group (notices may have been missed while the link to the other nodes was down).</summary>
+    public void Clear()
+    {
+        foreach (var (_, slot) in _groups)
+            lock (slot)
+            {
+                slot.Version++;
+                slot.Members = null;
+            }
     }
 
     private Slot SlotOf(long groupId)

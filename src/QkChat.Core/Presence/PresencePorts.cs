@@ -6,20 +6,25 @@ public interface ILastSeenStore
     Task SetLastSeenAsync(uint userId, long at, CancellationToken ct);
 }
 
+/// <summary>A user's status as friends see it over all nodes, before and after one step.</summary>
+public readonly record struct ClusterChange(uint UserId, PresenceStatus Before, PresenceStatus After);
+
 /// <summary>
-/// The cluster's answer to "is U online, and where" (Redis): each node records the devices it serves, with a
-/// TTL that its refresher renews, so a crashed node's entries expire by themselves. One node only writes it
-/// today; routing to other nodes reads it when multi-node delivery lands.
+/// The deployment's presence table (docs/cluster.md, "Presence"): every device's status on every node, in Redis,
+/// with the node lease as the devices' liveness. Each step is atomic there and answers the user's visible status over
+/// all nodes before and after it, so of all the nodes exactly one sees a user-level change, and that one tells the
+/// friends: a push per change, not per node. Called by the presence worker only, never on a reactor.
 /// </summary>
 public interface IPresenceDirectory
 {
-    Task DeviceOnlineAsync(uint userId, string clientId, CancellationToken ct);
+    /// <summary>Sets a device's status on this node; <see cref="PresenceStatus.Offline"/> removes it while this node still
+    /// holds it (a device taken over by another node keeps that node's entry).</summary>
+    Task<ClusterChange> SetDeviceAsync(uint userId, string clientId, PresenceStatus status, CancellationToken ct);
 
-    Task DeviceOfflineAsync(uint userId, string clientId, CancellationToken ct);
-
-    /// <summary>Renews the entries of every device this node serves.</summary>
-    Task RefreshAsync(IReadOnlyCollection<(uint UserId, string ClientId)> devices, CancellationToken ct);
-
-    /// <summary>The nodes that serve a device of the user.</summary>
-    Task<IReadOnlyList<string>> NodesOfAsync(uint userId, CancellationToken ct);
+    /// <summary>
+    /// Removes every device of node <paramref name="node"/> (its lease is gone: it died, or this is its successor starting)
+    /// and answers the users whose visible status changed by it. Several nodes may reap one dead node at once: each
+    /// user's step is atomic, so only one of them sees each change.
+    /// </summary>
+    Task<IReadOnlyList<ClusterChange>> ReapNodeAsync(int node, CancellationToken ct);
 }

@@ -10,9 +10,10 @@ namespace QkChat.Core.Presence;
 
 /// <summary>
 /// status_update, and the presence life of devices: a login makes a device online, a close makes it offline.
-/// When what friends see changes, one worker tells the online friends, in the order the changes happened (one
-/// queue: a quick online-then-offline never arrives reversed), and records last_seen and the cluster directory.
-/// Pushes are droppable: a slow client re-reads get_friend_list.
+/// One worker writes each device step into the deployment's table (<see cref="IPresenceDirectory"/>, several nodes),
+/// which answers whether what friends see changed over all nodes; if so this node, the only one to see it, tells the
+/// online friends wherever they are, in the order the changes happened (one queue: a quick online-then-offline never
+/// arrives reversed), and records last_seen. Pushes are droppable: a slow client re-reads get_friend_list.
 /// </summary>
 public sealed partial class PresenceService : IAsyncDisposable
 {
@@ -21,15 +22,18 @@ public sealed partial class PresenceService : IAsyncDisposable
     private readonly BlockSetCache _blocks;
     private readonly IDelivery _delivery;
     private readonly ILastSeenStore _lastSeen;
-    private readonly IPresenceDirectory _directory;
+    private readonly IPresenceDirectory? _directory;
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Channel<Work> _work = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _worker;
 
     /// <param name="blocks">Friends in a block with the user are not told (protocol.md §7: the two see each other offline).</param>
+    /// <param name="directory">The deployment's table (several nodes); null: this node's view is the whole truth.</param>
     public PresenceService(PresenceTracker tracker, FriendSetCache friends, BlockSetCache blocks, IDelivery delivery, ILastSeenStore lastSeen,
-        IPresenceDirectory directory, ILogger logger)
+        IPresenceDirectory? directory, ILogger logger, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _tracker = tracker;
         _friends = friends;
         _blocks = blocks;
@@ -74,49 +78,125 @@ public sealed partial class PresenceService : IAsyncDisposable
     private void Apply(uint userId, string clientId, Session device, PresenceStatus status)
     {
         var change = _tracker.Set(userId, clientId, device, status);
-        _work.Writer.TryWrite(new Work(change, clientId, status != PresenceStatus.Offline));
+        // An offline step of a session that no longer holds the device (taken over here) changes nothing in the table.
+        bool stillHere = status == PresenceStatus.Offline && _tracker.HasDevice(userId, clientId);
+        _work.Writer.TryWrite(new Work(change, clientId, status, stillHere, -1));
     }
 
-    private readonly record struct Work(PresenceTracker.Change Change, string ClientId, bool DeviceOnline);
+    /// <summary>
+    /// Node <paramref name="node"/> holds no lease (it died, or this node starts under its number): its devices leave
+    /// the table and the friends of users who went offline (or less present) by it are told, once over all nodes.
+    /// </summary>
+    /// <param name="lapsed">The lease was just seen to go: the reap is logged even when another node did the work.</param>
+    public void ReapNode(int node, bool lapsed) =>
+        _work.Writer.TryWrite(new Work(default, "", PresenceStatus.Offline, lapsed, node));
+
+    /// <summary>Users whose presence this worker told their friends about (tests and metrics).</summary>
+    public long ChangesTold => Interlocked.Read(ref _told);
+
+    private long _told;
+
+    /// <param name="StillHere">A device's offline step that leaves the device held by a newer session here; for a reap,
+    /// whether its lease was just seen to go.</param>
+    /// <param name="ReapNode">-1 for a device's step; otherwise the node whose devices are reaped.</param>
+    private readonly record struct Work(PresenceTracker.Change Change, string ClientId, PresenceStatus Status, bool StillHere, int ReapNode);
 
     private async Task RunAsync()
     {
         await foreach (var work in _work.Reader.ReadAllAsync())
         {
+            if (work.ReapNode >= 0)
+            {
+                await ReapAsync(work.ReapNode, work.StillHere);
+                continue;
+            }
             var change = work.Change;
             try
             {
-                if (change.Before != change.After) await TellFriendsAsync(change);
-                if (change.After == PresenceStatus.Offline && change.Before != PresenceStatus.Offline)
-                    await _lastSeen.SetLastSeenAsync(change.UserId, change.LastSeen, CancellationToken.None);
-                if (work.DeviceOnline) await _directory.DeviceOnlineAsync(change.UserId, work.ClientId, CancellationToken.None);
-                else await _directory.DeviceOfflineAsync(change.UserId, work.ClientId, CancellationToken.None);
+                var seen = await ClusterChangeAsync(work);
+                if (seen.Before != seen.After) await TellFriendsAsync(change.UserId, seen.After, change.LastSeen);
             }
             catch (Exception e)
             {
-                // A backend outage must not stop presence: local pushes resume with the next change.
+                // A backend outage must not stop presence: pushes resume with the next change.
                 LogFanOutFailed(_logger, change.UserId, e.Message);
             }
-            if (!_delivery.IsOnline(change.UserId))
-            {
-                _friends.Forget(change.UserId);
-                _blocks.Forget(change.UserId);
-            }
+            ForgetIfGone(change.UserId);
         }
     }
 
-    private async Task TellFriendsAsync(PresenceTracker.Change change)
+    /// <summary>
+    /// What friends see change over all nodes: the table's answer. Without a table (one node) or when Redis fails, this
+    /// node's own view, so a Redis outage costs cross-node accuracy, not presence itself.
+    /// </summary>
+    private async Task<ClusterChange> ClusterChangeAsync(Work work)
     {
-        var friends = await _friends.FriendsOfAsync(change.UserId, CancellationToken.None);
-        if (friends.Count == 0) return;
-        var blocked = await _blocks.BlockedWithAsync(change.UserId, CancellationToken.None);
-        var frame = Frames.CreatePush(PushNames.Presence, change, static (w, c) =>
+        var local = new ClusterChange(work.Change.UserId, work.Change.Before, work.Change.After);
+        if (_directory is null) return local;
+        if (work.StillHere) return new ClusterChange(local.UserId, local.After, local.After);
+        try
         {
-            w.WriteNumber("user_id"u8, c.UserId);
-            w.WriteString("status"u8, c.After.Name());
-            w.WriteNumber("last_seen"u8, c.LastSeen);
+            return await _directory.SetDeviceAsync(local.UserId, work.ClientId, work.Status, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            LogDirectoryFailed(_logger, local.UserId, e.Message);
+            return local;
+        }
+    }
+
+    private async Task ReapAsync(int node, bool lapsed)
+    {
+        if (_directory is null) return;
+        IReadOnlyList<ClusterChange> changes;
+        try
+        {
+            changes = await _directory.ReapNodeAsync(node, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            // The next sweep (or the next node) tries again: the table keeps the entries until one succeeds.
+            LogReapFailed(_logger, node, e.Message);
+            return;
+        }
+        long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var change in changes)
+        {
+            try
+            {
+                await TellFriendsAsync(change.UserId, change.After, now);
+            }
+            catch (Exception e)
+            {
+                LogFanOutFailed(_logger, change.UserId, e.Message);
+            }
+            ForgetIfGone(change.UserId);
+        }
+        if (lapsed || changes.Count > 0) LogReaped(_logger, node, changes.Count);
+    }
+
+    /// <summary>Frees the friend and block sets of a user with no device on this node.</summary>
+    private void ForgetIfGone(uint userId)
+    {
+        if (_tracker.StatusOf(userId) != PresenceStatus.Offline) return;
+        _friends.Forget(userId);
+        _blocks.Forget(userId);
+    }
+
+    private async Task TellFriendsAsync(uint userId, PresenceStatus status, long lastSeen)
+    {
+        Interlocked.Increment(ref _told);
+        if (status == PresenceStatus.Offline) await _lastSeen.SetLastSeenAsync(userId, lastSeen, CancellationToken.None);
+        var friends = await _friends.FriendsOfAsync(userId, CancellationToken.None);
+        if (friends.Count == 0) return;
+        var blocked = await _blocks.BlockedWithAsync(userId, CancellationToken.None);
+        var frame = Frames.CreatePush(PushNames.Presence, (userId, status, lastSeen), static (w, c) =>
+        {
+            w.WriteNumber("user_id"u8, c.userId);
+            w.WriteString("status"u8, c.status.Name());
+            w.WriteNumber("last_seen"u8, c.lastSeen);
         });
-        // The whole set in one call (an implementation for several nodes groups it by node); a pooled buffer, not a list.
+        // The whole set in one call (ClusterDelivery groups it by node); a pooled buffer, not a list.
         uint[] receivers = ArrayPool<uint>.Shared.Rent(friends.Count);
         int n = 0;
         foreach (uint friend in friends)
@@ -124,10 +204,6 @@ public sealed partial class PresenceService : IAsyncDisposable
         _delivery.ToUsers(receivers.AsSpan(0, n), frame, droppable: true);
         ArrayPool<uint>.Shared.Return(receivers);
     }
-
-    /// <summary>Renews this node's directory entries (the ticker calls it; a crashed node's entries expire).</summary>
-    public Task RefreshDirectoryAsync(IReadOnlyCollection<(uint, string)> devices) =>
-        _directory.RefreshAsync(devices, CancellationToken.None);
 
     public async ValueTask DisposeAsync()
     {
@@ -137,4 +213,13 @@ public sealed partial class PresenceService : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "presence of user {UserId}: friends not told or last_seen not stored: {Error}")]
     private static partial void LogFanOutFailed(ILogger logger, uint userId, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "presence of user {UserId}: the cluster table did not answer (Redis), this node's view is used: {Error}")]
+    private static partial void LogDirectoryFailed(ILogger logger, uint userId, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "presence: the devices of node {Node} (no lease) were not reaped (Redis), the next sweep retries: {Error}")]
+    private static partial void LogReapFailed(ILogger logger, int node, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "presence: node {Node} holds no lease: its devices reaped here, {Users} user(s) changed by it, friends told")]
+    private static partial void LogReaped(ILogger logger, int node, int users);
 }

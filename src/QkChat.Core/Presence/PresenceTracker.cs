@@ -60,6 +60,13 @@ public sealed class PresenceTracker : IPresenceView
             return user.Devices.TryGetValue(clientId, out var d) && d.Session == session ? d.Status : null;
     }
 
+    /// <summary>Whether any session of this node holds the device.</summary>
+    public bool HasDevice(uint userId, string clientId)
+    {
+        if (!_users.TryGetValue(userId, out var user)) return false;
+        lock (user) return user.Devices.ContainsKey(clientId);
+    }
+
     /// <summary>The user's own status across devices (invisible stays invisible here; friends see offline).</summary>
     public PresenceStatus StatusOf(uint userId)
     {

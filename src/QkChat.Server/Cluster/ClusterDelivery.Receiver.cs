@@ -34,6 +34,10 @@ public sealed partial class ClusterDelivery
         _changes.OnMessage(OnChanged);
         _redis.ConnectionRestored += OnRestored;
         await RefreshLivenessAsync();
+        // This number's earlier process may have crashed with devices in the tables (a restart inside the liveness
+        // period goes unnoticed by the others), and nodes dead while no node ran were never reaped: both now.
+        RaiseWithoutLease(Node);
+        ReapDeadNodes();
         _sender = Task.Run(SendLoopAsync);
         _ticker = Task.Run(TickAsync);
         LogStarted(_logger, Node, ChannelName(Node), _sharded ? "sharded (SSUBSCRIBE/SPUBLISH)" : "plain (SUBSCRIBE/PUBLISH)");
@@ -95,11 +99,42 @@ public sealed partial class ClusterDelivery
         Enqueue(new Work(WorkKind.Restore, [0], null, false, 0));
     }
 
+    /// <summary>
+    /// A node holds no lease: it died (its lease lapsed, seen by the liveness read), or this node starts under its number,
+    /// or the periodic sweep finds it dead. Raised on the ticker's thread; the handler queues its work and returns.
+    /// Every live node raises it for a dead node, about at once: the presence table makes each change count once.
+    /// </summary>
+    public event Action<int, bool>? NodeWithoutLease;
+
+    /// <param name="lapsed">True when the liveness read saw the lease go (the death is news), false for the start and
+    /// the periodic sweep.</param>
+    private void RaiseWithoutLease(int node, bool lapsed = false)
+    {
+        try
+        {
+            NodeWithoutLease?.Invoke(node, lapsed);
+        }
+        catch (Exception e)
+        {
+            LogHandlerFailed(_logger, node, e.Message);
+        }
+    }
+
+    private void ReapDeadNodes()
+    {
+        var live = _live;
+        for (int n = 0; n < live.Length; n++)
+            if (!live[n]) RaiseWithoutLease(n);
+    }
+
     private async Task RefreshLivenessAsync()
     {
+        var before = _live;
         var live = await _registry.LiveNodesAsync();
         live[Node] = true;
         _live = live;
+        for (int n = 0; n < live.Length; n++)
+            if (before[n] && !live[n]) RaiseWithoutLease(n, lapsed: true);
     }
 
     private async Task TickAsync()
@@ -120,6 +155,9 @@ public sealed partial class ClusterDelivery
                 }
                 if (++ticks % RestoreEveryTicks != 0) continue;
                 Enqueue(new Work(WorkKind.Restore, [0], null, false, 0));
+                // The safety net for a reap that failed (Redis) or a death seen by no node (all were down): an empty
+                // dead node costs one SMEMBERS.
+                ReapDeadNodes();
                 long now = Environment.TickCount64;
                 foreach (var (user, route) in _cache)
                     if (!route.Pending && route.ExpiresAt < now) _cache.TryRemove(new KeyValuePair<uint, Route>(user, route));
@@ -157,6 +195,9 @@ public sealed partial class ClusterDelivery
 
     [ZLoggerMessage(LogLevel.Information, "cross-node routing on: node {node} listens on {channel}, channels {mode}")]
     private static partial void LogStarted(ILogger logger, int node, string channel, string mode);
+
+    [ZLoggerMessage(LogLevel.Warning, "cross-node routing: the handler of node {node}'s missing lease failed: {error}")]
+    private static partial void LogHandlerFailed(ILogger logger, int node, string error);
 
     [ZLoggerMessage(LogLevel.Warning, "cross-node routing: a batch of {bytes} byte(s) was not understood (another version of qkchatd?) and dropped")]
     private static partial void LogMalformed(ILogger logger, int bytes);

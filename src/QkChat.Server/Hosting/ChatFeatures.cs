@@ -28,7 +28,6 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly ILogger _logger;
-    private readonly Task _directoryRefresher;
 
     public ChatFeatures(AccountOptions accountOptions, MessagingOptions messagingOptions, string nodeName, MySqlDataSource db,
         IConnectionMultiplexer redis, IMailer mailer, PasswordWorkPool passwords, ILoggerFactory loggers,
@@ -60,15 +59,21 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
         Friends = new FriendService(friendStore, Delivery, Presence, Blocks, Audit, loggers.CreateLogger("Friends"),
             searchBudget: new RedisPerMinuteBudget(redis, RedisPerMinuteBudget.SearchPrefix));
         Friends.FriendshipChanged += FriendSets.Invalidate;
+        // The deployment's presence table needs a node number; in-process tests without a lease keep this node's view.
         PresenceUpdates = new PresenceService(Presence, FriendSets, Blocks, Delivery, new MySqlLastSeenStore(db),
-            new RedisPresenceDirectory(redis, nodeName), loggers.CreateLogger("Presence"));
+            lease is null ? null : new RedisPresenceDirectory(redis, lease.NodeId), loggers.CreateLogger("Presence"));
         Messaging = new MessagingService(messagingOptions, new MySqlMessageStore(db), FriendSets, Blocks, Delivery, Presence,
             loggers.CreateLogger("Messaging"), messageClock, writeStore: writerDb is null ? null : new MySqlMessageStore(writerDb), idPermit: idPermit);
         // Group entries share the messages' id minter, batch settings and writers' pool.
         Groups = new GroupService(groupOptions ?? new GroupOptions(), messagingOptions, new MySqlGroupStore(db), Messaging.Ids, FriendSets, Delivery,
             Presence, loggers.CreateLogger("Groups"), messageClock, writeStore: writerDb is null ? null : new MySqlGroupStore(writerDb));
         Messaging.GroupChats = Groups;
-        _directoryRefresher = RefreshDirectoryAsync(loggers.CreateLogger("Presence"));
+        if (Routing is not null)
+        {
+            // A node without a lease: its devices leave the presence table (docs/cluster.md, "Presence").
+            Routing.NodeWithoutLease += PresenceUpdates.ReapNode;
+            CacheNotices = new CacheNoticeChannel(redis, lease!.NodeId, FriendSets, Blocks, Groups.Members, loggers.CreateLogger("Cluster"));
+        }
     }
 
     public AuditOptions AuditOptions { get; }
@@ -80,6 +85,10 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
     /// <summary>How every feature reaches users' devices: <see cref="Routing"/> when this node has a lease, else the
     /// local port over <see cref="Live"/>.</summary>
     public IDelivery Delivery { get; }
+
+    /// <summary>Tells the other nodes which cached friendships, blocks and group memberships changed (docs/cluster.md,
+    /// "Caches"); null without a lease.</summary>
+    public CacheNoticeChannel? CacheNotices { get; }
 
     /// <summary>Cross-node delivery through Redis (docs/cluster.md, "Routing"); null without a lease.</summary>
     public ClusterDelivery? Routing { get; }
@@ -102,6 +111,7 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
     /// <summary>What must happen before the first request: message ids start above the stored messages' and group entries'.</summary>
     public async Task StartAsync(CancellationToken ct)
     {
+        if (CacheNotices is not null) await CacheNotices.StartAsync();
         if (Routing is not null) await Routing.StartAsync();
         await Messaging.StartAsync(ct);
         await Groups.StartAsync(ct);
@@ -119,35 +129,13 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
         Groups.Register(router);
     }
 
-    private async Task RefreshDirectoryAsync(ILogger logger)
-    {
-        using var timer = new PeriodicTimer(RedisPresenceDirectory.RefreshInterval);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(_stop.Token))
-            {
-                try
-                {
-                    await PresenceUpdates.RefreshDirectoryAsync(Live.Devices());
-                }
-                catch (Exception e)
-                {
-                    logger.LogWarning("presence directory not renewed (Redis): {Error}", e.Message);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
     /// <summary>After the connections closed: store what is queued, then stop the presence worker.</summary>
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
-        await _directoryRefresher;
         // The detaches of the closed connections leave the registry first.
         if (Routing is not null) await Routing.DisposeAsync();
+        if (CacheNotices is not null) await CacheNotices.DisposeAsync();
         await Messaging.DisposeAsync();
         await Groups.DisposeAsync();
         await PresenceUpdates.DisposeAsync();

@@ -1,60 +1,114 @@
 using QkChat.Core.Presence;
+using QkChat.Server.Cluster;
 using QkChat.Server.Storage;
 using StackExchange.Redis;
 
 namespace QkChat.Server.Presence;
 
 /// <summary>
-/// "Is U online, and where" for the cluster: one hash per user, `qk:presence:{user id}`, whose fields are
-/// "node|client_id" and values the time the node last renewed them. The key expires <see cref="Ttl"/> after the
-/// last write, and every node rewrites its devices every <see cref="RefreshInterval"/>, so a crashed node's devices
-/// disappear within the TTL. The braces are a hash tag: a user's key stays on one Redis Cluster slot.
+/// The deployment's presence table in Redis (docs/cluster.md, "Presence"). Per user a hash `qk:presence:{user id}`:
+/// field = client_id, value = "node:status" (the node number holding the device, the device's status as a digit of
+/// <see cref="PresenceStatus"/>). Per node a set `qk:node:{N}:users` of the users it wrote, so that the devices of a dead
+/// node can be found without a scan. No TTL: a node's liveness is its lease (<see cref="NodeLease"/>); when it lapses,
+/// the live nodes reap its devices (<see cref="ReapNodeAsync"/>). Each step is one script on the user's key, atomic,
+/// answering the user's status over all devices before and after, so exactly one node sees each change. The braces
+/// are hash tags: a user's presence hash shares the slot of its device registry hash (`qk:devices:{user id}`), which
+/// the reap cleans in the same script; a node's set shares its lease key's slot.
 /// </summary>
-public sealed class RedisPresenceDirectory(IConnectionMultiplexer redis, string node) : IPresenceDirectory
+public sealed class RedisPresenceDirectory(IConnectionMultiplexer redis, int node) : IPresenceDirectory
 {
-    /// <summary>Renewal period; three of them make the TTL, so one slow or missed renewal loses nothing.</summary>
-    public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(60);
+    // The most present status of the hash's devices (the PresenceStatus digits are ordered), 0 = offline. Values of
+    // another shape (the TTL-based table of earlier versions) count as nothing.
+    private const string Best = """
+        local function best(key)
+          local b = 0
+          for _, v in ipairs(redis.call('HVALS', key)) do
+            local s = tonumber(string.match(v, '^%d+:(%d)$'))
+            if s and s > b then b = s end
+          end
+          return b
+        end
+        """;
 
-    public static readonly TimeSpan Ttl = RefreshInterval * 3;
+    // ARGV: client_id, node, status digit (0 = offline: delete while this node holds it). Returns before, after, and how
+    // many devices of the user this node still holds. PERSIST: a key of the earlier TTL-based table must not expire.
+    private const string SetScript = Best + """
 
-    private static RedisKey Key(uint userId) => "qk:presence:{" + userId + "}";
+        local before = best(KEYS[1])
+        if ARGV[3] == '0' then
+          local v = redis.call('HGET', KEYS[1], ARGV[1])
+          if v and string.match(v, '^(%d+):') == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
+        else
+          redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ':' .. ARGV[3])
+          redis.call('PERSIST', KEYS[1])
+        end
+        local mine = 0
+        for _, v in ipairs(redis.call('HVALS', KEYS[1])) do
+          if string.match(v, '^(%d+):') == ARGV[2] then mine = mine + 1 end
+        end
+        return {before, best(KEYS[1]), mine}
+        """;
 
-    private string Field(string clientId) => node + "|" + clientId;
+    // KEYS: the user's presence hash, the user's device registry hash; ARGV: the dead node. Removes the node's devices
+    // from both (the registry's readers ignore them already; this frees them) and returns before, after.
+    private const string ReapScript = Best + """
 
-    public Task DeviceOnlineAsync(uint userId, string clientId, CancellationToken ct) =>
+        local before = best(KEYS[1])
+        local all = redis.call('HGETALL', KEYS[1])
+        for i = 1, #all, 2 do
+          if string.match(all[i + 1], '^(%d+):') == ARGV[1] then redis.call('HDEL', KEYS[1], all[i]) end
+        end
+        local routes = redis.call('HGETALL', KEYS[2])
+        for i = 1, #routes, 2 do
+          if routes[i + 1] == ARGV[1] then redis.call('HDEL', KEYS[2], routes[i]) end
+        end
+        return {before, best(KEYS[1])}
+        """;
+
+    // Users reaped per pipelined round: a dead node of 15,000 devices is a few rounds, none holding much memory.
+    private const int ReapChunk = 1000;
+
+    public static RedisKey Key(uint userId) => "qk:presence:{" + userId + "}";
+
+    public static RedisKey UsersKey(int node) => "qk:node:{" + node + "}:users";
+
+    public Task<ClusterChange> SetDeviceAsync(uint userId, string clientId, PresenceStatus status, CancellationToken ct) =>
         BackendErrors.Guard("Redis", async () =>
         {
             var db = redis.GetDatabase();
-            var batch = db.CreateBatch();
-            var set = batch.HashSetAsync(Key(userId), Field(clientId), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-            var expire = batch.KeyExpireAsync(Key(userId), Ttl);
-            batch.Execute();
-            await Task.WhenAll(set, expire);
+            var result = (RedisResult[])(await db.ScriptEvaluateAsync(SetScript, [Key(userId)], [clientId, node, (int)status]))!;
+            int mine = (int)result[2];
+            // The set only has to name every user this node holds; a stale member costs one empty reap step.
+            if (status != PresenceStatus.Offline) await db.SetAddAsync(UsersKey(node), userId);
+            else if (mine == 0) await db.SetRemoveAsync(UsersKey(node), userId);
+            return Change(userId, result[0], result[1]);
         });
 
-    public Task DeviceOfflineAsync(uint userId, string clientId, CancellationToken ct) =>
-        BackendErrors.Guard("Redis", () => redis.GetDatabase().HashDeleteAsync(Key(userId), Field(clientId)));
-
-    public Task RefreshAsync(IReadOnlyCollection<(uint UserId, string ClientId)> devices, CancellationToken ct) =>
-        BackendErrors.Guard("Redis", async () =>
+    public Task<IReadOnlyList<ClusterChange>> ReapNodeAsync(int dead, CancellationToken ct) =>
+        BackendErrors.Guard<IReadOnlyList<ClusterChange>>("Redis", async () =>
         {
             var db = redis.GetDatabase();
-            long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            var batch = db.CreateBatch();
-            var writes = new List<Task>(devices.Count * 2);
-            foreach (var (userId, clientId) in devices)
+            var users = await db.SetMembersAsync(UsersKey(dead));
+            var changes = new List<ClusterChange>();
+            for (int i = 0; i < users.Length; i += ReapChunk)
             {
-                writes.Add(batch.HashSetAsync(Key(userId), Field(clientId), now));
-                writes.Add(batch.KeyExpireAsync(Key(userId), Ttl));
+                var chunk = users.AsMemory(i, Math.Min(ReapChunk, users.Length - i));
+                var steps = new List<(uint User, Task<RedisResult> Step)>(chunk.Length);
+                foreach (var member in chunk.Span)
+                    if (member.TryParse(out long id) && id is > 0 and <= uint.MaxValue)
+                        steps.Add(((uint)id, db.ScriptEvaluateAsync(ReapScript, [Key((uint)id), RouteRegistry.Key((uint)id)], [dead])));
+                await Task.WhenAll(steps.Select(s => s.Step));
+                foreach (var (user, step) in steps)
+                {
+                    var result = (RedisResult[])step.Result!;
+                    var change = Change(user, result[0], result[1]);
+                    if (change.Before != change.After) changes.Add(change);
+                }
+                await db.SetRemoveAsync(UsersKey(dead), chunk.ToArray());
             }
-            batch.Execute();
-            await Task.WhenAll(writes);
+            return changes;
         });
 
-    public Task<IReadOnlyList<string>> NodesOfAsync(uint userId, CancellationToken ct) =>
-        BackendErrors.Guard<IReadOnlyList<string>>("Redis", async () =>
-        {
-            var fields = await redis.GetDatabase().HashKeysAsync(Key(userId));
-            return fields.Select(f => ((string)f!).Split('|')[0]).Distinct().ToList();
-        });
+    private static ClusterChange Change(uint userId, RedisResult before, RedisResult after) =>
+        new(userId, ((PresenceStatus)(int)before).Visible(), ((PresenceStatus)(int)after).Visible());
 }

@@ -65,24 +65,4 @@ public sealed class PresenceTests
         Assert.Equal(ErrorCodes.InvalidArgument, await Code(client.RequestAsync("status_update", w => { w.WriteString("status", "busy"); w.WriteString("client_id", "laptop"); })));
         Assert.Equal(ErrorCodes.Ok, await Code(client.RequestAsync("status_update", w => { w.WriteString("status", "busy"); w.WriteString("client_id", "phone"); })));
     }
-
-    [Fact(Timeout = 60_000)]
-    public async Task The_cluster_directory_in_Redis_knows_where_a_user_is_connected()
-    {
-        await using var h = await ChatHarness.StartAsync();
-        var (a, aName) = await h.CreateUserAsync();
-        var client = await h.LoginAsync(aName, "phone");
-        var key = "qk:presence:{" + a + "}";
-        var db = h.Redis.GetDatabase();
-        await WaitUntil(async () => await db.HashExistsAsync(key, "test|phone"));
-        Assert.True(await db.KeyTimeToLiveAsync(key) > TimeSpan.Zero);
-        await client.DisposeAsync();
-        await WaitUntil(async () => !await db.HashExistsAsync(key, "test|phone"));
-    }
-
-    private static async Task WaitUntil(Func<Task<bool>> condition)
-    {
-        for (int i = 0; i < 100 && !await condition(); i++) await Task.Delay(50);
-        Assert.True(await condition());
-    }
 }
