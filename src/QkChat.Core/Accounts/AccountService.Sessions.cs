@@ -17,7 +17,9 @@ public sealed partial class AccountService
         {
             var devices = await _sessions.ListAsync(userId, CancellationToken.None);
             // "online" is read here, not in the writer: the writer runs on the caller's reactor and must stay cheap.
-            var rows = devices.Select(d => (Device: d, Online: Delivery.IsOnline(userId, d.ClientId))).ToList();
+            // Over all nodes (the device registry with several).
+            var online = await Delivery.DevicesEverywhereAsync(userId);
+            var rows = devices.Select(d => (Device: d, Online: online.Contains(d.ClientId))).ToList();
             pending.Complete(ErrorCodes.Ok, "ok", (rows, current), WriteSessions);
         });
     }

@@ -101,8 +101,8 @@ public sealed partial class FriendService
                     return;
                 case SendOutcome.BecameFriends:
                     LogBecameFriends(_logger, me, other.UserId);
-                    pending.Complete(ErrorCodes.Ok, "you are now friends", (result.RequestId, true), WriteRequestAnswer);
                     RaiseFriendshipChanged(me, other.UserId);
+                    pending.Complete(ErrorCodes.Ok, "you are now friends", (result.RequestId, true), WriteRequestAnswer);
                     // The caller's side is live only: the caller is online by definition, and the answer says it too.
                     Deliver(new FriendNotice(NoticeKind.Result, result.RequestId, me, other.UserId, other.Username, "", 0, Accepted: true));
                     await NotifyAsync(NoticeKind.Result, result.RequestId, other.UserId);
@@ -141,8 +141,9 @@ public sealed partial class FriendService
                     return;
                 case RespondOutcome.Accepted:
                     LogBecameFriends(_logger, me, result.RequesterId);
-                    pending.Complete(ErrorCodes.Ok, "friend request accepted");
+                    // Before the answer, as every friendship change (docs/cluster.md, "Caches").
                     RaiseFriendshipChanged(me, result.RequesterId);
+                    pending.Complete(ErrorCodes.Ok, "friend request accepted");
                     await NotifyAsync(NoticeKind.Result, id, result.RequesterId);
                     return;
                 case RespondOutcome.Rejected:
@@ -204,10 +205,11 @@ public sealed partial class FriendService
         {
             var (friends, hasMore) = await _store.ListFriendsAsync(me, after, limit, CancellationToken.None);
             var blocked = await _blocks.BlockedWithAsync(me, CancellationToken.None);
+            var presence = await _presence.OverAllNodesAsync(friends.Select(f => f.UserId).ToArray(), CancellationToken.None);
             // A friend in a block with me looks offline and never seen: last_seen would tell when they were active.
             var rows = friends.Select(f => blocked.Contains(f.UserId)
                 ? new FriendRow(f.UserId, f.Username, "offline", null, f.CategoryId, f.Remark)
-                : new FriendRow(f.UserId, f.Username, _presence.VisibleStatus(f.UserId), _presence.LastSeen(f.UserId) ?? f.LastSeenAt, f.CategoryId,
+                : new FriendRow(f.UserId, f.Username, presence.VisibleStatus(f.UserId), presence.LastSeen(f.UserId) ?? f.LastSeenAt, f.CategoryId,
                     f.Remark)).ToArray();
             pending.Complete(ErrorCodes.Ok, "ok", (rows, hasMore), WriteFriends);
         });

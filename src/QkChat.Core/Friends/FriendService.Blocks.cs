@@ -63,8 +63,9 @@ public sealed partial class FriendService
             // Friends now see each other offline: a client showing the other present learns it at once (a push only
             // where what the viewer sees changes, as protocol.md §8 has it for presence).
             if (!await _store.AreFriendsAsync(me, other, CancellationToken.None)) return;
-            if (_presence.VisibleStatus(other) != "offline") TellPresence(me, other, "offline");
-            if (_presence.VisibleStatus(me) != "offline") TellPresence(other, me, "offline");
+            var presence = await _presence.OverAllNodesAsync([me, other], CancellationToken.None);
+            if (presence.VisibleStatus(other) != "offline") TellPresence(me, other, "offline");
+            if (presence.VisibleStatus(me) != "offline") TellPresence(other, me, "offline");
         });
     }
 
@@ -88,8 +89,9 @@ public sealed partial class FriendService
             // Friends who are no longer in a block (the other may have blocked me too) see each other's real status again.
             if (await _blocks.IsBlockedAsync(me, other, CancellationToken.None)) return;
             if (!await _store.AreFriendsAsync(me, other, CancellationToken.None)) return;
-            if (_presence.VisibleStatus(other) is not "offline" and var theirs) TellPresence(me, other, theirs);
-            if (_presence.VisibleStatus(me) is not "offline" and var mine) TellPresence(other, me, mine);
+            var presence = await _presence.OverAllNodesAsync([me, other], CancellationToken.None);
+            if (presence.VisibleStatus(other) is not "offline" and var theirs) TellPresence(me, other, theirs);
+            if (presence.VisibleStatus(me) is not "offline" and var mine) TellPresence(other, me, mine);
         });
     }
 

@@ -12,4 +12,11 @@ public interface IPresenceView
 
     /// <summary>Unix ms when the user was last seen online, or null when they never were (or it is not known here).</summary>
     long? LastSeen(uint userId);
+
+    /// <summary>
+    /// A view that answers for <paramref name="userIds"/> over all nodes: with several nodes one pipelined read of the
+    /// deployment's presence table (docs/cluster.md, "Presence"), with one node this view itself. Awaited in a request's
+    /// async part, never on a reactor; Redis down: this node's view.
+    /// </summary>
+    ValueTask<IPresenceView> OverAllNodesAsync(IReadOnlyCollection<uint> userIds, CancellationToken ct);
 }

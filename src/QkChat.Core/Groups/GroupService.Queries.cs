@@ -83,7 +83,8 @@ public sealed partial class GroupService
                 return;
             }
             // Blocking does not apply inside groups (protocol.md §9): every member's visible status is shown.
-            var statuses = page.Members.Select(m => _presence.VisibleStatus(m.UserId)).ToArray();
+            var presence = await _presence.OverAllNodesAsync(page.Members.Select(m => m.UserId).ToArray(), CancellationToken.None);
+            var statuses = page.Members.Select(m => presence.VisibleStatus(m.UserId)).ToArray();
             pending.Complete(ErrorCodes.Ok, "ok", (page, statuses), static (w, s) =>
             {
                 w.WriteStartArray("members"u8);

@@ -53,7 +53,8 @@ public sealed partial class MessagingService
             var conversations = await _store.ConversationsAsync(me, limit, CancellationToken.None);
             // Statuses are read here (not on the reactor that writes); a peer in a block with me looks offline.
             var blocked = await _blocks.BlockedWithAsync(me, CancellationToken.None);
-            var statuses = conversations.Select(c => blocked.Contains(c.PeerId) ? "offline" : _presence.VisibleStatus(c.PeerId)).ToArray();
+            var presence = await _presence.OverAllNodesAsync(conversations.Select(c => c.PeerId).ToArray(), CancellationToken.None);
+            var statuses = conversations.Select(c => blocked.Contains(c.PeerId) ? "offline" : presence.VisibleStatus(c.PeerId)).ToArray();
             // Groups and direct chats in one list by their newest message id (one id space), newest first (protocol.md §9).
             var groups = GroupChats is { } chats
                 ? (await chats.GroupChatsAsync(me, CancellationToken.None)).OrderByDescending(g => g.LastMessageId).ToList()

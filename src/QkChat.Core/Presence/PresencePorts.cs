@@ -27,4 +27,7 @@ public interface IPresenceDirectory
     /// user's step is atomic, so only one of them sees each change.
     /// </summary>
     Task<IReadOnlyList<ClusterChange>> ReapNodeAsync(int node, CancellationToken ct);
+
+    /// <summary>Each user's most present device status over all nodes (offline users may be left out), read now.</summary>
+    Task<IReadOnlyDictionary<uint, PresenceStatus>> StatusesAsync(IReadOnlyCollection<uint> userIds, CancellationToken ct);
 }

@@ -91,14 +91,20 @@ public sealed partial class PresenceService : IAsyncDisposable
     public void ReapNode(int node, bool lapsed) =>
         _work.Writer.TryWrite(new Work(default, "", PresenceStatus.Offline, lapsed, node));
 
-    /// <summary>Users whose presence this worker told their friends about (tests and metrics).</summary>
-    public long ChangesTold => Interlocked.Read(ref _told);
+    /// <summary>
+    /// Redis lost its data (the device registry had to be written again): every device of this node goes into the table
+    /// again. Where friends were not told of anything this changes nothing they see; a user the table had lost comes back
+    /// "online" and the friends get that once.
+    /// </summary>
+    public void RestoreDevices() => _work.Writer.TryWrite(new Work(default, "", PresenceStatus.Offline, false, RestoreAll));
 
-    private long _told;
+    // Work.ReapNode of a restore of every device here.
+    private const int RestoreAll = -2;
 
     /// <param name="StillHere">A device's offline step that leaves the device held by a newer session here; for a reap,
     /// whether its lease was just seen to go.</param>
-    /// <param name="ReapNode">-1 for a device's step; otherwise the node whose devices are reaped.</param>
+    /// <param name="ReapNode">-1 for a device's step, <see cref="RestoreAll"/> for a restore; otherwise the node whose
+    /// devices are reaped.</param>
     private readonly record struct Work(PresenceTracker.Change Change, string ClientId, PresenceStatus Status, bool StillHere, int ReapNode);
 
     private async Task RunAsync()
@@ -108,6 +114,11 @@ public sealed partial class PresenceService : IAsyncDisposable
             if (work.ReapNode >= 0)
             {
                 await ReapAsync(work.ReapNode, work.StillHere);
+                continue;
+            }
+            if (work.ReapNode == RestoreAll)
+            {
+                await RestoreAsync();
                 continue;
             }
             var change = work.Change;
@@ -175,6 +186,25 @@ public sealed partial class PresenceService : IAsyncDisposable
         if (lapsed || changes.Count > 0) LogReaped(_logger, node, changes.Count);
     }
 
+    private async Task RestoreAsync()
+    {
+        if (_directory is null) return;
+        foreach (var (userId, clientId, status) in _tracker.Devices())
+        {
+            try
+            {
+                var seen = await _directory.SetDeviceAsync(userId, clientId, status, CancellationToken.None);
+                if (seen.Before != seen.After) await TellFriendsAsync(userId, seen.After, _time.GetUtcNow().ToUnixTimeMilliseconds());
+            }
+            catch (Exception e)
+            {
+                // Redis failed again: the next restore (it follows every reconnect that finds the registry empty) retries.
+                LogDirectoryFailed(_logger, userId, e.Message);
+                return;
+            }
+        }
+    }
+
     /// <summary>Frees the friend and block sets of a user with no device on this node.</summary>
     private void ForgetIfGone(uint userId)
     {
@@ -185,7 +215,6 @@ public sealed partial class PresenceService : IAsyncDisposable
 
     private async Task TellFriendsAsync(uint userId, PresenceStatus status, long lastSeen)
     {
-        Interlocked.Increment(ref _told);
         if (status == PresenceStatus.Offline) await _lastSeen.SetLastSeenAsync(userId, lastSeen, CancellationToken.None);
         var friends = await _friends.FriendsOfAsync(userId, CancellationToken.None);
         if (friends.Count == 0) return;

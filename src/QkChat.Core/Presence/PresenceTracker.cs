@@ -60,6 +60,16 @@ public sealed class PresenceTracker : IPresenceView
             return user.Devices.TryGetValue(clientId, out var d) && d.Session == session ? d.Status : null;
     }
 
+    /// <summary>Every device here and its status, a snapshot (the presence table is written again from it).</summary>
+    public List<(uint UserId, string ClientId, PresenceStatus Status)> Devices()
+    {
+        var devices = new List<(uint, string, PresenceStatus)>();
+        foreach (var (userId, user) in _users)
+            lock (user)
+                foreach (var (clientId, device) in user.Devices) devices.Add((userId, clientId, device.Status));
+        return devices;
+    }
+
     /// <summary>Whether any session of this node holds the device.</summary>
     public bool HasDevice(uint userId, string clientId)
     {
@@ -75,6 +85,41 @@ public sealed class PresenceTracker : IPresenceView
     }
 
     public string VisibleStatus(uint userId) => StatusOf(userId).Visible().Name();
+
+    /// <summary>The deployment's presence table (several nodes), read by <see cref="OverAllNodesAsync"/>; null: one node.</summary>
+    public IPresenceDirectory? Directory { get; set; }
+
+    public async ValueTask<IPresenceView> OverAllNodesAsync(IReadOnlyCollection<uint> userIds, CancellationToken ct)
+    {
+        if (Directory is not { } directory || userIds.Count == 0) return this;
+        try
+        {
+            return new OverNodes(this, await directory.StatusesAsync(userIds, ct));
+        }
+        catch (Exception)
+        {
+            // Redis away: a friend list still answers, with what this node knows (a present user elsewhere looks offline).
+            return this;
+        }
+    }
+
+    /// <summary>The table's statuses of some users at one moment, with this node's own devices on top.</summary>
+    private sealed class OverNodes(PresenceTracker local, IReadOnlyDictionary<uint, PresenceStatus> table) : IPresenceView
+    {
+        private PresenceStatus Of(uint userId)
+        {
+            var here = local.StatusOf(userId);
+            return table.TryGetValue(userId, out var there) && there > here ? there : here;
+        }
+
+        public string VisibleStatus(uint userId) => Of(userId).Visible().Name();
+
+        public long? LastSeen(uint userId) =>
+            Of(userId).Visible() != PresenceStatus.Offline ? local._time.GetUtcNow().ToUnixTimeMilliseconds() : null;
+
+        public ValueTask<IPresenceView> OverAllNodesAsync(IReadOnlyCollection<uint> userIds, CancellationToken ct) =>
+            local.OverAllNodesAsync(userIds, ct);
+    }
 
     /// <summary>
     /// Now for a user others see present; null otherwise (the database keeps the moment they went offline or

@@ -53,12 +53,20 @@ public interface IDelivery
     /// <summary>Sends `kicked` with <paramref name="reason"/> to the device's connection and closes it; false if it has none.</summary>
     bool Kick(uint userId, string clientId, string reason);
 
-    /// <summary>Whether any device of the user is connected.</summary>
+    /// <summary>Whether any device of the user is connected to this node (synchronous, no Redis: for this node's own
+    /// bookkeeping; what a client is shown over all nodes comes from <see cref="DevicesEverywhereAsync"/> and the
+    /// presence view).</summary>
     bool IsOnline(uint userId);
 
-    /// <summary>Whether this device of the user is connected.</summary>
+    /// <summary>Whether this device of the user is connected to this node.</summary>
     bool IsOnline(uint userId, string clientId);
 
-    /// <summary>The user's connected devices (client ids), a snapshot.</summary>
+    /// <summary>The user's devices connected to this node (client ids), a snapshot.</summary>
     IReadOnlyList<string> DevicesOf(uint userId);
+
+    /// <summary>
+    /// The user's connected devices on every live node (several nodes: this node's and the device registry's, read now;
+    /// one node: <see cref="DevicesOf"/>). Awaited off the reactor; Redis down: this node's devices.
+    /// </summary>
+    Task<IReadOnlyList<string>> DevicesEverywhereAsync(uint userId);
 }

@@ -85,4 +85,6 @@ public sealed class LocalDelivery(LiveSessions live) : IDelivery
     public bool IsOnline(uint userId, string clientId) => Live.Find(userId, clientId) is not null;
 
     public IReadOnlyList<string> DevicesOf(uint userId) => Live.ClientIdsOf(userId);
+
+    public Task<IReadOnlyList<string>> DevicesEverywhereAsync(uint userId) => Task.FromResult(DevicesOf(userId));
 }

@@ -196,7 +196,7 @@ public sealed partial class ClusterDelivery
     [ZLoggerMessage(LogLevel.Information, "cross-node routing on: node {node} listens on {channel}, channels {mode}")]
     private static partial void LogStarted(ILogger logger, int node, string channel, string mode);
 
-    [ZLoggerMessage(LogLevel.Warning, "cross-node routing: the handler of node {node}'s missing lease failed: {error}")]
+    [ZLoggerMessage(LogLevel.Warning, "cross-node routing: a handler of an event about node {node} (no lease, devices restored) failed: {error}")]
     private static partial void LogHandlerFailed(ILogger logger, int node, string error);
 
     [ZLoggerMessage(LogLevel.Warning, "cross-node routing: a batch of {bytes} byte(s) was not understood (another version of qkchatd?) and dropped")]

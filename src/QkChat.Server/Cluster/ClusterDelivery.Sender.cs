@@ -242,6 +242,10 @@ public sealed partial class ClusterDelivery
     /// Writes this node's devices into the registry again where nobody holds them (Redis restarted without its data, or
     /// the periodic check); the lease first, so that no node cleans them as a dead node's. Returns the users written.
     /// </summary>
+    /// <summary>Raised on the route sender after this node's devices had to be written into the registry again (Redis
+    /// lost them): the presence table lost them too. The handler queues its work and returns.</summary>
+    public event Action? DevicesRestored;
+
     private async Task<List<uint>> RestoreAsync()
     {
         if (_lease is not null) await _lease.RenewOnceAsync();
@@ -258,6 +262,15 @@ public sealed partial class ClusterDelivery
         {
             Stats.AddRestored(written.Count);
             LogRestored(_logger, written.Count, devices.Count);
+            // Redis lost its data: the presence table too (docs/cluster.md, "Presence").
+            try
+            {
+                DevicesRestored?.Invoke();
+            }
+            catch (Exception e)
+            {
+                LogHandlerFailed(_logger, Node, e.Message);
+            }
         }
         return written;
     }

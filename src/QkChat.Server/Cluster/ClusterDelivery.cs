@@ -146,13 +146,31 @@ public sealed partial class ClusterDelivery : IDelivery, IAsyncDisposable
         return false;
     }
 
-    // This node's devices only (docs/cluster.md, "Routing"): the presence work (issue 19 point 3) aggregates over nodes;
-    // PresenceService relies on IsOnline(user) meaning "here" to drop the caches of users with no device on this node.
+    // This node's devices, synchronously; over all nodes: DevicesEverywhereAsync and the presence table (docs/cluster.md,
+    // "Presence").
     public bool IsOnline(uint userId) => _local.IsOnline(userId);
 
     public bool IsOnline(uint userId, string clientId) => _local.IsOnline(userId, clientId);
 
     public IReadOnlyList<string> DevicesOf(uint userId) => _local.DevicesOf(userId);
+
+    /// <summary>This node's devices and the registry's entries on other live nodes, read now (never the route cache: a
+    /// client asking about its sessions should see a device that logged in a moment ago).</summary>
+    public async Task<IReadOnlyList<string>> DevicesEverywhereAsync(uint userId)
+    {
+        var devices = new List<string>(_local.DevicesOf(userId));
+        try
+        {
+            var live = _live;
+            foreach (var (clientId, node) in await _registry.DevicesAsync(userId))
+                if (node != Node && live[node] && !devices.Contains(clientId)) devices.Add(clientId);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            // Redis away: this node's devices are what is known.
+        }
+        return devices;
+    }
 
     /// <summary>
     /// From the route cache, without waiting: false when the user's routes are known (<paramref name="remote"/>: their

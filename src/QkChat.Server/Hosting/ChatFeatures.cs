@@ -60,8 +60,9 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
             searchBudget: new RedisPerMinuteBudget(redis, RedisPerMinuteBudget.SearchPrefix));
         Friends.FriendshipChanged += FriendSets.Invalidate;
         // The deployment's presence table needs a node number; in-process tests without a lease keep this node's view.
-        PresenceUpdates = new PresenceService(Presence, FriendSets, Blocks, Delivery, new MySqlLastSeenStore(db),
-            lease is null ? null : new RedisPresenceDirectory(redis, lease.NodeId), loggers.CreateLogger("Presence"));
+        if (lease is not null) Presence.Directory = new RedisPresenceDirectory(redis, lease.NodeId);
+        PresenceUpdates = new PresenceService(Presence, FriendSets, Blocks, Delivery, new MySqlLastSeenStore(db), Presence.Directory,
+            loggers.CreateLogger("Presence"));
         Messaging = new MessagingService(messagingOptions, new MySqlMessageStore(db), FriendSets, Blocks, Delivery, Presence,
             loggers.CreateLogger("Messaging"), messageClock, writeStore: writerDb is null ? null : new MySqlMessageStore(writerDb), idPermit: idPermit);
         // Group entries share the messages' id minter, batch settings and writers' pool.
@@ -72,6 +73,7 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
         {
             // A node without a lease: its devices leave the presence table (docs/cluster.md, "Presence").
             Routing.NodeWithoutLease += PresenceUpdates.ReapNode;
+            Routing.DevicesRestored += PresenceUpdates.RestoreDevices;
             CacheNotices = new CacheNoticeChannel(redis, lease!.NodeId, FriendSets, Blocks, Groups.Members, loggers.CreateLogger("Cluster"));
         }
     }

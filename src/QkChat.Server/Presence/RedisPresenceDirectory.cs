@@ -109,6 +109,32 @@ public sealed class RedisPresenceDirectory(IConnectionMultiplexer redis, int nod
             return changes;
         });
 
+    public Task<IReadOnlyDictionary<uint, PresenceStatus>> StatusesAsync(IReadOnlyCollection<uint> userIds, CancellationToken ct) =>
+        BackendErrors.Guard<IReadOnlyDictionary<uint, PresenceStatus>>("Redis", async () =>
+        {
+            var batch = redis.GetDatabase().CreateBatch();
+            var reads = userIds.Distinct().Select(u => (User: u, Values: batch.HashValuesAsync(Key(u)))).ToList();
+            batch.Execute();
+            await Task.WhenAll(reads.Select(r => r.Values));
+            var statuses = new Dictionary<uint, PresenceStatus>();
+            foreach (var (user, values) in reads)
+            {
+                var best = PresenceStatus.Offline;
+                foreach (var value in values.Result)
+                    if (StatusOf(value) is { } s && s > best) best = s;
+                if (best != PresenceStatus.Offline) statuses[user] = best;
+            }
+            return statuses;
+        });
+
+    /// <summary>The status digit of a "node:status" value (the scripts' pattern); null for anything else.</summary>
+    private static PresenceStatus? StatusOf(RedisValue value)
+    {
+        string? s = value;
+        if (s is null || s.Length < 3 || s[^2] != ':' || s[^1] is < '1' or > '4') return null;
+        return (PresenceStatus)(s[^1] - '0');
+    }
+
     private static ClusterChange Change(uint userId, RedisResult before, RedisResult after) =>
         new(userId, ((PresenceStatus)(int)before).Visible(), ((PresenceStatus)(int)after).Visible());
 }
