@@ -101,7 +101,7 @@ public sealed partial class FriendService
                     return;
                 case SendOutcome.BecameFriends:
                     LogBecameFriends(_logger, me, other.UserId);
-                    RaiseFriendshipChanged(me, other.UserId);
+                    await RaiseFriendshipChangedAsync(me, other.UserId);
                     pending.Complete(ErrorCodes.Ok, "you are now friends", (result.RequestId, true), WriteRequestAnswer);
                     // The caller's side is live only: the caller is online by definition, and the answer says it too.
                     Deliver(new FriendNotice(NoticeKind.Result, result.RequestId, me, other.UserId, other.Username, "", 0, Accepted: true));
@@ -142,7 +142,7 @@ public sealed partial class FriendService
                 case RespondOutcome.Accepted:
                     LogBecameFriends(_logger, me, result.RequesterId);
                     // Before the answer, as every friendship change (docs/cluster.md, "Caches").
-                    RaiseFriendshipChanged(me, result.RequesterId);
+                    await RaiseFriendshipChangedAsync(me, result.RequesterId);
                     pending.Complete(ErrorCodes.Ok, "friend request accepted");
                     await NotifyAsync(NoticeKind.Result, id, result.RequesterId);
                     return;
@@ -262,7 +262,7 @@ public sealed partial class FriendService
             LogDeleted(_logger, me, friendId);
             // Before the answer: the caches here and (a notice queued first) on the other nodes drop the friendship, so
             // a send after this answer is judged without it.
-            RaiseFriendshipChanged(me, friendId);
+            await RaiseFriendshipChangedAsync(me, friendId);
             pending.Complete(ErrorCodes.Ok, "friend deleted");
             // Live only (docs/friends.md): after a reconnect get_friend_list is the truth.
             _delivery.ToUser(friendId, Frames.CreatePush(PushNames.FriendDeleted, me, static (w, id) => w.WriteNumber("user_id"u8, id)));

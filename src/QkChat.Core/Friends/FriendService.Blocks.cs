@@ -56,7 +56,7 @@ public sealed partial class FriendService
                     pending.Complete(ErrorCodes.AlreadyExists, "already blocked");
                     return;
             }
-            _blocks.Invalidate(me, other);
+            await _blocks.Invalidate(me, other);
             _audit.Record(audit);
             LogBlocked(_logger, me, other);
             pending.Complete(ErrorCodes.Ok, "blocked");
@@ -82,7 +82,7 @@ public sealed partial class FriendService
                 pending.Complete(ErrorCodes.NotFound, "user_id: you have not blocked this user");
                 return;
             }
-            _blocks.Invalidate(me, other);
+            await _blocks.Invalidate(me, other);
             _audit.Record(audit);
             LogUnblocked(_logger, me, other);
             pending.Complete(ErrorCodes.Ok, "unblocked");

@@ -69,6 +69,10 @@ public sealed partial class FriendService
     /// </summary>
     public event Action<uint, uint>? FriendshipChanged;
 
+    /// <summary>The friend sets: dropped (here and, through their notices, on every node) before the event and before
+    /// the change's answer (docs/cluster.md, "Caches"). Null in tests without them.</summary>
+    public FriendSetCache? FriendSets { get; init; }
+
     public void Register(ActionRouter router, Dispatcher dispatcher)
     {
         router.Register(Actions.SearchUsers, allowedBeforeLogin: false, SearchUsers);
@@ -152,8 +156,9 @@ public sealed partial class FriendService
         w.WriteBoolean("accepted"u8, n.Accepted);
     };
 
-    private void RaiseFriendshipChanged(uint a, uint b)
+    private async Task RaiseFriendshipChangedAsync(uint a, uint b)
     {
+        if (FriendSets is { } sets) await sets.Invalidate(a, b);
         try
         {
             FriendshipChanged?.Invoke(a, b);

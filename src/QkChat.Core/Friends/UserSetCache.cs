@@ -40,12 +40,12 @@ public abstract class UserSetCache(Func<uint, CancellationToken, Task<IReadOnlyL
     /// <summary>Where an invalidation is told to the other nodes (null: one node, nothing to tell).</summary>
     public ICacheNotices? Notices { get; set; }
 
-    /// <summary>The relation between the two users changed (here, after the database holds it): dropped here and on
-    /// every other node.</summary>
-    public void Invalidate(uint userId, uint otherId)
+    /// <summary>The relation between the two users changed (here, after the database holds it): dropped here at once
+    /// and on every other node; the task completes when the other nodes were told (await it before answering).</summary>
+    public Task Invalidate(uint userId, uint otherId)
     {
         Drop(userId, otherId);
-        Notices?.Changed(relation, userId, otherId);
+        return Notices?.Changed(relation, userId, otherId) ?? Task.CompletedTask;
     }
 
     /// <summary>Another node changed the relation between the two users: drops this node's copies only.</summary>

@@ -65,8 +65,9 @@ public sealed class GroupMemberCache(Func<long, CancellationToken, Task<GroupMem
         }
     }
 
-    /// <summary>After the change committed or failed (always, in a finally); the other nodes drop their copy.</summary>
-    public void EndChange(long groupId)
+    /// <summary>After the change committed or failed (always, in a finally); the other nodes drop their copy: the task
+    /// completes when they were told (await it before answering).</summary>
+    public Task EndChange(long groupId)
     {
         var slot = SlotOf(groupId);
         lock (slot)
@@ -75,7 +76,7 @@ public sealed class GroupMemberCache(Func<long, CancellationToken, Task<GroupMem
             slot.Version++;
             slot.Members = null;
         }
-        Notices?.Changed(CachedRelation.GroupMembers, groupId, 0);
+        return Notices?.Changed(CachedRelation.GroupMembers, groupId, 0) ?? Task.CompletedTask;
     }
 
     /// <summary>Where a change is told to the other nodes (null: one node).</summary>

@@ -79,7 +79,7 @@ public sealed partial class GroupService
             }
             finally
             {
-                _members.EndChange(groupId);
+                await _members.EndChange(groupId);
             }
             if (added.Entry is { } entry) await PushEventAsync(entry);
             switch (added.Result)
@@ -175,7 +175,7 @@ public sealed partial class GroupService
             }
             finally
             {
-                _members.EndChange(groupId);
+                await _members.EndChange(groupId);
             }
             if (dissolved.Result != GroupChangeResult.Done)
             {
@@ -205,7 +205,7 @@ public sealed partial class GroupService
             }
             finally
             {
-                if (changesMembers) _members.EndChange(groupId);
+                if (changesMembers) await _members.EndChange(groupId);
             }
             if (result.Entry is { } entry) await PushEventAsync(entry, alsoTell);
             switch (result.Result)

@@ -57,7 +57,7 @@ public sealed partial class CacheNoticeChannel : ICacheNotices, IAsyncDisposable
         _groups.Notices = this;
     }
 
-    public void Changed(CachedRelation relation, long first, long second)
+    public async Task Changed(CachedRelation relation, long first, long second)
     {
         var notice = new byte[NoticeBytes];
         notice[0] = Version;
@@ -67,7 +67,8 @@ public sealed partial class CacheNoticeChannel : ICacheNotices, IAsyncDisposable
         BinaryPrimitives.WriteInt64LittleEndian(notice.AsSpan(11), second);
         try
         {
-            _redis.GetSubscriber().Publish(Channel, notice, CommandFlags.FireAndForget);
+            // Awaited: when Redis answers it has handed the notice to every subscribed node, before this change's answer.
+            await _redis.GetSubscriber().PublishAsync(Channel, notice);
             Interlocked.Increment(ref _published);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)

@@ -57,8 +57,7 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
             loggers.CreateLogger("Accounts"));
         // block_user/unblock_user record through the audit log.
         Friends = new FriendService(friendStore, Delivery, Presence, Blocks, Audit, loggers.CreateLogger("Friends"),
-            searchBudget: new RedisPerMinuteBudget(redis, RedisPerMinuteBudget.SearchPrefix));
-        Friends.FriendshipChanged += FriendSets.Invalidate;
+            searchBudget: new RedisPerMinuteBudget(redis, RedisPerMinuteBudget.SearchPrefix)) { FriendSets = FriendSets };
         // The deployment's presence table needs a node number; in-process tests without a lease keep this node's view.
         if (lease is not null) Presence.Directory = new RedisPresenceDirectory(redis, lease.NodeId);
         PresenceUpdates = new PresenceService(Presence, FriendSets, Blocks, Delivery, new MySqlLastSeenStore(db), Presence.Directory,

@@ -122,7 +122,7 @@ internal sealed class ChatHarness : IAsyncDisposable
         command.Parameters.AddWithValue("@a", a);
         command.Parameters.AddWithValue("@b", b);
         await command.ExecuteNonQueryAsync();
-        Features.FriendSets.Invalidate(a, b);
+        await Features.FriendSets.Invalidate(a, b);
     }
 
     /// <summary>A logged-in connection of <paramref name="name"/> as device <paramref name="device"/>.</summary>

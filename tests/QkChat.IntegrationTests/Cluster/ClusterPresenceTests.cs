@@ -98,7 +98,7 @@ public sealed class ClusterPresenceTests
         foreach (var friend in new[] { friend1, friend2 })
         {
             var seen = new List<(uint, string)> { await NextPresenceAsync(friend), await NextPresenceAsync(friend) };
-            Assert.Equal([(v1, "online"), (v2, "online")], seen.Order());
+            Assert.Equal(new[] { (v1, "online"), (v2, "online") }.Order(), seen.Order());
         }
 
         // u reconnects to another node and loses nothing acknowledged.

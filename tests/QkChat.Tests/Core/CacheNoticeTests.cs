@@ -15,7 +15,11 @@ public sealed class CacheNoticeTests
     {
         public readonly List<(CachedRelation, long, long)> Seen = [];
 
-        public void Changed(CachedRelation relation, long first, long second) => Seen.Add((relation, first, second));
+        public Task Changed(CachedRelation relation, long first, long second)
+        {
+            Seen.Add((relation, first, second));
+            return Task.CompletedTask;
+        }
     }
 
     private sealed class Friends : IFriendLookup, IBlockLookup
@@ -51,7 +55,7 @@ public sealed class CacheNoticeTests
         Assert.False(await friends.AreFriendsAsync(1, 2, ct));
         Assert.Empty(recorder.Seen);
 
-        blocks.Invalidate(2, 1); // a change made here
+        await blocks.Invalidate(2, 1); // a change made here
         Assert.False(await blocks.IsBlockedAsync(1, 2, ct));
         Assert.Equal([(CachedRelation.Blocks, 2L, 1L)], recorder.Seen);
     }
@@ -78,7 +82,7 @@ public sealed class CacheNoticeTests
 
         cache.BeginChange(7);
         Assert.Empty(recorder.Seen);
-        cache.EndChange(7);
+        await cache.EndChange(7);
         Assert.Equal([(CachedRelation.GroupMembers, 7L, 0L)], recorder.Seen);
     }
 }

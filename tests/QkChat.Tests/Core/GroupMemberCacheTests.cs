@@ -48,7 +48,7 @@ public sealed class GroupMemberCacheTests
         Assert.Equal(new uint[] { 1 }, (await cache.MembersAsync(7, TestContext.Current.CancellationToken)).UserIds);
         Assert.Equal(new uint[] { 1 }, (await cache.MembersAsync(7, TestContext.Current.CancellationToken)).UserIds);
         Assert.Equal(3, loader.Calls);
-        cache.EndChange(7);
+        await cache.EndChange(7);
         Assert.Equal(new uint[] { 1 }, (await cache.MembersAsync(7, TestContext.Current.CancellationToken)).UserIds);
         Assert.Equal(new uint[] { 1 }, (await cache.MembersAsync(7, TestContext.Current.CancellationToken)).UserIds);
         Assert.Equal(4, loader.Calls);
@@ -62,7 +62,7 @@ public sealed class GroupMemberCacheTests
         var stale = cache.MembersAsync(7, TestContext.Current.CancellationToken).AsTask(); // reads {1, 2}, held at the gate
         cache.BeginChange(7);
         loader.Current = Of(1);
-        cache.EndChange(7);
+        await cache.EndChange(7);
         loader.Gate.SetResult();
         Assert.Equal(new uint[] { 1, 2 }, (await stale).UserIds);
         loader.Gate = null;
@@ -83,7 +83,7 @@ public sealed class GroupMemberCacheTests
         await cache.MembersAsync(2, TestContext.Current.CancellationToken);
         await cache.MembersAsync(2, TestContext.Current.CancellationToken);
         Assert.Equal(calls + 2, loader.Calls);
-        cache.EndChange(2);
+        await cache.EndChange(2);
     }
 
     [Fact]
