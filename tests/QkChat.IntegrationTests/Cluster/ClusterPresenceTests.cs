@@ -1,4 +1,5 @@
 using QkChat.Client;
+using QkChat.IntegrationTests.Infrastructure;
 using QkChat.Protocol;
 using Xunit;
 using static QkChat.IntegrationTests.Chat.ChatHarness;
@@ -62,7 +63,14 @@ public sealed class ClusterPresenceTests
     [Fact(Timeout = KillTimeout)]
     public async Task A_killed_nodes_users_go_offline_for_friends_on_every_other_node_once()
     {
-        await using var kit = await ClusterKit.StartAsync(3);
+        // Its own redis-server: the nodes of tests running beside this one (other databases, one shared Redis) would see
+        // the lease lapse too and could take the reap of this deployment's users, and tell nobody (its friends are not in
+        // their database). One Redis per deployment is what production has.
+        int redisPort = ServerProcess.FreePort();
+        await using var redis = ExternalProcess.Start("redis-server",
+            ["--port", redisPort.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], workingDirectory: Path.GetTempPath());
+        await redis.WaitForOutputAsync("Ready to accept connections", TimeSpan.FromSeconds(30));
+        await using var kit = await ClusterKit.StartAsync(3, redisPort);
         var (u, uName) = await kit.CreateUserAsync();
         var (f1, f1Name) = await kit.CreateUserAsync();
         var (f2, f2Name) = await kit.CreateUserAsync();
