@@ -21,6 +21,8 @@ internal sealed partial class ClusterKit : IAsyncDisposable
 
     private readonly List<ChatClient> _clients = [];
 
+    private ExternalProcess? _ownRedis;
+
     private ClusterKit(TempDatabase db, ExternalProcess[] nodes, int[] ports, int redisPort, ConnectionMultiplexer redis)
     {
         Db = db;
@@ -36,10 +38,22 @@ internal sealed partial class ClusterKit : IAsyncDisposable
     public int RedisPort { get; }
     public ConnectionMultiplexer Redis { get; }
 
-    /// <param name="redisEndpoints">A Redis Cluster's seed list (RedisClusterFixture.Endpoints) instead of the single Redis
-    /// on <paramref name="redisPort"/>.</param>
+    /// <param name="redisPort">A Redis the test runs itself; without it (and without <paramref name="redisEndpoints"/>) the kit
+    /// starts a redis-server of its own for this deployment. Not the stack's shared one: every qkchatd of the suite uses
+    /// that one, so a node killed by another test lapses there, a node of this deployment may take its number, and the
+    /// live nodes of either deployment reap the new holder's devices (a fresh clone's full run lost cross-node pushes
+    /// in two tests so, 2026-12-07). One Redis per deployment is what production has (docs/cluster.md).</param>
+    /// <param name="redisEndpoints">A Redis Cluster's seed list (RedisClusterFixture.Endpoints) instead of a single Redis.</param>
     public static async Task<ClusterKit> StartAsync(int nodes, int? redisPort = null, string? redisEndpoints = null)
     {
+        ExternalProcess? ownRedis = null;
+        if (redisPort is null && redisEndpoints is null)
+        {
+            redisPort = ServerProcess.FreePort();
+            ownRedis = ExternalProcess.Start("redis-server",
+                ["--port", redisPort.Value.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], workingDirectory: Path.GetTempPath());
+            await ownRedis.WaitForOutputAsync("Ready to accept connections", TimeSpan.FromSeconds(30));
+        }
         var db = await TempDatabase.CreateAsync();
         int port = redisPort ?? TestStack.RedisPort;
         var processes = new ExternalProcess[nodes];
@@ -56,7 +70,7 @@ internal sealed partial class ClusterKit : IAsyncDisposable
             await processes[i].WaitForOutputAsync("ready: serving chat", TimeSpan.FromSeconds(60));
         }
         var redis = await ConnectionMultiplexer.ConnectAsync((redisEndpoints ?? $"{TestStack.RedisHost}:{port}") + ",abortConnect=false");
-        return new ClusterKit(db, processes, ports, port, redis);
+        return new ClusterKit(db, processes, ports, port, redis) { _ownRedis = ownRedis };
     }
 
     /// <summary>The node id process <paramref name="index"/> leased (from its start-up log).</summary>
@@ -130,6 +144,7 @@ internal sealed partial class ClusterKit : IAsyncDisposable
             await node.DisposeAsync();
         }
         await Redis.DisposeAsync();
+        if (_ownRedis is not null) await _ownRedis.DisposeAsync();
         await Db.DisposeAsync();
     }
 }
