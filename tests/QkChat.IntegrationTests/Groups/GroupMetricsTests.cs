@@ -1,5 +1,6 @@
 using System.Text.Json;
 using QkChat.IntegrationTests.Admin;
+using QkChat.IntegrationTests.Infrastructure;
 using Xunit;
 using static QkChat.IntegrationTests.Chat.ChatHarness;
 
@@ -40,14 +41,10 @@ public sealed class GroupMetricsTests
         Assert.Equal(0, Value(after, "qkchat_messages_stored_total")); // group entries are not counted as messages
 
         // The dashboard's data carries group entries per second; some second after the sends shows them.
-        var deadline = Environment.TickCount64 + 30_000;
-        while (true)
+        await Wait.UntilAsync(async () =>
         {
             using var status = JsonDocument.Parse((await h.GetAsync("api/dashboard")).Body);
-            var samples = status.RootElement.GetProperty("samples").EnumerateArray().ToList();
-            if (samples.Any(s => s.GetProperty("group_entries_per_s").GetDouble() > 0)) break;
-            Assert.True(Environment.TickCount64 < deadline, "no dashboard sample showed the group entries");
-            await Task.Delay(200);
-        }
+            return status.RootElement.GetProperty("samples").EnumerateArray().Any(s => s.GetProperty("group_entries_per_s").GetDouble() > 0);
+        }, "a dashboard sample showing the group entries");
     }
 }

@@ -84,6 +84,7 @@ internal sealed class GroupSendStream
                         {
                             var data = response.Data!.Value;
                             Answered[key] = (data.GetProperty("message_id").GetInt64(), data.GetProperty("seq").GetInt64());
+                            if (Answered.Count >= Volatile.Read(ref _answeredTarget)) _answeredReached.TrySetResult();
                         }
                         else Refused[key] = response.Code!;
                     }
@@ -92,16 +93,25 @@ internal sealed class GroupSendStream
         return (clients, streams.ToArray());
     }
 
-    /// <summary>Waits (generously, for a loaded box) until <paramref name="count"/> sends were answered `sent`.</summary>
+    private int _answeredTarget = int.MaxValue;
+    private readonly TaskCompletionSource _answeredReached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Waits (generously, for a loaded box) until <paramref name="count"/> sends were answered `sent`: the send loops
+    /// signal it; it fails at once if every loop ended first. Call it once per stream.
+    /// </summary>
     public async Task WaitForAnsweredAsync(int count, Task[] streams)
     {
-        var deadline = Environment.TickCount64 + 120_000;
-        while (Answered.Count < count)
+        Volatile.Write(ref _answeredTarget, count);
+        if (Answered.Count >= count) return;
+        try
         {
-            Assert.True(Environment.TickCount64 < deadline && !streams.All(t => t.IsCompleted),
-                $"only {Answered.Count} of {count} group sends answered before the stop");
-            await Task.Delay(10);
+            await Task.WhenAny(_answeredReached.Task, Task.WhenAll(streams)).WaitAsync(TimeSpan.FromSeconds(120));
         }
+        catch (TimeoutException)
+        {
+        }
+        Assert.True(Answered.Count >= count, $"only {Answered.Count} of {count} group sends answered before the stop");
     }
 
     /// <summary>Every entry of the group by sync_group_messages from seq 0, oldest first (all of them for the owner, who joined at seq 1).</summary>
