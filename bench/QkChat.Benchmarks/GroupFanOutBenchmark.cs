@@ -119,6 +119,7 @@ public class GroupFanOutBenchmark
         // The search indexer behind the writer (GroupSearchIndexer) writes terms here: nothing to keep.
         public Task IndexAsync(IReadOnlyList<IndexedGroupEntry> entries, CancellationToken ct) => Task.CompletedTask;
         public Task<IReadOnlyList<IndexedGroupEntry>> UnindexedAsync(int limit, CancellationToken ct) => Task.FromResult<IReadOnlyList<IndexedGroupEntry>>([]);
+        public Task<IReadOnlyList<IndexedGroupEntry>> UnindexedBetweenAsync(long fromId, long toId, int limit, CancellationToken ct) => Task.FromResult<IReadOnlyList<IndexedGroupEntry>>([]);
 
         public Task<GroupCreated> CreateAsync(uint ownerId, string name, IReadOnlyList<uint> memberIds, EntryStamp created, EntryStamp membersAdded,
             long now, CancellationToken ct) => throw new NotSupportedException();

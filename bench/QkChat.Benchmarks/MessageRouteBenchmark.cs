@@ -107,6 +107,7 @@ public class MessageRouteBenchmark
         public Task<long> NewestMessageIdAsync(CancellationToken ct) => Task.FromResult(0L);
         public Task IndexAsync(IReadOnlyList<NewMessage> messages, CancellationToken ct) => Task.CompletedTask;
         public Task<IReadOnlyList<NewMessage>> UnindexedAsync(int limit, CancellationToken ct) => Task.FromResult<IReadOnlyList<NewMessage>>([]);
+        public Task<IReadOnlyList<NewMessage>> UnindexedBetweenAsync(long fromId, long toId, int limit, CancellationToken ct) => Task.FromResult<IReadOnlyList<NewMessage>>([]);
         public Task<IReadOnlyList<StatusChange>> MarkDeliveredAsync(IReadOnlyList<DeliveryAck> acks, CancellationToken ct) => throw new NotSupportedException();
         public Task<int> MarkReadAsync(uint readerId, uint peerId, long upToMessageId, CancellationToken ct) => throw new NotSupportedException();
         public Task<MessageRecord?> FindAsync(uint userId, long messageId, CancellationToken ct) => throw new NotSupportedException();

@@ -16,4 +16,9 @@ public sealed class GroupSearchIndexer(IGroupStore store, int queueCapacity, Fun
     protected override Task IndexAsync(IReadOnlyList<IndexedGroupEntry> batch) => store.IndexAsync(batch, CancellationToken.None);
 
     protected override Task<IReadOnlyList<IndexedGroupEntry>> UnindexedAsync(int limit) => store.UnindexedAsync(limit, CancellationToken.None);
+
+    protected override Task<IReadOnlyList<IndexedGroupEntry>> UnindexedBetweenAsync(long fromId, long toId, int limit) =>
+        store.UnindexedBetweenAsync(fromId, toId, limit, CancellationToken.None);
+
+    protected override long IdOf(IndexedGroupEntry item) => item.MessageId;
 }

@@ -81,6 +81,9 @@ public interface IGroupStore
     /// <summary>Up to <paramref name="limit"/> text entries, not recalled, with a message id above the newest indexed one, oldest first.</summary>
     Task<IReadOnlyList<IndexedGroupEntry>> UnindexedAsync(int limit, CancellationToken ct);
 
+    /// <summary>Unindexed text entries, not recalled, with a message id in [<paramref name="fromId"/>, <paramref name="toId"/>], oldest first.</summary>
+    Task<IReadOnlyList<IndexedGroupEntry>> UnindexedBetweenAsync(long fromId, long toId, int limit, CancellationToken ct);
+
     /// <summary>The ids of the groups the user is a current member of (not dissolved), ascending.</summary>
     Task<IReadOnlyList<long>> MyGroupIdsAsync(uint userId, CancellationToken ct);
 

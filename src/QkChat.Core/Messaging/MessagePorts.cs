@@ -71,6 +71,9 @@ public interface IMessageStore
     /// <summary>Stored, not recalled messages with a larger id than the newest indexed one: what a crash left unindexed.</summary>
     Task<IReadOnlyList<NewMessage>> UnindexedAsync(int limit, CancellationToken ct);
 
+    /// <summary>Stored, not recalled, unindexed messages with an id in [<paramref name="fromId"/>, <paramref name="toId"/>], oldest first: what an overload left out of search.</summary>
+    Task<IReadOnlyList<NewMessage>> UnindexedBetweenAsync(long fromId, long toId, int limit, CancellationToken ct);
+
     /// <summary>
     /// Marks the acknowledged messages delivered, each only if it is to the user who acked it and still `sent`, in
     /// one transaction for all the acks; returns the messages that changed.

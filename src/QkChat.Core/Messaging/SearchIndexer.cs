@@ -13,8 +13,11 @@ namespace QkChat.Core.Messaging;
 /// write is taken from message throughput (with indexing in lock-step the chat benchmark fell from 24,000 to
 /// 14,700 messages/s). Under a sustained overload search therefore runs behind and catches up when load falls.
 /// After a crash, what was stored but not indexed is picked up at start (<see cref="CatchUpAsync"/>). A full queue
-/// (the indexer far behind a long overload) drops terms, counted and logged once per episode: those messages stay
-/// stored and deliverable, but unsearchable until a restart's catch-up, which only covers the newest gap.
+/// (the indexer far behind a long overload) or a batch given up in an outage drops terms, counted and logged once per
+/// episode; the span of ids dropped is kept, and once a batch is indexed again with the queue at most half full, the
+/// indexer reads what in that span is stored but unindexed back from the store and indexes it
+/// (<see cref="RepairGapAsync"/>). Only a stop before that repair leaves a hole, and a start's catch-up covers only the
+/// newest gap (everything above the newest indexed id).
 /// </summary>
 /// <param name="what">What is indexed, for the log lines ("messages", "group entries").</param>
 public abstract class SearchIndexer<T>(int queueCapacity, Func<int> storeBacklog, string what, ILogger logger)
@@ -24,14 +27,32 @@ public abstract class SearchIndexer<T>(int queueCapacity, Func<int> storeBacklog
     private readonly int _capacity = queueCapacity;
     private long _dropped;
     private int _dropping;
+    private long _repaired;
+
+    // The span of ids left out of search since the last repair (empty: from > to), and whether a repair runs.
+    private readonly Lock _gapLock = new();
+    private long _gapFrom = long.MaxValue, _gapTo = long.MinValue;
+    private int _repairing;
 
     public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Items indexed by repairs of dropped spans (<see cref="RepairGapAsync"/>).</summary>
+    public long Repaired => Interlocked.Read(ref _repaired);
+
+    /// <summary>The completion of the repair under way, if any (for tests and the stop).</summary>
+    public Task RepairTask { get; private set; } = Task.CompletedTask;
 
     /// <summary>Writes the terms of a batch (idempotent: indexing twice is harmless).</summary>
     protected abstract Task IndexAsync(IReadOnlyList<T> batch);
 
     /// <summary>Up to <paramref name="limit"/> stored items newer than the newest indexed one, oldest first.</summary>
     protected abstract Task<IReadOnlyList<T>> UnindexedAsync(int limit);
+
+    /// <summary>Up to <paramref name="limit"/> stored, unindexed items with an id in [from, to], oldest first.</summary>
+    protected abstract Task<IReadOnlyList<T>> UnindexedBetweenAsync(long fromId, long toId, int limit);
+
+    /// <summary>The item's id, which orders the store (message ids).</summary>
+    protected abstract long IdOf(T item);
 
     public void Add(T item)
     {
@@ -41,8 +62,19 @@ public abstract class SearchIndexer<T>(int queueCapacity, Func<int> storeBacklog
                 SearchIndexing.LogRecovered(Logger, what, Dropped);
             return;
         }
-        Interlocked.Increment(ref _dropped);
+        Drop(item);
         if (Interlocked.Exchange(ref _dropping, 1) == 0) SearchIndexing.LogDropping(Logger, what, _capacity);
+    }
+
+    private void Drop(T item)
+    {
+        Interlocked.Increment(ref _dropped);
+        long id = IdOf(item);
+        lock (_gapLock)
+        {
+            _gapFrom = Math.Min(_gapFrom, id);
+            _gapTo = Math.Max(_gapTo, id);
+        }
     }
 
     /// <summary>Waits for the terms of what was stored so far, unless the indexer is far behind (an overload).</summary>
@@ -58,6 +90,7 @@ public abstract class SearchIndexer<T>(int queueCapacity, Func<int> storeBacklog
             try
             {
                 await IndexAsync(batch);
+                if (Queued <= _capacity / 2) StartRepairIfGap();
                 return;
             }
             catch (BackendUnavailableException) when (attempt < 5)
@@ -67,7 +100,59 @@ public abstract class SearchIndexer<T>(int queueCapacity, Func<int> storeBacklog
         }
     }
 
-    protected override void Fail(T item, bool backendDown) => Interlocked.Increment(ref _dropped);
+    protected override void Fail(T item, bool backendDown) => Drop(item);
+
+    private void StartRepairIfGap()
+    {
+        long from, to;
+        lock (_gapLock)
+        {
+            if (_gapFrom > _gapTo || _repairing == 1) return;
+            (from, to) = (_gapFrom, _gapTo);
+            (_gapFrom, _gapTo, _repairing) = (long.MaxValue, long.MinValue, 1);
+        }
+        RepairTask = Task.Run(() => RepairGapAsync(from, to));
+    }
+
+    /// <summary>
+    /// Indexes what in [<paramref name="from"/>, <paramref name="to"/>] was stored but left out of search, page by page
+    /// (oldest first), yielding to the store like a batch does. A failure puts the span back for the next repair.
+    /// </summary>
+    private async Task RepairGapAsync(long from, long to)
+    {
+        long total = 0, next = from;
+        try
+        {
+            while (next <= to)
+            {
+                var missing = await UnindexedBetweenAsync(next, to, RepairPage);
+                if (missing.Count == 0) break;
+                long deferredUntil = Environment.TickCount64 + (long)SearchIndexing.MaxDeferral.TotalMilliseconds;
+                while (storeBacklog() > 0 && Environment.TickCount64 < deferredUntil) await Task.Delay(20);
+                await IndexAsync(missing);
+                total += missing.Count;
+                Interlocked.Add(ref _repaired, missing.Count);
+                next = IdOf(missing[^1]) + 1;
+            }
+            SearchIndexing.LogRepaired(Logger, total, what);
+        }
+        catch (Exception e)
+        {
+            lock (_gapLock)
+            {
+                _gapFrom = Math.Min(_gapFrom, next);
+                _gapTo = Math.Max(_gapTo, to);
+            }
+            SearchIndexing.LogRepairFailed(Logger, what, e.Message);
+        }
+        finally
+        {
+            lock (_gapLock) _repairing = 0;
+        }
+    }
+
+    /// <summary>Rows per repair page: the batch size of <see cref="SearchIndexer{T}"/> itself.</summary>
+    private const int RepairPage = 2000;
 
     /// <summary>Indexes what a crash left between the newest indexed item and the newest stored one.</summary>
     public async Task CatchUpAsync()
@@ -104,6 +189,11 @@ public sealed class SearchIndexer(IMessageStore store, int queueCapacity, Func<i
     protected override Task IndexAsync(IReadOnlyList<NewMessage> batch) => store.IndexAsync(batch, CancellationToken.None);
 
     protected override Task<IReadOnlyList<NewMessage>> UnindexedAsync(int limit) => store.UnindexedAsync(limit, CancellationToken.None);
+
+    protected override Task<IReadOnlyList<NewMessage>> UnindexedBetweenAsync(long fromId, long toId, int limit) =>
+        store.UnindexedBetweenAsync(fromId, toId, limit, CancellationToken.None);
+
+    protected override long IdOf(NewMessage item) => item.MessageId;
 }
 
 /// <summary>The settings and log lines every <see cref="SearchIndexer{T}"/> shares.</summary>
@@ -122,6 +212,12 @@ public static partial class SearchIndexing
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "search indexer keeps up again; {Dropped} of its {What} in all were left out of search")]
     internal static partial void LogRecovered(ILogger logger, string what, long dropped);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "search index repaired: {Count} {What} left out during an overload or outage were indexed")]
+    internal static partial void LogRepaired(ILogger logger, long count, string what);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "search index repair of {What} failed (retried after the next indexed batch): {Error}")]
+    internal static partial void LogRepairFailed(ILogger logger, string what, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "search index caught up: {Count} {What} stored before a stop were indexed")]
     internal static partial void LogCaughtUp(ILogger logger, long count, string what);

@@ -54,6 +54,26 @@ public sealed partial class MySqlGroupStore
             return list;
         });
 
+    public Task<IReadOnlyList<IndexedGroupEntry>> UnindexedBetweenAsync(long fromId, long toId, int limit, CancellationToken ct) =>
+        BackendErrors.Guard<IReadOnlyList<IndexedGroupEntry>>("MariaDB", async () =>
+        {
+            await using var connection = await db.OpenConnectionAsync(ct);
+            // A range of uk_chat_group_entries_message, each checked against chat_group_search's primary key.
+            await using var command = new MySqlCommand(
+                "SELECT e.message_id, e.group_id, e.seq, e.content FROM chat_group_entries e " +
+                "WHERE e.message_id BETWEEN @from AND @to AND e.type = 'text' AND e.recalled = 0 " +
+                "AND NOT EXISTS (SELECT 1 FROM chat_group_search s WHERE s.message_id = e.message_id) " +
+                "ORDER BY e.message_id LIMIT @limit", connection);
+            command.Parameters.AddWithValue("@from", fromId);
+            command.Parameters.AddWithValue("@to", toId);
+            command.Parameters.AddWithValue("@limit", limit);
+            var list = new List<IndexedGroupEntry>();
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                list.Add(new IndexedGroupEntry(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetString(3)));
+            return list;
+        });
+
     public Task<IReadOnlyList<long>> MyGroupIdsAsync(uint userId, CancellationToken ct) =>
         BackendErrors.Guard<IReadOnlyList<long>>("MariaDB", async () =>
         {

@@ -34,6 +34,27 @@ public sealed partial class MySqlMessageStore
             return list;
         });
 
+    public Task<IReadOnlyList<NewMessage>> UnindexedBetweenAsync(long fromId, long toId, int limit, CancellationToken ct) =>
+        BackendErrors.Guard<IReadOnlyList<NewMessage>>("MariaDB", async () =>
+        {
+            await using var connection = await db.OpenConnectionAsync(ct);
+            // A primary-key range of messages, each checked against message_search's primary key.
+            await using var command = new MySqlCommand(
+                "SELECT m.message_id, m.sender_id, m.receiver_id, m.client_msg_id, m.type, m.content, m.created_at FROM messages m " +
+                "WHERE m.message_id BETWEEN @from AND @to AND m.recalled = 0 " +
+                "AND NOT EXISTS (SELECT 1 FROM message_search s WHERE s.message_id = m.message_id) " +
+                "ORDER BY m.message_id LIMIT @limit", connection);
+            command.Parameters.AddWithValue("@from", fromId);
+            command.Parameters.AddWithValue("@to", toId);
+            command.Parameters.AddWithValue("@limit", limit);
+            var list = new List<NewMessage>();
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                list.Add(new NewMessage(reader.GetInt64(0), reader.GetUInt32(1), reader.GetUInt32(2), reader.IsDBNull(3) ? null : reader.GetString(3),
+                    reader.GetString(4), reader.GetString(5), reader.GetInt64(6)));
+            return list;
+        });
+
     private async Task InsertSearchTermsAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
