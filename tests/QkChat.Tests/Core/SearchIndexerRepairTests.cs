@@ -55,7 +55,14 @@ public sealed class SearchIndexerRepairTests
 
         Volatile.Write(ref indexer.Expected, Count);
         indexer.Gate.SetResult();
-        await indexer.AllIndexed.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        try
+        {
+            await indexer.AllIndexed.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"indexed {indexer.Indexed.Count} of {Count}; dropped {indexer.Dropped}, repaired {indexer.Repaired}, queued {indexer.Queued}, batches {indexer.Batches}, repair {indexer.RepairTask.Status}");
+        }
         await indexer.RepairTask.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
 
         Assert.Equal(Enumerable.Range(1, Count).Select(i => (long)i), indexer.Indexed.Keys.Order());
