@@ -37,33 +37,23 @@ public sealed partial class MySqlGroupStore
             await insert.ExecuteNonQueryAsync(ct);
         });
 
+    // A range of uk_chat_group_entries_message above the newest indexed id (MAX() from the primary key's end).
     public Task<IReadOnlyList<IndexedGroupEntry>> UnindexedAsync(int limit, CancellationToken ct) =>
-        BackendErrors.Guard<IReadOnlyList<IndexedGroupEntry>>("MariaDB", async () =>
-        {
-            await using var connection = await db.OpenConnectionAsync(ct);
-            // A range of uk_chat_group_entries_message above the newest indexed id (MAX() from the primary key's end).
-            await using var command = new MySqlCommand(
-                "SELECT message_id, group_id, seq, content FROM chat_group_entries " +
-                "WHERE message_id > (SELECT COALESCE(MAX(message_id), 0) FROM chat_group_search) AND type = 'text' AND recalled = 0 " +
-                "ORDER BY message_id LIMIT @limit", connection);
-            command.Parameters.AddWithValue("@limit", limit);
-            var list = new List<IndexedGroupEntry>();
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-                list.Add(new IndexedGroupEntry(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetString(3)));
-            return list;
-        });
+        ReadForIndexingAsync("e.message_id > (SELECT COALESCE(MAX(message_id), 0) FROM chat_group_search)", 0, 0, limit, ct);
 
+    // A range of uk_chat_group_entries_message, each checked against chat_group_search's primary key.
     public Task<IReadOnlyList<IndexedGroupEntry>> UnindexedBetweenAsync(long fromId, long toId, int limit, CancellationToken ct) =>
+        ReadForIndexingAsync("e.message_id BETWEEN @from AND @to AND NOT EXISTS (SELECT 1 FROM chat_group_search s WHERE s.message_id = e.message_id)",
+            fromId, toId, limit, ct);
+
+    /// <summary>Text entries, not recalled, in <paramref name="range"/> (SQL over `e`, may use @from and @to), oldest first.</summary>
+    private Task<IReadOnlyList<IndexedGroupEntry>> ReadForIndexingAsync(string range, long fromId, long toId, int limit, CancellationToken ct) =>
         BackendErrors.Guard<IReadOnlyList<IndexedGroupEntry>>("MariaDB", async () =>
         {
             await using var connection = await db.OpenConnectionAsync(ct);
-            // A range of uk_chat_group_entries_message, each checked against chat_group_search's primary key.
             await using var command = new MySqlCommand(
                 "SELECT e.message_id, e.group_id, e.seq, e.content FROM chat_group_entries e " +
-                "WHERE e.message_id BETWEEN @from AND @to AND e.type = 'text' AND e.recalled = 0 " +
-                "AND NOT EXISTS (SELECT 1 FROM chat_group_search s WHERE s.message_id = e.message_id) " +
-                "ORDER BY e.message_id LIMIT @limit", connection);
+                $"WHERE {range} AND e.type = 'text' AND e.recalled = 0 ORDER BY e.message_id LIMIT @limit", connection);
             command.Parameters.AddWithValue("@from", fromId);
             command.Parameters.AddWithValue("@to", toId);
             command.Parameters.AddWithValue("@limit", limit);

@@ -18,32 +18,21 @@ public sealed partial class MySqlMessageStore
         BackendErrors.Guard("MariaDB", () => InsertSearchTermsAsync(batch, ct));
 
     public Task<IReadOnlyList<NewMessage>> UnindexedAsync(int limit, CancellationToken ct) =>
-        BackendErrors.Guard<IReadOnlyList<NewMessage>>("MariaDB", async () =>
-        {
-            await using var connection = await db.OpenConnectionAsync(ct);
-            await using var command = new MySqlCommand(
-                "SELECT message_id, sender_id, receiver_id, client_msg_id, type, content, created_at FROM messages " +
-                "WHERE message_id > (SELECT COALESCE(MAX(message_id), 0) FROM message_search) AND recalled = 0 " +
-                "ORDER BY message_id LIMIT @limit", connection);
-            command.Parameters.AddWithValue("@limit", limit);
-            var list = new List<NewMessage>();
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-                list.Add(new NewMessage(reader.GetInt64(0), reader.GetUInt32(1), reader.GetUInt32(2), reader.IsDBNull(3) ? null : reader.GetString(3),
-                    reader.GetString(4), reader.GetString(5), reader.GetInt64(6)));
-            return list;
-        });
+        ReadForIndexingAsync("m.message_id > (SELECT COALESCE(MAX(message_id), 0) FROM message_search)", 0, 0, limit, ct);
 
+    // A primary-key range of messages, each checked against message_search's primary key.
     public Task<IReadOnlyList<NewMessage>> UnindexedBetweenAsync(long fromId, long toId, int limit, CancellationToken ct) =>
+        ReadForIndexingAsync("m.message_id BETWEEN @from AND @to AND NOT EXISTS (SELECT 1 FROM message_search s WHERE s.message_id = m.message_id)",
+            fromId, toId, limit, ct);
+
+    /// <summary>Stored, not recalled messages in <paramref name="range"/> (SQL over `m`, may use @from and @to), oldest first.</summary>
+    private Task<IReadOnlyList<NewMessage>> ReadForIndexingAsync(string range, long fromId, long toId, int limit, CancellationToken ct) =>
         BackendErrors.Guard<IReadOnlyList<NewMessage>>("MariaDB", async () =>
         {
             await using var connection = await db.OpenConnectionAsync(ct);
-            // A primary-key range of messages, each checked against message_search's primary key.
             await using var command = new MySqlCommand(
                 "SELECT m.message_id, m.sender_id, m.receiver_id, m.client_msg_id, m.type, m.content, m.created_at FROM messages m " +
-                "WHERE m.message_id BETWEEN @from AND @to AND m.recalled = 0 " +
-                "AND NOT EXISTS (SELECT 1 FROM message_search s WHERE s.message_id = m.message_id) " +
-                "ORDER BY m.message_id LIMIT @limit", connection);
+                $"WHERE {range} AND m.recalled = 0 ORDER BY m.message_id LIMIT @limit", connection);
             command.Parameters.AddWithValue("@from", fromId);
             command.Parameters.AddWithValue("@to", toId);
             command.Parameters.AddWithValue("@limit", limit);
