@@ -83,7 +83,7 @@ public sealed partial class AccountService
             var device = await _sessions.CreateAsync(user, request.ClientId!, request.Device, ip, CancellationToken.None);
             LogLoggedIn(_logger, user.UserId);
             Audit(AuditEvent.Login, user.UserId, device.ClientId, request.Device, ip, true, "password");
-            CompleteSignIn(pending, new SignedInUser(user.UserId, user.Username, user.Email), device, request.Device);
+            await CompleteSignInAsync(pending, new SignedInUser(user.UserId, user.Username, user.Email), device, request.Device);
         });
     }
 
@@ -104,7 +104,7 @@ public sealed partial class AccountService
                 return;
             }
             Audit(AuditEvent.TokenResume, resumed.UserId, resumed.ClientId, null, ip, true);
-            CompleteSignIn(pending, new SignedInUser(resumed.UserId, resumed.Username, resumed.Email),
+            await CompleteSignInAsync(pending, new SignedInUser(resumed.UserId, resumed.Username, resumed.Email),
                 new DeviceSession(resumed.UserId, resumed.ClientId, request.Token!, resumed.ExpiresAt), null);
         });
     }
@@ -112,9 +112,17 @@ public sealed partial class AccountService
     /// <summary>What a login answer shows of the user.</summary>
     private readonly record struct SignedInUser(uint UserId, string Username, string Email);
 
-    private void CompleteSignIn(PendingResponse pending, SignedInUser user, DeviceSession device, string? label) =>
+    /// <summary>
+    /// Answers a login once the deployment knows the device is here (IDelivery.ClaimAsync: on several nodes, the device
+    /// registry and the change notice are written first), so a message sent to the user after this answer, from any
+    /// node, is pushed to the device (docs/cluster.md, "Staleness"); then SignIn on the reactor.
+    /// </summary>
+    private async Task CompleteSignInAsync(PendingResponse pending, SignedInUser user, DeviceSession device, string? label)
+    {
+        await Delivery.ClaimAsync(pending.Session, user.UserId, device.ClientId, label);
         pending.Complete(ErrorCodes.Ok, "logged in", (user, device), WriteSignIn,
             session => SignIn(session, user.UserId, device.ClientId, label));
+    }
 
     private static readonly Action<Utf8JsonWriter, (SignedInUser User, DeviceSession Device)> WriteSignIn = static (w, s) =>
     {

@@ -24,6 +24,10 @@ public sealed class Session
     /// <summary>The connection behind this device: for Dispatch and Routing only (features go through IDelivery).</summary>
     internal Connection Connection { get; }
 
+    /// <summary>The connection's number in this process (unique while it runs): how the device registry tells sessions of
+    /// one device apart (docs/cluster.md, "Registry").</summary>
+    public long ConnectionId => Connection.Id;
+
     public bool LoggedIn { get; set; }
     public uint UserId { get; set; }
     public string? ClientId { get; set; }

@@ -42,6 +42,15 @@ public interface IDelivery
     void ToDevice(Session device, OutboundFrame frame);
 
     /// <summary>
+    /// Before a login answers (off the reactor): makes the deployment know that <paramref name="device"/> will hold
+    /// (<paramref name="userId"/>, <paramref name="clientId"/>), so that a send after the answer, on any node, reaches it,
+    /// and a session of the device on another node is kicked (docs/cluster.md, "Staleness"). Never throws; completes
+    /// when done or given up (Redis away: the login goes on, and <see cref="Attach"/> registers it later). One node:
+    /// nothing to do.
+    /// </summary>
+    Task ClaimAsync(Session device, uint userId, string clientId, string? label) => Task.CompletedTask;
+
+    /// <summary>
     /// Registers <paramref name="device"/> (signed in: its UserId and ClientId are set) as that user's device. A
     /// session that held the device before is kicked (`same_device`) and returned, for the audit row.
     /// </summary>

@@ -71,6 +71,16 @@ public sealed class LocalDelivery(LiveSessions live) : IDelivery
         return true;
     }
 
+    /// <summary>Kicks this one connection of the device (not a newer one that took the device over); false if it no
+    /// longer holds the device here.</summary>
+    public bool Kick(uint userId, string clientId, Connection connection, string reason)
+    {
+        if (Live.Find(userId, clientId) != connection) return false;
+        Live.Unregister(userId, clientId, connection);
+        KickConnection(connection, reason);
+        return true;
+    }
+
     /// <summary>Sends `kicked` and closes the connection, on its reactor. Its close later unregisters nothing it no
     /// longer owns: LiveSessions.Unregister removes only its own entry.</summary>
     private static void KickConnection(Connection connection, string reason) =>

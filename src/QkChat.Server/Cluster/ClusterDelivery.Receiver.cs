@@ -77,6 +77,12 @@ public sealed partial class ClusterDelivery
             owner.Stats.AddKickReceived();
             owner._local.Kick(user, clientId, reason);
         }
+
+        public void TakeOver(uint user, string clientId, string session, string? device)
+        {
+            owner.Stats.AddKickReceived();
+            owner.TakeOver(user, clientId, session, device);
+        }
     }
 
     private void OnChanged(ChannelMessage message)
@@ -159,12 +165,27 @@ public sealed partial class ClusterDelivery
                 // dead node costs one SMEMBERS.
                 ReapDeadNodes();
                 long now = Environment.TickCount64;
+                ForgetAbandonedClaims(now);
                 foreach (var (user, route) in _cache)
                     if (!route.Pending && route.ExpiresAt < now) _cache.TryRemove(new KeyValuePair<uint, Route>(user, route));
             }
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    /// <summary>Claims older than this never attached: their connection closed before the login answered.</summary>
+    private const long AbandonedClaimMs = 30_000;
+
+    /// <summary>A login whose connection closed between its registry write and its answer never attaches or detaches:
+    /// its entry is deleted here (only while it is still that session's).</summary>
+    private void ForgetAbandonedClaims(long now)
+    {
+        foreach (var (session, claim) in _claims)
+        {
+            if (now - claim.At < AbandonedClaimMs || !_claims.TryRemove(new KeyValuePair<string, Claim>(session, claim))) continue;
+            if (claim.Taken) Enqueue(new Work(WorkKind.Unregister, [claim.User], null, false, 0, claim.ClientId, Session: session));
         }
     }
 

@@ -45,7 +45,12 @@ public sealed partial class ClusterDelivery
                 }
                 finally
                 {
-                    foreach (var work in round) work.Frame?.Release();
+                    foreach (var work in round)
+                    {
+                        work.Frame?.Release();
+                        // A login waits for its round's registry write and notices, done or failed (Attach retries).
+                        work.Claim?.Done.TrySetResult();
+                    }
                     round.Clear();
                 }
             }
@@ -59,7 +64,7 @@ public sealed partial class ClusterDelivery
     {
         // 1. Every Redis read and registry write of the round, sent together.
         var reads = new Dictionary<uint, Task<Route>>();
-        var takes = new Dictionary<Work, Task<int?>>(ReferenceEqualityComparer.Instance);
+        var takes = new Dictionary<Work, Task<(int Node, string? Session)?>>(ReferenceEqualityComparer.Instance);
         var kicks = new Dictionary<Work, Task<int?>>(ReferenceEqualityComparer.Instance);
         var writes = new List<Task>();
         var reconcile = new HashSet<uint>();
@@ -80,10 +85,10 @@ public sealed partial class ClusterDelivery
                     }
                     break;
                 case WorkKind.Register:
-                    takes[work] = _registry.TakeAsync(user, work.ClientId!, Node);
+                    takes[work] = _registry.TakeAsync(user, work.ClientId!, Node, work.Session!);
                     break;
                 case WorkKind.Unregister:
-                    writes.Add(_registry.ForgetIfHeldByAsync(user, work.ClientId!, Node));
+                    writes.Add(_registry.ForgetSessionAsync(user, work.ClientId!, Node, work.Session!));
                     break;
                 case WorkKind.Kick:
                     kicks[work] = _registry.NodeOfAsync(user, work.ClientId!);
@@ -101,12 +106,14 @@ public sealed partial class ClusterDelivery
         foreach (uint user in reconcile) writes.Add(ReconcileAsync(user, changed));
         await Task.WhenAll(reads.Values);
         await Task.WhenAll(takes.Values);
+        foreach (var work in takes.Keys)
+            if (work.Claim is { } claim) claim.Taken = true;
         await Task.WhenAll(kicks.Values);
         await Task.WhenAll(writes);
 
         // 2. Nodes named by the registry that the last liveness read called dead may have come up since: ask once.
         var live = await ConfirmLivenessAsync(reads.Values.SelectMany(r => r.Result.Remote.Select(d => d.Node))
-            .Concat(takes.Values.Select(t => t.Result ?? Node)).Concat(kicks.Values.Select(k => k.Result ?? Node)));
+            .Concat(takes.Values.Select(t => t.Result?.Node ?? Node)).Concat(kicks.Values.Select(k => k.Result ?? Node)));
         ForgetDeadEntries(reads, live);
 
         // 3. One batch per target node, records in queue order.
@@ -122,8 +129,12 @@ public sealed partial class ClusterDelivery
                     break;
                 case WorkKind.Register:
                     changed.Add(user);
-                    if (takes[work].Result is int old && old != Node && live[old])
-                        AddKick(batches, old, user, work.ClientId!, "same_device");
+                    // The session this login replaced, kicked on its node only if it still holds the device there.
+                    if (takes[work].Result is { } old && old.Node != Node && live[old.Node])
+                    {
+                        if (old.Session is null) AddKick(batches, old.Node, user, work.ClientId!, "same_device");
+                        else AddTakeOver(batches, old.Node, user, work.ClientId!, old.Session, work.Device);
+                    }
                     break;
                 case WorkKind.Unregister:
                     changed.Add(user);
@@ -157,7 +168,7 @@ public sealed partial class ClusterDelivery
     private async Task<Route> ReadRouteAsync(uint user, Route pending)
     {
         var devices = await _registry.DevicesAsync(user);
-        var route = new Route(devices.Where(d => d.Node != Node).ToArray(), Environment.TickCount64 + CacheTtlMs);
+        var route = new Route(devices.Where(d => d.Node != Node).Select(d => (d.ClientId, d.Node)).ToArray(), Environment.TickCount64 + CacheTtlMs);
         // A change notice that came meanwhile removed the pending entry: this read may predate it, so it is used for
         // this round only and not kept.
         _cache.TryUpdate(user, route, pending);
@@ -188,7 +199,7 @@ public sealed partial class ClusterDelivery
             {
                 if (live[node]) continue;
                 Stats.AddCleaned();
-                _ = QuietlyAsync(_registry.ForgetIfHeldByAsync(user, clientId, node));
+                _ = QuietlyAsync(_registry.ForgetNodeAsync(user, clientId, node));
             }
     }
 
@@ -231,6 +242,13 @@ public sealed partial class ClusterDelivery
             }
     }
 
+    private void AddTakeOver(Batches batches, int node, uint user, string clientId, string session, string? device)
+    {
+        RouteWire.WriteTakeOver(batches.For(node), user, clientId, session, device);
+        batches.SealIfFull(node);
+        Stats.AddKickSent();
+    }
+
     private void AddKick(Batches batches, int node, uint user, string clientId, string reason)
     {
         RouteWire.WriteKick(batches.For(node), user, clientId, reason);
@@ -249,10 +267,12 @@ public sealed partial class ClusterDelivery
     private async Task<List<uint>> RestoreAsync()
     {
         if (_lease is not null) await _lease.RenewOnceAsync();
-        var devices = Live.Devices();
+        var devices = new List<(uint UserId, string ClientId, string Session)>();
+        foreach (var (user, clientId) in Live.Devices())
+            if (Live.Find(user, clientId) is { } connection) devices.Add((user, clientId, SessionOf(connection)));
         if (devices.Count == 0) return [];
         var batch = _redis.GetDatabase().CreateBatch();
-        var sets = devices.Select(d => _registry.RestoreAsync(batch, d.UserId, d.ClientId, Node)).ToList();
+        var sets = devices.Select(d => _registry.RestoreAsync(batch, d.UserId, d.ClientId, Node, d.Session)).ToList();
         batch.Execute();
         await Task.WhenAll(sets);
         var written = new List<uint>();
@@ -280,10 +300,21 @@ public sealed partial class ClusterDelivery
     private async Task ReconcileAsync(uint user, List<uint> changed)
     {
         bool any = false;
-        foreach (var (clientId, node) in await _registry.DevicesAsync(user))
+        foreach (var (clientId, node, session) in await _registry.DevicesAsync(user))
         {
-            if (node != Node || Live.Find(user, clientId) is not null) continue;
-            await _registry.ForgetIfHeldByAsync(user, clientId, Node);
+            if (node != Node) continue;
+            var connection = Live.Find(user, clientId);
+            if (session is null)
+            {
+                if (connection is not null) continue;
+                await _registry.ForgetNodeAsync(user, clientId, Node);
+            }
+            else
+            {
+                // The live session's own entry stays, and so does a login's between its claim and its attach.
+                if ((connection is not null && SessionOf(connection) == session) || _claims.ContainsKey(session)) continue;
+                await _registry.ForgetSessionAsync(user, clientId, Node, session);
+            }
             Stats.AddCleaned();
             any = true;
         }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using QkChat.Core.Audit;
 using QkChat.Core.Dispatch;
 using QkChat.Core.Messaging;
 using QkChat.Core.Routing;
@@ -38,6 +39,13 @@ public sealed partial class ClusterDelivery : IDelivery, IAsyncDisposable
     private readonly IConnectionMultiplexer _redis;
     private readonly NodeLease? _lease;
     private readonly ILogger _logger;
+    private readonly IAuditLog _audit;
+    // Makes this process's session tokens differ from an earlier process's of the same node number (whose entries may
+    // survive a crash): connection ids restart at 1 in every process.
+    private readonly string _epoch = Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.NextInt64()))[..8];
+    // Logins whose registry entry is written (or being written) before their answer, by session token, until the
+    // session attaches here (docs/cluster.md, "Kicks across nodes").
+    private readonly ConcurrentDictionary<string, Claim> _claims = new();
     private readonly Channel<Work> _work = Channel.CreateBounded<Work>(new BoundedChannelOptions(QueueCapacity)
     {
         SingleReader = true,
@@ -52,8 +60,10 @@ public sealed partial class ClusterDelivery : IDelivery, IAsyncDisposable
 
     /// <param name="lease">This node's lease: renewed first when Redis comes back, before the devices re-register,
     /// so that no other node takes them for a dead node's (null in tests that lease nothing).</param>
-    public ClusterDelivery(LocalDelivery local, IConnectionMultiplexer redis, int node, NodeLease? lease, ILogger logger)
+    /// <param name="audit">Where the `kicked` row of a same_device kick from another node is written (docs/audit.md).</param>
+    public ClusterDelivery(LocalDelivery local, IConnectionMultiplexer redis, int node, NodeLease? lease, ILogger logger, IAuditLog? audit = null)
     {
+        _audit = audit ?? NullAuditLog.Instance;
         _local = local;
         _redis = redis;
         _registry = new RouteRegistry(redis);
@@ -119,20 +129,87 @@ public sealed partial class ClusterDelivery : IDelivery, IAsyncDisposable
 
     public void ToDevice(Session device, OutboundFrame frame) => _local.ToDevice(device, frame);
 
+    /// <summary>This node's token for the session on <paramref name="connection"/>: the "session" of its registry value.</summary>
+    public string SessionOf(Connection connection) => SessionOf(connection.Id);
+
+    private string SessionOf(long connectionId) => _epoch + connectionId.ToString("x");
+
+    /// <summary>
+    /// The registry names the session before its login answers: queued to the route sender like an attach, and the
+    /// returned task completes after that round's registry write, its kick of a session on another node and its change
+    /// notice were sent (or failed). So whoever holds the answer may send to the user from any node: that node either
+    /// has no cached route for the user and reads the registry, or has the notice in its socket already.
+    /// </summary>
+    public Task ClaimAsync(Session device, uint userId, string clientId, string? label)
+    {
+        var claim = new Claim(Environment.TickCount64, userId, clientId);
+        string session = SessionOf(device.ConnectionId);
+        _claims[session] = claim;
+        if (!_work.Writer.TryWrite(new Work(WorkKind.Register, [userId], null, false, 0, clientId, Session: session, Device: label, Claim: claim)))
+        {
+            Stats.AddDropped();
+            claim.Done.TrySetResult();
+        }
+        return claim.Done.Task;
+    }
+
     public Session? Attach(Session device)
     {
         var previous = _local.Attach(device);
-        // The registry learns it in the background; a session of this device on another node is kicked from there.
-        Enqueue(new Work(WorkKind.Register, [device.UserId], null, false, 0, device.ClientId));
+        string session = SessionOf(device.ConnectionId);
+        if (_claims.TryRemove(session, out var claim) && claim.Taken)
+        {
+            // Registered before the answer; a take-over from another node that came meanwhile was kept for now.
+            string? kickedBy;
+            bool kicked;
+            lock (claim)
+            {
+                claim.Attached = true;
+                (kicked, kickedBy) = (claim.Kicked, claim.KickedBy);
+            }
+            if (kicked && Live.Find(device.UserId, device.ClientId!) is { } connection && connection.Id == device.ConnectionId)
+                TakeOverHere(device.UserId, device.ClientId!, connection, kickedBy);
+            return previous;
+        }
+        // Not registered yet (no claim, or Redis failed it): the registry learns it in the background; a session of this
+        // device on another node is kicked from there.
+        Enqueue(new Work(WorkKind.Register, [device.UserId], null, false, 0, device.ClientId, Session: session, Device: device.Device));
         return previous;
     }
 
     public void Detach(Session device)
     {
         _local.Detach(device);
-        // A session that took the device over on this node keeps the entry; one on another node has rewritten it.
+        // Only this session's own entry goes: one that took the device over, here or on another node, keeps its own.
         if (device.ClientId is { } clientId && Live.Find(device.UserId, clientId) is null)
-            Enqueue(new Work(WorkKind.Unregister, [device.UserId], null, false, 0, clientId));
+            Enqueue(new Work(WorkKind.Unregister, [device.UserId], null, false, 0, clientId, Session: SessionOf(device.ConnectionId)));
+    }
+
+    /// <summary>
+    /// A login on another node replaced <paramref name="session"/> of the device (its registry take answered that
+    /// session): kicked if it is still the device's session here, with the row a kick on one node writes (the new
+    /// login's device label, this connection's address). A session still between its claim and its attach is kicked
+    /// when it attaches. A newer session of the device is left alone: it replaced that one itself.
+    /// </summary>
+    private void TakeOver(uint user, string clientId, string session, string? device)
+    {
+        if (_claims.TryGetValue(session, out var claim))
+            lock (claim)
+            {
+                if (!claim.Attached)
+                {
+                    (claim.Kicked, claim.KickedBy) = (true, device);
+                    return;
+                }
+            }
+        if (Live.Find(user, clientId) is { } connection && SessionOf(connection) == session)
+            TakeOverHere(user, clientId, connection, device);
+    }
+
+    private void TakeOverHere(uint user, string clientId, Connection connection, string? device)
+    {
+        if (_local.Kick(user, clientId, connection, "same_device"))
+            _audit.Record(new AuditRecord(AuditEvent.Kicked, user, clientId, device, connection.RemoteAddress.ToString(), true, "same_device"));
     }
 
     /// <summary>
@@ -162,7 +239,7 @@ public sealed partial class ClusterDelivery : IDelivery, IAsyncDisposable
         try
         {
             var live = _live;
-            foreach (var (clientId, node) in await _registry.DevicesAsync(userId))
+            foreach (var (clientId, node, _) in await _registry.DevicesAsync(userId))
                 if (node != Node && live[node] && !devices.Contains(clientId)) devices.Add(clientId);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
@@ -197,7 +274,22 @@ public sealed partial class ClusterDelivery : IDelivery, IAsyncDisposable
 
     /// <summary>One queued piece of cross-node work; the frame reference, if any, is the worker's to release.</summary>
     private sealed record Work(WorkKind Kind, uint[] Users, OutboundFrame? Frame, bool Droppable, long MessageId,
-        string? ClientId = null, string? Reason = null);
+        string? ClientId = null, string? Reason = null, string? Session = null, string? Device = null, Claim? Claim = null);
+
+    /// <summary>A login's registry entry written before its answer (<see cref="ClaimAsync"/>).</summary>
+    private sealed class Claim(long at, uint user, string clientId)
+    {
+        public long At { get; } = at;
+        public uint User { get; } = user;
+        public string ClientId { get; } = clientId;
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        /// <summary>The registry holds the session (set by the route sender before Done).</summary>
+        public volatile bool Taken;
+        // Under the claim's lock: attached here, or kicked by a take-over before that (and by whose device label).
+        public bool Attached;
+        public bool Kicked;
+        public string? KickedBy;
+    }
 
     /// <summary>A user's devices on other nodes as last read (any node: liveness is checked at use).</summary>
     private sealed class Route((string ClientId, int Node)[] remote, long expiresAt, bool pending = false)

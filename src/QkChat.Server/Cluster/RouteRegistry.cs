@@ -5,25 +5,35 @@ namespace QkChat.Server.Cluster;
 
 /// <summary>
 /// Which node holds which device, in Redis (docs/cluster.md, "Routing"): one hash per user, `qk:devices:{user id}`,
-/// field = client id, value = the node's number. The braces are a hash tag: each user's key sits in one Cluster slot
-/// and users spread over all slots. Entries carry no TTL: a node's liveness is its lease key (<see cref="NodeLease"/>),
-/// so the entries of a node whose lease is gone are ignored by every reader at once and deleted by whichever node
-/// reads them first (<see cref="ForgetIfHeldByAsync"/>). Every call here runs on the route worker, never a reactor.
+/// field = client id, value = "node:session" (the node's number and the session that holds the device there, a token
+/// unique across the node's processes: ClusterDelivery.SessionOf). The session makes a kick exact: a node kicks the session
+/// the registry named, never a newer one of the same device that took over since. The braces are a hash tag: each
+/// user's key sits in one Cluster slot and users spread over all slots. Entries carry no TTL: a node's liveness is its
+/// lease key (<see cref="NodeLease"/>), so the entries of a node whose lease is gone are ignored by every reader at once
+/// and deleted by whichever node reads them first (<see cref="ForgetNodeAsync"/>). Every call here runs on the route
+/// worker, never a reactor.
 /// </summary>
 public sealed class RouteRegistry(IConnectionMultiplexer redis)
 {
-    // Takes the device for this node and returns the node that held it before (nil: nobody), in one step, so two nodes
-    // that sign the same device in at once both learn about each other: the later one kicks the earlier.
+    // Takes the device for this session and returns the value it replaced (nil: nobody), in one step, so of two nodes
+    // that sign the same device in at once the later learns exactly which session it replaced, and kicks that one.
     private const string TakeScript = """
         local old = redis.call('HGET', KEYS[1], ARGV[1])
         redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
         return old
         """;
 
-    // Deletes the field only while it still names the node: a detach (or the cleaning of a dead node's entry) never
-    // removes the entry another node has written since.
+    // Deletes the field only while it still holds ARGV[2] exactly (a session's own entry): a detach never removes the
+    // entry a newer session, on this node or another, has written since.
     private const string ForgetScript = """
         if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end
+        return 0
+        """;
+
+    // Deletes the field only while it names node ARGV[2] (any session of it: the cleaning of a dead node's entry).
+    private const string ForgetNodeScript = """
+        local v = redis.call('HGET', KEYS[1], ARGV[1])
+        if v and (v == ARGV[2] or string.sub(v, 1, #ARGV[2] + 1) == ARGV[2] .. ':') then return redis.call('HDEL', KEYS[1], ARGV[1]) end
         return 0
         """;
 
@@ -31,35 +41,56 @@ public sealed class RouteRegistry(IConnectionMultiplexer redis)
 
     public static RedisKey Key(uint userId) => "qk:devices:{" + userId + "}";
 
-    /// <summary>Registers the device on <paramref name="node"/>; the node that held it before, or null.</summary>
-    public async Task<int?> TakeAsync(uint userId, string clientId, int node)
+    /// <summary>The registry value of a session on a node.</summary>
+    public static string Value(int node, string session) => node + ":" + session;
+
+    /// <summary>Splits a registry value; false for anything else. A bare number (an earlier format) has no session.</summary>
+    public static bool TryParse(RedisValue value, out int node, out string? session)
     {
-        var old = await Db.ScriptEvaluateAsync(TakeScript, [Key(userId)], [clientId, node]);
-        return old.IsNull ? null : (int)old;
+        session = null;
+        string? s = value;
+        if (s is null)
+        {
+            node = -1;
+            return false;
+        }
+        int colon = s.IndexOf(':');
+        if (colon >= 0) session = s[(colon + 1)..];
+        return int.TryParse(colon < 0 ? s : s[..colon], out node) && node is >= 0 and <= MessageIds.MaxNode;
+    }
+
+    /// <summary>Registers the session's device on <paramref name="node"/>; the entry it replaced, if any.</summary>
+    public async Task<(int Node, string? Session)?> TakeAsync(uint userId, string clientId, int node, string session)
+    {
+        var old = await Db.ScriptEvaluateAsync(TakeScript, [Key(userId)], [clientId, Value(node, session)]);
+        return TryParse(old.IsNull ? RedisValue.Null : (RedisValue)old, out int n, out string? s) ? (n, s) : null;
     }
 
     /// <summary>Registers the device only if no node holds it (re-registration after Redis lost its data).</summary>
-    public Task<bool> RestoreAsync(IBatch batch, uint userId, string clientId, int node) => batch.HashSetAsync(Key(userId), clientId, node, When.NotExists);
+    public Task<bool> RestoreAsync(IBatch batch, uint userId, string clientId, int node, string session) =>
+        batch.HashSetAsync(Key(userId), clientId, Value(node, session), When.NotExists);
 
-    public Task ForgetIfHeldByAsync(uint userId, string clientId, int node) =>
-        Db.ScriptEvaluateAsync(ForgetScript, [Key(userId)], [clientId, node]);
+    /// <summary>Deletes the session's own entry (only while it is still the session's).</summary>
+    public Task ForgetSessionAsync(uint userId, string clientId, int node, string session) =>
+        Db.ScriptEvaluateAsync(ForgetScript, [Key(userId)], [clientId, Value(node, session)]);
 
-    /// <summary>Every device of the user and its node (all nodes, this one too).</summary>
-    public async Task<(string ClientId, int Node)[]> DevicesAsync(uint userId)
+    /// <summary>Deletes the entry while it names <paramref name="node"/>, whichever session (a dead node's).</summary>
+    public Task ForgetNodeAsync(uint userId, string clientId, int node) =>
+        Db.ScriptEvaluateAsync(ForgetNodeScript, [Key(userId)], [clientId, node]);
+
+    /// <summary>Every device of the user, its node and session (all nodes, this one too).</summary>
+    public async Task<(string ClientId, int Node, string? Session)[]> DevicesAsync(uint userId)
     {
         var entries = await Db.HashGetAllAsync(Key(userId));
-        var devices = new (string, int)[entries.Length];
+        var devices = new (string, int, string?)[entries.Length];
         int n = 0;
         foreach (var e in entries)
-            if (e.Value.TryParse(out int node) && node is >= 0 and <= MessageIds.MaxNode) devices[n++] = ((string)e.Name!, node);
+            if (TryParse(e.Value, out int node, out string? session)) devices[n++] = ((string)e.Name!, node, session);
         return n == devices.Length ? devices : devices[..n];
     }
 
-    public async Task<int?> NodeOfAsync(uint userId, string clientId)
-    {
-        var v = await Db.HashGetAsync(Key(userId), clientId);
-        return v.TryParse(out int node) ? node : null;
-    }
+    public async Task<int?> NodeOfAsync(uint userId, string clientId) =>
+        TryParse(await Db.HashGetAsync(Key(userId), clientId), out int node, out _) ? node : null;
 
     /// <summary>
     /// Which node numbers hold a lease now: one EXISTS per lease key, sent together (each key its own slot in a

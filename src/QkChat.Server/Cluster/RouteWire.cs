@@ -12,9 +12,11 @@ namespace QkChat.Server.Cluster;
 /// </summary>
 public static class RouteWire
 {
-    public const byte Version = 1;
+    // 2: the take-over record (an exact same_device kick with the new login's device label).
+    public const byte Version = 2;
     public const byte DeliverRecord = 1;
     public const byte KickRecord = 2;
+    public const byte TakeOverRecord = 3;
 
     /// <summary>Above this many bytes a node's batch is published and a new one started: 256 KB keeps one publish
     /// well under Redis's 512 MB bulk limit and its client output buffer limits for pub/sub (32 MB hard by default),
@@ -62,12 +64,50 @@ public static class RouteWire
         to.Advance(size);
     }
 
+    /// <summary>A login on the sending node replaced <paramref name="session"/> of the device; <paramref name="device"/> is
+    /// the new login's device label (null: none), for the audit row.</summary>
+    public static void WriteTakeOver(ArrayBufferWriter<byte> to, uint user, string clientId, string session, string? device)
+    {
+        int idBytes = Encoding.UTF8.GetByteCount(clientId), sessionBytes = Encoding.UTF8.GetByteCount(session);
+        int deviceBytes = device is null ? 0 : Encoding.UTF8.GetByteCount(device);
+        int size = 1 + 4 + 2 + idBytes + 2 + sessionBytes + 1 + 2 + deviceBytes;
+        var span = to.GetSpan(size);
+        span[0] = TakeOverRecord;
+        BinaryPrimitives.WriteUInt32LittleEndian(span[1..], user);
+        int at = 5;
+        at += WriteString(span[at..], clientId, idBytes);
+        at += WriteString(span[at..], session, sessionBytes);
+        span[at++] = device is null ? (byte)0 : (byte)1;
+        WriteString(span[at..], device ?? "", deviceBytes);
+        to.Advance(size);
+    }
+
+    private static int WriteString(Span<byte> to, string value, int bytes)
+    {
+        BinaryPrimitives.WriteUInt16LittleEndian(to, (ushort)bytes);
+        Encoding.UTF8.GetBytes(value, to[2..]);
+        return 2 + bytes;
+    }
+
+    private static bool TryReadString(ref ReadOnlySpan<byte> rest, out string value)
+    {
+        value = "";
+        if (rest.Length < 2) return false;
+        int bytes = BinaryPrimitives.ReadUInt16LittleEndian(rest);
+        if (rest.Length < 2 + bytes) return false;
+        value = Encoding.UTF8.GetString(rest.Slice(2, bytes));
+        rest = rest[(2 + bytes)..];
+        return true;
+    }
+
     /// <summary>What a receiving node does with each record of a batch.</summary>
     public interface IHandler
     {
         void Deliver(ReadOnlySpan<uint> users, ReadOnlySpan<byte> body, bool droppable, long messageId);
 
         void Kick(uint user, string clientId, string reason);
+
+        void TakeOver(uint user, string clientId, string session, string? device);
     }
 
     /// <summary>Hands every record of <paramref name="batch"/> to <paramref name="handler"/>, in order; false if the
@@ -108,6 +148,18 @@ public static class RouteWire
                     if (rest.Length < 9 + idBytes + reasonBytes) return false;
                     handler.Kick(user, clientId, Encoding.UTF8.GetString(rest.Slice(9 + idBytes, reasonBytes)));
                     rest = rest[(9 + idBytes + reasonBytes)..];
+                    break;
+                }
+                case TakeOverRecord when rest.Length >= 5:
+                {
+                    uint user = BinaryPrimitives.ReadUInt32LittleEndian(rest[1..]);
+                    var fields = rest[5..];
+                    if (!TryReadString(ref fields, out string clientId) || !TryReadString(ref fields, out string session) || fields.IsEmpty) return false;
+                    bool hasDevice = fields[0] != 0;
+                    fields = fields[1..];
+                    if (!TryReadString(ref fields, out string device)) return false;
+                    handler.TakeOver(user, clientId, session, hasDevice ? device : null);
+                    rest = fields;
                     break;
                 }
                 default:

@@ -44,7 +44,7 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
         Live = new LiveSessions();
         var local = new LocalDelivery(Live);
         // With a lease (every qkchatd) devices on other nodes are reached through Redis; tests without one stay local.
-        if (lease is not null) Routing = new ClusterDelivery(local, redis, lease.NodeId, lease, loggers.CreateLogger("Cluster"));
+        if (lease is not null) Routing = new ClusterDelivery(local, redis, lease.NodeId, lease, loggers.CreateLogger("Cluster"), Audit);
         Delivery = (IDelivery?)Routing ?? local;
         Presence = new PresenceTracker();
         var friendStore = new MySqlFriendStore(db);

@@ -50,7 +50,8 @@ public sealed class RedisPresenceDirectory(IConnectionMultiplexer redis, int nod
         """;
 
     // KEYS: the user's presence hash, the user's device registry hash; ARGV: the dead node. Removes the node's devices
-    // from both (the registry's readers ignore them already; this frees them) and returns before, after.
+    // from both (the registry's readers ignore them already; this frees them; a registry value is "node:session") and
+    // returns before, after.
     private const string ReapScript = Best + """
 
         local before = best(KEYS[1])
@@ -60,7 +61,7 @@ public sealed class RedisPresenceDirectory(IConnectionMultiplexer redis, int nod
         end
         local routes = redis.call('HGETALL', KEYS[2])
         for i = 1, #routes, 2 do
-          if routes[i + 1] == ARGV[1] then redis.call('HDEL', KEYS[2], routes[i]) end
+          if string.match(routes[i + 1], '^(%d+)') == ARGV[1] then redis.call('HDEL', KEYS[2], routes[i]) end
         end
         return {before, best(KEYS[1])}
         """;

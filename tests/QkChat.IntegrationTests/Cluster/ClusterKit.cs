@@ -100,17 +100,33 @@ internal sealed partial class ClusterKit : IAsyncDisposable
     /// until the registry names that node for the device (the registry is written after the login answers).</summary>
     public async Task<ChatClient> LoginAsync(int node, string name, uint userId, string clientId)
     {
-        var client = await ChatClient.ConnectAsync("127.0.0.1", Ports[node], new ChatClientOptions { LocalAddress = AccountsHarness.RandomLoopback() });
-        _clients.Add(client);
+        var client = await ConnectAsync(node, AccountsHarness.RandomLoopback());
         await Ok(AccountsHarness.Login(client, name, Password, clientId));
         await WaitRegisteredAsync(userId, clientId, NodeIdOf(node));
         return client;
     }
 
+    /// <summary>A connection to node <paramref name="node"/> from <paramref name="from"/>, not logged in; disposed with the kit.</summary>
+    public async Task<ChatClient> ConnectAsync(int node, System.Net.IPAddress from)
+    {
+        var client = await ChatClient.ConnectAsync("127.0.0.1", Ports[node], new ChatClientOptions { LocalAddress = from });
+        _clients.Add(client);
+        return client;
+    }
+
+    /// <summary>The node the device registry names for the device (its value is "node:session"), or null.</summary>
+    public async Task<int?> RegisteredNodeAsync(uint userId, string clientId)
+    {
+        string? value = await Redis.GetDatabase().HashGetAsync("qk:devices:{" + userId + "}", clientId);
+        if (value is null) return null;
+        int colon = value.IndexOf(':');
+        return int.Parse(colon < 0 ? value : value[..colon]);
+    }
+
     public async Task WaitRegisteredAsync(uint userId, string clientId, int nodeId)
     {
         var deadline = Environment.TickCount64 + 30_000;
-        while ((int?)await Redis.GetDatabase().HashGetAsync("qk:devices:{" + userId + "}", clientId) != nodeId)
+        while (await RegisteredNodeAsync(userId, clientId) != nodeId)
         {
             Assert.True(Environment.TickCount64 < deadline, $"device {userId}/{clientId} not registered on node {nodeId} within 30 s");
             await Task.Delay(20);
