@@ -8,7 +8,15 @@
 #   bench/loopback.sh mixed [N...]                 the same pairs doing the mixed blend (MIX, default the tool's)
 #   bench/loopback.sh levels chat|mixed [N...]     one server, one --levels sweep, the table by level (default 2000 5000 10000)
 #   bench/loopback.sh group fanout|small|hot       issue 18's group benchmarks (docs/loadgen.md "group"), fresh database each
+#   bench/loopback.sh cluster connections [TOTAL]  issue 19: TOTAL (45000) logged-in connections over NODES (3) nodes, RSS per
+#                                                  connection per node (slope from each node's idle RSS)
+#   bench/loopback.sh cluster chat [N]             issue 19: N users (10000) chatting on one node, then every pair split over
+#                                                  NODES nodes (--cross-node): messages/s, p99, the ratio (>= 60 %)
+#   bench/loopback.sh cluster publish              issue 19: pushes/s crossing nodes through Redis (a group of MEMBERS (1000)
+#                                                  spread over NODES nodes) against redis-benchmark PUBLISH on that Redis
 # Needs: make publish (dist/qkchatd, dist/qkchat-loadgen), the private stack (make services-up), redis-benchmark.
+# QKCHATD and LOADGEN pick other builds (a native binary or a .dll, run with dotnet): e.g. the Release build,
+# QKCHATD=src/QkChat.Server/bin/Release/net10.0/qkchatd.dll LOADGEN=bench/QkChat.LoadGen/bin/Release/net10.0/qkchat-loadgen.dll.
 # Tunables through the environment: DURATION (s, default 15), RAMP (s, default 5), REACTORS (default 0 = cores),
 # PIN (true/false), INLINE=0 to skip the inline-design run; chat: RATE (messages/s per user, default 1, 0 = unpaced),
 # PIPELINE (sends in flight per connection, default 1), MESSAGE_BYTES (default 100); mixed: MIX (--mix weights).
@@ -20,16 +28,25 @@ mkdir -p "$OUT"
 echo "{}" >"$OUT/empty.json" # built-in defaults, not the checkout's config/server.json
 DURATION=${DURATION:-15}
 RAMP=${RAMP:-5}
-PORT=18181
-INLINE_PORT=18182
-REDIS_PORT=18183
+# BENCH_PORT moves every port: PORT, PORT+1 (inline server), PORT+2 (Redis), PORT+10+i and PORT+20+i (the cluster
+# family's node i: chat, admin).
+PORT=${BENCH_PORT:-18181}
+INLINE_PORT=$((PORT + 1))
+REDIS_PORT=$((PORT + 2))
 QKCHATD=${QKCHATD:-dist/qkchatd} # another build for A/B runs
+LOADGEN=${LOADGEN:-dist/qkchat-loadgen}
+# A .dll runs under dotnet (a Release build instead of the Native AOT one; slower to start, same protocol).
+QKCHATD_CMD=("$QKCHATD")
+[[ $QKCHATD == *.dll ]] && QKCHATD_CMD=(dotnet "$QKCHATD")
+LOADGEN_CMD=("$LOADGEN")
+[[ $LOADGEN == *.dll ]] && LOADGEN_CMD=(dotnet "$LOADGEN")
 # SERVER_CPUS / LOAD_CPUS (taskset lists, e.g. 0 and 1): keep the server under test and the load on separate CPUs,
 # so a figure is the server's own ceiling rather than what the load generator leaves it. Unset: shared CPUs.
 ON_SERVER_CPUS=(${SERVER_CPUS:+taskset -c "$SERVER_CPUS"})
 ON_LOAD_CPUS=(${LOAD_CPUS:+taskset -c "$LOAD_CPUS"})
 SOURCES=127.0.0.2-127.0.0.9
-eval "$(scripts/stack.sh env)"
+# STACK_SCRIPT: another checkout's stack (a git worktree uses the main checkout's running stack).
+eval "$(${STACK_SCRIPT:-scripts/stack.sh} env)"
 # BENCH_DB: another database of the private stack, so an A/B run can give an older build a schema it knows.
 export QKCHAT_DB_NAME=${BENCH_DB:-$QKCHAT_DB_NAME}
 
@@ -43,7 +60,7 @@ start_server() {
     QKCHAT_LOG_LEVEL=${LOG_LEVEL:-warning} QKCHAT_DB_AUTO_MIGRATE=true QKCHAT_CONFIG_PATH="$OUT/empty.json" \
     QKCHAT_PASSWORD_QUEUE=${PASSWORD_QUEUE:-0} \
     QKCHAT_LOGIN_FAILURES_PER_IP=1000000 \
-        "${ON_SERVER_CPUS[@]}" "$QKCHATD" >"$OUT/server.log" 2>&1 &
+        "${ON_SERVER_CPUS[@]}" "${QKCHATD_CMD[@]}" >"$OUT/server.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 100); do
         (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && return 0
@@ -53,12 +70,13 @@ start_server() {
     exit 1
 }
 stop_server() { kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; }
-trap 'stop_server; [[ -n ${inline_pid:-} ]] && kill $inline_pid 2>/dev/null; [[ -n ${redis_pid:-} ]] && kill $redis_pid 2>/dev/null; true' EXIT
+stop_nodes() { :; } # the cluster family (bench/loopback-cluster.sh) replaces it
+trap 'stop_server; stop_nodes; [[ -n ${inline_pid:-} ]] && kill $inline_pid 2>/dev/null; [[ -n ${redis_pid:-} ]] && kill $redis_pid 2>/dev/null; true' EXIT
 
 loadgen() { # PORT CONNECTIONS NAME [extra...]
     local port=$1 conns=$2 name=$3
     shift 3
-    "${ON_LOAD_CPUS[@]}" dist/qkchat-loadgen heartbeat --port "$port" --connections "$conns" --duration "$DURATION" --ramp-up "$RAMP" \
+    "${ON_LOAD_CPUS[@]}" "${LOADGEN_CMD[@]}" heartbeat --port "$port" --connections "$conns" --duration "$DURATION" --ramp-up "$RAMP" \
         --source-addresses "$SOURCES" --quiet --json "$OUT/$name.json" "$@" >"$OUT/$name.md" || true
     grep -E "round trips|p50|p99|rt/s|throughput" "$OUT/$name.md" | head -8 | sed "s/^/  $name: /"
 }
@@ -125,7 +143,7 @@ metrics_overhead() {
         for enabled in "${order[@]}"; do
             QKCHAT_METRICS_ENABLED=$enabled start_server
             local name="metrics-$enabled-$conns-$round"
-            "${ON_LOAD_CPUS[@]}" dist/qkchat-loadgen heartbeat --port $PORT --connections "$conns" --duration "$DURATION" \
+            "${ON_LOAD_CPUS[@]}" "${LOADGEN_CMD[@]}" heartbeat --port $PORT --connections "$conns" --duration "$DURATION" \
                 --ramp-up "$RAMP" --source-addresses "$SOURCES" --server-pid "$server_pid" --quiet --json "$OUT/$name.json" \
                 >"$OUT/$name.md" || true
             stop_server
@@ -147,7 +165,7 @@ idle_rss() {
     local low=${1:-1000} high=${2:-19000}
     start_server
     for conns in "$low" "$high"; do
-        dist/qkchat-loadgen connect --port $PORT --connections "$conns" --duration 10 --ramp-up 10 \
+        "${LOADGEN_CMD[@]}" connect --port $PORT --connections "$conns" --duration 10 --ramp-up 10 \
             --heartbeat-interval 0 --source-addresses "$SOURCES" --server-pid "$server_pid" --quiet \
             --json "$OUT/idle-$conns.json" >"$OUT/idle-$conns.md" || true
         grep -iE "rss|opened|failed" "$OUT/idle-$conns.md" | head -8 | sed "s/^/  idle $conns: /"
@@ -163,10 +181,10 @@ login_storm() {
     for n in "${sizes[@]}"; do
         echo "== login storm of $n"
         QKCHAT_LOG_LEVEL=warning QKCHAT_DB_AUTO_MIGRATE=true QKCHAT_CONFIG_PATH="$OUT/empty.json" QKCHAT_LOG_TO_FILE=false \
-            "$QKCHATD" provision-users --count "$n" --prefix lg --password "$STORM_PASSWORD"
+            "${QKCHATD_CMD[@]}" provision-users --count "$n" --prefix lg --password "$STORM_PASSWORD"
         # A queue of N: every login of the storm waits for its hash instead of an early SERVER_BUSY.
         PASSWORD_QUEUE=$n start_server
-        dist/qkchat-loadgen login-storm --port $PORT --connections "$n" --ramp-up "$RAMP" --prefix lg \
+        "${LOADGEN_CMD[@]}" login-storm --port $PORT --connections "$n" --ramp-up "$RAMP" --prefix lg \
             --password "$STORM_PASSWORD" --source-addresses "$SOURCES" --server-pid "$server_pid" --quiet \
             --json "$OUT/storm-$n.json" >"$OUT/storm-$n.md" || true
         grep -E "logins|resumes|observer|verdict" "$OUT/storm-$n.md" | sed "s/^/  storm $n: /"
@@ -180,14 +198,14 @@ login_storm() {
 CHAT_HASH=(QKCHAT_PASSWORD_MEMORY_KIB=1024 QKCHAT_PASSWORD_ITERATIONS=1)
 # Each chat run starts from an empty database of its own: throughput depends on how much the messages table
 # already holds (index pages in memory or not), so runs on a growing table would not compare.
-CHAT_DB=qkchat_test_loopback_chat
+CHAT_DB=${BENCH_CHAT_DB:-qkchat_test_loopback_chat}
 fresh_chat_db() {
     mariadb -h "$QKCHAT_DB_HOST" -P "$QKCHAT_DB_PORT" -u "$QKCHAT_DB_USER" -p"$(cat "$QKCHAT_DB_PASSWORD_FILE")" \
         -e "DROP DATABASE IF EXISTS $CHAT_DB; CREATE DATABASE $CHAT_DB CHARACTER SET utf8mb4"
 }
 provision_chat() { # N
     env "${CHAT_HASH[@]}" QKCHAT_LOG_LEVEL=warning QKCHAT_DB_AUTO_MIGRATE=true QKCHAT_CONFIG_PATH="$OUT/empty.json" \
-        QKCHAT_LOG_TO_FILE=false "$QKCHATD" provision-users --count "$1" --prefix lgc --password "$STORM_PASSWORD" --friends pairs
+        QKCHAT_LOG_TO_FILE=false "${QKCHATD_CMD[@]}" provision-users --count "$1" --prefix lgc --password "$STORM_PASSWORD" --friends pairs
 }
 pair_args() { # SCENARIO: the options chat and mixed share here
     local args=(--port $PORT --rate "${RATE:-1}" --pipeline "${PIPELINE:-1}" --message-bytes "${MESSAGE_BYTES:-100}"
@@ -210,7 +228,7 @@ pairs() { # SCENARIO N...
         # Information level: the server logs its message and ack batch counts at shutdown.
         LOG_LEVEL=information PASSWORD_QUEUE=$n start_server
         mapfile -t args < <(pair_args "$scenario")
-        dist/qkchat-loadgen "$scenario" --connections "$n" "${args[@]}" \
+        "${LOADGEN_CMD[@]}" "$scenario" --connections "$n" "${args[@]}" \
             --json "$OUT/$scenario-$n.json" >"$OUT/$scenario-$n.md" || true
         grep -E "pairs|messages|latency|lost|errors|success|generator CPU|server CPU|verdict" "$OUT/$scenario-$n.md" | sed "s/^/  $scenario $n: /"
         stop_server
@@ -235,7 +253,7 @@ levels() { # SCENARIO N...
     export "${CHAT_HASH[@]}"
     LOG_LEVEL=information PASSWORD_QUEUE=$max start_server
     mapfile -t args < <(pair_args "$scenario")
-    dist/qkchat-loadgen "$scenario" --levels "$list" "${args[@]}" --json "$OUT/$scenario-levels.json" \
+    "${LOADGEN_CMD[@]}" "$scenario" --levels "$list" "${args[@]}" --json "$OUT/$scenario-levels.json" \
         >"$OUT/$scenario-levels-run.md" || true
     cat "$OUT/$scenario-levels-levels.md"
     stop_server
@@ -260,10 +278,10 @@ group() { # SHAPE
     fresh_chat_db
     echo "== group $shape: $n users in groups of $size, ${DURATION}s measured after ${RAMP}s ramp"
     env "${CHAT_HASH[@]}" QKCHAT_LOG_LEVEL=warning QKCHAT_DB_AUTO_MIGRATE=true QKCHAT_CONFIG_PATH="$OUT/empty.json" \
-        QKCHAT_LOG_TO_FILE=false "$QKCHATD" provision-users --count "$n" --prefix lgg --password "$STORM_PASSWORD" --friends "groups:$size"
+        QKCHAT_LOG_TO_FILE=false "${QKCHATD_CMD[@]}" provision-users --count "$n" --prefix lgg --password "$STORM_PASSWORD" --friends "groups:$size"
     export "${CHAT_HASH[@]}"
     LOG_LEVEL=information PASSWORD_QUEUE=$n start_server
-    "${ON_LOAD_CPUS[@]}" dist/qkchat-loadgen group --port $PORT --connections "$n" --group-size "$size" "${extra[@]}" \
+    "${ON_LOAD_CPUS[@]}" "${LOADGEN_CMD[@]}" group --port $PORT --connections "$n" --group-size "$size" "${extra[@]}" \
         --ramp-up "$RAMP" --duration "$DURATION" --prefix lgg --password "$STORM_PASSWORD" --source-addresses "$SOURCES" \
         --server-pid "$server_pid" --json "$OUT/group-$shape.json" >"$OUT/group-$shape.md" || true
     cat "$OUT/group-$shape.md"
@@ -281,5 +299,6 @@ case ${1:-} in
     mixed) shift; pairs mixed "$@" ;;
     levels) shift; levels "$@" ;;
     group) shift; group "$@" ;;
-    *) sed -n '2,14p' "$0"; exit 2 ;;
+    cluster) shift; source "$ROOT/bench/loopback-cluster.sh"; cluster "$@" ;;
+    *) sed -n '2,22p' "$0"; exit 2 ;;
 esac

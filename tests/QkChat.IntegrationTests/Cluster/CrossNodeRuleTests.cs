@@ -72,6 +72,8 @@ public sealed class CrossNodeRuleTests
         var survivors = new List<(int Round, ChatClient Client)>();
         for (int round = 0; round < rounds; round++)
         {
+            // The run takes longer than server.idle_timeout_s (60 s): the survivors so far say they are there.
+            await Task.WhenAll(survivors.Select(v => Ok(v.Client.HeartbeatAsync())));
             string device = "d" + round;
             // An earlier session of the device on node 1 (its registry entry is what a racing login on node 0 reads),
             // then two new logins of it, one per node, sent at the same moment.

@@ -1,0 +1,221 @@
+# Issue 19's benchmarks (several nodes), sourced by bench/loopback.sh: `bench/loopback.sh cluster connections|chat|publish`.
+# Uses loopback.sh's settings (OUT, PORT, REDIS_PORT, QKCHATD_CMD, LOADGEN_CMD, DURATION, RAMP, CHAT_HASH, ...).
+# Every run gets a redis-server of its own on REDIS_PORT (one Redis per deployment, docs/cluster.md; and `cluster
+# publish` compares against redis-benchmark on that same Redis) and a fresh database; node i serves chat on
+# PORT+10+i and its admin listener (/metrics) on PORT+20+i. NODES (default 3) nodes, all on this box.
+#   cluster connections [TOTAL]  TOTAL (default 45000) chat users logged in over the nodes, pairs chatting at RATE
+#                                (default 0.02 messages/s per user: logged in and nearly idle); each node's RSS and open
+#                                files idle and then loaded, so RSS per connection per node = the slope.
+#   cluster chat [N]             N users (default 10000), N/2 pairs, RATE (default 0 = unpaced) PIPELINE (default 1):
+#                                one node, then NODES nodes with every pair split (--cross-node); messages/s, p99, ratio.
+#   cluster publish              one group of MEMBERS (default 1000) spread round-robin over the nodes, SENDERS (default
+#                                10) senders unpaced with PIPELINE (default 4): pushes crossing nodes per second (the
+#                                deliveries to members on another node than the entry's sender) and the PUBLISHes that
+#                                carried them (route metrics), then redis-benchmark PUBLISH (PIPELINE_REDIS, default 16)
+#                                on the same Redis with NODES subscribers.
+
+CLUSTER_NODES=${NODES:-3}
+node_pids=()
+
+cluster_redis() {
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --maxclients 1000 \
+        --daemonize no --logfile "$ROOT/$OUT/cluster-redis.log" &
+    redis_pid=$!
+    for _ in $(seq 1 50); do
+        redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    echo "cluster: redis-server on $REDIS_PORT did not start" >&2
+    exit 1
+}
+
+# start_nodes COUNT [PASSWORD_QUEUE]: COUNT nodes one after the other (the first migrates), each waited for.
+start_nodes() {
+    local count=$1 queue=${2:-0} i
+    node_pids=()
+    for ((i = 0; i < count; i++)); do
+        QKCHAT_PORT=$((PORT + 10 + i)) QKCHAT_ADMIN_PORT=$((PORT + 20 + i)) QKCHAT_REDIS_HOST=127.0.0.1 QKCHAT_REDIS_PORT=$REDIS_PORT \
+        QKCHAT_REACTORS=${REACTORS:-0} QKCHAT_PIN_REACTORS=${PIN:-false} QKCHAT_NODE_ID=auto \
+        QKCHAT_MAX_CLIENTS=19500 QKCHAT_MAX_CLIENTS_PER_IP=19500 QKCHAT_LOGIN_TIMEOUT_S=3600 \
+        QKCHAT_RATE_LIMIT_RPS=1000000 QKCHAT_RATE_LIMIT_BURST=1000000 QKCHAT_LOG_TO_FILE=false \
+        QKCHAT_LOG_LEVEL=${LOG_LEVEL:-information} QKCHAT_DB_AUTO_MIGRATE=true QKCHAT_CONFIG_PATH="$OUT/empty.json" \
+        QKCHAT_PASSWORD_QUEUE=$queue QKCHAT_LOGIN_FAILURES_PER_IP=1000000 \
+            "${ON_SERVER_CPUS[@]}" "${QKCHATD_CMD[@]}" >"$OUT/node-$i.log" 2>&1 &
+        node_pids+=($!)
+        local up=0
+        for _ in $(seq 1 300); do
+            if (exec 3<>/dev/tcp/127.0.0.1/$((PORT + 10 + i))) 2>/dev/null; then up=1; break; fi
+            sleep 0.1
+        done
+        ((up)) || { cat "$OUT/node-$i.log" >&2; exit 1; }
+    done
+}
+stop_nodes() {
+    local pid
+    for pid in "${node_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${node_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    node_pids=()
+}
+stop_redis() { [[ -n ${redis_pid:-} ]] && { kill "$redis_pid" 2>/dev/null || true; wait "$redis_pid" 2>/dev/null || true; }; redis_pid=""; }
+
+node_list() { # COUNT: the --nodes value
+    local i list=()
+    for ((i = 0; i < $1; i++)); do list+=("127.0.0.1:$((PORT + 10 + i))"); done
+    (IFS=,; echo "${list[*]}")
+}
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+open_files() { ls "/proc/$1/fd" | wc -l; }
+# The sum of a counter over the nodes' /metrics.
+metric_sum() { # NAME
+    local i total=0 v
+    for ((i = 0; i < ${#node_pids[@]}; i++)); do
+        v=$(curl -s "http://127.0.0.1:$((PORT + 20 + i))/metrics" | awk -v m="$1" '$1 == m { print $2 }' | head -1)
+        total=$(awk -v a="$total" -v b="${v:-0}" 'BEGIN { printf "%.0f", a + b }')
+    done
+    echo "$total"
+}
+# A field of a loadgen JSON result, by a Python path into it (e.g. chat.sent_per_s).
+json_field() { # FILE PATH
+    python3 -c 'import json, sys
+v = json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."):
+    v = v.get(k) if isinstance(v, dict) else None
+print(0 if v is None else v)' "$1" "$2" 2>/dev/null || echo 0
+}
+cluster_provision() { # N FRIENDS PREFIX
+    fresh_chat_db
+    env "${CHAT_HASH[@]}" QKCHAT_LOG_LEVEL=warning QKCHAT_DB_AUTO_MIGRATE=true QKCHAT_CONFIG_PATH="$OUT/empty.json" \
+        QKCHAT_LOG_TO_FILE=false "${QKCHATD_CMD[@]}" provision-users --count "$1" --prefix "$3" --password "$STORM_PASSWORD" --friends "$2" \
+        >"$OUT/provision.log" 2>&1 || { cat "$OUT/provision.log" >&2; exit 1; }
+}
+
+cluster_connections() {
+    local total=${1:-45000} ramp=${RAMP_CONNECTIONS:-$((${1:-45000} / 500 + 5))} i
+    echo "== cluster connections: $total logged-in users over $CLUSTER_NODES nodes, ${ramp}s ramp, ${DURATION}s held, rate ${RATE:-0.02}/s each"
+    cluster_redis
+    cluster_provision "$total" pairs lgc
+    export "${CHAT_HASH[@]}"
+    start_nodes "$CLUSTER_NODES" "$total"
+    local idle_rss=() idle_fds=()
+    for pid in "${node_pids[@]}"; do idle_rss+=("$(rss_kb "$pid")"); idle_fds+=("$(open_files "$pid")"); done
+    # Workers: at most 15,000 connections per process (20,000 open files each here); sources: 8 addresses.
+    "${ON_LOAD_CPUS[@]}" "${LOADGEN_CMD[@]}" chat --nodes "$(node_list "$CLUSTER_NODES")" --connections "$total" \
+        --rate "${RATE:-0.02}" --ramp-up "$ramp" --duration "$DURATION" --prefix lgc --password "$STORM_PASSWORD" \
+        --source-addresses "$SOURCES" --quiet --json "$OUT/cluster-connections.json" >"$OUT/cluster-connections.md" &
+    local lg=$!
+    # Sampled in the middle of the held window: every connection is open and logged in.
+    sleep $((ramp + DURATION / 2 + 1))
+    local loaded_rss=() loaded_fds=()
+    for pid in "${node_pids[@]}"; do loaded_rss+=("$(rss_kb "$pid")"); loaded_fds+=("$(open_files "$pid")"); done
+    wait $lg || true
+    grep -E "connections|opened|logins|errors|verdict" "$OUT/cluster-connections.md" | head -8 | sed "s/^/  /"
+    echo "  logins ok: $(json_field "$OUT/cluster-connections.json" chat.logins_ok) of $total"
+    echo "  | node | idle RSS (MB) | loaded RSS (MB) | connections (open files added) | KB per connection |"
+    echo "  |---|---|---|---|---|"
+    for ((i = 0; i < ${#node_pids[@]}; i++)); do
+        awk -v n=$i -v a="${idle_rss[$i]}" -v b="${loaded_rss[$i]}" -v c=$((loaded_fds[i] - idle_fds[i])) \
+            'BEGIN { printf "  | %d | %.1f | %.1f | %d | %.2f |\n", n, a / 1024, b / 1024, c, (c > 0 ? (b - a) / c : 0) }'
+    done
+    stop_nodes
+    stop_redis
+    unset QKCHAT_PASSWORD_MEMORY_KIB QKCHAT_PASSWORD_ITERATIONS
+}
+
+# One chat run: COUNT nodes, NAME, extra loadgen options. Sets RUN_RATE (messages delivered/s) and RUN_P99 (us).
+cluster_chat_run() { # COUNT N NAME [extra...]
+    local count=$1 n=$2 name=$3
+    shift 3
+    cluster_redis
+    cluster_provision "$n" pairs lgc
+    export "${CHAT_HASH[@]}"
+    start_nodes "$count" "$n"
+    "${ON_LOAD_CPUS[@]}" "${LOADGEN_CMD[@]}" chat --nodes "$(node_list "$count")" --connections "$n" "$@" \
+        --rate "${RATE:-0}" --pipeline "${PIPELINE:-1}" --message-bytes "${MESSAGE_BYTES:-100}" --ramp-up "$RAMP" \
+        --duration "$DURATION" --prefix lgc --password "$STORM_PASSWORD" --source-addresses "$SOURCES" --quiet \
+        --json "$OUT/$name.json" >"$OUT/$name.md" || true
+    stop_nodes
+    stop_redis
+    unset QKCHAT_PASSWORD_MEMORY_KIB QKCHAT_PASSWORD_ITERATIONS
+    grep -E "lost|duplicat|out of order|verdict" "$OUT/$name.md" | head -4 | sed "s/^/  $name: /"
+    RUN_RATE=$(json_field "$OUT/$name.json" chat.delivered_per_s)
+    RUN_P99=$(json_field "$OUT/$name.json" chat.delivery_latency_us.p99)
+}
+
+cluster_chat() {
+    local n=${1:-10000}
+    echo "== cluster chat: $n users (pairs), rate ${RATE:-0} (0 = unpaced), pipeline ${PIPELINE:-1}, ${DURATION}s after ${RAMP}s ramp"
+    local one_rate one_p99 cross_rate cross_p99
+    cluster_chat_run 1 "$n" "cluster-chat-one-$n"
+    one_rate=$RUN_RATE one_p99=$RUN_P99
+    cluster_chat_run "$CLUSTER_NODES" "$n" "cluster-chat-cross-$n" --cross-node
+    cross_rate=$RUN_RATE cross_p99=$RUN_P99
+    echo "  | run | messages delivered/s | delivery p99 (ms) |"
+    echo "  |---|---|---|"
+    awk -v r="$one_rate" -v p="$one_p99" 'BEGIN { printf "  | one node | %.0f | %.1f |\n", r, p / 1000 }'
+    awk -v r="$cross_rate" -v p="$cross_p99" -v k="$CLUSTER_NODES" 'BEGIN { printf "  | %d nodes, every pair split | %.0f | %.1f |\n", k, r, p / 1000 }'
+    awk -v a="$one_rate" -v b="$cross_rate" 'BEGIN { if (a > 0) printf "  cross-node / one node: %.1f %% (issue 19: at least 60 %%)\n", b * 100 / a; else print "  one-node run delivered nothing" }'
+}
+
+cluster_publish() {
+    local members=${MEMBERS:-1000} senders=${SENDERS:-10}
+    echo "== cluster publish: one group of $members members over $CLUSTER_NODES nodes, $senders senders unpaced, pipeline ${PIPELINE:-4}, ${DURATION}s after ${RAMP}s ramp"
+    cluster_redis
+    cluster_provision "$members" "groups:$members" lgg
+    export "${CHAT_HASH[@]}"
+    start_nodes "$CLUSTER_NODES" "$members"
+    "${ON_LOAD_CPUS[@]}" "${LOADGEN_CMD[@]}" group --nodes "$(node_list "$CLUSTER_NODES")" --connections "$members" \
+        --group-size "$members" --senders-per-group "$senders" --rate 0 --pipeline "${PIPELINE:-4}" \
+        --ramp-up "$RAMP" --duration "$DURATION" --prefix lgg --password "$STORM_PASSWORD" --source-addresses "$SOURCES" \
+        --quiet --json "$OUT/cluster-publish.json" >"$OUT/cluster-publish.md" &
+    local lg=$!
+    # The route counters over the measured window only (the ramp's logins and group set-up left out).
+    sleep $((RAMP + 3))
+    local frames0 batches0 t0 frames1 batches1 t1
+    frames0=$(metric_sum qkchat_route_frames_published_total)
+    batches0=$(metric_sum qkchat_route_batches_published_total)
+    t0=$(date +%s.%N)
+    sleep $((DURATION > 6 ? DURATION - 4 : 2))
+    frames1=$(metric_sum qkchat_route_frames_published_total)
+    batches1=$(metric_sum qkchat_route_batches_published_total)
+    t1=$(date +%s.%N)
+    wait $lg || true
+    grep -E "lost|duplicat|out of order|verdict" "$OUT/cluster-publish.md" | head -4 | sed "s/^/  /"
+    local delivered
+    delivered=$(json_field "$OUT/cluster-publish.json" group.delivered_per_s)
+    # Round-robin placement: of each entry's deliveries, (NODES-1)/NODES go to members on another node than the sender's.
+    awk -v d="$delivered" -v k="$CLUSTER_NODES" 'BEGIN {
+        printf "  deliveries/s (all members): %.0f\n  pushes/s crossing nodes through Redis: %.0f (issue 19: at least 100,000, target 300,000)\n", d, d * (k - 1) / k }'
+    awk -v f=$((frames1 - frames0)) -v b=$((batches1 - batches0)) -v t0="$t0" -v t1="$t1" 'BEGIN {
+        s = t1 - t0; printf "  route records published/s: %.0f, PUBLISH commands/s: %.0f (%.1f records each), over %.1f s\n", f / s, b / s, (b > 0 ? f / b : 0), s }'
+    stop_nodes
+    unset QKCHAT_PASSWORD_MEMORY_KIB QKCHAT_PASSWORD_ITERATIONS
+
+    # The same Redis, the same run: PUBLISH of a push-sized payload (a `group_message` push of MESSAGE_BYTES content is
+    # ~300 bytes) to a channel with NODES subscribers, pipelined like the route sender's publishes. redis-benchmark 7.0
+    # has no built-in publish test (-t lists SET, GET, LPUSH, ...): the command is given on the command line.
+    local subs=() i payload
+    for ((i = 0; i < CLUSTER_NODES; i++)); do
+        redis-cli -p "$REDIS_PORT" subscribe qk:bench >/dev/null &
+        subs+=($!)
+    done
+    payload=$(head -c 300 /dev/zero | tr '\0' x)
+    sleep 0.5
+    echo "  redis-benchmark -P ${PIPELINE_REDIS:-16} -c 50 publish qk:bench <300 bytes> ($CLUSTER_NODES subscribers):"
+    "${ON_LOAD_CPUS[@]}" redis-benchmark -p "$REDIS_PORT" -c 50 -n "${REDIS_REQUESTS:-1000000}" -P "${PIPELINE_REDIS:-16}" -q \
+        publish qk:bench "$payload" 2>/dev/null | tr '\r' '\n' | grep -E "requests per second" | tail -1 | sed 's/^/    /'
+    for pid in "${subs[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait "${subs[@]}" 2>/dev/null || true
+    stop_redis
+}
+
+cluster() { # connections|chat|publish [ARG]
+    local what=${1:-}
+    shift || true
+    export QKCHAT_DB_NAME=$CHAT_DB
+    case $what in
+        connections) cluster_connections "$@" ;;
+        chat) cluster_chat "$@" ;;
+        publish) cluster_publish "$@" ;;
+        *) echo "cluster: connections [TOTAL], chat [N] or publish" >&2; exit 2 ;;
+    esac
+}
