@@ -39,8 +39,13 @@ public sealed class GroupResult
     public long DeliveredWindow { get; set; }
     public double DeliveredPerS { get; set; }
 
-    /// <summary>A member never got an entry up to the group's max_seq (neither pushed nor its own). Must be 0.</summary>
+    /// <summary>A member never got an entry up to the group's max_seq (neither pushed, nor its own, nor returned by
+    /// sync_group_messages at the end). Must be 0.</summary>
     public long Lost { get; set; }
+
+    /// <summary>Entries of others a member was not pushed by the end but read with sync_group_messages: stored, the
+    /// push late or dropped. An availability failure (subtracted from the successes), not a loss.</summary>
+    public long Late { get; set; }
 
     /// <summary>An entry a member already held pushed to it again. Must be 0.</summary>
     public long Duplicates { get; set; }
@@ -92,6 +97,7 @@ public sealed class GroupResult
             merged.Delivered += p.Delivered;
             merged.DeliveredWindow += p.DeliveredWindow;
             merged.Lost += p.Lost;
+            merged.Late += p.Late;
             merged.Duplicates += p.Duplicates;
             merged.OutOfOrder += p.OutOfOrder;
             merged.Stale += p.Stale;
@@ -132,6 +138,7 @@ public sealed class GroupResult
         if (Duplicates > 0) yield return $"{Duplicates} entries delivered twice";
         if (OutOfOrder > 0) yield return $"{OutOfOrder} entries delivered out of seq order";
         if (InboxDropped > 0) yield return $"{InboxDropped} pushes dropped by a full client inbox";
+        if (includeAvailability && Late > 0) yield return $"{Late} deliveries late (stored, read by sync at the end, never pushed)";
         if (includeAvailability && GroupsReady < Groups) yield return $"{Groups - GroupsReady} of {Groups} groups never started";
         if (SentOk == 0) yield return "no entry was sent";
     }

@@ -49,6 +49,7 @@ public static class LevelTable
             Row(s, "delivery to each member", levels, r => Latency(r.Group?.DeliveryLatencyUs));
             Row(s, "delivery to the last member", levels, r => Latency(r.Group?.LastMemberLatencyUs));
             Row(s, "lost / duplicates / out of order", levels, r => r.Group is { } g ? Inv($"{g.Lost:N0} / {g.Duplicates:N0} / {g.OutOfOrder:N0}") : Missing);
+            Row(s, "late (read by sync at the end)", levels, r => r.Group is { } g ? Inv($"{g.Late:N0}") : Missing);
         }
         else if (levels.Any(r => r.Scenario == HeartbeatScenario.Name))
         {

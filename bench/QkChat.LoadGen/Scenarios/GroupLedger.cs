@@ -20,7 +20,9 @@ public enum GroupPush
 /// hold every seq above it exactly once: pushed to it, or sent by it (the sending connection gets no push of its own
 /// entry). A bit per seq records what it holds. A seq held twice is a duplicate; a push below the highest seq pushed
 /// before is out of order (a late fill of a gap counts here, and as delivered); a seq never held by the end, up to the
-/// group's max_seq, is lost (<see cref="MissingUpTo"/>). Thread-safe: the receive loop and the send answers both write.
+/// group's max_seq, is lost (<see cref="MissingUpTo"/>), unless the member reads it with sync_group_messages at the end
+/// (<see cref="Seal"/>, then <see cref="LateFound"/>): then it was stored but not pushed by the end, late rather than
+/// lost. Thread-safe: the receive loop and the send answers both write.
 /// </summary>
 public sealed class GroupLedger
 {
@@ -31,7 +33,8 @@ public sealed class GroupLedger
     private readonly Lock _lock = new();
     private ulong[] _held = new ulong[2];
     private long _base = -1, _lastPushed, _highest;
-    private long _delivered, _duplicates, _outOfOrder, _own, _beyond;
+    private long _delivered, _duplicates, _outOfOrder, _own, _beyond, _late;
+    private bool _sealed;
 
     public bool Started { get { lock (_lock) return _base >= 0; } }
     public long Delivered { get { lock (_lock) return _delivered; } }
@@ -40,6 +43,9 @@ public sealed class GroupLedger
 
     /// <summary>Own entries, answered `sent` on this connection.</summary>
     public long Own { get { lock (_lock) return _own; } }
+
+    /// <summary>Entries of others this member was never pushed by the end but read with sync_group_messages.</summary>
+    public long Late { get { lock (_lock) return _late; } }
 
     /// <summary>Seqs more than <see cref="MaxTracked"/> above the base: never sent by this run.</summary>
     public long Beyond { get { lock (_lock) return _beyond; } }
@@ -62,7 +68,7 @@ public sealed class GroupLedger
     {
         lock (_lock)
         {
-            if (_base < 0 || seq <= _base) return GroupPush.Ignored;
+            if (_base < 0 || seq <= _base || _sealed) return GroupPush.Ignored;
             if (seq - _base > MaxTracked)
             {
                 _beyond++;
@@ -102,6 +108,27 @@ public sealed class GroupLedger
         {
             if (_base < 0 || seq <= _base || seq - _base > MaxTracked || !Hold(seq)) return false;
             _own++;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// The end: pushes from now on are not counted (the member is about to read what it misses with
+    /// sync_group_messages, and a push racing that read must count neither as a delivery nor as a duplicate of it).
+    /// </summary>
+    public void Seal()
+    {
+        lock (_lock) _sealed = true;
+    }
+
+    /// <summary>After <see cref="Seal"/>: another member's entry this member read with sync_group_messages though it
+    /// was never pushed to it. True if it filled a hole (counted as late).</summary>
+    public bool LateFound(long seq)
+    {
+        lock (_lock)
+        {
+            if (_base < 0 || seq <= _base || seq - _base > MaxTracked || !Hold(seq)) return false;
+            _late++;
             return true;
         }
     }

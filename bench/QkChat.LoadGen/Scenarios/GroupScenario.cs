@@ -15,9 +15,9 @@ namespace QkChat.LoadGen.Scenarios;
 /// others, add_group_members in chunks of 100, then get_group_info for the seq it stands at), and the first
 /// --senders-per-group members start sending at --rate. Every member checks each entry into its
 /// <see cref="GroupLedger"/>. At the window's end the senders stop; the run waits (until the deadline at most) until
-/// every member holds every seq a sender was answered, reads each group's max_seq, lets members that still miss
-/// seqs claim their own unanswered sends (sync_group_messages), and counts every seq up to max_seq that a member
-/// never got as lost. Groups never span processes (<see cref="WorkerShare.GroupSplit"/>).
+/// every member holds every seq a sender was answered, reads each group's max_seq, and lets members that still miss
+/// seqs read them (sync_group_messages): their own unanswered sends are unconfirmed, others' entries are late (stored,
+/// not pushed by the end), and every seq up to max_seq that a member still does not hold is lost. Groups never span processes (<see cref="WorkerShare.GroupSplit"/>).
 /// </summary>
 public sealed class GroupScenario : IScenario
 {
@@ -69,7 +69,7 @@ public sealed class GroupScenario : IScenario
             long maxSeqAt = clock.DeadlineTimestamp - RunClock.ToTicks(MaxSeqReserve.TotalSeconds);
             await DrainAsync(maxSeqAt, context.HardStop).ConfigureAwait(false);
             await ReadMaxSeqsAsync(context).ConfigureAwait(false);
-            await ClaimOwnAsync(context).ConfigureAwait(false);
+            await SyncMissingAsync(context).ConfigureAwait(false);
             Group = Collect(context);
         }
     }
@@ -205,10 +205,12 @@ public sealed class GroupScenario : IScenario
         })).ConfigureAwait(false);
     }
 
-    /// <summary>Members that still miss seqs read them with sync_group_messages (500 a page, until the hard stop):
-    /// an entry of their own whose `sent` answer never came (a timeout) is theirs, not a loss. Entries of others
-    /// stay lost: stored, yet never pushed to this member. Normally no member misses anything and nothing is sent.</summary>
-    private async Task ClaimOwnAsync(ScenarioContext context)
+    /// <summary>Members that still miss seqs stop counting pushes and read the seqs with sync_group_messages (500 a
+    /// page, until the hard stop): an entry of their own whose `sent` answer never came (a timeout) is theirs
+    /// (unconfirmed); an entry of another member is late: stored, but not pushed to this member by the end (the
+    /// server was behind, or dropped the push). What sync does not return either (never stored at that seq, or the
+    /// read failed) stays lost. Normally no member misses anything and nothing is sent.</summary>
+    private async Task SyncMissingAsync(ScenarioContext context)
     {
         var members = _groups.Where(g => g.Ready).SelectMany(g => g.Members.OfType<GroupMember>()
             .Where(m => m.Client.IsConnected && m.Ledger.MissingUpTo(g.MaxSeq) > 0));
@@ -217,6 +219,7 @@ public sealed class GroupScenario : IScenario
             await Task.WhenAll(members.Select(async m =>
             {
                 GroupState group = m.Group;
+                m.Ledger.Seal();
                 long after = (m.Ledger.FirstMissing(group.MaxSeq) ?? group.MaxSeq + 1) - 1;
                 while (after < group.MaxSeq)
                 {
@@ -227,11 +230,10 @@ public sealed class GroupScenario : IScenario
                     {
                         if (!entry.TryGetProperty("seq", out JsonElement s) || !s.TryGetInt64(out long seq)) return;
                         after = Math.Max(after, seq);
-                        if (entry.TryGetProperty("sender_id", out JsonElement sender) && sender.TryGetInt64(out long senderId)
-                            && senderId == m.Session.UserId && m.Ledger.Claim(seq))
-                        {
-                            Interlocked.Increment(ref _counters.Unconfirmed);
-                        }
+                        bool own = entry.TryGetProperty("sender_id", out JsonElement sender) && sender.TryGetInt64(out long senderId)
+                            && senderId == m.Session.UserId;
+                        if (own && m.Ledger.Claim(seq)) Interlocked.Increment(ref _counters.Unconfirmed);
+                        else if (!own) m.Ledger.LateFound(seq);
                     }
                 }
             })).ConfigureAwait(false);
@@ -277,6 +279,7 @@ public sealed class GroupScenario : IScenario
                 result.Duplicates += m.Ledger.Duplicates;
                 result.OutOfOrder += m.Ledger.OutOfOrder;
                 result.Lost += m.Ledger.MissingUpTo(group.MaxSeq);
+                result.Late += m.Ledger.Late;
                 result.InboxDropped += m.Client.DroppedUnsolicited;
             }
         }

@@ -12,9 +12,12 @@ namespace QkChat.Core.Groups;
 /// stored and fanned out by one writer per node, after their commit, so an entry stored after a removal is fanned
 /// out with a membership read after it. Several nodes: <see cref="EndChange"/> tells the others through
 /// <see cref="Notices"/>, which drop their copy (<see cref="Drop"/>; docs/cluster.md, "Caches").
-/// <c>load</c> is <see cref="IGroupStore.MembershipAsync"/>.
+/// <c>load</c> is <see cref="IGroupStore.MembershipAsync"/>; <c>loadMany</c>, when given, is
+/// <see cref="IGroupStore.MembershipsAsync"/>: the writer's batch over hundreds of groups reads all the groups it misses
+/// with one query (<see cref="MembersOfAsync"/>) instead of one query per group, one after another.
 /// </summary>
-public sealed class GroupMemberCache(Func<long, CancellationToken, Task<GroupMembership>> load, int maxGroups = GroupMemberCache.DefaultMaxGroups)
+public sealed class GroupMemberCache(Func<long, CancellationToken, Task<GroupMembership>> load, int maxGroups = GroupMemberCache.DefaultMaxGroups,
+    Func<IReadOnlyList<long>, CancellationToken, Task<IReadOnlyDictionary<long, GroupMembership>>>? loadMany = null)
 {
     /// <summary>Groups kept before idle ones are dropped: 100,000 groups of 10 members take about 25 MB.</summary>
     public const int DefaultMaxGroups = 100_000;
@@ -41,6 +44,48 @@ public sealed class GroupMemberCache(Func<long, CancellationToken, Task<GroupMem
             version = slot.Version;
         }
         return new ValueTask<GroupMembership>(LoadAsync(groupId, slot, version, ct));
+    }
+
+    /// <summary>
+    /// The current members of each of <paramref name="groupIds"/> into <paramref name="into"/>: cached groups from memory,
+    /// all the others with one load (one query), kept under the same rule as <see cref="MembersAsync"/> (a group whose
+    /// change began or ended while it was read is answered, not kept). Throws when that load fails.
+    /// </summary>
+    public async Task MembersOfAsync(IEnumerable<long> groupIds, Dictionary<long, GroupMembership> into, CancellationToken ct)
+    {
+        List<(long Group, Slot Slot, int Version)>? missed = null;
+        HashSet<long>? asked = null;
+        foreach (long groupId in groupIds)
+        {
+            if (into.ContainsKey(groupId) || asked?.Contains(groupId) == true) continue;
+            var slot = SlotOf(groupId);
+            lock (slot)
+            {
+                if (slot.Changing == 0 && slot.Members is { } members)
+                {
+                    into[groupId] = members;
+                    continue;
+                }
+                (missed ??= []).Add((groupId, slot, slot.Version));
+                (asked ??= []).Add(groupId);
+            }
+        }
+        if (missed is null) return;
+        if (loadMany is null || missed.Count == 1)
+        {
+            foreach (var (group, slot, version) in missed) into[group] = await LoadAsync(group, slot, version, ct);
+            return;
+        }
+        var loaded = await loadMany([.. missed.Select(m => m.Group)], ct);
+        foreach (var (group, slot, version) in missed)
+        {
+            var members = loaded.GetValueOrDefault(group) ?? GroupMembership.Empty;
+            lock (slot)
+            {
+                if (slot.Version == version && slot.Changing == 0) slot.Members = members;
+            }
+            into[group] = members;
+        }
     }
 
     private async Task<GroupMembership> LoadAsync(long groupId, Slot slot, int version, CancellationToken ct)

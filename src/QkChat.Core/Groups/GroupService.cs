@@ -41,7 +41,7 @@ public sealed partial class GroupService : IGroupChats, IAsyncDisposable
         _presence = presence;
         _logger = logger;
         _time = time ?? TimeProvider.System;
-        _members = new GroupMemberCache(store.MembershipAsync);
+        _members = new GroupMemberCache(store.MembershipAsync, loadMany: store.MembershipsAsync);
         // As for one-to-one messages: the indexer has the writer's connections and yields to its backlog.
         var writes = writeStore ?? store;
         Indexer = new GroupSearchIndexer(writes, writerOptions.QueueCapacity * 10, () => Writer!.Queued, logger);

@@ -29,7 +29,8 @@ public sealed partial class GroupWriter(IGroupStore store, GroupMemberCache memb
     : WriteBehind<QueuedGroupEntry>(options.QueueCapacity, options.BatchSize, options.BatchDelay, logger)
 {
     private readonly List<NewGroupEntry> _rows = new(options.BatchSize);
-    private readonly Dictionary<long, GroupMembership?> _members = [];
+    private readonly Dictionary<long, GroupMembership> _members = [];
+    private readonly HashSet<long> _stored = [];
     private long _unpushed;
 
     /// <summary>Entries stored and answered whose members could not be read, so nobody got their push (qkchat_group_entries_unpushed_total).</summary>
@@ -44,27 +45,26 @@ public sealed partial class GroupWriter(IGroupStore store, GroupMemberCache memb
             if (outcomes[i].Result == AppendResult.Stored)
                 indexer.Add(new IndexedGroupEntry(outcomes[i].MessageId, _rows[i].GroupId, outcomes[i].Seq, _rows[i].Content));
 
-        // After the commit: each group's members, from the cache or read now (docs: GroupMemberCache). A failed read
-        // costs the pushes only; the entries are stored and answered `sent`, and members catch up by seq.
+        // After the commit: the members of the groups with a stored entry, from the cache, and all the groups it misses
+        // with one query (docs: GroupMemberCache). A failed read costs the pushes only; the entries are stored and
+        // answered `sent`, and members catch up by seq.
         _members.Clear();
+        _stored.Clear();
         for (int i = 0; i < batch.Count; i++)
+            if (outcomes[i].Result == AppendResult.Stored) _stored.Add(_rows[i].GroupId);
+        try
         {
-            long group = _rows[i].GroupId;
-            if (outcomes[i].Result != AppendResult.Stored || _members.ContainsKey(group)) continue;
-            try
-            {
-                _members[group] = await members.MembersAsync(group, CancellationToken.None);
-            }
-            catch (Exception e)
-            {
-                _members[group] = null;
-                LogMembersUnread(Logger, group, e.Message);
-            }
+            await members.MembersOfAsync(_stored, _members, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            // The groups answered from the cache are still pushed; the others are missing from _members.
+            LogMembersUnread(Logger, _stored.Count, e.Message);
         }
         for (int i = 0; i < batch.Count; i++)
         {
             if (outcomes[i].Result == AppendResult.NotStored) LogNotStored(Logger, _rows[i].MessageId, _rows[i].GroupId, _rows[i].SenderId);
-            var found = _members.GetValueOrDefault(_rows[i].GroupId);
+            var found = _members.GetValueOrDefault(_rows[i].GroupId); // null: not read
             if (found is null && outcomes[i].Result == AppendResult.Stored) Interlocked.Increment(ref _unpushed);
             Answer(batch[i], (outcomes[i], found), static (item, s) => item.Stored(s.Item1, s.found));
         }
@@ -76,6 +76,6 @@ public sealed partial class GroupWriter(IGroupStore store, GroupMemberCache memb
         "by another row (two nodes with one server.node_id?); answered INTERNAL")]
     private static partial void LogNotStored(ILogger logger, long messageId, long groupId, uint senderId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "members of group {GroupId} not read after a stored batch ({Error}): its entries are answered but not pushed")]
-    private static partial void LogMembersUnread(ILogger logger, long groupId, string error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "members of the {Groups} groups of a stored batch not read ({Error}): their entries are answered but not pushed")]
+    private static partial void LogMembersUnread(ILogger logger, int groups, string error);
 }

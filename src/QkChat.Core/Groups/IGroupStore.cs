@@ -11,7 +11,8 @@ public interface IGroupStore
     /// <summary>
     /// Stores a batch of text entries, for one or several groups, in one transaction (durable when it returns). Each
     /// group's seqs are the next ones of its counter, without a gap, written with one UPDATE per batch. Outcomes in
-    /// batch order, read from what the database holds. A stored entry also moves its sender's read_seq to it.
+    /// batch order, decided under the groups' locks from what the database holds. A stored entry also moves its sender's
+    /// read_seq to it.
     /// </summary>
     Task<AppendOutcome[]> AppendAsync(IReadOnlyList<NewGroupEntry> batch, CancellationToken ct);
 
@@ -62,6 +63,18 @@ public interface IGroupStore
     /// to those who joined at or before it); empty for an unknown or dissolved group.
     /// </summary>
     Task<GroupMembership> MembershipAsync(long groupId, CancellationToken ct);
+
+    /// <summary>
+    /// <see cref="MembershipAsync"/> of several groups at once (a group without current members, unknown or dissolved
+    /// may be missing from the answer). This default reads them one after another; a store that can read them in one
+    /// query should.
+    /// </summary>
+    async Task<IReadOnlyDictionary<long, GroupMembership>> MembershipsAsync(IReadOnlyList<long> groupIds, CancellationToken ct)
+    {
+        var found = new Dictionary<long, GroupMembership>(groupIds.Count);
+        foreach (long groupId in groupIds) found[groupId] = await MembershipAsync(groupId, ct);
+        return found;
+    }
 
     /// <summary>The largest message id of any group entry (0 when there is none): message ids start above it.</summary>
     Task<long> NewestMessageIdAsync(CancellationToken ct);

@@ -11,7 +11,10 @@ namespace QkChat.Server.Groups;
 /// transaction, never from process memory: the batch locks its groups' rows first (in group id order, so two batches
 /// cannot deadlock on them), decides each entry under that lock, inserts the entries at the next seqs and writes each
 /// counter once. Another writer (thread or node) waits for the lock and continues after the last seq, so seqs have no
-/// gap and no repeat. Two round trips carry the whole batch, whatever its size or number of groups.
+/// gap and no repeat. Two round trips carry the whole batch, whatever its size or number of groups, and no statement
+/// grows faster than the batch: keys are matched by a join against a derived table of the batch's keys or by a row
+/// IN list on a unique index, never by an OR chain (MariaDB 10.11 plans an OR of 400 (group, user) pairs in 80-140 ms,
+/// the join in 3 ms: bench/RESULTS.md, "statement cost per batch").
 /// </summary>
 public sealed partial class MySqlGroupStore
 {
@@ -52,16 +55,11 @@ public sealed partial class MySqlGroupStore
 
             if (plannedSeq.Any(s => s > 0))
             {
-                var written = await InsertAndReadBackAsync(connection, transaction, batch, plannedSeq, startSeq, counters, ct);
+                await InsertAndAdvanceAsync(connection, transaction, batch, plannedSeq, startSeq, counters, ct);
+                // The plain INSERT stored every planned row at its seq or failed the statement and the transaction (a taken
+                // seq or message id is a unique key error, never a skipped row), so the rows are the plan.
                 for (int i = 0; i < batch.Count; i++)
-                {
-                    if (plannedSeq[i] <= 0) continue;
-                    var e = batch[i];
-                    // The row at the planned seq is this entry's own, or the transaction has gone wrong: never answer from the plan.
-                    outcomes[i] = written.TryGetValue((e.GroupId, plannedSeq[i]), out var row) && row.MessageId == e.MessageId && row.SenderId == e.SenderId
-                        ? new AppendOutcome(AppendResult.Stored, row.Seq, row.MessageId, row.CreatedAt)
-                        : throw new InvalidOperationException($"group {e.GroupId} seq {plannedSeq[i]} does not hold message {e.MessageId} after the insert");
-                }
+                    if (plannedSeq[i] > 0) outcomes[i] = new AppendOutcome(AppendResult.Stored, plannedSeq[i], batch[i].MessageId, batch[i].Timestamp);
             }
             for (int i = 0; i < batch.Count; i++)
                 if (plannedSeq[i] < 0)
@@ -95,31 +93,38 @@ public sealed partial class MySqlGroupStore
         sql.Append(") ORDER BY group_id FOR UPDATE;");
 
         // Membership changes lock the group row before they touch members, so under the lock above this reads a settled state.
+        // A join of a derived table of the (group, sender) pairs: one primary key lookup each (an OR chain or a row IN list
+        // of the pairs is planned by the range optimizer in time that grows with the square of the pairs).
         var senders = batch.Select(e => (e.GroupId, e.SenderId)).Distinct().ToArray();
-        sql.Append("SELECT group_id, user_id FROM chat_group_members WHERE state = 0 AND (");
+        sql.Append("SELECT m.group_id, m.user_id FROM (");
         for (int s = 0; s < senders.Length; s++)
         {
-            sql.Append(s == 0 ? "" : " OR ").Append($"(group_id = @mg{s} AND user_id = @mu{s})");
+            sql.Append(s == 0 ? "SELECT @mg0 AS group_id, @mu0 AS user_id" : $" UNION ALL SELECT @mg{s}, @mu{s}");
             command.Parameters.AddWithValue($"@mg{s}", senders[s].GroupId);
             command.Parameters.AddWithValue($"@mu{s}", senders[s].SenderId);
         }
-        sql.Append(");");
+        sql.Append(") k JOIN chat_group_members m ON m.group_id = k.group_id AND m.user_id = k.user_id WHERE m.state = 0;");
 
         // The batch's ids are one node's and nearly consecutive: a range of the unique key, as the one-to-one read-back.
         sql.Append($"SELECT {EntryKeyColumns} FROM chat_group_entries WHERE message_id BETWEEN @low AND @high");
         command.Parameters.AddWithValue("@low", batch.Min(e => e.MessageId));
         command.Parameters.AddWithValue("@high", batch.Max(e => e.MessageId));
+        // The (group, sender, client_msg_id) keys as a row IN list: a range of uk_chat_group_entries_client_msg (EXPLAIN:
+        // range, key length 271, one row per key). Each comparison takes the column's utf8mb4_nopad_bin (a column beats a
+        // literal), so it is byte for byte. Above in_predicate_conversion_threshold (1,000) MariaDB turns the list into a
+        // join of a table value constructor, which also uses the index.
         int k = 0;
         foreach (var e in batch)
         {
             if (e.ClientMsgId is null) continue;
-            sql.Append(k == 0 ? $" UNION ALL SELECT {EntryKeyColumns} FROM chat_group_entries WHERE " : " OR ");
-            sql.Append($"(group_id = @kg{k} AND sender_id = @ks{k} AND client_msg_id = @kc{k})");
+            sql.Append(k == 0 ? $" UNION ALL SELECT {EntryKeyColumns} FROM chat_group_entries WHERE (group_id, sender_id, client_msg_id) IN (" : ",");
+            sql.Append($"(@kg{k},@ks{k},@kc{k})");
             command.Parameters.AddWithValue($"@kg{k}", e.GroupId);
             command.Parameters.AddWithValue($"@ks{k}", e.SenderId);
             command.Parameters.AddWithValue($"@kc{k}", e.ClientMsgId);
             k++;
         }
+        if (k > 0) sql.Append(')');
         command.CommandText = sql.ToString();
 
         var counters = new Dictionary<long, long>();
@@ -142,10 +147,11 @@ public sealed partial class MySqlGroupStore
 
     /// <summary>
     /// One command: the multi-row INSERT at the planned seqs (a plain INSERT: a conflict fails the whole transaction,
-    /// so no seq is ever skipped), one UPDATE writing every touched group's counter, one UPDATE moving each sender's
-    /// read_seq up to their newest entry, and the read-back of the rows now in each group's new seq range.
+    /// so no seq is ever skipped), one UPDATE writing every touched group's counter and one UPDATE moving each sender's
+    /// read_seq up to their newest entry, both joined to a derived table of the new values (one primary key lookup per
+    /// row; a CASE of n branches over n rows, as before, costs n squared).
     /// </summary>
-    private static async Task<Dictionary<(long, long), KeyRow>> InsertAndReadBackAsync(MySqlConnection connection, MySqlTransaction transaction,
+    private static async Task InsertAndAdvanceAsync(MySqlConnection connection, MySqlTransaction transaction,
         IReadOnlyList<NewGroupEntry> batch, long[] plannedSeq, Dictionary<long, long> startSeq, Dictionary<long, long> counters, CancellationToken ct)
     {
         await using var command = new MySqlCommand { Connection = connection, Transaction = transaction };
@@ -170,55 +176,34 @@ public sealed partial class MySqlGroupStore
         sql.Append(';');
 
         var touched = counters.Where(c => c.Value != startSeq[c.Key]).Select(c => c.Key).ToArray();
-        sql.Append("UPDATE chat_groups SET max_seq = CASE group_id");
-        for (int g = 0; g < touched.Length; g++)
+        sql.Append("UPDATE chat_groups g JOIN (");
+        for (int t = 0; t < touched.Length; t++)
         {
-            sql.Append($" WHEN @ug{g} THEN @un{g}");
-            command.Parameters.AddWithValue($"@ug{g}", touched[g]);
-            command.Parameters.AddWithValue($"@un{g}", counters[touched[g]]);
+            sql.Append(t == 0 ? "SELECT @ug0 AS group_id, @un0 AS max_seq" : $" UNION ALL SELECT @ug{t}, @un{t}");
+            command.Parameters.AddWithValue($"@ug{t}", touched[t]);
+            command.Parameters.AddWithValue($"@un{t}", counters[touched[t]]);
         }
-        sql.Append(" END WHERE group_id IN (").Append(string.Join(',', Enumerable.Range(0, touched.Length).Select(g => $"@ug{g}"))).Append(");");
+        sql.Append(") k ON g.group_id = k.group_id SET g.max_seq = k.max_seq;");
 
-        var readers = senderNewest.ToArray();
-        var cases = new StringBuilder();
-        var where = new StringBuilder();
-        for (int r = 0; r < readers.Length; r++)
+        int r = 0;
+        sql.Append("UPDATE chat_group_members m JOIN (");
+        foreach (var ((group, sender), seq) in senderNewest)
         {
-            var ((group, sender), seq) = readers[r];
-            cases.Append($" WHEN group_id = @rg{r} AND user_id = @ru{r} THEN @rs{r}");
-            where.Append(r == 0 ? "" : " OR ").Append($"(group_id = @rg{r} AND user_id = @ru{r})");
+            sql.Append(r == 0 ? "SELECT @rg0 AS group_id, @ru0 AS user_id, @rs0 AS read_seq" : $" UNION ALL SELECT @rg{r}, @ru{r}, @rs{r}");
             command.Parameters.AddWithValue($"@rg{r}", group);
             command.Parameters.AddWithValue($"@ru{r}", sender);
             command.Parameters.AddWithValue($"@rs{r}", seq);
+            r++;
         }
-        sql.Append($"UPDATE chat_group_members SET read_seq = GREATEST(read_seq, CASE{cases} ELSE 0 END) WHERE {where};");
-
-        sql.Append($"SELECT {EntryKeyColumns} FROM chat_group_entries WHERE ");
-        for (int g = 0; g < touched.Length; g++)
-        {
-            sql.Append(g == 0 ? "" : " OR ").Append($"(group_id = @ug{g} AND seq > @uo{g})");
-            command.Parameters.AddWithValue($"@uo{g}", startSeq[touched[g]]);
-        }
+        sql.Append(") k ON m.group_id = k.group_id AND m.user_id = k.user_id SET m.read_seq = GREATEST(m.read_seq, k.read_seq);");
         command.CommandText = sql.ToString();
-
-        var written = new Dictionary<(long, long), KeyRow>(n);
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        // The INSERT and UPDATEs return no rows; the SELECT's result is the last one.
-        do
-        {
-            while (await reader.ReadAsync(ct))
-            {
-                var row = ReadKeyRow(reader);
-                written[(row.GroupId, row.Seq)] = row;
-            }
-        } while (await reader.NextResultAsync(ct));
-        return written;
+        await command.ExecuteNonQueryAsync(ct);
     }
 
     private static KeyRow ReadKeyRow(MySqlDataReader r) =>
         new(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetUInt32(3), r.IsDBNull(4) ? null : r.GetString(4), r.GetInt64(5));
 
-    /// <summary>An entry's identifying columns as the read-back sees them.</summary>
+    /// <summary>An entry's identifying columns as the lookup before the insert sees them.</summary>
     private sealed record KeyRow(long GroupId, long Seq, long MessageId, uint SenderId, string? ClientMsgId, long CreatedAt);
 
     /// <summary>Stored entries that hold a batch's message ids or (group, sender, client_msg_id) keys.</summary>

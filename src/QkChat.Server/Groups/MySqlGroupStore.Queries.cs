@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using MySqlConnector;
 using QkChat.Core.Groups;
 using QkChat.Server.Storage;
@@ -103,6 +104,48 @@ public sealed partial class MySqlGroupStore
                 joined.Add(reader.GetInt64(2));
             }
             return ids.Count == 0 ? GroupMembership.Empty : new GroupMembership([.. ids], [.. roles], [.. joined]);
+        });
+
+    /// <summary>Every group's members with one query: a range of the primary key per group, ordered as MembershipAsync.</summary>
+    public Task<IReadOnlyDictionary<long, GroupMembership>> MembershipsAsync(IReadOnlyList<long> groupIds, CancellationToken ct) =>
+        BackendErrors.Guard("MariaDB", async () =>
+        {
+            var found = new Dictionary<long, GroupMembership>(groupIds.Count);
+            if (groupIds.Count == 0) return (IReadOnlyDictionary<long, GroupMembership>)found;
+            await using var connection = await db.OpenConnectionAsync(ct);
+            await using var command = new MySqlCommand { Connection = connection };
+            var sql = new StringBuilder("SELECT m.group_id, m.user_id, m.role, m.joined_seq FROM chat_group_members m JOIN chat_groups g ON " +
+                "g.group_id = m.group_id AND g.dissolved_at IS NULL WHERE m.state = 0 AND m.group_id IN (");
+            for (int i = 0; i < groupIds.Count; i++)
+            {
+                sql.Append(i == 0 ? "@g0" : $",@g{i}");
+                command.Parameters.AddWithValue($"@g{i}", groupIds[i]);
+            }
+            command.CommandText = sql.Append(") ORDER BY m.group_id, m.user_id").ToString();
+            var ids = new List<uint>();
+            var roles = new List<GroupRole>();
+            var joined = new List<long>();
+            long current = -1;
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                long group = reader.GetInt64(0);
+                if (group != current && ids.Count > 0) Flush();
+                current = group;
+                ids.Add(reader.GetUInt32(1));
+                roles.Add((GroupRole)reader.GetByte(2));
+                joined.Add(reader.GetInt64(3));
+            }
+            if (ids.Count > 0) Flush();
+            return found;
+
+            void Flush()
+            {
+                found[current] = new GroupMembership([.. ids], [.. roles], [.. joined]);
+                ids.Clear();
+                roles.Clear();
+                joined.Clear();
+            }
         });
 
     public Task<long> NewestMessageIdAsync(CancellationToken ct) =>

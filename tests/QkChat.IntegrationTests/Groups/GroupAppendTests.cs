@@ -111,6 +111,61 @@ public sealed class GroupAppendTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task One_client_msg_id_in_many_groups_of_one_batch_is_a_new_entry_in_each_and_a_retry_of_the_whole_batch_stores_nothing()
+    {
+        await using var h = await StartAsync();
+        var u = await h.UsersAsync(3);
+        long[] groups = new long[40];
+        for (int g = 0; g < groups.Length; g++) groups[g] = await h.GroupAsync(u[0], u[1], u[2]); // seqs 1, 2
+
+        // The same key from one sender into every group, twice each, and from a second sender into every group: the
+        // key is (group, sender, exact client_msg_id), so each group stores two entries and answers its repeat.
+        NewGroupEntry[] batch = [.. groups.SelectMany(g => new[] { h.Text(g, u[1], "a", "same"), h.Text(g, u[2], "b", "same"), h.Text(g, u[1], "a again", "same") })];
+        var outcomes = await h.Store.AppendAsync(batch, Ct);
+        for (int g = 0; g < groups.Length; g++)
+        {
+            Assert.Equal(new AppendOutcome(AppendResult.Stored, 3, batch[3 * g].MessageId, batch[3 * g].Timestamp), outcomes[3 * g]);
+            Assert.Equal(new AppendOutcome(AppendResult.Stored, 4, batch[3 * g + 1].MessageId, batch[3 * g + 1].Timestamp), outcomes[3 * g + 1]);
+            Assert.Equal(outcomes[3 * g] with { Result = AppendResult.Duplicate }, outcomes[3 * g + 2]);
+        }
+
+        // The whole batch again (new message ids, as a client's retry gets): every entry is a duplicate of its first.
+        NewGroupEntry[] retry = [.. batch.Select(e => h.Text(e.GroupId, e.SenderId, "retried " + e.Content, e.ClientMsgId))];
+        var again = await h.Store.AppendAsync(retry, Ct);
+        for (int i = 0; i < retry.Length; i++)
+            Assert.Equal(outcomes[i] with { Result = AppendResult.Duplicate }, again[i]);
+        foreach (long g in groups)
+        {
+            Assert.Equal(new long[] { 1L, 2, 3, 4 }, await h.SeqsAsync(g));
+            Assert.Equal(4, await h.MaxSeqAsync(g));
+        }
+        // Each stored entry moved its own sender's read_seq to it, in every group.
+        Assert.Equal(3, (await h.SummaryAsync(u[1], groups[^1])).ReadSeq);
+        Assert.Equal(4, (await h.SummaryAsync(u[2], groups[0])).ReadSeq);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_sender_removed_after_the_entry_was_queued_is_refused_at_write_time_while_the_rest_of_the_batch_is_stored()
+    {
+        await using var h = await StartAsync();
+        var u = await h.UsersAsync(3);
+        long a = await h.GroupAsync(u[0], u[1], u[2]); // seqs 1, 2
+        long b = await h.GroupAsync(u[0], u[1]);       // seqs 1, 2
+
+        // The entries were accepted while u[1] was a member of a; the removal commits before the batch is written.
+        NewGroupEntry[] batch = [h.Text(a, u[2], "before"), h.Text(a, u[1], "queued before the removal", "k"), h.Text(b, u[1], "still a member of b", "k"),
+            h.Text(a, u[2], "after")];
+        Assert.Equal(GroupChangeResult.Done, (await h.Store.RemoveMemberAsync(a, u[0], u[1], h.Stamp(), Ct)).Result); // seq 3
+        var outcomes = await h.Store.AppendAsync(batch, Ct);
+
+        Assert.Equal([AppendResult.Stored, AppendResult.NotMember, AppendResult.Stored, AppendResult.Stored], outcomes.Select(o => o.Result));
+        Assert.Equal([4L, 0, 3, 5], outcomes.Select(o => o.Seq));
+        Assert.Equal(new long[] { 1L, 2, 3, 4, 5 }, await h.SeqsAsync(a));
+        Assert.Equal(5, await h.MaxSeqAsync(a));
+        Assert.Equal(new long[] { 1L, 2, 3 }, await h.SeqsAsync(b));
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task An_entry_whose_message_id_is_taken_is_not_stored_and_spends_no_seq()
     {
         await using var h = await StartAsync();

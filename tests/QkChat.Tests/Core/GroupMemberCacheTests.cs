@@ -86,6 +86,66 @@ public sealed class GroupMemberCacheTests
         await cache.EndChange(2);
     }
 
+    /// <summary>Loads many groups at once, answering group g with members {g, g + 1}; counts its calls and the groups asked for.</summary>
+    private sealed class ManyLoader
+    {
+        public int Calls;
+        public List<long> Asked = [];
+        public TaskCompletionSource? Gate;
+
+        public async Task<IReadOnlyDictionary<long, GroupMembership>> LoadAsync(IReadOnlyList<long> groups, CancellationToken ct)
+        {
+            Interlocked.Increment(ref Calls);
+            lock (Asked) Asked.AddRange(groups);
+            if (Gate is { } gate) await gate.Task;
+            // Group 99 has no current members: the store leaves it out of its answer.
+            return groups.Where(g => g != 99).ToDictionary(g => g, g => Of((uint)g, (uint)g + 1));
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_batch_of_groups_reads_every_group_it_misses_with_one_load_and_keeps_them()
+    {
+        var single = new Loader();
+        var many = new ManyLoader();
+        var cache = new GroupMemberCache(single.LoadAsync, loadMany: many.LoadAsync);
+        await cache.MembersAsync(5, TestContext.Current.CancellationToken); // cached {1, 2} through the single load
+
+        var found = new Dictionary<long, GroupMembership>();
+        await cache.MembersOfAsync([5, 6, 7, 6, 99], found, TestContext.Current.CancellationToken);
+        Assert.Equal((1, 1), (single.Calls, many.Calls));
+        Assert.Equal(new long[] { 6, 7, 99 }, many.Asked);
+        Assert.Equal(new uint[] { 1, 2 }, found[5].UserIds);
+        Assert.Equal(new uint[] { 6, 7 }, found[6].UserIds);
+        Assert.Equal(0, found[99].Count);
+
+        // All kept: the next batch, and a single read, cost no load.
+        found.Clear();
+        await cache.MembersOfAsync([6, 7], found, TestContext.Current.CancellationToken);
+        Assert.Equal(new uint[] { 7, 8 }, (await cache.MembersAsync(7, TestContext.Current.CancellationToken)).UserIds);
+        Assert.Equal((1, 1), (single.Calls, many.Calls));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_group_whose_change_overlapped_the_batch_load_is_answered_but_not_kept()
+    {
+        var single = new Loader { Current = Of(42) };
+        var many = new ManyLoader { Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
+        var cache = new GroupMemberCache(single.LoadAsync, loadMany: many.LoadAsync);
+        var found = new Dictionary<long, GroupMembership>();
+        var load = cache.MembersOfAsync([6, 7], found, TestContext.Current.CancellationToken);
+        cache.BeginChange(7);
+        await cache.EndChange(7);
+        many.Gate.SetResult();
+        await load;
+        Assert.Equal(new uint[] { 7, 8 }, found[7].UserIds);
+
+        // Group 6 was kept; group 7 is read again (from the single load, which now answers {42}).
+        Assert.Equal(new uint[] { 6, 7 }, (await cache.MembersAsync(6, TestContext.Current.CancellationToken)).UserIds);
+        Assert.Equal(new uint[] { 42 }, (await cache.MembersAsync(7, TestContext.Current.CancellationToken)).UserIds);
+        Assert.Equal(1, single.Calls);
+    }
+
     [Fact]
     public void An_entry_reaches_the_members_who_joined_at_or_before_it()
     {

@@ -153,4 +153,22 @@ public sealed class GroupLedgerTests
         Assert.True(ChatContent.TryParseUtf8(Encoding.UTF8.GetBytes('"' + built + '"'), out run, out sent));
         Assert.Equal((42L, 4242L), (run, sent));
     }
+
+    [Fact]
+    public void After_the_seal_entries_read_by_sync_are_late_and_only_what_sync_did_not_return_is_lost()
+    {
+        GroupLedger ledger = Started();
+        ledger.Pushed(13);
+        ledger.Sent(15);
+        ledger.Seal();
+        // A push racing the end's sync is not counted: neither delivered nor, when sync returns it too, a duplicate.
+        Assert.Equal(GroupPush.Ignored, ledger.Pushed(14));
+        Assert.True(ledger.LateFound(14));
+        Assert.False(ledger.LateFound(14));
+        Assert.False(ledger.LateFound(15));   // held already (its own)
+        Assert.True(ledger.LateFound(17));
+        Assert.Equal((1L, 0L, 0L, 2L), (ledger.Delivered, ledger.Duplicates, ledger.OutOfOrder, ledger.Late));
+        Assert.Equal(1, ledger.MissingUpTo(17)); // 16: neither pushed nor returned by sync
+        Assert.Equal(16, ledger.FirstMissing(17));
+    }
 }
