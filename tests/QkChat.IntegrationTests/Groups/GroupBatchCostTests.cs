@@ -132,7 +132,7 @@ public sealed class GroupBatchCostTests
     private static string Label(string query)
     {
         string flat = string.Join(' ', query.Split((char[])[' ', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries));
-        string verb = flat[..flat.IndexOf(' ', StringComparison.Ordinal)].ToUpperInvariant();
+        string verb = flat.Split(' ')[0].ToUpperInvariant(); // COMMIT has no second word
         int table = flat.IndexOf("chat_group", StringComparison.Ordinal);
         string label = table < 0 ? verb : $"{verb} {flat[table..].Split(' ')[0]}";
         if (flat.Contains("BETWEEN", StringComparison.Ordinal)) label += " by message id + client_msg_id keys (idempotency)";
