@@ -29,6 +29,11 @@ public sealed partial class Dispatcher
     /// On the reactor, while a login answer is written: raises <see cref="SignedIn"/> in the next reactor step, queued
     /// behind the callback that writes the response, so what features push follows it.
     /// </summary>
-    public void NotifySignedIn(Session session) =>
+    public void NotifySignedIn(Session session)
+    {
+        // The idle clock starts at the login (protocol.md §4): the login deadline set at the connect would otherwise
+        // stand until the device's next frame, closing a silent device at the login timeout from its connect.
+        session.Connection.SetDeadline(Environment.TickCount64 + (long)_options.IdleTimeout.TotalMilliseconds);
         session.Connection.Post(static (c, d) => ((Dispatcher)d!).SignedIn?.Invoke((Session)c.State!), this);
+    }
 }

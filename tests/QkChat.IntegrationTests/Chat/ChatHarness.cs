@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using MySqlConnector;
 using QkChat.Client;
 using QkChat.Core.Accounts;
+using QkChat.Core.Dispatch;
 using QkChat.Core.Groups;
 using QkChat.Core.Messaging;
 using QkChat.IntegrationTests.Accounts;
@@ -59,8 +60,9 @@ internal sealed class ChatHarness : IAsyncDisposable
     /// <param name="redisPort">Another Redis than the stack's (a test that stops its own).</param>
     /// <param name="messageClock">The clock message ids are minted from (a test that sets it by hand).</param>
     /// <param name="groups">Group chat settings (a test of the member cap sets a small one).</param>
+    /// <param name="chat">Session settings (timeouts, limits) of the in-process server.</param>
     public static async Task<ChatHarness> StartAsync(MessagingOptions? messaging = null, MySqlDataSource? chatDb = null, int? redisPort = null,
-        TimeProvider? messageClock = null, GroupOptions? groups = null)
+        TimeProvider? messageClock = null, GroupOptions? groups = null, Action<ChatOptions>? chat = null)
     {
         var db = await TempDatabase.CreateAsync();
         var data = chatDb ?? db.DataSource;
@@ -77,7 +79,7 @@ internal sealed class ChatHarness : IAsyncDisposable
         var features = new ChatFeatures(new AccountOptions(), messaging ?? new MessagingOptions(), "test", data, redis,
             mailer, pool, NullLoggerFactory.Instance, messageClock: messageClock, groupOptions: groups);
         await features.StartAsync(CancellationToken.None);
-        var server = InProcessServer.Start(routes: features.Register);
+        var server = InProcessServer.Start(chat: chat, routes: features.Register);
         return new ChatHarness(db, data, redis, pool, features, server, mailer);
     }
 
