@@ -2,7 +2,8 @@
 # Several qkchatd nodes of one deployment in the foreground (`make run NODES=3`, docs/cluster.md).
 #   scripts/run-nodes.sh N
 # Node i (0 .. N-1) serves chat on $QKCHAT_PORT+i (default 8080+i), TLS on $QKCHAT_TLS_PORT+i (8443+i, used only
-# when tls.enabled), the admin listener on $QKCHAT_ADMIN_PORT+i (9100+i), logs to $QKCHAT_LOG_DIR/node-i (logs/node-i)
+# when tls.enabled), the admin listener on $QKCHAT_ADMIN_PORT+i (9100+i), the web listener (web client and WebSocket,
+# docs/web.md) on $QKCHAT_HTTP_PORT+i (8180+i: the single server's 8081 would be node 1's chat port), logs to $QKCHAT_LOG_DIR/node-i (logs/node-i)
 # and takes its node id from server.node_id (default auto: 0, 1, ... in the order the nodes reach Redis). Everything
 # else (database, Redis, config file) comes from the caller's environment as for a single `make run`; the Makefile
 # migrates once before calling this, so the nodes do not race to.
@@ -33,6 +34,7 @@ port_base() {
 CHAT=$(port_base QKCHAT_PORT 8080)
 TLS=$(port_base QKCHAT_TLS_PORT 8443)
 ADMIN=$(port_base QKCHAT_ADMIN_PORT 9100)
+HTTP=$(port_base QKCHAT_HTTP_PORT 8180)
 LOGS=${QKCHAT_LOG_DIR:-logs}
 
 pids=()
@@ -82,11 +84,11 @@ set -m
 for ((i = 0; i < NODES; i++)); do
     # The prefixing sed ignores SIGINT (inherited through exec) so it keeps carrying a node's last lines
     # while the node shuts down; it ends at EOF, when the node has exited.
-    QKCHAT_PORT=$((CHAT + i)) QKCHAT_TLS_PORT=$((TLS + i)) QKCHAT_ADMIN_PORT=$((ADMIN + i)) \
+    QKCHAT_PORT=$((CHAT + i)) QKCHAT_TLS_PORT=$((TLS + i)) QKCHAT_ADMIN_PORT=$((ADMIN + i)) QKCHAT_HTTP_PORT=$((HTTP + i)) \
         QKCHAT_LOG_DIR=$LOGS/node-$i "${server[@]}" run \
         > >(trap '' INT; exec sed -u "s/^/[node $i] /") 2>&1 </dev/null &
     pids+=("$!")
-    echo "run-nodes: node $i pid $! chat 127.0.0.1:$((CHAT + i)) admin 127.0.0.1:$((ADMIN + i)) logs $LOGS/node-$i"
+    echo "run-nodes: node $i pid $! chat 127.0.0.1:$((CHAT + i)) admin 127.0.0.1:$((ADMIN + i)) web 127.0.0.1:$((HTTP + i)) logs $LOGS/node-$i"
 done
 set +m
 

@@ -141,14 +141,35 @@ public sealed partial class Connection
                     // A request answered later paused the connection: the rest waits, so answers stay in request order.
                     if (_paused) return _state == Phase.Open ? offset : input.Length;
                     break;
+                case FrameDecodeStatus.Control:
+                    AnswerControl(frame.Kind, input.Slice(offset + frame.BodyOffset, frame.BodyLength));
+                    offset += frame.FrameLength;
+                    break;
                 default:
-                    var error = status == FrameDecodeStatus.Empty ? FrameError.Empty : FrameError.TooLarge;
+                    var error = status switch
+                    {
+                        FrameDecodeStatus.Empty => FrameError.Empty,
+                        FrameDecodeStatus.TooLarge => FrameError.TooLarge,
+                        FrameDecodeStatus.Unsupported => FrameError.Unsupported,
+                        _ => FrameError.Invalid,
+                    };
+                    _badFrame = error; // before the handler: it may close, and the close frame's code says why
                     Reactor.Handler.OnBadFrame(this, error, frame.DeclaredLength, _options.MaxFrameBytes);
                     CloseAfterFlush(CloseReason.ProtocolError);
                     return input.Length;
             }
         }
         return input.Length; // closed while handling: nothing more will be read
+    }
+
+    /// <summary>A control message of the framing (WebSocket ping, pong, close): the codec's answer goes out; a close closes.</summary>
+    private void AnswerControl(FrameKind kind, ReadOnlySpan<byte> payload)
+    {
+        var answer = _codec.AnswerControl(kind, payload, out bool close);
+        if (answer is not null) Send(answer);
+        if (!close) return;
+        _goodbyeSent = true; // the answer was the closing handshake's frame
+        CloseAfterFlush(CloseReason.PeerClosed);
     }
 
     /// <summary>The free tail of the receive block, renting or growing it as needed (up to one maximum frame and its header).</summary>

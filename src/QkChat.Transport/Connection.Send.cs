@@ -13,13 +13,14 @@ public sealed partial class Connection
     private bool _dirty;
     private bool _dropping;
     private long _sendStartedAt;
+    private long _lastSentAt;
 
     /// <summary>
     /// Queues <paramref name="frame"/> (the connection takes over the caller's reference) to go out at the end of
     /// this reactor pass. Droppable frames (presence and other pushes a client can re-sync) are dropped while the
     /// queue is above the high-water mark, until it falls below the low mark. Past the hard cap the connection is
     /// closed as a slow consumer. Returns whether the frame was queued. The frame must be finished
-    /// (<see cref="OutboundFrame.Finish"/>) with the header of this connection's codec.
+    /// (<see cref="OutboundFrame.Finish"/>); with the header of this connection's codec where that header lives in the frame.
     /// </summary>
     public bool Send(OutboundFrame frame, bool droppable = false)
     {
@@ -77,6 +78,7 @@ public sealed partial class Connection
             for (int i = 0; i < count; i++) _inFlight.Add(_queue.Dequeue());
             _sendPending = true;
             _sendStartedAt = Environment.TickCount64;
+            _lastSentAt = _sendStartedAt;
             if (_stream.StartSend(_inFlight)) return;
             if (!CompleteSend()) return;
         }

@@ -23,9 +23,14 @@ public sealed partial class Connection
     private CloseReason _closeReason;
     private long _deadline;
     private long _stateDeadline;
+    private FrameError? _badFrame;
+    private bool _goodbyeSent;
 
     /// <summary>Came through the TLS listener (metrics count connections per listener).</summary>
     public bool IsTls => _stream.IsTls;
+
+    /// <summary>The listener this connection came through (tcp, tls, ws in metrics).</summary>
+    public ListenerKind Listener => _stream.Listener;
 
     internal Connection(Reactor reactor, ConnectionStream stream, IPAddress remoteAddress, IFrameCodec codec)
     {
@@ -36,6 +41,7 @@ public sealed partial class Connection
         RemoteAddress = remoteAddress;
         LimitKey = reactor.Engine.Limiter.KeyOf(remoteAddress);
         Id = Interlocked.Increment(ref _nextId);
+        _lastSentAt = Environment.TickCount64;
     }
 
     public long Id { get; }
@@ -80,6 +86,13 @@ public sealed partial class Connection
     {
         Reactor.AssertOnThread();
         if (_state != Phase.Open) return;
+        if (!_goodbyeSent)
+        {
+            // The framing's last word (a WebSocket close frame whose code says why), after whatever the handler queued.
+            _goodbyeSent = true;
+            if (_codec.Goodbye(reason, _badFrame) is { } goodbye) Send(goodbye);
+            if (_state != Phase.Open) return;
+        }
         _closeReason = reason;
         _state = Phase.Closing;
         // The flush of what is queued must not take longer than a stalled send would be allowed to.
@@ -140,6 +153,11 @@ public sealed partial class Connection
             case Phase.Open when _deadline != 0 && now >= _deadline:
                 _deadline = 0;
                 Reactor.Handler.OnDeadline(this);
+                break;
+            case Phase.Open when _codec.KeepAliveMs > 0 && !_sendPending && _queue.Count == 0 && now - _lastSentAt >= _codec.KeepAliveMs:
+                // Silence toward the peer: a keepalive (WebSocket ping) holds proxies and NATs open and finds dead peers.
+                if (_codec.KeepAlive() is { } ping) Send(ping);
+                _lastSentAt = now;
                 break;
             case Phase.Closing or Phase.Lingering when now >= _stateDeadline:
                 Abort(_closeReason);

@@ -1,5 +1,13 @@
 namespace QkChat.Transport;
 
+/// <summary>The listener a connection came through: the chat port, its TLS port, or the HTTP listener's WebSocket.</summary>
+public enum ListenerKind : byte
+{
+    Tcp,
+    Tls,
+    WebSocket,
+}
+
 /// <summary>What one non-blocking read found.</summary>
 internal enum ReadStatus : byte
 {
@@ -11,7 +19,7 @@ internal enum ReadStatus : byte
 
 /// <summary>
 /// The byte stream under a <see cref="Connection"/>: a plain socket (<see cref="SocketStream"/>), TLS
-/// (<see cref="TlsStream"/>) or nothing at all (<see cref="InMemoryStream"/>, for benchmarks and tests). The
+/// (<see cref="TlsStream"/>), an upgraded WebSocket's HTTP pipes (<see cref="WebSocketPipeStream"/>) or nothing at all (<see cref="InMemoryStream"/>, for benchmarks and tests). The
 /// connection owns the state machine, the receive buffer, the codec and the send queue; a stream only moves bytes.
 /// Every member is called on the owner's reactor; a stream that completes work elsewhere posts
 /// <c>ReceiveReady</c> or <c>SendCompleted</c> to that reactor and never touches connection state itself.
@@ -20,6 +28,9 @@ internal abstract class ConnectionStream
 {
     /// <summary>Came through the TLS listener (metrics count connections per listener).</summary>
     public virtual bool IsTls => false;
+
+    /// <summary>Which listener the connection came through (metrics label each kind).</summary>
+    public virtual ListenerKind Listener => IsTls ? ListenerKind.Tls : ListenerKind.Tcp;
 
     /// <summary>Binds the stream to its connection (on the reactor, before the first wait).</summary>
     public abstract void Start(Connection owner);

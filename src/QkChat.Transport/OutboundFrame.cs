@@ -9,10 +9,12 @@ namespace QkChat.Transport;
 /// and reference counted so one frame fanned out to many connections is written once and returned to the pool when
 /// the last connection has sent (or dropped) it. The transport treats the body as opaque bytes.
 /// <para>
-/// The body is written after <see cref="Headroom"/> free bytes. <see cref="Finish"/> writes the header of the codec
-/// every listener uses today (<see cref="LengthPrefixCodec"/>) into the end of that headroom, once, before the frame
-/// is shared; after that the frame is read-only, so several reactors can send header and body as one contiguous
-/// segment at the same time. docs/transport.md ("Frame codecs") says how a second codec will get its header.
+/// The body is written after <see cref="Headroom"/> free bytes. <see cref="Finish"/> writes the length prefix
+/// (<see cref="LengthPrefixCodec"/>, the only codec whose header lives in the frame: <see cref="IFrameCodec.HeaderInFrame"/>)
+/// into the end of that headroom, once, before the frame is shared; after that the frame is read-only, so several
+/// reactors can send header and body as one contiguous segment at the same time. A WebSocket connection sends the
+/// same frame's body with its own header, written by its stream as it copies the body out (docs/transport.md,
+/// "Frame codecs"), so one fanned-out frame serves TCP, TLS and WebSocket receivers alike.
 /// </para>
 /// </summary>
 public sealed class OutboundFrame : IBufferWriter<byte>
@@ -49,8 +51,23 @@ public sealed class OutboundFrame : IBufferWriter<byte>
 
     internal ArraySegment<byte> Wire => new(_buffer, Headroom - _headerLength, _headerLength + _length);
 
-    /// <summary>Whether the header written by <see cref="Finish"/> is the one <paramref name="codec"/> would write.</summary>
-    internal bool IsFramedFor(IFrameCodec codec) => ReferenceEquals(_headerCodec, codec);
+    /// <summary>
+    /// Whether a connection of <paramref name="codec"/> may send this frame: finished with that codec's header, or
+    /// finished at all when the codec's stream writes its own header.
+    /// </summary>
+    internal bool IsFramedFor(IFrameCodec codec) =>
+        ReferenceEquals(_headerCodec, codec) || (_headerCodec is not null && !codec.HeaderInFrame);
+
+    /// <summary>Text for chat bodies; a WebSocket control frame (ping, pong, close) otherwise, which only a WebSocket stream sends.</summary>
+    public FrameKind Kind { get; private set; }
+
+    /// <summary>A finished control frame (WebSocket ping, pong or close) carrying <paramref name="payload"/>.</summary>
+    public static OutboundFrame Control(FrameKind kind, ReadOnlySpan<byte> payload)
+    {
+        var frame = Copy(payload);
+        frame.Kind = kind;
+        return frame;
+    }
 
     /// <summary>A frame with one reference, owned by the caller until it is sent or released.</summary>
     public static OutboundFrame Rent()
@@ -98,6 +115,7 @@ public sealed class OutboundFrame : IBufferWriter<byte>
         _length = 0;
         _headerLength = 0;
         _headerCodec = null;
+        Kind = FrameKind.Text;
         if (_buffer.Length > InitialBytes * 8)
         {
             // Do not let one large frame keep a large array attached to a pooled object forever.

@@ -159,6 +159,11 @@ public sealed class Reactor
             Stats.OpenTlsConnections++;
             Stats.AcceptedTls++;
         }
+        else if (connection.Listener == ListenerKind.WebSocket)
+        {
+            Stats.OpenWebSocketConnections++;
+            Stats.AcceptedWebSocket++;
+        }
         connection.Start();
     }
 
@@ -174,6 +179,7 @@ public sealed class Reactor
         connection.IndexInReactor = -1;
         Stats.OpenConnections--;
         if (connection.IsTls) Stats.OpenTlsConnections--;
+        else if (connection.Listener == ListenerKind.WebSocket) Stats.OpenWebSocketConnections--;
         Unassign();
     }
 
@@ -223,6 +229,9 @@ public sealed class ReactorStats(int index)
     /// <summary>Of <see cref="OpenConnections"/> and <see cref="Accepted"/>, those of the TLS listener.</summary>
     public int OpenTlsConnections;
     public long AcceptedTls;
+    /// <summary>Of <see cref="OpenConnections"/> and <see cref="Accepted"/>, those of the HTTP listener's WebSocket (plain or TLS).</summary>
+    public int OpenWebSocketConnections;
+    public long AcceptedWebSocket;
     public long BytesIn;
     public long BytesOut;
     public long Sends;

@@ -65,6 +65,19 @@ public sealed partial class Dispatcher : IConnectionHandler
             SendErrorAndClose(connection, ErrorCodes.BadFrame, "frame length 0 is not allowed");
             return;
         }
+        if (error == FrameError.Unsupported)
+        {
+            // protocol.md §11: a WebSocket binary message; the codec's close frame (1003) follows the error.
+            CloseForCause(session, ForcedClose.Abuse, "binary_message");
+            SendErrorAndClose(connection, ErrorCodes.BadFrame, "binary messages are not accepted: send each JSON object as a text message");
+            return;
+        }
+        if (error == FrameError.Invalid)
+        {
+            CloseForCause(session, ForcedClose.Abuse, "invalid_frame");
+            SendErrorAndClose(connection, ErrorCodes.BadFrame, "the frame breaks the framing's rules (RFC 6455: unmasked, reserved bits, unknown opcode or a control frame inside a fragmented message)");
+            return;
+        }
         CloseForCause(session, ForcedClose.Abuse, "oversize_frame");
         SendErrorAndClose(connection, ErrorCodes.FrameTooLarge,
             $"frame length {declaredLength} exceeds the maximum of {maxBodyBytes} bytes");

@@ -162,6 +162,10 @@ public static class ConfigLoader
             throw new ConfigException($"invalid configuration: server.send_queue_high_bytes = {o.Transport.SendQueueHighBytes}: expected below server.send_queue_hard_cap_bytes ({o.Transport.SendQueueHardCapBytes})");
         if (o.Transport.SendQueueHardCapBytes < 2 * (o.Transport.MaxFrameBytes + QkChat.Transport.LengthPrefixCodec.Instance.MaxHeaderBytes))
             throw new ConfigException($"invalid configuration: server.send_queue_hard_cap_bytes = {o.Transport.SendQueueHardCapBytes}: expected at least two maximum frames ({2 * (o.Transport.MaxFrameBytes + QkChat.Transport.LengthPrefixCodec.Instance.MaxHeaderBytes)})");
+        if (o.Http.Enabled && !System.Net.IPAddress.TryParse(o.Http.Host, out _))
+            throw new ConfigException($"invalid configuration: http.host = '{o.Http.Host}': expected an IP address such as 127.0.0.1 or 0.0.0.0");
+        if (o.Http.Enabled && o.Http.Tls && (o.Tls.CertificatePemFile.Length == 0 || o.Tls.KeyPemFile.Length == 0))
+            throw new ConfigException("invalid configuration: http.tls = true needs tls.cert_file and tls.key_file (the HTTP listener uses the chat port's certificate)");
         if (!System.Net.IPAddress.TryParse(o.Listener.Host, out _))
             throw new ConfigException($"invalid configuration: server.host = '{o.Listener.Host}': expected an IP address such as 127.0.0.1 or 0.0.0.0");
         if (o.Transport.MaxClientsPerIp > o.Transport.MaxClients)

@@ -48,6 +48,9 @@ public sealed class ServerOptions
     /// <summary>The admin listener's settings (admin.*).</summary>
     public QkChat.Server.Admin.AdminOptions Admin { get; } = new();
 
+    /// <summary>The public HTTP listener: web client and WebSocket gateway (http.*).</summary>
+    public QkChat.Server.Web.HttpOptions Http { get; } = new();
+
     /// <summary>The alert limits (alert.*).</summary>
     public QkChat.Server.Admin.AlertThresholds Alerts { get; } = new();
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using MySqlConnector;
 using QkChat.Core;
 using QkChat.Server.Admin;
+using QkChat.Server.Web;
 using QkChat.Server.Audit;
 using QkChat.Server.Cluster;
 using QkChat.Server.Configuration;
@@ -106,6 +107,7 @@ public static partial class ServerHost
                 // Not cancelled by a stop signal: a start cut halfway left a server that hung in its disposal (SIGTERM ~0.6 s
                 // into a start, 2026-12-07). It finishes starting, then the wait below returns at once and it stops normally.
                 await server.StartAsync(CancellationToken.None);
+                await using var web = await StartWebAsync(options, server, [], loggerFactory, logger, CancellationToken.None);
                 await using var admin = await StartAdminAsync(options, server, dataSource, redis, mail, dbPools, lease, loggerFactory, logger, CancellationToken.None);
                 LogReady(logger, Listeners(server.Engine), server.Engine.Reactors.Count);
                 SystemdNotify.Ready();
@@ -158,6 +160,31 @@ public static partial class ServerHost
         {
             throw new StartupException($"the admin listener cannot bind {options.Admin.Host}:{options.Admin.Port} " +
                 $"(admin.port; admin.enabled=false turns it off): {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// The public HTTP listener (issue 20): web client and WebSocket gateway, after the chat engine (its connections
+    /// are the engine's); null when http.enabled is off. <paramref name="endpoints"/> is where features that serve HTTP
+    /// of their own (file uploads) plug in their routes. Disposed before the server stops the engine's connections: the
+    /// upgraded requests end as the engine closes them.
+    /// </summary>
+    private static async Task<WebServer?> StartWebAsync(ServerOptions options, ChatServer server, IReadOnlyList<IHttpEndpoints> endpoints,
+        ILoggerFactory loggerFactory, ILogger logger, CancellationToken ct)
+    {
+        if (!options.Http.Enabled) return null;
+        var http = options.Http.Copy();
+        (string, string)? certificate = http.Tls ? (options.Tls.CertificatePemFile, options.Tls.KeyPemFile) : null;
+        try
+        {
+            var web = await WebServer.StartAsync(http, server.Engine, certificate, endpoints, loggerFactory, ct);
+            LogWeb(logger, web.IsTls ? "https" : "http", web.EndPoint.ToString());
+            return web;
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or System.Security.Cryptography.CryptographicException)
+        {
+            throw new StartupException($"the HTTP listener cannot start on {options.Http.Host}:{options.Http.Port} " +
+                $"(http.port; http.enabled=false turns it off): {e.Message}");
         }
     }
 
@@ -229,6 +256,9 @@ public static partial class ServerHost
 
     [ZLoggerMessage(LogLevel.Information, "admin listener on http://{endPoint}/ (metrics, health, dashboard; token required: {token})")]
     private static partial void LogAdmin(ILogger logger, string endPoint, bool token);
+
+    [ZLoggerMessage(LogLevel.Information, "web listener on {scheme}://{endPoint}/ (web client at /, WebSocket gateway at /ws)")]
+    private static partial void LogWeb(ILogger logger, string scheme, string endPoint);
 
     [ZLoggerMessage(LogLevel.Information, "ready: serving chat on {listeners} with {reactors} reactors")]
     private static partial void LogReady(ILogger logger, string listeners, int reactors);

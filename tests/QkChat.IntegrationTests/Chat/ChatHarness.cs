@@ -53,6 +53,22 @@ internal sealed class ChatHarness : IAsyncDisposable
     public ChatFeatures Features { get; }
     public InProcessServer Server { get; }
 
+    /// <summary>The public HTTP listener over <see cref="Server"/>'s engine, once <see cref="StartWebAsync"/> ran.</summary>
+    public QkChat.Server.Web.WebServer? Web { get; private set; }
+
+    /// <summary>
+    /// Starts the web listener (Kestrel, web client files, WebSocket gateway) on a free loopback port over this
+    /// harness's engine, as qkchatd composes it; <paramref name="configure"/> changes its options (origins, TLS).
+    /// </summary>
+    public async Task<QkChat.Server.Web.WebServer> StartWebAsync(Action<QkChat.Server.Web.HttpOptions>? configure = null,
+        (string Cert, string Key)? certificate = null)
+    {
+        var options = new QkChat.Server.Web.HttpOptions { Port = 0 };
+        configure?.Invoke(options);
+        Web = await QkChat.Server.Web.WebServer.StartAsync(options, Server.Engine, certificate, [], NullLoggerFactory.Instance, CancellationToken.None);
+        return Web;
+    }
+
     /// <summary>The mails the features sent (registration codes), by address.</summary>
     public CapturingMailer Mailer { get; }
 
@@ -180,6 +196,7 @@ internal sealed class ChatHarness : IAsyncDisposable
     {
         foreach (var client in _clients) await client.DisposeAsync();
         await Server.DisposeAsync();
+        if (Web is not null) await Web.DisposeAsync();
         await Features.DisposeAsync();
         _pool.Dispose();
         await Redis.DisposeAsync();

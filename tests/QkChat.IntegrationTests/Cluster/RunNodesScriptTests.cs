@@ -68,6 +68,7 @@ public sealed partial class RunNodesScriptTests
     {
         var env = ServerProcess.StackEnvironment(db.Name, chat);
         env["QKCHAT_ADMIN_PORT"] = admin.ToString();
+        env["QKCHAT_HTTP_PORT"] = ConsecutiveFreePorts(2).ToString(); // the script adds i to a base port; 0 is no base
         env["QKCHAT_LOG_DIR"] = Path.Combine(Path.GetTempPath(), "qkchat-run-nodes-" + db.Name);
         var (fileName, prefix) = TestStack.ServerCommand();
         env["QKCHAT_RUN_SERVER"] = prefix.Length > 0 ? prefix : fileName; // the dll, or the native binary

@@ -25,6 +25,8 @@ internal static class ServerProcess
         ["QKCHAT_LOG_TO_FILE"] = "false",
         // Tests run servers side by side: each admin listener takes a free port instead of 9100.
         ["QKCHAT_ADMIN_PORT"] = "0",
+        // ... and each web listener (http.*, default 8081) too.
+        ["QKCHAT_HTTP_PORT"] = "0",
         // An empty config file: the test sees the built-in defaults, not the checkout's config/server.json.
         ["QKCHAT_CONFIG_PATH"] = EmptyConfig.Value,
     };

@@ -247,8 +247,9 @@ public sealed class OptionBindingTests
         if (current is "true" or "false") return current == "true" ? "false" : "true";
         if (!int.TryParse(current, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n))
         {
-            // Free text takes any other string; a choice (log.level) takes one of its words; server.node_id a number.
-            foreach (string candidate in OptionRegistry.LogLevels.Prepend(current + "x").Append("1"))
+            // Free text takes any other string; a choice (log.level) takes one of its words; server.node_id a number;
+            // http.allowed_origins a wildcard.
+            foreach (string candidate in OptionRegistry.LogLevels.Prepend(current + "x").Append("1").Append("*"))
                 if (candidate != current && spec.Apply(new ServerOptions(), candidate) is null) return candidate;
             throw new InvalidOperationException($"{spec.Key}: no other valid value than {current}");
         }

@@ -1,0 +1,107 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using QkChat.Transport;
+
+namespace QkChat.Server.Web;
+
+/// <summary>
+/// `GET /ws` (protocol.md §11): checks the Origin, answers the RFC 6455 handshake itself (Kestrel's WebSocket
+/// middleware would put its own WebSocket object, buffers and keepalive timer between us and the bytes), and hands
+/// the upgraded pipes to the transport engine, where the connection is a session on a reactor like a TCP one. The
+/// request stays open until that connection has closed. No extension is accepted, so no compression.
+/// </summary>
+public sealed partial class WebSocketGateway(TransportEngine engine, HttpOptions options, ILogger logger)
+{
+    // RFC 6455 §1.3: the GUID appended to the client's key.
+    private static readonly byte[] AcceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"u8.ToArray();
+
+    // Segments of 4 KiB (a burst of chat frames) from the shared pool, held only while bytes are in them: the reader
+    // waits with a zero-byte read before renting one, and the writer gives its segments back after each flush, so an
+    // idle connection holds none.
+    private static readonly StreamPipeReaderOptions ReaderOptions = new(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true);
+    private static readonly StreamPipeWriterOptions WriterOptions = new(minimumBufferSize: 4096, leaveOpen: true);
+
+    private readonly WebSocketCodec _codec = new(TimeSpan.FromSeconds(options.PingIntervalSeconds));
+    private readonly OriginPolicy _origins = OriginPolicy.Parse(options.AllowedOrigins);
+    private readonly byte[] _busy = BusyAnswer(engine.Options.BusyBody.Span);
+
+    public WebSocketCodec Codec => _codec;
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var remote = context.Connection.RemoteIpAddress ?? IPAddress.None;
+        string origin = request.Headers.Origin.ToString();
+        if (origin.Length > 0 && !_origins.Allows(origin, request.Scheme, request.Host.Value ?? ""))
+        {
+            // Cross-site WebSocket hijacking: another site's page would talk to us with this user's cookies and address.
+            LogOriginRefused(logger, origin, remote);
+            await Refuse(context, StatusCodes.Status403Forbidden, "origin not allowed\n");
+            return;
+        }
+        var upgrade = context.Features.Get<IHttpUpgradeFeature>();
+        string key = request.Headers.SecWebSocketKey.ToString();
+        if (upgrade is null || !upgrade.IsUpgradableRequest || !HttpMethods.IsGet(request.Method)
+            || !request.Headers.Upgrade.ToString().Equals("websocket", StringComparison.OrdinalIgnoreCase) || !ValidKey(key))
+        {
+            context.Response.Headers.Upgrade = "websocket";
+            await Refuse(context, StatusCodes.Status426UpgradeRequired, "a WebSocket upgrade (RFC 6455) is expected here\n");
+            return;
+        }
+        if (request.Headers.SecWebSocketVersion.ToString() != "13")
+        {
+            context.Response.Headers.SecWebSocketVersion = "13";
+            await Refuse(context, StatusCodes.Status426UpgradeRequired, "Sec-WebSocket-Version 13 is expected\n");
+            return;
+        }
+        context.Response.Headers.Upgrade = "websocket";
+        context.Response.Headers.Connection = "Upgrade";
+        context.Response.Headers.SecWebSocketAccept = AcceptKey(key);
+        // 101 Switching Protocols. After it only the returned stream carries the connection (the request and response
+        // pipes refuse reads and writes); pipes over it give the engine non-blocking TryRead and one write per flush.
+        var upgraded = await upgrade.UpgradeAsync();
+        var input = PipeReader.Create(upgraded, ReaderOptions);
+        var output = PipeWriter.Create(upgraded, WriterOptions);
+        var closed = engine.AdoptWebSocket(input, output, remote, _codec, out _);
+        if (closed is null)
+        {
+            // Over a connection limit (protocol.md §4): SERVER_BUSY, then close code 1013 (try again later).
+            await output.WriteAsync(_busy, context.RequestAborted);
+            return;
+        }
+        await closed;
+    }
+
+    private static Task Refuse(HttpContext context, int status, string text)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync(text, context.RequestAborted);
+    }
+
+    /// <summary>Sec-WebSocket-Key: base64 of 16 bytes (RFC 6455 §4.1).</summary>
+    private static bool ValidKey(string key)
+    {
+        Span<byte> raw = stackalloc byte[18];
+        return key.Length == 24 && Convert.TryFromBase64String(key, raw, out int n) && n == 16;
+    }
+
+    internal static string AcceptKey(string key)
+    {
+        byte[] joined = [.. Encoding.ASCII.GetBytes(key), .. AcceptGuid];
+        return Convert.ToBase64String(SHA1.HashData(joined));
+    }
+
+    private static byte[] BusyAnswer(ReadOnlySpan<byte> body) =>
+        [.. body.IsEmpty ? [] : WebSocketCodec.FrameWhole(FrameKind.Text, body), .. CloseBytes(WebSocketCodec.TryAgainLater)];
+
+    private static byte[] CloseBytes(ushort code) => WebSocketCodec.FrameWhole(FrameKind.Close, [(byte)(code >> 8), (byte)code]);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "WebSocket upgrade refused with 403: Origin {Origin} is not in http.allowed_origins (client {Remote})")]
+    private static partial void LogOriginRefused(ILogger logger, string origin, IPAddress remote);
+}
