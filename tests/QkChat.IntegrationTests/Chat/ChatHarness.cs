@@ -114,6 +114,16 @@ internal sealed class ChatHarness : IAsyncDisposable
         LocalAddress = AccountsHarness.RandomLoopback(),
     });
 
+    /// <summary>A logged-in connection of <paramref name="name"/> over the web listener's WebSocket (<see cref="StartWebAsync"/> first).</summary>
+    public async Task<ChatClient> LoginWebSocketAsync(string name, string device = "browser")
+    {
+        var client = await ChatClient.ConnectWebSocketAsync(new Uri($"ws://127.0.0.1:{Web!.EndPoint.Port}/ws"),
+            new ChatClientOptions { LocalAddress = AccountsHarness.RandomLoopback() });
+        _clients.Add(client);
+        await Ok(AccountsHarness.Login(client, name, Password, device));
+        return client;
+    }
+
     /// <summary>
     /// A user registered through the protocol as a client does it (send_verification_code with the mailed code, then
     /// register), with its own password; no device logged in.
