@@ -90,6 +90,9 @@ public sealed class LoadGenOptions
     public int ConnectConcurrency { get; set; } = 256;
 
     public bool Tls { get; set; }
+
+    /// <summary>--transport ws: connect through the web listener's WebSocket gateway (protocol.md §11) instead of the chat port.</summary>
+    public bool WebSocket { get; set; }
     public string? TlsHost { get; set; }
     public bool TlsInsecure { get; set; }
 

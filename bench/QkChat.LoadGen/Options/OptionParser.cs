@@ -48,6 +48,8 @@ public static class OptionParser
         new("connect-timeout", "S", "TCP connect plus TLS handshake bound (default 10)", (o, v) => o.ConnectTimeoutSeconds = Seconds(v, 0.001)),
         new("connect-concurrency", "N", "connects in flight at once per process (default 256)", (o, v) => o.ConnectConcurrency = Int(v, 1, 100_000)),
         new("tls", "", "connect with TLS", (o, _) => o.Tls = true),
+        new("transport", "tcp|ws", "tcp: the chat port (default); ws: the web listener's WebSocket gateway at ws://HOST:PORT/ws (wss:// with --tls; --port is then the http.port, 8081)",
+            (o, v) => o.WebSocket = v switch { "tcp" => false, "ws" => true, _ => throw new UsageException("--transport takes tcp or ws") }),
         new("tls-host", "NAME", "name to check the server certificate against (default: --host)", (o, v) => o.TlsHost = v),
         new("tls-insecure", "", "accept any server certificate (self-signed test servers)", (o, _) => o.TlsInsecure = true),
         new("levels", "N,N,..", "run once per connection count (e.g. 2000,5000,10000) and print them side by side", (o, v) => o.Levels = Levels(v)),

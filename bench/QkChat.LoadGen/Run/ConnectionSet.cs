@@ -58,7 +58,7 @@ public sealed class ConnectionSet(ScenarioContext context) : IAsyncDisposable
         try
         {
             NodeEndpoint node = context.EndpointFor(index);
-            ChatClient client = await ChatClient.ConnectAsync(node.Host, node.Port, context.ClientOptionsFor(index), context.HardStop)
+            ChatClient client = await context.ConnectAsync(node, context.ClientOptionsFor(index), context.HardStop)
                 .ConfigureAwait(false);
             bool late;
             lock (_clients)

@@ -71,6 +71,12 @@ public sealed class ScenarioContext
         });
     }
 
+    /// <summary>Opens one client to <paramref name="node"/> over the chosen transport (--transport: the chat port, or the WebSocket gateway).</summary>
+    public Task<ChatClient> ConnectAsync(NodeEndpoint node, ChatClientOptions clientOptions, CancellationToken ct) =>
+        Options.WebSocket
+            ? ChatClient.ConnectWebSocketAsync(new Uri($"{(Options.Tls ? "wss" : "ws")}://{node.Host}:{node.Port}/ws"), clientOptions, ct: ct)
+            : ChatClient.ConnectAsync(node.Host, node.Port, clientOptions, ct);
+
     /// <summary>chat: pushes one connection may hold unread before the client drops the oldest.</summary>
     public const int ChatInboxCapacity = 1 << 16;
 

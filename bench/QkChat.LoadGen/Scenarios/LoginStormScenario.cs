@@ -192,7 +192,7 @@ public sealed class LoginStormScenario : IScenario
                 try
                 {
                     NodeEndpoint node = context.EndpointFor(k);
-                    fresh[k] = await ChatClient.ConnectAsync(node.Host, node.Port, context.ClientOptionsFor(k), context.HardStop)
+                    fresh[k] = await context.ConnectAsync(node, context.ClientOptionsFor(k), context.HardStop)
                         .ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
@@ -220,7 +220,7 @@ public sealed class LoginStormScenario : IScenario
             {
                 // Their own source-address turn from the end of the list, so they rarely share with the storm's first.
                 NodeEndpoint node = context.Options.EndpointFor(i); // observers spread over the nodes like the storm
-                client = await ChatClient.ConnectAsync(node.Host, node.Port, context.ClientOptionsFor(int.MaxValue - i), stop)
+                client = await context.ConnectAsync(node, context.ClientOptionsFor(int.MaxValue - i), stop)
                     .ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)

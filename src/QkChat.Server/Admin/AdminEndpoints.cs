@@ -80,6 +80,7 @@ public sealed class AdminEndpoints(PrometheusExporter exporter, TransportEngine 
             w.WriteStartObject();
             w.WriteNumber("index", reactor.Index);
             w.WriteNumber("connections", Volatile.Read(ref s.OpenConnections));
+            w.WriteNumber("ws_connections", Volatile.Read(ref s.OpenWebSocketConnections));
             w.WriteNumber("pinned_cpu", s.PinnedCpu);
             w.WriteNumber("accepted", Volatile.Read(ref s.Accepted));
             w.WriteNumber("bytes_in", Volatile.Read(ref s.BytesIn));
@@ -102,6 +103,7 @@ public sealed class AdminEndpoints(PrometheusExporter exporter, TransportEngine 
             w.WriteStartObject();
             w.WriteNumber("at", s.At);
             w.WriteNumber("connections", s.Connections);
+            w.WriteNumber("ws_connections", s.WebSocketConnections);
             w.WriteNumber("devices", s.Devices);
             w.WriteNumber("messages_per_s", Math.Round(s.MessagesPerSecond, 1));
             w.WriteNumber("group_entries_per_s", Math.Round(s.GroupEntriesPerSecond, 1));

@@ -32,9 +32,9 @@ public sealed class ServerMetrics : IDisposable
         QkChat.Server.Cluster.RouteStats? routes = null, GroupService? groups = null)
     {
         _engine = engine;
-        _meter.CreateObservableGauge("qkchat.connections", () => PerReactorAndListener(s => s.OpenConnections, s => s.OpenTlsConnections),
-            "{connection}", "Open connections per reactor and listener (plain, tls)");
-        _meter.CreateObservableCounter("qkchat.accepted", () => PerReactorAndListener(s => s.Accepted, s => s.AcceptedTls), "{connection}",
+        _meter.CreateObservableGauge("qkchat.connections", () => PerReactorAndListener(s => s.OpenConnections, s => s.OpenTlsConnections,
+            s => s.OpenWebSocketConnections), "{connection}", "Open connections per reactor and listener (plain, tls, ws: the web listener's WebSockets)");
+        _meter.CreateObservableCounter("qkchat.accepted", () => PerReactorAndListener(s => s.Accepted, s => s.AcceptedTls, s => s.AcceptedWebSocket), "{connection}",
             "Connections accepted per reactor and listener");
         _meter.CreateObservableCounter("qkchat.tls.handshake_failures", () => engine.TlsHandshakeFailures, "{handshake}",
             "TLS handshakes that failed or timed out (never reached a reactor)");
@@ -115,14 +115,16 @@ public sealed class ServerMetrics : IDisposable
     }
 
     /// <summary>Each reactor's value split by listener: the plain one is the total minus the TLS share.</summary>
-    private IEnumerable<Measurement<long>> PerReactorAndListener(Func<ReactorStats, long> total, Func<ReactorStats, long> tls)
+    private IEnumerable<Measurement<long>> PerReactorAndListener(Func<ReactorStats, long> total, Func<ReactorStats, long> tls,
+        Func<ReactorStats, long> webSocket)
     {
         foreach (var reactor in _engine.Reactors)
         {
             var reactorTag = new KeyValuePair<string, object?>("reactor", reactor.Index);
-            long all = total(reactor.Stats), secure = tls(reactor.Stats);
-            yield return new Measurement<long>(all - secure, reactorTag, new KeyValuePair<string, object?>("listener", "plain"));
+            long all = total(reactor.Stats), secure = tls(reactor.Stats), web = webSocket(reactor.Stats);
+            yield return new Measurement<long>(all - secure - web, reactorTag, new KeyValuePair<string, object?>("listener", "plain"));
             yield return new Measurement<long>(secure, reactorTag, new KeyValuePair<string, object?>("listener", "tls"));
+            yield return new Measurement<long>(web, reactorTag, new KeyValuePair<string, object?>("listener", "ws"));
         }
     }
 

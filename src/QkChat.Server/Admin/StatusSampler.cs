@@ -11,7 +11,8 @@ namespace QkChat.Server.Admin;
 /// <summary>One second of the server as the dashboard and the alerts see it.</summary>
 public readonly record struct StatusSample(long At, int Connections, int Devices, double MessagesPerSecond, double CpuPercent,
     long WorkingSetBytes, double MemoryPercent, long Errors, double ErrorsPerSecond, int[] ReactorConnections, double[] ReactorBytesPerSecond,
-    RequestFigures Requests = default, double GroupEntriesPerSecond = 0, double RoutedOutPerSecond = 0, double RoutedInPerSecond = 0);
+    RequestFigures Requests = default, double GroupEntriesPerSecond = 0, double RoutedOutPerSecond = 0, double RoutedInPerSecond = 0,
+    int WebSocketConnections = 0);
 
 /// <summary>
 /// Samples the server once a second and keeps the last two minutes for the dashboard's charts. Reading the
@@ -103,10 +104,12 @@ public sealed class StatusSampler : IAsyncDisposable
         var connections = new int[reactors.Count];
         var bytes = new double[reactors.Count];
         long errors = 0;
+        int webSockets = 0;
         for (int i = 0; i < reactors.Count; i++)
         {
             var stats = reactors[i].Stats;
             connections[i] = Volatile.Read(ref stats.OpenConnections);
+            webSockets += Volatile.Read(ref stats.OpenWebSocketConnections);
             long total = Volatile.Read(ref stats.BytesIn) + Volatile.Read(ref stats.BytesOut);
             bytes[i] = (total - _lastBytes[i]) / seconds;
             _lastBytes[i] = total;
@@ -119,7 +122,7 @@ public sealed class StatusSampler : IAsyncDisposable
             (messages - _lastMessages) / seconds, cpuPercent, _process.WorkingSet64,
             memoryLimit > 0 ? _process.WorkingSet64 * 100.0 / memoryLimit : 0, errors, (errors - _lastErrors) / seconds,
             connections, bytes, _requests.Take(seconds), (groupEntries - _lastGroupEntries) / seconds,
-            (routedOut - _lastRoutedOut) / seconds, (routedIn - _lastRoutedIn) / seconds);
+            (routedOut - _lastRoutedOut) / seconds, (routedIn - _lastRoutedIn) / seconds, webSockets);
         _lastTicks = now;
         _lastCpu = cpu;
         _lastMessages = messages;
