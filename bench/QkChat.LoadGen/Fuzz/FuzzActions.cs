@@ -84,5 +84,7 @@ public static class FuzzActions
         new(Actions.SyncGroupMessages, I("group_id"), I("after_seq"), I("limit")),
         new(Actions.MarkGroupRead, I("group_id"), I("up_to_seq")),
         new(Actions.RecallGroupMessage, I("group_id"), I("seq")),
+        new(Actions.FileUploadInit, S("name"), I("size"), S("sha256"), S("mime")),
+        new(Actions.GetFileUrl, I("file_id")),
     ];
 }

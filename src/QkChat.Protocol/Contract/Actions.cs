@@ -1,7 +1,7 @@
 namespace QkChat.Protocol;
 
 /// <summary>
-/// Every action of protocol.md §5, §7, §9 and of docs/protocol.md (get_security_events), as it appears on the wire. The
+/// Every action of protocol.md §5, §7, §9, §10 and of docs/protocol.md (get_security_events), as it appears on the wire. The
 /// server registers its routes with these, and clients, the CLI and the load generator send them: a rename is one
 /// edit here. No other project writes an action name as a string literal (tests/QkChat.Tests/Architecture/
 /// WireNameLiteralTests.cs).
@@ -77,4 +77,8 @@ public static class Actions
     public const string SyncGroupMessages = "sync_group_messages";
     public const string MarkGroupRead = "mark_group_read";
     public const string RecallGroupMessage = "recall_group_message";
+
+    // Files (§10): control on the chat connection; the bytes travel over HTTP.
+    public const string FileUploadInit = "file_upload_init";
+    public const string GetFileUrl = "get_file_url";
 }

@@ -30,6 +30,9 @@ public sealed class ServerOptions
     /// <summary>Group chat (group.max_members).</summary>
     public QkChat.Core.Groups.GroupOptions Groups { get; } = new();
 
+    /// <summary>File transfer (files.*; docs/files.md).</summary>
+    public QkChat.Core.Files.FileTransferOptions Files { get; } = new();
+
     /// <summary>The accounts' settings (account.token_lifetime_days).</summary>
     public QkChat.Core.Accounts.AccountOptions Accounts { get; } = new();
 

@@ -3,6 +3,7 @@ using MySqlConnector;
 using QkChat.Core.Accounts;
 using QkChat.Core.Audit;
 using QkChat.Core.Dispatch;
+using QkChat.Core.Files;
 using QkChat.Core.Friends;
 using QkChat.Core.Groups;
 using QkChat.Core.Messaging;
@@ -12,6 +13,7 @@ using QkChat.Server.Accounts;
 using QkChat.Server.Admin;
 using QkChat.Server.Audit;
 using QkChat.Server.Cluster;
+using QkChat.Server.Files;
 using QkChat.Server.Friends;
 using QkChat.Server.Groups;
 using QkChat.Server.Messaging;
@@ -32,7 +34,8 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
     public ChatFeatures(AccountOptions accountOptions, MessagingOptions messagingOptions, string nodeName, MySqlDataSource db,
         IConnectionMultiplexer redis, IMailer mailer, PasswordWorkPool passwords, ILoggerFactory loggers,
         AuditOptions? auditOptions = null, LoginLimits? loginLimits = null, MySqlDataSource? writerDb = null,
-        TimeProvider? messageClock = null, GroupOptions? groupOptions = null, NodeIdPermit? idPermit = null, NodeLease? lease = null)
+        TimeProvider? messageClock = null, GroupOptions? groupOptions = null, NodeIdPermit? idPermit = null, NodeLease? lease = null,
+        FileTransferOptions? fileOptions = null, TimeProvider? fileClock = null)
     {
         _logger = loggers.CreateLogger("Messaging");
         // The audit log first: every feature records through it (docs/audit.md).
@@ -68,6 +71,16 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
         Groups = new GroupService(groupOptions ?? new GroupOptions(), messagingOptions, new MySqlGroupStore(db), Messaging.Ids, FriendSets, Delivery,
             Presence, loggers.CreateLogger("Groups"), messageClock, writeStore: writerDb is null ? null : new MySqlGroupStore(writerDb));
         Messaging.GroupChats = Groups;
+        // Files: bytes in the local store, metadata in MariaDB; uploads and downloads go over the public HTTP listener.
+        FileSettings = fileOptions ?? new FileTransferOptions();
+        FileStore = new LocalFileStore(FileSettings.Dir);
+        var fileCatalog = new MySqlFileCatalog(db);
+        FileCatalog = fileCatalog;
+        var tokens = new SignedTokens(FileSettings.Secret);
+        Files = new FileService(FileSettings, fileCatalog, tokens, loggers.CreateLogger("Files"), fileClock);
+        Uploads = new FileUploads(FileSettings, FileStore, fileCatalog, tokens, loggers.CreateLogger("Files"), fileClock);
+        Downloads = new FileDownloads(fileCatalog, FileStore, tokens, fileClock);
+        FileSweeper = new FileSweeper(FileStore, fileCatalog, loggers.CreateLogger("Files"), fileClock, Uploads);
         if (Routing is not null)
         {
             // A node without a lease: its devices leave the presence table (docs/cluster.md, "Presence").
@@ -108,6 +121,21 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
     public PresenceService PresenceUpdates { get; }
     public MessagingService Messaging { get; }
     public GroupService Groups { get; }
+    public FileTransferOptions FileSettings { get; }
+    public LocalFileStore FileStore { get; }
+    public IFileCatalog FileCatalog { get; }
+
+    /// <summary>file_upload_init and get_file_url on the chat connection.</summary>
+    public FileService Files { get; }
+
+    /// <summary>The tus upload logic the public HTTP listener serves (docs/files.md).</summary>
+    public FileUploads Uploads { get; }
+
+    /// <summary>Signed downloads the public HTTP listener serves.</summary>
+    public FileDownloads Downloads { get; }
+
+    /// <summary>Expires unfinished uploads and unreferenced files (started by <see cref="StartAsync"/>).</summary>
+    public FileSweeper FileSweeper { get; }
 
     /// <summary>What must happen before the first request: message ids start above the stored messages' and group entries'.</summary>
     public async Task StartAsync(CancellationToken ct)
@@ -116,6 +144,7 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
         if (Routing is not null) await Routing.StartAsync();
         await Messaging.StartAsync(ct);
         await Groups.StartAsync(ct);
+        FileSweeper.Start();
     }
 
     public void Register(ActionRouter router, Dispatcher dispatcher)
@@ -128,6 +157,7 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
         PresenceUpdates.Register(router, dispatcher);
         Messaging.Register(router, dispatcher);
         Groups.Register(router);
+        Files.Register(router);
     }
 
     /// <summary>After the connections closed: store what is queued, then stop the presence worker.</summary>
@@ -139,6 +169,7 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
         if (CacheNotices is not null) await CacheNotices.DisposeAsync();
         await Messaging.DisposeAsync();
         await Groups.DisposeAsync();
+        await FileSweeper.DisposeAsync();
         await PresenceUpdates.DisposeAsync();
         // Last: the closes of the connections and anything the writers above recorded are stored too.
         await AuditRetention.DisposeAsync();

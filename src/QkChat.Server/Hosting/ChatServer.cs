@@ -46,7 +46,8 @@ public sealed partial class ChatServer : IAsyncDisposable
         // of the shared pool and stall all senders behind them.
         _writerDb = Backends.CreateDataSource(options.Database, maxPoolSize: WriterPoolSize, name: "qkchat-writers");
         Features = new ChatFeatures(accounts, messaging, $"{Environment.MachineName}:{options.Transport.Port}", db, redis, mailer, _passwords, loggers,
-            audit, loginLimits, _writerDb, groupOptions: options.Groups.Copy(), idPermit: idPermit, lease: lease);
+            audit, loginLimits, _writerDb, groupOptions: options.Groups.Copy(), idPermit: idPermit, lease: lease,
+            fileOptions: options.Files.Copy());
         Features.Register(Router, _dispatcher);
         Features.Availability.ChecksPerMinute = options.LookupLimits.AvailabilityChecksPerMinute;
         Features.Friends.SearchesPerMinute = options.LookupLimits.SearchUsersPerMinute;

@@ -1,0 +1,145 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+
+namespace QkChat.Core.Files;
+
+/// <summary>How a tus request ended; the HTTP layer maps each to its status (docs/files.md, "Uploading").</summary>
+public enum UploadStatus
+{
+    /// <summary>HEAD: the offset and length; PATCH: the chunk is durable (204).</summary>
+    Ok,
+
+    /// <summary>The last chunk arrived and the whole file matched: the file id goes back (204 with Qkchat-File-Id).</summary>
+    Completed,
+
+    /// <summary>No token, or a token that is forged, expired or not this upload's (401).</summary>
+    Unauthorized,
+
+    /// <summary>The upload is gone: finished, expired, or deleted after a mismatch (404).</summary>
+    NotFound,
+
+    /// <summary>Upload-Offset is not the current offset (409).</summary>
+    WrongOffset,
+
+    /// <summary>The chunk passes chunk_bytes or the upload's length (413).</summary>
+    TooLarge,
+
+    /// <summary>Upload-Checksum does not match the chunk: nothing kept (460).</summary>
+    ChunkChecksumMismatch,
+
+    /// <summary>The whole file's SHA-256 is not the one declared: the upload is deleted (460).</summary>
+    FileChecksumMismatch,
+}
+
+/// <summary>The answer to a HEAD or PATCH: the status, the offset now, the length, and the file id once complete.</summary>
+public readonly record struct UploadAnswer(UploadStatus Status, long Offset = 0, long Length = 0, long FileId = 0);
+
+/// <summary>
+/// The tus 1.0 core upload logic (protocol.md §10) without HTTP: the public listener hands it the bearer token, the
+/// offset, the chunk and its checksum. A chunk is checked whole before a byte is written, appended and fsynced by the
+/// store, and only then is the offset recorded in MariaDB: the recorded offset never runs ahead of the disk, and bytes
+/// of a chunk cut off by a crash are trimmed at the next request (SIGKILL-safe). Requests of one upload run one at a
+/// time (a lock per upload on this node; the offset update in MariaDB is conditional, so a second node racing on the
+/// same upload gets 409, never a torn file). Runs on HTTP threads, never on a reactor.
+/// </summary>
+public sealed partial class FileUploads(FileTransferOptions options, IFileStore store, IFileCatalog catalog, SignedTokens tokens, ILogger logger,
+    TimeProvider? time = null)
+{
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly ConcurrentDictionary<long, SemaphoreSlim> _locks = new();
+
+    /// <summary>Uploads completed and bytes appended since start (docs/files.md; the metrics read them).</summary>
+    public long Completed => Interlocked.Read(ref _completed);
+    public long BytesAppended => Interlocked.Read(ref _bytes);
+    private long _completed, _bytes;
+
+    public int ChunkBytes => options.ChunkBytes;
+
+    /// <summary>HEAD: where the upload stands.</summary>
+    public async Task<UploadAnswer> HeadAsync(long uploadId, string? token, CancellationToken ct)
+    {
+        if (Claims(uploadId, token) is not { } claims) return new(UploadStatus.Unauthorized);
+        using var held = await LockAsync(uploadId, ct);
+        if (await catalog.UploadAsync(uploadId, claims.UserId, ct) is not { } upload) return new(UploadStatus.NotFound);
+        long offset = await store.OpenUploadAsync(uploadId, upload.Offset, ct);
+        return new(UploadStatus.Ok, offset, upload.Content.Size);
+    }
+
+    /// <summary>
+    /// PATCH: appends <paramref name="chunk"/> at <paramref name="offset"/>. <paramref name="checksum"/> is the decoded
+    /// `Upload-Checksum: sha256` value, or null when none was sent.
+    /// </summary>
+    public async Task<UploadAnswer> PatchAsync(long uploadId, string? token, long offset, ReadOnlyMemory<byte> chunk, byte[]? checksum, CancellationToken ct)
+    {
+        if (Claims(uploadId, token) is not { } claims) return new(UploadStatus.Unauthorized);
+        using var held = await LockAsync(uploadId, ct);
+        if (await catalog.UploadAsync(uploadId, claims.UserId, ct) is not { } upload) return new(UploadStatus.NotFound);
+        long size = upload.Content.Size;
+        long current = await store.OpenUploadAsync(uploadId, upload.Offset, ct);
+        if (offset != current)
+        {
+            LogWrongOffset(logger, uploadId, offset, current);
+            return new(UploadStatus.WrongOffset, current, size);
+        }
+        if (chunk.Length > options.ChunkBytes || current + chunk.Length > size) return new(UploadStatus.TooLarge, current, size);
+        if (checksum is not null && !SHA256.HashData(chunk.Span).AsSpan().SequenceEqual(checksum))
+        {
+            LogChunkMismatch(logger, uploadId, offset, chunk.Length);
+            return new(UploadStatus.ChunkChecksumMismatch, current, size);
+        }
+        if (chunk.Length == 0) return new(UploadStatus.Ok, current, size);
+
+        long now = await store.AppendAsync(uploadId, current, chunk, ct);
+        Interlocked.Add(ref _bytes, chunk.Length);
+        // After the fsync: a crash before this line leaves MariaDB behind the disk, and the tail is trimmed next time.
+        if (!await catalog.AdvanceAsync(uploadId, current, now, ct)) return new(UploadStatus.WrongOffset, current, size);
+        if (now < size) return new(UploadStatus.Ok, now, size);
+
+        var hash = await store.HashUploadAsync(uploadId, ct);
+        if (!hash.AsSpan().SequenceEqual(upload.Content.Sha256))
+        {
+            // protocol.md §10: a whole-file mismatch deletes the upload; nothing is stored.
+            LogFileMismatch(logger, uploadId, claims.UserId, size);
+            await catalog.DeleteUploadAsync(uploadId, ct);
+            await store.AbortUploadAsync(uploadId, ct);
+            return new(UploadStatus.FileChecksumMismatch, 0, size);
+        }
+        var file = await catalog.CompleteAsync(upload, _time.GetUtcNow().ToUnixTimeMilliseconds(),
+            c => store.CommitAsync(uploadId, upload.Content, c), ct);
+        Interlocked.Increment(ref _completed);
+        LogCompleted(logger, uploadId, claims.UserId, file.FileId, size);
+        return new(UploadStatus.Completed, size, size, file.FileId);
+    }
+
+    private UploadClaims? Claims(long uploadId, string? token) =>
+        tokens.ReadUploadToken(token, _time.GetUtcNow().ToUnixTimeMilliseconds()) is { } c && c.UploadId == uploadId ? c : null;
+
+    private async Task<Held> LockAsync(long uploadId, CancellationToken ct)
+    {
+        var gate = _locks.GetOrAdd(uploadId, static _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        return new Held(gate);
+    }
+
+    // Semaphores stay in the map (one small object per upload seen since start); the sweeper's expiry bounds uploads.
+    private readonly struct Held(SemaphoreSlim gate) : IDisposable
+    {
+        public void Dispose() => gate.Release();
+    }
+
+    /// <summary>Drops the lock of an upload that is gone (the sweeper), so the map does not grow without end.</summary>
+    public void Forget(long uploadId) => _locks.TryRemove(uploadId, out _);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "upload {UploadId}: PATCH at offset {Offset}, the upload is at {Current}: 409")]
+    private static partial void LogWrongOffset(ILogger logger, long uploadId, long offset, long current);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "upload {UploadId}: chunk of {Bytes} bytes at {Offset} does not match its Upload-Checksum: 460, nothing kept")]
+    private static partial void LogChunkMismatch(ILogger logger, long uploadId, long offset, int bytes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "upload {UploadId} of user {UserId}: the whole file ({Size} bytes) does not match its sha256: 460, upload deleted")]
+    private static partial void LogFileMismatch(ILogger logger, long uploadId, uint userId, long size);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "upload {UploadId} of user {UserId} complete: file {FileId}, {Size} bytes")]
+    private static partial void LogCompleted(ILogger logger, long uploadId, uint userId, long fileId, long size);
+}

@@ -1,0 +1,137 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using Microsoft.Win32.SafeHandles;
+using QkChat.Core.Files;
+
+namespace QkChat.Server.Files;
+
+/// <summary>
+/// The file store in a local directory (files.dir; docs/files.md, "The local store"): contents under
+/// `content/ab/cd/<sha256 hex>-<size>` (two levels of 256 fan-out keep directories small), uploads staged as
+/// `staging/<upload id>.part`. Appends are written at the durable end and fsynced before they count; a commit fsyncs
+/// the staged file, renames it into place (atomic on one file system) and fsyncs the directory, so a content file
+/// either is whole or is not there. Callers run on HTTP or thread-pool threads, never on a reactor.
+/// </summary>
+public sealed class LocalFileStore : IFileStore
+{
+    private const string PartSuffix = ".part";
+    private readonly string _content, _staging;
+
+    public LocalFileStore(string dir)
+    {
+        Root = Path.GetFullPath(dir);
+        _content = Path.Combine(Root, "content");
+        _staging = Path.Combine(Root, "staging");
+    }
+
+    // Made at the first upload, not at start: a server (or test) that never stores a file leaves no directory behind.
+    private void EnsureStaging()
+    {
+        if (Directory.Exists(_staging)) return;
+        Directory.CreateDirectory(_staging);
+        Directory.CreateDirectory(_content);
+    }
+
+    public string Root { get; }
+
+    public string ContentPath(ContentKey key)
+    {
+        string hex = key.Hex;
+        return Path.Combine(_content, hex[..2], hex[2..4], string.Create(CultureInfo.InvariantCulture, $"{hex}-{key.Size}"));
+    }
+
+    private string StagingPath(long uploadId) => Path.Combine(_staging, uploadId.ToString(CultureInfo.InvariantCulture) + PartSuffix);
+
+    public Task<long> OpenUploadAsync(long uploadId, long committed, CancellationToken ct)
+    {
+        EnsureStaging();
+        string path = StagingPath(uploadId);
+        bool created = !File.Exists(path);
+        using var handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite);
+        if (created) DirectorySync.Flush(_staging);
+        long length = RandomAccess.GetLength(handle);
+        if (length > committed)
+        {
+            // Bytes of a chunk whose append was cut off before MariaDB recorded it: never acknowledged, so dropped.
+            RandomAccess.SetLength(handle, committed);
+            RandomAccess.FlushToDisk(handle);
+            length = committed;
+        }
+        return Task.FromResult(length);
+    }
+
+    public async Task<long> AppendAsync(long uploadId, long offset, ReadOnlyMemory<byte> chunk, CancellationToken ct)
+    {
+        using var handle = File.OpenHandle(StagingPath(uploadId), FileMode.Open, FileAccess.Write);
+        if (RandomAccess.GetLength(handle) != offset) throw new InvalidOperationException($"upload {uploadId}: append at {offset} is not at the durable end");
+        await RandomAccess.WriteAsync(handle, chunk, offset, ct);
+        RandomAccess.FlushToDisk(handle);
+        return offset + chunk.Length;
+    }
+
+    public async Task<byte[]> HashUploadAsync(long uploadId, CancellationToken ct)
+    {
+        await using var stream = new FileStream(StagingPath(uploadId), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+        return await SHA256.HashDataAsync(stream, ct);
+    }
+
+    public Task CommitAsync(long uploadId, ContentKey key, CancellationToken ct)
+    {
+        string staged = StagingPath(uploadId), target = ContentPath(key);
+        if (File.Exists(target))
+        {
+            // The same bytes are stored already (another upload finished first): kept once.
+            File.Delete(staged);
+            return Task.CompletedTask;
+        }
+        string dir = Path.GetDirectoryName(target)!;
+        Directory.CreateDirectory(dir);
+        using (var handle = File.OpenHandle(staged, FileMode.Open, FileAccess.ReadWrite)) RandomAccess.FlushToDisk(handle);
+        File.Move(staged, target, overwrite: false);
+        DirectorySync.Flush(dir);
+        DirectorySync.Flush(_staging);
+        return Task.CompletedTask;
+    }
+
+    public Task AbortUploadAsync(long uploadId, CancellationToken ct)
+    {
+        if (Directory.Exists(_staging)) File.Delete(StagingPath(uploadId));
+        return Task.CompletedTask;
+    }
+
+    public Task<bool> ExistsAsync(ContentKey key, CancellationToken ct) => Task.FromResult(File.Exists(ContentPath(key)));
+
+    public Task<Stream?> OpenReadAsync(ContentKey key, long offset, CancellationToken ct)
+    {
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(ContentPath(key), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return Task.FromResult<Stream?>(null);
+        }
+        stream.Position = offset;
+        return Task.FromResult<Stream?>(stream);
+    }
+
+    public Task DeleteAsync(ContentKey key, CancellationToken ct)
+    {
+        string path = ContentPath(key);
+        if (Directory.Exists(Path.GetDirectoryName(path))) File.Delete(path);
+        return Task.CompletedTask;
+    }
+
+    public IReadOnlyList<long> StagedUploads()
+    {
+        var ids = new List<long>();
+        if (!Directory.Exists(_staging)) return ids;
+        foreach (string path in Directory.EnumerateFiles(_staging, "*" + PartSuffix))
+            if (long.TryParse(Path.GetFileName(path)[..^PartSuffix.Length], NumberStyles.None, CultureInfo.InvariantCulture, out long id)) ids.Add(id);
+        return ids;
+    }
+
+    /// <summary>How many contents are stored (tests: the same bytes uploaded twice are one file).</summary>
+    public int ContentCount() => Directory.Exists(_content) ? Directory.EnumerateFiles(_content, "*", SearchOption.AllDirectories).Count() : 0;
+}
