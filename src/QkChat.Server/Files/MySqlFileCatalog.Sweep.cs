@@ -71,7 +71,7 @@ public sealed partial class MySqlFileCatalog
             int files;
             // referenced_at is set when a message carrying the file is stored; the NOT EXISTS checks hold even without it.
             await using (var delete = Command(
-                             "DELETE FROM files WHERE referenced_at IS NULL AND created_at < @b " +
+                             "DELETE FROM files WHERE referenced_at IS NULL AND created_at <= @b " +
                              "AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.file_id = files.file_id) " +
                              "AND NOT EXISTS (SELECT 1 FROM chat_group_entries e WHERE e.file_id = files.file_id) LIMIT @l",
                              connection, null, ("@b", createdBefore), ("@l", limit)))

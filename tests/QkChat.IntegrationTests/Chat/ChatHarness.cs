@@ -77,8 +77,11 @@ internal sealed class ChatHarness : IAsyncDisposable
     /// <param name="messageClock">The clock message ids are minted from (a test that sets it by hand).</param>
     /// <param name="groups">Group chat settings (a test of the member cap sets a small one).</param>
     /// <param name="chat">Session settings (timeouts, limits) of the in-process server.</param>
+    /// <param name="files">File transfer settings (a test of uploads gives its own directory and limits).</param>
+    /// <param name="fileClock">The clock of uploads, URLs and the file sweeper (a test that moves time).</param>
     public static async Task<ChatHarness> StartAsync(MessagingOptions? messaging = null, MySqlDataSource? chatDb = null, int? redisPort = null,
-        TimeProvider? messageClock = null, GroupOptions? groups = null, Action<ChatOptions>? chat = null)
+        TimeProvider? messageClock = null, GroupOptions? groups = null, Action<ChatOptions>? chat = null,
+        QkChat.Core.Files.FileTransferOptions? files = null, TimeProvider? fileClock = null)
     {
         var db = await TempDatabase.CreateAsync();
         var data = chatDb ?? db.DataSource;
@@ -93,7 +96,7 @@ internal sealed class ChatHarness : IAsyncDisposable
         var pool = new PasswordWorkPool(new Argon2idPasswordHasher(iterations: 1, memoryKiB: 8 * 1024), workers: 2);
         var mailer = new CapturingMailer();
         var features = new ChatFeatures(new AccountOptions(), messaging ?? new MessagingOptions(), "test", data, redis,
-            mailer, pool, NullLoggerFactory.Instance, messageClock: messageClock, groupOptions: groups);
+            mailer, pool, NullLoggerFactory.Instance, messageClock: messageClock, groupOptions: groups, fileOptions: files, fileClock: fileClock);
         await features.StartAsync(CancellationToken.None);
         var server = InProcessServer.Start(chat: chat, routes: features.Register);
         return new ChatHarness(db, data, redis, pool, features, server, mailer);
