@@ -51,9 +51,35 @@ public static class FileRules
     /// <summary>What a file without a stated mime type is served as.</summary>
     public const string DefaultMime = "application/octet-stream";
 
+    /// <summary>
+    /// A message's type, content and file together (send_message, send_group_message): `text` (the default) needs
+    /// content of 1-<paramref name="maxChars"/> characters and no file_id; `file` needs a file_id and takes an optional
+    /// caption of 0-<paramref name="maxChars"/> characters.
+    /// </summary>
+    public static string? MessageBody(string? type, string? content, long? fileId, int maxChars)
+    {
+        bool file = type == MessageTypes.File;
+        if (type is not null && type != MessageTypes.Text && !file) return "type: \"text\" or \"file\"";
+        if (file && FileId(fileId) is { } problem) return problem;
+        if (!file && fileId is not null) return "file_id: only with type \"file\"";
+        if (content is null) return file ? null : "content: required";
+        int chars = 0;
+        foreach (var _ in content.EnumerateRunes())
+            if (++chars > maxChars) break;
+        int min = file ? 0 : 1;
+        return chars >= min && chars <= maxChars ? null : $"content: {min}-{maxChars} characters";
+    }
+
     /// <summary>A file id field: a positive integer below 2^53.</summary>
     public static string? FileId(long? id, string field = "file_id") =>
         id is null ? field + ": required"
         : id is <= 0 or >= 1L << 53 ? field + ": a positive integer below 2^53"
         : null;
+}
+
+/// <summary>The message types of send_message and send_group_message.</summary>
+public static class MessageTypes
+{
+    public const string Text = "text";
+    public const string File = "file";
 }

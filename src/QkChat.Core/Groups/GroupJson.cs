@@ -27,6 +27,7 @@ public static class GroupJson
         if (!e.Recalled) w.WriteString("content"u8, e.Content);
         w.WriteNumber("timestamp"u8, e.Timestamp);
         w.WriteBoolean("recalled"u8, e.Recalled);
+        if (!e.Recalled && e.File is { } file) QkChat.Core.Files.FileJson.Write(w, file);
         if (e.Event is not null)
         {
             w.WriteString("event"u8, e.Event);
@@ -59,7 +60,7 @@ public static class GroupJson
     }
 
     // Fixed members of an entry stay under 300 bytes (plus 11 per user id); content escapes to at most 6 bytes a char.
-    public static int UpperBound(GroupEntry? e) => e is null ? 10 : 300 + e.UserIds.Count * 11 + (e.Recalled ? 0 : e.Content.Length * 6);
+    public static int UpperBound(GroupEntry? e) => e is null ? 10 : 300 + e.UserIds.Count * 11 + (e.Recalled ? 0 : e.Content.Length * 6 + (e.File is null ? 0 : QkChat.Core.Files.FileJson.UpperBound));
 
     /// <summary>Whether one more entry still fits the frame budget (<see cref="MessageJson.MaxPageBytes"/>).</summary>
     public static bool Fits(Utf8JsonWriter w, GroupEntry? next, int extra = 0) =>

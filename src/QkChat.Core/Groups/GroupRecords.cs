@@ -28,14 +28,15 @@ public static class GroupEntryTypes
 /// <see cref="UserIds"/> are set for `system` entries only (UserIds is empty otherwise); a recalled entry has no content.
 /// </summary>
 public sealed record GroupEntry(long GroupId, long Seq, long MessageId, uint SenderId, string Type, string Content, long Timestamp,
-    bool Recalled, string? Event, IReadOnlyList<uint> UserIds);
+    bool Recalled, string? Event, IReadOnlyList<uint> UserIds, long? FileId = null, QkChat.Core.Files.StoredFile? File = null);
 
 /// <summary>
 /// A text entry to append. <see cref="MessageId"/> and <see cref="Timestamp"/> are minted by the caller (MessageIds);
 /// the seq is assigned by the store. <see cref="ClientMsgId"/> makes a retry idempotent per (group, sender), compared
 /// byte for byte.
 /// </summary>
-public sealed record NewGroupEntry(long GroupId, uint SenderId, long MessageId, string? ClientMsgId, string Content, long Timestamp);
+public sealed record NewGroupEntry(long GroupId, uint SenderId, long MessageId, string? ClientMsgId, string Content, long Timestamp,
+    QkChat.Core.Files.StoredFile? File = null);
 
 /// <summary>A stored `text` entry whose terms the search index takes (GroupSearchIndexer, sql/0009_group_search.sql).</summary>
 public sealed record IndexedGroupEntry(long MessageId, long GroupId, long Seq, string Content);

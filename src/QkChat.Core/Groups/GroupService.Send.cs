@@ -1,4 +1,5 @@
 using QkChat.Core.Dispatch;
+using QkChat.Core.Files;
 using QkChat.Core.Messaging;
 using QkChat.Protocol;
 
@@ -12,19 +13,15 @@ namespace QkChat.Core.Groups;
 /// </summary>
 public sealed partial class GroupService
 {
-    private static string? ContentRule(GroupRequest r)
-    {
-        if (r.Content is null) return "content: required";
-        int chars = 0;
-        foreach (var _ in r.Content.EnumerateRunes())
-            if (++chars > MessagingOptions.MaxContentChars) break;
-        return chars is >= 1 and <= MessagingOptions.MaxContentChars ? null : $"content: 1-{MessagingOptions.MaxContentChars} characters";
-    }
+    // Type, content and file_id together: `text` needs content, `file` a file_id and an optional caption (protocol.md §10).
+    private static string? BodyRule(GroupRequest r) => FileRules.MessageBody(r.Type, r.Content, r.FileId, MessagingOptions.MaxContentChars);
+
+    /// <summary>Which files a sender may put in an entry (set at composition; null: every file entry is NOT_FOUND).</summary>
+    public IFileCatalog? Files { get; set; }
 
     private void SendGroupMessage(RequestContext ctx)
     {
-        var request = Parse(ctx, GroupIdRule, ContentRule,
-            r => r.Type is null or "text" ? null : "type: only \"text\" is supported",
+        var request = Parse(ctx, GroupIdRule, BodyRule,
             r => r.ClientMsgId is null or { Length: >= 1 and <= 64 } ? null : "client_msg_id: 1-64 characters");
         if (request is null) return;
         // Pipelined like send_message: a client may have many sends in flight; answers go out in request order, and the
@@ -34,8 +31,29 @@ public sealed partial class GroupService
             ctx.Respond(ErrorCodes.Unavailable, MessagingService.LeaseLapsedMessage);
             return;
         }
-        var pending = ctx.BeginAsync(pipelined: true);
-        var entry = new NewGroupEntry(request.GroupId!.Value, ctx.Session.UserId, id, request.ClientMsgId, request.Content!, MessageIds.TimestampOf(id));
+        var entry = new NewGroupEntry(request.GroupId!.Value, ctx.Session.UserId, id, request.ClientMsgId, request.Content ?? "", MessageIds.TimestampOf(id));
+        if (request.FileId is not { } fileId)
+        {
+            Enqueue(ctx.BeginAsync(pipelined: true), entry);
+            return;
+        }
+        // A file entry asks MariaDB whether the sender may pass the file on. Serial, not pipelined: the device's later
+        // requests wait for its answer, so its entries still get seqs in the order it sent them.
+        uint sender = ctx.Session.UserId;
+        OffReactor.Run(ctx.BeginAsync(pipelined: false), _logger, async pending =>
+        {
+            var file = Files is null ? null : await Files.VisibleAsync(fileId, sender, CancellationToken.None);
+            if (file is null)
+            {
+                pending.Complete(ErrorCodes.NotFound, "no such file");
+                return;
+            }
+            Enqueue(pending, entry with { File = file });
+        });
+    }
+
+    private void Enqueue(PendingResponse pending, NewGroupEntry entry)
+    {
         if (!Writer.TryEnqueue(new QueuedGroupSend(entry, pending, this)))
             pending.Complete(ErrorCodes.ServerBusy, Writer.IsStopping
                 ? "the server is stopping; the message was not sent, retry after reconnecting"
@@ -84,8 +102,8 @@ public sealed partial class GroupService
     /// <summary>One `group_message` frame, one reference per device reached.</summary>
     private void FanOut(NewGroupEntry e, AppendOutcome outcome, GroupMembership members, Session sender)
     {
-        var stored = new GroupEntry(e.GroupId, outcome.Seq, outcome.MessageId, e.SenderId, GroupEntryTypes.Text, e.Content, outcome.Timestamp,
-            Recalled: false, Event: null, UserIds: []);
+        var stored = new GroupEntry(e.GroupId, outcome.Seq, outcome.MessageId, e.SenderId, e.File is null ? GroupEntryTypes.Text : MessageTypes.File,
+            e.Content, outcome.Timestamp, Recalled: false, Event: null, UserIds: [], e.File?.FileId, e.File);
         int reached = _delivery.ToUsers(members.ReceiversOf(outcome.Seq), Frames.CreatePush(PushNames.GroupMessage, stored, GroupJson.WriteMembers),
             except: sender);
         Interlocked.Add(ref _pushed, reached);

@@ -22,6 +22,7 @@ public static class MessageJson
         w.WriteNumber("timestamp"u8, m.Timestamp);
         w.WriteString("status"u8, StatusName(m.Status));
         w.WriteBoolean("recalled"u8, m.Recalled);
+        if (!m.Recalled && m.File is { } file) QkChat.Core.Files.FileJson.Write(w, file);
     }
 
     /// <summary>
@@ -33,7 +34,7 @@ public static class MessageJson
 
     // Fixed members of a message object (ids, type, timestamp, status, names) stay under 200 bytes; each UTF-16
     // char of content writes at most 6 bytes (a \uXXXX escape; a surrogate pair is 12 bytes for 2 chars).
-    public static int UpperBound(MessageRecord m) => 200 + (m.Recalled ? 0 : m.Content.Length * 6);
+    public static int UpperBound(MessageRecord m) => 200 + (m.Recalled ? 0 : m.Content.Length * 6 + (m.File is null ? 0 : QkChat.Core.Files.FileJson.UpperBound));
 
     /// <summary>
     /// Writes `messages` with at most <paramref name="limit"/> of <paramref name="page"/>, stopping early when the

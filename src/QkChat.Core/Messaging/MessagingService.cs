@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using QkChat.Core.Dispatch;
+using QkChat.Core.Files;
 using QkChat.Core.Friends;
 using QkChat.Core.Routing;
 using QkChat.Protocol;
@@ -108,23 +109,15 @@ public sealed partial class MessagingService : IAsyncDisposable
     private static MessageRequest? Parse(RequestContext ctx, params ReadOnlySpan<Func<MessageRequest, string?>> rules) =>
         RequestFields.Parse(ctx, MessageRequest.Json, rules);
 
-    private static string? ContentRule(MessageRequest r)
-    {
-        if (r.Content is null) return "content: required";
-        int chars = 0;
-        foreach (var _ in r.Content.EnumerateRunes())
-            if (++chars > MessagingOptions.MaxContentChars) break;
-        return chars is >= 1 and <= MessagingOptions.MaxContentChars ? null : $"content: 1-{MessagingOptions.MaxContentChars} characters";
-    }
-
-    private static string? TypeRule(MessageRequest r) => r.Type is null or "text" ? null : "type: only \"text\" is supported";
+    // Type, content and file_id together: `text` needs content, `file` a file_id and an optional caption (protocol.md §10).
+    private static string? BodyRule(MessageRequest r) => FileRules.MessageBody(r.Type, r.Content, r.FileId, MessagingOptions.MaxContentChars);
 
     private static string? ClientMsgIdRule(MessageRequest r) =>
         r.ClientMsgId is null or { Length: >= 1 and <= 64 } ? null : "client_msg_id: 1-64 characters";
 
     private void SendMessage(RequestContext ctx)
     {
-        var request = Parse(ctx, r => MessageFieldRules.UserId(r.ReceiverId, "receiver_id"), ContentRule, TypeRule, ClientMsgIdRule);
+        var request = Parse(ctx, r => MessageFieldRules.UserId(r.ReceiverId, "receiver_id"), BodyRule, ClientMsgIdRule);
         if (request is null) return;
         uint sender = ctx.Session.UserId, receiver = (uint)request.ReceiverId!.Value;
         if (receiver == sender)
@@ -142,14 +135,16 @@ public sealed partial class MessagingService : IAsyncDisposable
         var pending = ctx.BeginAsync(pipelined: true);
         var blocked = _blocks.IsBlockedAsync(sender, receiver, CancellationToken.None);
         var areFriends = _friends.AreFriendsAsync(sender, receiver, CancellationToken.None);
+        // A file message asks MariaDB whether the sender may pass the file on; it always finishes off the reactor.
+        var file = request.FileId is { } fileId ? FileLookup(fileId, sender) : NoFile;
         // The block and friend sets of an active sender are cached: the common case queues the message right here on
         // the reactor, with no query. A send that must wait for a lookup holds the connection's later sends behind
         // it (DeviceMessaging.SendChain), or a pipelined burst would be stored and pushed out of order.
         var device = DeviceState(ctx.Session);
         var earlier = device.SendChain;
-        if ((earlier is null || earlier.IsCompleted) && blocked.IsCompletedSuccessfully && areFriends.IsCompletedSuccessfully)
+        if ((earlier is null || earlier.IsCompleted) && blocked.IsCompletedSuccessfully && areFriends.IsCompletedSuccessfully && file.IsCompletedSuccessfully)
         {
-            Enqueue(pending, id, sender, receiver, request, blocked.Result, areFriends.Result);
+            Enqueue(pending, id, sender, receiver, request, blocked.Result, areFriends.Result, file.Result);
             return;
         }
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -159,7 +154,7 @@ public sealed partial class MessagingService : IAsyncDisposable
             try
             {
                 if (earlier is not null) await earlier;
-                Enqueue(p, id, sender, receiver, request, await blocked, await areFriends);
+                Enqueue(p, id, sender, receiver, request, await blocked, await areFriends, await file);
             }
             finally
             {
@@ -168,7 +163,18 @@ public sealed partial class MessagingService : IAsyncDisposable
         });
     }
 
-    private void Enqueue(PendingResponse pending, long id, uint sender, uint receiver, MessageRequest request, bool blocked, bool areFriends)
+    private static readonly Task<FileLookupResult> NoFile = Task.FromResult(new FileLookupResult(null, Wanted: false));
+
+    private readonly record struct FileLookupResult(StoredFile? File, bool Wanted);
+
+    private async Task<FileLookupResult> FileLookup(long fileId, uint sender) =>
+        new(Files is null ? null : await Files.VisibleAsync(fileId, sender, CancellationToken.None), Wanted: true);
+
+    /// <summary>Which files a sender may put in a message (set at composition; null: every file message is NOT_FOUND).</summary>
+    public IFileCatalog? Files { get; set; }
+
+    private void Enqueue(PendingResponse pending, long id, uint sender, uint receiver, MessageRequest request, bool blocked, bool areFriends,
+        FileLookupResult file)
     {
         // protocol.md §8: the block first, friends or not; either side's block stops messages both ways (docs/messaging.md).
         if (blocked)
@@ -181,7 +187,14 @@ public sealed partial class MessagingService : IAsyncDisposable
             pending.Complete(ErrorCodes.NotFriends, "you can only message your friends");
             return;
         }
-        var message = new NewMessage(id, sender, receiver, request.ClientMsgId, "text", request.Content!, MessageIds.TimestampOf(id));
+        // protocol.md §10: a file the sender neither uploaded nor can see is NOT_FOUND, like one that does not exist.
+        if (file.Wanted && file.File is null)
+        {
+            pending.Complete(ErrorCodes.NotFound, "no such file");
+            return;
+        }
+        var message = new NewMessage(id, sender, receiver, request.ClientMsgId, file.Wanted ? MessageTypes.File : MessageTypes.Text, request.Content ?? "",
+            MessageIds.TimestampOf(id), file.File);
         if (!Writer.TryEnqueue(new QueuedSend(message, pending, this)))
             pending.Complete(ErrorCodes.ServerBusy, Writer.IsStopping
                 ? "the server is stopping; the message was not sent, retry after reconnecting"
@@ -217,7 +230,8 @@ public sealed partial class MessagingService : IAsyncDisposable
     /// <summary>The `message` push, serialized once, to every device of the receiver and the sender's other devices.</summary>
     private void Deliver(NewMessage m, Session sender)
     {
-        var record = new MessageRecord(m.MessageId, m.SenderId, m.ReceiverId, m.Content, m.Type, m.Timestamp, MessageStatus.Sent, Recalled: false);
+        var record = new MessageRecord(m.MessageId, m.SenderId, m.ReceiverId, m.Content, m.Type, m.Timestamp, MessageStatus.Sent, Recalled: false,
+            m.File?.FileId, m.File);
         var frame = Frames.CreatePush(PushNames.Message, record, MessageJson.WriteMembers);
         if (_delivery.ToUser(m.ReceiverId, frame.AddReference(), messageId: m.MessageId) == 0) Counters.AddQueuedOffline();
         _delivery.ToUser(m.SenderId, frame, except: sender, messageId: m.MessageId);

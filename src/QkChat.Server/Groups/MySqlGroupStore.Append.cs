@@ -156,14 +156,16 @@ public sealed partial class MySqlGroupStore
         IReadOnlyList<NewGroupEntry> batch, long[] plannedSeq, Dictionary<long, long> startSeq, Dictionary<long, long> counters, CancellationToken ct)
     {
         await using var command = new MySqlCommand { Connection = connection, Transaction = transaction };
-        var sql = new StringBuilder("INSERT INTO chat_group_entries (group_id, seq, message_id, sender_id, type, content, client_msg_id, created_at) VALUES ");
+        var sql = new StringBuilder("INSERT INTO chat_group_entries (group_id, seq, message_id, sender_id, type, content, client_msg_id, created_at, file_id) VALUES ");
         var senderNewest = new Dictionary<(long, uint), long>();
         int n = 0;
         for (int i = 0; i < batch.Count; i++)
         {
             if (plannedSeq[i] <= 0) continue;
             var e = batch[i];
-            sql.Append(n == 0 ? "" : ",").Append($"(@g{n},@q{n},@i{n},@s{n},'text',@b{n},@c{n},@a{n})");
+            sql.Append(n == 0 ? "" : ",").Append($"(@g{n},@q{n},@i{n},@s{n},@t{n},@b{n},@c{n},@a{n},@f{n})");
+            command.Parameters.AddWithValue($"@t{n}", e.File is null ? "text" : "file");
+            command.Parameters.AddWithValue($"@f{n}", e.File?.FileId);
             command.Parameters.AddWithValue($"@g{n}", e.GroupId);
             command.Parameters.AddWithValue($"@q{n}", plannedSeq[i]);
             command.Parameters.AddWithValue($"@i{n}", e.MessageId);
@@ -175,6 +177,9 @@ public sealed partial class MySqlGroupStore
             n++;
         }
         sql.Append(';');
+        // Files now carried by an entry are kept by the sweeper (sql/0010_files.sql, referenced_at): same transaction.
+        var files = batch.Where((e, i) => plannedSeq[i] > 0 && e.File is not null).Select(e => e.File!.FileId).Distinct().ToArray();
+        if (files.Length > 0) sql.Append(QkChat.Server.Files.FileRows.MarkReferencedSql(files, batch[0].Timestamp)).Append(';');
 
         var touched = counters.Where(c => c.Value != startSeq[c.Key]).Select(c => c.Key).ToArray();
         sql.Append("UPDATE (");

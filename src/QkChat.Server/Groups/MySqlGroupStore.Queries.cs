@@ -188,11 +188,17 @@ public sealed partial class MySqlGroupStore
                         reader.GetInt64(5), 0, last));
                 }
             }
+            if (list.Any(g => g.LastEntry?.FileId is not null))
+            {
+                var lasts = await WithFilesAsync(connection, list.Select(g => g.LastEntry!).ToList(), ct);
+                for (int i = 0; i < list.Count; i++)
+                    if (list[i].LastEntry is not null) list[i] = list[i] with { LastEntry = lasts[i] };
+            }
             if (unreadFrom.Count == 0) return (IReadOnlyList<GroupSummary>)list;
 
             await using var count = new MySqlCommand { Connection = connection };
             count.CommandText = string.Join(" UNION ALL ", unreadFrom.Select((u, i) =>
-                $"(SELECT {i}, COUNT(*) FROM chat_group_entries WHERE group_id = @g{i} AND seq > @f{i} AND type = 'text' AND sender_id <> @me AND recalled = 0)"));
+                $"(SELECT {i}, COUNT(*) FROM chat_group_entries WHERE group_id = @g{i} AND seq > @f{i} AND type IN ('text', 'file') AND sender_id <> @me AND recalled = 0)"));
             count.Parameters.AddWithValue("@me", userId);
             for (int i = 0; i < unreadFrom.Count; i++)
             {
@@ -239,7 +245,7 @@ public sealed partial class MySqlGroupStore
             if (await LockGroupAsync(connection, transaction, groupId, ct) is null) return notFound;
             await using var find = new MySqlCommand(
                 "SELECT m.role, e.sender_id, e.created_at, e.recalled FROM chat_group_members m " +
-                "JOIN chat_group_entries e ON e.group_id = m.group_id AND e.seq = @q AND e.seq >= m.joined_seq AND e.type = 'text' " +
+                "JOIN chat_group_entries e ON e.group_id = m.group_id AND e.seq = @q AND e.seq >= m.joined_seq AND e.type IN ('text', 'file') " +
                 "WHERE m.group_id = @g AND m.user_id = @me AND m.state = 0 FOR UPDATE", connection, transaction);
             find.Parameters.AddWithValue("@g", groupId);
             find.Parameters.AddWithValue("@me", actorId);
@@ -281,6 +287,7 @@ public sealed partial class MySqlGroupStore
             await reader.NextResultAsync(ct);
             var list = new List<GroupEntry>();
             while (await reader.ReadAsync(ct)) list.Add(ReadEntry(reader));
-            return list;
+            await reader.DisposeAsync();
+            return (IReadOnlyList<GroupEntry>?)await WithFilesAsync(connection, list, ct);
         });
 }

@@ -14,7 +14,8 @@ namespace QkChat.Server.Groups;
 /// </summary>
 public sealed partial class MySqlGroupStore(MySqlDataSource db) : IGroupStore
 {
-    private const string EntryColumns = "e.group_id, e.seq, e.message_id, e.sender_id, e.type, e.content, e.created_at, e.recalled, e.event, e.user_ids";
+    // file_id last (readers of extra columns after these count from its length).
+    private const string EntryColumns = "e.group_id, e.seq, e.message_id, e.sender_id, e.type, e.content, e.created_at, e.recalled, e.event, e.user_ids, e.file_id";
 
     public Task<GroupCreated> CreateAsync(uint ownerId, string name, IReadOnlyList<uint> memberIds, EntryStamp created, EntryStamp membersAdded,
         long now, CancellationToken ct) =>
@@ -136,7 +137,18 @@ public sealed partial class MySqlGroupStore(MySqlDataSource db) : IGroupStore
         string? ids = r.IsDBNull(o + 9) ? null : r.GetString(o + 9);
         return new GroupEntry(r.GetInt64(o), r.GetInt64(o + 1), r.GetInt64(o + 2), r.GetUInt32(o + 3), r.GetString(o + 4), r.GetString(o + 5),
             r.GetInt64(o + 6), r.GetBoolean(o + 7), r.IsDBNull(o + 8) ? null : r.GetString(o + 8),
-            string.IsNullOrEmpty(ids) ? [] : [.. ids.Split(',').Select(s => uint.Parse(s, CultureInfo.InvariantCulture))]);
+            string.IsNullOrEmpty(ids) ? [] : [.. ids.Split(',').Select(s => uint.Parse(s, CultureInfo.InvariantCulture))],
+            r.IsDBNull(o + 10) ? null : r.GetInt64(o + 10));
+    }
+
+    /// <summary>Fills in the `file` of the file entries of a page, with one query for all of them.</summary>
+    private static async Task<List<GroupEntry>> WithFilesAsync(MySqlConnection connection, List<GroupEntry> page, CancellationToken ct)
+    {
+        var files = await QkChat.Server.Files.FileRows.LoadAsync(connection, page.Where(e => e.FileId is not null).Select(e => e.FileId!.Value), ct);
+        if (files.Count == 0) return page;
+        for (int i = 0; i < page.Count; i++)
+            if (page[i].FileId is { } id && files.TryGetValue(id, out var file)) page[i] = page[i] with { File = file };
+        return page;
     }
 
     /// <summary>A group row as read under its lock.</summary>

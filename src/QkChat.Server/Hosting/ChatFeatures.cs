@@ -81,6 +81,8 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
         Uploads = new FileUploads(FileSettings, FileStore, fileCatalog, tokens, loggers.CreateLogger("Files"), fileClock);
         Downloads = new FileDownloads(fileCatalog, FileStore, tokens, fileClock);
         FileSweeper = new FileSweeper(FileStore, fileCatalog, loggers.CreateLogger("Files"), fileClock, Uploads);
+        Messaging.Files = fileCatalog;
+        Groups.Files = fileCatalog;
         if (Routing is not null)
         {
             // A node without a lease: its devices leave the presence table (docs/cluster.md, "Presence").

@@ -48,13 +48,14 @@ public sealed partial class MySqlMessageStore
     private static async Task<int> InsertIgnoreAsync(MySqlConnection connection, MySqlTransaction transaction, IReadOnlyList<NewMessage> batch,
         CancellationToken ct)
     {
-        var sql = new StringBuilder("INSERT IGNORE INTO messages (message_id, sender_id, receiver_id, user_lo, user_hi, client_msg_id, type, content, created_at) VALUES ");
+        var sql = new StringBuilder("INSERT IGNORE INTO messages (message_id, sender_id, receiver_id, user_lo, user_hi, client_msg_id, type, content, created_at, file_id) VALUES ");
         await using var insert = new MySqlCommand { Connection = connection, Transaction = transaction };
         for (int i = 0; i < batch.Count; i++)
         {
             var m = batch[i];
             if (i > 0) sql.Append(',');
-            sql.Append($"(@i{i},@s{i},@r{i},@l{i},@h{i},@c{i},@t{i},@b{i},@a{i})");
+            sql.Append($"(@i{i},@s{i},@r{i},@l{i},@h{i},@c{i},@t{i},@b{i},@a{i},@f{i})");
+            insert.Parameters.AddWithValue($"@f{i}", m.File?.FileId);
             insert.Parameters.AddWithValue($"@i{i}", m.MessageId);
             insert.Parameters.AddWithValue($"@s{i}", m.SenderId);
             insert.Parameters.AddWithValue($"@r{i}", m.ReceiverId);
@@ -65,6 +66,9 @@ public sealed partial class MySqlMessageStore
             insert.Parameters.AddWithValue($"@b{i}", m.Content);
             insert.Parameters.AddWithValue($"@a{i}", m.Timestamp);
         }
+        // Files now carried by a message are kept by the sweeper (sql/0010_files.sql, referenced_at): same transaction.
+        var files = batch.Where(m => m.File is not null).Select(m => m.File!.FileId).Distinct().ToArray();
+        if (files.Length > 0) sql.Append(';').Append(QkChat.Server.Files.FileRows.MarkReferencedSql(files, batch[0].Timestamp));
         insert.CommandText = sql.ToString();
         return await insert.ExecuteNonQueryAsync(ct);
     }

@@ -70,9 +70,11 @@ public sealed partial class MySqlMessageStore
             {
                 var last = ReadMessage(reader);
                 uint peer = last.SenderId == userId ? last.ReceiverId : last.SenderId;
-                list.Add(new ConversationSummary(peer, reader.GetString(8), last, reader.GetInt32(9)));
+                list.Add(new ConversationSummary(peer, reader.GetString(9), last, reader.GetInt32(10)));
             }
-            return list;
+            await reader.DisposeAsync();
+            var lasts = await WithFilesAsync(connection, list.Select(c => c.LastMessage).ToList(), ct);
+            return list.Select((c, i) => c with { LastMessage = lasts[i] }).ToList();
         });
 
     private async Task<IReadOnlyList<MessageRecord>> QueryAsync(string sql, CancellationToken ct, params (string Name, object? Value)[] parameters)
@@ -83,6 +85,7 @@ public sealed partial class MySqlMessageStore
         var list = new List<MessageRecord>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct)) list.Add(ReadMessage(reader));
-        return list;
+        await reader.DisposeAsync();
+        return await WithFilesAsync(connection, list, ct);
     }
 }

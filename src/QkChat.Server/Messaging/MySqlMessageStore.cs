@@ -11,7 +11,8 @@ namespace QkChat.Server.Messaging;
 /// </summary>
 public sealed partial class MySqlMessageStore(MySqlDataSource db) : IMessageStore
 {
-    private const string Columns = "message_id, sender_id, receiver_id, content, type, created_at, status, recalled";
+    // file_id last: readers of extra columns after these count from Columns' length (ConversationsAsync).
+    private const string Columns = "message_id, sender_id, receiver_id, content, type, created_at, status, recalled, file_id";
 
     public Task<IReadOnlyList<StatusChange>> MarkDeliveredAsync(IReadOnlyList<DeliveryAck> acks, CancellationToken ct) =>
         BackendErrors.Guard<IReadOnlyList<StatusChange>>("MariaDB", async () =>
@@ -85,5 +86,15 @@ public sealed partial class MySqlMessageStore(MySqlDataSource db) : IMessageStor
 
     private static MessageRecord ReadMessage(MySqlDataReader r, int offset = 0) => new(
         r.GetInt64(offset), r.GetUInt32(offset + 1), r.GetUInt32(offset + 2), r.GetString(offset + 3), r.GetString(offset + 4),
-        r.GetInt64(offset + 5), (MessageStatus)r.GetByte(offset + 6), r.GetBoolean(offset + 7));
+        r.GetInt64(offset + 5), (MessageStatus)r.GetByte(offset + 6), r.GetBoolean(offset + 7), r.IsDBNull(offset + 8) ? null : r.GetInt64(offset + 8));
+
+    /// <summary>Fills in the `file` of the file messages of a page, with one query for all of them.</summary>
+    private static async Task<List<MessageRecord>> WithFilesAsync(MySqlConnection connection, List<MessageRecord> page, CancellationToken ct)
+    {
+        var files = await QkChat.Server.Files.FileRows.LoadAsync(connection, page.Where(m => m.FileId is not null).Select(m => m.FileId!.Value), ct);
+        if (files.Count == 0) return page;
+        for (int i = 0; i < page.Count; i++)
+            if (page[i].FileId is { } id && files.TryGetValue(id, out var file)) page[i] = page[i] with { File = file };
+        return page;
+    }
 }

@@ -25,6 +25,9 @@ public sealed class GroupRequest : IRequestBody<GroupRequest>
     [JsonPropertyName("up_to_seq")] public long? UpToSeq { get; set; }
     [JsonPropertyName("seq")] public long? Seq { get; set; }
 
+    /// <summary>send_group_message of type `file` (protocol.md §10): the file it carries.</summary>
+    [JsonPropertyName("file_id")] public long? FileId { get; set; }
+
     /// <summary>The source-generated type information the dispatcher's request reader and clients use.</summary>
     public static JsonTypeInfo<GroupRequest> Json => GroupJsonContext.Default.GroupRequest;
 }

@@ -20,6 +20,9 @@ public sealed class MessageRequest : IRequestBody<MessageRequest>
     [JsonPropertyName("after_message_id")] public long? AfterMessageId { get; set; }
     [JsonPropertyName("keyword")] public string? Keyword { get; set; }
 
+    /// <summary>send_message of type `file` (protocol.md §10): the file it carries.</summary>
+    [JsonPropertyName("file_id")] public long? FileId { get; set; }
+
     /// <summary>search_messages: only this group's entries (not with <see cref="ChatUserId"/>).</summary>
     [JsonPropertyName("group_id")] public long? GroupId { get; set; }
 
