@@ -107,7 +107,9 @@ public static partial class ServerHost
                 // Not cancelled by a stop signal: a start cut halfway left a server that hung in its disposal (SIGTERM ~0.6 s
                 // into a start, 2026-12-07). It finishes starting, then the wait below returns at once and it stops normally.
                 await server.StartAsync(CancellationToken.None);
-                await using var web = await StartWebAsync(options, server, [], loggerFactory, logger, CancellationToken.None);
+                // File uploads and downloads (protocol.md §10) are the listener's extra routes.
+                var fileRoutes = new QkChat.Server.Files.TusEndpoints(server.Features.Uploads, server.Features.Downloads, loggerFactory.CreateLogger("Files"));
+                await using var web = await StartWebAsync(options, server, [fileRoutes], loggerFactory, logger, CancellationToken.None);
                 await using var admin = await StartAdminAsync(options, server, dataSource, redis, mail, dbPools, lease, loggerFactory, logger, CancellationToken.None);
                 LogReady(logger, Listeners(server.Engine), server.Engine.Reactors.Count);
                 SystemdNotify.Ready();

@@ -1,9 +1,12 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
 using QkChat.Client;
 using QkChat.Core.Files;
 using QkChat.IntegrationTests.Chat;
 using QkChat.Protocol;
+using QkChat.Server.Files;
+using QkChat.Server.Web;
 using Xunit;
 
 namespace QkChat.IntegrationTests.Files;
@@ -16,10 +19,28 @@ internal sealed class FileKit : IAsyncDisposable
 {
     public const int Chunk = 64 * 1024;
 
-    private FileKit(ChatHarness chat, string dir)
+    private FileKit(ChatHarness chat, string dir, FileTransferOptions options)
     {
         Chat = chat;
         Dir = dir;
+        Options = options;
+    }
+
+    public FileTransferOptions Options { get; }
+
+    /// <summary>The public HTTP listener with the file routes, after <see cref="StartHttpAsync"/>.</summary>
+    public WebServer? Web { get; private set; }
+
+    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    /// <summary>Starts the public HTTP listener on a free loopback port with the tus and download routes, as qkchatd maps them.</summary>
+    public async Task StartHttpAsync()
+    {
+        var routes = new TusEndpoints(Uploads, Chat.Features.Downloads, NullLogger.Instance);
+        Web = await WebServer.StartAsync(new HttpOptions { Host = "127.0.0.1", Port = 0 }, Chat.Server.Engine, null, [routes],
+            NullLoggerFactory.Instance, CancellationToken.None);
+        Options.PublicUrl = $"http://127.0.0.1:{Web.EndPoint.Port}";
+        Http.BaseAddress = new Uri(Options.PublicUrl);
     }
 
     public ChatHarness Chat { get; }
@@ -35,13 +56,40 @@ internal sealed class FileKit : IAsyncDisposable
             Dir = dir, MaxBytes = maxBytes, ChunkBytes = Chunk, MaxOpenUploadsPerUser = maxOpenUploads, MaxBytesPerUserPerDay = maxBytesPerDay,
             Secret = "test secret", PublicUrl = "http://127.0.0.1:1",
         };
-        return new FileKit(await ChatHarness.StartAsync(files: options, fileClock: clock), dir);
+        return new FileKit(await ChatHarness.StartAsync(files: options, fileClock: clock), dir, options);
     }
 
     public async Task<(uint Id, ChatClient Device)> UserAsync()
     {
         var (id, name) = await Chat.CreateUserAsync();
         return (id, await Chat.LoginAsync(name));
+    }
+
+    /// <summary>A tus request to an upload URL with its bearer token and the protocol version header.</summary>
+    public static HttpRequestMessage Tus(HttpMethod method, string url, string? token)
+    {
+        var request = new HttpRequestMessage(method, url);
+        request.Headers.Add("Tus-Resumable", "1.0.0");
+        if (token is not null) request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        return request;
+    }
+
+    /// <summary>PATCH of <paramref name="chunk"/> at <paramref name="offset"/>, with its sha256 (or the one given).</summary>
+    public Task<HttpResponseMessage> PatchAsync(string url, string token, long offset, ReadOnlyMemory<byte> chunk, byte[]? checksum = null, bool withChecksum = true)
+    {
+        var request = Tus(HttpMethod.Patch, url, token);
+        request.Content = new ByteArrayContent(chunk.ToArray());
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/offset+octet-stream");
+        request.Headers.Add("Upload-Offset", offset.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (withChecksum) request.Headers.Add("Upload-Checksum", "sha256 " + Convert.ToBase64String(checksum ?? SHA256.HashData(chunk.Span)));
+        return Http.SendAsync(request);
+    }
+
+    /// <summary>HEAD of an upload: the status and Upload-Offset (-1 when absent).</summary>
+    public async Task<(System.Net.HttpStatusCode Status, long Offset)> HeadAsync(string url, string? token)
+    {
+        using var response = await Http.SendAsync(Tus(HttpMethod.Head, url, token));
+        return (response.StatusCode, response.Headers.TryGetValues("Upload-Offset", out var v) ? long.Parse(v.First()) : -1);
     }
 
     public static byte[] RandomBytes(int n) => RandomNumberGenerator.GetBytes(n);
@@ -76,6 +124,8 @@ internal sealed class FileKit : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        Http.Dispose();
+        if (Web is not null) await Web.DisposeAsync();
         await Chat.DisposeAsync();
         if (Directory.Exists(Dir)) Directory.Delete(Dir, recursive: true);
     }
