@@ -1,0 +1,97 @@
+// Friends: find people, send requests, answer incoming ones, see friends with presence and set a private remark.
+import { h, presenceDot } from '../dom.js';
+import { showError, showNotice } from './toast.js';
+
+export function renderFriends(ctx, state) {
+  const { store, conn, redraw } = ctx;
+  const query = h('input', { type: 'search', placeholder: 'username, e-mail or user id', testid: 'friend-search-input', value: state.query || '' });
+  const search = h('form', {
+    class: 'search',
+    onsubmit: async (ev) => {
+      ev.preventDefault();
+      state.query = query.value.trim();
+      if (!state.query) return;
+      try {
+        const d = await conn.request('search_users', { query: state.query, limit: 20 });
+        state.results = (d.users || []).filter((u) => u.user_id !== store.me.user_id);
+        for (const u of state.results) store.rememberName(u.user_id, u.username);
+        redraw();
+      } catch (e) { showError(e); }
+    },
+  }, query, h('button', { type: 'submit', testid: 'friend-search-submit' }, 'Search'));
+
+  const results = state.results
+    ? h('ul', { class: 'items compact', testid: 'search-results' },
+      state.results.length ? state.results.map((u) => h('li', { class: 'row', testid: 'search-result', dataset: { username: u.username } },
+        presenceDot(u.status), h('span', { class: 'item-title' }, u.username),
+        store.friends.has(u.user_id)
+          ? h('span', { class: 'hint' }, 'friend')
+          : h('button', { class: 'small', testid: 'add-friend', onclick: () => sendRequest(ctx, u) }, 'Add')))
+        : h('li', { class: 'hint' }, 'Nobody found.'))
+    : null;
+
+  const incoming = store.incoming.length
+    ? h('section', {}, h('h3', {}, 'Friend requests'),
+      h('ul', { class: 'items compact' }, store.incoming.map((r) => h('li', { class: 'row', testid: 'incoming-request', dataset: { username: r.username } },
+        h('span', { class: 'item-main' }, h('span', { class: 'item-title' }, r.username), r.message ? h('span', { class: 'item-sub' }, r.message) : null),
+        h('button', { class: 'small primary', testid: 'accept-request', onclick: () => respond(ctx, r, true) }, 'Accept'),
+        h('button', { class: 'small', testid: 'decline-request', onclick: () => respond(ctx, r, false) }, 'Decline')))))
+    : null;
+
+  const outgoing = store.outgoing.length
+    ? h('section', {}, h('h3', {}, 'Waiting for an answer'),
+      h('ul', { class: 'items compact' }, store.outgoing.map((r) => h('li', { class: 'row', testid: 'outgoing-request', dataset: { username: r.username } },
+        h('span', { class: 'item-title' }, r.username), h('span', { class: 'hint' }, 'pending')))))
+    : null;
+
+  const friends = [...store.friends.values()].sort((a, b) => (a.remark || a.username).localeCompare(b.remark || b.username));
+  const list = h('section', {}, h('h3', {}, `Friends (${friends.length})`),
+    friends.length
+      ? h('ul', { class: 'items compact', testid: 'friend-list' }, friends.map((f) => friendRow(ctx, state, f)))
+      : h('p', { class: 'hint' }, 'No friends yet: search for someone above.'));
+
+  return h('div', { class: 'friends' }, search, results, incoming, outgoing, list);
+}
+
+function friendRow(ctx, state, f) {
+  if (state.editing === f.user_id) {
+    const input = h('input', { value: f.remark || '', maxlength: 64, placeholder: 'remark (only you see it)', testid: 'remark-input' });
+    return h('li', { class: 'row', testid: 'friend', dataset: { username: f.username } },
+      h('form', { class: 'remark-form', onsubmit: (ev) => { ev.preventDefault(); saveRemark(ctx, state, f, input.value.trim()); } },
+        input, h('button', { type: 'submit', class: 'small primary', testid: 'remark-save' }, 'Save'),
+        h('button', { type: 'button', class: 'small', onclick: () => { state.editing = null; ctx.redraw(); } }, 'Cancel')));
+  }
+  return h('li', { class: 'row', testid: 'friend', dataset: { username: f.username, status: f.status || 'offline' } },
+    presenceDot(f.status),
+    h('a', { class: 'item-main', href: `#/chat/u/${f.user_id}`, testid: 'open-chat' },
+      h('span', { class: 'item-title', testid: 'friend-name' }, f.remark || f.username),
+      h('span', { class: 'item-sub' }, (f.remark ? f.username + ' · ' : '') + (f.status || 'offline'))),
+    h('button', { class: 'small', testid: 'edit-remark', title: 'Set a private name for this friend',
+      onclick: () => { state.editing = f.user_id; ctx.redraw(); } }, 'Remark'));
+}
+
+async function sendRequest(ctx, user) {
+  try {
+    const d = await ctx.conn.request('friend_request', { user_identifier: String(user.user_id) });
+    if (d.became_friends) showNotice(`You and ${user.username} are now friends.`);
+    else showNotice(`Friend request sent to ${user.username}.`);
+    await ctx.session.refreshLists();
+  } catch (e) { showError(e); }
+}
+
+async function respond(ctx, request, accept) {
+  try {
+    await ctx.conn.request('respond_friend_request', { friend_request_id: request.friend_request_id, accept });
+    showNotice(accept ? `You and ${request.username} are now friends.` : `Declined ${request.username}'s request.`);
+    await ctx.session.refreshLists();
+  } catch (e) { showError(e); }
+}
+
+async function saveRemark(ctx, state, friend, remark) {
+  try {
+    await ctx.conn.request('set_friend_remark', { friend_id: friend.user_id, remark });
+    friend.remark = remark || undefined;
+    state.editing = null;
+    ctx.store.changed();
+  } catch (e) { showError(e); }
+}
