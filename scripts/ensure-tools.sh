@@ -6,7 +6,7 @@ set -euo pipefail
 
 # tool -> Debian package: systemd-analyze verifies the unit, objdump reads the glibc versions the binaries
 # need, dpkg-deb builds and inspects the .deb, useradd runs in the maintainer scripts, chromium (headless)
-# loads the admin dashboard in its test.
+# loads the admin dashboard in its test and runs the web client in its tests (Playwright drives it; no download).
 declare -A packages=([systemd-analyze]=systemd [objdump]=binutils [dpkg-deb]=dpkg [useradd]=passwd [chromium]=chromium)
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
