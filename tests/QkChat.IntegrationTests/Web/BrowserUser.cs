@@ -118,9 +118,11 @@ internal sealed class BrowserUser
 
     public ILocator ErrorToast => ById("error");
 
-    public async Task ScreenshotAsync(string directory, string name)
+    /// <summary>A PNG of the page as it is; <paramref name="withoutNotices"/> first clears passing notices (not errors).</summary>
+    public async Task ScreenshotAsync(string directory, string name, bool withoutNotices = false)
     {
         Directory.CreateDirectory(directory);
+        if (withoutNotices) await Page.EvaluateAsync("() => document.querySelectorAll('[data-testid=notice]').forEach(n => n.remove())");
         await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(directory, name + ".png") });
     }
 

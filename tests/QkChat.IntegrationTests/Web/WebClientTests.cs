@@ -240,11 +240,12 @@ public sealed class WebClientTests
         var web = await h.RegisterOverTcpAsync();
         var tcp = await h.RegisterOverTcpAsync();
         await h.BefriendAsync(web, tcp);
-        // 70 messages: more than two pages of 30, so scrolling up must fetch twice.
+        // 70 messages: more than two pages of 30, so scrolling up must fetch twice. The browser user wrote them from
+        // another device (TCP): messages to them would arrive all at once as offline_messages at sign-in instead.
         const int count = 70;
-        await using (var tcpClient = await h.LoginOverTcpAsync(tcp))
+        await using (var otherDevice = await h.LoginOverTcpAsync(web))
         {
-            for (int i = 1; i <= count; i++) await AccountsHarness.Ok(tcpClient.SendMessageAsync(web.UserId, $"message {i}"));
+            for (int i = 1; i <= count; i++) await AccountsHarness.Ok(otherDevice.SendMessageAsync(tcp.UserId, $"message {i}"));
         }
 
         await using var browser = await WebBrowser.LaunchAsync();

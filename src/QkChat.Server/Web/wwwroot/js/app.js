@@ -44,7 +44,8 @@ handlePushes(conn, store, session, {
   onKicked: (reason) => {
     const text = KICK_REASONS[reason] || `Signed out by the server (${reason}).`;
     if (reason === 'idle_timeout') { showNotice(text); return; }
-    session.signOutLocally(null);
+    if (reason === 'same_device') session.stopHere(null);
+    else session.signOutLocally(null);
     showErrorText(text);
   },
 });

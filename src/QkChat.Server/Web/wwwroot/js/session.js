@@ -90,6 +90,18 @@ export class Session {
     this.onSignedOut(reason);
   }
 
+  /**
+   * Another tab of this browser signed in as the same device (same client_id) and took over: stop here without
+   * forgetting the saved sign-in, which is that tab's too. A reload of this tab takes the device back.
+   */
+  stopHere(reason) {
+    this.signedIn = false;
+    this.resumeOnOpen = false;
+    this.conn.close();
+    this.store.reset();
+    this.onSignedOut(reason);
+  }
+
   saveSession(data) {
     this.saved = { token: data.token, client_id: this.clientId(), user_id: data.user_id, username: data.username };
     localStorage.setItem(SESSION_KEY, JSON.stringify(this.saved));

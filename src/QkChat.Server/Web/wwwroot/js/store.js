@@ -7,6 +7,8 @@ const STATUS_RANK = { sent: 0, delivered: 1, read: 2 };
 export class Store extends EventTarget {
   constructor() {
     super();
+    // The socket's state (connection.js), kept apart from what reset() forgets at sign-in and sign-out.
+    this.connection = 'closed';
     this.reset();
   }
 
@@ -23,7 +25,6 @@ export class Store extends EventTarget {
     // Status news that can overtake the answer to my own send (the peer acks the push before I hear back).
     this.readUpTo = new Map();
     this.earlyStatus = new Map();
-    this.connection = 'closed';
     this.changed();
   }
 

@@ -4,7 +4,9 @@ import { showError, showNotice } from './toast.js';
 
 export function renderFriends(ctx, state) {
   const { store, conn, redraw } = ctx;
-  const query = h('input', { type: 'search', placeholder: 'username, e-mail or user id', testid: 'friend-search-input', value: state.query || '' });
+  // Drafts live in state: a push re-draws this panel while someone types.
+  const query = h('input', { type: 'search', placeholder: 'username, e-mail or user id', testid: 'friend-search-input', value: state.query || '',
+    oninput: () => { state.query = query.value; } });
   const search = h('form', {
     class: 'search',
     onsubmit: async (ev) => {
@@ -55,11 +57,13 @@ export function renderFriends(ctx, state) {
 
 function friendRow(ctx, state, f) {
   if (state.editing === f.user_id) {
-    const input = h('input', { value: f.remark || '', maxlength: 64, placeholder: 'remark (only you see it)', testid: 'remark-input' });
+    if (state.remarkDraft === undefined) state.remarkDraft = f.remark || '';
+    const input = h('input', { value: state.remarkDraft, maxlength: 64, placeholder: 'remark (only you see it)', testid: 'remark-input',
+      oninput: () => { state.remarkDraft = input.value; } });
     return h('li', { class: 'row', testid: 'friend', dataset: { username: f.username } },
       h('form', { class: 'remark-form', onsubmit: (ev) => { ev.preventDefault(); saveRemark(ctx, state, f, input.value.trim()); } },
         input, h('button', { type: 'submit', class: 'small primary', testid: 'remark-save' }, 'Save'),
-        h('button', { type: 'button', class: 'small', onclick: () => { state.editing = null; ctx.redraw(); } }, 'Cancel')));
+        h('button', { type: 'button', class: 'small', onclick: () => { state.editing = null; state.remarkDraft = undefined; ctx.redraw(); } }, 'Cancel')));
   }
   return h('li', { class: 'row', testid: 'friend', dataset: { username: f.username, status: f.status || 'offline' } },
     presenceDot(f.status),
@@ -67,7 +71,7 @@ function friendRow(ctx, state, f) {
       h('span', { class: 'item-title', testid: 'friend-name' }, f.remark || f.username),
       h('span', { class: 'item-sub' }, (f.remark ? f.username + ' · ' : '') + (f.status || 'offline'))),
     h('button', { class: 'small', testid: 'edit-remark', title: 'Set a private name for this friend',
-      onclick: () => { state.editing = f.user_id; ctx.redraw(); } }, 'Remark'));
+      onclick: () => { state.editing = f.user_id; state.remarkDraft = undefined; ctx.redraw(); } }, 'Remark'));
 }
 
 async function sendRequest(ctx, user) {
@@ -92,6 +96,7 @@ async function saveRemark(ctx, state, friend, remark) {
     await ctx.conn.request('set_friend_remark', { friend_id: friend.user_id, remark });
     friend.remark = remark || undefined;
     state.editing = null;
+    state.remarkDraft = undefined;
     ctx.store.changed();
   } catch (e) { showError(e); }
 }
