@@ -6,7 +6,8 @@
 set -euo pipefail
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$ROOT"
-eval "$(scripts/stack.sh env)"
+# The checkout's private stack, unless the caller already points QKCHAT_DB_* at one.
+[[ -n ${QKCHAT_DB_HOST:-} ]] || eval "$(scripts/stack.sh env)"
 export QKCHAT_WEB_SCREENSHOTS="$ROOT/docs/web"
 mkdir -p "$QKCHAT_WEB_SCREENSHOTS"
 dotnet tests/QkChat.IntegrationTests/bin/Release/net10.0/QkChat.IntegrationTests.dll -noColor \
