@@ -8,8 +8,8 @@ ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$ROOT"
 # The checkout's private stack, unless the caller already points QKCHAT_DB_* at one.
 [[ -n ${QKCHAT_DB_HOST:-} ]] || eval "$(scripts/stack.sh env)"
-export QKCHAT_WEB_SCREENSHOTS="$ROOT/docs/web"
-mkdir -p "$QKCHAT_WEB_SCREENSHOTS"
+export QKCHAT_TEST_WEB_SCREENSHOTS="$ROOT/docs/web"
+mkdir -p "$QKCHAT_TEST_WEB_SCREENSHOTS"
 dotnet tests/QkChat.IntegrationTests/bin/Release/net10.0/QkChat.IntegrationTests.dll -noColor \
     -method 'QkChat.IntegrationTests.Web.WebScreenshotTests.The_main_screens_are_captured'
-ls -l "$QKCHAT_WEB_SCREENSHOTS"
+ls -l "$QKCHAT_TEST_WEB_SCREENSHOTS"

@@ -8,7 +8,7 @@ namespace QkChat.IntegrationTests.Web;
 /// <summary>
 /// The main screens of the web client, filled with a small believable conversation, as PNGs: sign-in, chats, a chat,
 /// friends, a group, and the phone layout. They go to .run/test-artifacts/web/ on every run (a person can look at
-/// what the last run saw), or to QKCHAT_WEB_SCREENSHOTS when set: scripts/web-screenshots.sh points it at docs/web/,
+/// what the last run saw), or to QKCHAT_TEST_WEB_SCREENSHOTS when set: scripts/web-screenshots.sh points it at docs/web/,
 /// which docs/web.md shows.
 /// </summary>
 public sealed class WebScreenshotTests
@@ -16,7 +16,7 @@ public sealed class WebScreenshotTests
     [Fact(Timeout = 180_000)] // a browser, a server, four accounts and eight screenshots on a loaded box; normally ~20 s
     public async Task The_main_screens_are_captured()
     {
-        string dir = Environment.GetEnvironmentVariable("QKCHAT_WEB_SCREENSHOTS") is { Length: > 0 } chosen
+        string dir = Environment.GetEnvironmentVariable("QKCHAT_TEST_WEB_SCREENSHOTS") is { Length: > 0 } chosen
             ? Path.GetFullPath(chosen)
             : Path.Combine(TestStack.RepoRoot, ".run", "test-artifacts", "web");
         await using var h = await WebHarness.StartAsync();
