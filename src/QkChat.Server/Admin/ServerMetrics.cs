@@ -165,6 +165,8 @@ public sealed class ServerMetrics : IDisposable
             "Kicks received from other nodes");
         _meter.CreateObservableCounter("qkchat.route.resubscribes", () => routes.Resubscribes, "{resubscribe}",
             "Times the pub/sub connection came back after a loss (cross-node pushes in the gap are lost)");
+        _meter.CreateObservableCounter("qkchat.route.subscription.lost", () => routes.SubscriptionLostSeconds, "s",
+            "Time this node's pub/sub connection was lost (Redis restarted or the link broke), summed over episodes and Redis endpoints; cross-node pushes to this node in it are lost");
         _meter.CreateObservableCounter("qkchat.route.dropped", () => routes.Dropped, "{item}",
             "Cross-node work dropped because the route sender's queue was full");
         _meter.CreateObservableCounter("qkchat.route.registry.cleaned", () => routes.Cleaned, "{entry}",

@@ -33,6 +33,7 @@ public sealed partial class ClusterDelivery
         _changes = await subscriber.SubscribeAsync(ChangedChannel);
         _changes.OnMessage(OnChanged);
         _redis.ConnectionRestored += OnRestored;
+        _redis.ConnectionFailed += OnFailed;
         await RefreshLivenessAsync();
         // This number's earlier process may have crashed with devices in the tables (a restart inside the liveness
         // period goes unnoticed by the others), and nodes dead while no node ran were never reaped: both now.
@@ -100,9 +101,20 @@ public sealed partial class ClusterDelivery
     private void OnRestored(object? sender, ConnectionFailedEventArgs e)
     {
         _cache.Clear();
-        if (e.ConnectionType == ConnectionType.Subscription) Stats.AddResubscribe();
+        if (e.ConnectionType == ConnectionType.Subscription)
+        {
+            Stats.AddResubscribe();
+            Stats.SubscriptionRestored(e.EndPoint);
+        }
         LogRestoredConnection(_logger, e.ConnectionType.ToString(), e.EndPoint?.ToString() ?? "?");
         Enqueue(new Work(WorkKind.Restore, [0], null, false, 0));
+    }
+
+    /// <summary>The subscription connection is lost: cross-node pushes to this node are lost until it is restored
+    /// (qkchat_route_subscription_lost_seconds_total measures the gap).</summary>
+    private void OnFailed(object? sender, ConnectionFailedEventArgs e)
+    {
+        if (e.ConnectionType == ConnectionType.Subscription) Stats.SubscriptionLost(e.EndPoint);
     }
 
     /// <summary>
@@ -196,6 +208,7 @@ public sealed partial class ClusterDelivery
     public async ValueTask DisposeAsync()
     {
         _redis.ConnectionRestored -= OnRestored;
+        _redis.ConnectionFailed -= OnFailed;
         _work.Writer.TryComplete();
         _stop.CancelAfter(TimeSpan.FromSeconds(5));
         await _sender;

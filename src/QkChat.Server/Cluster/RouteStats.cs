@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Net;
+
 namespace QkChat.Server.Cluster;
 
 /// <summary>Cross-node routing counters (/metrics: qkchat_route_*; docs/cluster.md, "What to watch").</summary>
@@ -21,6 +24,24 @@ public sealed class RouteStats
     /// <summary>Times the subscription connection came back after a loss (Redis restarted or the link broke).</summary>
     public long Resubscribes => Interlocked.Read(ref _resubscribes);
 
+    /// <summary>
+    /// Seconds this node's pub/sub connection was lost, summed over episodes (and over Redis endpoints on a Cluster), the
+    /// current episode included: the gap in cross-node pushes a Redis restart or a broken link costs (docs/cluster.md).
+    /// </summary>
+    public double SubscriptionLostSeconds
+    {
+        get
+        {
+            long now = Environment.TickCount64, open = 0;
+            foreach (long since in _lostSince.Values) open += now - since;
+            return (Interlocked.Read(ref _lostMs) + open) / 1000.0;
+        }
+    }
+
+    // Per endpoint: when its subscription connection failed (removed when it is restored).
+    private readonly ConcurrentDictionary<string, long> _lostSince = new();
+    private long _lostMs;
+
     /// <summary>Cross-node work dropped because the route sender's queue was full.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
@@ -40,6 +61,13 @@ public sealed class RouteStats
     internal void AddKickSent() => Interlocked.Increment(ref _kicksSent);
     internal void AddKickReceived() => Interlocked.Increment(ref _kicksReceived);
     internal void AddResubscribe() => Interlocked.Increment(ref _resubscribes);
+
+    internal void SubscriptionLost(EndPoint? endPoint) => _lostSince.TryAdd(endPoint?.ToString() ?? "", Environment.TickCount64);
+
+    internal void SubscriptionRestored(EndPoint? endPoint)
+    {
+        if (_lostSince.TryRemove(endPoint?.ToString() ?? "", out long since)) Interlocked.Add(ref _lostMs, Environment.TickCount64 - since);
+    }
     internal void AddDropped() => Interlocked.Increment(ref _dropped);
     internal void AddCleaned() => Interlocked.Increment(ref _cleaned);
     internal void AddRestored(int n) => Interlocked.Add(ref _restored, n);

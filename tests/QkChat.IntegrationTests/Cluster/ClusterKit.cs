@@ -79,6 +79,18 @@ internal sealed partial class ClusterKit : IAsyncDisposable
     [GeneratedRegex(@"node id (\d+) leased in Redis")]
     private static partial Regex LeaseLine();
 
+    [GeneratedRegex(@"admin listener on (http://127\.0\.0\.1:\d+/)")]
+    private static partial Regex AdminLine();
+
+    /// <summary>A metric of process <paramref name="index"/> from its /metrics (0 when it is not listed).</summary>
+    public async Task<double> MetricAsync(int index, string name)
+    {
+        using var admin = new HttpClient { BaseAddress = new Uri(AdminLine().Match(Nodes[index].Output).Groups[1].Value) };
+        string text = await admin.GetStringAsync("metrics");
+        var line = text.Split('\n').SingleOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal) || l.StartsWith(name + "{", StringComparison.Ordinal));
+        return line is null ? 0 : double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public async Task<(uint Id, string Name)> CreateUserAsync()
     {
         string name = AccountsHarness.UniqueName();
@@ -110,27 +122,26 @@ internal sealed partial class ClusterKit : IAsyncDisposable
     public async Task<ChatClient> ConnectAsync(int node, System.Net.IPAddress from)
     {
         var client = await ChatClient.ConnectAsync("127.0.0.1", Ports[node], new ChatClientOptions { LocalAddress = from });
-        _clients.Add(client);
+        lock (_clients) _clients.Add(client);
         return client;
     }
 
-    /// <summary>The node the device registry names for the device (its value is "node:session"), or null.</summary>
-    public async Task<int?> RegisteredNodeAsync(uint userId, string clientId)
-    {
-        string? value = await Redis.GetDatabase().HashGetAsync("qk:devices:{" + userId + "}", clientId);
-        if (value is null) return null;
-        int colon = value.IndexOf(':');
-        return int.Parse(colon < 0 ? value : value[..colon]);
-    }
+    /// <summary>The node the device registry names for the device, or null.</summary>
+    public async Task<int?> RegisteredNodeAsync(uint userId, string clientId) =>
+        NodeOfEntry(await Redis.GetDatabase().HashGetAsync("qk:devices:{" + userId + "}", clientId));
 
-    public async Task WaitRegisteredAsync(uint userId, string clientId, int nodeId)
+    public Task WaitRegisteredAsync(uint userId, string clientId, int nodeId) =>
+        Wait.UntilAsync(async () => await RegisteredNodeAsync(userId, clientId) == nodeId,
+            $"device {userId}/{clientId} registered on node {nodeId}");
+
+    /// <summary>The node number a device registry entry names (the value is "node:session"; a bare "N" of earlier
+    /// versions too); null for no entry.</summary>
+    public static int? NodeOfEntry(RedisValue entry)
     {
-        var deadline = Environment.TickCount64 + 30_000;
-        while (await RegisteredNodeAsync(userId, clientId) != nodeId)
-        {
-            Assert.True(Environment.TickCount64 < deadline, $"device {userId}/{clientId} not registered on node {nodeId} within 30 s");
-            await Task.Delay(20);
-        }
+        string? s = entry;
+        if (s is null) return null;
+        int colon = s.IndexOf(':');
+        return int.TryParse(colon < 0 ? s : s[..colon], out int node) ? node : null;
     }
 
     public async ValueTask DisposeAsync()

@@ -126,14 +126,10 @@ public sealed class ClusterPresenceTests
     /// <summary>Waits until the presence table has (or no longer has) the device: its node's worker has taken the step.</summary>
     private static async Task WaitPresenceAsync(ClusterKit kit, uint user, string clientId, bool present)
     {
-        var deadline = Environment.TickCount64 + 30_000;
         // The field is the client id; the TTL-based directory before the table named it "host:port|client id", accepted
         // too so that this test runs (and fails for its own reasons) against that code.
-        while ((await kit.Redis.GetDatabase().HashKeysAsync("qk:presence:{" + user + "}"))
-               .Any(f => f == clientId || ((string)f!).EndsWith("|" + clientId, StringComparison.Ordinal)) != present)
-        {
-            Assert.True(Environment.TickCount64 < deadline, $"presence of {user}/{clientId} not {(present ? "written" : "removed")} within 30 s");
-            await Task.Delay(20);
-        }
+        await Wait.UntilAsync(async () => (await kit.Redis.GetDatabase().HashKeysAsync("qk:presence:{" + user + "}"))
+                .Any(f => f == clientId || ((string)f!).EndsWith("|" + clientId, StringComparison.Ordinal)) == present,
+            $"presence of {user}/{clientId} {(present ? "written" : "removed")}");
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using QkChat.IntegrationTests.Infrastructure;
 using QkChat.Protocol;
 using Xunit;
 using static QkChat.IntegrationTests.Chat.ChatHarness;
@@ -29,18 +30,22 @@ public sealed partial class CrossNodeTrafficMetricsTests
         using var senderAdmin = new HttpClient { BaseAddress = new Uri(AdminLine().Match(kit.Nodes[0].Output).Groups[1].Value) };
         using var receiverAdmin = new HttpClient { BaseAddress = new Uri(AdminLine().Match(kit.Nodes[1].Output).Groups[1].Value) };
 
-        // A message every 100 ms until both dashboards have seen a second with traffic (the sampler ticks once a second).
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        // A message every 100 ms (at most) until both dashboards have seen a second with traffic (the sampler ticks once a
+        // second).
         bool outSeen = false, inSeen = false;
         int sent = 0;
-        while (!(outSeen && inSeen))
+        long lastSent = long.MinValue;
+        await Wait.UntilAsync(async () =>
         {
-            Assert.True(DateTime.UtcNow < deadline, $"no cross-node rate on the dashboards within 60 s (out {outSeen}, in {inSeen})");
-            await SendOk(sender, x, $"crossing {sent++}");
-            await Task.Delay(100);
+            if (Environment.TickCount64 - lastSent >= 100)
+            {
+                await SendOk(sender, x, $"crossing {sent++}");
+                lastSent = Environment.TickCount64;
+            }
             outSeen = outSeen || await AnySampleAsync(senderAdmin, "route_out_per_s");
             inSeen = inSeen || await AnySampleAsync(receiverAdmin, "route_in_per_s");
-        }
+            return outSeen && inSeen;
+        }, "a cross-node rate on both dashboards", TimeSpan.FromSeconds(60));
         for (int i = 0; i < sent; i++) await Push(receiver, PushNames.Message);
 
         // /metrics: the sender's node published at least one frame per message, the receiver's received as many.

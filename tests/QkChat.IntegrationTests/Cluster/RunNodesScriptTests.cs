@@ -117,11 +117,13 @@ public sealed partial class RunNodesScriptTests
 
     private static async Task WaitForAsync(Func<bool> condition, ExternalProcess script, string what)
     {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!condition())
+        try
         {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{what}: not within {Patience}:\n{script.Output}");
-            await Task.Delay(50);
+            await Wait.UntilAsync(condition, what, Patience);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}:\n{script.Output}");
         }
     }
 }
