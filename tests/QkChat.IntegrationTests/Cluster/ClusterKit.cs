@@ -44,7 +44,9 @@ internal sealed partial class ClusterKit : IAsyncDisposable
     /// live nodes of either deployment reap the new holder's devices (a fresh clone's full run lost cross-node pushes
     /// in two tests so, 2026-12-07). One Redis per deployment is what production has (docs/cluster.md).</param>
     /// <param name="redisEndpoints">A Redis Cluster's seed list (RedisClusterFixture.Endpoints) instead of a single Redis.</param>
-    public static async Task<ClusterKit> StartAsync(int nodes, int? redisPort = null, string? redisEndpoints = null)
+    /// <param name="env">Settings every node gets on top (e.g. QKCHAT_NODE_LEASE_TTL_S).</param>
+    public static async Task<ClusterKit> StartAsync(int nodes, int? redisPort = null, string? redisEndpoints = null,
+        IReadOnlyDictionary<string, string>? env = null)
     {
         ExternalProcess? ownRedis = null;
         if (redisPort is null && redisEndpoints is null)
@@ -56,21 +58,42 @@ internal sealed partial class ClusterKit : IAsyncDisposable
         }
         var db = await TempDatabase.CreateAsync();
         int port = redisPort ?? TestStack.RedisPort;
+        Dictionary<string, string> NodeEnv(int chatPort)
+        {
+            var e = ServerProcess.StackEnvironment(db.Name, chatPort);
+            e["QKCHAT_REDIS_PORT"] = port.ToString();
+            if (redisEndpoints is not null) e["QKCHAT_REDIS_HOST"] = redisEndpoints;
+            e["QKCHAT_DB_AUTO_MIGRATE"] = "true";
+            foreach (var (k, v) in env ?? new Dictionary<string, string>()) e[k] = v;
+            return e;
+        }
         var processes = new ExternalProcess[nodes];
         var ports = new int[nodes];
         for (int i = 0; i < nodes; i++)
         {
             ports[i] = ServerProcess.FreePort();
-            var env = ServerProcess.StackEnvironment(db.Name, ports[i]);
-            env["QKCHAT_REDIS_PORT"] = port.ToString();
-            if (redisEndpoints is not null) env["QKCHAT_REDIS_HOST"] = redisEndpoints;
-            env["QKCHAT_DB_AUTO_MIGRATE"] = "true";
-            processes[i] = ServerProcess.Start(env);
+            processes[i] = ServerProcess.Start(NodeEnv(ports[i]));
             // One after the other: the first migrates the database, the others find it ready.
             await processes[i].WaitForOutputAsync("ready: serving chat", TimeSpan.FromSeconds(60));
         }
         var redis = await ConnectionMultiplexer.ConnectAsync((redisEndpoints ?? $"{TestStack.RedisHost}:{port}") + ",abortConnect=false");
-        return new ClusterKit(db, processes, ports, port, redis) { _ownRedis = ownRedis };
+        return new ClusterKit(db, processes, ports, port, redis) { _ownRedis = ownRedis, _nodeEnv = NodeEnv };
+    }
+
+    private Func<int, Dictionary<string, string>> _nodeEnv = null!;
+
+    /// <summary>
+    /// Starts a new process in place of process <paramref name="index"/> (which must have exited), on a new port, with the
+    /// fixed node id <paramref name="nodeId"/>, and waits until it serves chat.
+    /// </summary>
+    public async Task RestartAsync(int index, int nodeId)
+    {
+        await Nodes[index].DisposeAsync();
+        Ports[index] = ServerProcess.FreePort();
+        var env = _nodeEnv(Ports[index]);
+        env["QKCHAT_NODE_ID"] = nodeId.ToString();
+        Nodes[index] = ServerProcess.Start(env);
+        await Nodes[index].WaitForOutputAsync("ready: serving chat", TimeSpan.FromSeconds(60));
     }
 
     /// <summary>The node id process <paramref name="index"/> leased (from its start-up log).</summary>
