@@ -40,9 +40,11 @@ public sealed partial class ClusterDelivery : IDelivery, IAsyncDisposable
     private readonly NodeLease? _lease;
     private readonly ILogger _logger;
     private readonly IAuditLog _audit;
-    // Makes this process's session tokens differ from an earlier process's of the same node number (whose entries may
-    // survive a crash): connection ids restart at 1 in every process.
-    private readonly string _epoch = Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.NextInt64()))[..8];
+    // The first half of this process's session tokens: its lease incarnation, so that they differ from an earlier
+    // process's of the same node number (whose entries may survive a crash; connection ids restart at 1 in every process)
+    // and the reap of a dead process spares this one's entries (docs/cluster.md, "Node death"). Without a lease (tests):
+    // 8 random hex digits, as an incarnation has.
+    private readonly string _incarnation;
     // Logins whose registry entry is written (or being written) before their answer, by session token, until the
     // session attaches here (docs/cluster.md, "Kicks across nodes").
     private readonly ConcurrentDictionary<string, Claim> _claims = new();
@@ -67,6 +69,7 @@ public sealed partial class ClusterDelivery : IDelivery, IAsyncDisposable
         _local = local;
         _redis = redis;
         _registry = new RouteRegistry(redis);
+        _incarnation = lease?.Incarnation ?? Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.NextInt64()))[..8];
         Node = node;
         _lease = lease;
         _logger = logger;
@@ -129,10 +132,11 @@ public sealed partial class ClusterDelivery : IDelivery, IAsyncDisposable
 
     public void ToDevice(Session device, OutboundFrame frame) => _local.ToDevice(device, frame);
 
-    /// <summary>This node's token for the session on <paramref name="connection"/>: the "session" of its registry value.</summary>
+    /// <summary>This node's token for the session on <paramref name="connection"/>: the "session" of its registry value,
+    /// "incarnation:connection" (the lease incarnation, the connection's number in hex).</summary>
     public string SessionOf(Connection connection) => SessionOf(connection.Id);
 
-    private string SessionOf(long connectionId) => _epoch + connectionId.ToString("x");
+    private string SessionOf(long connectionId) => _incarnation + ":" + connectionId.ToString("x");
 
     /// <summary>
     /// The registry names the session before its login answers: queued to the route sender like an attach, and the

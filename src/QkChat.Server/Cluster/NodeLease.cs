@@ -44,9 +44,21 @@ public sealed partial class NodeLease : IAsyncDisposable
         _token = token;
         _ttl = ttl;
         _logger = logger;
+        Incarnation = IncarnationOf(token)!;
     }
 
     public int NodeId { get; }
+
+    /// <summary>
+    /// This process's holding of the number: the random last word of the lease value, different for every process that
+    /// ever leases the number. Registry and presence entries carry it, so that reaping a dead process's entries never
+    /// removes those of a new process that took the number at once (docs/cluster.md, "Node death").
+    /// </summary>
+    public string Incarnation { get; }
+
+    /// <summary>The incarnation in a lease value (its last word), or null for no value.</summary>
+    public static string? IncarnationOf(string? leaseValue) =>
+        leaseValue is null ? null : leaseValue[(leaseValue.LastIndexOf(' ') + 1)..];
 
     /// <summary>Open while the lease is known to hold; MessageIds mints only then.</summary>
     public NodeIdPermit Permit { get; } = NodeIdPermit.Closed();

@@ -5,13 +5,15 @@ namespace QkChat.Server.Cluster;
 
 /// <summary>
 /// Which node holds which device, in Redis (docs/cluster.md, "Routing"): one hash per user, `qk:devices:{user id}`,
-/// field = client id, value = "node:session" (the node's number and the session that holds the device there, a token
-/// unique across the node's processes: ClusterDelivery.SessionOf). The session makes a kick exact: a node kicks the session
-/// the registry named, never a newer one of the same device that took over since. The braces are a hash tag: each
-/// user's key sits in one Cluster slot and users spread over all slots. Entries carry no TTL: a node's liveness is its
-/// lease key (<see cref="NodeLease"/>), so the entries of a node whose lease is gone are ignored by every reader at once
-/// and deleted by whichever node reads them first (<see cref="ForgetNodeAsync"/>). Every call here runs on the route
-/// worker, never a reactor.
+/// field = client id, value = "node:session" where the session is "incarnation:connection" (ClusterDelivery.SessionOf):
+/// the node's lease incarnation (<see cref="NodeLease.Incarnation"/>, new for every process that leases the number) and the
+/// connection's number in that process, in hex. So a value reads "N:incarnation:connection". The session makes a kick
+/// exact: a node kicks the session the registry named, never a newer one of the same device that took over since; its
+/// incarnation lets the reap of a dead process (RedisPresenceDirectory) tell its entries from those of a new process under
+/// the same number. The braces are a hash tag: each user's key sits in one Cluster slot and users spread over all slots.
+/// Entries carry no TTL: a node's liveness is its lease key (<see cref="NodeLease"/>), so the entries of a node whose
+/// lease is gone are ignored by every reader at once and deleted by whichever node reads them first
+/// (<see cref="ForgetNodeAsync"/>). Every call here runs on the route worker, never a reactor.
 /// </summary>
 public sealed class RouteRegistry(IConnectionMultiplexer redis)
 {

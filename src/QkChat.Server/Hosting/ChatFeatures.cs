@@ -62,7 +62,7 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
         Friends = new FriendService(friendStore, Delivery, Presence, Blocks, Audit, loggers.CreateLogger("Friends"),
             searchBudget: new RedisPerMinuteBudget(redis, RedisPerMinuteBudget.SearchPrefix)) { FriendSets = FriendSets };
         // The deployment's presence table needs a node number; in-process tests without a lease keep this node's view.
-        if (lease is not null) Presence.Directory = new RedisPresenceDirectory(redis, lease.NodeId);
+        if (lease is not null) Presence.Directory = new RedisPresenceDirectory(redis, lease.NodeId, lease.Incarnation);
         PresenceUpdates = new PresenceService(Presence, FriendSets, Blocks, Delivery, new MySqlLastSeenStore(db), Presence.Directory,
             loggers.CreateLogger("Presence"));
         Messaging = new MessagingService(messagingOptions, new MySqlMessageStore(db), FriendSets, Blocks, Delivery, Presence,

@@ -7,67 +7,91 @@ namespace QkChat.Server.Presence;
 
 /// <summary>
 /// The deployment's presence table in Redis (docs/cluster.md, "Presence"). Per user a hash `qk:presence:{user id}`:
-/// field = client_id, value = "node:status" (the node number holding the device, the device's status as a digit of
-/// <see cref="PresenceStatus"/>). Per node a set `qk:node:{N}:users` of the users it wrote, so that the devices of a dead
-/// node can be found without a scan. No TTL: a node's liveness is its lease (<see cref="NodeLease"/>); when it lapses,
-/// the live nodes reap its devices (<see cref="ReapNodeAsync"/>). Each step is one script on the user's key, atomic,
-/// answering the user's status over all devices before and after, so exactly one node sees each change. The braces
-/// are hash tags: a user's presence hash shares the slot of its device registry hash (`qk:devices:{user id}`), which
-/// the reap cleans in the same script; a node's set shares its lease key's slot.
+/// field = client_id, value = "node:incarnation:status" (the node number holding the device, its lease's incarnation, the
+/// device's status as a digit of <see cref="PresenceStatus"/>; "node:status" from earlier versions is read too). Per node a
+/// set `qk:node:{N}:users` of the users it wrote, so that the devices of a dead node can be found without a scan. No TTL:
+/// a node's liveness is its lease (<see cref="NodeLease"/>); when it lapses, the live nodes reap its devices
+/// (<see cref="ReapNodeAsync"/>), only those of the dead incarnation, so a new process that took the number at once keeps
+/// its own. Each step is one script on the user's key, atomic, answering the user's status over all devices before and
+/// after, so exactly one node sees each change. The braces are hash tags: a user's presence hash shares the slot of its
+/// device registry hash (`qk:devices:{user id}`), which the reap cleans in the same script; a node's set shares its lease
+/// key's slot.
 /// </summary>
-public sealed class RedisPresenceDirectory(IConnectionMultiplexer redis, int node) : IPresenceDirectory
+/// <param name="incarnation">This node's lease incarnation ("" in tests that lease nothing).</param>
+public sealed class RedisPresenceDirectory(IConnectionMultiplexer redis, int node, string incarnation = "") : IPresenceDirectory
 {
-    // The most present status of the hash's devices (the PresenceStatus digits are ordered), 0 = offline. Values of
-    // another shape (the TTL-based table of earlier versions) count as nothing.
+    // The status digit of a value ("N:incarnation:S", or "N:S" of earlier versions), the node it names, and its incarnation
+    // (of a presence value or of a registry value "N:incarnation:connection"; '' for the earlier shapes); the most present status of the hash's devices (the PresenceStatus digits are ordered),
+    // 0 = offline. Values of another shape (the TTL-based table of earlier versions) count as nothing.
     private const string Best = """
+        local function status(v)
+          return tonumber(string.match(v, '^%d+:(%d)$') or string.match(v, '^%d+:%x+:(%d)$'))
+        end
+        local function owner(v)
+          return string.match(v, '^(%d+):')
+        end
+        local function incarnation(v)
+          return string.match(v, '^%d+:(%x+):%x+$') or ''
+        end
         local function best(key)
           local b = 0
           for _, v in ipairs(redis.call('HVALS', key)) do
-            local s = tonumber(string.match(v, '^%d+:(%d)$'))
+            local s = status(v)
             if s and s > b then b = s end
           end
           return b
         end
         """;
 
-    // ARGV: client_id, node, status digit (0 = offline: delete while this node holds it). Returns before, after, and how
-    // many devices of the user this node still holds. PERSIST: a key of the earlier TTL-based table must not expire.
+    // ARGV: client_id, node, status digit (0 = offline: delete while this node holds it), this node's value prefix
+    // ("N:incarnation:" or "N:"). Returns before, after, and how many devices of the user the node's number still holds (any
+    // incarnation: a dead one's entries keep the user in the node's set for the reap). PERSIST: a key of the earlier
+    // TTL-based table must not expire.
     private const string SetScript = Best + """
 
         local before = best(KEYS[1])
         if ARGV[3] == '0' then
           local v = redis.call('HGET', KEYS[1], ARGV[1])
-          if v and string.match(v, '^(%d+):') == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
+          if v and owner(v) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
         else
-          redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ':' .. ARGV[3])
+          redis.call('HSET', KEYS[1], ARGV[1], ARGV[4] .. ARGV[3])
           redis.call('PERSIST', KEYS[1])
         end
         local mine = 0
         for _, v in ipairs(redis.call('HVALS', KEYS[1])) do
-          if string.match(v, '^(%d+):') == ARGV[2] then mine = mine + 1 end
+          if owner(v) == ARGV[2] then mine = mine + 1 end
         end
         return {before, best(KEYS[1]), mine}
         """;
 
-    // KEYS: the user's presence hash, the user's device registry hash; ARGV: the dead node. Removes the node's devices
-    // from both (the registry's readers ignore them already; this frees them; a registry value is "node:session") and
-    // returns before, after.
+    // KEYS: the user's presence hash, the user's device registry hash; ARGV: the dead node, the incarnation that holds its
+    // number now ('' when none). Removes the node's devices of every other incarnation from both (the registry's readers
+    // ignore them already; this frees them) and returns before, after, and how many entries of the number remain (the new
+    // incarnation's: the user stays in the node's set). Registry values are "N:incarnation:connection" (or "N").
     private const string ReapScript = Best + """
 
+        local function dead(v)
+          local o = string.match(v, '^(%d+)$') or owner(v)
+          return o == ARGV[1] and (ARGV[2] == '' or incarnation(v) ~= ARGV[2])
+        end
         local before = best(KEYS[1])
-        local all = redis.call('HGETALL', KEYS[1])
-        for i = 1, #all, 2 do
-          if string.match(all[i + 1], '^(%d+):') == ARGV[1] then redis.call('HDEL', KEYS[1], all[i]) end
+        local left = 0
+        for k = 1, 2 do
+          local all = redis.call('HGETALL', KEYS[k])
+          for i = 1, #all, 2 do
+            local v = all[i + 1]
+            if dead(v) then redis.call('HDEL', KEYS[k], all[i])
+            elseif (string.match(v, '^(%d+)$') or owner(v)) == ARGV[1] then left = left + 1 end
+          end
         end
-        local routes = redis.call('HGETALL', KEYS[2])
-        for i = 1, #routes, 2 do
-          if string.match(routes[i + 1], '^(%d+)') == ARGV[1] then redis.call('HDEL', KEYS[2], routes[i]) end
-        end
-        return {before, best(KEYS[1])}
+        return {before, best(KEYS[1]), left}
         """;
 
     // Users reaped per pipelined round: a dead node of 15,000 devices is a few rounds, none holding much memory.
     private const int ReapChunk = 1000;
+
+    // This node's value prefix: the status digit follows.
+    private readonly string _prefix = incarnation.Length == 0 ? node + ":" : node + ":" + incarnation + ":";
 
     public static RedisKey Key(uint userId) => "qk:presence:{" + userId + "}";
 
@@ -77,7 +101,7 @@ public sealed class RedisPresenceDirectory(IConnectionMultiplexer redis, int nod
         BackendErrors.Guard("Redis", async () =>
         {
             var db = redis.GetDatabase();
-            var result = (RedisResult[])(await db.ScriptEvaluateAsync(SetScript, [Key(userId)], [clientId, node, (int)status]))!;
+            var result = (RedisResult[])(await db.ScriptEvaluateAsync(SetScript, [Key(userId)], [clientId, node, (int)status, _prefix]))!;
             int mine = (int)result[2];
             // The set only has to name every user this node holds; a stale member costs one empty reap step.
             if (status != PresenceStatus.Offline) await db.SetAddAsync(UsersKey(node), userId);
@@ -93,19 +117,27 @@ public sealed class RedisPresenceDirectory(IConnectionMultiplexer redis, int nod
             var changes = new List<ClusterChange>();
             for (int i = 0; i < users.Length; i += ReapChunk)
             {
+                // Who holds the number now, read again for every round: a process that took it meanwhile (started at once
+                // under the same number) keeps its devices. Its own start-up reap reads itself here.
+                string holder = NodeLease.IncarnationOf(await db.StringGetAsync(NodeLease.Key(dead))) ?? "";
                 var chunk = users.AsMemory(i, Math.Min(ReapChunk, users.Length - i));
                 var steps = new List<(uint User, Task<RedisResult> Step)>(chunk.Length);
                 foreach (var member in chunk.Span)
                     if (member.TryParse(out long id) && id is > 0 and <= uint.MaxValue)
-                        steps.Add(((uint)id, db.ScriptEvaluateAsync(ReapScript, [Key((uint)id), RouteRegistry.Key((uint)id)], [dead])));
+                        steps.Add(((uint)id, db.ScriptEvaluateAsync(ReapScript, [Key((uint)id), RouteRegistry.Key((uint)id)], [dead, holder])));
                 await Task.WhenAll(steps.Select(s => s.Step));
+                var gone = new List<RedisValue>(chunk.Length);
+                foreach (var member in chunk.Span)
+                    if (!member.TryParse(out long id) || id is <= 0 or > uint.MaxValue) gone.Add(member);
                 foreach (var (user, step) in steps)
                 {
                     var result = (RedisResult[])step.Result!;
                     var change = Change(user, result[0], result[1]);
                     if (change.Before != change.After) changes.Add(change);
+                    // The new holder's users stay in the set: they are its to reap if it dies too.
+                    if ((int)result[2] == 0) gone.Add(user);
                 }
-                await db.SetRemoveAsync(UsersKey(dead), chunk.ToArray());
+                await db.SetRemoveAsync(UsersKey(dead), gone.ToArray());
             }
             return changes;
         });
@@ -128,7 +160,7 @@ public sealed class RedisPresenceDirectory(IConnectionMultiplexer redis, int nod
             return statuses;
         });
 
-    /// <summary>The status digit of a "node:status" value (the scripts' pattern); null for anything else.</summary>
+    /// <summary>The status digit of a "node:incarnation:status" or "node:status" value (the scripts' patterns); null for anything else.</summary>
     private static PresenceStatus? StatusOf(RedisValue value)
     {
         string? s = value;

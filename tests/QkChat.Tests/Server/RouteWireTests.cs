@@ -4,7 +4,7 @@ using Xunit;
 
 namespace QkChat.Tests.Server;
 
-/// <summary>The cross-node batch format (docs/cluster.md, "Channels") and the registry's "node:session" values.</summary>
+/// <summary>The cross-node batch format (docs/cluster.md, "Channels") and the registry's "node:session" values (session = "incarnation:connection").</summary>
 public sealed class RouteWireTests
 {
     private sealed class Recorder : RouteWire.IHandler
@@ -25,15 +25,15 @@ public sealed class RouteWireTests
     {
         var batch = new ArrayBufferWriter<byte>();
         RouteWire.WriteHeader(batch, 3);
-        RouteWire.WriteTakeOver(batch, 7, "phone", "a1b2c3d4f", "Pixel 8 ü");
+        RouteWire.WriteTakeOver(batch, 7, "phone", "a1b2c3d4:f", "Pixel 8 ü");
         RouteWire.WriteDeliver(batch, [7, 9], "{}"u8, droppable: true, 42);
-        RouteWire.WriteTakeOver(batch, 8, "tablet", "a1b2c3d410", null);
+        RouteWire.WriteTakeOver(batch, 8, "tablet", "a1b2c3d4:10", null);
         RouteWire.WriteKick(batch, 9, "laptop", "revoked");
 
         var seen = new Recorder();
         Assert.True(RouteWire.Read(batch.WrittenSpan, seen, out int sender));
         Assert.Equal(3, sender);
-        Assert.Equal(["take-over 7 phone a1b2c3d4f Pixel 8 ü", "deliver 7,9 {} True 42", "take-over 8 tablet a1b2c3d410 <none>",
+        Assert.Equal(["take-over 7 phone a1b2c3d4:f Pixel 8 ü", "deliver 7,9 {} True 42", "take-over 8 tablet a1b2c3d4:10 <none>",
             "kick 9 laptop revoked"], seen.Seen);
     }
 
@@ -50,7 +50,7 @@ public sealed class RouteWireTests
     }
 
     [Theory]
-    [InlineData("3:a1b2c3d4f", true, 3, "a1b2c3d4f")]
+    [InlineData("3:a1b2c3d4:f", true, 3, "a1b2c3d4:f")] // the session is "incarnation:connection"
     [InlineData("15:x", true, 15, "x")]
     [InlineData("2", true, 2, null)] // the earlier format: a bare node number
     [InlineData("16:x", false, 16, "x")]
