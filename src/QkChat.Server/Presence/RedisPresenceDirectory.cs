@@ -21,8 +21,9 @@ namespace QkChat.Server.Presence;
 public sealed class RedisPresenceDirectory(IConnectionMultiplexer redis, int node, string incarnation = "") : IPresenceDirectory
 {
     // The status digit of a value ("N:incarnation:S", or "N:S" of earlier versions), the node it names, and its incarnation
-    // (of a presence value or of a registry value "N:incarnation:connection"; '' for the earlier shapes); the most present status of the hash's devices (the PresenceStatus digits are ordered),
-    // 0 = offline. Values of another shape (the TTL-based table of earlier versions) count as nothing.
+    // (of a presence value or of a registry value "N:incarnation:connection"; '' for the earlier shapes); the most present
+    // status of the hash's devices (the PresenceStatus digits are ordered), 0 = offline. Values of another shape (the
+    // TTL-based table of earlier versions) count as nothing.
     private const string Best = """
         local function status(v)
           return tonumber(string.match(v, '^%d+:(%d)$') or string.match(v, '^%d+:%x+:(%d)$'))
