@@ -1,3 +1,4 @@
+using QkChat.IntegrationTests.Infrastructure;
 using QkChat.Protocol;
 using Xunit;
 using static QkChat.IntegrationTests.Chat.ChatHarness;
@@ -13,7 +14,7 @@ public sealed class ClusterCacheTests
     private const int ClusterTimeout = 180_000;
 
     [Fact(Timeout = ClusterTimeout)]
-    public async Task A_block_or_unfriend_on_one_node_takes_effect_at_once_for_sends_on_another()
+    public async Task A_block_or_unfriend_on_one_node_takes_effect_for_sends_on_another_once_its_notice_is_handled()
     {
         await using var kit = await ClusterKit.StartAsync(2);
         var (x, xName) = await kit.CreateUserAsync();
@@ -28,11 +29,16 @@ public sealed class ClusterCacheTests
         await SendOk(yClient, x, "before the block");
         await SendOk(yClient, z, "before the unfriend");
 
+        // The change's answer follows the notice's PUBLISH, so the notice is in node 1's socket; a send there can still
+        // overtake its handling (docs/cluster.md "Caches", Timing: once in a run of the suite on the loaded box). The
+        // caches have no expiry: a notice that never took effect would keep the old answer past the deadline.
         await Ok(xClient.BlockUserAsync(y));
-        Assert.Equal(ErrorCodes.Forbidden, await Code(Send(yClient, x, "after the block")));
+        await Wait.UntilAsync(async () => await Code(Send(yClient, x, "after the block")) == ErrorCodes.Forbidden,
+            "node 1 refuses y's sends to x after x blocked y on node 0", TimeSpan.FromSeconds(15));
 
         await Ok(zClient.DeleteFriendAsync(y));
-        Assert.Equal(ErrorCodes.NotFriends, await Code(Send(yClient, z, "after the unfriend")));
+        await Wait.UntilAsync(async () => await Code(Send(yClient, z, "after the unfriend")) == ErrorCodes.NotFriends,
+            "node 1 refuses y's sends to z after z unfriended y on node 0", TimeSpan.FromSeconds(15));
     }
 
     [Fact(Timeout = ClusterTimeout)]
