@@ -16,6 +16,17 @@ internal static class FileRows
             $"UPDATE files SET referenced_at = {now} WHERE referenced_at IS NULL AND file_id IN ({string.Join(',', fileIds.Select(id => id.ToString(CultureInfo.InvariantCulture)))})");
 
     /// <summary>The files with these ids, in one query (none: no query).</summary>
+    /// <summary>Fills in the `file` of the items of a page that carry one, with one query for all of them.</summary>
+    public static async Task<List<T>> WithFilesAsync<T>(MySqlConnection connection, List<T> page, Func<T, long?> fileId,
+        Func<T, StoredFile, T> withFile, CancellationToken ct)
+    {
+        var files = await LoadAsync(connection, page.Select(fileId).Where(id => id is not null).Select(id => id!.Value), ct);
+        if (files.Count == 0) return page;
+        for (int i = 0; i < page.Count; i++)
+            if (fileId(page[i]) is { } id && files.TryGetValue(id, out var file)) page[i] = withFile(page[i], file);
+        return page;
+    }
+
     public static async Task<Dictionary<long, StoredFile>> LoadAsync(MySqlConnection connection, IEnumerable<long> fileIds, CancellationToken ct)
     {
         var ids = fileIds.Distinct().ToArray();

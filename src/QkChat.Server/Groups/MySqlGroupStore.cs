@@ -141,15 +141,8 @@ public sealed partial class MySqlGroupStore(MySqlDataSource db) : IGroupStore
             r.IsDBNull(o + 10) ? null : r.GetInt64(o + 10));
     }
 
-    /// <summary>Fills in the `file` of the file entries of a page, with one query for all of them.</summary>
-    private static async Task<List<GroupEntry>> WithFilesAsync(MySqlConnection connection, List<GroupEntry> page, CancellationToken ct)
-    {
-        var files = await QkChat.Server.Files.FileRows.LoadAsync(connection, page.Where(e => e.FileId is not null).Select(e => e.FileId!.Value), ct);
-        if (files.Count == 0) return page;
-        for (int i = 0; i < page.Count; i++)
-            if (page[i].FileId is { } id && files.TryGetValue(id, out var file)) page[i] = page[i] with { File = file };
-        return page;
-    }
+    private static Task<List<GroupEntry>> WithFilesAsync(MySqlConnection connection, List<GroupEntry> page, CancellationToken ct) =>
+        QkChat.Server.Files.FileRows.WithFilesAsync(connection, page, static e => e.FileId, static (e, file) => e with { File = file }, ct);
 
     /// <summary>A group row as read under its lock.</summary>
     private sealed record LockedGroup(long GroupId, string Name, uint OwnerId, long MaxSeq, int MemberCount);

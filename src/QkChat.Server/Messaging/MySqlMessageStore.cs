@@ -88,13 +88,6 @@ public sealed partial class MySqlMessageStore(MySqlDataSource db) : IMessageStor
         r.GetInt64(offset), r.GetUInt32(offset + 1), r.GetUInt32(offset + 2), r.GetString(offset + 3), r.GetString(offset + 4),
         r.GetInt64(offset + 5), (MessageStatus)r.GetByte(offset + 6), r.GetBoolean(offset + 7), r.IsDBNull(offset + 8) ? null : r.GetInt64(offset + 8));
 
-    /// <summary>Fills in the `file` of the file messages of a page, with one query for all of them.</summary>
-    private static async Task<List<MessageRecord>> WithFilesAsync(MySqlConnection connection, List<MessageRecord> page, CancellationToken ct)
-    {
-        var files = await QkChat.Server.Files.FileRows.LoadAsync(connection, page.Where(m => m.FileId is not null).Select(m => m.FileId!.Value), ct);
-        if (files.Count == 0) return page;
-        for (int i = 0; i < page.Count; i++)
-            if (page[i].FileId is { } id && files.TryGetValue(id, out var file)) page[i] = page[i] with { File = file };
-        return page;
-    }
+    private static Task<List<MessageRecord>> WithFilesAsync(MySqlConnection connection, List<MessageRecord> page, CancellationToken ct) =>
+        QkChat.Server.Files.FileRows.WithFilesAsync(connection, page, static m => m.FileId, static (m, file) => m with { File = file }, ct);
 }
