@@ -16,6 +16,14 @@ public sealed partial class FileSweeper : IAsyncDisposable
     /// <summary>How often a sweep runs: ten minutes, a small fraction of the 24 h lifetimes, so nothing outlives them by much.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// How old bytes that no row names must be before the sweeper deletes them (content whose upload never committed,
+    /// stray temporary files). An hour: a completing upload renames its content into place a moment before its
+    /// transaction commits (one hash of at most files.max_bytes and one transaction: seconds), so a young orphan may be
+    /// a commit in flight; an hour is far beyond that and small against the 24 h lifetimes.
+    /// </summary>
+    public static readonly TimeSpan OrphanAge = TimeSpan.FromHours(1);
+
     private readonly IFileStore _store;
     private readonly IFileCatalog _catalog;
     private readonly FileUploads? _uploads;
@@ -83,7 +91,7 @@ public sealed partial class FileSweeper : IAsyncDisposable
                 // Row first: a PATCH racing with the sweep then finds no upload (404) rather than bytes without a row.
                 await _catalog.DeleteUploadAsync(id, ct);
                 await _store.AbortUploadAsync(id, ct);
-                _uploads?.Forget(id);
+                _uploads?.Stats.Failed(UploadFailure.Expired);
             }
             uploads += expired.Count;
             if (expired.Count < BatchSize) break;

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 
@@ -44,20 +43,59 @@ public readonly record struct UploadAnswer(UploadStatus Status, long Offset = 0,
 /// same upload gets 409, never a torn file). Runs on HTTP threads, never on a reactor.
 /// </summary>
 public sealed partial class FileUploads(FileTransferOptions options, IFileStore store, IFileCatalog catalog, SignedTokens tokens, ILogger logger,
-    TimeProvider? time = null)
+    TimeProvider? time = null, FileTransferStats? stats = null)
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
-    private readonly ConcurrentDictionary<long, SemaphoreSlim> _locks = new();
+    // Upload id -> its gate and how many requests hold or wait for it. An entry lives only while a request of its upload
+    // is in flight: the last one out removes it, so uploads that completed, expired or were abandoned leave nothing.
+    private readonly Dictionary<long, Gate> _locks = [];
 
-    /// <summary>Uploads completed and bytes appended since start (docs/files.md; the metrics read them).</summary>
-    public long Completed => Interlocked.Read(ref _completed);
-    public long BytesAppended => Interlocked.Read(ref _bytes);
-    private long _completed, _bytes;
+    /// <summary>The file transfer counters (/metrics; docs/observability.md), shared with FileService and the HTTP routes.</summary>
+    public FileTransferStats Stats { get; } = stats ?? new FileTransferStats();
+
+    /// <summary>Uploads completed and bytes appended since start.</summary>
+    public long Completed => Stats.Completed;
+    public long BytesAppended => Stats.BytesReceived;
 
     public int ChunkBytes => options.ChunkBytes;
 
+    /// <summary>Entries in the per-upload lock map (tests: none is left once no request is in flight).</summary>
+    internal int LockCount
+    {
+        get
+        {
+            lock (_locks) return _locks.Count;
+        }
+    }
+
     /// <summary>HEAD: where the upload stands.</summary>
-    public async Task<UploadAnswer> HeadAsync(long uploadId, string? token, CancellationToken ct)
+    public async Task<UploadAnswer> HeadAsync(long uploadId, string? token, CancellationToken ct) => Counted(await HeadCoreAsync(uploadId, token, ct));
+
+    /// <summary>
+    /// PATCH: appends <paramref name="chunk"/> at <paramref name="offset"/>. <paramref name="checksum"/> is the decoded
+    /// `Upload-Checksum: sha256` value, or null when none was sent.
+    /// </summary>
+    public async Task<UploadAnswer> PatchAsync(long uploadId, string? token, long offset, ReadOnlyMemory<byte> chunk, byte[]? checksum, CancellationToken ct) =>
+        Counted(await PatchCoreAsync(uploadId, token, offset, chunk, checksum, ct));
+
+    private UploadAnswer Counted(UploadAnswer answer)
+    {
+        UploadFailure? failure = answer.Status switch
+        {
+            UploadStatus.Unauthorized => UploadFailure.Unauthorized,
+            UploadStatus.NotFound => UploadFailure.NotFound,
+            UploadStatus.WrongOffset => UploadFailure.WrongOffset,
+            UploadStatus.TooLarge => UploadFailure.TooLarge,
+            UploadStatus.ChunkChecksumMismatch => UploadFailure.ChunkChecksum,
+            UploadStatus.FileChecksumMismatch => UploadFailure.FileChecksum,
+            _ => null,
+        };
+        if (failure is { } f) Stats.Failed(f);
+        if (answer.Status == UploadStatus.Completed) Stats.UploadCompleted();
+        return answer;
+    }
+
+    private async Task<UploadAnswer> HeadCoreAsync(long uploadId, string? token, CancellationToken ct)
     {
         if (Claims(uploadId, token) is not { } claims) return new(UploadStatus.Unauthorized);
         using var held = await LockAsync(uploadId, ct);
@@ -66,11 +104,7 @@ public sealed partial class FileUploads(FileTransferOptions options, IFileStore 
         return new(UploadStatus.Ok, offset, upload.Content.Size);
     }
 
-    /// <summary>
-    /// PATCH: appends <paramref name="chunk"/> at <paramref name="offset"/>. <paramref name="checksum"/> is the decoded
-    /// `Upload-Checksum: sha256` value, or null when none was sent.
-    /// </summary>
-    public async Task<UploadAnswer> PatchAsync(long uploadId, string? token, long offset, ReadOnlyMemory<byte> chunk, byte[]? checksum, CancellationToken ct)
+    private async Task<UploadAnswer> PatchCoreAsync(long uploadId, string? token, long offset, ReadOnlyMemory<byte> chunk, byte[]? checksum, CancellationToken ct)
     {
         if (Claims(uploadId, token) is not { } claims) return new(UploadStatus.Unauthorized);
         using var held = await LockAsync(uploadId, ct);
@@ -91,7 +125,7 @@ public sealed partial class FileUploads(FileTransferOptions options, IFileStore 
         if (chunk.Length == 0) return new(UploadStatus.Ok, current, size);
 
         long now = await store.AppendAsync(uploadId, current, chunk, ct);
-        Interlocked.Add(ref _bytes, chunk.Length);
+        Stats.Received(chunk.Length);
         // After the fsync: a crash before this line leaves MariaDB behind the disk, and the tail is trimmed next time.
         if (!await catalog.AdvanceAsync(uploadId, current, now, ct)) return new(UploadStatus.WrongOffset, current, size);
         if (now < size) return new(UploadStatus.Ok, now, size);
@@ -107,7 +141,6 @@ public sealed partial class FileUploads(FileTransferOptions options, IFileStore 
         }
         var file = await catalog.CompleteAsync(upload, _time.GetUtcNow().ToUnixTimeMilliseconds(),
             c => store.CommitAsync(uploadId, upload.Content, c), ct);
-        Interlocked.Increment(ref _completed);
         LogCompleted(logger, uploadId, claims.UserId, file.FileId, size);
         return new(UploadStatus.Completed, size, size, file.FileId);
     }
@@ -117,19 +150,47 @@ public sealed partial class FileUploads(FileTransferOptions options, IFileStore 
 
     private async Task<Held> LockAsync(long uploadId, CancellationToken ct)
     {
-        var gate = _locks.GetOrAdd(uploadId, static _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(ct);
-        return new Held(gate);
+        Gate gate;
+        lock (_locks)
+        {
+            if (!_locks.TryGetValue(uploadId, out gate!)) _locks[uploadId] = gate = new Gate();
+            gate.Users++;
+        }
+        try
+        {
+            await gate.Semaphore.WaitAsync(ct);
+        }
+        catch
+        {
+            Leave(uploadId, gate);
+            throw;
+        }
+        return new Held(this, uploadId, gate);
     }
 
-    // Semaphores stay in the map (one small object per upload seen since start); the sweeper's expiry bounds uploads.
-    private readonly struct Held(SemaphoreSlim gate) : IDisposable
+    /// <summary>One request of the upload is done with the gate (released it, or never got it): the last one removes it.</summary>
+    private void Leave(long uploadId, Gate gate)
     {
-        public void Dispose() => gate.Release();
+        lock (_locks)
+        {
+            if (--gate.Users == 0) _locks.Remove(uploadId);
+        }
     }
 
-    /// <summary>Drops the lock of an upload that is gone (the sweeper), so the map does not grow without end.</summary>
-    public void Forget(long uploadId) => _locks.TryRemove(uploadId, out _);
+    private sealed class Gate
+    {
+        public readonly SemaphoreSlim Semaphore = new(1, 1);
+        public int Users; // under the map's lock
+    }
+
+    private readonly struct Held(FileUploads owner, long uploadId, Gate gate) : IDisposable
+    {
+        public void Dispose()
+        {
+            gate.Semaphore.Release();
+            owner.Leave(uploadId, gate);
+        }
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "upload {UploadId}: PATCH at offset {Offset}, the upload is at {Current}: 409")]
     private static partial void LogWrongOffset(ILogger logger, long uploadId, long offset, long current);
