@@ -24,8 +24,12 @@ public sealed partial class FileService
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    public FileService(FileTransferOptions options, IFileCatalog catalog, SignedTokens tokens, ILogger logger, TimeProvider? time = null)
+    private readonly FileTransferStats _stats;
+
+    public FileService(FileTransferOptions options, IFileCatalog catalog, SignedTokens tokens, ILogger logger, TimeProvider? time = null,
+        FileTransferStats? stats = null)
     {
+        _stats = stats ?? new FileTransferStats();
         _options = options;
         _catalog = catalog;
         _tokens = tokens;
@@ -56,6 +60,7 @@ public sealed partial class FileService
             switch (outcome.Result)
             {
                 case InitResult.Complete:
+                    _stats.UploadDeduplicated();
                     LogComplete(_logger, me, outcome.File!.FileId, init.Content.Size);
                     pending.Complete(ErrorCodes.Ok, "the file is stored already", outcome.File.FileId, static (w, id) =>
                     {
@@ -75,6 +80,7 @@ public sealed partial class FileService
                     return;
             }
             var upload = outcome.Upload!;
+            if (!outcome.Resumed) _stats.UploadStarted();
             var answer = new InitAnswer(upload, UploadUrl(upload.UploadId),
                 _tokens.UploadToken(new UploadClaims(upload.UploadId, me, upload.Content.Size, upload.ExpiresAt)), _options.ChunkBytes);
             pending.Complete(ErrorCodes.Ok, upload.Offset > 0 ? "resume the upload" : "upload the file", answer, static (w, a) =>

@@ -6,8 +6,8 @@ public sealed record StoredFile(long FileId, uint UploaderId, ContentKey Content
 /// <summary>An unfinished upload.</summary>
 public sealed record UploadInfo(long UploadId, uint UserId, ContentKey Content, string Name, string Mime, long Offset, long ExpiresAt);
 
-/// <summary>What file_upload_init found or started.</summary>
-public readonly record struct InitOutcome(InitResult Result, StoredFile? File, UploadInfo? Upload);
+/// <summary>What file_upload_init found or started; <paramref name="Resumed"/>: the upload is the user's earlier one of the same content.</summary>
+public readonly record struct InitOutcome(InitResult Result, StoredFile? File, UploadInfo? Upload, bool Resumed = false);
 
 public enum InitResult
 {

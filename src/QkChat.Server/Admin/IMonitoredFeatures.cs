@@ -16,6 +16,9 @@ public interface IMonitoredFeatures
     GroupService Groups { get; }
     AuditBatcher Audit { get; }
 
+    /// <summary>File transfer counters (uploads, downloads).</summary>
+    QkChat.Core.Files.FileTransferStats FileStats { get; }
+
     /// <summary>Cross-node routing counters; null when the node routes nothing across nodes (tests).</summary>
     QkChat.Server.Cluster.RouteStats? Routes { get; }
 }

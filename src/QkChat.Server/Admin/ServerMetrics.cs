@@ -29,7 +29,8 @@ public sealed class ServerMetrics : IDisposable
     public ServerMetrics(TransportEngine engine, LiveSessions live, MessagingService messaging, PasswordWorkPool passwords,
         IConnectionMultiplexer redis, Func<long>? mailPending = null, RequestMetrics? requests = null,
         IReadOnlyList<(string Name, LatencyHistogram Times)>? batchers = null, QkChat.Server.Cluster.NodeLease? lease = null,
-        QkChat.Server.Cluster.RouteStats? routes = null, GroupService? groups = null)
+        QkChat.Server.Cluster.RouteStats? routes = null, GroupService? groups = null,
+        QkChat.Core.Files.FileTransferStats? files = null)
     {
         _engine = engine;
         _meter.CreateObservableGauge("qkchat.connections", () => PerReactorAndListener(s => s.OpenConnections, s => s.OpenTlsConnections,
@@ -52,6 +53,7 @@ public sealed class ServerMetrics : IDisposable
         _meter.CreateObservableCounter("qkchat.messages.failed", () => messaging.Writer.Failed, "{message}",
             "Messages whose batch was not stored (answered UNAVAILABLE or INTERNAL)");
         if (groups is not null) AddGroups(groups);
+        if (files is not null) AddFiles(files);
         _meter.CreateObservableCounter("qkchat.acks.stored", () => messaging.Acks.Written, "{ack}",
             "Message ids acknowledged by their receivers and stored: messages delivered");
         _meter.CreateObservableCounter("qkchat.messages.queued_offline", () => messaging.Counters.QueuedOffline, "{message}",
@@ -105,6 +107,42 @@ public sealed class ServerMetrics : IDisposable
             "group_message pushes handed to members' devices (not droppable: the send-queue policy drops none)");
         _meter.CreateObservableCounter("qkchat.group_entries.unpushed", () => groups.Writer.Unpushed, "{entry}",
             "Group entries stored and answered but pushed to nobody (their members could not be read); members catch up by seq");
+    }
+
+    /// <summary>File transfer (docs/files.md): uploads begun, made, refused by reason, and the bytes each way.</summary>
+    private void AddFiles(QkChat.Core.Files.FileTransferStats files)
+    {
+        _meter.CreateObservableCounter("qkchat.files.uploads.started", () => files.Started, "{upload}",
+            "New uploads begun by file_upload_init (a resumed upload is not new)");
+        _meter.CreateObservableCounter("qkchat.files.uploads.deduplicated", () => files.Deduplicated, "{upload}",
+            "file_upload_init answered complete at once: the content was stored already, no bytes crossed");
+        _meter.CreateObservableCounter("qkchat.files.uploads.completed", () => files.Completed, "{upload}",
+            "Uploads whose last chunk arrived and whose sha256 matched: a file was made");
+        _meter.CreateObservableCounter("qkchat.files.upload.failures", UploadFailures, "{request}",
+            "Upload requests refused, and uploads lost, by reason (file_checksum and expired end the upload; the others refuse one request)");
+        _meter.CreateObservableCounter("qkchat.files.received", () => files.BytesReceived, "By", "Bytes of upload chunks checked and made durable");
+        _meter.CreateObservableCounter("qkchat.files.downloads", () => files.Downloads, "{download}",
+            "GETs of signed download URLs answered with bytes (200 or 206)");
+        _meter.CreateObservableCounter("qkchat.files.served", () => files.BytesServed, "By", "Bytes of files sent in download answers");
+
+        IEnumerable<Measurement<long>> UploadFailures()
+        {
+            foreach (var reason in Enum.GetValues<QkChat.Core.Files.UploadFailure>())
+                yield return new Measurement<long>(files.Failures(reason), new KeyValuePair<string, object?>("reason", ReasonLabel(reason)));
+        }
+    }
+
+    /// <summary>ChunkChecksum -> chunk_checksum: Prometheus label values in the style of the metric names.</summary>
+    private static string ReasonLabel(QkChat.Core.Files.UploadFailure reason)
+    {
+        string name = reason.ToString();
+        var label = new System.Text.StringBuilder(name.Length + 4);
+        for (int i = 0; i < name.Length; i++)
+        {
+            if (char.IsUpper(name[i]) && i > 0) label.Append('_');
+            label.Append(char.ToLowerInvariant(name[i]));
+        }
+        return label.ToString();
     }
 
     /// <summary>Only the pairs that occurred: 40 actions by 21 codes would be 840 mostly-zero lines.</summary>

@@ -44,7 +44,7 @@ public sealed partial class MySqlFileCatalog(MySqlDataSource db) : IFileCatalog
                 if (upload is not null)
                 {
                     await transaction.CommitAsync(ct);
-                    return new InitOutcome(InitResult.Upload, null, upload);
+                    return new InitOutcome(InitResult.Upload, null, upload, Resumed: true);
                 }
             }
 

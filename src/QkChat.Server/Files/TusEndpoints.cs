@@ -95,6 +95,7 @@ public sealed partial class TusEndpoints(FileUploads uploads, FileDownloads down
         }
         if (request.ContentLength > uploads.ChunkBytes)
         {
+            uploads.Stats.Failed(UploadFailure.TooLarge);
             context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
             return;
         }
@@ -114,6 +115,7 @@ public sealed partial class TusEndpoints(FileUploads uploads, FileDownloads down
                 catch (Exception e) when (e is IOException or OperationCanceledException or BadHttpRequestException)
                 {
                     LogCutOff(logger, UploadId(context), length);
+                    uploads.Stats.Failed(UploadFailure.CutOff);
                     return;
                 }
                 if (read == 0) break;
@@ -121,6 +123,7 @@ public sealed partial class TusEndpoints(FileUploads uploads, FileDownloads down
             }
             if (length > uploads.ChunkBytes)
             {
+                uploads.Stats.Failed(UploadFailure.TooLarge);
                 context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
                 return;
             }
@@ -187,12 +190,17 @@ public sealed partial class TusEndpoints(FileUploads uploads, FileDownloads down
             context.Response.StatusCode = status == DownloadStatus.Forbidden ? StatusCodes.Status403Forbidden : StatusCodes.Status404NotFound;
             return;
         }
-        await using (stream)
+        await using (var counted = new CountingReadStream(stream))
         {
             context.Response.Headers.CacheControl = "private, max-age=600";
-            var result = TypedResults.Stream(stream, file!.Mime, file.Name, lastModified: null,
+            var result = TypedResults.Stream(counted, file!.Mime, file.Name, lastModified: null,
                 entityTag: new EntityTagHeaderValue("\"" + file.Content.Hex + "\""), enableRangeProcessing: true);
             await result.ExecuteAsync(context);
+            // Bytes read from the store are the bytes sent (a Range reads exactly its range); a HEAD or a 304/416 reads none.
+            var stats = uploads.Stats;
+            if (context.Response.StatusCode is StatusCodes.Status200OK or StatusCodes.Status206PartialContent && HttpMethods.IsGet(context.Request.Method))
+                stats.Downloaded();
+            stats.Served(counted.BytesRead);
         }
     }
 

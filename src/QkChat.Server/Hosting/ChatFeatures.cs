@@ -77,8 +77,9 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
         var fileCatalog = new MySqlFileCatalog(db);
         FileCatalog = fileCatalog;
         var tokens = new SignedTokens(FileSettings.Secret);
-        Files = new FileService(FileSettings, fileCatalog, tokens, loggers.CreateLogger("Files"), fileClock);
-        Uploads = new FileUploads(FileSettings, FileStore, fileCatalog, tokens, loggers.CreateLogger("Files"), fileClock);
+        FileStats = new FileTransferStats();
+        Files = new FileService(FileSettings, fileCatalog, tokens, loggers.CreateLogger("Files"), fileClock, FileStats);
+        Uploads = new FileUploads(FileSettings, FileStore, fileCatalog, tokens, loggers.CreateLogger("Files"), fileClock, FileStats);
         Downloads = new FileDownloads(fileCatalog, FileStore, tokens, fileClock);
         FileSweeper = new FileSweeper(FileStore, fileCatalog, loggers.CreateLogger("Files"), fileClock, Uploads);
         Messaging.Files = fileCatalog;
@@ -129,6 +130,9 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
 
     /// <summary>file_upload_init and get_file_url on the chat connection.</summary>
     public FileService Files { get; }
+
+    /// <summary>Upload and download counters (/metrics).</summary>
+    public FileTransferStats FileStats { get; }
 
     /// <summary>The tus upload logic the public HTTP listener serves (docs/files.md).</summary>
     public FileUploads Uploads { get; }

@@ -29,10 +29,12 @@ internal sealed partial class AdminHarness : IAsyncDisposable
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(10) };
     public Uri BaseUri => new($"http://127.0.0.1:{Admin.EndPoint!.Port}/");
 
-    public static async Task<AdminHarness> StartAsync(string token = "", int? redisPort = null, int maxClients = 10_000)
+    /// <param name="files">File transfer settings (a test of the file counters gives its own directory).</param>
+    public static async Task<AdminHarness> StartAsync(string token = "", int? redisPort = null, int maxClients = 10_000,
+        QkChat.Core.Files.FileTransferOptions? files = null)
     {
         var dbPools = new MeterCollector();
-        var harness = new AdminHarness(await ChatHarness.StartAsync(redisPort: redisPort), dbPools);
+        var harness = new AdminHarness(await ChatHarness.StartAsync(redisPort: redisPort, files: files), dbPools);
         harness.Admin = await AdminHost.StartAsync(new AdminOptions { Port = 0, Token = token }, new AlertThresholds(85, 90, 90),
             harness.Chat.Server.Engine,
             harness.Chat.Features, harness._pool, harness.Chat.Data, harness.Chat.Redis, harness.Warnings, maxClients,

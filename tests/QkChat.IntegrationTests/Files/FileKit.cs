@@ -19,9 +19,10 @@ internal sealed class FileKit : IAsyncDisposable
 {
     public const int Chunk = 64 * 1024;
 
-    private FileKit(ChatHarness chat, string dir, FileTransferOptions options)
+    private FileKit(ChatHarness chat, string dir, FileTransferOptions options, Admin.AdminHarness? admin = null)
     {
         Chat = chat;
+        Admin = admin;
         Dir = dir;
         Options = options;
     }
@@ -44,11 +45,14 @@ internal sealed class FileKit : IAsyncDisposable
     }
 
     public ChatHarness Chat { get; }
+
+    /// <summary>The admin listener (/metrics) over <see cref="Chat"/>, when started with admin: true.</summary>
+    public Admin.AdminHarness? Admin { get; }
     public string Dir { get; }
     public FileUploads Uploads => Chat.Features.Uploads;
 
     public static async Task<FileKit> StartAsync(long maxBytes = 1024 * 1024, int maxOpenUploads = 20, long maxBytesPerDay = 1L << 30,
-        TimeProvider? clock = null)
+        TimeProvider? clock = null, bool admin = false)
     {
         string dir = Path.Combine(Path.GetTempPath(), "qkchat-files-" + Guid.NewGuid().ToString("N"));
         var options = new FileTransferOptions
@@ -56,6 +60,11 @@ internal sealed class FileKit : IAsyncDisposable
             Dir = dir, MaxBytes = maxBytes, ChunkBytes = Chunk, MaxOpenUploadsPerUser = maxOpenUploads, MaxBytesPerUserPerDay = maxBytesPerDay,
             Secret = "test secret", PublicUrl = "http://127.0.0.1:1",
         };
+        if (admin)
+        {
+            var harness = await QkChat.IntegrationTests.Admin.AdminHarness.StartAsync(files: options);
+            return new FileKit(harness.Chat, dir, options, harness);
+        }
         return new FileKit(await ChatHarness.StartAsync(files: options, fileClock: clock), dir, options);
     }
 
@@ -126,7 +135,8 @@ internal sealed class FileKit : IAsyncDisposable
     {
         Http.Dispose();
         if (Web is not null) await Web.DisposeAsync();
-        await Chat.DisposeAsync();
+        if (Admin is not null) await Admin.DisposeAsync();
+        else await Chat.DisposeAsync();
         if (Directory.Exists(Dir)) Directory.Delete(Dir, recursive: true);
     }
 }
