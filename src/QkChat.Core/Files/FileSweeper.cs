@@ -115,8 +115,16 @@ public sealed partial class FileSweeper : IAsyncDisposable
                 leftovers++;
             }
         }
-        var result = new SweepResult(uploads, files, contents, leftovers);
+        // What a crash left that no row names (docs/files.md, "Expiry"): contents whose upload never committed, and
+        // temporary files; only once older than OrphanAge, as a completing upload's content exists a moment before its row.
+        long writtenBefore = now - (long)OrphanAge.TotalMilliseconds;
+        int orphans = 0;
+        foreach (var batch in _store.ContentsWrittenBefore(writtenBefore).Chunk(BatchSize))
+            orphans += await _catalog.DeleteUnknownContentsAsync(batch, (key, t) => _store.DeleteAsync(key, t), ct);
+        int strays = _store.DeleteStrays(writtenBefore);
+        var result = new SweepResult(uploads, files, contents, leftovers, orphans, strays);
         if (uploads + files + contents + leftovers > 0) LogSwept(_logger, uploads, files, contents, leftovers);
+        if (orphans + strays > 0) LogOrphans(_logger, orphans, strays);
         return result;
     }
 
@@ -130,9 +138,12 @@ public sealed partial class FileSweeper : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "file sweep: {Uploads} expired upload(s), {Files} unreferenced file(s), {Contents} content(s) and {Leftovers} leftover staging area(s) deleted")]
     private static partial void LogSwept(ILogger logger, int uploads, int files, int contents, int leftovers);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "file sweep: {Orphans} content file(s) without a row and {Strays} stray file(s) deleted (left by a crash)")]
+    private static partial void LogOrphans(ILogger logger, int orphans, int strays);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "file sweep failed; the next one retries")]
     private static partial void LogFailed(ILogger logger, Exception error);
 }
 
-/// <summary>What one sweep deleted.</summary>
-public readonly record struct SweepResult(int Uploads, int Files, int Contents, int Leftovers);
+/// <summary>What one sweep deleted; <paramref name="OrphanContents"/> and <paramref name="Strays"/>: bytes a crash left that no row names.</summary>
+public readonly record struct SweepResult(int Uploads, int Files, int Contents, int Leftovers, int OrphanContents = 0, int Strays = 0);

@@ -65,6 +65,13 @@ public interface IFileCatalog
     /// <summary>Whether the upload ids are still known (the rest of a store's staging areas are leftovers).</summary>
     Task<IReadOnlySet<long>> KnownUploadsAsync(IReadOnlyList<long> uploadIds, CancellationToken ct);
 
+    /// <summary>
+    /// Of <paramref name="keys"/> (contents in the store), deletes the bytes of those with no blob row, each under a lock
+    /// on that row's key so that an upload completing the same content at that moment waits (its commit then stores
+    /// the bytes again) or is seen; returns how many were deleted.
+    /// </summary>
+    Task<int> DeleteUnknownContentsAsync(IReadOnlyList<ContentKey> keys, Func<ContentKey, CancellationToken, Task> deleteBytes, CancellationToken ct);
+
     /// <summary>Uploads that expired before <paramref name="now"/>, at most <paramref name="limit"/>.</summary>
     Task<IReadOnlyList<long>> ExpiredUploadsAsync(long now, int limit, CancellationToken ct);
 

@@ -60,4 +60,17 @@ public interface IFileStore
 
     /// <summary>The upload ids with a staging area (the sweeper drops those MariaDB no longer knows).</summary>
     IReadOnlyList<long> StagedUploads();
+
+    /// <summary>
+    /// Contents last written before <paramref name="before"/> (Unix ms): the candidates for bytes a crash left without
+    /// a blob row (an S3 adapter: ListObjectsV2 under the content prefix, by LastModified).
+    /// </summary>
+    IReadOnlyList<ContentKey> ContentsWrittenBefore(long before);
+
+    /// <summary>
+    /// Deletes what is neither a staged upload nor a content (temporary files an interrupted writer left), if last
+    /// written before <paramref name="before"/>; returns how many (an S3 adapter: incomplete multipart uploads older
+    /// than that, aborted).
+    /// </summary>
+    int DeleteStrays(long before);
 }

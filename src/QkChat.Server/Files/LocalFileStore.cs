@@ -128,8 +128,63 @@ public sealed class LocalFileStore : IFileStore
         var ids = new List<long>();
         if (!Directory.Exists(_staging)) return ids;
         foreach (string path in Directory.EnumerateFiles(_staging, "*" + PartSuffix))
-            if (long.TryParse(Path.GetFileName(path)[..^PartSuffix.Length], NumberStyles.None, CultureInfo.InvariantCulture, out long id)) ids.Add(id);
+            if (StagedId(path) is { } id) ids.Add(id);
         return ids;
+    }
+
+    public IReadOnlyList<ContentKey> ContentsWrittenBefore(long before)
+    {
+        var keys = new List<ContentKey>();
+        if (!Directory.Exists(_content)) return keys;
+        foreach (var file in new DirectoryInfo(_content).EnumerateFiles("*", SearchOption.AllDirectories))
+            if (ContentKeyOf(file.FullName) is { } key && ToUnixMs(file.LastWriteTimeUtc) < before) keys.Add(key);
+        return keys;
+    }
+
+    public int DeleteStrays(long before)
+    {
+        int deleted = 0;
+        foreach (string area in new[] { _staging, _content })
+        {
+            if (!Directory.Exists(area)) continue;
+            foreach (var file in new DirectoryInfo(area).EnumerateFiles("*", SearchOption.AllDirectories))
+            {
+                bool known = area == _staging ? StagedId(file.FullName) is not null : ContentKeyOf(file.FullName) is not null;
+                if (known || ToUnixMs(file.LastWriteTimeUtc) >= before) continue;
+                try
+                {
+                    file.Delete();
+                    deleted++;
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Gone meanwhile, or not ours to delete: the next sweep tries again.
+                }
+            }
+        }
+        return deleted;
+    }
+
+    private static long ToUnixMs(DateTime utc) => new DateTimeOffset(utc, TimeSpan.Zero).ToUnixTimeMilliseconds();
+
+    /// <summary>The content a path names, if it is exactly where <see cref="ContentPath"/> puts one; else null (a stray).</summary>
+    private ContentKey? ContentKeyOf(string path)
+    {
+        string name = Path.GetFileName(path);
+        int dash = name.IndexOf('-');
+        if (dash != 64 || !long.TryParse(name.AsSpan(65), NumberStyles.None, CultureInfo.InvariantCulture, out long size)) return null;
+        string hex = name[..64];
+        if (!hex.All(char.IsAsciiHexDigitLower)) return null;
+        var key = ContentKey.FromHex(hex, size);
+        return string.Equals(ContentPath(key), Path.GetFullPath(path), StringComparison.Ordinal) ? key : null;
+    }
+
+    /// <summary>The upload id of `staging/<id>.part`; null for anything else.</summary>
+    private long? StagedId(string path)
+    {
+        string name = Path.GetFileName(path);
+        return Path.GetDirectoryName(Path.GetFullPath(path)) == _staging && name.EndsWith(PartSuffix, StringComparison.Ordinal)
+            && long.TryParse(name.AsSpan(0, name.Length - PartSuffix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out long id) ? id : null;
     }
 
     /// <summary>How many contents are stored (tests: the same bytes uploaded twice are one file).</summary>

@@ -110,4 +110,47 @@ public sealed partial class MySqlFileCatalog
             }
             return (files, contents);
         });
+
+    public Task<int> DeleteUnknownContentsAsync(IReadOnlyList<ContentKey> keys, Func<ContentKey, CancellationToken, Task> deleteBytes, CancellationToken ct) =>
+        BackendErrors.Guard("MariaDB", async () =>
+        {
+            if (keys.Count == 0) return 0;
+            await using var connection = await db.OpenConnectionAsync(ct);
+            // Most contents have their row: one query finds those (by sha256; sizes compared here), the rest are checked one by one.
+            var known = new HashSet<ContentKey>();
+            await using (var find = new MySqlCommand("", connection))
+            {
+                var names = new List<string>();
+                for (int i = 0; i < keys.Count; i++)
+                {
+                    names.Add("@s" + i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    find.Parameters.AddWithValue(names[^1], keys[i].Sha256);
+                }
+                find.CommandText = $"SELECT sha256, size FROM file_blobs WHERE sha256 IN ({string.Join(",", names)})";
+                await using var reader = await find.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct)) known.Add(new ContentKey((byte[])reader.GetValue(0), reader.GetInt64(1)));
+            }
+            int deleted = 0;
+            foreach (var key in keys)
+            {
+                if (known.Contains(key)) continue;
+                // Repeatable read: FOR UPDATE on a key with no row locks the gap, so an upload completing this content now
+                // (INSERT IGNORE of its row, then the rename) waits until the bytes are gone and then stores them again; one
+                // that inserted the row first makes this wait and then see it.
+                await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+                await using (var locked = Command("SELECT 1 FROM file_blobs WHERE sha256 = @s AND size = @z FOR UPDATE", connection, transaction,
+                                 ("@s", key.Sha256), ("@z", key.Size)))
+                {
+                    if (await locked.ExecuteScalarAsync(ct) is not null)
+                    {
+                        await transaction.RollbackAsync(ct);
+                        continue;
+                    }
+                }
+                await deleteBytes(key, ct);
+                await transaction.CommitAsync(ct);
+                deleted++;
+            }
+            return deleted;
+        });
 }

@@ -90,6 +90,9 @@ public sealed class FileSweeperTests
             return (files, contents);
         }
 
+        public Task<int> DeleteUnknownContentsAsync(IReadOnlyList<ContentKey> keys, Func<ContentKey, CancellationToken, Task> deleteBytes,
+            CancellationToken ct) => Task.FromResult(0);
+
         public Task<InitOutcome> InitAsync(InitRequest request, CancellationToken ct) => throw new NotSupportedException();
         public Task<UploadInfo?> UploadAsync(long uploadId, uint userId, CancellationToken ct) => throw new NotSupportedException();
         public Task<bool> AdvanceAsync(long uploadId, long expected, long offset, CancellationToken ct) => throw new NotSupportedException();
@@ -115,6 +118,9 @@ public sealed class FileSweeperTests
             Contents.Remove(key);
             return Task.CompletedTask;
         }
+
+        public IReadOnlyList<ContentKey> ContentsWrittenBefore(long before) => [];
+        public int DeleteStrays(long before) => 0;
 
         public IReadOnlyList<long> StagedUploads() => Staged.ToList();
         public Task<long> OpenUploadAsync(long uploadId, long committed, CancellationToken ct) => throw new NotSupportedException();

@@ -132,6 +132,9 @@ public sealed class FileUploadLockTests
         public Task<(int Files, int Contents)> SweepUnreferencedAsync(long createdBefore, int limit, Func<ContentKey, CancellationToken, Task> deleteBytes,
             CancellationToken ct) => Task.FromResult((0, 0));
 
+        public Task<int> DeleteUnknownContentsAsync(IReadOnlyList<ContentKey> keys, Func<ContentKey, CancellationToken, Task> deleteBytes,
+            CancellationToken ct) => Task.FromResult(0);
+
         public Task<InitOutcome> InitAsync(InitRequest request, CancellationToken ct) => throw new NotSupportedException();
         public Task<StoredFile?> VisibleAsync(long fileId, uint userId, CancellationToken ct) => throw new NotSupportedException();
         public Task<StoredFile?> FindAsync(long fileId, CancellationToken ct) => throw new NotSupportedException();
@@ -185,6 +188,9 @@ public sealed class FileUploadLockTests
             lock (_lock) _staged.Remove(uploadId);
             return Task.CompletedTask;
         }
+
+        public IReadOnlyList<ContentKey> ContentsWrittenBefore(long before) => [];
+        public int DeleteStrays(long before) => 0;
 
         public IReadOnlyList<long> StagedUploads()
         {
