@@ -143,6 +143,11 @@ public sealed class DebPackageTests(DebFixture package) : IClassFixture<DebFixtu
         File.WriteAllText(root.At("/var/log/qkchat/server-2026-01-01_000.log"), "log\n");
         File.WriteAllText(root.At("/var/lib/qkchat/mail/code.eml"), "mail\n");
         File.WriteAllText(root.At("/var/lib/qkchat/mail/.half.eml.tmp"), "mai");
+        // The file store (files.dir): a stored content and a half-staged upload, as qkchatd lays them out (docs/files.md).
+        Directory.CreateDirectory(root.At("/var/lib/qkchat/files/content/ab/cd"));
+        File.WriteAllText(root.At("/var/lib/qkchat/files/content/ab/cd/abcd" + new string('0', 60) + "-5"), "bytes");
+        Directory.CreateDirectory(root.At("/var/lib/qkchat/files/staging"));
+        File.WriteAllText(root.At("/var/lib/qkchat/files/staging/42.part"), "by");
         File.WriteAllText(root.At("/etc/qkchat/db_password"), "secret\n");
         var purge = await Run("dpkg", [.. dpkg, "--purge", "qkchat"]);
         Assert.Contains("kept /etc/qkchat", purge.Stdout);
