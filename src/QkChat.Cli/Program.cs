@@ -26,7 +26,7 @@ if (options.Version)
 }
 
 bool terminal = !Console.IsInputRedirected;
-var output = new LineOutput(Console.Out, redrawPrompt: terminal && !Console.IsOutputRedirected);
+var output = new LineOutput(Console.Out, redrawPrompt: terminal && !Console.IsOutputRedirected, terminal: !Console.IsOutputRedirected);
 ILineInput input = terminal ? new TerminalInput(output) : new ReaderInput(Console.In);
 var clientOptions = new ChatClientOptions
 {

@@ -147,12 +147,14 @@ internal sealed class PushFormatter(UserNames names, TimeProvider clock)
 
     /// <summary>"[12:34:56] alice: hi  (#42)", or for one's own "[12:34:56] me -> alice: hi  (#42, read)".</summary>
     public string Message(JsonElement m) => Message(m.Long("message_id") ?? 0, m.Long("sender_id") ?? 0, m.Long("receiver_id") ?? 0,
-        m.Str("content"), m.Long("timestamp") ?? 0, m.Str("status"), m.Bool("recalled"));
+        m.Str("content"), m.Long("timestamp") ?? 0, m.Str("status"), m.Bool("recalled"), FileText(m.Get("file")));
 
-    public string Message(long id, long sender, long receiver, string? content, long timestamp, string? status, bool recalled)
+    /// <param name="file">A file message's "[file ID: name, size]" (<see cref="FileText(long, string, long)"/>), shown before the caption.</param>
+    public string Message(long id, long sender, long receiver, string? content, long timestamp, string? status, bool recalled, string? file = null)
     {
         string who = sender == Me ? $"me -> {Who(receiver)}" : receiver == Me || Me == 0 ? Who(sender) : $"{Who(sender)} -> {Who(receiver)}";
         string body = recalled ? "(recalled)" : Clean(content ?? "");
+        if (!recalled && file is not null) body = body.Length == 0 ? file : file + " " + body;
         string tail = sender == Me && status is not null ? $"#{id}, {status}" : $"#{id}";
         return $"[{Time(timestamp)}] {who}: {body}  ({tail})";
     }
@@ -164,6 +166,7 @@ internal sealed class PushFormatter(UserNames names, TimeProvider clock)
         if (e.Str("type") == "system")
             return $"[{Time(e.Long("timestamp") ?? 0)}] {where} * {GroupEvent(e.Str("event"), e.Long("sender_id"), e.Items("user_ids"), e.Str("content"))}";
         string body = e.Bool("recalled") ? "(recalled)" : Clean(e.Str("content") ?? "");
+        if (!e.Bool("recalled") && FileText(e.Get("file")) is { } file) body = body.Length == 0 ? file : file + " " + body;
         return $"[{Time(e.Long("timestamp") ?? 0)}] {where} {Who(e.Long("sender_id"))}: {body}";
     }
 
@@ -184,6 +187,12 @@ internal sealed class PushFormatter(UserNames names, TimeProvider clock)
             _ => $"{Clean(evt ?? "?")} ({users})",
         };
     }
+
+    /// <summary>"[file 12: photo.png, 1.2 MiB]": what /get-file takes, the name (cleaned) and the size.</summary>
+    public static string FileText(long fileId, string name, long size) => $"[file {fileId}: {Clean(name)}, {Session.Bytes(size)}]";
+
+    private static string? FileText(JsonElement? file) =>
+        file is { ValueKind: JsonValueKind.Object } f && f.Long("file_id") is { } id ? FileText(id, f.Str("name") ?? "?", f.Long("size") ?? 0) : null;
 
     /// <summary>"error CODE: message" for an answer with success false (and the wait a rate limit asks for).</summary>
     public static string Failure(Envelope response)

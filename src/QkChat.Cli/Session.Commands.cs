@@ -40,6 +40,9 @@ internal sealed partial class Session
         "gsend" => GroupSendAsync(Id(c["group_id"]), c["text"]!, ct),
         "ghistory" => GroupHistoryAsync(Id(c["group_id"]), c["n"] is { } gn ? int.Parse(gn, CultureInfo.InvariantCulture) : 20, ct),
         "wait" => WaitAsync(c["push"]!, c["seconds"] is { } s ? int.Parse(s, CultureInfo.InvariantCulture) : 10, ct),
+        "gchat" => GroupChatAsync(Id(c["group_id"]), ct),
+        "send-file" => SendFileAsync(c["path"]!, c["caption"], ct),
+        "get-file" => GetFileAsync(Id(c["file_id"]), c["path"], ct),
         "raw" => RawAsync(c["action"]!, c["fields"], ct),
         _ => Done(() => Fail($"/{c.Name} is not implemented")),
     };
@@ -70,6 +73,11 @@ internal sealed partial class Session
 
     private async Task SayAsync(string text, CancellationToken ct)
     {
+        if (_group != 0)
+        {
+            await GroupSendAsync(_group, text, ct).ConfigureAwait(false);
+            return;
+        }
         if (_peer == 0)
         {
             Fail("no chat is open: /chat <user> first (/help lists the commands)");
@@ -132,6 +140,7 @@ internal sealed partial class Session
         _format.Me = 0;
         _myName = null;
         _peer = 0;
+        _group = 0;
         _out.Line("logged out; /login signs in again");
     }
 
@@ -214,6 +223,7 @@ internal sealed partial class Session
     {
         if (await ResolveAsync(user, ct) is not { } id) return;
         _peer = id;
+        _group = 0;
         string who = _names.Knows(id) ? $"{_format.Who(id)} ({id})" : $"user {id}";
         _out.Line($"chatting with {who}: type a line to send it; /history shows earlier messages");
     }

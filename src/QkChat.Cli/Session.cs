@@ -15,6 +15,15 @@ internal sealed record SessionSettings(string Host, int Port, ChatClientOptions 
 
     /// <summary>The device label sent with login (shown by /sessions).</summary>
     public string Device { get; init; } = "qkchat cli";
+
+    /// <summary>
+    /// Longest one HTTP request of a file transfer may take (a chunk of 8 MiB, or a download's headers): a minute is
+    /// generous on any working link; a stalled request counts as a cut and is resumed.
+    /// </summary>
+    public TimeSpan TransferTimeout { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The wait before the n-th resume in a row of a transfer (the uploader's default: 0.5 s doubling).</summary>
+    public Func<int, TimeSpan> TransferBackoff { get; init; } = n => TimeSpan.FromMilliseconds(500 * (1 << Math.Min(n - 1, 6)));
 }
 
 /// <summary>
@@ -53,6 +62,9 @@ internal sealed partial class Session : IAsyncDisposable
     private string? _myName;
     private string? _clientId;
     private long _peer;
+
+    // Or the group that plain lines and /send-file go to (/gchat); at most one of the two is set.
+    private long _group;
 
     // The newest message id seen from each peer, for /read (the push loop writes it too).
     private readonly Lock _newestLock = new();
@@ -103,6 +115,7 @@ internal sealed partial class Session : IAsyncDisposable
     private string PromptText()
     {
         string me = _format.Me == 0 ? "qkchat" : _myName ?? "me";
+        if (_group != 0) return $"{me} -> group {_group}> ";
         return _peer == 0 ? me + "> " : $"{me} -> {_format.Who(_peer)}> ";
     }
 
@@ -296,6 +309,7 @@ internal sealed partial class Session : IAsyncDisposable
     {
         if (_conn is not null) await _conn.DisposeAsync().ConfigureAwait(false);
         _conn = null;
+        _http?.Dispose();
     }
 
     /// <summary>A client with its push loop and heartbeat; disposing stops all three.</summary>

@@ -70,19 +70,39 @@ internal sealed class TerminalInput(LineOutput output) : ILineInput
 /// from another task than commands, so writes are serialized; at a terminal a push that lands while the prompt is
 /// shown is written above it and the prompt is drawn again.
 /// </summary>
-internal sealed class LineOutput(TextWriter writer, bool redrawPrompt)
+internal sealed class LineOutput(TextWriter writer, bool redrawPrompt, bool terminal = false)
 {
     private readonly Lock _lock = new();
     private string? _prompt;
+
+    /// <summary>Output goes to a terminal: a progress bar is redrawn in place (<see cref="Status"/>); otherwise plain lines.</summary>
+    public bool Terminal => terminal;
+
+    /// <summary>
+    /// At a terminal: shows <paramref name="text"/> on the current line in place of what was there (a progress bar),
+    /// kept under lines printed meanwhile; null clears it. Elsewhere nothing (callers print plain lines instead).
+    /// </summary>
+    public void Status(string? text)
+    {
+        if (!terminal) return;
+        lock (_lock)
+        {
+            writer.Write("\r\u001b[2K");
+            if (text is not null) writer.Write(text);
+            _prompt = text;
+            writer.Flush();
+        }
+    }
 
     public void Line(string text)
     {
         lock (_lock)
         {
-            if (_prompt is not null && redrawPrompt) writer.Write("\r\u001b[2K");
+            bool redraw = _prompt is not null && (redrawPrompt || terminal);
+            if (redraw) writer.Write("\r\u001b[2K");
             writer.Write(text);
             writer.Write('\n');
-            if (_prompt is not null && redrawPrompt) writer.Write(_prompt);
+            if (redraw) writer.Write(_prompt);
             writer.Flush();
         }
     }

@@ -12,4 +12,18 @@ public sealed partial class ChatClient
     /// <summary>A signed download URL of a file one may see, valid 10 minutes.</summary>
     public Task<Envelope> GetFileUrlAsync(long fileId, CancellationToken ct = default) =>
         RequestAsync(Actions.GetFileUrl, new FileRequest { FileId = fileId }, ct: ct);
+
+    /// <summary>A one-to-one message of type file (the caption may be empty).</summary>
+    public Task<Envelope> SendFileMessageAsync(long receiverId, long fileId, string caption = "", string? clientMsgId = null, CancellationToken ct = default) =>
+        RequestAsync(Actions.SendMessage, new MessageRequest
+        {
+            ReceiverId = receiverId, Content = caption, Type = "file", FileId = fileId, ClientMsgId = clientMsgId,
+        }, ct: ct);
+
+    /// <summary>A group entry of type file (the caption may be empty).</summary>
+    public Task<Envelope> SendGroupFileMessageAsync(long groupId, long fileId, string caption = "", string? clientMsgId = null, CancellationToken ct = default) =>
+        RequestAsync(Actions.SendGroupMessage, new GroupRequest
+        {
+            GroupId = groupId, Content = caption, Type = "file", FileId = fileId, ClientMsgId = clientMsgId,
+        }, ct: ct);
 }
