@@ -97,6 +97,13 @@ public sealed class LoadGenOptions
     public bool TlsInsecure { get; set; }
 
     /// <summary>login-storm and chat: accounts are Prefix + 6-digit index, as `qkchatd provision-users` creates them.</summary>
+    /// <summary>upload: bytes of each client's file. 8 MiB: one chunk of qkchatd's default files.chunk_bytes; the
+    /// issue 21 benchmark asks 100 MiB (bench/loopback.sh files).</summary>
+    public long FileBytes { get; set; } = 8L * 1024 * 1024;
+
+    /// <summary>upload: download every file back and compare its sha256.</summary>
+    public bool VerifyDownload { get; set; }
+
     public string Prefix { get; set; } = "lg";
     public string Password { get; set; } = "";
 

@@ -18,7 +18,7 @@ public static class OptionParser
 
     private sealed record Spec(string Name, string Value, string Help, Action<LoadGenOptions, string> Apply, bool Hidden = false);
 
-    public static readonly string[] Scenarios = [HeartbeatScenario.Name, "connect", "login-storm", "chat", "mixed", "group"];
+    public static readonly string[] Scenarios = [HeartbeatScenario.Name, "connect", "login-storm", "chat", "mixed", "group", UploadScenario.Name];
 
     private static readonly Spec[] Specs =
     [
@@ -36,6 +36,8 @@ public static class OptionParser
         new("senders-per-group", "K", "group: the first K members of each group send (default: all)", (o, v) => o.SendersPerGroup = Int(v, 1, MaxGroupSize)),
         new("mix", "BLEND", $"mixed: action weights, names left out weigh 0 (default {MixWeights.Default})", (o, v) => o.Mix = MixWeights.Parse(v)),
         new("message-bytes", "B", $"chat, mixed: message content length, {ChatContent.MinBytes}-{ChatContent.MaxBytes} (default 100)", (o, v) => o.MessageBytes = Int(v, ChatContent.MinBytes, ChatContent.MaxBytes)),
+        new("file-bytes", "B", "upload: bytes of each client's file, 1 to 2^31-1; K and M suffixes are KiB and MiB (default 8M)", (o, v) => o.FileBytes = Bytes(v)),
+        new("verify-download", "", "upload: download every file back and compare its sha256", (o, _) => o.VerifyDownload = true),
         new("workers", "W", "processes (default ceil(connections / 15000))", (o, v) => o.Workers = Int(v, 1, 256)),
         new("source-addresses", "LIST", "source IPs to bind: 127.0.0.2-127.0.0.9 or a,b,c", (o, v) => o.SourceAddresses = SourceAddresses.Parse(v)),
         new("heartbeat-interval", "S", "connect: seconds between heartbeats per connection, 0 = never (default 30)", (o, v) => o.HeartbeatIntervalSeconds = Seconds(v, 0)),
@@ -135,6 +137,11 @@ public static class OptionParser
             throw new UsageException($"{options.Scenario} needs --password (of the accounts from provision-users --friends pairs)");
         if (options.IsGroupScenario && options.Password.Length == 0)
             throw new UsageException("group needs --password (of the accounts from provision-users --friends groups:SIZE)");
+        if (options.Scenario == UploadScenario.Name)
+        {
+            if (options.Password.Length == 0) throw new UsageException("upload needs --password (of the accounts from provision-users)");
+            if (options.EffectiveWorkers > 1) throw new UsageException("upload runs in one process: --workers 1 (a few clients move the bytes)");
+        }
         if ((options.Levels.Count > 0 || options.RateLevels.Count > 0) && options.WorkerIndex is not null)
             throw new UsageException("--levels and --rate-levels are for the coordinator only");
         if (options.Levels.Count > 0 && options.RateLevels.Count > 0) throw new UsageException("--levels and --rate-levels cannot be combined");
@@ -180,6 +187,9 @@ public static class OptionParser
         text.AppendLine("  group       groups of --group-size friends (the first creates the group); --senders-per-group members of");
         text.AppendLine("              each send at --rate; every member checks each entry arrives once in seq order; deliveries/s,");
         text.AppendLine("              send latency, delivery latency to each member and to the last (accounts: --friends groups:SIZE)");
+        text.AppendLine("  upload      N clients each upload one file of --file-bytes over the public HTTP listener (tus chunks with");
+        text.AppendLine("              sha256, resumed after a cut), optionally download it back (--verify-download); MB/s each way,");
+        text.AppendLine("              chunk latency p50/p99, errors (accounts: qkchatd provision-users)");
         text.AppendLine();
         text.AppendLine("options:");
         foreach (Spec spec in Specs)
@@ -193,6 +203,16 @@ public static class OptionParser
         text.AppendLine("           chat/mixed/group: a message lost, delivered twice or out of order); 2 bad usage; 3 --max-p99-ms exceeded;");
         text.AppendLine("           4 success rate below --min-success (several failed: the lowest code)");
         return text.ToString();
+    }
+
+    /// <summary>A byte count: digits, optionally followed by K (KiB) or M (MiB).</summary>
+    private static long Bytes(string v)
+    {
+        long unit = v.EndsWith('K') || v.EndsWith('k') ? 1024 : v.EndsWith('M') || v.EndsWith('m') ? 1024 * 1024 : 1;
+        string digits = unit == 1 ? v : v[..^1];
+        if (!long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out long n) || n < 1 || n * unit > int.MaxValue)
+            throw new UsageException($"'{v}' is not a byte count from 1 to {int.MaxValue} (K and M suffixes allowed)");
+        return n * unit;
     }
 
     private static int Int(string v, int min, int max)

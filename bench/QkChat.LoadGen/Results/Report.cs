@@ -28,6 +28,7 @@ public static class Report
         if (r.Drops.Count > 0) Row(s, "drops", Counts(r.Drops));
         if (r.Chat is { } chat) Chat(s, chat);
         else if (r.Group is { } group) Group(s, group);
+        else if (r.Upload is { } upload) Upload(s, upload, r.LatencyUs);
         else if (r.Scenario == HeartbeatScenario.Name || r.RoundTrips > 0)
         {
             Row(s, "round trips/s", Inv($"{r.RoundTripsPerS:N0}"));
@@ -77,6 +78,20 @@ public static class Report
         Row(s, "verdict", r.Verdict + (r.ExitCode != 0 ? Inv($" (exit {r.ExitCode})") : ""));
         if (r.Actions is { Count: > 0 } actions) ActionTable(s, actions);
         return s.ToString();
+    }
+
+    private static void Upload(StringBuilder s, UploadResult u, LatencySummary? chunks)
+    {
+        Row(s, "uploads completed / clients", Inv($"{u.Completed:N0} / {u.Clients:N0} ({u.LoginsOk:N0} logins, {u.FileBytes:N0} B each, chunks of {u.ChunkBytes:N0} B)"));
+        Row(s, "upload throughput (first chunk sent to last answered)", Inv($"{u.UploadMegabytesPerS:N1} MB/s ({u.BytesUploaded:N0} B in {u.UploadSeconds:0.###} s)"));
+        if (chunks is { Count: > 0 } l)
+            Row(s, "chunk latency p50 / p99 / max", $"{Ms(l.P50)} / {Ms(l.P99)} / {Ms(l.Max)}");
+        Row(s, "resumes after a cut", Inv($"{u.Resumes:N0}"));
+        if (u.Verify)
+        {
+            Row(s, "download throughput (first GET to last byte)", Inv($"{u.DownloadMegabytesPerS:N1} MB/s ({u.BytesDownloaded:N0} B in {u.DownloadSeconds:0.###} s)"));
+            Row(s, "downloads verified / sha256 mismatches", Inv($"{u.Verified:N0} / {u.Mismatched:N0}"));
+        }
     }
 
     private static void Chat(StringBuilder s, ChatResult c)

@@ -34,6 +34,7 @@ public static class ResultBuilder
             Storm = scenario.Storm,
             Chat = scenario.Chat,
             Group = scenario.Group,
+            Upload = scenario.Upload,
             Mix = options.Scenario == "mixed" ? options.Mix.ToString() : null,
             Actions = context.Actions.ToResults() is { Count: > 0 } actions ? actions : null,
             HistogramPairs = HistogramCodec.ToPairs(stats.Latency),
@@ -93,6 +94,8 @@ public static class ResultBuilder
         if (parts.Any(p => p.Storm is not null)) merged.Storm = StormResult.Merge(parts.Select(p => p.Storm).OfType<StormResult>());
         if (parts.Any(p => p.Chat is not null)) merged.Chat = ChatResult.Merge(parts.Select(p => p.Chat).OfType<ChatResult>());
         if (parts.Any(p => p.Group is not null)) merged.Group = GroupResult.Merge(parts.Select(p => p.Group).OfType<GroupResult>());
+        // upload runs in one process (the option check refuses --workers above 1).
+        merged.Upload = parts.Select(p => p.Upload).FirstOrDefault(u => u is not null);
         return merged;
     }
 
@@ -147,6 +150,7 @@ public static class ResultBuilder
         result.Chat?.Finish(result.DurationS,
             result.Scenario == "mixed" ? result.Actions?.GetValueOrDefault(Actions.SendMessage)?.LatencyUs : result.LatencyUs);
         result.Group?.Finish(result.DurationS, result.LatencyUs);
+        result.Upload?.Finish();
         Verdicts.Cost(result);
         if (result.Client is { Connections: > 0 } client)
         {

@@ -44,6 +44,9 @@ public sealed class RunResult
     /// <summary>group: entries sent, deliveries, losses, duplicates, out of order, delivery latency to each member and
     /// to the last (latency_us is the send latency).</summary>
     public GroupResult? Group { get; set; }
+
+    /// <summary>upload: files, bytes, MB/s up and (--verify-download) down (latency_us is the per-chunk PATCH time).</summary>
+    public UploadResult? Upload { get; set; }
     public ServerSamples? Server { get; set; }
 
     /// <summary>mixed: the blend the users drew from ("send=60,read=10,...").</summary>

@@ -28,6 +28,7 @@ public static class Verdicts
         "mixed" => "every blend request",
         "group" => "send_group_message to `sent`",
         "login-storm" => "password login",
+        UploadScenario.Name => "upload chunk (PATCH to its answer)",
         _ => "no latency (this scenario times nothing)",
     };
 
@@ -100,6 +101,8 @@ public static class Verdicts
             availability.AddRange(group.Problems(includeAvailability: true).Except(group.Problems(includeAvailability: false)));
         }
         else if (r.Scenario == "group") broken.Add("no group result (every worker lost)");
+        if (r.Upload is { } upload) availability.AddRange(upload.Problems());
+        else if (r.Scenario == UploadScenario.Name) broken.Add("no upload result (the worker was lost)");
         if (r.ErrorCount > 0) availability.Add($"{r.ErrorCount} error responses or timeouts");
         if (r.LostWorkers > 0) broken.Add($"{r.LostWorkers} workers lost");
         if (gates.MinSuccessPercent is null) broken.AddRange(availability);

@@ -26,6 +26,9 @@ public interface IScenario
 
     /// <summary>group's own measurements, for the result.</summary>
     GroupResult? Group => null;
+
+    /// <summary>upload's own measurements, for the result.</summary>
+    UploadResult? Upload => null;
 }
 
 public static class ScenarioFactory
@@ -38,6 +41,7 @@ public static class ScenarioFactory
         "chat" => new ChatScenario(),
         "mixed" => new MixedScenario(),
         "group" => new GroupScenario(),
+        UploadScenario.Name => new UploadScenario(),
         _ => throw new ArgumentException($"unknown scenario '{name}'", nameof(name)),
     };
 }
