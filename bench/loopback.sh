@@ -12,6 +12,9 @@
 #                                                  connection per node (slope from each node's idle RSS)
 #   bench/loopback.sh cluster chat [N]             issue 19: N users (10000) chatting on one node, then every pair split over
 #                                                  NODES nodes (--cross-node): messages/s, p99, the ratio (>= 60 %)
+#   bench/loopback.sh files [MIB]                  issue 21: upload/download MB/s of a MIB (100) MiB file in 8 MiB chunks
+#                                                  vs curl to/from a plain HTTP server (ratio), and heartbeat p99 of
+#                                                  HB_CONNECTIONS (1000) alone vs while UPLOADERS (4) upload MIB MiB each
 #   bench/loopback.sh cluster publish              issue 19: pushes/s crossing nodes through Redis (a group of MEMBERS (1000)
 #                                                  spread over NODES nodes) against redis-benchmark PUBLISH on that Redis
 # Needs: make publish (dist/qkchatd, dist/qkchat-loadgen), the private stack (make services-up), redis-benchmark.
@@ -300,5 +303,6 @@ case ${1:-} in
     levels) shift; levels "$@" ;;
     group) shift; group "$@" ;;
     cluster) shift; source "$ROOT/bench/loopback-cluster.sh"; cluster "$@" ;;
-    *) sed -n '2,22p' "$0"; exit 2 ;;
+    files) shift; source "$ROOT/bench/loopback-files.sh"; files "$@" ;;
+    *) sed -n '2,25p' "$0"; exit 2 ;;
 esac
