@@ -95,8 +95,8 @@ files_throughput() { # MIB
     down=$(grep -o '"download_megabytes_per_s": *[0-9.]*' "$OUT/files-upload.json" | grep -o '[0-9.]*$' || echo 0)
     awk -v up="$up" -v down="$down" -v put="$put" -v get="$get" 'BEGIN {
         printf "  curl PUT %.1f MB/s, GET %.1f MB/s\n", put / 1e6, get / 1e6
-        printf "  upload:   qkchatd %.1f MB/s / curl %.1f MB/s = %.0f %% (target >= 80 %%)\n", up, put / 1e6, put > 0 ? up * 1e8 / put : 0
-        printf "  download: qkchatd %.1f MB/s / curl %.1f MB/s = %.0f %% (target >= 80 %%)\n", down, get / 1e6, get > 0 ? down * 1e8 / get : 0
+        printf "  upload:   qkchatd %.1f MB/s / curl %.1f MB/s = %.0f %% (target >= 80 %%)\n", up, put / 1e6, (put > 0 ? up * 1e8 / put : 0)
+        printf "  download: qkchatd %.1f MB/s / curl %.1f MB/s = %.0f %% (target >= 80 %%)\n", down, get / 1e6, (get > 0 ? down * 1e8 / get : 0)
     }' | tee "$OUT/files-ratio.txt"
 }
 
@@ -123,7 +123,7 @@ files_chat() { # MIB
     local alone during
     alone=$(grep -o '"p99": *[0-9]*' "$OUT/files-hb-alone.json" | head -1 | grep -o '[0-9]*$' || echo 0)
     during=$(grep -o '"p99": *[0-9]*' "$OUT/files-hb-uploading.json" | head -1 | grep -o '[0-9]*$' || echo 0)
-    awk -v a="$alone" -v d="$during" 'BEGIN { printf "  heartbeat p99: alone %.3f ms, during uploads %.3f ms (x%.2f)\n", a / 1000, d / 1000, a > 0 ? d / a : 0 }' |
+    awk -v a="$alone" -v d="$during" 'BEGIN { printf "  heartbeat p99: alone %.3f ms, during uploads %.3f ms (x%.2f)\n", a / 1000, d / 1000, (a > 0 ? d / a : 0) }' |
         tee "$OUT/files-heartbeat.txt"
 }
 
