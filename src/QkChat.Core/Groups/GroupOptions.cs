@@ -15,5 +15,15 @@ public sealed class GroupOptions
     /// <summary>protocol.md §9: add_group_members takes 1-100 user ids.</summary>
     public const int MaxAddIds = 100;
 
+    /// <summary>
+    /// group.order_hold_ms: how long a node holds a group entry that came ahead of a missing lower seq before it reads the
+    /// gap from MariaDB (docs/cluster.md, "Group order"). 500 ms: entries of one group written on two nodes reach a third
+    /// a few milliseconds apart on an idle deployment and up to a route-sender round apart under load (tens of ms on the
+    /// loaded test box); 500 ms leaves an order of magnitude, so MariaDB is read only for a pub/sub message really lost.
+    /// </summary>
+    public int OrderHoldMs { get; set; } = DefaultOrderHoldMs;
+
+    public const int DefaultOrderHoldMs = 500;
+
     public GroupOptions Copy() => (GroupOptions)MemberwiseClone();
 }

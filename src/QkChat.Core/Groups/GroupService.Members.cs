@@ -1,4 +1,5 @@
 using QkChat.Core.Dispatch;
+using QkChat.Core.Routing;
 using QkChat.Protocol;
 
 namespace QkChat.Core.Groups;
@@ -33,7 +34,8 @@ public sealed partial class GroupService
             }
             var created = await _store.CreateAsync(me, name, others, Stamp(), Stamp(), Now(), CancellationToken.None);
             uint[] members = [me, .. others];
-            foreach (var entry in created.Entries) Push(members, Frames.CreatePush(PushNames.GroupEvent, entry, GroupJson.WriteEvent));
+            foreach (var entry in created.Entries)
+                _delivery.ToGroup(new GroupSeq(entry.GroupId, entry.Seq), members, Frames.CreatePush(PushNames.GroupEvent, entry, GroupJson.WriteEvent));
             pending.Complete(ErrorCodes.Ok, "group created", created, static (w, c) =>
             {
                 w.WriteNumber("group_id"u8, c.GroupId);
@@ -242,9 +244,9 @@ public sealed partial class GroupService
             LogPushLost(_logger, entry.GroupId, entry.Event ?? entry.Type, e.Message);
             return;
         }
-        var frame = Frames.CreatePush(PushNames.GroupEvent, entry, GroupJson.WriteEvent);
-        if (alsoTell is uint gone && !members.Contains(gone)) _delivery.ToUser(gone, frame.AddReference());
-        Push(members.UserIds, frame);
+        // One push of the entry's seq: the member who went gets it in its place in the group's order, then nothing more.
+        uint[] users = alsoTell is uint gone && !members.Contains(gone) ? [.. members.UserIds, gone] : members.UserIds;
+        _delivery.ToGroup(new GroupSeq(entry.GroupId, entry.Seq), users, Frames.CreatePush(PushNames.GroupEvent, entry, GroupJson.WriteEvent));
     }
 
     /// <summary>`group_event` `dissolved` (no seq: no entry is written) to those who were members.</summary>

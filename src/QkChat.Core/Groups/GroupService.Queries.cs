@@ -1,5 +1,6 @@
 using QkChat.Core.Dispatch;
 using QkChat.Core.Messaging;
+using QkChat.Core.Routing;
 using QkChat.Protocol;
 
 namespace QkChat.Core.Groups;
@@ -178,7 +179,8 @@ public sealed partial class GroupService
             {
                 case GroupRecallResult.Recalled:
                     // Every device of every member, the recalling one too (as message_recalled for one-to-one).
-                    Push([.. recall.Members], Frames.CreatePush(PushNames.GroupMessageRecalled, (groupId, seq, me), static (w, s) =>
+                    // Behind the entry it recalls on every node (a device must not learn of the recall before the entry).
+                    _delivery.ToGroup(new GroupSeq(groupId, seq, Follows: true), [.. recall.Members], Frames.CreatePush(PushNames.GroupMessageRecalled, (groupId, seq, me), static (w, s) =>
                     {
                         w.WriteNumber("group_id"u8, s.groupId);
                         w.WriteNumber("seq"u8, s.seq);

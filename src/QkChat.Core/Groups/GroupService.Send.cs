@@ -1,6 +1,7 @@
 using QkChat.Core.Dispatch;
 using QkChat.Core.Files;
 using QkChat.Core.Messaging;
+using QkChat.Core.Routing;
 using QkChat.Protocol;
 
 namespace QkChat.Core.Groups;
@@ -104,8 +105,8 @@ public sealed partial class GroupService
     {
         var stored = new GroupEntry(e.GroupId, outcome.Seq, outcome.MessageId, e.SenderId, e.File is null ? GroupEntryTypes.Text : MessageTypes.File,
             e.Content, outcome.Timestamp, Recalled: false, Event: null, UserIds: [], e.File?.FileId, e.File);
-        int reached = _delivery.ToUsers(members.ReceiversOf(outcome.Seq), Frames.CreatePush(PushNames.GroupMessage, stored, GroupJson.WriteMembers),
-            except: sender);
+        int reached = _delivery.ToGroup(new GroupSeq(e.GroupId, outcome.Seq), members.ReceiversOf(outcome.Seq),
+            Frames.CreatePush(PushNames.GroupMessage, stored, GroupJson.WriteMembers), except: sender);
         Interlocked.Add(ref _pushed, reached);
     }
 }

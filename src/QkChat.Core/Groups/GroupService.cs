@@ -16,7 +16,7 @@ namespace QkChat.Core.Groups;
 /// cached membership, friendship) only choose the error a client sees first. Devices are reached only through
 /// <see cref="IDelivery"/>, each push serialized once.
 /// </summary>
-public sealed partial class GroupService : IGroupChats, IAsyncDisposable
+public sealed partial class GroupService : IGroupChats, IGroupGapSource, IAsyncDisposable
 {
     private readonly GroupOptions _options;
     private readonly IGroupStore _store;

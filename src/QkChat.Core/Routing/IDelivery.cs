@@ -36,6 +36,14 @@ public interface IDelivery
     int ToUsers(ReadOnlySpan<uint> userIds, OutboundFrame frame, bool droppable = false, Session? except = null);
 
     /// <summary>
+    /// <see cref="ToUsers"/> for a push of a group's timeline (<paramref name="at"/>: the entry's seq, or the entry a
+    /// recall follows): several nodes push each group's entries to a device in seq order whichever node wrote them
+    /// (<see cref="GroupPushOrder"/>, docs/cluster.md "Group order"); every qkchatd composes that port, one node too.
+    /// This default (LocalDelivery alone, in-process tests) pushes at once, as ToUsers.
+    /// </summary>
+    int ToGroup(GroupSeq at, ReadOnlySpan<uint> userIds, OutboundFrame frame, Session? except = null) => ToUsers(userIds, frame, false, except);
+
+    /// <summary>
     /// Queues <paramref name="frame"/> to this one device, the one that asked (the offline batch of the device that
     /// logged in). On the device's reactor it is queued at once, in order with what that step sends.
     /// </summary>

@@ -211,6 +211,24 @@ public sealed class ServerMetrics : IDisposable
             "Registry entries deleted: their node's lease was gone, or the node did not hold the device");
         _meter.CreateObservableCounter("qkchat.route.registry.restored", () => routes.Restored, "{device}",
             "Devices of this node written into the registry again after Redis lost them");
+        if (routes.GroupOrder is { } order) AddGroupOrderInstruments(order);
+    }
+
+    /// <summary>The group push order on this node (docs/cluster.md, "Group order").</summary>
+    private void AddGroupOrderInstruments(GroupOrderStats order)
+    {
+        _meter.CreateObservableCounter("qkchat.group_order.held", () => order.Held, "{entry}",
+            "Group entries that reached this node ahead of a lower seq and waited for it (group.order_hold_ms)");
+        _meter.CreateObservableCounter("qkchat.group_order.gap_fills", () => order.Fills, "{gap}",
+            "Gaps in a group's seqs still open after the wait, read back from MariaDB");
+        _meter.CreateObservableCounter("qkchat.group_order.filled", () => order.Filled, "{entry}",
+            "Group entries pushed from MariaDB into a gap (their pub/sub copy was lost or later than the wait)");
+        _meter.CreateObservableCounter("qkchat.group_order.skipped", () => order.Skipped, "{seq}",
+            "Missing seqs given up on without a push (MariaDB did not answer, or the gap was longer than 500): clients sync");
+        _meter.CreateObservableCounter("qkchat.group_order.duplicates", () => order.Duplicates, "{entry}",
+            "Group pushes dropped because their seq was pushed here already");
+        _meter.CreateObservableCounter("qkchat.group_order.late", () => order.Late, "{entry}",
+            "Group entries older than the seq their group's order started at here, pushed out of order");
     }
 
     private static IEnumerable<Measurement<long>> GcCollections()

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using QkChat.Core.Routing;
 using QkChat.Transport;
 using StackExchange.Redis;
 using ZLogger;
@@ -40,6 +41,7 @@ public sealed partial class ClusterDelivery
         RaiseWithoutLease(Node);
         ReapDeadNodes();
         _sender = Task.Run(SendLoopAsync);
+        Order.Start();
         _ticker = Task.Run(TickAsync);
         LogStarted(_logger, Node, ChannelName(Node), _sharded ? "sharded (SSUBSCRIBE/SPUBLISH)" : "plain (SUBSCRIBE/PUBLISH)");
     }
@@ -71,6 +73,15 @@ public sealed partial class ClusterDelivery
                     owner.Enqueue(new Work(WorkKind.Reconcile, [user], null, false, 0));
             }
             frame.Release();
+        }
+
+        /// <summary>A push of a group's timeline goes through the group's order here, with this node's own entries.</summary>
+        public void DeliverGroup(ReadOnlySpan<uint> users, ReadOnlySpan<byte> body, long groupId, long seq, bool follows)
+        {
+            owner.Stats.AddFrameReceived();
+            foreach (uint user in users)
+                if (!owner._local.IsOnline(user)) owner.Enqueue(new Work(WorkKind.Reconcile, [user], null, false, 0));
+            owner.Order.Push(new GroupSeq(groupId, seq, follows), users, OutboundFrame.Copy(body));
         }
 
         public void Kick(uint user, string clientId, string reason)
@@ -223,6 +234,7 @@ public sealed partial class ClusterDelivery
         {
         }
         while (_work.Reader.TryRead(out var left)) left.Frame?.Release();
+        await Order.DisposeAsync();
         LogStopped(_logger, Stats.FramesPublished, Stats.BatchesPublished, Stats.FramesReceived, Stats.PublishFailures);
         _stop.Dispose();
     }

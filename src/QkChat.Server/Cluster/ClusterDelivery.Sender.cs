@@ -232,6 +232,18 @@ public sealed partial class ClusterDelivery
             }
         }
         var body = work.Frame!.Memory.Span;
+        if (work.Group is { } at)
+        {
+            // One record per node with all its users: the receiving node orders the group's pushes by seq.
+            foreach (var (node, users) in perNode)
+            {
+                if (users.Count == 0) continue;
+                RouteWire.WriteGroup(batches.For(node), System.Runtime.InteropServices.CollectionsMarshal.AsSpan(users), body, at.GroupId, at.Seq, at.Follows);
+                batches.SealIfFull(node);
+                Stats.AddFramePublished();
+            }
+            return;
+        }
         foreach (var (node, users) in perNode)
             for (int i = 0; i < users.Count; i += MaxUsersPerRecord)
             {

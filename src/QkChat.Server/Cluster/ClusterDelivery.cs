@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using QkChat.Core.Audit;
 using QkChat.Core.Dispatch;
+using QkChat.Core.Groups;
 using QkChat.Core.Messaging;
 using QkChat.Core.Routing;
 using QkChat.Transport;
@@ -63,8 +64,12 @@ public sealed partial class ClusterDelivery : IDelivery, IAsyncDisposable
     /// <param name="lease">This node's lease: renewed first when Redis comes back, before the devices re-register,
     /// so that no other node takes them for a dead node's (null in tests that lease nothing).</param>
     /// <param name="audit">Where the `kicked` row of a same_device kick from another node is written (docs/audit.md).</param>
-    public ClusterDelivery(LocalDelivery local, IConnectionMultiplexer redis, int node, NodeLease? lease, ILogger logger, IAuditLog? audit = null)
+    /// <param name="groupOrderHoldMs">group.order_hold_ms: how long a group entry waits for a missing lower seq.</param>
+    public ClusterDelivery(LocalDelivery local, IConnectionMultiplexer redis, int node, NodeLease? lease, ILogger logger, IAuditLog? audit = null,
+        int groupOrderHoldMs = GroupOptions.DefaultOrderHoldMs)
     {
+        Order = new GroupPushOrder(local, groupOrderHoldMs, logger);
+        Stats.GroupOrder = Order.Stats;
         _audit = audit ?? NullAuditLog.Instance;
         _local = local;
         _redis = redis;
@@ -75,6 +80,10 @@ public sealed partial class ClusterDelivery : IDelivery, IAsyncDisposable
         _logger = logger;
         _live[node] = true;
     }
+
+    /// <summary>Puts each group's pushes to this node's devices in seq order (docs/cluster.md, "Group order"); its gap
+    /// source is set at composition.</summary>
+    public GroupPushOrder Order { get; }
 
     /// <summary>This node's number.</summary>
     public int Node { get; }
@@ -113,9 +122,18 @@ public sealed partial class ClusterDelivery : IDelivery, IAsyncDisposable
         return sent + remote;
     }
 
-    public int ToUsers(ReadOnlySpan<uint> userIds, OutboundFrame frame, bool droppable = false, Session? except = null)
+    public int ToUsers(ReadOnlySpan<uint> userIds, OutboundFrame frame, bool droppable = false, Session? except = null) =>
+        ToRemoteUsers(userIds, frame, droppable, null, _local.ToUsers(userIds, frame.AddReference(), droppable, except));
+
+    /// <summary>
+    /// A push of a group's timeline: this node's devices through the group's order (GroupPushOrder: this node's entries
+    /// and other nodes' meet there), the other nodes' in a group record that their order takes in.
+    /// </summary>
+    public int ToGroup(GroupSeq at, ReadOnlySpan<uint> userIds, OutboundFrame frame, Session? except = null) =>
+        ToRemoteUsers(userIds, frame, false, at, Order.Push(at, userIds, frame.AddReference(), except));
+
+    private int ToRemoteUsers(ReadOnlySpan<uint> userIds, OutboundFrame frame, bool droppable, GroupSeq? group, int sent)
     {
-        int sent = _local.ToUsers(userIds, frame.AddReference(), droppable, except);
         // Only the users who may have devices elsewhere go to the worker, in one item: it groups them by node.
         List<uint>? remoteUsers = null;
         foreach (uint user in userIds)
@@ -126,7 +144,7 @@ public sealed partial class ClusterDelivery : IDelivery, IAsyncDisposable
             sent += remote;
         }
         if (remoteUsers is null) frame.Release();
-        else Enqueue(new Work(WorkKind.Deliver, [.. remoteUsers], frame, droppable, 0));
+        else Enqueue(new Work(WorkKind.Deliver, [.. remoteUsers], frame, droppable, 0, Group: group));
         return sent;
     }
 
@@ -278,7 +296,8 @@ public sealed partial class ClusterDelivery : IDelivery, IAsyncDisposable
 
     /// <summary>One queued piece of cross-node work; the frame reference, if any, is the worker's to release.</summary>
     private sealed record Work(WorkKind Kind, uint[] Users, OutboundFrame? Frame, bool Droppable, long MessageId,
-        string? ClientId = null, string? Reason = null, string? Session = null, string? Device = null, Claim? Claim = null);
+        string? ClientId = null, string? Reason = null, string? Session = null, string? Device = null, Claim? Claim = null,
+        GroupSeq? Group = null);
 
     /// <summary>A login's registry entry written before its answer (<see cref="ClaimAsync"/>).</summary>
     private sealed class Claim(long at, uint user, string clientId)

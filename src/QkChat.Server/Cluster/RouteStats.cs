@@ -9,6 +9,9 @@ public sealed class RouteStats
     private long _framesPublished, _batchesPublished, _publishFailures, _failedRounds, _batchesReceived, _framesReceived,
         _kicksSent, _kicksReceived, _resubscribes, _dropped, _cleaned, _restored, _malformed;
 
+    /// <summary>What the group push order did (qkchat_group_order_*); set by ClusterDelivery.</summary>
+    public QkChat.Core.Routing.GroupOrderStats? GroupOrder { get; internal set; }
+
     /// <summary>Deliver records published (one frame body to one node, for any number of its users).</summary>
     public long FramesPublished => Interlocked.Read(ref _framesPublished);
     public long BatchesPublished => Interlocked.Read(ref _batchesPublished);

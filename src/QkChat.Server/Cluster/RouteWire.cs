@@ -12,11 +12,13 @@ namespace QkChat.Server.Cluster;
 /// </summary>
 public static class RouteWire
 {
-    // 2: the take-over record (an exact same_device kick with the new login's device label).
-    public const byte Version = 2;
+    // 2: the take-over record (an exact same_device kick with the new login's device label). 3: the group record (a
+    // push of a group's timeline with its group and seq, for the receiving node's order).
+    public const byte Version = 3;
     public const byte DeliverRecord = 1;
     public const byte KickRecord = 2;
     public const byte TakeOverRecord = 3;
+    public const byte GroupRecord = 4;
 
     /// <summary>Above this many bytes a node's batch is published and a new one started: 256 KB keeps one publish
     /// well under Redis's 512 MB bulk limit and its client output buffer limits for pub/sub (32 MB hard by default),
@@ -40,6 +42,31 @@ public static class RouteWire
         BinaryPrimitives.WriteInt64LittleEndian(span[2..], messageId);
         BinaryPrimitives.WriteUInt16LittleEndian(span[10..], (ushort)users.Length);
         int at = 12;
+        foreach (uint user in users)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(span[at..], user);
+            at += 4;
+        }
+        BinaryPrimitives.WriteInt32LittleEndian(span[at..], body.Length);
+        body.CopyTo(span[(at + 4)..]);
+        to.Advance(size);
+    }
+
+    /// <summary>
+    /// A push of a group's timeline: the deliver record's users and body (never droppable, no message filter) behind the
+    /// group, the seq and whether it follows that seq's entry (a recall). All of the node's users in one record (a 4-byte
+    /// count): the receiving node orders by seq, so one seq must not come in parts.
+    /// </summary>
+    public static void WriteGroup(ArrayBufferWriter<byte> to, ReadOnlySpan<uint> users, ReadOnlySpan<byte> body, long groupId, long seq, bool follows)
+    {
+        int size = 1 + 1 + 8 + 8 + 4 + users.Length * 4 + 4 + body.Length;
+        var span = to.GetSpan(size);
+        span[0] = GroupRecord;
+        span[1] = follows ? (byte)1 : (byte)0;
+        BinaryPrimitives.WriteInt64LittleEndian(span[2..], groupId);
+        BinaryPrimitives.WriteInt64LittleEndian(span[10..], seq);
+        BinaryPrimitives.WriteInt32LittleEndian(span[18..], users.Length);
+        int at = 22;
         foreach (uint user in users)
         {
             BinaryPrimitives.WriteUInt32LittleEndian(span[at..], user);
@@ -105,6 +132,8 @@ public static class RouteWire
     {
         void Deliver(ReadOnlySpan<uint> users, ReadOnlySpan<byte> body, bool droppable, long messageId);
 
+        void DeliverGroup(ReadOnlySpan<uint> users, ReadOnlySpan<byte> body, long groupId, long seq, bool follows);
+
         void Kick(uint user, string clientId, string reason);
 
         void TakeOver(uint user, string clientId, string session, string? device);
@@ -135,6 +164,22 @@ public static class RouteWire
                     int bodyLength = BinaryPrimitives.ReadInt32LittleEndian(rest[at..]);
                     if (bodyLength < 0 || rest.Length < at + 4 + bodyLength) return false;
                     handler.Deliver(list, rest.Slice(at + 4, bodyLength), droppable, messageId);
+                    rest = rest[(at + 4 + bodyLength)..];
+                    break;
+                }
+                case GroupRecord when rest.Length >= 22:
+                {
+                    bool follows = rest[1] != 0;
+                    long groupId = BinaryPrimitives.ReadInt64LittleEndian(rest[2..]);
+                    long seq = BinaryPrimitives.ReadInt64LittleEndian(rest[10..]);
+                    int count = BinaryPrimitives.ReadInt32LittleEndian(rest[18..]);
+                    if (count < 0 || (rest.Length - 26) / 4 < count) return false;
+                    int at = 22 + count * 4;
+                    var list = count <= users.Length ? users[..count] : new uint[count];
+                    for (int i = 0; i < count; i++) list[i] = BinaryPrimitives.ReadUInt32LittleEndian(rest[(22 + i * 4)..]);
+                    int bodyLength = BinaryPrimitives.ReadInt32LittleEndian(rest[at..]);
+                    if (bodyLength < 0 || rest.Length - at - 4 < bodyLength) return false;
+                    handler.DeliverGroup(list, rest.Slice(at + 4, bodyLength), groupId, seq, follows);
                     rest = rest[(at + 4 + bodyLength)..];
                     break;
                 }

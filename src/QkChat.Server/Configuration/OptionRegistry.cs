@@ -163,6 +163,9 @@ public static class OptionRegistry
         // Group chat (protocol.md §9).
         OptionSpec.Int("group.max_members", "QKCHAT_GROUP_MAX_MEMBERS", 2, 100_000, o => o.Groups, l => l.MaxMembers, (l, v) => l.MaxMembers = v,
             "Most members a group may hold (create_group and add_group_members answer FORBIDDEN past it); lowering it removes nobody.", "Every entry is pushed to every online member: a larger cap multiplies the fan-out work of one send and the size of the cached member lists."),
+        OptionSpec.Int("group.order_hold_ms", "QKCHAT_GROUP_ORDER_HOLD_MS", 10, 10_000, o => o.Groups, l => l.OrderHoldMs, (l, v) => l.OrderHoldMs = v,
+            "Milliseconds a node holds a group entry that came ahead of a missing lower seq (written on another node) before it reads the gap from MariaDB and pushes it in order (docs/cluster.md, \"Group order\").",
+            "Short values read MariaDB for entries that were only slow (a loaded node's pub/sub lags by tens of ms; their copy is then dropped as a duplicate); long ones delay a group's later entries that long when a pub/sub message is really lost."),
 
         // File transfer (protocol.md §10; docs/files.md).
         OptionSpec.Text("files.dir", "QKCHAT_FILES_DIR", o => o.Files, l => l.Dir, (l, v) => l.Dir = v,

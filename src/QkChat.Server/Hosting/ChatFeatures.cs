@@ -47,7 +47,9 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
         Live = new LiveSessions();
         var local = new LocalDelivery(Live);
         // With a lease (every qkchatd) devices on other nodes are reached through Redis; tests without one stay local.
-        if (lease is not null) Routing = new ClusterDelivery(local, redis, lease.NodeId, lease, loggers.CreateLogger("Cluster"), Audit);
+        if (lease is not null)
+            Routing = new ClusterDelivery(local, redis, lease.NodeId, lease, loggers.CreateLogger("Cluster"), Audit,
+                (groupOptions ?? new GroupOptions()).OrderHoldMs);
         Delivery = (IDelivery?)Routing ?? local;
         Presence = new PresenceTracker();
         var friendStore = new MySqlFriendStore(db);
@@ -86,6 +88,8 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
         Groups.Files = fileCatalog;
         if (Routing is not null)
         {
+            // A gap in a group's pushes is read back from the group timeline (docs/cluster.md, "Group order").
+            Routing.Order.Gaps = Groups;
             // A node without a lease: its devices leave the presence table (docs/cluster.md, "Presence").
             Routing.NodeWithoutLease += PresenceUpdates.ReapNode;
             Routing.DevicesRestored += PresenceUpdates.RestoreDevices;

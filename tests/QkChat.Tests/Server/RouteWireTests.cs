@@ -14,6 +14,9 @@ public sealed class RouteWireTests
         public void Deliver(ReadOnlySpan<uint> users, ReadOnlySpan<byte> body, bool droppable, long messageId) =>
             Seen.Add($"deliver {string.Join(",", users.ToArray())} {System.Text.Encoding.UTF8.GetString(body)} {droppable} {messageId}");
 
+        public void DeliverGroup(ReadOnlySpan<uint> users, ReadOnlySpan<byte> body, long groupId, long seq, bool follows) =>
+            Seen.Add($"group {groupId}:{seq}{(follows ? " follows" : "")} {users.Length} user(s) {System.Text.Encoding.UTF8.GetString(body)}");
+
         public void Kick(uint user, string clientId, string reason) => Seen.Add($"kick {user} {clientId} {reason}");
 
         public void TakeOver(uint user, string clientId, string session, string? device) =>
@@ -35,6 +38,24 @@ public sealed class RouteWireTests
         Assert.Equal(3, sender);
         Assert.Equal(["take-over 7 phone a1b2c3d4:f Pixel 8 ü", "deliver 7,9 {} True 42", "take-over 8 tablet a1b2c3d4:10 <none>",
             "kick 9 laptop revoked"], seen.Seen);
+    }
+
+    [Fact]
+    public void Group_records_carry_group_seq_and_every_user_in_one_record_and_refuse_a_cut()
+    {
+        var batch = new ArrayBufferWriter<byte>();
+        RouteWire.WriteHeader(batch, 2);
+        // More users than a deliver record's chunk (4,096): one seq must reach the receiving node in one piece.
+        uint[] many = [.. Enumerable.Range(1, 5000).Select(i => (uint)i)];
+        RouteWire.WriteGroup(batch, many, "{\"seq\":7}"u8, 123456789012, 7, follows: false);
+        RouteWire.WriteGroup(batch, [5], "{}"u8, 123456789012, 7, follows: true);
+        var seen = new Recorder();
+        Assert.True(RouteWire.Read(batch.WrittenSpan, seen, out _));
+        Assert.Equal(["group 123456789012:7 5000 user(s) {\"seq\":7}", "group 123456789012:7 follows 1 user(s) {}"], seen.Seen);
+
+        var cut = new Recorder();
+        Assert.False(RouteWire.Read(batch.WrittenSpan[..^1], cut, out _));
+        Assert.Single(cut.Seen);
     }
 
     [Fact]
