@@ -157,8 +157,9 @@ cluster_chat() {
 }
 
 cluster_publish() {
-    # One sender by default: senders on several nodes interleave their entries' seqs on different channels, so members
-    # see them out of seq order and the load generator fails the run (bench/RESULTS.md, issue 19 notes).
+    # One sender by default (the push rate of one writer). SENDERS > 1 puts senders on several nodes: their entries'
+    # seqs interleave on different channels and every node puts them back in seq order before its members get them
+    # (docs/cluster.md, "Group order"); the load generator fails the run on any out-of-order push.
     local members=${MEMBERS:-1000} senders=${SENDERS:-1}
     echo "== cluster publish: one group of $members members over $CLUSTER_NODES nodes, $senders sender(s) unpaced, pipeline ${PIPELINE:-16}, ${DURATION}s after ${RAMP}s ramp"
     cluster_redis
