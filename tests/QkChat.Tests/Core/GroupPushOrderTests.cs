@@ -45,7 +45,7 @@ public sealed class GroupPushOrderTests
         Assert.Equal(0, _order.Stats.Fills);
     }
 
-    [Fact]
+    [Fact(Timeout = 10_000)]
     public async Task A_lost_entry_is_filled_from_the_timeline_after_the_wait_and_its_late_copy_is_dropped()
     {
         Arrive(1);
@@ -82,7 +82,7 @@ public sealed class GroupPushOrderTests
         Assert.Equal(3, _order.Stats.Duplicates);
     }
 
-    [Fact]
+    [Fact(Timeout = 10_000)]
     public async Task A_gap_the_timeline_cannot_fill_is_skipped_counted_and_the_held_entries_go_out()
     {
         _timeline.Fail = true;
@@ -96,7 +96,7 @@ public sealed class GroupPushOrderTests
         Assert.Equal(["entry 1", "entry 4"], _devices.Pushed);
     }
 
-    [Fact]
+    [Fact(Timeout = 10_000)]
     public async Task A_seq_with_no_stored_entry_for_anyone_here_is_passed_without_a_push()
     {
         _timeline.Missing.Add(2);
@@ -108,7 +108,7 @@ public sealed class GroupPushOrderTests
         Assert.Equal(0, _order.Stats.Skipped);
     }
 
-    [Fact]
+    [Fact(Timeout = 10_000)]
     public async Task A_recall_follows_its_entry_and_does_not_wait_forever_for_one_that_never_comes_here()
     {
         Arrive(1);
@@ -125,7 +125,7 @@ public sealed class GroupPushOrderTests
         Assert.Equal("recall 9", _devices.Pushed[^1]);
     }
 
-    [Fact]
+    [Fact(Timeout = 10_000)]
     public async Task An_idle_group_is_forgotten_and_its_next_entry_starts_a_new_line()
     {
         Arrive(1);
@@ -142,7 +142,7 @@ public sealed class GroupPushOrderTests
         Assert.Empty(_timeline.Reads);
     }
 
-    [Fact]
+    [Fact(Timeout = 10_000)]
     public async Task A_group_with_a_gap_held_is_not_forgotten()
     {
         Arrive(1);
@@ -164,7 +164,7 @@ public sealed class GroupPushOrderTests
         Assert.Equal(["entry 1", "entry 3"], _devices.Pushed); // to nobody: LocalDelivery finds no device
     }
 
-    [Fact]
+    [Fact(Timeout = 10_000)]
     public async Task Held_entries_and_followers_are_released_on_dispose()
     {
         Arrive(1);
