@@ -29,7 +29,9 @@ cluster_redis() {
     exit 1
 }
 
-# start_nodes COUNT [PASSWORD_QUEUE]: COUNT nodes one after the other (the first migrates), each waited for.
+# start_nodes COUNT [PASSWORD_QUEUE]: COUNT nodes one after the other (the first migrates), each waited for. The public
+# HTTP listener (web, files; http.port, 8081 for every node) is off: these runs use the chat port only, and a second
+# node would fail to bind it.
 start_nodes() {
     local count=$1 queue=${2:-0} i
     node_pids=()
@@ -40,6 +42,7 @@ start_nodes() {
         QKCHAT_RATE_LIMIT_RPS=1000000 QKCHAT_RATE_LIMIT_BURST=1000000 QKCHAT_LOG_TO_FILE=false \
         QKCHAT_LOG_LEVEL=${LOG_LEVEL:-information} QKCHAT_DB_AUTO_MIGRATE=true QKCHAT_CONFIG_PATH="$OUT/empty.json" \
         QKCHAT_PASSWORD_QUEUE=$queue QKCHAT_LOGIN_FAILURES_PER_IP=1000000 \
+        QKCHAT_HTTP_ENABLED=false \
             "${ON_SERVER_CPUS[@]}" "${QKCHATD_CMD[@]}" >"$OUT/node-$i.log" 2>&1 &
         node_pids+=($!)
         local up=0
