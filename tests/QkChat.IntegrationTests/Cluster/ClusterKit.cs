@@ -114,6 +114,14 @@ internal sealed partial class ClusterKit : IAsyncDisposable
         return line is null ? 0 : double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Whether process <paramref name="index"/>'s /metrics lists <paramref name="name"/> at all (MetricAsync reads 0 either way).</summary>
+    public async Task<bool> ListsMetricAsync(int index, string name)
+    {
+        using var admin = new HttpClient { BaseAddress = new Uri(AdminLine().Match(Nodes[index].Output).Groups[1].Value) };
+        string text = await admin.GetStringAsync("metrics");
+        return text.Split('\n').Any(l => l.StartsWith(name + " ", StringComparison.Ordinal) || l.StartsWith(name + "{", StringComparison.Ordinal));
+    }
+
     public async Task<(uint Id, string Name)> CreateUserAsync()
     {
         string name = AccountsHarness.UniqueName();

@@ -65,7 +65,11 @@ public sealed class GroupOrderTests
             Assert.Equal(marker, (await Push(devices[d], PushNames.GroupMessage)).Data!.Value.GetProperty("seq").GetInt64());
         await NoPush(devices[0], PushNames.GroupMessage);
         // Nothing was given up on (a skipped gap would be a jump in seq, which the lists above would show as well).
-        for (int n = 0; n < 3; n++) Assert.Equal(0, await kit.MetricAsync(n, "qkchat_group_order_skipped_total"));
+        for (int n = 0; n < 3; n++)
+        {
+            Assert.True(await kit.ListsMetricAsync(n, "qkchat_group_order_gap_fills_total"), $"node {n}: no qkchat_group_order_gap_fills_total on /metrics");
+            Assert.Equal(0, await kit.MetricAsync(n, "qkchat_group_order_skipped_total"));
+        }
     }
 
     private static int FirstDiff(List<long> a, List<long> b) => a.Zip(b).TakeWhile(p => p.First == p.Second).Count();
