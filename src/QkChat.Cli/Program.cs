@@ -34,7 +34,7 @@ var clientOptions = new ChatClientOptions
     // --insecure: no authentication of the server at all; for a test server's self-signed certificate only.
     CertificateValidation = options.Insecure ? (_, _, _, _) => true : null,
 };
-var settings = new SessionSettings(options.Host, options.Port, clientOptions, DefaultClientId());
+var settings = new SessionSettings(options.Host, options.Port, clientOptions, DefaultClientId()) { WebSocketUrl = options.WebSocketUrl };
 await using var session = new Session(settings, input, output);
 return await session.RunAsync(CancellationToken.None);
 

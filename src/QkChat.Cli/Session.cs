@@ -24,6 +24,9 @@ internal sealed record SessionSettings(string Host, int Port, ChatClientOptions 
 
     /// <summary>The wait before the n-th resume in a row of a transfer (the uploader's default: 0.5 s doubling).</summary>
     public Func<int, TimeSpan> TransferBackoff { get; init; } = n => TimeSpan.FromMilliseconds(500 * (1 << Math.Min(n - 1, 6)));
+
+    /// <summary>The WebSocket gateway's address (ws:// or wss://); null: TCP to Host:Port.</summary>
+    public Uri? WebSocketUrl { get; init; }
 }
 
 /// <summary>
@@ -77,10 +80,12 @@ internal sealed partial class Session : IAsyncDisposable
         _input = input;
         _out = output;
         _format = new PushFormatter(_names, settings.Clock);
-        _connect = connect ?? (ct => ChatClient.ConnectAsync(settings.Host, settings.Port, settings.ClientOptions, ct));
+        _connect = connect ?? (settings.WebSocketUrl is { } url
+            ? ct => ChatClient.ConnectWebSocketAsync(url, settings.ClientOptions, origin: null, ct)
+            : ct => ChatClient.ConnectAsync(settings.Host, settings.Port, settings.ClientOptions, ct));
     }
 
-    private string Endpoint => $"{_settings.Host}:{_settings.Port}";
+    private string Endpoint => _settings.WebSocketUrl?.ToString() ?? $"{_settings.Host}:{_settings.Port}";
 
     /// <summary>
     /// Runs until /quit or the end of input. Returns 0, or 1 when the server could not be reached at start or, for
