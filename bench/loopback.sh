@@ -17,6 +17,10 @@
 #                                                  HB_CONNECTIONS (1000) alone vs while UPLOADERS (4) upload MIB MiB each
 #   bench/loopback.sh cluster publish              issue 19: pushes/s crossing nodes through Redis (a group of MEMBERS (1000)
 #                                                  spread over NODES nodes) against redis-benchmark PUBLISH on that Redis
+#   bench/loopback.sh ws heartbeat [CONNS]         issue 20: heartbeat round trips/s over WebSocket and TCP in one run, server
+#                                                  CPU per round trip each (bench/loopback-ws.sh)
+#   bench/loopback.sh ws idle-rss [LOW HIGH]       issue 20: RSS per idle WebSocket connection (slope), TCP beside it
+#   bench/loopback.sh ws chat [N]                  issue 20: the N-user (2000) chat run over TCP, then over WebSocket
 # Needs: make publish (dist/qkchatd, dist/qkchat-loadgen), the private stack (make services-up), redis-benchmark.
 # QKCHATD and LOADGEN pick other builds (a native binary or a .dll, run with dotnet): e.g. the Release build,
 # QKCHATD=src/QkChat.Server/bin/Release/net10.0/qkchatd.dll LOADGEN=bench/QkChat.LoadGen/bin/Release/net10.0/qkchat-loadgen.dll.
@@ -304,5 +308,6 @@ case ${1:-} in
     group) shift; group "$@" ;;
     cluster) shift; source "$ROOT/bench/loopback-cluster.sh"; cluster "$@" ;;
     files) shift; source "$ROOT/bench/loopback-files.sh"; files "$@" ;;
-    *) sed -n '2,25p' "$0"; exit 2 ;;
+    ws) shift; source "$ROOT/bench/loopback-ws.sh"; ws "$@" ;;
+    *) sed -n '2,29p' "$0"; exit 2 ;;
 esac
