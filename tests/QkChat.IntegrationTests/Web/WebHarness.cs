@@ -14,6 +14,8 @@ namespace QkChat.IntegrationTests.Web;
 /// port, on a throwaway MariaDB database and a redis-server of its own, sending verification mails to an in-test SMTP
 /// server. Its own Redis because the browser always connects from 127.0.0.1: the per-address budgets (20 codes an
 /// hour, failed logins) would otherwise be shared by every run of these tests and every other test on the stack.
+/// Files go to a temporary directory of its own, with upload URLs on this listener and 64 KiB chunks (the smallest
+/// files.chunk_bytes allows), so a file of a few hundred KB takes several PATCHes and a resumption can be seen.
 /// </summary>
 internal sealed partial class WebHarness : IAsyncDisposable
 {
@@ -24,8 +26,14 @@ internal sealed partial class WebHarness : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _mailLoop;
 
-    private WebHarness(TempDatabase db, ExternalProcess redis, FakeSmtpServer smtp, ExternalProcess server, int chatPort, int httpPort)
+    /// <summary>files.chunk_bytes of the harness's server: files.chunk_bytes' minimum.</summary>
+    public const int ChunkBytes = 64 * 1024;
+
+    private readonly string _filesDir;
+
+    private WebHarness(TempDatabase db, ExternalProcess redis, FakeSmtpServer smtp, ExternalProcess server, int chatPort, int httpPort, string filesDir)
     {
+        _filesDir = filesDir;
         _db = db;
         _redis = redis;
         _smtp = smtp;
@@ -40,7 +48,8 @@ internal sealed partial class WebHarness : IAsyncDisposable
     public int HttpPort { get; }
     public string BaseUrl => $"http://127.0.0.1:{HttpPort}/";
 
-    public static async Task<WebHarness> StartAsync()
+    /// <param name="environment">More settings for qkchatd (QKCHAT_* variables), over the harness's own.</param>
+    public static async Task<WebHarness> StartAsync(IReadOnlyDictionary<string, string>? environment = null)
     {
         var db = await TempDatabase.CreateAsync();
         int redisPort = ServerProcess.FreePort();
@@ -57,6 +66,11 @@ internal sealed partial class WebHarness : IAsyncDisposable
         env["QKCHAT_SMTP_HOST"] = "127.0.0.1";
         env["QKCHAT_SMTP_PORT"] = smtp.Port.ToString();
         env["QKCHAT_SMTP_STARTTLS"] = "false";
+        string filesDir = Directory.CreateTempSubdirectory("qkchat-web-files-").FullName;
+        env["QKCHAT_FILES_DIR"] = filesDir;
+        env["QKCHAT_FILES_PUBLIC_URL"] = $"http://127.0.0.1:{httpPort}";
+        env["QKCHAT_FILES_CHUNK_BYTES"] = ChunkBytes.ToString();
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) env[key] = value;
         var server = ServerProcess.Start(env);
         try
         {
@@ -66,7 +80,7 @@ internal sealed partial class WebHarness : IAsyncDisposable
         {
             throw new TimeoutException(e.Message + "\n--- qkchatd ---\n" + server.Output, e);
         }
-        return new WebHarness(db, redis, smtp, server, chatPort, httpPort);
+        return new WebHarness(db, redis, smtp, server, chatPort, httpPort, filesDir);
     }
 
     /// <summary>The six digits of the last code mailed to <paramref name="email"/> (waits for the mail, bounded).</summary>
@@ -144,6 +158,7 @@ internal sealed partial class WebHarness : IAsyncDisposable
         await _smtp.DisposeAsync();
         await _redis.DisposeAsync();
         await _db.DisposeAsync();
+        Directory.Delete(_filesDir, recursive: true);
     }
 }
 

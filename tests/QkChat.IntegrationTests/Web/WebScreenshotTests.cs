@@ -7,13 +7,13 @@ namespace QkChat.IntegrationTests.Web;
 
 /// <summary>
 /// The main screens of the web client, filled with a small believable conversation, as PNGs: sign-in, chats, a chat,
-/// friends, a group, and the phone layout. They go to .run/test-artifacts/web/ on every run (a person can look at
+/// friends (and a blocked one), a group with an image, its members with roles, the account page, and the phone layout. They go to .run/test-artifacts/web/ on every run (a person can look at
 /// what the last run saw), or to QKCHAT_TEST_WEB_SCREENSHOTS when set: scripts/web-screenshots.sh points it at docs/web/,
 /// which docs/web.md shows.
 /// </summary>
 public sealed class WebScreenshotTests
 {
-    [Fact(Timeout = 180_000)] // a browser, a server, four accounts and eight screenshots on a loaded box; normally ~20 s
+    [Fact(Timeout = 180_000)] // a browser, a server, four accounts and twelve screenshots on a loaded box; normally ~25 s
     public async Task The_main_screens_are_captured()
     {
         string dir = Environment.GetEnvironmentVariable("QKCHAT_TEST_WEB_SCREENSHOTS") is { Length: > 0 } chosen
@@ -82,6 +82,37 @@ public sealed class WebScreenshotTests
             await Expect(page.ById("group-member")).ToHaveCountAsync(3);
             await page.ScreenshotAsync(dir, "group-members", withoutNotices: true);
 
+            // The owner's view of roles: bob made an admin, the dissolve confirmation open.
+            await page.Page.Locator($"[data-testid=group-member][data-username=\"{bob.Name}\"]").GetByTestId("make-admin").ClickAsync();
+            await Expect(page.Page.Locator($"[data-testid=group-member][data-username=\"{bob.Name}\"]")).ToHaveAttributeAsync("data-role", "admin");
+            await page.ById("dissolve-group").ClickAsync();
+            await Expect(page.ById("dissolve-confirm")).ToBeVisibleAsync();
+            await page.ScreenshotAsync(dir, "group-roles", withoutNotices: true);
+            await page.ById("dissolve-group-cancel").ClickAsync();
+
+            // An image in the group chat, with a caption and its preview.
+            await page.ById("back").ClickAsync();
+            await page.ById("composer-input").FillAsync("The view from the top last time");
+            await page.ById("attach-input").SetInputFilesAsync(new Microsoft.Playwright.FilePayload
+                { Name = "summit.png", MimeType = "image/png", Buffer = TestPng.Landscape(480, 270) });
+            await Expect(page.ById("file-preview")).ToHaveJSPropertyAsync("naturalWidth", 480);
+            await page.ScreenshotAsync(dir, "group-file", withoutNotices: true);
+
+            await page.ById("account-link").ClickAsync();
+            await Expect(page.ById("account-title")).ToBeVisibleAsync();
+            await page.ScreenshotAsync(dir, "account", withoutNotices: true);
+
+            await page.ById("tab-friends").ClickAsync();
+            await page.Friend(carol.Name).GetByTestId("block-user").ClickAsync();
+            await Expect(page.ById("blocked-user")).ToBeVisibleAsync();
+            await page.ScreenshotAsync(dir, "friends-blocked", withoutNotices: true);
+            await page.Friend(carol.Name).GetByTestId("unblock-user").ClickAsync();
+            await Expect(page.ById("blocked-user")).ToHaveCountAsync(0);
+            await page.Page.GotoAsync("/#/chats");
+            await page.OpenConversationAsync("Saturday climbing");
+            await page.ById("group-members-link").ClickAsync();
+            await Expect(page.ById("group-member")).ToHaveCountAsync(3);
+
             await page.Page.SetViewportSizeAsync(390, 760);
             await page.ById("back").ClickAsync();
             await Expect(page.ById("messages")).ToBeVisibleAsync();
@@ -90,7 +121,8 @@ public sealed class WebScreenshotTests
             await Expect(page.ById("conversations")).ToBeVisibleAsync();
             await page.ScreenshotAsync(dir, "phone-chats", withoutNotices: true);
         });
-        foreach (string name in new[] { "login", "chat", "conversations", "friends", "group", "group-members", "phone-chat", "phone-chats" })
+        foreach (string name in new[] { "login", "chat", "conversations", "friends", "group", "group-members", "group-roles", "group-file",
+                     "account", "friends-blocked", "phone-chat", "phone-chats" })
             Assert.True(new FileInfo(Path.Combine(dir, name + ".png")).Length > 5_000, name + ".png missing or empty");
     }
 }

@@ -1,5 +1,5 @@
 // Wires the page together: the connection, the store, the session and the views, and a hash router
-// (#/chats, #/friends, #/groups, #/chat/u/<user id>, #/chat/g/<group id>, #/group/<id>/members).
+// (#/chats, #/friends, #/groups, #/chat/u/<user id>, #/chat/g/<group id>, #/group/<id>/members, #/account).
 import { Connection, defaultUrl } from './connection.js';
 import { Store } from './store.js';
 import { Session } from './session.js';
@@ -11,6 +11,7 @@ import { renderFriends } from './views/friends.js';
 import { renderGroups } from './views/groups.js';
 import { ChatView } from './views/chat.js';
 import { MembersView } from './views/members.js';
+import { AccountView } from './views/account.js';
 import { showError, showErrorText, showNotice, clearToasts } from './views/toast.js';
 
 const KICK_REASONS = {
@@ -58,6 +59,7 @@ function route() {
   if (parts[0] === 'group' && Number(parts[1]) > 0 && parts[2] === 'members') {
     return { tab: 'groups', main: 'members', groupId: Number(parts[1]) };
   }
+  if (parts[0] === 'account') return { tab: 'chats', main: 'account' };
   if (parts[0] === 'friends' || parts[0] === 'groups') return { tab: parts[0], main: null };
   return { tab: 'chats', main: null };
 }
@@ -112,7 +114,7 @@ function setBadge(id, n) {
 
 function drawMain() {
   const r = route();
-  const key = r.main === 'chat' ? r.key : r.main === 'members' ? 'members:' + r.groupId : '';
+  const key = r.main === 'chat' ? r.key : r.main === 'members' ? 'members:' + r.groupId : r.main === 'account' ? 'account' : '';
   document.body.classList.toggle('main-open', !!r.main);
   if (key === mainKey) return;
   if (mainView) mainView.unmount();
@@ -120,6 +122,7 @@ function drawMain() {
   mainKey = key;
   if (r.main === 'chat') mainView = new ChatView(ctx, r.key);
   else if (r.main === 'members') mainView = new MembersView(ctx, r.groupId);
+  else if (r.main === 'account') mainView = new AccountView(ctx);
   if (mainView) mainView.mount(main);
   else main.replaceChildren(h('div', { class: 'placeholder' }, h('p', {}, 'Pick a chat on the left, or find friends under Friends.')));
 }

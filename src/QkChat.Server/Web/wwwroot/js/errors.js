@@ -31,6 +31,8 @@ const WITH_DETAIL = new Set(['INVALID_ARGUMENT', 'ALREADY_EXISTS', 'FORBIDDEN', 
 
 export function describeError(error) {
   const code = error && error.code;
+  // Upload failures (files.js) are already sentences for people.
+  if (!code && error && error.name === 'UploadError') return error.message;
   if (!code) return 'Something went wrong: ' + (error && error.message ? error.message : String(error));
   let sentence = SENTENCES[code] || `The server refused this (${code}).`;
   if (code === 'RATE_LIMITED' && error.data && error.data.retry_after_ms) {

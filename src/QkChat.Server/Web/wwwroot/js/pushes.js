@@ -103,6 +103,8 @@ function onGroupEvent(store, session, data, onNotice) {
     store.chats.delete('g:' + data.group_id);
     store.members.delete(data.group_id);
     store.changed();
+    // A chat or member list of the group that is gone has nothing left to show.
+    if (location.hash.startsWith(`#/chat/g/${data.group_id}`) || location.hash.startsWith(`#/group/${data.group_id}/`)) location.hash = '#/groups';
     if (group && data.actor_id !== me) {
       onNotice(data.event === 'dissolved' ? `The group ${group.name} was dissolved.` : `You were removed from ${group.name}.`);
     }

@@ -7,6 +7,8 @@ const LAST_ID_KEY = 'qkchat.last_message_id';
 // 5 pages of the contract's maximum 500.
 const SYNC_PAGE = 500;
 const SYNC_MAX_PAGES = 5;
+// get_conversations' largest page (contract: 1-100).
+const CONVERSATION_PAGE = 100;
 
 export class Session {
   constructor(connection, store, { onSignedOut, onError }) {
@@ -118,17 +120,27 @@ export class Session {
     this.store.changed('signed-in');
   }
 
+  /**
+   * The lists, as the server has them: friends, requests, blocked people, groups, and the conversation list with its
+   * unread counts. get_conversations answers at most 100 (protocol.md); a group beyond those still gets its entry, from
+   * get_groups (which lists every group with its last entry and unread count), and a peer beyond them with unread
+   * messages one from get_unread_counts, so the list and the badge count everything after a reload without
+   * reading any group's entries (docs/web.md, "Catch-up after a reload").
+   */
   async refreshLists() {
-    const [friends, requests, groups, conversations] = await Promise.all([
+    const [friends, requests, groups, conversations, blocked, unread] = await Promise.all([
       this.conn.request('get_friend_list'),
       this.conn.request('get_friend_requests'),
       this.conn.request('get_groups'),
-      this.conn.request('get_conversations', { limit: 100 }),
+      this.conn.request('get_conversations', { limit: CONVERSATION_PAGE }),
+      this.conn.request('get_blocked_users'),
+      this.conn.request('get_unread_counts'),
     ]);
     this.store.setFriends(friends.friends || []);
     this.store.setRequests(requests.incoming || [], requests.outgoing || []);
+    this.store.setBlocked(blocked.users || []);
     this.store.setGroups(groups.groups || []);
-    this.store.setConversations(conversations.conversations || []);
+    this.store.setConversations(conversations.conversations || [], { groups: groups.groups || [], unreadPeers: unread.counts || [] });
   }
 
   /** sync_messages from the last id this browser saw (kept across reloads), then each open group's gap. */

@@ -22,6 +22,10 @@ export class Store extends EventTarget {
     this.members = new Map();
     this.conversations = new Map();
     this.chats = new Map();
+    // get_file_url answers, by file id: { url, until } (files.js).
+    this.fileUrls = new Map();
+    // get_blocked_users: user id -> { user_id, username } (the Friends tab lists them for unblocking).
+    this.blocked = new Map();
     // Status news that can overtake the answer to my own send (the peer acks the push before I hear back).
     this.readUpTo = new Map();
     this.earlyStatus = new Map();
@@ -72,13 +76,22 @@ export class Store extends EventTarget {
     this.changed();
   }
 
+  setBlocked(list) {
+    this.blocked = new Map(list.map((u) => [u.user_id, u]));
+    for (const u of list) this.rememberName(u.user_id, u.username);
+    this.changed();
+  }
+
   setGroups(list) {
     this.groups = new Map(list.map((g) => [g.group_id, g]));
     this.changed();
   }
 
-  /** get_conversations' list: direct chats and groups, newest first. */
-  setConversations(list) {
+  /**
+   * get_conversations' list: direct chats and groups, newest first; then every group of get_groups and every peer of
+   * get_unread_counts that the list (capped at 100) left out.
+   */
+  setConversations(list, { groups = [], unreadPeers = [] } = {}) {
     this.conversations = new Map();
     for (const c of list) {
       if (c.kind === 'group') {
@@ -89,6 +102,19 @@ export class Store extends EventTarget {
         this.conversations.set('u:' + c.peer_id, { key: 'u:' + c.peer_id, kind: 'direct', id: c.peer_id, title: c.username,
           status: c.status, last: c.last_message, order: c.last_message ? c.last_message.message_id : 0, unread: c.unread_count });
       }
+    }
+    for (const g of groups) {
+      const key = 'g:' + g.group_id;
+      if (this.conversations.has(key)) continue;
+      this.conversations.set(key, { key, kind: 'group', id: g.group_id, title: g.name, last: g.last_message || null,
+        order: g.last_message ? g.last_message.message_id : 0, unread: g.unread_count || 0 });
+    }
+    for (const p of unreadPeers) {
+      const key = 'u:' + p.peer_id;
+      if (this.conversations.has(key)) continue;
+      // Older than everything listed (the list is newest first), so it goes last until its chat is opened.
+      this.conversations.set(key, { key, kind: 'direct', id: p.peer_id, title: this.nameOf(p.peer_id),
+        status: (this.friends.get(p.peer_id) || {}).status, last: null, order: 0, unread: p.unread });
     }
     this.changed();
   }
@@ -136,9 +162,10 @@ export class Store extends EventTarget {
     const chat = this.chat(key);
     const known = chat.items.get(message.message_id);
     if (known) {
+      if (message.file && !known.file) known.file = message.file;
       // A later copy may only move a status forward or mark a recall.
       if ((STATUS_RANK[message.status] ?? 0) > (STATUS_RANK[known.status] ?? 0)) known.status = message.status;
-      if (message.recalled) { known.recalled = true; known.content = undefined; }
+      if (message.recalled) { known.recalled = true; known.content = undefined; known.file = undefined; }
     } else {
       const item = { ...message };
       if (item.sender_id === this.me.user_id) this.applyEarlyStatus(item);
@@ -154,13 +181,13 @@ export class Store extends EventTarget {
     const chat = this.chat(key);
     const known = chat.items.get(entry.seq);
     if (known) {
-      if (entry.recalled) { known.recalled = true; known.content = undefined; }
+      if (entry.recalled) { known.recalled = true; known.content = undefined; known.file = undefined; }
     } else {
       chat.items.set(entry.seq, { ...entry });
     }
     const group = this.groups.get(entry.group_id);
     if (group && entry.seq > (group.max_seq || 0)) group.max_seq = entry.seq;
-    const countable = entry.type === 'text' && entry.sender_id !== this.me.user_id;
+    const countable = (entry.type === 'text' || entry.type === 'file') && entry.sender_id !== this.me.user_id;
     this.bumpConversation(key, entry, countUnread && !known && countable);
     this.changed();
     return !known;
@@ -202,7 +229,7 @@ export class Store extends EventTarget {
 
   recall(key, id) {
     const item = this.chat(key).items.get(id);
-    if (item) { item.recalled = true; item.content = undefined; }
+    if (item) { item.recalled = true; item.content = undefined; item.file = undefined; }
     const conv = this.conversations.get(key);
     if (conv && conv.last && (conv.last.seq ?? conv.last.message_id) === id) conv.last = { ...conv.last, recalled: true, content: undefined };
     this.changed();

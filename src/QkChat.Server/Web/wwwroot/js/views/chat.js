@@ -3,6 +3,7 @@
 import { h, clear, presenceDot } from '../dom.js';
 import { showError } from './toast.js';
 import { messageRow } from './message.js';
+import { uploadFile, sizeText } from '../files.js';
 
 // One page of history: a screenful on a large monitor, small enough to answer quickly (contract maximum 100).
 const HISTORY_PAGE = 30;
@@ -32,7 +33,12 @@ export class ChatView {
       this.dot,
       h('div', { class: 'chat-names' }, this.title, this.subtitle),
       this.isGroup ? h('a', { class: 'button small', href: `#/group/${this.id}/members`, testid: 'group-members-link' }, 'Members') : null);
+    this.filePick = h('input', { type: 'file', hidden: true, testid: 'attach-input',
+      onchange: () => { for (const f of this.filePick.files) this.sendFile(f); this.filePick.value = ''; } });
     const composer = h('form', { class: 'composer', onsubmit: (ev) => { ev.preventDefault(); this.send(); } },
+      this.filePick,
+      h('button', { type: 'button', class: 'attach', title: 'Attach a file (the text typed goes with it as a caption)', 'aria-label': 'attach a file',
+        testid: 'attach', onclick: () => this.filePick.click() }, '📎'),
       this.input, h('button', { type: 'submit', class: 'primary', testid: 'composer-send' }, 'Send'));
     clear(root).append(h('section', { class: 'chat', dataset: { key: this.key } }, head, this.list, composer));
     this.onChange = () => this.render();
@@ -88,9 +94,14 @@ export class ChatView {
       rows.push(messageRow(this.ctx, this, item));
     }
     for (const p of this.pending) {
+      const upload = p.file
+        ? h('span', { class: 'file', testid: 'upload' }, h('span', { class: 'file-name' }, p.file.name), ` ${sizeText(p.file.size)} `,
+          h('progress', { max: p.file.size, value: p.sent || 0, testid: 'upload-progress' }),
+          h('span', { class: 'hint', testid: 'upload-percent' }, ` ${p.file.size ? Math.floor(100 * (p.sent || 0) / p.file.size) : 0} %`))
+        : null;
       rows.push(h('div', { class: 'msg mine pending', testid: 'message', dataset: { status: 'sending', mine: 'true' } },
-        h('div', { class: 'bubble' }, h('span', { class: 'text', testid: 'message-text' }, p.content),
-          h('span', { class: 'meta' }, h('span', { class: 'status', testid: 'message-status' }, 'sending…')))));
+        h('div', { class: 'bubble' }, upload, p.content ? h('span', { class: 'text', testid: 'message-text' }, p.content) : null,
+          h('span', { class: 'meta' }, h('span', { class: 'status', testid: 'message-status' }, p.file ? 'uploading…' : 'sending…')))));
     }
     list.replaceChildren(...rows);
     if (this.keepOffset) { list.scrollTop = list.scrollHeight - fromBottom; this.keepOffset = false; }
@@ -161,29 +172,62 @@ export class ChatView {
   async send() {
     const content = this.input.value.trim();
     if (!content) return;
-    const { conn, store, session } = this.ctx;
-    const clientMsgId = 'w' + Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
-    const pending = { content, clientMsgId };
+    const pending = { content };
     this.pending.push(pending);
     this.input.value = '';
     this.stickToBottom = true;
     this.render();
     try {
-      if (this.isGroup) {
-        const d = await conn.request('send_group_message', { group_id: this.id, content, type: 'text', client_msg_id: clientMsgId });
-        store.putGroupEntry({ group_id: this.id, seq: d.seq, message_id: d.message_id, sender_id: store.me.user_id, type: 'text',
-          content, timestamp: d.timestamp, recalled: false });
-        const group = store.groups.get(this.id);
-        if (group) group.read_seq = Math.max(group.read_seq || 0, d.seq);
-      } else {
-        const d = await conn.request('send_message', { receiver_id: this.id, content, type: 'text', client_msg_id: clientMsgId });
-        store.putMessage({ message_id: d.message_id, sender_id: store.me.user_id, receiver_id: this.id, content, type: 'text',
-          timestamp: d.timestamp, status: d.status || 'sent', recalled: false });
-        session.rememberLastId(d.message_id);
-      }
+      await this.deliver({ type: 'text', content });
     } catch (e) {
       showError(e);
       if (!this.input.value) this.input.value = content;
+    } finally {
+      this.pending = this.pending.filter((p) => p !== pending);
+      this.stickToBottom = true;
+      this.render();
+    }
+  }
+
+  /** Sends a message of `fields` (type, content, file_id) and puts the server's answer in the store. */
+  async deliver(fields, file) {
+    const { conn, store, session } = this.ctx;
+    const clientMsgId = 'w' + Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
+    const content = fields.content;
+    if (this.isGroup) {
+      const d = await conn.request('send_group_message', { group_id: this.id, ...fields, client_msg_id: clientMsgId });
+      store.putGroupEntry({ group_id: this.id, seq: d.seq, message_id: d.message_id, sender_id: store.me.user_id, type: fields.type,
+        content, file, timestamp: d.timestamp, recalled: false });
+      const group = store.groups.get(this.id);
+      if (group) group.read_seq = Math.max(group.read_seq || 0, d.seq);
+    } else {
+      const d = await conn.request('send_message', { receiver_id: this.id, ...fields, client_msg_id: clientMsgId });
+      store.putMessage({ message_id: d.message_id, sender_id: store.me.user_id, receiver_id: this.id, content, type: fields.type, file,
+        timestamp: d.timestamp, status: d.status || 'sent', recalled: false });
+      session.rememberLastId(d.message_id);
+    }
+  }
+
+  /** Uploads a file (progress in its pending bubble) and sends it with the composer's text as caption. */
+  async sendFile(file) {
+    const content = this.input.value.trim();
+    const pending = { content, file, sent: 0 };
+    this.pending.push(pending);
+    this.input.value = '';
+    this.stickToBottom = true;
+    this.render();
+    try {
+      const fileId = await uploadFile(this.ctx.conn, file, (sent) => {
+        pending.sent = sent;
+        const bar = this.list.querySelectorAll('[data-testid=upload-progress]');
+        if (bar.length) this.render();
+      });
+      const fields = { type: 'file', file_id: fileId };
+      if (content) fields.content = content;
+      await this.deliver(fields, { file_id: fileId, name: file.name, size: file.size, mime: file.type || 'application/octet-stream' });
+    } catch (e) {
+      showError(e);
+      if (content && !this.input.value) this.input.value = content;
     } finally {
       this.pending = this.pending.filter((p) => p !== pending);
       this.stickToBottom = true;

@@ -1,4 +1,5 @@
-// Friends: find people, send requests, answer incoming ones, see friends with presence and set a private remark.
+// Friends: find people, send requests, answer incoming ones, see friends with presence and set a private remark;
+// block and unblock people (§7: a block works both ways, the friendship stays; blocked people are listed here).
 import { h, presenceDot } from '../dom.js';
 import { showError, showNotice } from './toast.js';
 
@@ -26,9 +27,11 @@ export function renderFriends(ctx, state) {
     ? h('ul', { class: 'items compact', testid: 'search-results' },
       state.results.length ? state.results.map((u) => h('li', { class: 'row', testid: 'search-result', dataset: { username: u.username } },
         presenceDot(u.status), h('span', { class: 'item-title' }, u.username),
-        store.friends.has(u.user_id)
-          ? h('span', { class: 'hint' }, 'friend')
-          : h('button', { class: 'small', testid: 'add-friend', onclick: () => sendRequest(ctx, u) }, 'Add')))
+        store.blocked.has(u.user_id)
+          ? blockButton(ctx, u)
+          : store.friends.has(u.user_id)
+            ? h('span', { class: 'hint' }, 'friend')
+            : [h('button', { class: 'small', testid: 'add-friend', onclick: () => sendRequest(ctx, u) }, 'Add'), blockButton(ctx, u)]))
         : h('li', { class: 'hint' }, 'Nobody found.'))
     : null;
 
@@ -52,7 +55,34 @@ export function renderFriends(ctx, state) {
       ? h('ul', { class: 'items compact', testid: 'friend-list' }, friends.map((f) => friendRow(ctx, state, f)))
       : h('p', { class: 'hint' }, 'No friends yet: search for someone above.'));
 
-  return h('div', { class: 'friends' }, search, results, incoming, outgoing, list);
+  const blockedUsers = [...store.blocked.values()].sort((a, b) => a.username.localeCompare(b.username));
+  const blocked = blockedUsers.length
+    ? h('section', {}, h('h3', {}, `Blocked (${blockedUsers.length})`),
+      h('ul', { class: 'items compact', testid: 'blocked-list' }, blockedUsers.map((u) => h('li', { class: 'row', testid: 'blocked-user', dataset: { username: u.username } },
+        h('span', { class: 'item-main' }, h('span', { class: 'item-title' }, u.username),
+          h('span', { class: 'item-sub' }, 'neither of you can message the other')),
+        blockButton(ctx, u)))))
+    : null;
+
+  return h('div', { class: 'friends' }, search, results, incoming, outgoing, list, blocked);
+}
+
+/** Block, or Unblock for someone blocked already. */
+function blockButton(ctx, user) {
+  const isBlocked = ctx.store.blocked.has(user.user_id);
+  return isBlocked
+    ? h('button', { class: 'small', testid: 'unblock-user', onclick: () => setBlocked(ctx, user, false) }, 'Unblock')
+    : h('button', { class: 'small danger', testid: 'block-user', title: 'Neither of you can send the other messages or requests',
+      onclick: () => setBlocked(ctx, user, true) }, 'Block');
+}
+
+async function setBlocked(ctx, user, block) {
+  try {
+    await ctx.conn.request(block ? 'block_user' : 'unblock_user', { user_id: user.user_id });
+    const name = user.remark || user.username;
+    showNotice(block ? `You blocked ${name}: neither of you can message the other.` : `You unblocked ${name}.`);
+    await ctx.session.refreshLists();
+  } catch (e) { showError(e); }
 }
 
 function friendRow(ctx, state, f) {
@@ -65,13 +95,15 @@ function friendRow(ctx, state, f) {
         input, h('button', { type: 'submit', class: 'small primary', testid: 'remark-save' }, 'Save'),
         h('button', { type: 'button', class: 'small', onclick: () => { state.editing = null; state.remarkDraft = undefined; ctx.redraw(); } }, 'Cancel')));
   }
-  return h('li', { class: 'row', testid: 'friend', dataset: { username: f.username, status: f.status || 'offline' } },
+  const blocked = ctx.store.blocked.has(f.user_id);
+  return h('li', { class: 'row', testid: 'friend', dataset: { username: f.username, status: f.status || 'offline', blocked: String(blocked) } },
     presenceDot(f.status),
     h('a', { class: 'item-main', href: `#/chat/u/${f.user_id}`, testid: 'open-chat' },
       h('span', { class: 'item-title', testid: 'friend-name' }, f.remark || f.username),
-      h('span', { class: 'item-sub' }, (f.remark ? f.username + ' · ' : '') + (f.status || 'offline'))),
+      h('span', { class: 'item-sub' }, (f.remark ? f.username + ' · ' : '') + (blocked ? 'blocked' : f.status || 'offline'))),
     h('button', { class: 'small', testid: 'edit-remark', title: 'Set a private name for this friend',
-      onclick: () => { state.editing = f.user_id; state.remarkDraft = undefined; ctx.redraw(); } }, 'Remark'));
+      onclick: () => { state.editing = f.user_id; state.remarkDraft = undefined; ctx.redraw(); } }, 'Remark'),
+    blockButton(ctx, f));
 }
 
 async function sendRequest(ctx, user) {

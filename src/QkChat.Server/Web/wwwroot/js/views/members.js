@@ -1,4 +1,6 @@
-// A group's members: roles and presence, adding friends, removing (owner and admins), renaming, leaving.
+// A group's members: roles and presence, adding friends, removing (owner and admins), renaming, leaving; the owner
+// also makes members admins and back, hands the group over, and dissolves it. Buttons follow §9's rules, so a person
+// is never offered what the server would refuse (the server still decides; a refusal is shown in words).
 import { h, clear, presenceDot } from '../dom.js';
 import { showError, showNotice } from './toast.js';
 
@@ -70,7 +72,20 @@ export class MembersView {
           pick, h('button', { type: 'submit', class: 'small primary', testid: 'add-member' }, 'Add')) : null,
         h('ul', { class: 'items compact', testid: 'member-list' }, (members || []).map((m) => this.row(m, myRole))),
         manage ? this.renameForm(group) : null,
-        h('button', { class: 'danger', testid: 'leave-group', onclick: () => this.leave() }, 'Leave group'))));
+        h('div', { class: 'actions' },
+          h('button', { class: 'danger', testid: 'leave-group', onclick: () => this.leave() }, 'Leave group'),
+          myRole === 'owner' ? this.dissolveControl() : null))));
+  }
+
+  /** Dissolving cannot be undone: a second, explicit button confirms it. */
+  dissolveControl() {
+    if (!this.confirmDissolve) {
+      return h('button', { class: 'danger', testid: 'dissolve-group', onclick: () => { this.confirmDissolve = true; this.render(); } }, 'Dissolve group');
+    }
+    return h('span', { class: 'confirm', testid: 'dissolve-confirm' },
+      h('span', { class: 'hint' }, 'The group and its history go away for everyone. '),
+      h('button', { class: 'danger', testid: 'dissolve-group-confirm', onclick: () => this.dissolve() }, 'Dissolve for everyone'),
+      h('button', { class: 'small', testid: 'dissolve-group-cancel', onclick: () => { this.confirmDissolve = false; this.render(); } }, 'Cancel'));
   }
 
   row(m, myRole) {
@@ -78,11 +93,17 @@ export class MembersView {
     const canRemove = m.user_id !== me && m.role !== 'owner' && (myRole === 'owner' || (myRole === 'admin' && m.role === 'member'));
     const friend = this.ctx.store.friends.get(m.user_id);
     const status = m.user_id === me ? 'online' : friend ? friend.status : m.status;
+    // §9: only the owner sets roles and hands the group over; the owner's own role is not settable.
+    const owner = myRole === 'owner' && m.user_id !== me && m.role !== 'owner';
     return h('li', { class: 'row', testid: 'group-member', dataset: { username: m.username, role: m.role } },
       presenceDot(status),
       h('span', { class: 'item-main' }, h('span', { class: 'item-title' }, m.username + (m.user_id === me ? ' (you)' : '')),
-        h('span', { class: 'item-sub' }, m.role)),
-      canRemove ? h('button', { class: 'small', testid: 'remove-member', onclick: () => this.remove(m) }, 'Remove') : null);
+        h('span', { class: 'item-sub', testid: 'member-role' }, m.role)),
+      h('span', { class: 'row-actions' },
+        owner && m.role === 'member' ? h('button', { class: 'small', testid: 'make-admin', onclick: () => this.setRole(m, 'admin') }, 'Make admin') : null,
+        owner && m.role === 'admin' ? h('button', { class: 'small', testid: 'remove-admin', onclick: () => this.setRole(m, 'member') }, 'Remove admin') : null,
+        owner ? h('button', { class: 'small', testid: 'make-owner', title: 'Hand the group over; you become an admin', onclick: () => this.transfer(m) }, 'Make owner') : null,
+        canRemove ? h('button', { class: 'small', testid: 'remove-member', onclick: () => this.remove(m) }, 'Remove') : null));
   }
 
   renameForm(group) {
@@ -105,6 +126,22 @@ export class MembersView {
   add(userId) { if (userId) this.act('add_group_members', { user_ids: [userId] }, `Added ${this.ctx.store.nameOf(userId)}.`); }
   remove(m) { this.act('remove_group_member', { user_id: m.user_id }, `Removed ${m.username}.`); }
   rename(name) { if (name) this.act('rename_group', { name }, 'Group renamed.'); }
+  setRole(m, role) {
+    this.act('set_group_role', { user_id: m.user_id, role }, role === 'admin' ? `${m.username} is now an admin.` : `${m.username} is no longer an admin.`);
+  }
+  transfer(m) { this.act('transfer_group_owner', { user_id: m.user_id }, `${m.username} now owns the group; you are an admin.`); }
+
+  async dissolve() {
+    try {
+      await this.ctx.conn.request('dissolve_group', { group_id: this.groupId });
+      showNotice('The group was dissolved.');
+      location.hash = '#/groups';
+    } catch (e) {
+      this.confirmDissolve = false;
+      this.render();
+      showError(e);
+    }
+  }
 
   async leave() {
     if (!confirm('Leave this group?')) return;

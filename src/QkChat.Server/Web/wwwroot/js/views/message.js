@@ -1,6 +1,8 @@
 // One line of a chat: a bubble with its time and, on my own messages, the sent/delivered/read mark and the recall
 // button; a group's membership changes as a centred note.
 import { h, timeText } from '../dom.js';
+import { fileUrl, isImage, sizeText } from '../files.js';
+import { showError } from './toast.js';
 
 // protocol.md §5: only the sender recalls, within 120 s of the message's timestamp.
 const RECALL_WINDOW_MS = 120_000;
@@ -16,7 +18,9 @@ export function messageRow(ctx, view, item) {
   const id = view.isGroup ? item.seq : item.message_id;
   const text = item.recalled
     ? h('span', { class: 'text recalled', testid: 'message-text' }, mine ? 'You recalled a message' : 'This message was recalled')
-    : h('span', { class: 'text', testid: 'message-text' }, item.content ?? '');
+    : item.type === 'file' && !item.content ? null
+      : h('span', { class: 'text', testid: 'message-text' }, item.content ?? '');
+  const file = !item.recalled && item.file ? fileBox(ctx, item.file) : null;
   const meta = h('span', { class: 'meta' }, h('time', {}, timeText(item.timestamp)));
   if (mine && !view.isGroup && !item.recalled) {
     meta.append(h('span', { class: 'status status-' + item.status, testid: 'message-status' }, MARKS[item.status] || item.status));
@@ -30,7 +34,35 @@ export function messageRow(ctx, view, item) {
     dataset: { id, mine: String(mine), status: mine && !view.isGroup ? item.status : '', recalled: String(!!item.recalled) },
   },
   view.isGroup && !mine ? h('span', { class: 'sender', testid: 'message-sender' }, store.nameOf(item.sender_id)) : null,
-  h('div', { class: 'bubble' }, text, meta));
+  h('div', { class: 'bubble' }, file, text, meta));
+}
+
+/**
+ * A file in a message: name, size and a download link; an image also as a preview. The signed URL lives 10 minutes,
+ * so the link asks for a fresh one when clicked instead of holding one in the page.
+ */
+function fileBox(ctx, file) {
+  const { conn, store } = ctx;
+  const link = h('a', { class: 'file-name', href: '#', download: file.name, testid: 'file-download', title: 'Download ' + file.name },
+    file.name);
+  link.addEventListener('click', async (ev) => {
+    if (link.dataset.ready === 'true') { link.dataset.ready = ''; return; } // the browser follows the fresh URL
+    ev.preventDefault();
+    try {
+      link.href = await fileUrl(conn, store, file.file_id);
+      link.dataset.ready = 'true';
+      link.click();
+    } catch (e) {
+      showError(e);
+    }
+  });
+  const box = h('span', { class: 'file', testid: 'file', dataset: { fileId: file.file_id, name: file.name } },
+    h('span', { class: 'file-icon', 'aria-hidden': 'true' }, isImage(file) ? '🖼' : '📄'), ' ', link,
+    h('span', { class: 'file-size', testid: 'file-size' }, ' ' + sizeText(file.size)));
+  if (!isImage(file)) return box;
+  const img = h('img', { class: 'preview', alt: file.name, testid: 'file-preview', loading: 'lazy' });
+  fileUrl(conn, store, file.file_id).then((url) => { img.src = url; }).catch(() => { img.replaceWith(h('span', { class: 'hint' }, 'preview unavailable')); });
+  return h('span', { class: 'file-block' }, img, box);
 }
 
 function canRecall(store, view, item, mine) {
