@@ -13,6 +13,7 @@ namespace QkChat.IntegrationTests.Web;
 internal sealed class BrowserUser
 {
     private readonly ConcurrentQueue<string> _scriptErrors = new();
+    private readonly ConcurrentBag<string> _expectedConsoleErrors = [];
 
     public BrowserUser(string label, IBrowserContext context, IPage page)
     {
@@ -23,7 +24,8 @@ internal sealed class BrowserUser
         page.Console += (_, message) =>
         {
             // A WebSocket torn down by a reload or by the test's end logs a network error, not a script fault.
-            if (message.Type == "error" && !message.Text.Contains("WebSocket", StringComparison.Ordinal))
+            if (message.Type == "error" && !message.Text.Contains("WebSocket", StringComparison.Ordinal) &&
+                !_expectedConsoleErrors.Any(e => message.Text.Contains(e, StringComparison.Ordinal)))
                 _scriptErrors.Enqueue("console: " + message.Text);
         };
     }
@@ -32,6 +34,12 @@ internal sealed class BrowserUser
     public IBrowserContext Context { get; }
     public IPage Page { get; }
     public IReadOnlyCollection<string> ScriptErrors => _scriptErrors;
+
+    /// <summary>
+    /// A console error the test causes on purpose (a request it cuts logs the network error) is not a script fault;
+    /// anything else still is.
+    /// </summary>
+    public void ExpectConsoleError(string text) => _expectedConsoleErrors.Add(text);
 
     public ILocator ById(string testId) => Page.GetByTestId(testId);
 

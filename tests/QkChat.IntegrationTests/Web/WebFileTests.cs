@@ -38,6 +38,7 @@ public sealed class WebFileTests
             await bobPage.LoginAsync(bob);
 
             // The second PATCH is cut before it reaches the server: the page must ask HEAD and go on from there.
+            alicePage.ExpectConsoleError("net::ERR_CONNECTION_RESET");
             var offsets = new ConcurrentQueue<string>();
             int patches = 0;
             await alicePage.Page.RouteAsync("**/files/uploads/**", async route =>
