@@ -9,7 +9,8 @@
 #   ws idle-rss [LOW HIGH]    server RSS per idle WebSocket connection: the slope between LOW and HIGH (default 1000
 #                             and 10000) logged-out idle connections, and the same for TCP (target: <= 8 KB; TCP 1.5 KB)
 #   ws chat [N]               N users (default 2000) in N/2 friend pairs over TCP, then over WebSocket, on one fresh
-#                             database each: success rate, lost / duplicates, p99 (target: 100 %, 0 / 0, p99 near TCP's)
+#                             database each: success rate, lost / duplicates, p99 (target: 100 %, 0 / 0, p99 near TCP's);
+#                             TRANSPORTS="ws tcp" swaps the order (or names one), to rule out an order effect
 
 WS_PORT=$((PORT + 3))
 export QKCHAT_HTTP_HOST=127.0.0.1 QKCHAT_HTTP_PORT=$WS_PORT
@@ -59,7 +60,7 @@ ws_idle_rss() {
                 --json "$OUT/$name.json" >"$OUT/$name.md" || true
             # The report's "server (PID) at open" row: RSS with every connection open.
             rss+=("$(grep -E "server \([0-9]+\) at open" "$OUT/$name.md" | grep -oE 'RSS [0-9.,]+ MiB' | grep -oE '[0-9.,]+' | tr -d , || echo 0)")
-            grep -iE "opened|failed|at open" "$OUT/$name.md" | head -4 | sed "s/^/  $transport $conns: /"
+            grep -iE "opened|failed|at open|RSS per connection" "$OUT/$name.md" | head -4 | sed "s/^/  $transport $conns: /"
         done
         awk -v t="$transport" -v a="${rss[0]:-0}" -v b="${rss[1]:-0}" -v l="$low" -v h="$high" \
             'BEGIN { printf "  %s: RSS %.1f MiB at %d, %.1f MiB at %d: %.2f KB per idle connection\n", t, a, l, b, h, (b - a) * 1048576 / 1024 / (h - l) }'
@@ -73,7 +74,7 @@ ws_chat() {
     local n=${1:-2000}
     export QKCHAT_DB_NAME=$CHAT_DB
     local transport
-    for transport in tcp ws; do
+    for transport in ${TRANSPORTS:-tcp ws}; do
         fresh_chat_db
         echo "== chat over $transport: $n users, rate ${RATE:-1}/s each, pipeline ${PIPELINE:-1}, ${DURATION}s measured after ${RAMP}s ramp"
         provision_chat "$n"
