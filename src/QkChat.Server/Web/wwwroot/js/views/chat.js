@@ -94,11 +94,12 @@ export class ChatView {
       rows.push(messageRow(this.ctx, this, item));
     }
     for (const p of this.pending) {
-      const upload = p.file
-        ? h('span', { class: 'file', testid: 'upload' }, h('span', { class: 'file-name' }, p.file.name), ` ${sizeText(p.file.size)} `,
-          h('progress', { max: p.file.size, value: p.sent || 0, testid: 'upload-progress' }),
-          h('span', { class: 'hint', testid: 'upload-percent' }, ` ${p.file.size ? Math.floor(100 * (p.sent || 0) / p.file.size) : 0} %`))
-        : null;
+      let upload = null;
+      if (p.file) {
+        p.bar = h('progress', { max: p.file.size, value: p.sent || 0, testid: 'upload-progress' });
+        p.percent = h('span', { class: 'hint', testid: 'upload-percent' }, percentText(p));
+        upload = h('span', { class: 'file', testid: 'upload' }, h('span', { class: 'file-name' }, p.file.name), ` ${sizeText(p.file.size)} `, p.bar, p.percent);
+      }
       rows.push(h('div', { class: 'msg mine pending', testid: 'message', dataset: { status: 'sending', mine: 'true' } },
         h('div', { class: 'bubble' }, upload, p.content ? h('span', { class: 'text', testid: 'message-text' }, p.content) : null,
           h('span', { class: 'meta' }, h('span', { class: 'status', testid: 'message-status' }, p.file ? 'uploading…' : 'sending…')))));
@@ -107,6 +108,12 @@ export class ChatView {
     if (this.keepOffset) { list.scrollTop = list.scrollHeight - fromBottom; this.keepOffset = false; }
     else if (atBottom || this.stickToBottom) { list.scrollTop = list.scrollHeight; this.stickToBottom = false; }
     this.markRead();
+  }
+
+  /** An image preview finished loading and grew the list: stay at the bottom if the person was there. */
+  previewLoaded(img) {
+    const list = this.list;
+    if (list.scrollHeight - list.scrollTop - list.clientHeight < 40 + img.offsetHeight) list.scrollTop = list.scrollHeight;
   }
 
   onScroll() {
@@ -217,10 +224,10 @@ export class ChatView {
     this.stickToBottom = true;
     this.render();
     try {
+      // Progress moves the bar in place: a re-render of the whole chat per progress event would be wasted work.
       const fileId = await uploadFile(this.ctx.conn, file, (sent) => {
         pending.sent = sent;
-        const bar = this.list.querySelectorAll('[data-testid=upload-progress]');
-        if (bar.length) this.render();
+        if (pending.bar) { pending.bar.value = sent; pending.percent.textContent = percentText(pending); }
       });
       const fields = { type: 'file', file_id: fileId };
       if (content) fields.content = content;
@@ -247,3 +254,6 @@ export class ChatView {
   }
 }
 
+function percentText(p) {
+  return ` ${p.file.size ? Math.floor(100 * (p.sent || 0) / p.file.size) : 0} %`;
+}

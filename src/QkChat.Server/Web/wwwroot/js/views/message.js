@@ -20,7 +20,7 @@ export function messageRow(ctx, view, item) {
     ? h('span', { class: 'text recalled', testid: 'message-text' }, mine ? 'You recalled a message' : 'This message was recalled')
     : item.type === 'file' && !item.content ? null
       : h('span', { class: 'text', testid: 'message-text' }, item.content ?? '');
-  const file = !item.recalled && item.file ? fileBox(ctx, item.file) : null;
+  const file = !item.recalled && item.file ? fileBox(ctx, view, item.file) : null;
   const meta = h('span', { class: 'meta' }, h('time', {}, timeText(item.timestamp)));
   if (mine && !view.isGroup && !item.recalled) {
     meta.append(h('span', { class: 'status status-' + item.status, testid: 'message-status' }, MARKS[item.status] || item.status));
@@ -41,7 +41,7 @@ export function messageRow(ctx, view, item) {
  * A file in a message: name, size and a download link; an image also as a preview. The signed URL lives 10 minutes,
  * so the link asks for a fresh one when clicked instead of holding one in the page.
  */
-function fileBox(ctx, file) {
+function fileBox(ctx, view, file) {
   const { conn, store } = ctx;
   const link = h('a', { class: 'file-name', href: '#', download: file.name, testid: 'file-download', title: 'Download ' + file.name },
     file.name);
@@ -60,9 +60,28 @@ function fileBox(ctx, file) {
     h('span', { class: 'file-icon', 'aria-hidden': 'true' }, isImage(file) ? '🖼' : '📄'), ' ', link,
     h('span', { class: 'file-size', testid: 'file-size' }, ' ' + sizeText(file.size)));
   if (!isImage(file)) return box;
-  const img = h('img', { class: 'preview', alt: file.name, testid: 'file-preview', loading: 'lazy' });
-  fileUrl(conn, store, file.file_id).then((url) => { img.src = url; }).catch(() => { img.replaceWith(h('span', { class: 'hint' }, 'preview unavailable')); });
-  return h('span', { class: 'file-block' }, img, box);
+  return h('span', { class: 'file-block' }, preview(ctx, view, file), box);
+}
+
+/**
+ * The preview of an image, one element per file for the life of the chat view: the chat re-draws on every change,
+ * and a new element each time would load the image again and make the list jump.
+ */
+function preview(ctx, view, file) {
+  view.previews = view.previews || new Map();
+  let img = view.previews.get(file.file_id);
+  if (img) return img;
+  img = h('img', { class: 'preview', alt: file.name, testid: 'file-preview' });
+  img.addEventListener('load', () => view.previewLoaded?.(img));
+  view.previews.set(file.file_id, img);
+  fileUrl(ctx.conn, ctx.store, file.file_id).then((url) => { img.src = url; })
+    .catch(() => {
+      // Kept in place of the image, so a re-draw does not ask again and again.
+      const note = h('span', { class: 'hint' }, 'preview unavailable');
+      img.replaceWith(note);
+      view.previews.set(file.file_id, note);
+    });
+  return img;
 }
 
 function canRecall(store, view, item, mine) {
