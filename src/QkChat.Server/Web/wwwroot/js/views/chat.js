@@ -38,7 +38,7 @@ export class ChatView {
     const composer = h('form', { class: 'composer', onsubmit: (ev) => { ev.preventDefault(); this.send(); } },
       this.filePick,
       h('button', { type: 'button', class: 'attach', title: 'Attach a file (the text typed goes with it as a caption)', 'aria-label': 'attach a file',
-        testid: 'attach', onclick: () => this.filePick.click() }, '📎'),
+        testid: 'attach', onclick: () => this.filePick.click() }, 'Attach'),
       this.input, h('button', { type: 'submit', class: 'primary', testid: 'composer-send' }, 'Send'));
     clear(root).append(h('section', { class: 'chat', dataset: { key: this.key } }, head, this.list, composer));
     this.onChange = () => this.render();

@@ -30,6 +30,6 @@ function preview(store, c) {
   if (m.type === 'system') return systemText(store, m);
   if (m.recalled) return 'message recalled';
   const who = m.sender_id === store.me.user_id ? 'You: ' : c.kind === 'group' ? store.nameOf(m.sender_id) + ': ' : '';
-  if (m.file) return who + '📎 ' + m.file.name + (m.content ? ' · ' + m.content : '');
+  if (m.file) return who + 'file ' + m.file.name + (m.content ? ' · ' + m.content : '');
   return who + (m.content ?? '');
 }

@@ -57,7 +57,7 @@ function fileBox(ctx, view, file) {
     }
   });
   const box = h('span', { class: 'file', testid: 'file', dataset: { fileId: file.file_id, name: file.name } },
-    h('span', { class: 'file-icon', 'aria-hidden': 'true' }, isImage(file) ? '🖼' : '📄'), ' ', link,
+    h('span', { class: 'file-icon', 'aria-hidden': 'true' }, isImage(file) ? 'image' : 'file'), link,
     h('span', { class: 'file-size', testid: 'file-size' }, ' ' + sizeText(file.size)));
   if (!isImage(file)) return box;
   return h('span', { class: 'file-block' }, preview(ctx, view, file), box);
