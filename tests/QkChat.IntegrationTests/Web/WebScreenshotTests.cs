@@ -90,8 +90,9 @@ public sealed class WebScreenshotTests
             await page.ScreenshotAsync(dir, "group-roles", withoutNotices: true);
             await page.ById("dissolve-group-cancel").ClickAsync();
 
-            // An image in the group chat, with a caption and its preview.
-            await page.ById("back").ClickAsync();
+            // An image in the group chat, with a caption and its preview (the back arrow shows on phones only).
+            await page.Page.GoBackAsync();
+            await Expect(page.ById("chat-title")).ToHaveTextAsync("Saturday climbing");
             await page.ById("composer-input").FillAsync("The view from the top last time");
             await page.ById("attach-input").SetInputFilesAsync(new Microsoft.Playwright.FilePayload
                 { Name = "summit.png", MimeType = "image/png", Buffer = TestPng.Landscape(480, 270) });
