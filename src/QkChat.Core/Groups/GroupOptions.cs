@@ -25,5 +25,12 @@ public sealed class GroupOptions
 
     public const int DefaultOrderHoldMs = 500;
 
+    /// <summary>
+    /// Group writers, groups sharded by id (<see cref="GroupWriters"/>). 2: bench/RESULTS.md "Group chat on loopback"
+    /// (b) had one writer at its limit with the server under one core of two; a second lets one batch commit while the
+    /// next one is written. Each writer holds one connection of the writers' pool (sized from this).
+    /// </summary>
+    public int Writers { get; set; } = 2;
+
     public GroupOptions Copy() => (GroupOptions)MemberwiseClone();
 }

@@ -7,7 +7,7 @@ using QkChat.Protocol;
 namespace QkChat.Core.Groups;
 
 /// <summary>
-/// send_group_message: field rules and the id on the reactor, then the write-behind <see cref="GroupWriter"/>; answered
+/// send_group_message: field rules and the id on the reactor, then the group's write-behind <see cref="GroupWriter"/>; answered
 /// after the batch is durable, from what the store holds. A stored entry's `group_message` is serialized once and goes
 /// to every device of every member who joined at or before it (the sender's other devices too, not the sending one),
 /// before the sender is answered.
@@ -26,7 +26,8 @@ public sealed partial class GroupService
             r => r.ClientMsgId is null or { Length: >= 1 and <= 64 } ? null : "client_msg_id: 1-64 characters");
         if (request is null) return;
         // Pipelined like send_message: a client may have many sends in flight; answers go out in request order, and the
-        // writer takes them in queue order, so one device's entries get seqs in the order it sent them.
+        // group's writer (one per group, GroupWriters) takes them in queue order, so one device's entries into a group get
+        // seqs in the order it sent them.
         if (!_ids.TryNext(out long id))
         {
             ctx.Respond(ErrorCodes.Unavailable, MessagingService.LeaseLapsedMessage);
@@ -55,8 +56,8 @@ public sealed partial class GroupService
 
     private void Enqueue(PendingResponse pending, NewGroupEntry entry)
     {
-        if (!Writer.TryEnqueue(new QueuedGroupSend(entry, pending, this)))
-            pending.Complete(ErrorCodes.ServerBusy, Writer.IsStopping
+        if (!Writers.TryEnqueue(new QueuedGroupSend(entry, pending, this)))
+            pending.Complete(ErrorCodes.ServerBusy, Writers.IsStopping
                 ? "the server is stopping; the message was not sent, retry after reconnecting"
                 : "too many messages waiting to be stored; retry shortly");
     }

@@ -11,7 +11,7 @@ namespace QkChat.Core.Groups;
 /// <summary>
 /// Group chat (protocol.md §9, choices in docs/protocol.md "Group chat"): the actions over <see cref="IGroupStore"/>.
 /// Split by concern: field rules and wiring (here), membership actions (GroupService.Members.cs), sends through the
-/// write-behind <see cref="GroupWriter"/> and their fan-out (GroupService.Send.cs), reads, mark read and recall
+/// write-behind <see cref="GroupWriters"/> and their fan-out (GroupService.Send.cs), reads, mark read and recall
 /// (GroupService.Queries.cs). The store decides every rule under the group's lock; the checks here before it (a
 /// cached membership, friendship) only choose the error a client sees first. Devices are reached only through
 /// <see cref="IDelivery"/>, each push serialized once.
@@ -42,16 +42,17 @@ public sealed partial class GroupService : IGroupChats, IGroupGapSource, IAsyncD
         _logger = logger;
         _time = time ?? TimeProvider.System;
         _members = new GroupMemberCache(store.MembershipAsync, loadMany: store.MembershipsAsync);
-        // As for one-to-one messages: the indexer has the writer's connections and yields to its backlog.
+        // As for one-to-one messages: the indexer has the writers' connections and yields to their backlog.
         var writes = writeStore ?? store;
-        Indexer = new GroupSearchIndexer(writes, writerOptions.QueueCapacity * 10, () => Writer!.Queued, logger);
+        Indexer = new GroupSearchIndexer(writes, writerOptions.QueueCapacity * 10, () => Writers!.Queued, logger);
         _ = Indexer.CatchUpAsync();
-        Writer = new GroupWriter(writes, _members, writerOptions, Indexer, logger);
+        Writers = new GroupWriters(options.Writers, writes, _members, writerOptions, Indexer, logger);
     }
 
-    public GroupWriter Writer { get; }
+    /// <summary>The group writers, groups sharded by id (group.writers).</summary>
+    public GroupWriters Writers { get; }
 
-    /// <summary>The search terms of group entries, written behind <see cref="Writer"/>.</summary>
+    /// <summary>The search terms of group entries, written behind <see cref="Writers"/>.</summary>
     public GroupSearchIndexer Indexer { get; }
 
     /// <summary>The cached memberships (for tests and metrics).</summary>
@@ -169,7 +170,7 @@ public sealed partial class GroupService : IGroupChats, IGroupGapSource, IAsyncD
 
     public async ValueTask DisposeAsync()
     {
-        await Writer.DisposeAsync();
+        await Writers.DisposeAsync();
         await Indexer.DisposeAsync();
     }
 }

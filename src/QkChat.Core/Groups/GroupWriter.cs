@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using QkChat.Core.Dispatch;
 using QkChat.Core.Messaging;
 
 namespace QkChat.Core.Groups;
@@ -20,13 +21,17 @@ public abstract class QueuedGroupEntry(NewGroupEntry entry)
 
 /// <summary>
 /// Stores send_group_message batches through <see cref="IGroupStore.AppendAsync"/> (one transaction, one counter
-/// UPDATE per group per batch), then fans out and answers each in batch order. One writer: the entries of a group are
-/// pushed in seq order, and a batch is fanned out before the next one is stored. Batch size, delay and queue capacity
-/// are message.* (the same trade-offs as one-to-one sends: see MessageWriter). Each stored entry is queued for search
-/// (<see cref="GroupSearchIndexer"/>) before anyone is answered, so a search after a `sent` waits for its terms.
+/// UPDATE per group per batch), then fans out and answers each in batch order. One of <see cref="GroupWriters"/>: every
+/// entry of a group comes to the same writer, so the entries of a group are pushed in seq order, and a batch is fanned
+/// out before the next one of its groups is stored. Batch size and delay are message.* (the same trade-offs as
+/// one-to-one sends: see MessageWriter). Each stored entry is queued for search (<see cref="GroupSearchIndexer"/>)
+/// before anyone is answered, so a search after a `sent` waits for its terms.
 /// </summary>
-public sealed partial class GroupWriter(IGroupStore store, GroupMemberCache members, MessagingOptions options, GroupSearchIndexer indexer, ILogger logger)
-    : WriteBehind<QueuedGroupEntry>(options.QueueCapacity, options.BatchSize, options.BatchDelay, logger)
+/// <param name="queueCapacity">This writer's share of message.queue_capacity (<see cref="GroupWriters"/>).</param>
+/// <param name="commitTimes">The histogram all group writers record their batch times in (qkchat_batch_commit_seconds{batcher="groups"}).</param>
+public sealed partial class GroupWriter(IGroupStore store, GroupMemberCache members, MessagingOptions options, int queueCapacity,
+    GroupSearchIndexer indexer, ILogger logger, LatencyHistogram? commitTimes = null)
+    : WriteBehind<QueuedGroupEntry>(queueCapacity, options.BatchSize, options.BatchDelay, logger, commitTimes)
 {
     private readonly List<NewGroupEntry> _rows = new(options.BatchSize);
     private readonly Dictionary<long, GroupMembership> _members = [];

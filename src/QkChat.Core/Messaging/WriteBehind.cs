@@ -32,8 +32,10 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
     private readonly List<(long Upto, TaskCompletionSource Done)> _waiters = [];
 
     /// <param name="maxBatchWeight">The most a batch may weigh (rows: see <see cref="Weight"/>); one item always fits.</param>
-    protected WriteBehind(int capacity, int maxBatchWeight, TimeSpan delay, ILogger logger)
+    /// <param name="commitTimes">Where batch times are recorded: shared by writers that report as one (the group writers).</param>
+    protected WriteBehind(int capacity, int maxBatchWeight, TimeSpan delay, ILogger logger, LatencyHistogram? commitTimes = null)
     {
+        CommitTimes = commitTimes ?? new LatencyHistogram();
         _capacity = capacity;
         _maxBatchWeight = maxBatchWeight;
         _delayTicks = delay.Ticks;
@@ -69,7 +71,7 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
     public int Queued => Volatile.Read(ref _queued);
 
     /// <summary>How long each batch's write took, committed or failed (qkchat_batch_commit_seconds).</summary>
-    public LatencyHistogram CommitTimes { get; } = new();
+    public LatencyHistogram CommitTimes { get; }
 
     /// <summary>Rows an item adds to a batch.</summary>
     protected virtual int Weight(T item) => 1;

@@ -40,7 +40,7 @@ public sealed class AdminHost : IAsyncDisposable
         List<(string, LatencyHistogram)> batchers =
         [
             ("messages", features.Messaging.Writer.CommitTimes),
-            ("groups", features.Groups.Writer.CommitTimes),
+            ("groups", features.Groups.Writers.CommitTimes),
             ("acks", features.Messaging.Acks.CommitTimes),
             ("search", features.Messaging.Indexer.CommitTimes),
             ("audit", features.Audit.CommitTimes),

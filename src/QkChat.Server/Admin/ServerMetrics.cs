@@ -94,18 +94,18 @@ public sealed class ServerMetrics : IDisposable
                 "Longest write-behind batch commit since start, by batcher");
     }
 
-    /// <summary>The group writer's figures, named like the message writer's, and the fan-out of what it stored.</summary>
+    /// <summary>The group writers' figures, summed over group.writers and named like the message writer's, and the fan-out of what they stored.</summary>
     private void AddGroups(GroupService groups)
     {
-        _meter.CreateObservableCounter("qkchat.group_entries.stored", () => groups.Writer.Written, "{entry}",
+        _meter.CreateObservableCounter("qkchat.group_entries.stored", () => groups.Writers.Written, "{entry}",
             "Group entries stored by the group write-behind batcher (send_group_message)");
-        _meter.CreateObservableCounter("qkchat.group_entries.batches", () => groups.Writer.Batches, "{batch}", "Group entry batches committed");
-        _meter.CreateObservableGauge("qkchat.group_entries.queued", () => (long)groups.Writer.Queued, "{entry}", "Group entries waiting to be stored");
-        _meter.CreateObservableCounter("qkchat.group_entries.failed", () => groups.Writer.Failed, "{entry}",
+        _meter.CreateObservableCounter("qkchat.group_entries.batches", () => groups.Writers.Batches, "{batch}", "Group entry batches committed");
+        _meter.CreateObservableGauge("qkchat.group_entries.queued", () => (long)groups.Writers.Queued, "{entry}", "Group entries waiting to be stored");
+        _meter.CreateObservableCounter("qkchat.group_entries.failed", () => groups.Writers.Failed, "{entry}",
             "Group entries whose batch was not stored (answered UNAVAILABLE or INTERNAL)");
         _meter.CreateObservableCounter("qkchat.group_entries.pushed", () => groups.Pushed, "{push}",
             "group_message pushes handed to members' devices (not droppable: the send-queue policy drops none)");
-        _meter.CreateObservableCounter("qkchat.group_entries.unpushed", () => groups.Writer.Unpushed, "{entry}",
+        _meter.CreateObservableCounter("qkchat.group_entries.unpushed", () => groups.Writers.Unpushed, "{entry}",
             "Group entries stored and answered but pushed to nobody (their members could not be read); members catch up by seq");
     }
 

@@ -99,7 +99,7 @@ public sealed class StatusSampler : IAsyncDisposable
         _process.Refresh();
         var cpu = _process.TotalProcessorTime;
         double cpuPercent = (cpu - _lastCpu).TotalSeconds / seconds / Environment.ProcessorCount * 100;
-        long messages = _messaging.Writer.Written, groupEntries = _groups?.Writer.Written ?? 0;
+        long messages = _messaging.Writer.Written, groupEntries = _groups?.Writers.Written ?? 0;
         var reactors = _engine.Reactors;
         var connections = new int[reactors.Count];
         var bytes = new double[reactors.Count];

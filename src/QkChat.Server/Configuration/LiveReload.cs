@@ -19,8 +19,8 @@ public sealed class LiveTargets
     public required AuditOptions Audit { get; init; }
     /// <summary>The message and ack writers (null in unit tests that build no messaging).</summary>
     public QkChat.Core.Messaging.MessagingService? Messaging { get; init; }
-    /// <summary>The group writer, which takes the message.* batch settings too (null where no groups are built).</summary>
-    public QkChat.Core.Groups.GroupWriter? GroupWriter { get; init; }
+    /// <summary>The group writers, which take the message.* batch settings too (null where no groups are built).</summary>
+    public QkChat.Core.Groups.GroupWriters? GroupWriters { get; init; }
     public QkChat.Server.Admin.AlertThresholds Alerts { get; init; } = new();
 }
 
@@ -66,12 +66,12 @@ public static class LiveReload
         ["message.batch_size"] = (o, t) =>
         {
             if (t.Messaging is { } m) m.Writer.MaxBatchWeight = o.Messaging.BatchSize;
-            if (t.GroupWriter is { } g) g.MaxBatchWeight = o.Messaging.BatchSize;
+            if (t.GroupWriters is { } g) g.MaxBatchWeight = o.Messaging.BatchSize;
         },
         ["message.batch_delay_ms"] = (o, t) =>
         {
             if (t.Messaging is { } m) m.Writer.BatchDelay = m.Acks.BatchDelay = o.Messaging.BatchDelay;
-            if (t.GroupWriter is { } g) g.BatchDelay = o.Messaging.BatchDelay;
+            if (t.GroupWriters is { } g) g.BatchDelay = o.Messaging.BatchDelay;
         },
         ["alert.cpu_percent"] = (o, t) => t.Alerts.CpuPercent = o.Alerts.CpuPercent,
         ["alert.memory_percent"] = (o, t) => t.Alerts.MemoryPercent = o.Alerts.MemoryPercent,

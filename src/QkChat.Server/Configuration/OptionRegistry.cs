@@ -166,6 +166,9 @@ public static class OptionRegistry
         OptionSpec.Int("group.order_hold_ms", "QKCHAT_GROUP_ORDER_HOLD_MS", 10, 10_000, o => o.Groups, l => l.OrderHoldMs, (l, v) => l.OrderHoldMs = v,
             "Milliseconds a node holds a group entry that came ahead of a missing lower seq (written on another node) before it reads the gap from MariaDB and pushes it in order (docs/cluster.md, \"Group order\").",
             "Short values read MariaDB for entries that were only slow (a loaded node's pub/sub lags by tens of ms; their copy is then dropped as a duplicate); long ones delay a group's later entries that long when a pub/sub message is really lost."),
+        OptionSpec.Int("group.writers", "QKCHAT_GROUP_WRITERS", 1, 16, o => o.Groups, l => l.Writers, (l, v) => l.Writers = v,
+            "Group writers, each with its own batch and MariaDB connection; a group always goes to the same one (group id modulo this), so seqs and pushes stay in order per group. 2: one writer was the limit of many small groups (bench/RESULTS.md, group chat (b)) with a core idle.",
+            "Each writer holds one more connection of the writers' pool (6 + this per node: mind max_connections) and a share of message.queue_capacity, so one hot group gets SERVER_BUSY at capacity/writers; more writers than MariaDB can run at once only add lock waits."),
 
         // File transfer (protocol.md §10; docs/files.md).
         OptionSpec.Text("files.dir", "QKCHAT_FILES_DIR", o => o.Files, l => l.Dir, (l, v) => l.Dir = v,

@@ -186,7 +186,7 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
         await Audit.DisposeAsync();
         LogWriters(_logger, Messaging.Writer.Written, Messaging.Writer.Batches, Messaging.Writer.LargestBatch,
             Messaging.Acks.Written, Messaging.Acks.Batches, Messaging.Acks.LargestBatch,
-            Groups.Writer.Written, Groups.Writer.Batches, Groups.Writer.LargestBatch);
+            Groups.Writers.Written, Groups.Writers.Batches, Groups.Writers.LargestBatch);
         _stop.Dispose();
     }
 

@@ -44,7 +44,7 @@ public sealed partial class ChatServer : IAsyncDisposable
         var audit = options.Audit.Copy();
         // The write-behind batchers get a small pool of their own: reads of a login storm used to take every connection
         // of the shared pool and stall all senders behind them.
-        _writerDb = Backends.CreateDataSource(options.Database, maxPoolSize: WriterPoolSize, name: "qkchat-writers");
+        _writerDb = Backends.CreateDataSource(options.Database, maxPoolSize: WriterPoolSize(options.Groups.Writers), name: "qkchat-writers");
         Features = new ChatFeatures(accounts, messaging, $"{Environment.MachineName}:{options.Transport.Port}", db, redis, mailer, _passwords, loggers,
             audit, loginLimits, _writerDb, groupOptions: options.Groups.Copy(), idPermit: idPermit, lease: lease,
             fileOptions: options.Files.Copy());
@@ -63,19 +63,19 @@ public sealed partial class ChatServer : IAsyncDisposable
             LoginLimits = loginLimits,
             Audit = audit,
             Messaging = Features.Messaging,
-            GroupWriter = Features.Groups.Writer,
+            GroupWriters = Features.Groups.Writers,
             Alerts = options.Alerts.Copy(),
         };
     }
 
     /// <summary>
-    /// Connections of the writers' pool (docs/storage.md "Connection pools"): one for each single writer that holds at
-    /// most one at a time (messages, acks, the messages' search index, group entries, the group entries' search
-    /// index), plus one for each search index's catch-up at start, which runs beside that indexer's own loop: 5 + 2.
-    /// So no writer ever waits for another's connection (a batch's deadlock retry gives its connection back before it
-    /// takes one again). It was 4 from when there were three writers; the group writer and its indexer made five.
+    /// Connections of the writers' pool (docs/storage.md "Connection pools"): one for each writer that holds at most one
+    /// at a time (messages, acks, the messages' search index, each of the group.writers group writers, the group
+    /// entries' search index), plus one for each search index's catch-up at start, which runs beside that indexer's own
+    /// loop: 6 + group.writers (8 with the default 2). So no writer ever waits for another's connection (a batch's
+    /// deadlock retry gives its connection back before it takes one again). It was 7 with one group writer.
     /// </summary>
-    public const int WriterPoolSize = 7;
+    public static int WriterPoolSize(int groupWriters) => 6 + groupWriters;
 
     /// <summary>What a SIGHUP reload changes in place (<see cref="LiveReload"/>).</summary>
     public LiveTargets Live { get; }
@@ -126,7 +126,7 @@ public sealed partial class ChatServer : IAsyncDisposable
     {
         long until = Environment.TickCount64 + (long)deadline.TotalMilliseconds;
         var messages = Features.Messaging.Writer.DrainAsync();
-        var groups = Features.Groups.Writer.DrainAsync();
+        var groups = Features.Groups.Writers.DrainAsync();
         var both = Task.WhenAll(messages, groups);
         // At most half the deadline: the other half is for the connections to flush their answers and close.
         if (await Task.WhenAny(both, Task.Delay(deadline / 2)) == both)
@@ -134,7 +134,7 @@ public sealed partial class ChatServer : IAsyncDisposable
             var (m, g) = (messages.Result, groups.Result);
             LogDrained(_logger, m.Drained, m.Failed, g.Drained, g.Failed);
         }
-        else LogDrainLate(_logger, Features.Messaging.Writer.Queued, Features.Groups.Writer.Queued);
+        else LogDrainLate(_logger, Features.Messaging.Writer.Queued, Features.Groups.Writers.Queued);
         var left = TimeSpan.FromMilliseconds(Math.Max(0, until - Environment.TickCount64));
         await _engine.StopAsync(_dispatcher.CreateShutdownPush(), left);
     }
