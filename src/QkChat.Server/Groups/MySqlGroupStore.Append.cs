@@ -20,6 +20,15 @@ public sealed partial class MySqlGroupStore
 {
     private const string EntryKeyColumns = "group_id, seq, message_id, sender_id, client_msg_id, created_at";
 
+    private long _appendDeadlocks;
+
+    /// <summary>
+    /// Append batches rolled back by a deadlock and run again (BackendErrors.Guard). Expected 0 with several group
+    /// writers (disjoint groups, locks in group id order, READ COMMITTED: docs/storage.md "Several group writers");
+    /// GroupWritersTests asserts it.
+    /// </summary>
+    public long AppendDeadlocks => Interlocked.Read(ref _appendDeadlocks);
+
     public Task<AppendOutcome[]> AppendAsync(IReadOnlyList<NewGroupEntry> batch, CancellationToken ct) =>
         BackendErrors.Guard("MariaDB", async () =>
         {
@@ -69,7 +78,7 @@ public sealed partial class MySqlGroupStore
                 }
             await transaction.CommitAsync(ct);
             return outcomes;
-        });
+        }, () => Interlocked.Increment(ref _appendDeadlocks));
 
     /// <summary>
     /// One command, three results: the batch's live groups locked with their counters (FOR UPDATE, ascending id), the

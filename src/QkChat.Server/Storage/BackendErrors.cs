@@ -15,7 +15,8 @@ internal static class BackendErrors
     // InnoDB picks a victim and the others proceed: a second or third try almost always passes.
     private const int LockRetries = 3;
 
-    public static async Task<T> Guard<T>(string backend, Func<Task<T>> call)
+    /// <param name="deadlockRetried">Told each time a deadlock is retried (a counter for tests and metrics).</param>
+    public static async Task<T> Guard<T>(string backend, Func<Task<T>> call, Action? deadlockRetried = null)
     {
         for (int attempt = 1; ; attempt++)
         {
@@ -26,6 +27,7 @@ internal static class BackendErrors
             catch (MySqlException e) when (attempt <= LockRetries
                                            && e.ErrorCode == MySqlErrorCode.LockDeadlock)
             {
+                deadlockRetried?.Invoke();
                 await Task.Delay(Random.Shared.Next(1, 10 * attempt));
             }
             catch (Exception e) when (e is MySqlException or RedisException or SocketException or TimeoutException or IOException
