@@ -91,7 +91,7 @@ public static class Coordinator
         IRunHandle run = options.EffectiveWorkers == 1
             ? new LocalRun(options, cancel)
             : await WorkerPool.StartAsync(options, cancel).ConfigureAwait(false);
-        var clock = new RunClock(run.StartUnixMs, options.RampUpSeconds, options.DurationSeconds);
+        var clock = RunClock.Of(options, run.StartUnixMs);
         // With workers this process is one more of the generator's processes: its own CPU counts too.
         CpuWindow? ownCpu = options.EffectiveWorkers > 1 ? new CpuWindow(clock, cancel) : null;
         // The end sample is taken just before connections start closing at the window's end.

@@ -25,7 +25,7 @@ public sealed class ProcessRun
 
     private ProcessRun(LoadGenOptions options, WorkerShare share, long startUnixMs, CancellationToken cancel)
     {
-        var clock = new RunClock(startUnixMs, options.RampUpSeconds, options.DurationSeconds);
+        var clock = RunClock.Of(options, startUnixMs);
         _hardStop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         long untilDeadline = clock.DeadlineTimestamp - System.Diagnostics.Stopwatch.GetTimestamp();
         _hardStop.CancelAfter(TimeSpan.FromSeconds(Math.Max(0, untilDeadline) / (double)System.Diagnostics.Stopwatch.Frequency));

@@ -5,7 +5,7 @@ namespace QkChat.LoadGen.Run;
 /// <summary>
 /// The timeline every process of a run shares, anchored at one Unix-millisecond start time: connections open during
 /// [start, start + ramp), the measured window is [start + ramp, start + ramp + duration), and everything is over by
-/// the deadline, grace seconds later. Held as Stopwatch timestamps for cheap checks on the hot path.
+/// the deadline, grace seconds later (plus the drain of the group scenario). Held as Stopwatch timestamps for cheap checks on the hot path.
 /// </summary>
 public sealed class RunClock
 {
@@ -13,7 +13,9 @@ public sealed class RunClock
     /// cut short. 5 s: dozens of times a loaded server's p99.9, far below the request timeout's worst case.</summary>
     public static readonly TimeSpan Grace = TimeSpan.FromSeconds(5);
 
-    public RunClock(long startUnixMs, double rampSeconds, double durationSeconds)
+    /// <param name="drainSeconds">Added after the grace (the group scenario's --drain-seconds): time for a server that is
+    /// behind to answer, push and be read by the end-of-run sync before anything counts as lost.</param>
+    public RunClock(long startUnixMs, double rampSeconds, double durationSeconds, double drainSeconds = 0)
     {
         StartUnixMs = startUnixMs;
         long now = Stopwatch.GetTimestamp();
@@ -21,7 +23,9 @@ public sealed class RunClock
         StartTimestamp = now + (startUnixMs - nowUnixMs) * Stopwatch.Frequency / 1000;
         RampEndTimestamp = StartTimestamp + ToTicks(rampSeconds);
         WindowEndTimestamp = RampEndTimestamp + ToTicks(durationSeconds);
-        DeadlineTimestamp = WindowEndTimestamp + ToTicks(Grace.TotalSeconds);
+        SendsEndTimestamp = WindowEndTimestamp + ToTicks(Grace.TotalSeconds);
+        DeadlineTimestamp = SendsEndTimestamp + ToTicks(drainSeconds);
+        DrainSeconds = drainSeconds;
         RampSeconds = rampSeconds;
         DurationSeconds = durationSeconds;
     }
@@ -30,7 +34,17 @@ public sealed class RunClock
     public long StartTimestamp { get; }
     public long RampEndTimestamp { get; }
     public long WindowEndTimestamp { get; }
+    /// <summary>The window's end plus the grace: requests in flight at the window's end are waited for until here.</summary>
+    public long SendsEndTimestamp { get; }
+
+    /// <summary>Everything is over (the hard stop): the grace, then the drain when the scenario has one.</summary>
     public long DeadlineTimestamp { get; }
+
+    public double DrainSeconds { get; }
+
+    /// <summary>The clock of a run of <paramref name="options"/>: only the group scenario drains after the grace.</summary>
+    public static RunClock Of(QkChat.LoadGen.Options.LoadGenOptions options, long startUnixMs) =>
+        new(startUnixMs, options.RampUpSeconds, options.DurationSeconds, options.IsGroupScenario ? options.DrainSeconds : 0);
     public double RampSeconds { get; }
     public double DurationSeconds { get; }
 

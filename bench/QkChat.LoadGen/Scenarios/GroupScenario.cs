@@ -14,9 +14,10 @@ namespace QkChat.LoadGen.Scenarios;
 /// has logged in (during the ramp), the first creates the group through the protocol (create_group with up to 99
 /// others, add_group_members in chunks of 100, then get_group_info for the seq it stands at), and the first
 /// --senders-per-group members start sending at --rate. Every member checks each entry into its
-/// <see cref="GroupLedger"/>. At the window's end the senders stop; the run waits (until the deadline at most) until
-/// every member holds every seq a sender was answered, reads each group's max_seq, and lets members that still miss
-/// seqs read them (sync_group_messages): their own unanswered sends are unconfirmed, others' entries are late (stored,
+/// <see cref="GroupLedger"/>. At the window's end the senders stop; the run waits (until the drain's end at most,
+/// <see cref="GroupEndPhases"/>) for the sends in flight and until every member holds every seq a sender was answered,
+/// reads each group's max_seq, and lets members that still miss seqs read them (sync_group_messages, in the time kept
+/// for it before the deadline): their own unanswered sends are unconfirmed, others' entries are late (stored,
 /// not pushed by the end), and every seq up to max_seq that a member still does not hold is lost. Groups never span processes (<see cref="WorkerShare.GroupSplit"/>).
 /// </summary>
 public sealed class GroupScenario : IScenario
@@ -29,10 +30,6 @@ public sealed class GroupScenario : IScenario
     private const int SyncPage = 500;
 
     private static readonly TimeSpan SettlePoll = TimeSpan.FromMilliseconds(20);
-
-    /// <summary>Kept at the end of the grace period for reading every group's max_seq: one get_group_info per group,
-    /// all at once; 1.5 s is hundreds of times its loopback latency.</summary>
-    private static readonly TimeSpan MaxSeqReserve = TimeSpan.FromMilliseconds(1500);
 
     private readonly GroupCounters _counters = new();
     private readonly ChatCounters _logins = new();
@@ -65,9 +62,9 @@ public sealed class GroupScenario : IScenario
             await Waits.UntilAsync(clock.WindowEndTimestamp, context.HardStop).ConfigureAwait(false);
             Task[] loops;
             lock (_sendLoops) loops = [.. _sendLoops];
-            await Waits.ForAsync(Task.WhenAll(loops), clock.DeadlineTimestamp, context.HardStop).ConfigureAwait(false);
-            long maxSeqAt = clock.DeadlineTimestamp - RunClock.ToTicks(MaxSeqReserve.TotalSeconds);
-            await DrainAsync(maxSeqAt, context.HardStop).ConfigureAwait(false);
+            var end = GroupEndPhases.Of(clock);
+            await Waits.ForAsync(Task.WhenAll(loops), end.DrainUntil, context.HardStop).ConfigureAwait(false);
+            await DrainAsync(end.DrainUntil, context.HardStop).ConfigureAwait(false);
             await ReadMaxSeqsAsync(context).ConfigureAwait(false);
             await SyncMissingAsync(context).ConfigureAwait(false);
             Group = Collect(context);

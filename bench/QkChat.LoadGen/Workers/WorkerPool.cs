@@ -83,7 +83,7 @@ public sealed class WorkerPool : IRunHandle
 
     private async Task<RunResult> CollectAsync()
     {
-        var clock = new RunClock(StartUnixMs, _options.RampUpSeconds, _options.DurationSeconds);
+        var clock = RunClock.Of(_options, StartUnixMs);
         long killAt = clock.DeadlineTimestamp + RunClock.ToTicks(TeardownAllowance.TotalSeconds);
         var parts = new List<RunResult>();
         int lost = 0;

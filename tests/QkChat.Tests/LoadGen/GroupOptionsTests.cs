@@ -11,6 +11,33 @@ public sealed class GroupOptionsTests
     private static LoadGenOptions Parse(params string[] args) => OptionParser.Parse(args)!;
 
     [Fact]
+    public void The_group_run_drains_after_the_grace_and_keeps_time_for_the_max_seq_read_and_the_sync()
+    {
+        LoadGenOptions o = Parse("group", "--connections", "100", "--password", "pw", "--ramp-up", "2", "--duration", "3");
+        Assert.Equal(30, o.DrainSeconds);
+        var clock = RunClock.Of(o, 0);
+        double S(long ticks) => ticks / (double)System.Diagnostics.Stopwatch.Frequency;
+        Assert.Equal(5 + 30, S(clock.DeadlineTimestamp - clock.WindowEndTimestamp), 3);
+        var end = QkChat.LoadGen.Scenarios.GroupEndPhases.Of(clock);
+        // 10 s for the sync, 1.5 s before it for max_seq: the drain runs until 23.5 s after the window's end.
+        Assert.Equal(10, S(clock.DeadlineTimestamp - end.SyncFrom), 3);
+        Assert.Equal(1.5, S(end.SyncFrom - end.DrainUntil), 3);
+        Assert.True(end.DrainUntil > clock.SendsEndTimestamp);
+
+        // --drain-seconds 0 is the old end: the hard stop at the grace's end, max_seq read 1.5 s before it.
+        o = Parse("group", "--connections", "100", "--password", "pw", "--drain-seconds", "0");
+        clock = RunClock.Of(o, 0);
+        end = QkChat.LoadGen.Scenarios.GroupEndPhases.Of(clock);
+        Assert.Equal(clock.SendsEndTimestamp, clock.DeadlineTimestamp);
+        Assert.Equal((clock.DeadlineTimestamp, 1.5), (end.SyncFrom, S(end.SyncFrom - end.DrainUntil)));
+
+        // Other scenarios have no drain.
+        o = Parse("chat", "--connections", "100", "--password", "pw", "--drain-seconds", "60");
+        clock = RunClock.Of(o, 0);
+        Assert.Equal(clock.SendsEndTimestamp, clock.DeadlineTimestamp);
+    }
+
+    [Fact]
     public void Group_options_are_read_with_their_defaults()
     {
         LoadGenOptions o = Parse("group", "--connections", "100", "--password", "pw");
