@@ -21,4 +21,13 @@ public sealed class GroupSearchIndexer(IGroupStore store, int queueCapacity, Fun
         store.UnindexedBetweenAsync(fromId, toId, limit, CancellationToken.None);
 
     protected override long IdOf(IndexedGroupEntry item) => item.MessageId;
+
+    /// <summary>
+    /// How far below the newest indexed id the start's catch-up looks for unindexed entries. The group writers
+    /// (group.writers) queue entries here in their own commit orders, so at a crash one writer's committed, not yet
+    /// indexed batch can lie below another's indexed, newer ids, by up to the time an entry waits in its writer's
+    /// queue. 60 s: six times the slowest answers measured under overload (bench/RESULTS.md (b): send p99 9.5 s, the
+    /// clients' 10 s timeout). Costs the start one scan of a minute of entries against the index's primary key.
+    /// </summary>
+    public static readonly TimeSpan CatchUpLookback = TimeSpan.FromSeconds(60);
 }

@@ -91,7 +91,10 @@ public interface IGroupStore
     /// <summary>Writes the search terms of stored text entries (<see cref="Messaging.SearchText.GroupTerms"/>); indexing twice is harmless.</summary>
     Task IndexAsync(IReadOnlyList<IndexedGroupEntry> entries, CancellationToken ct);
 
-    /// <summary>Up to <paramref name="limit"/> text entries, not recalled, with a message id above the newest indexed one, oldest first.</summary>
+    /// <summary>
+    /// Up to <paramref name="limit"/> unindexed text entries, not recalled, oldest first, from a little below the newest
+    /// indexed one on (<see cref="GroupSearchIndexer.CatchUpLookback"/>: several group writers index in commit order, not id order).
+    /// </summary>
     Task<IReadOnlyList<IndexedGroupEntry>> UnindexedAsync(int limit, CancellationToken ct);
 
     /// <summary>Unindexed text entries, not recalled, with a message id in [<paramref name="fromId"/>, <paramref name="toId"/>], oldest first.</summary>

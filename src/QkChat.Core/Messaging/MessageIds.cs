@@ -83,6 +83,9 @@ public sealed class MessageIds
         }
     }
 
+    /// <summary>How far apart in id two ids made <paramref name="span"/> apart are (the milliseconds above node and sequence).</summary>
+    public static long IdSpan(TimeSpan span) => (long)span.TotalMilliseconds << (NodeBits + SequenceBits);
+
     /// <summary>The Unix milliseconds an id was made at (borrowed milliseconds included).</summary>
     public static long TimestampOf(long id) => Epoch.ToUnixTimeMilliseconds() + (id >> (NodeBits + SequenceBits));
 }

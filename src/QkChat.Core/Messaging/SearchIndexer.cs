@@ -154,18 +154,22 @@ public abstract class SearchIndexer<T>(int queueCapacity, Func<int> storeBacklog
     /// <summary>Rows per repair page: the batch size of <see cref="SearchIndexer{T}"/> itself.</summary>
     private const int RepairPage = 2000;
 
-    /// <summary>Indexes what a crash left between the newest indexed item and the newest stored one.</summary>
+    /// <summary>
+    /// Indexes what a crash left between the newest indexed item and the newest stored one: the first page from
+    /// <see cref="UnindexedAsync"/>, then on from past its last id, so an item that gives no terms (never indexed) is
+    /// read once, not again and again.
+    /// </summary>
     public async Task CatchUpAsync()
     {
         try
         {
             long total = 0;
-            while (true)
+            var missing = await UnindexedAsync(2000);
+            while (missing.Count > 0)
             {
-                var missing = await UnindexedAsync(2000);
-                if (missing.Count == 0) break;
                 await IndexAsync(missing);
                 total += missing.Count;
+                missing = await UnindexedBetweenAsync(IdOf(missing[^1]) + 1, long.MaxValue, 2000);
             }
             if (total > 0) SearchIndexing.LogCaughtUp(Logger, total, what);
         }

@@ -37,9 +37,12 @@ public sealed partial class MySqlGroupStore
             await insert.ExecuteNonQueryAsync(ct);
         });
 
-    // A range of uk_chat_group_entries_message above the newest indexed id (MAX() from the primary key's end).
+    // A range of uk_chat_group_entries_message from GroupSearchIndexer.CatchUpLookback below the newest indexed id (MAX()
+    // from the primary key's end), each checked against chat_group_search's primary key.
     public Task<IReadOnlyList<IndexedGroupEntry>> UnindexedAsync(int limit, CancellationToken ct) =>
-        ReadForIndexingAsync("e.message_id > (SELECT COALESCE(MAX(message_id), 0) FROM chat_group_search)", 0, 0, limit, ct);
+        ReadForIndexingAsync("e.message_id > (SELECT COALESCE(MAX(message_id), 0) FROM chat_group_search) - @from " +
+            "AND NOT EXISTS (SELECT 1 FROM chat_group_search s WHERE s.message_id = e.message_id)",
+            MessageIds.IdSpan(GroupSearchIndexer.CatchUpLookback), 0, limit, ct);
 
     // A range of uk_chat_group_entries_message, each checked against chat_group_search's primary key.
     public Task<IReadOnlyList<IndexedGroupEntry>> UnindexedBetweenAsync(long fromId, long toId, int limit, CancellationToken ct) =>

@@ -83,4 +83,30 @@ public sealed class GroupWritersTests
             Assert.Equal(Enumerable.Range(1, (int)max).Select(s => (long)s), await h.SeqsAsync(g));
         }
     }
+
+    /// <summary>
+    /// At a crash, one writer's committed batch can be unindexed below another writer's indexed, newer ids: the start's
+    /// catch-up looks back (GroupSearchIndexer.CatchUpLookback) and indexes it, and an entry without terms after the
+    /// newest indexed one is read once, not forever (the old catch-up read above MAX(indexed) again and again).
+    /// </summary>
+    [Fact(Timeout = 60_000)]
+    public async Task A_start_indexes_an_entry_left_unindexed_below_a_newer_indexed_one()
+    {
+        await using var h = await StartAsync();
+        var u = await h.UsersAsync(2);
+        long g1 = await h.GroupAsync(u[0], u[1]), g2 = await h.GroupAsync(u[1], u[0]);
+        var older = h.Text(g1, u[0], "slower writer's batch");
+        var newer = h.Text(g2, u[1], "faster writer's batch");
+        var termless = h.Text(g2, u[1], "!!!");
+        Assert.All(await h.Store.AppendAsync([older], Ct), o => Assert.Equal(AppendResult.Stored, o.Result));
+        var stored = await h.Store.AppendAsync([newer, termless], Ct);
+        // Only the newer one was indexed before the "crash".
+        await h.Store.IndexAsync([new IndexedGroupEntry(newer.MessageId, g2, stored[0].Seq, newer.Content)], Ct);
+
+        await using var indexer = new GroupSearchIndexer(h.Store, 1000, () => 0, NullLogger.Instance);
+        await indexer.CatchUpAsync();
+
+        Assert.Equal(1, await h.Db.ScalarAsync($"SELECT COUNT(*) FROM chat_group_search WHERE message_id = {older.MessageId}"));
+        Assert.Equal(2, await h.Db.ScalarAsync($"SELECT COUNT(*) FROM chat_group_search"));
+    }
 }
