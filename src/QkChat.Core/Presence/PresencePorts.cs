@@ -4,6 +4,9 @@ namespace QkChat.Core.Presence;
 public interface ILastSeenStore
 {
     Task SetLastSeenAsync(uint userId, long at, CancellationToken ct);
+
+    /// <summary>The same for many users at one time (a reaped node's users): a few statements, not one per user.</summary>
+    Task SetLastSeenAsync(IReadOnlyList<uint> userIds, long at, CancellationToken ct);
 }
 
 /// <summary>A user's status as friends see it over all nodes, before and after one step.</summary>
@@ -22,11 +25,14 @@ public interface IPresenceDirectory
     Task<ClusterChange> SetDeviceAsync(uint userId, string clientId, PresenceStatus status, CancellationToken ct);
 
     /// <summary>
-    /// Removes every device of node <paramref name="node"/> (its lease is gone: it died, or this is its successor starting)
-    /// and answers the users whose visible status changed by it. Several nodes may reap one dead node at once: each
-    /// user's step is atomic, so only one of them sees each change.
+    /// Removes every device of node <paramref name="node"/> of a process that no longer holds its number (it died, or this
+    /// is its successor starting), round by round, and hands each round's users whose visible status changed to
+    /// <paramref name="tell"/> before those users count as done; answers how many changed. Several nodes may reap one dead
+    /// node at once: each user's step is atomic, so only one of them sees each change. Idempotent: an attempt that fails
+    /// (here or in <paramref name="tell"/>) leaves its untold changes recorded, and the next attempt, by any node, reports
+    /// them (docs/cluster.md, "Node death").
     /// </summary>
-    Task<IReadOnlyList<ClusterChange>> ReapNodeAsync(int node, CancellationToken ct);
+    Task<int> ReapNodeAsync(int node, Func<IReadOnlyList<ClusterChange>, Task> tell, CancellationToken ct);
 
     /// <summary>Each user's most present device status over all nodes (offline users may be left out), read now.</summary>
     Task<IReadOnlyDictionary<uint, PresenceStatus>> StatusesAsync(IReadOnlyCollection<uint> userIds, CancellationToken ct);

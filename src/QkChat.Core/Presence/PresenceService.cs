@@ -88,8 +88,27 @@ public sealed partial class PresenceService : IAsyncDisposable
     /// the table and the friends of users who went offline (or less present) by it are told, once over all nodes.
     /// </summary>
     /// <param name="lapsed">The lease was just seen to go: the reap is logged even when another node did the work.</param>
-    public void ReapNode(int node, bool lapsed) =>
+    public void ReapNode(int node, bool lapsed)
+    {
+        // One queued reap per number is enough (the liveness tick raises one every second while a reap's flag stands);
+        // a lapse is news and is always queued, for its log line.
+        lock (_reapsQueued)
+            if (!_reapsQueued.Add(node) && !lapsed) return;
         _work.Writer.TryWrite(new Work(default, "", PresenceStatus.Offline, lapsed, node));
+    }
+
+    private readonly HashSet<int> _reapsQueued = [];
+
+    // Failed reap attempts in a row per number, for the retry's backoff (touched by the worker only).
+    private readonly Dictionary<int, int> _reapFailures = [];
+
+    /// <summary>First retry of a failed reap after this, doubling up to <see cref="ReapRetryMax"/>: a second is one
+    /// liveness tick (the other nodes retry at theirs too, the reap's flag tells them); 30 s is the safety-net sweep's period.</summary>
+    private static readonly TimeSpan ReapRetryFirst = TimeSpan.FromSeconds(1), ReapRetryMax = TimeSpan.FromSeconds(30);
+
+    /// <summary>Users whose friends are told at once while a reap goes through a round of changes: the DB pool serves them in
+    /// parallel (friend and block sets), a fraction of its 32 default connections so requests keep their share.</summary>
+    private const int ReapTellParallelism = 8;
 
     /// <summary>
     /// Redis lost its data (the device registry had to be written again): every device of this node goes into the table
@@ -158,32 +177,55 @@ public sealed partial class PresenceService : IAsyncDisposable
 
     private async Task ReapAsync(int node, bool lapsed)
     {
+        lock (_reapsQueued) _reapsQueued.Remove(node);
         if (_directory is null) return;
-        IReadOnlyList<ClusterChange> changes;
+        int changed;
         try
         {
-            changes = await _directory.ReapNodeAsync(node, CancellationToken.None);
+            changed = await _directory.ReapNodeAsync(node, TellReapedAsync, CancellationToken.None);
         }
         catch (Exception e)
         {
-            // The next sweep (or the next node) tries again: the table keeps the entries until one succeeds.
-            LogReapFailed(_logger, node, e.Message);
+            // Retried here with a backoff, and by every node's liveness tick while the reap's flag stands; the changes not
+            // yet told stay recorded in Redis, so the retry tells them (docs/cluster.md, "Node death").
+            int failures = _reapFailures[node] = _reapFailures.GetValueOrDefault(node) + 1;
+            var delay = TimeSpan.FromTicks(Math.Min(ReapRetryMax.Ticks, ReapRetryFirst.Ticks << Math.Min(failures - 1, 5)));
+            if (failures == 1) LogReapFailed(_logger, node, delay.TotalSeconds, e.Message);
+            _ = RetryReapAsync(node, delay);
             return;
         }
+        _reapFailures.Remove(node);
+        if (lapsed || changed > 0) LogReaped(_logger, node, changed);
+    }
+
+    private async Task RetryReapAsync(int node, TimeSpan delay)
+    {
+        await Task.Delay(delay, _time);
+        ReapNode(node, lapsed: false);
+    }
+
+    /// <summary>
+    /// One round of a reap's changes: last_seen in one statement per 1,000 users (they all went at the reap), the friends
+    /// told several users at a time. A failure to store last_seen fails the round, so the reap is retried and tells it
+    /// again; a push that fails is logged and not retried (presence pushes are droppable, clients re-read the list).
+    /// </summary>
+    private async Task TellReapedAsync(IReadOnlyList<ClusterChange> changes)
+    {
         long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        foreach (var change in changes)
+        await _lastSeen.SetLastSeenAsync(changes.Where(c => c.After == PresenceStatus.Offline).Select(c => c.UserId).ToList(), now,
+            CancellationToken.None);
+        await Parallel.ForEachAsync(changes, new ParallelOptions { MaxDegreeOfParallelism = ReapTellParallelism }, async (change, _) =>
         {
             try
             {
-                await TellFriendsAsync(change.UserId, change.After, now);
+                await TellFriendsAsync(change.UserId, change.After, now, storeLastSeen: false);
             }
             catch (Exception e)
             {
                 LogFanOutFailed(_logger, change.UserId, e.Message);
             }
-            ForgetIfGone(change.UserId);
-        }
-        if (lapsed || changes.Count > 0) LogReaped(_logger, node, changes.Count);
+        });
+        foreach (var change in changes) ForgetIfGone(change.UserId);
     }
 
     private async Task RestoreAsync()
@@ -213,9 +255,9 @@ public sealed partial class PresenceService : IAsyncDisposable
         _blocks.Forget(userId);
     }
 
-    private async Task TellFriendsAsync(uint userId, PresenceStatus status, long lastSeen)
+    private async Task TellFriendsAsync(uint userId, PresenceStatus status, long lastSeen, bool storeLastSeen = true)
     {
-        if (status == PresenceStatus.Offline) await _lastSeen.SetLastSeenAsync(userId, lastSeen, CancellationToken.None);
+        if (storeLastSeen && status == PresenceStatus.Offline) await _lastSeen.SetLastSeenAsync(userId, lastSeen, CancellationToken.None);
         var friends = await _friends.FriendsOfAsync(userId, CancellationToken.None);
         if (friends.Count == 0) return;
         var blocked = await _blocks.BlockedWithAsync(userId, CancellationToken.None);
@@ -246,8 +288,8 @@ public sealed partial class PresenceService : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "presence of user {UserId}: the cluster table did not answer (Redis), this node's view is used: {Error}")]
     private static partial void LogDirectoryFailed(ILogger logger, uint userId, string error);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "presence: the devices of node {Node} (no lease) were not reaped (Redis), the next sweep retries: {Error}")]
-    private static partial void LogReapFailed(ILogger logger, int node, string error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "presence: the devices of node {Node} (no lease) were not all reaped, retrying in {Seconds} s (and at every node's next liveness tick): {Error}")]
+    private static partial void LogReapFailed(ILogger logger, int node, double seconds, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "presence: node {Node} holds no lease: its devices reaped here, {Users} user(s) changed by it, friends told")]
     private static partial void LogReaped(ILogger logger, int node, int users);

@@ -35,6 +35,7 @@ public sealed partial class ClusterDelivery
         _changes.OnMessage(OnChanged);
         _redis.ConnectionRestored += OnRestored;
         _redis.ConnectionFailed += OnFailed;
+        if (_lease is not null) _lease.KeyRetaken += OnLeaseRetaken;
         await RefreshLivenessAsync();
         // This number's earlier process may have crashed with devices in the tables (a restart inside the liveness
         // period goes unnoticed by the others), and nodes dead while no node ran were never reaped: both now.
@@ -118,8 +119,22 @@ public sealed partial class ClusterDelivery
             Stats.SubscriptionRestored(e.EndPoint);
         }
         LogRestoredConnection(_logger, e.ConnectionType.ToString(), e.EndPoint?.ToString() ?? "?");
-        Enqueue(new Work(WorkKind.Restore, [0], null, false, 0));
+        Enqueue(new Work(WorkKind.Restore, [0], null, false, 0, Reason: "Redis connection restored"));
     }
+
+    /// <summary>
+    /// A renewal found the lease key gone and took it again (docs/cluster.md, "Node ids and the lease"): Redis lost its data
+    /// without a reconnect (FLUSHALL, a failover to an empty replica), or the key lapsed while this node stalled and other
+    /// nodes may have reaped its devices as a dead node's. Either way the devices go back into the registry and the
+    /// presence table now, not at the 30 s safety net.
+    /// </summary>
+    private void OnLeaseRetaken()
+    {
+        _cache.Clear();
+        Enqueue(new Work(WorkKind.Restore, [0], null, false, 0, Reason: LeaseVanished));
+    }
+
+    private const string LeaseVanished = "the lease key had vanished";
 
     /// <summary>The subscription connection is lost: cross-node pushes to this node are lost until it is restored
     /// (qkchat_route_subscription_lost_seconds_total measures the gap).</summary>
@@ -159,11 +174,24 @@ public sealed partial class ClusterDelivery
     private async Task RefreshLivenessAsync()
     {
         var before = _live;
-        var live = await _registry.LiveNodesAsync();
+        int version = Volatile.Read(ref _liveVersion);
+        var (live, reaping) = await _registry.LiveNodesAsync();
         live[Node] = true;
+        // The route sender confirmed a node alive while this read was on the wire (ConfirmLivenessAsync): that answer is
+        // newer than this one's "dead" for it, which would otherwise drop pushes to it until the next tick and raise a reap.
+        if (Volatile.Read(ref _liveVersion) != version)
+        {
+            var confirmed = _live;
+            for (int n = 0; n < live.Length; n++) live[n] |= confirmed[n];
+        }
         _live = live;
         for (int n = 0; n < live.Length; n++)
+        {
             if (before[n] && !live[n]) RaiseWithoutLease(n, lapsed: true);
+            // A reap of the number under way elsewhere or failed somewhere (its flag stands): retried from here too. The
+            // presence worker holds at most one queued reap per number.
+            else if (reaping[n]) RaiseWithoutLease(n);
+        }
     }
 
     private async Task TickAsync()
@@ -183,7 +211,7 @@ public sealed partial class ClusterDelivery
                     // Redis is away: the last table stays; the publishes fail meanwhile anyway.
                 }
                 if (++ticks % RestoreEveryTicks != 0) continue;
-                Enqueue(new Work(WorkKind.Restore, [0], null, false, 0));
+                Enqueue(new Work(WorkKind.Restore, [0], null, false, 0, Reason: "periodic check"));
                 // The safety net for a reap that failed (Redis) or a death seen by no node (all were down): an empty
                 // dead node costs one SMEMBERS.
                 ReapDeadNodes();
@@ -220,6 +248,7 @@ public sealed partial class ClusterDelivery
     {
         _redis.ConnectionRestored -= OnRestored;
         _redis.ConnectionFailed -= OnFailed;
+        if (_lease is not null) _lease.KeyRetaken -= OnLeaseRetaken;
         _work.Writer.TryComplete();
         _stop.CancelAfter(TimeSpan.FromSeconds(5));
         await _sender;

@@ -64,11 +64,15 @@ public sealed partial class ClusterDelivery
     {
         // 1. Every Redis read and registry write of the round, sent together.
         var reads = new Dictionary<uint, Task<Route>>();
+        // The cached routes this round uses, taken now: a change notice or the ticker's sweep may remove a cache entry
+        // while the round awaits Redis, and a delivery must not then find no route and be skipped (a lost push:
+        // CrossNodeTrafficMetricsTests lost one once in a loaded CI run; RouteCacheRaceTests provokes it).
+        var cachedRoutes = new Dictionary<uint, Route>();
         var takes = new Dictionary<Work, Task<(int Node, string? Session)?>>(ReferenceEqualityComparer.Instance);
         var kicks = new Dictionary<Work, Task<int?>>(ReferenceEqualityComparer.Instance);
         var writes = new List<Task>();
         var reconcile = new HashSet<uint>();
-        bool restore = false;
+        string? restore = null;
         long now = Environment.TickCount64;
         foreach (var work in round)
         {
@@ -78,7 +82,12 @@ public sealed partial class ClusterDelivery
                 case WorkKind.Deliver:
                     foreach (uint u in work.Users)
                     {
-                        if (reads.ContainsKey(u) || (_cache.TryGetValue(u, out var cached) && !cached.Pending && cached.ExpiresAt >= now)) continue;
+                        if (reads.ContainsKey(u) || cachedRoutes.ContainsKey(u)) continue;
+                        if (_cache.TryGetValue(u, out var cached) && !cached.Pending && cached.ExpiresAt >= now)
+                        {
+                            cachedRoutes[u] = cached;
+                            continue;
+                        }
                         var pending = Route.NewPending();
                         _cache[u] = pending;
                         reads[u] = ReadRouteAsync(u, pending);
@@ -97,12 +106,13 @@ public sealed partial class ClusterDelivery
                     reconcile.Add(user);
                     break;
                 case WorkKind.Restore:
-                    restore = true;
+                    // Several reasons in one round: one restore names them all.
+                    restore = restore is null ? work.Reason : restore.Contains(work.Reason!, StringComparison.Ordinal) ? restore : restore + "; " + work.Reason;
                     break;
             }
         }
         var changed = new List<uint>();
-        if (restore) changed.AddRange(await RestoreAsync());
+        if (restore is not null) changed.AddRange(await RestoreAsync(restore));
         foreach (uint user in reconcile) writes.Add(ReconcileAsync(user, changed));
         await Task.WhenAll(reads.Values);
         await Task.WhenAll(takes.Values);
@@ -125,7 +135,7 @@ public sealed partial class ClusterDelivery
             switch (work.Kind)
             {
                 case WorkKind.Deliver:
-                    AddDeliveries(work, reads, live, perNode, batches);
+                    AddDeliveries(work, reads, cachedRoutes, live, perNode, batches);
                     break;
                 case WorkKind.Register:
                     changed.Add(user);
@@ -187,6 +197,7 @@ public sealed partial class ClusterDelivery
         if (!checks.Any(c => c.Result)) return live;
         var updated = (bool[])live.Clone();
         for (int i = 0; i < suspects.Count; i++) updated[suspects[i]] = checks[i].Result;
+        Interlocked.Increment(ref _liveVersion);
         _live = updated;
         return updated;
     }
@@ -215,14 +226,14 @@ public sealed partial class ClusterDelivery
         }
     }
 
-    private void AddDeliveries(Work work, Dictionary<uint, Task<Route>> reads, bool[] live, Dictionary<int, List<uint>> perNode, Batches batches)
+    private void AddDeliveries(Work work, Dictionary<uint, Task<Route>> reads, Dictionary<uint, Route> cachedRoutes, bool[] live,
+        Dictionary<int, List<uint>> perNode, Batches batches)
     {
         foreach (var list in perNode.Values) list.Clear();
         foreach (uint user in work.Users)
         {
-            Route? route = reads.TryGetValue(user, out var read) ? read.Result
-                : _cache.TryGetValue(user, out var cached) && !cached.Pending ? cached : null;
-            if (route is null) continue;
+            // Every user of a Deliver item was either read this round or found in the cache at its start.
+            Route route = reads.TryGetValue(user, out var read) ? read.Result : cachedRoutes[user];
             foreach (var (_, node) in route.Remote)
             {
                 if (!live[node]) continue;
@@ -268,15 +279,16 @@ public sealed partial class ClusterDelivery
         Stats.AddKickSent();
     }
 
-    /// <summary>
-    /// Writes this node's devices into the registry again where nobody holds them (Redis restarted without its data, or
-    /// the periodic check); the lease first, so that no node cleans them as a dead node's. Returns the users written.
-    /// </summary>
     /// <summary>Raised on the route sender after this node's devices had to be written into the registry again (Redis
     /// lost them): the presence table lost them too. The handler queues its work and returns.</summary>
     public event Action? DevicesRestored;
 
-    private async Task<List<uint>> RestoreAsync()
+    /// <summary>
+    /// Writes this node's devices into the registry again where nobody holds them (Redis restarted without its data, the
+    /// lease key vanished, or the periodic check: <paramref name="reason"/>); the lease first, so that no node cleans them
+    /// as a dead node's. Returns the users written.
+    /// </summary>
+    private async Task<List<uint>> RestoreAsync(string reason)
     {
         if (_lease is not null) await _lease.RenewOnceAsync();
         var devices = new List<(uint UserId, string ClientId, string Session)>();
@@ -293,7 +305,7 @@ public sealed partial class ClusterDelivery
         if (written.Count > 0)
         {
             Stats.AddRestored(written.Count);
-            LogRestored(_logger, written.Count, devices.Count);
+            LogRestored(_logger, written.Count, devices.Count, reason);
             // Redis lost its data: the presence table too (docs/cluster.md, "Presence").
             try
             {
@@ -365,6 +377,6 @@ public sealed partial class ClusterDelivery
     [ZLoggerMessage(LogLevel.Warning, "cross-node routing: a round of {items} item(s) failed (Redis), its pushes are lost, the next round retries ({failed} failed rounds so far): {error}")]
     private static partial void LogRoundFailed(ILogger logger, int items, long failed, string error);
 
-    [ZLoggerMessage(LogLevel.Information, "cross-node routing: {written} of {devices} device(s) of this node written into the registry again")]
-    private static partial void LogRestored(ILogger logger, int written, int devices);
+    [ZLoggerMessage(LogLevel.Information, "cross-node routing: {written} of {devices} device(s) of this node written into the registry again ({reason})")]
+    private static partial void LogRestored(ILogger logger, int written, int devices, string reason);
 }

@@ -57,6 +57,8 @@ public sealed partial class ClusterDelivery : IDelivery, IAsyncDisposable
     private readonly ConcurrentDictionary<uint, Route> _cache = new();
     private readonly CancellationTokenSource _stop = new();
     private volatile bool[] _live = new bool[MessageIds.MaxNode + 1];
+    // Bumped by the route sender when it confirms a node alive: a liveness read that was on the wire meanwhile keeps that.
+    private int _liveVersion;
     private Task _sender = Task.CompletedTask;
     private Task _ticker = Task.CompletedTask;
     private bool _sharded;

@@ -80,6 +80,18 @@ public sealed partial class NodeLease : IAsyncDisposable
 
     public static RedisKey Key(int nodeId) => "qk:node:{" + nodeId + "}";
 
+    /// <summary>Stands while a reap of the number's dead devices is under way or failed (RedisPresenceDirectory.Reap.cs):
+    /// every node's liveness tick retries the reap while it stands. The number's tag: the slot of its lease key.</summary>
+    public static RedisKey ReapingKey(int nodeId) => "qk:node:{" + nodeId + "}:reaping";
+
+    /// <summary>
+    /// Raised on the renewing task when a renewal found the key gone and took it again (Redis lost its data without this
+    /// node losing its connection, or the key lapsed while this node stalled): the registry and presence entries are
+    /// presumably gone too, or reaped by a node that saw the number without a lease, so the devices are written again at
+    /// once (ClusterDelivery). The handler queues its work and returns.
+    /// </summary>
+    public event Action? KeyRetaken;
+
     /// <summary>
     /// Takes <paramref name="options"/>' fixed number, or the first free one for "auto". Throws NodeIdUnavailableException naming
     /// the number and the fix when it is held (or all 16 are).
@@ -160,14 +172,22 @@ public sealed partial class NodeLease : IAsyncDisposable
             _lost.Cancel();
             return false;
         }
+        if (_failing) LogRenewed(_logger, NodeId);
+        _failing = false;
+        Permit.OpenUntil(SafeUntil(sentAt));
         if (result == 2)
         {
             Interlocked.Increment(ref _retaken);
             LogRetaken(_logger, NodeId);
+            try
+            {
+                KeyRetaken?.Invoke();
+            }
+            catch (Exception e)
+            {
+                LogRetakenHandlerFailed(_logger, NodeId, e.Message);
+            }
         }
-        if (_failing) LogRenewed(_logger, NodeId);
-        _failing = false;
-        Permit.OpenUntil(SafeUntil(sentAt));
         return true;
     }
 
@@ -202,8 +222,11 @@ public sealed partial class NodeLease : IAsyncDisposable
     [ZLoggerMessage(LogLevel.Information, "node id {nodeId}: lease renewed again")]
     private static partial void LogRenewed(ILogger logger, int nodeId);
 
-    [ZLoggerMessage(LogLevel.Warning, "node id {nodeId}: the lease key had vanished from Redis (restart without data?) and was taken again")]
+    [ZLoggerMessage(LogLevel.Warning, "node id {nodeId}: the lease key had vanished from Redis (restart without data?) and was taken again: devices are registered again now")]
     private static partial void LogRetaken(ILogger logger, int nodeId);
+
+    [ZLoggerMessage(LogLevel.Warning, "node id {nodeId}: a handler of the lease's retaking failed: {error}")]
+    private static partial void LogRetakenHandlerFailed(ILogger logger, int nodeId, string error);
 
     [ZLoggerMessage(LogLevel.Critical, "node id {nodeId} is now held by another node ({holder}): this node mints no more ids and stops, to be restarted under a fresh lease")]
     private static partial void LogLost(ILogger logger, int nodeId, string holder);

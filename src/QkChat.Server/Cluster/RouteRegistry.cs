@@ -95,13 +95,18 @@ public sealed class RouteRegistry(IConnectionMultiplexer redis)
         TryParse(await Db.HashGetAsync(Key(userId), clientId), out int node, out _) ? node : null;
 
     /// <summary>
-    /// Which node numbers hold a lease now: one EXISTS per lease key, sent together (each key its own slot in a
-    /// Cluster, so no multi-key command).
+    /// Which node numbers hold a lease now, and which have a reap pending (<see cref="NodeLease.ReapingKey"/>): one EXISTS
+    /// per key, sent together (each number its own slot in a Cluster, so no multi-key command).
     /// </summary>
-    public async Task<bool[]> LiveNodesAsync()
+    public async Task<(bool[] Live, bool[] Reaping)> LiveNodesAsync()
     {
         var checks = new Task<bool>[MessageIds.MaxNode + 1];
-        for (int i = 0; i < checks.Length; i++) checks[i] = Db.KeyExistsAsync(NodeLease.Key(i));
-        return await Task.WhenAll(checks);
+        var reaps = new Task<bool>[MessageIds.MaxNode + 1];
+        for (int i = 0; i < checks.Length; i++)
+        {
+            checks[i] = Db.KeyExistsAsync(NodeLease.Key(i));
+            reaps[i] = Db.KeyExistsAsync(NodeLease.ReapingKey(i));
+        }
+        return (await Task.WhenAll(checks), await Task.WhenAll(reaps));
     }
 }

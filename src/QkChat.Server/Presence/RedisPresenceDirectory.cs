@@ -11,15 +11,24 @@ namespace QkChat.Server.Presence;
 /// device's status as a digit of <see cref="PresenceStatus"/>; "node:status" from earlier versions is read too). Per node a
 /// set `qk:node:{N}:users` of the users it wrote, so that the devices of a dead node can be found without a scan. No TTL:
 /// a node's liveness is its lease (<see cref="NodeLease"/>); when it lapses, the live nodes reap its devices
-/// (<see cref="ReapNodeAsync"/>), only those of the dead incarnation, so a new process that took the number at once keeps
+/// (RedisPresenceDirectory.Reap.cs), only those of the dead incarnation, so a new process that took the number at once keeps
 /// its own. Each step is one script on the user's key, atomic, answering the user's status over all devices before and
 /// after, so exactly one node sees each change. The braces are hash tags: a user's presence hash shares the slot of its
 /// device registry hash (`qk:devices:{user id}`), which the reap cleans in the same script; a node's set shares its lease
 /// key's slot.
 /// </summary>
 /// <param name="incarnation">This node's lease incarnation ("" in tests that lease nothing).</param>
-public sealed class RedisPresenceDirectory(IConnectionMultiplexer redis, int node, string incarnation = "") : IPresenceDirectory
+/// <param name="time">The clock of the reap markers (RedisPresenceDirectory.Reap.cs); tests move it.</param>
+public sealed partial class RedisPresenceDirectory(IConnectionMultiplexer redis, int node, string incarnation = "", TimeProvider? time = null)
+    : IPresenceDirectory
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    // For the other part of the class (the reap): the primary constructor's parameters by name.
+    private IConnectionMultiplexer Redis => redis;
+
+    private int Node => node;
+
     // The status digit of a value ("N:incarnation:S", or "N:S" of earlier versions), the node it names, and its incarnation
     // (of a presence value or of a registry value "N:incarnation:connection"; '' for the earlier shapes); the most present
     // status of the hash's devices (the PresenceStatus digits are ordered), 0 = offline. Values of another shape (the
@@ -65,32 +74,6 @@ public sealed class RedisPresenceDirectory(IConnectionMultiplexer redis, int nod
         return {before, best(KEYS[1]), mine}
         """;
 
-    // KEYS: the user's presence hash, the user's device registry hash; ARGV: the dead node, the incarnation that holds its
-    // number now ('' when none). Removes the node's devices of every other incarnation from both (the registry's readers
-    // ignore them already; this frees them) and returns before, after, and how many entries of the number remain (the new
-    // incarnation's: the user stays in the node's set). Registry values are "N:incarnation:connection" (or "N").
-    private const string ReapScript = Best + """
-
-        local function dead(v)
-          local o = string.match(v, '^(%d+)$') or owner(v)
-          return o == ARGV[1] and (ARGV[2] == '' or incarnation(v) ~= ARGV[2])
-        end
-        local before = best(KEYS[1])
-        local left = 0
-        for k = 1, 2 do
-          local all = redis.call('HGETALL', KEYS[k])
-          for i = 1, #all, 2 do
-            local v = all[i + 1]
-            if dead(v) then redis.call('HDEL', KEYS[k], all[i])
-            elseif (string.match(v, '^(%d+)$') or owner(v)) == ARGV[1] then left = left + 1 end
-          end
-        end
-        return {before, best(KEYS[1]), left}
-        """;
-
-    // Users reaped per pipelined round: a dead node of 15,000 devices is a few rounds, none holding much memory.
-    private const int ReapChunk = 1000;
-
     // This node's value prefix: the status digit follows.
     private readonly string _prefix = incarnation.Length == 0 ? node + ":" : node + ":" + incarnation + ":";
 
@@ -108,39 +91,6 @@ public sealed class RedisPresenceDirectory(IConnectionMultiplexer redis, int nod
             if (status != PresenceStatus.Offline) await db.SetAddAsync(UsersKey(node), userId);
             else if (mine == 0) await db.SetRemoveAsync(UsersKey(node), userId);
             return Change(userId, result[0], result[1]);
-        });
-
-    public Task<IReadOnlyList<ClusterChange>> ReapNodeAsync(int dead, CancellationToken ct) =>
-        BackendErrors.Guard<IReadOnlyList<ClusterChange>>("Redis", async () =>
-        {
-            var db = redis.GetDatabase();
-            var users = await db.SetMembersAsync(UsersKey(dead));
-            var changes = new List<ClusterChange>();
-            for (int i = 0; i < users.Length; i += ReapChunk)
-            {
-                // Who holds the number now, read again for every round: a process that took it meanwhile (started at once
-                // under the same number) keeps its devices. Its own start-up reap reads itself here.
-                string holder = NodeLease.IncarnationOf(await db.StringGetAsync(NodeLease.Key(dead))) ?? "";
-                var chunk = users.AsMemory(i, Math.Min(ReapChunk, users.Length - i));
-                var steps = new List<(uint User, Task<RedisResult> Step)>(chunk.Length);
-                foreach (var member in chunk.Span)
-                    if (member.TryParse(out long id) && id is > 0 and <= uint.MaxValue)
-                        steps.Add(((uint)id, db.ScriptEvaluateAsync(ReapScript, [Key((uint)id), RouteRegistry.Key((uint)id)], [dead, holder])));
-                await Task.WhenAll(steps.Select(s => s.Step));
-                var gone = new List<RedisValue>(chunk.Length);
-                foreach (var member in chunk.Span)
-                    if (!member.TryParse(out long id) || id is <= 0 or > uint.MaxValue) gone.Add(member);
-                foreach (var (user, step) in steps)
-                {
-                    var result = (RedisResult[])step.Result!;
-                    var change = Change(user, result[0], result[1]);
-                    if (change.Before != change.After) changes.Add(change);
-                    // The new holder's users stay in the set: they are its to reap if it dies too.
-                    if ((int)result[2] == 0) gone.Add(user);
-                }
-                await db.SetRemoveAsync(UsersKey(dead), gone.ToArray());
-            }
-            return changes;
         });
 
     public Task<IReadOnlyDictionary<uint, PresenceStatus>> StatusesAsync(IReadOnlyCollection<uint> userIds, CancellationToken ct) =>

@@ -20,7 +20,7 @@ public sealed class NodeIncarnationTests
 
     // The dead process held this many more devices: enough that its reap is still running when the new process's
     // first users have logged in (a busy node holds thousands; reaping runs 1,000 users per round trip). 100,000 made the
-    // reap outlast the test's deadline on the loaded box (and a reap round that fails is not retried for a number that is live again).
+    // reap outlast the test's deadline on the loaded box.
     private const int OtherDevices = 20_000;
 
     // Three node starts and two restarts (~10-20 s each on the loaded 2-core box), 20,000 devices written into Redis and
