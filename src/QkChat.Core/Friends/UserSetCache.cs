@@ -11,7 +11,9 @@ namespace QkChat.Core.Friends;
 /// frees a user who left the node. Most sets are empty and share one instance. With several nodes an invalidation
 /// here is told to every other node through <see cref="Notices"/>, which drop their copies (<see cref="Drop"/>).
 /// </summary>
-public abstract class UserSetCache(Func<uint, CancellationToken, Task<IReadOnlyList<uint>>> load, CachedRelation relation)
+/// <param name="loadMany">Many users' sets in one go (<see cref="SetsOfAsync"/>).</param>
+public abstract class UserSetCache(Func<uint, CancellationToken, Task<IReadOnlyList<uint>>> load,
+    Func<IReadOnlyCollection<uint>, CancellationToken, Task<IReadOnlyDictionary<uint, IReadOnlyList<uint>>>> loadMany, CachedRelation relation)
 {
     private readonly ConcurrentDictionary<uint, FrozenSet<uint>> _sets = new();
 
@@ -26,6 +28,25 @@ public abstract class UserSetCache(Func<uint, CancellationToken, Task<IReadOnlyL
         var loaded = ids.Count == 0 ? FrozenSet<uint>.Empty : ids.ToFrozenSet();
         if (Interlocked.Read(ref _generation) == generation) _sets.TryAdd(userId, loaded);
         return loaded;
+    }
+
+    /// <summary>
+    /// Many users' sets (every asked user is a key): the cached ones as they are, the others in one batch load, not kept
+    /// (the reap of a dead node asks about users who are not on this node).
+    /// </summary>
+    public async Task<IReadOnlyDictionary<uint, IReadOnlyList<uint>>> SetsOfAsync(IReadOnlyCollection<uint> userIds, CancellationToken ct)
+    {
+        var sets = new Dictionary<uint, IReadOnlyList<uint>>(userIds.Count);
+        var missing = new List<uint>();
+        foreach (uint user in userIds)
+        {
+            if (_sets.TryGetValue(user, out var cached)) sets[user] = cached.Items;
+            else missing.Add(user);
+        }
+        if (missing.Count == 0) return sets;
+        var loaded = await loadMany(missing, ct);
+        foreach (uint user in missing) sets[user] = loaded.TryGetValue(user, out var ids) ? ids : [];
+        return sets;
     }
 
     /// <summary>Synchronous when cached: send_message's reactor path depends on it.</summary>
@@ -70,7 +91,7 @@ public abstract class UserSetCache(Func<uint, CancellationToken, Task<IReadOnlyL
 }
 
 /// <summary>Friend sets (friendships change through the friend service, which invalidates).</summary>
-public sealed class FriendSetCache(IFriendLookup lookup) : UserSetCache(lookup.FriendIdsAsync, CachedRelation.Friends)
+public sealed class FriendSetCache(IFriendLookup lookup) : UserSetCache(lookup.FriendIdsAsync, lookup.FriendIdsOfAsync, CachedRelation.Friends)
 {
     public ValueTask<FrozenSet<uint>> FriendsOfAsync(uint userId, CancellationToken ct) => SetOfAsync(userId, ct);
 
@@ -82,13 +103,21 @@ public interface IBlockLookup
 {
     /// <summary>Users the user blocked and users who blocked the user.</summary>
     Task<IReadOnlyList<uint>> BlockedWithAsync(uint userId, CancellationToken ct);
+
+    /// <summary>The same for many users at once (every asked user is a key); this default asks one user at a time.</summary>
+    async Task<IReadOnlyDictionary<uint, IReadOnlyList<uint>>> BlockedWithManyAsync(IReadOnlyCollection<uint> userIds, CancellationToken ct)
+    {
+        var sets = new Dictionary<uint, IReadOnlyList<uint>>(userIds.Count);
+        foreach (uint user in userIds) sets[user] = await BlockedWithAsync(user, ct);
+        return sets;
+    }
 }
 
 /// <summary>
 /// Block sets: every send_message asks "is there a block between these two" before "are they friends". Block and
 /// unblock invalidate both users, so a block takes effect at once for sends.
 /// </summary>
-public sealed class BlockSetCache(IBlockLookup lookup) : UserSetCache(lookup.BlockedWithAsync, CachedRelation.Blocks)
+public sealed class BlockSetCache(IBlockLookup lookup) : UserSetCache(lookup.BlockedWithAsync, lookup.BlockedWithManyAsync, CachedRelation.Blocks)
 {
     public ValueTask<FrozenSet<uint>> BlockedWithAsync(uint userId, CancellationToken ct) => SetOfAsync(userId, ct);
 

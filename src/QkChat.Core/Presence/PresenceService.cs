@@ -99,16 +99,14 @@ public sealed partial class PresenceService : IAsyncDisposable
 
     private readonly HashSet<int> _reapsQueued = [];
 
+    private static readonly IReadOnlySet<uint> EmptySet = new HashSet<uint>();
+
     // Failed reap attempts in a row per number, for the retry's backoff (touched by the worker only).
     private readonly Dictionary<int, int> _reapFailures = [];
 
     /// <summary>First retry of a failed reap after this, doubling up to <see cref="ReapRetryMax"/>: a second is one
     /// liveness tick (the other nodes retry at theirs too, the reap's flag tells them); 30 s is the safety-net sweep's period.</summary>
     private static readonly TimeSpan ReapRetryFirst = TimeSpan.FromSeconds(1), ReapRetryMax = TimeSpan.FromSeconds(30);
-
-    /// <summary>Users whose friends are told at once while a reap goes through a round of changes: the DB pool serves them in
-    /// parallel (friend and block sets), a fraction of its 32 default connections so requests keep their share.</summary>
-    private const int ReapTellParallelism = 8;
 
     /// <summary>
     /// Redis lost its data (the device registry had to be written again): every device of this node goes into the table
@@ -205,27 +203,23 @@ public sealed partial class PresenceService : IAsyncDisposable
     }
 
     /// <summary>
-    /// One round of a reap's changes: last_seen in one statement per 1,000 users (they all went at the reap), the friends
-    /// told several users at a time. A failure to store last_seen fails the round, so the reap is retried and tells it
-    /// again; a push that fails is logged and not retried (presence pushes are droppable, clients re-read the list).
+    /// One round of a reap's changes: last_seen in one statement per 1,000 users (they all went at the reap), their friend
+    /// and block sets in one batch each, then the pushes. A failure of those reads or writes fails the round, so the reap is
+    /// retried and tells it again (docs/cluster.md, "Node death"); pushes are droppable (clients re-read the list).
     /// </summary>
     private async Task TellReapedAsync(IReadOnlyList<ClusterChange> changes)
     {
         long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         await _lastSeen.SetLastSeenAsync(changes.Where(c => c.After == PresenceStatus.Offline).Select(c => c.UserId).ToList(), now,
             CancellationToken.None);
-        await Parallel.ForEachAsync(changes, new ParallelOptions { MaxDegreeOfParallelism = ReapTellParallelism }, async (change, _) =>
+        var friends = await _friends.SetsOfAsync(changes.Select(c => c.UserId).ToList(), CancellationToken.None);
+        var blocks = await _blocks.SetsOfAsync(friends.Where(f => f.Value.Count > 0).Select(f => f.Key).ToList(), CancellationToken.None);
+        foreach (var change in changes)
         {
-            try
-            {
-                await TellFriendsAsync(change.UserId, change.After, now, storeLastSeen: false);
-            }
-            catch (Exception e)
-            {
-                LogFanOutFailed(_logger, change.UserId, e.Message);
-            }
-        });
-        foreach (var change in changes) ForgetIfGone(change.UserId);
+            if (friends[change.UserId] is { Count: > 0 } set)
+                Push(change.UserId, change.After, now, set, blocks[change.UserId] is { Count: > 0 } b ? b.ToHashSet() : EmptySet);
+            ForgetIfGone(change.UserId);
+        }
     }
 
     private async Task RestoreAsync()
@@ -255,12 +249,18 @@ public sealed partial class PresenceService : IAsyncDisposable
         _blocks.Forget(userId);
     }
 
-    private async Task TellFriendsAsync(uint userId, PresenceStatus status, long lastSeen, bool storeLastSeen = true)
+    private async Task TellFriendsAsync(uint userId, PresenceStatus status, long lastSeen)
     {
-        if (storeLastSeen && status == PresenceStatus.Offline) await _lastSeen.SetLastSeenAsync(userId, lastSeen, CancellationToken.None);
+        if (status == PresenceStatus.Offline) await _lastSeen.SetLastSeenAsync(userId, lastSeen, CancellationToken.None);
         var friends = await _friends.FriendsOfAsync(userId, CancellationToken.None);
         if (friends.Count == 0) return;
         var blocked = await _blocks.BlockedWithAsync(userId, CancellationToken.None);
+        Push(userId, status, lastSeen, friends, blocked);
+    }
+
+    /// <summary>The `presence` push to the user's friends outside a block with them.</summary>
+    private void Push(uint userId, PresenceStatus status, long lastSeen, IReadOnlyCollection<uint> friends, IReadOnlySet<uint> blocked)
+    {
         var frame = Frames.CreatePush(PushNames.Presence, (userId, status, lastSeen), static (w, c) =>
         {
             w.WriteNumber("user_id"u8, c.userId);
