@@ -52,10 +52,11 @@ public sealed class GroupFanOutAllocationTests(ITestOutputHelper output)
         int entries = Entries + 1; // the held one too
         double perDevice = (double)(large - small) / (entries * (999 - 9));
         output.WriteLine($"per entry: {small / (double)entries:F0} B with 9 receiving devices, {large / (double)entries:F0} B with 999; per device {perDevice:F2} B");
-        // Not equality: the 10-member rig once allocated 768 B more per batch than the 1,000-member one in all five
-        // measured batches (a pool or JIT event on a loaded box). Any allocation per device (24 B at least, times
-        // 31,680 more deliveries) makes the large batch allocate more; noise on the small side cannot hide that.
-        Assert.True(large <= small,
+        // Not equality, either way: on a loaded box one rig's five measured batches all carried a pool or JIT event
+        // (768 B once on each side). Any allocation per device is 24 B at least, times 31,680 more deliveries in the
+        // large batch: 760,320 B; the margin is a fiftieth of that, so such an allocation still fails here.
+        const long NoiseMargin = 16 * 1024;
+        Assert.True(large - small <= NoiseMargin,
             $"a batch of {entries} entries allocated {small} B fanned out to 9 devices each and {large} B to 999: {perDevice:F2} B per device");
     }
 
