@@ -21,7 +21,12 @@ public sealed partial class Dispatcher
         var session = (Session)connection.State!;
         session.CountAnswer(row, code, started);
         // Behind an answer still owed, this one waits its turn (protocol.md §2: answers in request order).
-        if (session.Answers is { Count: > 0 } owed) owed.Enqueue(new AnswerSlot(serial: false) { Frame = frame });
+        if (session.Answers is { Count: > 0 } owed)
+        {
+            var slot = AnswerSlot.Rent(serial: false);
+            slot.Frame = frame;
+            owed.Enqueue(slot);
+        }
         else connection.Send(frame);
     }
 
@@ -31,7 +36,9 @@ public sealed partial class Dispatcher
         var owed = session.Answers!;
         while (owed.Count > 0 && owed.Peek().Frame is { } frame)
         {
-            if (owed.Dequeue().Serial) session.SerialAnswers--;
+            var slot = owed.Dequeue();
+            if (slot.Serial) session.SerialAnswers--;
+            slot.Return();
             connection.Send(frame);
         }
         if (connection.IsPaused && session.SerialAnswers == 0 && owed.Count < MaxPipelined) connection.PostResume();
@@ -41,7 +48,12 @@ public sealed partial class Dispatcher
     internal static void DropAnswers(Session session)
     {
         if (session.Answers is not { } owed) return;
-        while (owed.TryDequeue(out var slot)) slot.Frame?.Release();
+        while (owed.TryDequeue(out var slot))
+        {
+            slot.Frame?.Release();
+            // Its PendingResponse, if still unanswered, never writes it: answers to a closed connection do not run.
+            slot.Return();
+        }
         session.SerialAnswers = 0;
     }
 

@@ -50,15 +50,17 @@ public readonly ref struct RequestContext
     /// among the connection's answers, and returns the handle that answers it later. A serial request (the default)
     /// holds the connection's input back until it is answered, so the next request sees its effect (a login before
     /// anything else); a <paramref name="pipelined"/> one lets later requests run meanwhile (up to
-    /// <see cref="Dispatcher.MaxPipelined"/>), and its answer still goes out in request order.
+    /// <see cref="Dispatcher.MaxPipelined"/>), and its answer still goes out in request order. A <paramref name="pooled"/>
+    /// handle comes from a pool and returns to it once answered: only for a caller that never touches it after its
+    /// Complete (the send path; see <see cref="PendingResponse"/>).
     /// </summary>
-    public PendingResponse BeginAsync(bool pipelined = false)
+    public PendingResponse BeginAsync(bool pipelined = false, bool pooled = false)
     {
-        var slot = new AnswerSlot(serial: !pipelined);
+        var slot = AnswerSlot.Rent(serial: !pipelined);
         var owed = Session.Answers ??= new Queue<AnswerSlot>();
         owed.Enqueue(slot);
         if (!pipelined) Session.SerialAnswers++;
         if (!pipelined || owed.Count >= Dispatcher.MaxPipelined) Connection.Pause();
-        return new PendingResponse(Session, slot, Action.ToArray(), _hasRequestId ? _requestId.ToArray() : null, _row, _started);
+        return PendingResponse.Begin(Session, slot, Action, _requestId, _hasRequestId, _row, _started, pooled);
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.ObjectPool;
 using QkChat.Transport;
 
 namespace QkChat.Core.Dispatch;
@@ -59,12 +60,7 @@ public sealed class Session
     /// From any thread: runs <paramref name="work"/> on this device's reactor, after what was posted there before,
     /// unless the connection has closed by then. The place to touch a feature's state of the device without a lock.
     /// </summary>
-    public void Post(Action<Session, object?> work, object? state) =>
-        Connection.Post(static (c, boxed) =>
-        {
-            var (work, state) = ((Action<Session, object?>, object?))boxed!;
-            work((Session)c.State!, state);
-        }, (work, state));
+    public void Post(Action<Session, object?> work, object? state) => Connection.Post(PostedWork.Run, PostedWork.Rent(work, state));
 
     /// <summary>
     /// On the reactor: closes the connection once what is queued for it has gone out, including an answer being
@@ -101,11 +97,58 @@ public interface IMessageFilter
     bool Admit(long messageId);
 }
 
-/// <summary>One owed answer; <see cref="Frame"/> is set when it is ready.</summary>
-internal sealed class AnswerSlot(bool serial)
+/// <summary>
+/// One owed answer; <see cref="Frame"/> is set when it is ready. Pooled: rented when a place among the answers is
+/// reserved, returned on the reactor when its frame has gone out or the connection closed (nothing holds it after).
+/// </summary>
+internal sealed class AnswerSlot
 {
+    // As many as PendingResponse keeps, plus ready answers waiting behind them; more at once are allocated.
+    private static readonly ObjectPool<AnswerSlot> Pool = new DefaultObjectPool<AnswerSlot>(new DefaultPooledObjectPolicy<AnswerSlot>(), 4096);
+
     public OutboundFrame? Frame;
-    public readonly bool Serial = serial;
+    public bool Serial;
+
+    public static AnswerSlot Rent(bool serial)
+    {
+        var slot = Pool.Get();
+        slot.Serial = serial;
+        return slot;
+    }
+
+    public void Return()
+    {
+        Frame = null;
+        Pool.Return(this);
+    }
+}
+
+/// <summary>A <see cref="Session.Post"/> on its way to the reactor (it was a boxed tuple), pooled.</summary>
+internal sealed class PostedWork
+{
+    // Posts in flight at once: a login's offline batch and its acks, a handful per device; more are allocated.
+    private static readonly ObjectPool<PostedWork> Pool = new DefaultObjectPool<PostedWork>(new DefaultPooledObjectPolicy<PostedWork>(), 1024);
+
+    public static readonly Action<Connection, object?> Run = static (connection, boxed) =>
+    {
+        var posted = (PostedWork)boxed!;
+        var (work, state) = (posted._work!, posted._state);
+        posted._work = null;
+        posted._state = null;
+        Pool.Return(posted);
+        work((Session)connection.State!, state);
+    };
+
+    private Action<Session, object?>? _work;
+    private object? _state;
+
+    public static PostedWork Rent(Action<Session, object?> work, object? state)
+    {
+        var posted = Pool.Get();
+        posted._work = work;
+        posted._state = state;
+        return posted;
+    }
 }
 
 /// <summary>A token bucket per connection: <c>rate</c> requests per second sustained, <c>burst</c> at once.</summary>

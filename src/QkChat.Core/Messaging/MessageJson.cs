@@ -26,6 +26,23 @@ public static class MessageJson
     }
 
     /// <summary>
+    /// A just-stored message (status `sent`, not recalled) from its UTF-8 content, as <see cref="WriteMembers(Utf8JsonWriter, MessageRecord)"/>
+    /// writes it: the `message` push without a record or a string (issue 22).
+    /// </summary>
+    public static void WriteMembers(Utf8JsonWriter w, NewMessage m)
+    {
+        w.WriteNumber("message_id"u8, m.MessageId);
+        w.WriteNumber("sender_id"u8, m.SenderId);
+        w.WriteNumber("receiver_id"u8, m.ReceiverId);
+        w.WriteString("content"u8, m.Content.Span);
+        w.WriteString("type"u8, m.Type);
+        w.WriteNumber("timestamp"u8, m.Timestamp);
+        w.WriteString("status"u8, StatusName(MessageStatus.Sent));
+        w.WriteBoolean("recalled"u8, false);
+        if (m.File is { } file) QkChat.Core.Files.FileJson.Write(w, file);
+    }
+
+    /// <summary>
     /// Budget for the messages of one frame: every answer and push must fit the protocol's 64 KiB frame (clients
     /// refuse larger ones), and 100 messages of 4,000 characters would be ~1.6 MB. 56 KiB leaves room for the
     /// envelope; one message always fits (4,000 characters escape to at most 24 KB with the relaxed encoder).

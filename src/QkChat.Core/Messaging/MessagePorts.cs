@@ -13,10 +13,6 @@ public enum MessageStatus : byte
 public sealed record MessageRecord(long MessageId, uint SenderId, uint ReceiverId, string Content, string Type, long Timestamp,
     MessageStatus Status, bool Recalled, long? FileId = null, QkChat.Core.Files.StoredFile? File = null);
 
-/// <summary>A message to store; <see cref="ClientMsgId"/> makes a retry idempotent per sender.</summary>
-public sealed record NewMessage(long MessageId, uint SenderId, uint ReceiverId, string? ClientMsgId, string Type, string Content, long Timestamp,
-    QkChat.Core.Files.StoredFile? File = null);
-
 /// <summary>What the database holds for one message of a batch, read back after the INSERT (never assumed from it).</summary>
 public enum StoreResult : byte
 {

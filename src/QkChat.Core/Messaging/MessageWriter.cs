@@ -2,10 +2,11 @@ using Microsoft.Extensions.Logging;
 
 namespace QkChat.Core.Messaging;
 
-/// <summary>A message waiting for the writer; told once whether it was stored.</summary>
-public abstract class QueuedMessage(NewMessage message)
+/// <summary>A message waiting for the writer; told once whether it was stored (after which the writer does not touch it).</summary>
+public abstract class QueuedMessage
 {
-    public NewMessage Message { get; } = message;
+    /// <summary>Set by the subclass before queueing (a pooled one sets it at each reuse).</summary>
+    public NewMessage Message { get; protected set; } = null!;
 
     /// <summary>Its batch is durable; the outcome says whether this message has its row (see <see cref="StoreResult"/>).</summary>
     public abstract void Stored(StoreOutcome outcome);
@@ -31,12 +32,20 @@ public sealed partial class MessageWriter(IMessageStore store, MessagingOptions 
         foreach (var item in batch) _rows.Add(item.Message);
         var outcomes = await store.InsertBatchAsync(_rows, CancellationToken.None);
         // Queued for search before anyone is answered, so a search after a `sent` waits for this message's terms.
+        // The indexer takes its own reference to each message (NewMessage's ownership rule): the send lets go of its
+        // one when answered, before the indexer has written the terms.
         for (int i = 0; i < batch.Count; i++)
         {
-            if (outcomes[i].Result == StoreResult.Stored) indexer.Add(_rows[i]);
+            if (outcomes[i].Result == StoreResult.Stored)
+            {
+                _rows[i].AddReference();
+                indexer.Add(_rows[i]);
+            }
             else if (outcomes[i].Result == StoreResult.NotStored)
-                LogNotStored(Logger, _rows[i].MessageId, _rows[i].SenderId, _rows[i].ClientMsgId is not null);
+                LogNotStored(Logger, _rows[i].MessageId, _rows[i].SenderId, _rows[i].HasClientMsgId);
         }
+        // Answering lets go of each message: nothing here reads them after.
+        _rows.Clear();
         for (int i = 0; i < batch.Count; i++) Answer(batch[i], outcomes[i], static (item, outcome) => item.Stored(outcome));
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.ObjectPool;
 using QkChat.Core.Dispatch;
 using QkChat.Core.Files;
 using QkChat.Core.Friends;
@@ -117,26 +118,49 @@ public sealed partial class MessagingService : IAsyncDisposable
 
     private void SendMessage(RequestContext ctx)
     {
-        var request = Parse(ctx, r => MessageFieldRules.UserId(r.ReceiverId, "receiver_id"), BodyRule, ClientMsgIdRule);
-        if (request is null) return;
-        uint sender = ctx.Session.UserId, receiver = (uint)request.ReceiverId!.Value;
+        // The content goes from the receive buffer into a pooled message (NewMessage: its ownership rule) with no
+        // string; a body the fast reader does not take (an error to answer, a field of another action) is read the
+        // general way and answered with the same words as ever.
+        var message = NewMessage.Rent();
+        uint receiver;
+        if (!SendMessageReader.TryRead(ctx.Body, message, out receiver, out long fileIdGiven))
+        {
+            var request = Parse(ctx, r => MessageFieldRules.UserId(r.ReceiverId, "receiver_id"), BodyRule, ClientMsgIdRule);
+            if (request is null)
+            {
+                message.Release();
+                return;
+            }
+            receiver = (uint)request.ReceiverId!.Value;
+            fileIdGiven = request.FileId ?? 0;
+            message.Type = request.FileId is null ? MessageTypes.Text : MessageTypes.File;
+            message.SetText(request.Content ?? "", request.ClientMsgId);
+        }
+        uint sender = ctx.Session.UserId;
         if (receiver == sender)
         {
+            message.Release();
             ctx.Respond(ErrorCodes.InvalidArgument, "receiver_id: cannot message oneself");
             return;
         }
         // Minted here, in request order, so pipelined sends keep their order even if a friendship lookup is slow.
         if (!_ids.TryNext(out long id))
         {
+            message.Release();
             ctx.Respond(ErrorCodes.Unavailable, LeaseLapsedMessage);
             return;
         }
-        // Pipelined: a client may have many sends in flight; their answers still go out in request order.
-        var pending = ctx.BeginAsync(pipelined: true);
+        message.MessageId = id;
+        message.SenderId = sender;
+        message.ReceiverId = receiver;
+        message.Timestamp = MessageIds.TimestampOf(id);
+        // Pipelined: a client may have many sends in flight; their answers still go out in request order. Pooled: the
+        // send's QueuedSend is its only holder and lets go of it at Complete.
+        var pending = ctx.BeginAsync(pipelined: true, pooled: true);
         var blocked = _blocks.IsBlockedAsync(sender, receiver, CancellationToken.None);
         var areFriends = _friends.AreFriendsAsync(sender, receiver, CancellationToken.None);
         // A file message asks MariaDB whether the sender may pass the file on; it always finishes off the reactor.
-        var file = request.FileId is { } fileId ? FileLookup(fileId, sender) : NoFile;
+        var file = message.Type == MessageTypes.File ? FileLookup(fileIdGiven, sender) : NoFile;
         // The block and friend sets of an active sender are cached: the common case queues the message right here on
         // the reactor, with no query. A send that must wait for a lookup holds the connection's later sends behind
         // it (DeviceMessaging.SendChain), or a pipelined burst would be stored and pushed out of order.
@@ -144,17 +168,28 @@ public sealed partial class MessagingService : IAsyncDisposable
         var earlier = device.SendChain;
         if ((earlier is null || earlier.IsCompleted) && blocked.IsCompletedSuccessfully && areFriends.IsCompletedSuccessfully && file.IsCompletedSuccessfully)
         {
-            Enqueue(pending, id, sender, receiver, request, blocked.Result, areFriends.Result, file.Result);
+            Enqueue(pending, message, blocked.Result, areFriends.Result, file.Result);
             return;
         }
+        EnqueueAfterLookups(device, pending, message, earlier, blocked, areFriends, file);
+    }
+
+    /// <summary>
+    /// The send waits for a lookup (or an earlier send that does) off the reactor. A method of its own: a lambda in
+    /// SendMessage would make every send allocate its closure, taken or not.
+    /// </summary>
+    private void EnqueueAfterLookups(DeviceMessaging device, PendingResponse pending, NewMessage message, Task? earlier, ValueTask<bool> blocked,
+        ValueTask<bool> areFriends, Task<FileLookupResult> file)
+    {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         device.SendChain = done.Task;
+        // The message passes to this work; a lookup that throws leaves it to the GC (OffReactor answers the send).
         OffReactor.Run(pending, _logger, async p =>
         {
             try
             {
                 if (earlier is not null) await earlier;
-                Enqueue(p, id, sender, receiver, request, await blocked, await areFriends, await file);
+                Enqueue(p, message, await blocked, await areFriends, await file);
             }
             finally
             {
@@ -173,47 +208,74 @@ public sealed partial class MessagingService : IAsyncDisposable
     /// <summary>Which files a sender may put in a message (set at composition; null: every file message is NOT_FOUND).</summary>
     public IFileCatalog? Files { get; set; }
 
-    private void Enqueue(PendingResponse pending, long id, uint sender, uint receiver, MessageRequest request, bool blocked, bool areFriends,
-        FileLookupResult file)
+    /// <summary>Queues the message for the writer, or answers why not; either way the caller's reference passes on.</summary>
+    private void Enqueue(PendingResponse pending, NewMessage message, bool blocked, bool areFriends, FileLookupResult file)
     {
         // protocol.md §8: the block first, friends or not; either side's block stops messages both ways (docs/messaging.md).
-        if (blocked)
-        {
-            pending.Complete(ErrorCodes.Forbidden, "a block between you and this user forbids messages");
-            return;
-        }
-        if (!areFriends)
-        {
-            pending.Complete(ErrorCodes.NotFriends, "you can only message your friends");
-            return;
-        }
+        string? refusal = null, code = null;
+        if (blocked) (code, refusal) = (ErrorCodes.Forbidden, "a block between you and this user forbids messages");
+        else if (!areFriends) (code, refusal) = (ErrorCodes.NotFriends, "you can only message your friends");
         // protocol.md §10: a file the sender neither uploaded nor can see is NOT_FOUND, like one that does not exist.
-        if (file.Wanted && file.File is null)
+        else if (file.Wanted && file.File is null) (code, refusal) = (ErrorCodes.NotFound, "no such file");
+        if (refusal is not null)
         {
-            pending.Complete(ErrorCodes.NotFound, "no such file");
+            message.Release();
+            pending.Complete(code!, refusal);
             return;
         }
-        var message = new NewMessage(id, sender, receiver, request.ClientMsgId, file.Wanted ? MessageTypes.File : MessageTypes.Text, request.Content ?? "",
-            MessageIds.TimestampOf(id), file.File);
-        if (!Writer.TryEnqueue(new QueuedSend(message, pending, this)))
-            pending.Complete(ErrorCodes.ServerBusy, Writer.IsStopping
-                ? "the server is stopping; the message was not sent, retry after reconnecting"
-                : "too many messages waiting to be stored; retry shortly");
+        message.File = file.File;
+        var queued = QueuedSend.Rent(message, pending, this);
+        if (Writer.TryEnqueue(queued)) return;
+        queued.Return();
+        pending.Complete(ErrorCodes.ServerBusy, Writer.IsStopping
+            ? "the server is stopping; the message was not sent, retry after reconnecting"
+            : "too many messages waiting to be stored; retry shortly");
     }
 
-    /// <summary>A send waiting for its batch: answers the sender and delivers once stored.</summary>
-    private sealed class QueuedSend(NewMessage message, PendingResponse pending, MessagingService service) : QueuedMessage(message)
+    /// <summary>
+    /// A send waiting for its batch: answers the sender and delivers once stored. Pooled with its message's reference
+    /// and its pending answer: once answered it lets go of all three (the writer touches it no more).
+    /// </summary>
+    private sealed class QueuedSend : QueuedMessage
     {
+        // One per message waiting for the writer; a deeper queue allocates the rest (see NewMessage.PoolSize).
+        private static readonly ObjectPool<QueuedSend> Pool = new DefaultObjectPool<QueuedSend>(new DefaultPooledObjectPolicy<QueuedSend>(), NewMessage.PoolSize);
+
+        private PendingResponse _pending = null!;
+        private MessagingService _service = null!;
+
+        public static QueuedSend Rent(NewMessage message, PendingResponse pending, MessagingService service)
+        {
+            var queued = Pool.Get();
+            queued.Message = message;
+            queued._pending = pending;
+            queued._service = service;
+            return queued;
+        }
+
+        /// <summary>Lets go of the message (its reference) and goes back to the pool.</summary>
+        public void Return()
+        {
+            Message.Release();
+            Message = null!;
+            _pending = null!;
+            _service = null!;
+            Pool.Return(this);
+        }
+
         public override void Stored(StoreOutcome outcome)
         {
+            var pending = _pending;
             // No row of its own and no earlier message to point to: the send failed (docs/messaging.md); a retry gets a
             // fresh, larger id.
             if (outcome.Result == StoreResult.NotStored)
             {
+                Return();
                 pending.Complete(ErrorCodes.Internal, "internal error; the message was not stored, retry");
                 return;
             }
-            if (outcome.Result == StoreResult.Stored) service.Deliver(Message, pending.Session);
+            if (outcome.Result == StoreResult.Stored) _service.Deliver(Message, pending.Session);
+            Return();
             pending.Complete(ErrorCodes.Ok, outcome.Result == StoreResult.Stored ? "sent" : "already sent (same client_msg_id)", outcome, static (w, o) =>
             {
                 w.WriteNumber("message_id"u8, o.MessageId);
@@ -222,17 +284,20 @@ public sealed partial class MessagingService : IAsyncDisposable
             });
         }
 
-        public override void Failed(bool backendDown) =>
+        public override void Failed(bool backendDown)
+        {
+            var pending = _pending;
+            Return();
             pending.Complete(backendDown ? ErrorCodes.Unavailable : ErrorCodes.Internal,
                 backendDown ? "the message store is unavailable; the message was not sent, retry later" : "internal error; the message was not sent");
+        }
     }
 
-    /// <summary>The `message` push, serialized once, to every device of the receiver and the sender's other devices.</summary>
+    /// <summary>The `message` push, serialized once from the stored message's own bytes, to every device of the receiver
+    /// and the sender's other devices.</summary>
     private void Deliver(NewMessage m, Session sender)
     {
-        var record = new MessageRecord(m.MessageId, m.SenderId, m.ReceiverId, m.Content, m.Type, m.Timestamp, MessageStatus.Sent, Recalled: false,
-            m.File?.FileId, m.File);
-        var frame = Frames.CreatePush(PushNames.Message, record, MessageJson.WriteMembers);
+        var frame = Frames.CreatePush(PushNames.Message, m, MessageJson.WriteMembers);
         if (_delivery.ToUser(m.ReceiverId, frame.AddReference(), messageId: m.MessageId) == 0) Counters.AddQueuedOffline();
         _delivery.ToUser(m.SenderId, frame, except: sender, messageId: m.MessageId);
     }

@@ -66,10 +66,19 @@ public abstract class SearchIndexer<T>(int queueCapacity, Func<int> storeBacklog
         if (Interlocked.Exchange(ref _dropping, 1) == 0) SearchIndexing.LogDropping(Logger, what, _capacity);
     }
 
+    /// <summary>
+    /// The indexer is done with a queued item (its terms are written, or it was left out): a pooled item lets go of
+    /// the reference it took when it was added (NewMessage's ownership rule). Called once per item added.
+    /// </summary>
+    protected virtual void Done(T item)
+    {
+    }
+
     private void Drop(T item)
     {
-        Interlocked.Increment(ref _dropped);
         long id = IdOf(item);
+        Done(item);
+        Interlocked.Increment(ref _dropped);
         lock (_gapLock)
         {
             _gapFrom = Math.Min(_gapFrom, id);
@@ -90,6 +99,7 @@ public abstract class SearchIndexer<T>(int queueCapacity, Func<int> storeBacklog
             try
             {
                 await IndexAsync(batch);
+                foreach (var item in batch) Done(item);
                 if (Queued <= _capacity / 2) StartRepairIfGap();
                 return;
             }
@@ -198,6 +208,9 @@ public sealed class SearchIndexer(IMessageStore store, int queueCapacity, Func<i
         store.UnindexedBetweenAsync(fromId, toId, limit, CancellationToken.None);
 
     protected override long IdOf(NewMessage item) => item.MessageId;
+
+    /// <summary>The reference MessageWriter took for the indexer (a message read back from MariaDB counts none).</summary>
+    protected override void Done(NewMessage item) => item.Release();
 }
 
 /// <summary>The settings and log lines every <see cref="SearchIndexer{T}"/> shares.</summary>

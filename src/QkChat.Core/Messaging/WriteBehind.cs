@@ -14,7 +14,7 @@ namespace QkChat.Core.Messaging;
 public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
 {
     private readonly ConcurrentQueue<T> _queue = new();
-    private readonly SemaphoreSlim _signal = new(0);
+    private readonly WakeSignal _signal = new();
     private readonly int _capacity;
     private int _maxBatchWeight;
     private long _delayTicks;
@@ -98,7 +98,7 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
             }
             Interlocked.Increment(ref _accepted);
             _queue.Enqueue(item);
-            if (Interlocked.Exchange(ref _signaled, 1) == 0) _signal.Release();
+            if (Interlocked.Exchange(ref _signaled, 1) == 0) _signal.Set();
             return true;
         }
         finally
@@ -139,17 +139,22 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
         var batch = new List<T>();
         while (true)
         {
-            await _signal.WaitAsync();
+            await _signal.WaitAsync(); // allocation-free (WakeSignal): a sleep per batch cost a task node each
             var delay = BatchDelay;
             if (delay > TimeSpan.Zero && !_stopping) await Task.Delay(delay);
             // Cleared before draining: an item queued from here on signals again, so none is left behind.
             Volatile.Write(ref _signaled, 0);
-            while (!_queue.IsEmpty)
+            // An item that did not fit the last batch waits here for the next. Not TryPeek: a peek pins the queue's
+            // segment (ConcurrentQueue keeps a peeked segment's slots), so every item would cost a new slot (issue 22).
+            T? carried = null;
+            while (carried is not null || !_queue.IsEmpty)
             {
                 int weight = 0, max = MaxBatchWeight;
-                while (weight < max && _queue.TryPeek(out var next) && (batch.Count == 0 || weight + Weight(next) <= max)
-                       && _queue.TryDequeue(out var item))
+                while (weight < max && (carried is not null || _queue.TryDequeue(out carried)))
                 {
+                    var item = carried;
+                    if (batch.Count > 0 && weight + Weight(item) > max) break;
+                    carried = null;
                     batch.Add(item);
                     weight += Weight(item);
                 }
@@ -219,7 +224,7 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
         SpinWait.SpinUntil(() => Volatile.Read(ref _entering) == 0);
         long failedBefore = Failed, doneBefore = Interlocked.Read(ref _done);
         _sealed = true;
-        _signal.Release();
+        _signal.Set();
         await _loop;
         return new DrainOutcome(Interlocked.Read(ref _done) - doneBefore, Failed - failedBefore);
     }

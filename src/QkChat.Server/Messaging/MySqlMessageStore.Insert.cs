@@ -1,5 +1,4 @@
 using QkChat.Server.Storage;
-using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -61,7 +60,9 @@ public sealed partial class MySqlMessageStore
             insert.Parameters.AddWithValue($"@r{i}", m.ReceiverId);
             insert.Parameters.AddWithValue($"@l{i}", Math.Min(m.SenderId, m.ReceiverId));
             insert.Parameters.AddWithValue($"@h{i}", Math.Max(m.SenderId, m.ReceiverId));
-            insert.Parameters.AddWithValue($"@c{i}", m.ClientMsgId);
+            // UTF-8 as the frame brought them (valid: the dispatcher refused anything else): MySqlConnector sends a
+            // ReadOnlyMemory<byte> as a binary literal, which utf8mb4 stores byte for byte, so no string is made.
+            insert.Parameters.AddWithValue($"@c{i}", m.HasClientMsgId ? m.ClientMsgId : null);
             insert.Parameters.AddWithValue($"@t{i}", m.Type);
             insert.Parameters.AddWithValue($"@b{i}", m.Content);
             insert.Parameters.AddWithValue($"@a{i}", m.Timestamp);
@@ -100,11 +101,12 @@ public sealed partial class MySqlMessageStore
             int n = 0;
             foreach (var m in batch)
             {
-                if (m.ClientMsgId is null) continue;
+                if (!m.HasClientMsgId) continue;
                 sql.Append(n == 0 ? " UNION ALL " + ReadBack : " OR ");
                 sql.Append($"(sender_id = @s{n} AND client_msg_id = @c{n})");
                 find.Parameters.AddWithValue($"@s{n}", m.SenderId);
-                find.Parameters.AddWithValue($"@c{n}", m.ClientMsgId);
+                // A string here (rare: only after a skipped row), so the comparison is the column's own and uses its key.
+                find.Parameters.AddWithValue($"@c{n}", m.ClientMsgIdText());
                 n++;
             }
         }
@@ -130,7 +132,7 @@ public sealed partial class MySqlMessageStore
             var m = batch[i];
             if (byId.TryGetValue(m.MessageId, out var own) && own.Holds(m))
                 outcomes[i] = new StoreOutcome(StoreResult.Stored, m.MessageId, m.Timestamp);
-            else if (m.ClientMsgId is not null && byKey.TryGetValue((m.SenderId, m.ClientMsgId), out var first))
+            else if (m.HasClientMsgId && byKey.TryGetValue((m.SenderId, m.ClientMsgIdText()!), out var first))
                 outcomes[i] = new StoreOutcome(StoreResult.Duplicate, first.MessageId, first.CreatedAt);
             else
                 outcomes[i] = new StoreOutcome(StoreResult.NotStored, m.MessageId, m.Timestamp);
@@ -148,25 +150,24 @@ public sealed partial class MySqlMessageStore
         /// </summary>
         public bool Holds(NewMessage m) =>
             SenderId == m.SenderId && ReceiverId == m.ReceiverId && CreatedAt == m.Timestamp
-            && string.Equals(ClientMsgId, m.ClientMsgId, StringComparison.Ordinal) && (m.ClientMsgId is not null || SameContent(m.Content));
+            && SameClientMsgId(m) && (m.HasClientMsgId || SameContent(m.Content.Span));
 
-        private bool SameContent(string content)
+        /// <summary>Byte for byte, like the column's utf8mb4_nopad_bin (migration 0007).</summary>
+        private bool SameClientMsgId(NewMessage m)
+        {
+            if (ClientMsgId is null || !m.HasClientMsgId) return ClientMsgId is null && !m.HasClientMsgId;
+            Span<byte> stored = stackalloc byte[Encoding.UTF8.GetMaxByteCount(ClientMsgId.Length)];
+            return stored[..Encoding.UTF8.GetBytes(ClientMsgId, stored)].SequenceEqual(m.ClientMsgId.Span);
+        }
+
+        private bool SameContent(ReadOnlySpan<byte> content)
         {
             if (ContentSha256 is null) return false;
-            // MySqlConnector sends the content as UTF-8 (a lone surrogate as U+FFFD, as Encoding.UTF8 does), which
-            // utf8mb4 stores byte for byte: the same bytes hash the same on both sides.
-            byte[] buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(content.Length));
-            try
-            {
-                int length = Encoding.UTF8.GetBytes(content, buffer);
-                Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-                SHA256.HashData(buffer.AsSpan(0, length), hash);
-                return hash.SequenceEqual(ContentSha256);
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
+            // The content went in as these UTF-8 bytes, which utf8mb4 stores byte for byte: the same bytes hash the same
+            // on both sides.
+            Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+            SHA256.HashData(content, hash);
+            return hash.SequenceEqual(ContentSha256);
         }
     }
 }

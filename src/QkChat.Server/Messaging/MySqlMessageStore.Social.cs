@@ -53,7 +53,8 @@ public sealed partial class MySqlMessageStore
         for (int i = 0; i < batch.Count; i++)
         {
             var m = batch[i];
-            string terms = SearchText.Terms(m.Content, m.SenderId, m.ReceiverId);
+            // Off the send path, behind it: the terms are strings anyway (SearchText).
+            string terms = SearchText.Terms(m.ContentText(), m.SenderId, m.ReceiverId);
             if (terms.Length == 0) continue;
             if (n > 0) sql.Append(',');
             sql.Append($"(@i{n},@s{n},@r{n},@l{n},@h{n},@t{n})");
