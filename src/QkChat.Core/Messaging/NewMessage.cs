@@ -23,7 +23,7 @@ public sealed class NewMessage
     /// <summary>
     /// Messages the pool keeps for reuse. More in flight at once (a burst the writer has not caught up with, a search
     /// indexer far behind) are allocated and left to the GC; 8,192 covers 16 batches of the writer's 500 plus what the
-    /// indexer holds between its 100 ms batches at 50,000 messages/s (issue 22's target), at ~300 B each (2.4 MB).
+    /// indexer holds between its 100 ms batches at 50,000 messages/s (issue 22's target), at a few hundred bytes each (about 2 MB).
     /// </summary>
     public const int PoolSize = 8192;
 
@@ -41,7 +41,8 @@ public sealed class NewMessage
     private NewMessage(bool pooled)
     {
         _pooled = pooled;
-        _buffer = pooled ? new byte[256] : [];
+        // Sized at first use: a message allocated past the pool's size (a long indexer backlog) costs its bytes only.
+        _buffer = [];
         _clientMsgIdLength = -1;
         Type = MessageTypes.Text;
     }
@@ -101,7 +102,7 @@ public sealed class NewMessage
     /// </summary>
     internal Span<byte> ContentBuffer(int bytes)
     {
-        if (_buffer.Length < bytes) _buffer = new byte[Math.Max(Math.Max(bytes, 256), _buffer.Length * 2)];
+        if (_buffer.Length < bytes) _buffer = new byte[Math.Max(Math.Max(bytes, 64), _buffer.Length * 2)];
         _clientMsgIdLength = -1;
         return _buffer.AsSpan(0, bytes);
     }
