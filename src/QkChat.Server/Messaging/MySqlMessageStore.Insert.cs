@@ -62,7 +62,8 @@ public sealed partial class MySqlMessageStore
             insert.Parameters.AddWithValue($"@h{i}", Math.Max(m.SenderId, m.ReceiverId));
             // UTF-8 as the frame brought them (valid: the dispatcher refused anything else): MySqlConnector sends a
             // ReadOnlyMemory<byte> as a binary literal, which utf8mb4 stores byte for byte, so no string is made.
-            insert.Parameters.AddWithValue($"@c{i}", m.HasClientMsgId ? m.ClientMsgId : null);
+            // (object): a null converted to ReadOnlyMemory<byte> would be an empty id, not NULL.
+            insert.Parameters.AddWithValue($"@c{i}", m.HasClientMsgId ? (object)m.ClientMsgId : null);
             insert.Parameters.AddWithValue($"@t{i}", m.Type);
             insert.Parameters.AddWithValue($"@b{i}", m.Content);
             insert.Parameters.AddWithValue($"@a{i}", m.Timestamp);
