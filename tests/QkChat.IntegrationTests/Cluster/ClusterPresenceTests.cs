@@ -92,8 +92,8 @@ public sealed class ClusterPresenceTests
         kit.Nodes[0].Signal(SIGKILL);
         // Generous deadline 60 s; the bound is 30 s (a 15 s lease, read every second) and the time is reported.
         var deadline = TimeSpan.FromSeconds(60);
-        Assert.Equal((u, "offline"), await NextPresenceAsync(friend1, deadline));
-        Assert.Equal((u, "offline"), await NextPresenceAsync(friend2, deadline));
+        Assert.Equal((u, "offline"), await NextPresenceAfterLoginAsync(friend1, u, deadline));
+        Assert.Equal((u, "offline"), await NextPresenceAfterLoginAsync(friend2, u, deadline));
         long seconds = (Environment.TickCount64 - killedAt) / 1000;
         TestContext.Current.SendDiagnosticMessage($"presence offline {seconds} s after SIGKILL");
 
@@ -114,6 +114,17 @@ public sealed class ClusterPresenceTests
         var again = await kit.LoginAsync(1, uName, u, "phone");
         var synced = await Ok(again.RequestAsync("sync_messages", wr => wr.WriteNumber("after_message_id", 0)));
         Assert.Contains(before, Ids(synced.GetProperty("messages")));
+    }
+
+    /// <summary>
+    /// The next presence push after any late `online` of <paramref name="user"/>: u's node writes the presence table
+    /// (what the test waits for) before it looks up which friends to tell, so a friend logging in on another node in
+    /// between is told `online` too, correctly, after its own login (seen once on the loaded 2-core box).
+    /// </summary>
+    private static async Task<(uint, string)> NextPresenceAfterLoginAsync(ChatClient client, uint user, TimeSpan timeout)
+    {
+        var next = await NextPresenceAsync(client, timeout);
+        return next == (user, "online") ? await NextPresenceAsync(client, timeout) : next;
     }
 
     /// <summary>The next presence push: (user_id, status).</summary>
