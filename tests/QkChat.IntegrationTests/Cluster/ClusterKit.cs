@@ -102,25 +102,11 @@ internal sealed partial class ClusterKit : IAsyncDisposable
     [GeneratedRegex(@"node id (\d+) leased in Redis")]
     private static partial Regex LeaseLine();
 
-    [GeneratedRegex(@"admin listener on (http://127\.0\.0\.1:\d+/)")]
-    private static partial Regex AdminLine();
-
     /// <summary>A metric of process <paramref name="index"/> from its /metrics (0 when it is not listed).</summary>
-    public async Task<double> MetricAsync(int index, string name)
-    {
-        using var admin = new HttpClient { BaseAddress = new Uri(AdminLine().Match(Nodes[index].Output).Groups[1].Value) };
-        string text = await admin.GetStringAsync("metrics");
-        var line = text.Split('\n').SingleOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal) || l.StartsWith(name + "{", StringComparison.Ordinal));
-        return line is null ? 0 : double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
-    }
+    public async Task<double> MetricAsync(int index, string name) => await ServerProcess.MetricAsync(Nodes[index], name) ?? 0;
 
     /// <summary>Whether process <paramref name="index"/>'s /metrics lists <paramref name="name"/> at all (MetricAsync reads 0 either way).</summary>
-    public async Task<bool> ListsMetricAsync(int index, string name)
-    {
-        using var admin = new HttpClient { BaseAddress = new Uri(AdminLine().Match(Nodes[index].Output).Groups[1].Value) };
-        string text = await admin.GetStringAsync("metrics");
-        return text.Split('\n').Any(l => l.StartsWith(name + " ", StringComparison.Ordinal) || l.StartsWith(name + "{", StringComparison.Ordinal));
-    }
+    public async Task<bool> ListsMetricAsync(int index, string name) => await ServerProcess.MetricAsync(Nodes[index], name) is not null;
 
     public async Task<(uint Id, string Name)> CreateUserAsync()
     {

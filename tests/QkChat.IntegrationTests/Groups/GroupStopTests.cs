@@ -59,7 +59,9 @@ public sealed class GroupStopTests
         int port = ServerProcess.FreePort();
         var env = ServerProcess.StackEnvironment(db.Name, port);
         env["QKCHAT_DB_AUTO_MIGRATE"] = "true";
-        // Each batch waits its full second to fill, so at any moment the sends in flight are queued in the writer.
+        // Each batch waits its full second (the most the option allows) to fill, and the drain counts a batch still
+        // being written: once the writer's gauge shows an entry waiting, a SIGTERM finds it for a second and more. (A
+        // stop sent right after a commit once found nothing: the streams' next sends were still a round trip away.)
         env["QKCHAT_MESSAGE_BATCH_DELAY_MS"] = "1000";
         var server = ServerProcess.Start(env);
         try
@@ -68,7 +70,9 @@ public sealed class GroupStopTests
             var group = await GroupSendStream.CreateAsync(db.DataSource, port, memberCount: 3);
             using var stop = new CancellationTokenSource();
             var (clients, streams) = await group.StartAsync(streamsPerMember: 4, stop.Token);
-            await group.WaitForAnsweredAsync(24, streams); // two batches: the streams are running
+            await group.WaitForAnsweredAsync(12, streams); // one batch: the streams are running
+            await Wait.UntilAsync(async () => await ServerProcess.MetricAsync(server, "qkchat_group_entries_queued") >= 1,
+                "a group send waits in the writer", TimeSpan.FromSeconds(30));
 
             server.Signal(ServerProcess.SIGTERM);
             Assert.Equal(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(60)));
@@ -77,6 +81,9 @@ public sealed class GroupStopTests
             string stopLog = server.Output;
             await server.DisposeAsync();
 
+            // The restart stores at once: the resends below go one at a time, and a second's wait each (one per
+            // refused send, often over a hundred) once ran the test past its timeout.
+            env.Remove("QKCHAT_MESSAGE_BATCH_DELAY_MS");
             server = ServerProcess.Start(env);
             await server.WaitForOutputAsync("ready: serving chat", Start);
             await using var reader = await GroupSendStream.LoginAsync(port, group.Members[0].Name, "reader");

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text.RegularExpressions;
 
 namespace QkChat.IntegrationTests.Infrastructure;
 
@@ -7,7 +8,7 @@ namespace QkChat.IntegrationTests.Infrastructure;
 /// qkchatd as a child process (the published AOT binary when available, else the built dll), with its output
 /// captured by <see cref="ExternalProcess"/> so tests can wait for "ready" and read what it logged.
 /// </summary>
-internal static class ServerProcess
+internal static partial class ServerProcess
 {
     public const int SIGHUP = 1, SIGINT = 2, SIGTERM = 15;
 
@@ -45,6 +46,21 @@ internal static class ServerProcess
         var arguments = prefix.Length > 0 ? args.Prepend(prefix) : args;
         return ExternalProcess.Start(fileName, arguments, environment);
     }
+
+    /// <summary>The admin listener's base address, from <paramref name="server"/>'s start-up log.</summary>
+    public static Uri AdminAddress(ExternalProcess server) => new(AdminLine().Match(server.Output).Groups[1].Value);
+
+    /// <summary>A metric from <paramref name="server"/>'s /metrics, or null when it is not listed.</summary>
+    public static async Task<double?> MetricAsync(ExternalProcess server, string name)
+    {
+        using var admin = new HttpClient { BaseAddress = AdminAddress(server) };
+        string text = await admin.GetStringAsync("metrics");
+        var line = text.Split('\n').SingleOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal) || l.StartsWith(name + "{", StringComparison.Ordinal));
+        return line is null ? null : double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [GeneratedRegex(@"admin listener on (http://127\.0\.0\.1:\d+/)")]
+    private static partial Regex AdminLine();
 
     public static int FreePort()
     {
