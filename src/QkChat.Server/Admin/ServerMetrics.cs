@@ -195,6 +195,8 @@ public sealed class ServerMetrics : IDisposable
             "Route sender rounds that failed on Redis");
         _meter.CreateObservableCounter("qkchat.route.frames.received", () => routes.FramesReceived, "{frame}",
             "Frames received from other nodes for devices here");
+        _meter.CreateObservableCounter("qkchat.route.pushes.received", () => routes.PushesReceived, "{push}",
+            "Users named in the frames received from other nodes: pushes that crossed nodes through Redis");
         _meter.CreateObservableCounter("qkchat.route.batches.received", () => routes.BatchesReceived, "{batch}",
             "Batches received on this node's channel");
         _meter.CreateObservableCounter("qkchat.route.kicks.sent", () => routes.KicksSent, "{kick}",

@@ -49,12 +49,14 @@ public sealed partial class ClusterDelivery
 
     private void OnBatch(ChannelMessage message)
     {
-        byte[]? bytes = message.Message;
+        // The payload as StackExchange.Redis holds it (a byte[] cast could copy it); the records are read in place.
+        var value = message.Message;
+        ReadOnlyMemory<byte> bytes = value.IsNull ? default : (ReadOnlyMemory<byte>)value;
         Stats.AddBatchReceived();
-        if (bytes is null || !RouteWire.Read(bytes, _handler ??= new Handler(this), out _))
+        if (value.IsNull || !RouteWire.Read(bytes.Span, _handler ??= new Handler(this), out _))
         {
             Stats.AddMalformed();
-            LogMalformed(_logger, bytes?.Length ?? 0);
+            LogMalformed(_logger, bytes.Length);
         }
     }
 
@@ -65,7 +67,7 @@ public sealed partial class ClusterDelivery
     {
         public void Deliver(ReadOnlySpan<uint> users, ReadOnlySpan<byte> body, bool droppable, long messageId)
         {
-            owner.Stats.AddFrameReceived();
+            owner.Stats.AddFrameReceived(users.Length);
             var frame = OutboundFrame.Copy(body);
             foreach (uint user in users)
             {
@@ -79,7 +81,7 @@ public sealed partial class ClusterDelivery
         /// <summary>A push of a group's timeline goes through the group's order here, with this node's own entries.</summary>
         public void DeliverGroup(ReadOnlySpan<uint> users, ReadOnlySpan<byte> body, long groupId, long seq, bool follows)
         {
-            owner.Stats.AddFrameReceived();
+            owner.Stats.AddFrameReceived(users.Length);
             foreach (uint user in users)
                 if (!owner._local.IsOnline(user)) owner.Enqueue(new Work(WorkKind.Reconcile, [user], null, false, 0));
             owner.Order.Push(new GroupSeq(groupId, seq, follows), users, OutboundFrame.Copy(body));

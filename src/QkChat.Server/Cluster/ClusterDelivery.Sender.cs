@@ -126,8 +126,9 @@ public sealed partial class ClusterDelivery
             .Concat(takes.Values.Select(t => t.Result?.Node ?? Node)).Concat(kicks.Values.Select(k => k.Result ?? Node)));
         ForgetDeadEntries(reads, live);
 
-        // 3. One batch per target node, records in queue order.
-        var batches = new Batches(Node);
+        // 3. One batch per target node, records in queue order, each body written once per node that needs it.
+        var batches = _roundBatches ??= new RouteBatches(Node);
+        batches.Begin();
         var perNode = new Dictionary<int, List<uint>>();
         foreach (var work in round)
         {
@@ -171,8 +172,12 @@ public sealed partial class ClusterDelivery
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
             Stats.AddPublishFailures(publishes.Count(p => p.IsFaulted));
+            // A publish that timed out may still sit in StackExchange.Redis's backlog, pointing at its buffer: those
+            // buffers are never written again.
+            batches.Abandon();
             throw;
         }
+        batches.Recycle();
     }
 
     private async Task<Route> ReadRouteAsync(uint user, Route pending)
@@ -227,7 +232,7 @@ public sealed partial class ClusterDelivery
     }
 
     private void AddDeliveries(Work work, Dictionary<uint, Task<Route>> reads, Dictionary<uint, Route> cachedRoutes, bool[] live,
-        Dictionary<int, List<uint>> perNode, Batches batches)
+        Dictionary<int, List<uint>> perNode, RouteBatches batches)
     {
         foreach (var list in perNode.Values) list.Clear();
         foreach (uint user in work.Users)
@@ -265,14 +270,14 @@ public sealed partial class ClusterDelivery
             }
     }
 
-    private void AddTakeOver(Batches batches, int node, uint user, string clientId, string session, string? device)
+    private void AddTakeOver(RouteBatches batches, int node, uint user, string clientId, string session, string? device)
     {
         RouteWire.WriteTakeOver(batches.For(node), user, clientId, session, device);
         batches.SealIfFull(node);
         Stats.AddKickSent();
     }
 
-    private void AddKick(Batches batches, int node, uint user, string clientId, string reason)
+    private void AddKick(RouteBatches batches, int node, uint user, string clientId, string reason)
     {
         RouteWire.WriteKick(batches.For(node), user, clientId, reason);
         batches.SealIfFull(node);
@@ -346,33 +351,8 @@ public sealed partial class ClusterDelivery
             lock (changed) changed.Add(user);
     }
 
-    /// <summary>The batches of one round, per target node; a full one is sealed and a new one started.</summary>
-    private sealed class Batches(int self)
-    {
-        private readonly Dictionary<int, ArrayBufferWriter<byte>> _open = [];
-        private readonly List<(int Node, byte[] Bytes)> _sealed = [];
-
-        public ArrayBufferWriter<byte> For(int node)
-        {
-            if (_open.TryGetValue(node, out var writer)) return writer;
-            writer = new ArrayBufferWriter<byte>(4096);
-            RouteWire.WriteHeader(writer, self);
-            return _open[node] = writer;
-        }
-
-        public void SealIfFull(int node)
-        {
-            if (_open[node].WrittenCount < RouteWire.MaxBatchBytes) return;
-            _sealed.Add((node, _open[node].WrittenSpan.ToArray()));
-            _open.Remove(node);
-        }
-
-        public IEnumerable<(int Node, byte[] Bytes)> Sealed()
-        {
-            foreach (var s in _sealed) yield return s;
-            foreach (var (node, writer) in _open) yield return (node, writer.WrittenSpan.ToArray());
-        }
-    }
+    // The route sender's batch buffers, kept across rounds.
+    private RouteBatches? _roundBatches;
 
     [ZLoggerMessage(LogLevel.Warning, "cross-node routing: a round of {items} item(s) failed (Redis), its pushes are lost, the next round retries ({failed} failed rounds so far): {error}")]
     private static partial void LogRoundFailed(ILogger logger, int items, long failed, string error);

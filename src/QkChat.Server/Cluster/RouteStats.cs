@@ -7,7 +7,7 @@ namespace QkChat.Server.Cluster;
 public sealed class RouteStats
 {
     private long _framesPublished, _batchesPublished, _publishFailures, _failedRounds, _batchesReceived, _framesReceived,
-        _kicksSent, _kicksReceived, _resubscribes, _dropped, _cleaned, _restored, _malformed;
+        _kicksSent, _kicksReceived, _resubscribes, _dropped, _cleaned, _restored, _malformed, _pushesReceived;
 
     /// <summary>What the group push order did (qkchat_group_order_*); set by ClusterDelivery.</summary>
     public QkChat.Core.Routing.GroupOrderStats? GroupOrder { get; internal set; }
@@ -21,6 +21,10 @@ public sealed class RouteStats
     public long FailedRounds => Interlocked.Read(ref _failedRounds);
     public long BatchesReceived => Interlocked.Read(ref _batchesReceived);
     public long FramesReceived => Interlocked.Read(ref _framesReceived);
+
+    /// <summary>Users named in the frames received (deliver and group records): the pushes that crossed nodes through
+    /// Redis to this node, issue 19's "cross-node push rate" as the receiving side counts it.</summary>
+    public long PushesReceived => Interlocked.Read(ref _pushesReceived);
     public long KicksSent => Interlocked.Read(ref _kicksSent);
     public long KicksReceived => Interlocked.Read(ref _kicksReceived);
 
@@ -60,7 +64,11 @@ public sealed class RouteStats
     internal void AddPublishFailures(int n) => Interlocked.Add(ref _publishFailures, n);
     internal void AddFailedRound() => Interlocked.Increment(ref _failedRounds);
     internal void AddBatchReceived() => Interlocked.Increment(ref _batchesReceived);
-    internal void AddFrameReceived() => Interlocked.Increment(ref _framesReceived);
+    internal void AddFrameReceived(int users)
+    {
+        Interlocked.Increment(ref _framesReceived);
+        Interlocked.Add(ref _pushesReceived, users);
+    }
     internal void AddKickSent() => Interlocked.Increment(ref _kicksSent);
     internal void AddKickReceived() => Interlocked.Increment(ref _kicksReceived);
     internal void AddResubscribe() => Interlocked.Increment(ref _resubscribes);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace QkChat.Server.Cluster;
@@ -41,12 +42,7 @@ public static class RouteWire
         span[1] = droppable ? (byte)1 : (byte)0;
         BinaryPrimitives.WriteInt64LittleEndian(span[2..], messageId);
         BinaryPrimitives.WriteUInt16LittleEndian(span[10..], (ushort)users.Length);
-        int at = 12;
-        foreach (uint user in users)
-        {
-            BinaryPrimitives.WriteUInt32LittleEndian(span[at..], user);
-            at += 4;
-        }
+        int at = 12 + WriteUsers(span[12..], users);
         BinaryPrimitives.WriteInt32LittleEndian(span[at..], body.Length);
         body.CopyTo(span[(at + 4)..]);
         to.Advance(size);
@@ -66,15 +62,19 @@ public static class RouteWire
         BinaryPrimitives.WriteInt64LittleEndian(span[2..], groupId);
         BinaryPrimitives.WriteInt64LittleEndian(span[10..], seq);
         BinaryPrimitives.WriteInt32LittleEndian(span[18..], users.Length);
-        int at = 22;
-        foreach (uint user in users)
-        {
-            BinaryPrimitives.WriteUInt32LittleEndian(span[at..], user);
-            at += 4;
-        }
+        int at = 22 + WriteUsers(span[22..], users);
         BinaryPrimitives.WriteInt32LittleEndian(span[at..], body.Length);
         body.CopyTo(span[(at + 4)..]);
         to.Advance(size);
+    }
+
+    /// <summary>The ids, little-endian: one block copy on a little-endian machine.</summary>
+    private static int WriteUsers(Span<byte> to, ReadOnlySpan<uint> users)
+    {
+        if (BitConverter.IsLittleEndian) MemoryMarshal.AsBytes(users).CopyTo(to);
+        else
+            for (int i = 0; i < users.Length; i++) BinaryPrimitives.WriteUInt32LittleEndian(to[(i * 4)..], users[i]);
+        return users.Length * 4;
     }
 
     public static void WriteKick(ArrayBufferWriter<byte> to, uint user, string clientId, string reason)
@@ -147,7 +147,7 @@ public static class RouteWire
         if (batch.Length < 2 || batch[0] != Version) return false;
         senderNode = batch[1];
         var rest = batch[2..];
-        Span<uint> users = stackalloc uint[64];
+        Span<uint> copied = stackalloc uint[64];
         while (!rest.IsEmpty)
         {
             switch (rest[0])
@@ -159,8 +159,7 @@ public static class RouteWire
                     int count = BinaryPrimitives.ReadUInt16LittleEndian(rest[10..]);
                     int at = 12 + count * 4;
                     if (rest.Length < at + 4) return false;
-                    var list = count <= users.Length ? users[..count] : new uint[count];
-                    for (int i = 0; i < count; i++) list[i] = BinaryPrimitives.ReadUInt32LittleEndian(rest[(12 + i * 4)..]);
+                    var list = Users(rest.Slice(12, count * 4), copied);
                     int bodyLength = BinaryPrimitives.ReadInt32LittleEndian(rest[at..]);
                     if (bodyLength < 0 || rest.Length < at + 4 + bodyLength) return false;
                     handler.Deliver(list, rest.Slice(at + 4, bodyLength), droppable, messageId);
@@ -175,8 +174,7 @@ public static class RouteWire
                     int count = BinaryPrimitives.ReadInt32LittleEndian(rest[18..]);
                     if (count < 0 || (rest.Length - 26) / 4 < count) return false;
                     int at = 22 + count * 4;
-                    var list = count <= users.Length ? users[..count] : new uint[count];
-                    for (int i = 0; i < count; i++) list[i] = BinaryPrimitives.ReadUInt32LittleEndian(rest[(22 + i * 4)..]);
+                    var list = Users(rest.Slice(22, count * 4), copied);
                     int bodyLength = BinaryPrimitives.ReadInt32LittleEndian(rest[at..]);
                     if (bodyLength < 0 || rest.Length - at - 4 < bodyLength) return false;
                     handler.DeliverGroup(list, rest.Slice(at + 4, bodyLength), groupId, seq, follows);
@@ -212,6 +210,21 @@ public static class RouteWire
             }
         }
         return true;
+    }
+
+    /// <summary>
+    /// A record's user list as read: the batch's own bytes seen as ids on a little-endian machine (every server this
+    /// runs on: x64, arm64, both of which read unaligned words), so a record naming 333 users costs no copy and no
+    /// allocation (it used to copy them, into a new array past 64: 1.3 KB per record of a 1,000-member group over three
+    /// nodes; RouteWireAllocationTests). A big-endian machine copies (into <paramref name="scratch"/> up to its size).
+    /// </summary>
+    private static ReadOnlySpan<uint> Users(ReadOnlySpan<byte> bytes, Span<uint> scratch)
+    {
+        if (BitConverter.IsLittleEndian) return MemoryMarshal.Cast<byte, uint>(bytes);
+        int count = bytes.Length / 4;
+        var list = count <= scratch.Length ? scratch[..count] : new uint[count];
+        for (int i = 0; i < count; i++) list[i] = BinaryPrimitives.ReadUInt32LittleEndian(bytes[(i * 4)..]);
+        return list;
     }
 
     /// <summary>The "these users' devices changed" notice (header, then user ids).</summary>

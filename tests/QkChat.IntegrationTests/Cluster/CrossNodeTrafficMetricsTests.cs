@@ -51,6 +51,9 @@ public sealed partial class CrossNodeTrafficMetricsTests
         // /metrics: the sender's node published at least one frame per message, the receiver's received as many.
         Assert.True(await CounterAsync(senderAdmin, "qkchat_route_frames_published_total") >= sent);
         Assert.True(await CounterAsync(receiverAdmin, "qkchat_route_frames_received_total") >= sent);
+        // Each frame named the one receiver: as many crossing pushes as frames (the push rate bench/loopback.sh reports).
+        Assert.Equal(await CounterAsync(receiverAdmin, "qkchat_route_frames_received_total"),
+            await CounterAsync(receiverAdmin, "qkchat_route_pushes_received_total"));
         // Each dashboard names its own node.
         Assert.Equal(kit.NodeIdOf(0), await NodeIdAsync(senderAdmin));
         Assert.Equal(kit.NodeIdOf(1), await NodeIdAsync(receiverAdmin));
