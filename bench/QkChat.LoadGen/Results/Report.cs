@@ -67,7 +67,9 @@ public static class Report
             if (server.CpuPercent is { } cpu)
                 Row(s, "server CPU (open to end)", Inv($"{cpu:N0}% of a core"));
         }
-        if (r.LostWorkers > 0) Row(s, "workers lost", Inv($"{r.LostWorkers}"));
+        if (r.LostWorkers > 0) Row(s, "workers lost", Inv($"{r.LostWorkers}: ") + string.Join("; ", r.LostWorkerCauses));
+        if (r.WorkerEndsAfterDeadlineS is { Count: > 0 } ends)
+            Row(s, "workers' results after the deadline (s)", string.Join(" / ", ends.Select(e => Inv($"{e:0.00}"))));
         if (r.Gates is { } gates)
         {
             if (gates.MaxP99Ms is { } max)

@@ -33,6 +33,14 @@ public sealed class RunResult
     /// <summary>Workers that never reported a result (crashed, killed at the deadline); their connections count as failed.</summary>
     public int LostWorkers { get; set; }
 
+    /// <summary>One line per lost worker: killed by this coordinator at the teardown allowance, killed from outside
+    /// (exit code 137 without our kill), or exited without a result; with its memory and last progress (WorkerFate).</summary>
+    public List<string> LostWorkerCauses { get; set; } = [];
+
+    /// <summary>Seconds from the run's deadline to each worker's result (or its end), by worker: how close each came to
+    /// the teardown allowance. Null for a run in one process.</summary>
+    public List<double>? WorkerEndsAfterDeadlineS { get; set; }
+
     public ClientMemory? Client { get; set; }
 
     /// <summary>login-storm: both phases and the observers' heartbeats.</summary>

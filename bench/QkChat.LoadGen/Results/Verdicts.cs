@@ -104,7 +104,8 @@ public static class Verdicts
         if (r.Upload is { } upload) availability.AddRange(upload.Problems());
         else if (r.Scenario == UploadScenario.Name) broken.Add("no upload result (the worker was lost)");
         if (r.ErrorCount > 0) availability.Add($"{r.ErrorCount} error responses or timeouts");
-        if (r.LostWorkers > 0) broken.Add($"{r.LostWorkers} workers lost");
+        if (r.LostWorkers > 0)
+            broken.Add(r.LostWorkerCauses.Count > 0 ? string.Join("; ", r.LostWorkerCauses) : $"{r.LostWorkers} workers lost");
         if (gates.MinSuccessPercent is null) broken.AddRange(availability);
 
         var gateFailures = new List<string>();
