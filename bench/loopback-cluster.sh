@@ -8,11 +8,13 @@
 #                                files idle and then loaded, so RSS per connection per node = the slope.
 #   cluster chat [N]             N users (default 10000), N/2 pairs, RATE (default 0 = unpaced) PIPELINE (default 1):
 #                                one node, then NODES nodes with every pair split (--cross-node); messages/s, p99, ratio.
-#   cluster publish              one group of MEMBERS (default 1000) spread round-robin over the nodes, SENDERS (default
-#                                1) senders unpaced with PIPELINE (default 16): pushes crossing nodes per second (the
-#                                deliveries to members on another node than the entry's sender) and the PUBLISHes that
-#                                carried them (route metrics), then redis-benchmark PUBLISH (PIPELINE_REDIS, default 16)
-#                                on the same Redis with NODES subscribers.
+#   cluster publish              PUBLISH_GROUPS (default 6) groups of MEMBERS (default 1000) spread round-robin over the nodes,
+#                                SENDERS (default 3, one per node) senders per group unpaced with PIPELINE (default 16):
+#                                pushes crossing nodes per second, counted by the receiving nodes
+#                                (qkchat_route_pushes_received_total over the window) and from the load generator's
+#                                deliveries, the PUBLISHes that carried them (route metrics), then redis-benchmark PUBLISH
+#                                (PIPELINE_REDIS, default 16) on the same Redis with NODES subscribers. PUBLISH_GROUPS=1 SENDERS=1
+#                                is the earlier shape (one writer: its entries times members bound the rate).
 
 CLUSTER_NODES=${NODES:-3}
 node_pids=()
@@ -67,6 +69,8 @@ node_list() { # COUNT: the --nodes value
     (IFS=,; echo "${list[*]}")
 }
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+# utime + stime of a process in clock ticks (proc(5) fields 14 and 15; the command names here have no spaces).
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 open_files() { ls "/proc/$1/fd" | wc -l; }
 # The sum of a counter over the nodes' /metrics.
 metric_sum() { # NAME
@@ -101,8 +105,11 @@ cluster_connections() {
     start_nodes "$CLUSTER_NODES" "$total"
     local idle_rss=() idle_fds=()
     for pid in "${node_pids[@]}"; do idle_rss+=("$(rss_kb "$pid")"); idle_fds+=("$(open_files "$pid")"); done
-    # Workers: at most 15,000 connections per process (20,000 open files each here); sources: 8 addresses.
-    "${ON_LOAD_CPUS[@]}" "${LOADGEN_CMD[@]}" chat --nodes "$(node_list "$CLUSTER_NODES")" --connections "$total" \
+    # Workers: at most 15,000 connections per process (20,000 open files each here), or WORKERS processes (a smaller
+    # run may ask for 3 to exercise the worker supervision as the 45,000 run does); sources: 8 addresses.
+    local workers=()
+    [[ -n ${WORKERS:-} ]] && workers=(--workers "$WORKERS")
+    "${ON_LOAD_CPUS[@]}" "${LOADGEN_CMD[@]}" chat --nodes "$(node_list "$CLUSTER_NODES")" --connections "$total" "${workers[@]}" \
         --rate "${RATE:-0.02}" --ramp-up "$ramp" --duration "$DURATION" --prefix lgc --password "$STORM_PASSWORD" \
         --source-addresses "$SOURCES" --quiet --json "$OUT/cluster-connections.json" >"$OUT/cluster-connections.md" &
     local lg=$!
@@ -111,7 +118,7 @@ cluster_connections() {
     local loaded_rss=() loaded_fds=()
     for pid in "${node_pids[@]}"; do loaded_rss+=("$(rss_kb "$pid")"); loaded_fds+=("$(open_files "$pid")"); done
     wait $lg || true
-    grep -E "connections|opened|logins|errors|verdict" "$OUT/cluster-connections.md" | head -8 | sed "s/^/  /"
+    grep -E "connections|opened|logins|errors|workers|verdict" "$OUT/cluster-connections.md" | head -10 | sed "s/^/  /"
     echo "  logins ok: $(json_field "$OUT/cluster-connections.json" chat.logins_ok) of $total"
     echo "  | node | idle RSS (MB) | loaded RSS (MB) | connections (open files added) | KB per connection |"
     echo "  |---|---|---|---|---|"
@@ -160,29 +167,38 @@ cluster_chat() {
 }
 
 cluster_publish() {
-    # One sender by default (the push rate of one writer). SENDERS > 1 puts senders on several nodes: their entries'
-    # seqs interleave on different channels and every node puts them back in seq order before its members get them
-    # (docs/cluster.md, "Group order"); the load generator fails the run on any out-of-order push.
-    local members=${MEMBERS:-1000} senders=${SENDERS:-1}
-    echo "== cluster publish: one group of $members members over $CLUSTER_NODES nodes, $senders sender(s) unpaced, pipeline ${PIPELINE:-16}, ${DURATION}s after ${RAMP}s ramp"
+    # One group and one sender measured one writer: 31 PUBLISH/s carried 79,000 crossing pushes/s while Redis takes
+    # 265,000 PUBLISH/s (bench/RESULTS.md): the bound was that writer's entries (one group's seq lock, one pipeline of
+    # 16) times members, not the publish path. Several groups, with a sender per node in each, keep every node's group
+    # writer and route sender busy at once, so the publish path is what is measured. Senders on several nodes interleave
+    # seqs on different channels and every node puts them back in seq order (docs/cluster.md, "Group order"); the load
+    # generator fails the run on any out-of-order push.
+    local members=${MEMBERS:-1000} senders=${SENDERS:-3} groups=${PUBLISH_GROUPS:-6}
+    local total=$((members * groups))
+    echo "== cluster publish: $groups group(s) of $members members over $CLUSTER_NODES nodes, $senders sender(s) per group unpaced, pipeline ${PIPELINE:-16}, ${DURATION}s after ${RAMP}s ramp"
     cluster_redis
-    cluster_provision "$members" "groups:$members" lgg
+    cluster_provision "$total" "groups:$members" lgg
     export "${CHAT_HASH[@]}"
-    start_nodes "$CLUSTER_NODES" "$members"
-    "${ON_LOAD_CPUS[@]}" "${LOADGEN_CMD[@]}" group --nodes "$(node_list "$CLUSTER_NODES")" --connections "$members" \
+    start_nodes "$CLUSTER_NODES" "$total"
+    "${ON_LOAD_CPUS[@]}" "${LOADGEN_CMD[@]}" group --nodes "$(node_list "$CLUSTER_NODES")" --connections "$total" \
         --group-size "$members" --senders-per-group "$senders" --rate 0 --pipeline "${PIPELINE:-16}" \
         --ramp-up "$RAMP" --duration "$DURATION" --prefix lgg --password "$STORM_PASSWORD" --source-addresses "$SOURCES" \
         --quiet --json "$OUT/cluster-publish.json" >"$OUT/cluster-publish.md" &
     local lg=$!
     # The route counters over the measured window only (the ramp's logins and group set-up left out).
     sleep $((RAMP + 3))
-    local frames0 batches0 t0 frames1 batches1 t1
+    local frames0 batches0 pushes0 t0 frames1 batches1 pushes1 t1
     frames0=$(metric_sum qkchat_route_frames_published_total)
     batches0=$(metric_sum qkchat_route_batches_published_total)
+    pushes0=$(metric_sum qkchat_route_pushes_received_total)
+    local cpu0=() cpu1=() pid
+    for pid in "${node_pids[@]}"; do cpu0+=("$(cpu_ticks "$pid")"); done
     t0=$(date +%s.%N)
     sleep $((DURATION > 6 ? DURATION - 4 : 2))
     frames1=$(metric_sum qkchat_route_frames_published_total)
     batches1=$(metric_sum qkchat_route_batches_published_total)
+    pushes1=$(metric_sum qkchat_route_pushes_received_total)
+    for pid in "${node_pids[@]}"; do cpu1+=("$(cpu_ticks "$pid")"); done
     t1=$(date +%s.%N)
     wait $lg || true
     grep -E "lost|duplicat|out of order|verdict" "$OUT/cluster-publish.md" | head -4 | sed "s/^/  /"
@@ -190,9 +206,19 @@ cluster_publish() {
     delivered=$(json_field "$OUT/cluster-publish.json" group.delivered_per_s)
     # Round-robin placement: of each entry's deliveries, (NODES-1)/NODES go to members on another node than the sender's.
     awk -v d="$delivered" -v k="$CLUSTER_NODES" 'BEGIN {
-        printf "  deliveries/s (all members): %.0f\n  pushes/s crossing nodes through Redis: %.0f (issue 19: at least 100,000, target 300,000)\n", d, d * (k - 1) / k }'
-    awk -v f=$((frames1 - frames0)) -v b=$((batches1 - batches0)) -v t0="$t0" -v t1="$t1" 'BEGIN {
-        s = t1 - t0; printf "  route records published/s: %.0f, PUBLISH commands/s: %.0f (%.1f records each), over %.1f s\n", f / s, b / s, (b > 0 ? f / b : 0), s }'
+        printf "  deliveries/s (all members, load generator): %.0f, of which crossing nodes: %.0f\n", d, d * (k - 1) / k }'
+    awk -v p=$((pushes1 - pushes0)) -v t0="$t0" -v t1="$t1" 'BEGIN {
+        printf "  pushes/s crossing nodes through Redis (receiving nodes, qkchat_route_pushes_received_total): %.0f (issue 19: at least 100,000, target 300,000)\n", p / (t1 - t0) }'
+    awk -v f=$((frames1 - frames0)) -v b=$((batches1 - batches0)) -v p=$((pushes1 - pushes0)) -v t0="$t0" -v t1="$t1" 'BEGIN {
+        s = t1 - t0; printf "  route records published/s: %.0f, PUBLISH commands/s: %.0f (%.1f records, %.0f pushes each), over %.1f s\n", f / s, b / s, (b > 0 ? f / b : 0), (b > 0 ? p / b : 0), s }'
+    # What bound the rate: the nodes' CPU over the same window and the load generator's over its own (cores of this box).
+    local i cpus="" hz
+    hz=$(getconf CLK_TCK)
+    for ((i = 0; i < ${#node_pids[@]}; i++)); do
+        cpus+=$(awk -v a="${cpu0[$i]}" -v b="${cpu1[$i]}" -v hz="$hz" -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%.0f%% ", (b - a) / hz / (t1 - t0) * 100 }')
+    done
+    awk -v c="$(json_field "$OUT/cluster-publish.json" generator.cpu_seconds)" -v w="$(json_field "$OUT/cluster-publish.json" generator.window_seconds)" \
+        -v nodes="$cpus" -v n="$(nproc)" 'BEGIN { printf "  CPU over the window: nodes %sof a core each; load generator %.0f%%; this box has %d cores\n", nodes, (w > 0 ? c / w * 100 : 0), n }'
     stop_nodes
     unset QKCHAT_PASSWORD_MEMORY_KIB QKCHAT_PASSWORD_ITERATIONS
 

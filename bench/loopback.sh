@@ -15,8 +15,9 @@
 #   bench/loopback.sh files [MIB]                  issue 21: upload/download MB/s of a MIB (100) MiB file in 8 MiB chunks
 #                                                  vs curl to/from a plain HTTP server (ratio), and heartbeat p99 of
 #                                                  HB_CONNECTIONS (1000) alone vs while UPLOADERS (4) upload MIB MiB each
-#   bench/loopback.sh cluster publish              issue 19: pushes/s crossing nodes through Redis (a group of MEMBERS (1000)
-#                                                  spread over NODES nodes) against redis-benchmark PUBLISH on that Redis
+#   bench/loopback.sh cluster publish              issue 19: pushes/s crossing nodes through Redis (PUBLISH_GROUPS (6) groups
+#                                                  of MEMBERS (1000) spread over NODES nodes, SENDERS (3) per group) against
+#                                                  redis-benchmark PUBLISH on that Redis
 #   bench/loopback.sh ws heartbeat [CONNS]         issue 20: heartbeat round trips/s over WebSocket and TCP in one run, server
 #                                                  CPU per round trip each (bench/loopback-ws.sh)
 #   bench/loopback.sh ws idle-rss [LOW HIGH]       issue 20: RSS per idle WebSocket connection (slope), TCP beside it
