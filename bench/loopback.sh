@@ -70,7 +70,8 @@ start_server() {
     QKCHAT_LOGIN_FAILURES_PER_IP=1000000 \
         "${ON_SERVER_CPUS[@]}" "${QKCHATD_CMD[@]}" >"$OUT/server.log" 2>&1 &
     server_pid=$!
-    for _ in $(seq 1 100); do
+    # START_WAIT (s, default 60): a loaded 2-core box (builds beside the run) takes well over 10 s to reach the listen.
+    for _ in $(seq 1 $((${START_WAIT:-60} * 10))); do
         (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && return 0
         sleep 0.1
     done

@@ -5,8 +5,21 @@ using QkChat.Protocol;
 
 namespace QkChat.Client;
 
+/// <summary>Sees a frame body before the client parses it; returns true when it has consumed the frame (then the
+/// client does nothing more with it), false to let the client match or queue it as usual. Runs on the read loop: it
+/// must not block, and the span is valid only during the call.</summary>
+public delegate bool RawFrameHandler(ReadOnlySpan<byte> body);
+
 public sealed partial class ChatClient
 {
+    /// <summary>
+    /// Frames offered to this handler first (null: none). For a caller that writes its own requests
+    /// (<see cref="SendRawAsync"/>) and reads its answers and pushes straight from the bytes, without an
+    /// <see cref="Envelope"/> and a JSON document per frame: the load generator's chat hot path. While one is set
+    /// the client keeps its receive buffer between reads (it cannot see whether the caller awaits an answer).
+    /// </summary>
+    public RawFrameHandler? RawFrames { get; set; }
+
     /// <summary>
     /// The one read loop. While nothing is buffered and no request is waiting, it parks on a zero-byte read that
     /// holds no buffer (what makes 10,000+ idle clients cheap); a pooled buffer is rented only when bytes are ready,
@@ -24,10 +37,11 @@ public sealed partial class ChatClient
                 if (start == end)
                 {
                     start = end = 0;
-                    if (buffer is null || PendingRequests == 0)
+                    if (buffer is null || (PendingRequests == 0 && RawFrames is null))
                     {
                         // Nothing partial is kept and no answer is awaited: give the buffer back and wait for data
-                        // without one. A client with requests in flight keeps it, saving a zero-byte read per response.
+                        // without one. A client with requests in flight keeps it, saving a zero-byte read per response;
+                        // so does one with a raw frame handler, whose requests this client does not see.
                         ReturnBuffer(ref buffer);
                         await _stream.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
                         buffer = ArrayPool<byte>.Shared.Rent(_options.ReceiveBufferBytes);
@@ -122,6 +136,7 @@ public sealed partial class ChatClient
     /// </summary>
     private ChatCloseInfo? Dispatch(ReadOnlySpan<byte> body)
     {
+        if (RawFrames is { } raw && raw(body)) return null;
         Envelope? envelope;
         try
         {

@@ -24,6 +24,24 @@ public static class ChatContent
         return head.Length >= bytes ? head : head + new string('x', bytes - head.Length);
     }
 
+    /// <summary>The same content as <see cref="Build"/>, as UTF-8 into <paramref name="destination"/> (at least
+    /// max(<paramref name="bytes"/>, <see cref="MinBytes"/>) long); returns its length. No string: the chat scenario
+    /// writes one per message.</summary>
+    public static int WriteUtf8(Span<byte> destination, long runId, long sentUnixMicros, int bytes)
+    {
+        "lg:"u8.CopyTo(destination);
+        int n = 3;
+        System.Buffers.Text.Utf8Formatter.TryFormat(runId, destination[n..], out int used);
+        n += used;
+        destination[n++] = (byte)':';
+        System.Buffers.Text.Utf8Formatter.TryFormat(sentUnixMicros, destination[n..], out used);
+        n += used;
+        destination[n++] = (byte)':';
+        if (n >= bytes) return n;
+        destination[n..bytes].Fill((byte)'x');
+        return bytes;
+    }
+
     /// <summary>The header from the raw UTF-8 of a JSON string (quotes included or not), without making a string: the
     /// group scenario reads tens of thousands of pushes a second.</summary>
     public static bool TryParseUtf8(ReadOnlySpan<byte> raw, out long runId, out long sentUnixMicros)

@@ -9,11 +9,13 @@ namespace QkChat.LoadGen.Scenarios;
 
 /// <summary>
 /// One chat connection: logs in, then runs two independent loops. The send loop sends `send_message` to the partner
-/// at --rate with at most --pipeline in flight; the receive loop reads pushes (`message`, `offline_messages`,
+/// at --rate with at most --pipeline in flight; the receive side reads pushes (`message`, `offline_messages`,
 /// `message_status`) as they come and queues the ids to acknowledge, which <see cref="AckTicker"/> sends. Neither
 /// loop waits for the other: they share only the connection's writer lock, held for one frame write at a time.
+/// The chat scenario's own frames (sends, acks, their answers, message pushes) go as bytes, not through
+/// ChatClient's request objects (ChatUser.Wire.cs): that path is the load generator's cost per message.
 /// </summary>
-public sealed class ChatUser
+public sealed partial class ChatUser
 {
     /// <summary>Most ids in one message_ack: the server's limit (MessagingService.MaxAckIds, 500).</summary>
     public const int MaxAckIds = 500;
@@ -32,6 +34,7 @@ public sealed class ChatUser
     private bool _queued;   // guarded by _ackLock: waiting in the ticker's queue
     private int _acksInFlight;
     private long _seq;
+    private ActionCounter? _sendCounter, _ackCounter;   // looked up once: Actions.Record is a dictionary lookup
 
     public ChatUser(ScenarioContext context, ChatCounters counters, AckTicker ticker, ChatClient client, int account)
     {
@@ -120,14 +123,14 @@ public sealed class ChatUser
         }
     }
 
-    private static TimeSpan BusyWait(Envelope response)
+    private static TimeSpan BusyWait(Envelope response) =>
+        BusyWait(response.Data is { ValueKind: JsonValueKind.Object } data && data.TryGetProperty("retry_after_ms", out JsonElement ms)
+            && ms.TryGetInt32(out int millis) ? millis : 0);
+
+    /// <summary>The wait before a retry: the server's retry_after_ms when it gave one (above 0), else the default.</summary>
+    private static TimeSpan BusyWait(int retryAfterMs)
     {
-        TimeSpan wait = DefaultBusyWait;
-        if (response.Data is { ValueKind: JsonValueKind.Object } data && data.TryGetProperty("retry_after_ms", out JsonElement ms)
-            && ms.TryGetInt32(out int millis) && millis > 0)
-        {
-            wait = TimeSpan.FromMilliseconds(millis);
-        }
+        TimeSpan wait = retryAfterMs > 0 ? TimeSpan.FromMilliseconds(retryAfterMs) : DefaultBusyWait;
         return wait * (0.5 + Random.Shared.NextDouble());   // retries do not come back in step
     }
 
@@ -136,10 +139,13 @@ public sealed class ChatUser
     /// rate, send n is due at a random phase + n / rate; a send that finds all --pipeline slots taken goes when one
     /// frees and the schedule restarts from there (no burst to catch up), so the achieved rate shows in sent/s.
     /// </summary>
-    public Task SendLoopAsync() => PacedLoopAsync(SendAsync);
+    public Task SendLoopAsync() => PacedLoopAsync(static (user, slots) => user.BeginSend(slots));
 
     /// <summary>The chat pacing around any <paramref name="step"/> (one request each): the mixed scenario's loop too.</summary>
-    public async Task PacedLoopAsync(Func<Task> step)
+    public Task PacedLoopAsync(Func<Task> step) => PacedLoopAsync((user, slots) => { _ = StepAsync(step, slots); });
+
+    /// <summary>The pacing: <paramref name="start"/> begins one request, which gives its slot back when answered.</summary>
+    private async Task PacedLoopAsync(Action<ChatUser, SemaphoreSlim> start)
     {
         RunClock clock = _context.Clock;
         int pipeline = _context.Options.Pipeline;
@@ -161,7 +167,7 @@ public sealed class ChatUser
                     break;
                 }
                 if (interval > 0) due = Math.Max(due + interval, Stopwatch.GetTimestamp());
-                _ = StepAsync(step, slots);
+                start(this, slots);
             }
             // Every slot back means every send has its answer (or its error).
             for (int i = 0; i < pipeline; i++) await slots.WaitAsync(_context.HardStop).ConfigureAwait(false);
@@ -184,7 +190,8 @@ public sealed class ChatUser
         }
     }
 
-    /// <summary>One `send_message` to the partner; records its outcome (never throws for a failed request).</summary>
+    /// <summary>One `send_message` to the partner through ChatClient's request path (the mixed scenario's blend; chat
+    /// sends as bytes, <see cref="BeginSend"/>); records its outcome (never throws for a failed request).</summary>
     public async Task SendAsync()
     {
         ChatUser partner = Partner!;
@@ -215,15 +222,8 @@ public sealed class ChatUser
                 Interlocked.Increment(ref _counters.BusyRetries);
                 await Task.Delay(BusyWait(r), _context.HardStop).ConfigureAwait(false);
             }
-            long received = Stopwatch.GetTimestamp();
             if (r.Success == true && r.Data is { } data && data.TryGetProperty("message_id", out JsonElement id) && id.TryGetInt64(out long messageId))
-            {
-                partner.Inbound.Sent(messageId);
-                Interlocked.Increment(ref _counters.SentOk);
-                if (clock.InWindow(received)) Interlocked.Increment(ref _counters.SentOkWindow);
-                _context.Stats.RoundTrip((received - sent) * 1_000_000 / Stopwatch.Frequency, clock.InWindow(received));
-                RecordAction(Actions.SendMessage, sent, null);
-            }
+                SendSucceeded(partner, messageId, sent);
             else SendError(r.Success == true ? "CLIENT_NO_MESSAGE_ID" : r.Code ?? "NO_CODE");
         }
         catch (TimeoutException)
@@ -239,12 +239,28 @@ public sealed class ChatUser
             SendError(HeartbeatScenario.Unanswered);
         }
 
-        void SendError(string code)
-        {
-            Interlocked.Increment(ref _counters.SendErrors);
-            _context.Stats.Error(code);
-            RecordAction(Actions.SendMessage, sent, code);
-        }
+        void SendError(string code) => SendFailed(code, sent);
+    }
+
+    /// <summary>A send answered `sent` with <paramref name="messageId"/>: the partner now awaits its push.</summary>
+    private void SendSucceeded(ChatUser partner, long messageId, long sent)
+    {
+        long received = Stopwatch.GetTimestamp();
+        RunClock clock = _context.Clock;
+        bool inWindow = clock.InWindow(received);
+        partner.Inbound.Sent(messageId);
+        Interlocked.Increment(ref _counters.SentOk);
+        if (inWindow) Interlocked.Increment(ref _counters.SentOkWindow);
+        long micros = (received - sent) * 1_000_000 / Stopwatch.Frequency;
+        _context.Stats.RoundTrip(micros, inWindow);
+        (_sendCounter ??= _context.Actions.For(Actions.SendMessage)).Record(micros, null, inWindow);
+    }
+
+    private void SendFailed(string code, long sent)
+    {
+        Interlocked.Increment(ref _counters.SendErrors);
+        _context.Stats.Error(code);
+        RecordAction(Actions.SendMessage, sent, code);
     }
 
     /// <summary>Into the per-action figures: latency from <paramref name="started"/> to now; null error = OK.</summary>
@@ -252,65 +268,6 @@ public sealed class ChatUser
     {
         long now = Stopwatch.GetTimestamp();
         _context.Actions.Record(action, (now - started) * 1_000_000 / Stopwatch.Frequency, error, _context.Clock.InWindow(now));
-    }
-
-    /// <summary>Reads every push until the connection ends or the run's hard stop.</summary>
-    public async Task ReceiveLoopAsync()
-    {
-        try
-        {
-            await foreach (Envelope e in _client.ReadInboxAsync(_context.HardStop).ConfigureAwait(false))
-            {
-                if (!e.Push || e.Data is not { ValueKind: JsonValueKind.Object } data) continue;
-                switch (e.Action)
-                {
-                    case PushNames.Message:
-                        OnMessage(data, offline: false);
-                        break;
-                    case PushNames.OfflineMessages when data.TryGetProperty("messages", out JsonElement list) && list.ValueKind == JsonValueKind.Array:
-                        foreach (JsonElement m in list.EnumerateArray()) OnMessage(m, offline: true);
-                        break;
-                    case PushNames.MessageStatus when data.TryGetProperty("status", out JsonElement s) && s.ValueEquals("delivered"u8):
-                        Interlocked.Increment(ref _counters.StatusDelivered);
-                        break;
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // The run is over.
-        }
-    }
-
-    private void OnMessage(JsonElement m, bool offline)
-    {
-        if (!m.TryGetProperty("message_id", out JsonElement idElement) || !idElement.TryGetInt64(out long id)) return;
-        long now = Stopwatch.GetTimestamp();
-        string? content = m.TryGetProperty("content", out JsonElement c) ? c.GetString() : null;
-        if (content is null || !ChatContent.TryParse(content, out long run, out long sentMicros) || run != _runId)
-        {
-            // Left over from an earlier run (stored while its receiver was gone): acknowledged so that the server
-            // stops offering it, and kept out of this run's accounting.
-            Interlocked.Increment(ref _counters.Stale);
-            QueueAck(id);
-            return;
-        }
-        // This run's messages in an offline batch: the receiver was online for all of them, so each one here
-        // either repeats a live push (a duplicate) or was stored while the server thought it offline.
-        if (offline) Interlocked.Increment(ref _counters.OfflinePushed);
-        long sender = m.TryGetProperty("sender_id", out JsonElement s) && s.TryGetInt64(out long sid) ? sid : 0;
-        if (!Inbound.Arrived(id, sender))
-        {
-            if (offline) Interlocked.Increment(ref _counters.OfflineDuplicates);
-            return;   // a duplicate: counted by the ledger, acknowledged the first time
-        }
-        RunClock clock = _context.Clock;
-        if (clock.InWindow(now))
-        {
-            Interlocked.Increment(ref _counters.DeliveredWindow);
-            _counters.DeliveryLatency.RecordValue(Math.Clamp(clock.UnixMicros(now) - sentMicros, 1, RunStats.HighestTrackableMicros));
-        }
-        QueueAck(id);
     }
 
     private void QueueAck(long id)
@@ -332,64 +289,5 @@ public sealed class ChatUser
     {
         lock (_ackLock) _queued = false;
         Flush();
-    }
-
-    private void Flush()
-    {
-        while (true)
-        {
-            long[] ids;
-            lock (_ackLock)
-            {
-                if (_toAck.Count == 0) return;
-                int n = Math.Min(_toAck.Count, MaxAckIds);
-                ids = [.. _toAck.GetRange(0, n)];
-                _toAck.RemoveRange(0, n);
-                // Counted before the ids leave the lock, so AcksSettled never sees them in neither place.
-                Interlocked.Increment(ref _acksInFlight);
-            }
-            _ = AckAsync(ids);
-        }
-    }
-
-    private async Task AckAsync(long[] ids)
-    {
-        Interlocked.Increment(ref _counters.AcksSent);
-        long started = Stopwatch.GetTimestamp();
-        string? error = null;
-        try
-        {
-            Envelope r = await _client.RequestAsync(Actions.MessageAck, w =>
-            {
-                w.WriteStartArray("message_ids");
-                foreach (long id in ids) w.WriteNumberValue(id);
-                w.WriteEndArray();
-            }, _context.RequestTimeout, _context.HardStop).ConfigureAwait(false);
-            if (r.Success == true)
-            {
-                Interlocked.Increment(ref _counters.AcksOk);
-                Interlocked.Add(ref _counters.AckedIds, ids.Length);
-                if (_context.Clock.InWindow(Stopwatch.GetTimestamp())) Interlocked.Add(ref _counters.AckedIdsWindow, ids.Length);
-            }
-            else _context.Stats.Error(error = "ACK_" + (r.Code ?? "NO_CODE"));
-        }
-        catch (TimeoutException)
-        {
-            _context.Stats.Error(error = "ACK_CLIENT_TIMEOUT");
-        }
-        catch (ChatConnectionClosedException e) when (e.Info.Reason != ChatCloseReason.LocalClose)
-        {
-            // Counted as a drop by the connection set's watcher, not as a request (finally still runs).
-            return;
-        }
-        catch (Exception e) when (e is ChatConnectionClosedException or OperationCanceledException)
-        {
-            _context.Stats.Error(error = "ACK_" + HeartbeatScenario.Unanswered);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _acksInFlight);
-        }
-        RecordAction(Actions.MessageAck, started, error?["ACK_".Length..]);
     }
 }

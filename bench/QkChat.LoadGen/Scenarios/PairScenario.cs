@@ -22,6 +22,10 @@ public abstract class PairScenario : IScenario
     /// counted, not checked). 1 s: a few hundred times their usual latency, short enough not to drag every run.</summary>
     private static readonly TimeSpan StatusWait = TimeSpan.FromSeconds(1);
 
+    /// <summary>How often the chat requests sent as bytes (ChatUser.Wire.cs) are checked for their timeout. 250 ms: a
+    /// fortieth of the default 10 s --request-timeout, and a pass over 10,000 idle connections costs microseconds.</summary>
+    private static readonly TimeSpan ExpirySweep = TimeSpan.FromMilliseconds(250);
+
     private readonly ChatCounters _counters = new();
     private readonly AckTicker _ticker = new();
     private readonly List<Task> _sendLoops = [];
@@ -50,6 +54,7 @@ public abstract class PairScenario : IScenario
         _pairReady = new int[count / 2];
         using var tickerStop = CancellationTokenSource.CreateLinkedTokenSource(context.HardStop);
         Task ticker = _ticker.RunAsync(tickerStop.Token);
+        Task sweep = SweepAsync(context, tickerStop.Token);
 
         await using (var connections = _connections = new ConnectionSet(context))
         {
@@ -69,6 +74,26 @@ public abstract class PairScenario : IScenario
         }
         await tickerStop.CancelAsync().ConfigureAwait(false);
         await ticker.ConfigureAwait(false);
+        await sweep.ConfigureAwait(false);
+    }
+
+    /// <summary>Times out the users' requests in flight (<see cref="ChatUser.ExpireRequests"/>) until <paramref name="stop"/>.</summary>
+    private async Task SweepAsync(ScenarioContext context, CancellationToken stop)
+    {
+        long timeoutTicks = RunClock.ToTicks(context.RequestTimeout.TotalSeconds);
+        using var timer = new PeriodicTimer(ExpirySweep);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
+            {
+                long now = Stopwatch.GetTimestamp();
+                foreach (ChatUser? user in _users) user?.ExpireRequests(now, timeoutTicks);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The run is over.
+        }
     }
 
     /// <summary>Receive loop first (pushes may come at login), then the login; the second half of a pair to log in

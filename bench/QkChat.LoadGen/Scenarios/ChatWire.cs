@@ -1,0 +1,298 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using QkChat.Protocol;
+
+namespace QkChat.LoadGen.Scenarios;
+
+/// <summary>
+/// The chat scenario's frames as bytes: `send_message` and `message_ack` requests written by a cached
+/// Utf8JsonWriter into a pooled array, and the frames it reads (their answers, `message` and `message_status`
+/// pushes) read by Utf8JsonReader for the few fields it needs, without an Envelope, a JSON document or a string per
+/// frame. Request ids are "s" + n for sends and "a" + n for acks, so they never collide with ChatClient's own
+/// (digits only), whose answers the raw handler leaves to the client.
+/// </summary>
+public static class ChatWire
+{
+    public const byte SendPrefix = (byte)'s';
+    public const byte AckPrefix = (byte)'a';
+
+    /// <summary>Builds a `send_message` frame (header included) for message <paramref name="seq"/> of this
+    /// connection: client_msg_id "RUN-SEQ" (fresh per run and message; a retry rebuilds the same id), content from
+    /// <see cref="ChatContent"/>. The caller returns the array to the shared pool.</summary>
+    public static (byte[] Frame, int Length) SendMessage(long seq, uint receiverId, long runId, long sentUnixMicros, int contentBytes)
+    {
+        FrameWriter f = FrameWriter.Take(contentBytes + 160);
+        try
+        {
+            Span<byte> scratch = stackalloc byte[48];
+            Utf8JsonWriter w = f.Writer;
+            w.WriteStartObject();
+            w.WriteString("action"u8, "send_message"u8);
+            w.WriteString("request_id"u8, Id(scratch, SendPrefix, seq));
+            w.WriteNumber("receiver_id"u8, receiverId);
+            // Content is ASCII that needs no escaping; a pooled scratch keeps a 4,000-byte message off the stack.
+            byte[] content = ArrayPool<byte>.Shared.Rent(Math.Max(contentBytes, ChatContent.MinBytes));
+            int written = ChatContent.WriteUtf8(content, runId, sentUnixMicros, contentBytes);
+            w.WriteString("content"u8, content.AsSpan(0, written));
+            ArrayPool<byte>.Shared.Return(content);
+            w.WriteString("type"u8, "text"u8);
+            w.WriteString("client_msg_id"u8, ClientMsgId(scratch, runId, seq));
+            w.WriteEndObject();
+            return f.Detach();
+        }
+        finally
+        {
+            FrameWriter.Give(f);
+        }
+    }
+
+    /// <summary>Builds a `message_ack` frame for <paramref name="ids"/> (request <paramref name="seq"/>).</summary>
+    public static (byte[] Frame, int Length) MessageAck(long seq, ReadOnlySpan<long> ids)
+    {
+        FrameWriter f = FrameWriter.Take(64 + ids.Length * 17);
+        try
+        {
+            Span<byte> scratch = stackalloc byte[24];
+            Utf8JsonWriter w = f.Writer;
+            w.WriteStartObject();
+            w.WriteString("action"u8, "message_ack"u8);
+            w.WriteString("request_id"u8, Id(scratch, AckPrefix, seq));
+            w.WriteStartArray("message_ids"u8);
+            foreach (long id in ids) w.WriteNumberValue(id);
+            w.WriteEndArray();
+            w.WriteEndObject();
+            return f.Detach();
+        }
+        finally
+        {
+            FrameWriter.Give(f);
+        }
+    }
+
+    private static ReadOnlySpan<byte> Id(Span<byte> scratch, byte prefix, long seq)
+    {
+        scratch[0] = prefix;
+        Utf8Formatter.TryFormat(seq, scratch[1..], out int n);
+        return scratch[..(n + 1)];
+    }
+
+    private static ReadOnlySpan<byte> ClientMsgId(Span<byte> scratch, long runId, long seq)
+    {
+        Utf8Formatter.TryFormat(runId, scratch, out int n);
+        scratch[n++] = (byte)'-';
+        Utf8Formatter.TryFormat(seq, scratch[n..], out int m);
+        return scratch[..(n + m)];
+    }
+
+    /// <summary>Reads the fields the chat scenario uses; false for a body that is not a JSON object (the client then
+    /// parses it itself and reports the broken protocol).</summary>
+    public static bool TryRead(ReadOnlySpan<byte> body, out ChatFrame frame)
+    {
+        frame = default;
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("action"u8))
+                {
+                    reader.Read();
+                    frame.Action = reader.ValueTextEquals("message"u8) ? ChatAction.Message
+                        : reader.ValueTextEquals("message_status"u8) ? ChatAction.MessageStatus
+                        : ChatAction.Other;
+                }
+                else if (reader.ValueTextEquals("request_id"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped) ReadId(reader.ValueSpan, ref frame);
+                }
+                else if (reader.ValueTextEquals("push"u8))
+                {
+                    reader.Read();
+                    frame.Push = reader.TokenType == JsonTokenType.True;
+                }
+                else if (reader.ValueTextEquals("success"u8))
+                {
+                    reader.Read();
+                    frame.Success = reader.TokenType == JsonTokenType.True;
+                }
+                else if (reader.ValueTextEquals("code"u8))
+                {
+                    reader.Read();
+                    // A string only for an error: "OK" and SERVER_BUSY come back as constants.
+                    if (reader.TokenType == JsonTokenType.String) frame.Code = CodeOf(ref reader);
+                }
+                else if (reader.ValueTextEquals("data"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.StartObject) ReadData(ref reader, ref frame);
+                    else reader.Skip();
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+            return true;
+        }
+        catch (JsonException)
+        {
+            frame = default;
+            return false;
+        }
+    }
+
+    private static string CodeOf(ref Utf8JsonReader reader) =>
+        reader.ValueTextEquals("OK"u8) ? ErrorCodes.Ok
+        : reader.ValueTextEquals("SERVER_BUSY"u8) ? ErrorCodes.ServerBusy
+        : reader.GetString() ?? "NO_CODE";
+
+    private static void ReadId(ReadOnlySpan<byte> id, ref ChatFrame frame)
+    {
+        if (id.Length < 2 || (id[0] != SendPrefix && id[0] != AckPrefix)) return;
+        if (id[1..].ContainsAnyExceptInRange((byte)'0', (byte)'9')) return;
+        if (!Utf8Parser.TryParse(id[1..], out long seq, out int used) || used != id.Length - 1) return;
+        frame.RequestPrefix = id[0];
+        frame.RequestSeq = seq;
+    }
+
+    private static void ReadData(ref Utf8JsonReader reader, ref ChatFrame frame)
+    {
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("message_id"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out long id)) frame.MessageId = id;
+            }
+            else if (reader.ValueTextEquals("sender_id"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out long sender)) frame.SenderId = sender;
+            }
+            else if (reader.ValueTextEquals("content"u8))
+            {
+                reader.Read();
+                frame.HasContent = reader.TokenType == JsonTokenType.String;
+                // Escaped content was not written by this scenario (its content is plain ASCII).
+                frame.OurContent = frame.HasContent && !reader.ValueIsEscaped
+                    && ChatContent.TryParseUtf8(reader.ValueSpan, out frame.RunId, out frame.SentUnixMicros);
+            }
+            else if (reader.ValueTextEquals("status"u8))
+            {
+                reader.Read();
+                frame.Delivered = reader.ValueTextEquals("delivered"u8);
+            }
+            else if (reader.ValueTextEquals("retry_after_ms"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out int ms)) frame.RetryAfterMs = ms;
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+    }
+
+    /// <summary>A pooled frame under construction: the header's room, then the body the cached writer fills. One per
+    /// thread, taken out while in use (a re-entrant caller gets a fresh one).</summary>
+    private sealed class FrameWriter : IBufferWriter<byte>
+    {
+        /// <summary>Validation off: only this file writes, and always whole objects. Relaxed escaping: the content
+        /// is ASCII, written as it is.</summary>
+        private static readonly JsonWriterOptions Options = new()
+        {
+            SkipValidation = true,
+            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        };
+
+        [ThreadStatic] private static FrameWriter? t_cached;
+
+        private byte[] _array = [];
+        private int _written;
+
+        private FrameWriter() => Writer = new Utf8JsonWriter(this, Options);
+
+        public Utf8JsonWriter Writer { get; }
+
+        public static FrameWriter Take(int sizeHint)
+        {
+            FrameWriter f = t_cached ?? new FrameWriter();
+            t_cached = null;
+            f._array = ArrayPool<byte>.Shared.Rent(Framing.HeaderSize + sizeHint);
+            f._written = Framing.HeaderSize;
+            return f;
+        }
+
+        public static void Give(FrameWriter f)
+        {
+            f.Writer.Reset();
+            if (f._array.Length > 0) ArrayPool<byte>.Shared.Return(f._array);   // only after a failure: Detach empties it
+            f._array = [];
+            f._written = 0;
+            t_cached = f;
+        }
+
+        public (byte[] Frame, int Length) Detach()
+        {
+            Writer.Flush();
+            Framing.WriteHeader(_array, _written - Framing.HeaderSize);
+            var result = (_array, _written);
+            _array = [];
+            return result;
+        }
+
+        public void Advance(int count) => _written += count;
+
+        public Memory<byte> GetMemory(int sizeHint = 0)
+        {
+            Reserve(sizeHint);
+            return _array.AsMemory(_written);
+        }
+
+        public Span<byte> GetSpan(int sizeHint = 0)
+        {
+            Reserve(sizeHint);
+            return _array.AsSpan(_written);
+        }
+
+        private void Reserve(int sizeHint)
+        {
+            int needed = _written + Math.Max(sizeHint, 1);
+            if (needed <= _array.Length) return;
+            byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, _array.Length * 2));
+            _array.AsSpan(0, _written).CopyTo(larger);
+            ArrayPool<byte>.Shared.Return(_array);
+            _array = larger;
+        }
+    }
+}
+
+public enum ChatAction : byte { Other, Message, MessageStatus }
+
+/// <summary>What <see cref="ChatWire.TryRead"/> found in one frame (0 or null for what it did not hold).</summary>
+public struct ChatFrame
+{
+    public ChatAction Action;
+    public bool Push;
+    public bool? Success;
+    public string? Code;
+    /// <summary><see cref="ChatWire.SendPrefix"/> or <see cref="ChatWire.AckPrefix"/> when the request_id is the
+    /// scenario's own, else 0.</summary>
+    public byte RequestPrefix;
+    public long RequestSeq;
+    public long MessageId;
+    public long SenderId;
+    public bool HasContent;
+    public bool OurContent;
+    public long RunId;
+    public long SentUnixMicros;
+    public bool Delivered;
+    public int RetryAfterMs;
+}
