@@ -22,6 +22,8 @@
 #                                                  CPU per round trip each (bench/loopback-ws.sh)
 #   bench/loopback.sh ws idle-rss [LOW HIGH]       issue 20: RSS per idle WebSocket connection (slope), TCP beside it
 #   bench/loopback.sh ws chat [N]                  issue 20: the N-user (2000) chat run over TCP, then over WebSocket
+#   bench/loopback.sh cpu [CONNS]                  issue 22: server CPU per request in one run: qkchatd per heartbeat and per
+#                                                  send_message, redis-server per PING, a C epoll floor (bench/loopback-cpu.sh)
 # Needs: make publish (dist/qkchatd, dist/qkchat-loadgen), the private stack (make services-up), redis-benchmark.
 # QKCHATD and LOADGEN pick other builds (a native binary or a .dll, run with dotnet): e.g. the Release build,
 # QKCHATD=src/QkChat.Server/bin/Release/net10.0/qkchatd.dll LOADGEN=bench/QkChat.LoadGen/bin/Release/net10.0/qkchat-loadgen.dll.
@@ -80,7 +82,7 @@ start_server() {
 }
 stop_server() { kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; }
 stop_nodes() { :; } # the cluster family (bench/loopback-cluster.sh) replaces it
-trap 'stop_server; stop_nodes; [[ -n ${inline_pid:-} ]] && kill $inline_pid 2>/dev/null; [[ -n ${redis_pid:-} ]] && kill $redis_pid 2>/dev/null; true' EXIT
+trap 'stop_server; stop_nodes; [[ -n ${floor_pid:-} ]] && kill $floor_pid 2>/dev/null; [[ -n ${inline_pid:-} ]] && kill $inline_pid 2>/dev/null; [[ -n ${redis_pid:-} ]] && kill $redis_pid 2>/dev/null; true' EXIT
 
 loadgen() { # PORT CONNECTIONS NAME [extra...]
     local port=$1 conns=$2 name=$3
@@ -311,5 +313,6 @@ case ${1:-} in
     cluster) shift; source "$ROOT/bench/loopback-cluster.sh"; cluster "$@" ;;
     files) shift; source "$ROOT/bench/loopback-files.sh"; files "$@" ;;
     ws) shift; source "$ROOT/bench/loopback-ws.sh"; ws "$@" ;;
-    *) sed -n '2,29p' "$0"; exit 2 ;;
+    cpu) shift; source "$ROOT/bench/loopback-cpu.sh"; cpu "$@" ;;
+    *) sed -n '2,31p' "$0"; exit 2 ;;
 esac

@@ -1,0 +1,52 @@
+using System.Globalization;
+using QkChat.IntegrationTests.Infrastructure;
+using QkChat.LoadGen.Options;
+using QkChat.LoadGen.Results;
+using QkChat.LoadGen.Run;
+using Xunit;
+
+namespace QkChat.IntegrationTests.LoadGen;
+
+/// <summary>
+/// qkchat-loadgen chat, small, against the real server: 5 pairs from `provision-users --friends pairs`, sends, their
+/// answers, the pushes and the acks all through the scenario's byte path (ChatUser.Wire.cs, ChatWire), every message
+/// accounted for exactly once.
+/// </summary>
+public sealed class ChatScenarioTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private const string Password = "chat-load-password-1";
+
+    /// <summary>180 s: migrate, provision and a server start on a loaded 2-core box, then a run bounded by its own
+    /// clock (ramp 2 s + 3 s measured + 5 s grace).</summary>
+    [Fact(Timeout = 180_000)]
+    public async Task Five_pairs_deliver_and_acknowledge_every_message_once_in_order()
+    {
+        await using var db = await TempDatabase.CreateAsync();
+        int port = ServerProcess.FreePort();
+        var env = ServerProcess.StackEnvironment(db.Name, port);
+        await using (var migrate = ServerProcess.Start(env, "migrate"))
+            Assert.Equal(0, await migrate.WaitForExitAsync(Patience));
+        await using (var provision = ServerProcess.Start(env, "provision-users", "--count", "10", "--prefix", "C", "--password", Password,
+                         "--friends", "pairs"))
+            Assert.Equal(0, await provision.WaitForExitAsync(Patience));
+        await using var server = ServerProcess.Start(env);
+        await server.WaitForOutputAsync("ready: serving chat", Patience);
+
+        LoadGenOptions options = OptionParser.Parse(["chat", "--port", port.ToString(CultureInfo.InvariantCulture),
+            "--connections", "10", "--prefix", "C", "--password", Password,
+            "--ramp-up", "2", "--duration", "3", "--rate", "20", "--pipeline", "4", "--quiet"])!;
+        RunResult result = await new LocalRun(options, CancellationToken.None).Completion;
+        ResultBuilder.Finish(result);
+
+        ChatResult c = Assert.IsType<ChatResult>(result.Chat);
+        Assert.Equal((5L, 10L), (c.PairsChatting, c.LoginsOk));
+        Assert.Equal((0L, 0L, 0L, 0L), (c.Lost, c.Duplicates, c.OutOfOrder, c.Unconfirmed));
+        Assert.True(c.SentOk > 0 && c.DeliveredWindow > 0, $"sent {c.SentOk}, delivered in the window {c.DeliveredWindow}");
+        // Every send answered `sent` (the byte path's own answers), pushed once, and every push acknowledged.
+        Assert.Equal((0L, c.Sent), (c.SendErrors, c.SentOk));
+        Assert.Equal(c.SentOk, c.Delivered);
+        Assert.Equal(c.Delivered, c.AckedIds);
+        Assert.True(result.Passed, result.Verdict);
+    }
+}
