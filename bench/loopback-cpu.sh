@@ -23,13 +23,18 @@ heartbeat_cpu() {
     "${ON_LOAD_CPUS[@]}" "${LOADGEN_CMD[@]}" heartbeat --port "$LOAD_PORT" --connections "$CONNS" --pipeline "${PIPELINE:-1}" \
         --duration "$DURATION" --ramp-up "$RAMP" --source-addresses "$SOURCES" --server-pid "$pid" --quiet \
         --json "$OUT/cpu-$name.json" >"$OUT/cpu-$name.md" || true
+    # The server's CPU from the loadgen's samples of PID (server.cpu_percent: from all connections open to the window's
+    # end) over the window's rate: both are rates, so their ratio is CPU per round trip whatever the spans.
+    local line us rate percent
+    line=$(python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+cpu = (r.get("server") or {}).get("cpu_percent")
+rate = r.get("round_trips_per_s") or 0
+print(f"{cpu / 100 / rate * 1e6:.2f} {rate:.0f} {cpu}" if cpu and rate else "- 0 -")' "$OUT/cpu-$name.json" 2>/dev/null || echo "- 0 -")
+    read -r us rate percent <<<"$line"
     answered=$(grep -o '"round_trips": *[0-9]*' "$OUT/cpu-$name.json" | head -1 | grep -o '[0-9]*$' || true)
-    local percent
-    percent=$(grep -o '"cpu_percent": *[0-9.]*' "$OUT/cpu-$name.json" | head -1 | grep -o '[0-9.]*$' || true)
     [[ -n $answered ]] || answered=0
-    # ticks = percent / 100 * duration * CLK_TCK: the same division per_request does for the others.
-    per_request "$pid" "$name per heartbeat round trip" "$answered" \
-        "$(awk -v p="${percent:-0}" -v d="$DURATION" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", p / 100 * d * hz }')" \
+    printf "  %-34s %8s us CPU per request (%s round trips/s at %s %% of a core)\n" "$name per heartbeat round trip" "$us" "$rate" "$percent" \
         | tee -a "$OUT/cpu-summary.txt"
 }
 
