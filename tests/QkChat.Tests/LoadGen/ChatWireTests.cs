@@ -25,7 +25,7 @@ public sealed class ChatWireTests
         """{"action":"message_ack","request_id":"a7","success":true,"code":"OK","message":"acknowledged"}""");
 
     private static byte[] MessagePush(string content) => Encoding.UTF8.GetBytes(
-        $$"""{"action":"message","push":true,"data":{"message_id":77,"sender_id":123456789,"receiver_id":987654321,"content":"{{content}}","type":"text","timestamp":1764000012345,"status":"sent","recalled":false}}""");
+        $$$"""{"action":"message","push":true,"data":{"message_id":77,"sender_id":123456789,"receiver_id":987654321,"content":"{{{content}}}","type":"text","timestamp":1764000012345,"status":"sent","recalled":false}}""");
 
     [Fact]
     public void A_send_frame_is_the_protocols_send_message_with_the_content_and_a_fresh_client_msg_id()
