@@ -18,6 +18,12 @@ public static class ChatWire
     public const byte SendPrefix = (byte)'s';
     public const byte AckPrefix = (byte)'a';
 
+    // The wire names from Protocol's tables, encoded once: no string per frame, and no literal to drift from them.
+    private static readonly JsonEncodedText SendMessageName = JsonEncodedText.Encode(Actions.SendMessage);
+    private static readonly JsonEncodedText MessageAckName = JsonEncodedText.Encode(Actions.MessageAck);
+    private static readonly JsonEncodedText MessagePushName = JsonEncodedText.Encode(PushNames.Message);
+    private static readonly JsonEncodedText MessageStatusPushName = JsonEncodedText.Encode(PushNames.MessageStatus);
+
     /// <summary>Builds a `send_message` frame (header included) for message <paramref name="seq"/> of this
     /// connection: client_msg_id "RUN-SEQ" (fresh per run and message; a retry rebuilds the same id), content from
     /// <see cref="ChatContent"/>. The caller returns the array to the shared pool.</summary>
@@ -29,7 +35,7 @@ public static class ChatWire
             Span<byte> scratch = stackalloc byte[48];
             Utf8JsonWriter w = f.Writer;
             w.WriteStartObject();
-            w.WriteString("action"u8, "send_message"u8);
+            w.WriteString("action"u8, SendMessageName);
             w.WriteString("request_id"u8, Id(scratch, SendPrefix, seq));
             w.WriteNumber("receiver_id"u8, receiverId);
             // Content is ASCII that needs no escaping; a pooled scratch keeps a 4,000-byte message off the stack.
@@ -57,7 +63,7 @@ public static class ChatWire
             Span<byte> scratch = stackalloc byte[24];
             Utf8JsonWriter w = f.Writer;
             w.WriteStartObject();
-            w.WriteString("action"u8, "message_ack"u8);
+            w.WriteString("action"u8, MessageAckName);
             w.WriteString("request_id"u8, Id(scratch, AckPrefix, seq));
             w.WriteStartArray("message_ids"u8);
             foreach (long id in ids) w.WriteNumberValue(id);
@@ -100,8 +106,8 @@ public static class ChatWire
                 if (reader.ValueTextEquals("action"u8))
                 {
                     reader.Read();
-                    frame.Action = reader.ValueTextEquals("message"u8) ? ChatAction.Message
-                        : reader.ValueTextEquals("message_status"u8) ? ChatAction.MessageStatus
+                    frame.Action = reader.ValueTextEquals(MessagePushName.EncodedUtf8Bytes) ? ChatAction.Message
+                        : reader.ValueTextEquals(MessageStatusPushName.EncodedUtf8Bytes) ? ChatAction.MessageStatus
                         : ChatAction.Other;
                 }
                 else if (reader.ValueTextEquals("request_id"u8))
