@@ -38,7 +38,8 @@ mkdir -p "$OUT"
 echo "{}" >"$OUT/empty.json" # built-in defaults, not the checkout's config/server.json
 DURATION=${DURATION:-15}
 RAMP=${RAMP:-5}
-# BENCH_PORT moves every port: PORT, PORT+1 (inline server), PORT+2 (Redis), PORT+10+i and PORT+20+i (the cluster
+# BENCH_PORT moves every port: PORT, PORT+1 (inline server), PORT+2 (Redis), PORT+3 (the web listener, which would
+# otherwise take 8081 and fail to start beside another server), PORT+10+i and PORT+20+i (the cluster
 # family's node i: chat, admin).
 PORT=${BENCH_PORT:-18181}
 INLINE_PORT=$((PORT + 1))
@@ -69,7 +70,7 @@ start_server() {
     QKCHAT_RATE_LIMIT_RPS=1000000 QKCHAT_RATE_LIMIT_BURST=1000000 QKCHAT_LOG_TO_FILE=false QKCHAT_ADMIN_PORT=0 \
     QKCHAT_LOG_LEVEL=${LOG_LEVEL:-warning} QKCHAT_DB_AUTO_MIGRATE=true QKCHAT_CONFIG_PATH="$OUT/empty.json" \
     QKCHAT_PASSWORD_QUEUE=${PASSWORD_QUEUE:-0} \
-    QKCHAT_LOGIN_FAILURES_PER_IP=1000000 \
+    QKCHAT_LOGIN_FAILURES_PER_IP=1000000 QKCHAT_HTTP_PORT=${QKCHAT_HTTP_PORT:-$((PORT + 3))} \
         "${ON_SERVER_CPUS[@]}" "${QKCHATD_CMD[@]}" >"$OUT/server.log" 2>&1 &
     server_pid=$!
     # START_WAIT (s, default 60): a loaded 2-core box (builds beside the run) takes well over 10 s to reach the listen.
