@@ -25,10 +25,14 @@ public sealed partial class FileService
     private readonly ILogger _logger;
 
     private readonly FileTransferStats _stats;
+    private readonly FileUploads? _uploads;
 
+    /// <param name="uploads">Settles a resumed upload that a crash left inconsistent before its offset is answered
+    /// (docs/files.md, "Consistency and crashes"); null: the row's offset is answered as it is.</param>
     public FileService(FileTransferOptions options, IFileCatalog catalog, SignedTokens tokens, ILogger logger, TimeProvider? time = null,
-        FileTransferStats? stats = null)
+        FileTransferStats? stats = null, FileUploads? uploads = null)
     {
+        _uploads = uploads;
         _stats = stats ?? new FileTransferStats();
         _options = options;
         _catalog = catalog;
@@ -57,16 +61,31 @@ public sealed partial class FileService
         OffReactor.Run(ctx, _logger, async pending =>
         {
             var outcome = await _catalog.InitAsync(init, CancellationToken.None);
+            if (outcome is { Resumed: true, Upload: { } earlier } && _uploads is not null)
+            {
+                // The earlier upload may be one a crash left apart from its bytes, or whole on disk but never committed.
+                var settled = await _uploads.SettleAsync(earlier.UploadId, me, CancellationToken.None);
+                switch (settled.Status)
+                {
+                    case UploadStatus.Completed:
+                        LogSettledComplete(_logger, me, earlier.UploadId, settled.FileId);
+                        Completed(pending, settled.FileId);
+                        return;
+                    case UploadStatus.Ok:
+                        outcome = outcome with { Upload = earlier with { Offset = settled.Offset } };
+                        break;
+                    default:
+                        // Deleted meanwhile (its bytes did not match, or it finished or expired): ask afresh, once.
+                        outcome = await _catalog.InitAsync(init, CancellationToken.None);
+                        break;
+                }
+            }
             switch (outcome.Result)
             {
                 case InitResult.Complete:
                     _stats.UploadDeduplicated();
                     LogComplete(_logger, me, outcome.File!.FileId, init.Content.Size);
-                    pending.Complete(ErrorCodes.Ok, "the file is stored already", outcome.File.FileId, static (w, id) =>
-                    {
-                        w.WriteNumber("file_id"u8, id);
-                        w.WriteBoolean("complete"u8, true);
-                    });
+                    Completed(pending, outcome.File.FileId);
                     return;
                 case InitResult.TooManyUploads:
                     LogLimited(_logger, me, "open uploads");
@@ -95,6 +114,13 @@ public sealed partial class FileService
             });
         });
     }
+
+    private static void Completed(PendingResponse pending, long fileId) =>
+        pending.Complete(ErrorCodes.Ok, "the file is stored already", fileId, static (w, id) =>
+        {
+            w.WriteNumber("file_id"u8, id);
+            w.WriteBoolean("complete"u8, true);
+        });
 
     private sealed record InitAnswer(UploadInfo Upload, string Url, string Token, int ChunkBytes);
 
@@ -130,6 +156,9 @@ public sealed partial class FileService
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "file_upload_init of user {UserId}: content stored already, file {FileId} ({Size} bytes) without an upload")]
     private static partial void LogComplete(ILogger logger, uint userId, long fileId, long size);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "file_upload_init of user {UserId}: upload {UploadId} was whole on disk after a crash; completed as file {FileId}")]
+    private static partial void LogSettledComplete(ILogger logger, uint userId, long uploadId, long fileId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "file_upload_init of user {UserId} refused: the limit of {Limit} is reached")]
     private static partial void LogLimited(ILogger logger, uint userId, string limit);

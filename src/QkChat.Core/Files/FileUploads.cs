@@ -99,18 +99,18 @@ public sealed partial class FileUploads(FileTransferOptions options, IFileStore 
     {
         if (Claims(uploadId, token) is not { } claims) return new(UploadStatus.Unauthorized);
         using var held = await LockAsync(uploadId, ct);
-        if (await catalog.UploadAsync(uploadId, claims.UserId, ct) is not { } upload) return new(UploadStatus.NotFound);
-        long offset = await store.OpenUploadAsync(uploadId, upload.Offset, ct);
-        return new(UploadStatus.Ok, offset, upload.Content.Size);
+        return (await SettleLockedAsync(uploadId, claims.UserId, ct)).Answer;
     }
 
     private async Task<UploadAnswer> PatchCoreAsync(long uploadId, string? token, long offset, ReadOnlyMemory<byte> chunk, byte[]? checksum, CancellationToken ct)
     {
         if (Claims(uploadId, token) is not { } claims) return new(UploadStatus.Unauthorized);
         using var held = await LockAsync(uploadId, ct);
-        if (await catalog.UploadAsync(uploadId, claims.UserId, ct) is not { } upload) return new(UploadStatus.NotFound);
+        // A crash may have left the row and the staged bytes apart; settled, the upload may even be complete already.
+        var (upload, settled) = await SettleLockedAsync(uploadId, claims.UserId, ct);
+        if (upload is null || settled.Status != UploadStatus.Ok) return settled;
         long size = upload.Content.Size;
-        long current = await store.OpenUploadAsync(uploadId, upload.Offset, ct);
+        long current = settled.Offset;
         if (offset != current)
         {
             LogWrongOffset(logger, uploadId, offset, current);
@@ -128,20 +128,25 @@ public sealed partial class FileUploads(FileTransferOptions options, IFileStore 
         Stats.Received(chunk.Length);
         // After the fsync: a crash before this line leaves MariaDB behind the disk, and the tail is trimmed next time.
         if (!await catalog.AdvanceAsync(uploadId, current, now, ct)) return new(UploadStatus.WrongOffset, current, size);
-        if (now < size) return new(UploadStatus.Ok, now, size);
+        return now < size ? new(UploadStatus.Ok, now, size) : await FinishAsync(upload, ct);
+    }
 
-        var hash = await store.HashUploadAsync(uploadId, ct);
+    /// <summary>Every byte is staged and recorded: the whole-file check, then the commit (a mismatch deletes the upload).</summary>
+    private async Task<UploadAnswer> FinishAsync(UploadInfo upload, CancellationToken ct)
+    {
+        long size = upload.Content.Size;
+        var hash = await store.HashUploadAsync(upload.UploadId, ct);
         if (!hash.AsSpan().SequenceEqual(upload.Content.Sha256))
         {
             // protocol.md §10: a whole-file mismatch deletes the upload; nothing is stored.
-            LogFileMismatch(logger, uploadId, claims.UserId, size);
-            await catalog.DeleteUploadAsync(uploadId, ct);
-            await store.AbortUploadAsync(uploadId, ct);
+            LogFileMismatch(logger, upload.UploadId, upload.UserId, size);
+            await catalog.DeleteUploadAsync(upload.UploadId, ct);
+            await store.AbortUploadAsync(upload.UploadId, ct);
             return new(UploadStatus.FileChecksumMismatch, 0, size);
         }
         var file = await catalog.CompleteAsync(upload, _time.GetUtcNow().ToUnixTimeMilliseconds(),
-            c => store.CommitAsync(uploadId, upload.Content, c), ct);
-        LogCompleted(logger, uploadId, claims.UserId, file.FileId, size);
+            c => store.CommitAsync(upload.UploadId, upload.Content, c), ct);
+        LogCompleted(logger, upload.UploadId, upload.UserId, file.FileId, size);
         return new(UploadStatus.Completed, size, size, file.FileId);
     }
 

@@ -47,6 +47,12 @@ public interface IFileCatalog
     Task<bool> AdvanceAsync(long uploadId, long expected, long offset, CancellationToken ct);
 
     /// <summary>
+    /// Moves a recorded offset back to what the store holds (a crash left the row ahead of the staged bytes); only from
+    /// <paramref name="expected"/> (false otherwise).
+    /// </summary>
+    Task<bool> RewindAsync(long uploadId, long expected, long offset, CancellationToken ct);
+
+    /// <summary>
     /// Finishes an upload in one transaction: locks the content's blob row (made if new), runs
     /// <paramref name="commitBytes"/> (the store's commit) under that lock, gives the uploader a file over the content
     /// and deletes the upload; returns the file. The lock orders it against the sweeper deleting the same content.

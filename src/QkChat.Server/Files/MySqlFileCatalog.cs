@@ -112,6 +112,15 @@ public sealed partial class MySqlFileCatalog(MySqlDataSource db) : IFileCatalog
             return await command.ExecuteNonQueryAsync(ct) == 1;
         });
 
+    public Task<bool> RewindAsync(long uploadId, long expected, long offset, CancellationToken ct) =>
+        BackendErrors.Guard("MariaDB", async () =>
+        {
+            await using var connection = await db.OpenConnectionAsync(ct);
+            await using var command = Command("UPDATE file_uploads SET upload_offset = @n WHERE upload_id = @id AND upload_offset = @e AND @n < @e",
+                connection, null, ("@id", uploadId), ("@e", expected), ("@n", offset));
+            return await command.ExecuteNonQueryAsync(ct) == 1;
+        });
+
     public Task<StoredFile> CompleteAsync(UploadInfo upload, long now, Func<CancellationToken, Task> commitBytes, CancellationToken ct) =>
         BackendErrors.Guard("MariaDB", async () =>
         {

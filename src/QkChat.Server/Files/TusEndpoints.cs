@@ -153,7 +153,10 @@ public sealed partial class TusEndpoints(FileUploads uploads, FileDownloads down
         var response = context.Response;
         response.StatusCode = answer.Status switch
         {
-            UploadStatus.Ok when HttpMethods.IsHead(context.Request.Method) => StatusCodes.Status200OK,
+            // A HEAD can complete an upload a crash left whole on disk (docs/files.md, "Consistency and crashes"): 200 with
+            // Upload-Offset = Upload-Length and the file id; or find it damaged, which deletes it: 404 as for any deleted upload.
+            UploadStatus.Ok or UploadStatus.Completed when HttpMethods.IsHead(context.Request.Method) => StatusCodes.Status200OK,
+            UploadStatus.FileChecksumMismatch when HttpMethods.IsHead(context.Request.Method) => StatusCodes.Status404NotFound,
             UploadStatus.Ok or UploadStatus.Completed => StatusCodes.Status204NoContent,
             UploadStatus.Unauthorized => StatusCodes.Status401Unauthorized,
             UploadStatus.NotFound => StatusCodes.Status404NotFound,

@@ -80,8 +80,8 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
         FileCatalog = fileCatalog;
         var tokens = new SignedTokens(FileSettings.Secret);
         FileStats = new FileTransferStats();
-        Files = new FileService(FileSettings, fileCatalog, tokens, loggers.CreateLogger("Files"), fileClock, FileStats);
         Uploads = new FileUploads(FileSettings, FileStore, fileCatalog, tokens, loggers.CreateLogger("Files"), fileClock, FileStats);
+        Files = new FileService(FileSettings, fileCatalog, tokens, loggers.CreateLogger("Files"), fileClock, FileStats, Uploads);
         Downloads = new FileDownloads(fileCatalog, FileStore, tokens, fileClock);
         FileSweeper = new FileSweeper(FileStore, fileCatalog, loggers.CreateLogger("Files"), fileClock, Uploads);
         Messaging.Files = fileCatalog;

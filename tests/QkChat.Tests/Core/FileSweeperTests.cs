@@ -96,6 +96,7 @@ public sealed class FileSweeperTests
         public Task<InitOutcome> InitAsync(InitRequest request, CancellationToken ct) => throw new NotSupportedException();
         public Task<UploadInfo?> UploadAsync(long uploadId, uint userId, CancellationToken ct) => throw new NotSupportedException();
         public Task<bool> AdvanceAsync(long uploadId, long expected, long offset, CancellationToken ct) => throw new NotSupportedException();
+        public Task<bool> RewindAsync(long uploadId, long expected, long offset, CancellationToken ct) => throw new NotSupportedException();
         public Task<StoredFile> CompleteAsync(UploadInfo upload, long now, Func<CancellationToken, Task> commitBytes, CancellationToken ct) =>
             throw new NotSupportedException();
         public Task<StoredFile?> VisibleAsync(long fileId, uint userId, CancellationToken ct) => throw new NotSupportedException();

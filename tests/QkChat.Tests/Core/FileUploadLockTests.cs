@@ -103,6 +103,16 @@ public sealed class FileUploadLockTests
             }
         }
 
+        public Task<bool> RewindAsync(long uploadId, long expected, long offset, CancellationToken ct)
+        {
+            lock (_lock)
+            {
+                if (!Uploads.TryGetValue(uploadId, out var u) || u.Offset != expected || offset >= expected) return Task.FromResult(false);
+                Uploads[uploadId] = u with { Offset = offset };
+                return Task.FromResult(true);
+            }
+        }
+
         public async Task<StoredFile> CompleteAsync(UploadInfo upload, long now, Func<CancellationToken, Task> commitBytes, CancellationToken ct)
         {
             await commitBytes(ct);
