@@ -139,11 +139,20 @@ internal sealed partial class Session
         var bar = new ProgressBar(_out, $"getting {Path.GetFileName(target)}", 0, _settings.Clock);
         await using (stream)
         {
+            if (stream.Length > 0 && etag is null)
+            {
+                // Nothing says whose bytes these are (no ETag was kept beside them): If-Range cannot guard a resume.
+                _out.Line(_format.Note($"{partial} has no ETag beside it; starting over"));
+                stream.SetLength(0);
+            }
             if (stream.Length > 0) _out.Line($"{Path.GetFileName(target)}: resuming at {Bytes(stream.Length)}");
             var downloader = new FileDownloader(Http)
             {
                 Progress = (have, total) => bar.Show(have, total),
                 Backoff = _settings.TransferBackoff,
+                // Kept beside the part from the first response on, so that a later run (after a failure or a kill) resumes
+                // with If-Range, and starts over should the server's ETag differ.
+                ETagChanged = (tag, c) => File.WriteAllTextAsync(etagFile, tag, c),
                 RenewUrl = async c => (await CallAsync(x => x.GetFileUrlAsync(fileId, c), c).ConfigureAwait(false))?.Str("url")
                     ?? throw new DownloadFailedException(HttpStatusCode.NotFound, "no new URL"),
             };
@@ -158,7 +167,6 @@ internal sealed partial class Session
                 Fail($"file {fileId}: download failed: {e.Message}" + (stream.Length > 0 ? $"; {partial} is kept, /get-file {fileId} resumes" : ""));
                 return;
             }
-            if (result.ETag is { } tag) await File.WriteAllTextAsync(etagFile, tag, ct).ConfigureAwait(false);
             // The ETag is the content's sha256 (docs/files.md): check what arrived against it.
             stream.Seek(0, SeekOrigin.Begin);
             string sha = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct).ConfigureAwait(false));

@@ -29,6 +29,13 @@ public sealed class FileDownloader(HttpClient http)
     /// <summary>Called as bytes arrive: the bytes held so far and the total (0 until known).</summary>
     public Action<long, long>? Progress { get; init; }
 
+    /// <summary>
+    /// Called with a response's ETag, before any of its bytes are written, whenever it is not the one held: a caller
+    /// that keeps the partial bytes across runs stores it beside them, so that the next run's `If-Range` guards the
+    /// resume (qkchat's /get-file keeps NAME.part.etag).
+    /// </summary>
+    public Func<string, CancellationToken, Task>? ETagChanged { get; init; }
+
     /// <summary>A fresh URL when the current one is refused with 403 (it expires after 10 minutes): get_file_url again.</summary>
     public Func<CancellationToken, Task<string>>? RenewUrl { get; init; }
 
@@ -77,7 +84,15 @@ public sealed class FileDownloader(HttpClient http)
                         throw new DownloadFailedException(response.StatusCode, $"the download was refused: HTTP {(int)response.StatusCode}");
                 }
                 renewed = false;
-                etag = response.Headers.ETag?.Tag ?? etag;
+                string? served = response.Headers.ETag?.Tag;
+                if (response.StatusCode == HttpStatusCode.PartialContent && etag is not null && served is not null && served != etag)
+                {
+                    // A range of other content than the bytes held (a server that did not honour If-Range): start over.
+                    destination.SetLength(0);
+                    continue;
+                }
+                if (served is not null && served != etag && ETagChanged is not null) await ETagChanged(served, ct).ConfigureAwait(false);
+                etag = served ?? etag;
                 long length = response.StatusCode == HttpStatusCode.PartialContent
                     ? response.Content.Headers.ContentRange?.Length ?? 0
                     : response.Content.Headers.ContentLength ?? 0;

@@ -1,0 +1,211 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Net.Http.Headers;
+using QkChat.Cli;
+using QkChat.Client;
+using QkChat.Tests.Client;
+using Xunit;
+
+namespace QkChat.Tests.Cli;
+
+/// <summary>
+/// /get-file resumes a download cut in an earlier run of qkchat (issue 21): the partial file NAME.part keeps its ETag
+/// beside it (NAME.part.etag) from the first response on, the next run asks `Range: bytes=N-` with `If-Range: ETAG`,
+/// and when the server's ETag is another (another file saved under the same name) the server's whole answer replaces
+/// the partial bytes. Each run is its own Session (a new qkchat process would be the same), against the fake chat
+/// server for get_file_url and a loopback HTTP server that serves the bytes with ASP.NET Core's range processing, as
+/// qkchatd does.
+/// </summary>
+public sealed class GetFileResumeTests : IAsyncDisposable
+{
+    private readonly FakeServer _chat = new();
+    private readonly FileHttp _http;
+    private readonly string _dir = Directory.CreateTempSubdirectory("qkchat-get-file-").FullName;
+
+    public GetFileResumeTests() => _http = FileHttp.Start();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _http.DisposeAsync();
+        _chat.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_download_cut_in_one_run_resumes_in_the_next_with_If_Range()
+    {
+        byte[] bytes = RandomNumberGenerator.GetBytes(300_000);
+        _http.Files[5] = bytes;
+        string target = Path.Combine(_dir, "photo.bin");
+
+        // Run 1: every response is cut after 100,000 bytes: the client gives up, keeping the part and its ETag.
+        _http.CutAfter = 100_000;
+        var (code, output) = await RunAsync($"/get-file 5 \"{target}\"");
+        Assert.Equal(1, code);
+        Assert.Contains("download failed", output);
+        Assert.Equal(bytes.AsSpan(0, 100_000).ToArray(), await File.ReadAllBytesAsync(target + ".part", Ct));
+        Assert.Equal(FileHttp.ETag(bytes), (await File.ReadAllTextAsync(target + ".part.etag", Ct)).Trim());
+
+        // Run 2: the server answers whole; the client asks only for the rest, guarded by the kept ETag.
+        _http.CutAfter = -1;
+        _http.Requests.Clear();
+        (code, output) = await RunAsync($"/get-file 5 \"{target}\"");
+        Assert.True(code == 0, output);
+        Assert.Contains("resuming at 97.7 KiB", output);
+        var get = Assert.Single(_http.Requests);
+        Assert.Equal(("bytes=100000-", FileHttp.ETag(bytes)), (get.Range, get.IfRange));
+        Assert.Equal(bytes, await File.ReadAllBytesAsync(target, Ct));
+        Assert.False(File.Exists(target + ".part"));
+        Assert.False(File.Exists(target + ".part.etag"));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_partial_file_of_other_content_is_replaced_when_the_server_ETag_differs()
+    {
+        byte[] first = RandomNumberGenerator.GetBytes(200_000), second = RandomNumberGenerator.GetBytes(150_000);
+        _http.Files[5] = first;
+        _http.Files[6] = second;
+        string target = Path.Combine(_dir, "report.bin");
+
+        _http.CutAfter = 50_000;
+        var (code, _) = await RunAsync($"/get-file 5 \"{target}\"");
+        Assert.Equal(1, code);
+        Assert.Equal(50_000, new FileInfo(target + ".part").Length);
+
+        // Another file under the same name: If-Range does not match, the server sends it whole, and it is saved whole
+        // at the first attempt (not 50,000 bytes of the first file followed by the rest of the second).
+        _http.CutAfter = -1;
+        _http.Requests.Clear();
+        string output;
+        (code, output) = await RunAsync($"/get-file 6 \"{target}\"");
+        Assert.True(code == 0, output);
+        var get = Assert.Single(_http.Requests);
+        Assert.Equal(FileHttp.ETag(first), get.IfRange);
+        Assert.Equal(second, await File.ReadAllBytesAsync(target, Ct));
+        Assert.False(File.Exists(target + ".part.etag"));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_partial_file_without_an_ETag_is_not_trusted()
+    {
+        byte[] bytes = RandomNumberGenerator.GetBytes(120_000);
+        _http.Files[7] = bytes;
+        string target = Path.Combine(_dir, "old.bin");
+        // A part left by a client that kept no ETag: nothing says whose bytes these are, so the download starts over.
+        await File.WriteAllBytesAsync(target + ".part", RandomNumberGenerator.GetBytes(40_000), Ct);
+
+        var (code, output) = await RunAsync($"/get-file 7 \"{target}\"");
+        Assert.True(code == 0, output);
+        var get = Assert.Single(_http.Requests);
+        Assert.Equal((null, null), (get.Range, get.IfRange));
+        Assert.Equal(bytes, await File.ReadAllBytesAsync(target, Ct));
+    }
+
+    /// <summary>One qkchat run: the commands, then the end of input; the fake chat server answers get_file_url.</summary>
+    private async Task<(int Code, string Output)> RunAsync(string command)
+    {
+        var output = new CapturedOutput();
+        var input = new ScriptedInput();
+        var settings = new SessionSettings("127.0.0.1", _chat.Port, new ChatClientOptions(), "cli-testhost")
+        {
+            Clock = new FixedClock(),
+            TransferBackoff = _ => TimeSpan.Zero,
+        };
+        await using var session = new Session(settings, input, new LineOutput(output, redrawPrompt: false));
+        var accepted = _chat.AcceptAsync();
+        input.Type(command);
+        input.End();
+        var run = session.RunAsync(Ct);
+        await using var connection = await accepted;
+        var answering = AnswerAsync(connection);
+        int code = await run.WaitAsync(TimeSpan.FromSeconds(45), Ct);
+        return (code, output.Text);
+
+        async Task AnswerAsync(FakeConnection server)
+        {
+            try
+            {
+                while (true)
+                {
+                    JsonElement request = await server.ReadRequestAsync();
+                    string data = request.GetProperty("action").GetString() switch
+                    {
+                        "get_file_url" => $$"""{"url":"{{_http.Url(request.GetProperty("file_id").GetInt64())}}","expires_at":{{FixedClock.NowMs + 600_000}}}""",
+                        _ => "{}",
+                    };
+                    await server.SendAsync(FakeConnection.ResponseTo(request, data));
+                }
+            }
+            catch (Exception e) when (e is IOException or EndOfStreamException or ObjectDisposedException or InvalidOperationException)
+            {
+                // The session closed the connection.
+            }
+        }
+    }
+
+    /// <summary>Files by id at /files/d/ID with ETag "sha256" and range processing; every GET's Range and If-Range recorded.</summary>
+    private sealed class FileHttp : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+
+        private string _base = "";
+
+        private FileHttp(WebApplication app) => _app = app;
+
+        public Dictionary<long, byte[]> Files { get; } = [];
+
+        /// <summary>Bytes after which every response is cut (the connection aborted); -1: whole answers.</summary>
+        public volatile int CutAfter = -1;
+
+        public List<(string? Range, string? IfRange)> Requests { get; } = [];
+
+        public static string ETag(byte[] bytes) => "\"" + Convert.ToHexStringLower(SHA256.HashData(bytes)) + "\"";
+
+        public string Url(long id) => $"{_base}/files/d/{id}?e=1&s=x";
+
+        public static FileHttp Start()
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            var app = builder.Build();
+            var server = new FileHttp(app);
+            app.MapGet("/files/d/{id:long}", (RequestDelegate)server.ServeAsync);
+            app.StartAsync().GetAwaiter().GetResult();
+            // Port 0: the address bound is known only once started.
+            server._base = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+            return server;
+        }
+
+        private async Task ServeAsync(HttpContext context)
+        {
+            var request = context.Request;
+            lock (Requests) Requests.Add((request.Headers.Range.FirstOrDefault(), request.Headers.IfRange.FirstOrDefault()));
+            byte[] bytes = Files[long.Parse((string)request.RouteValues["id"]!, System.Globalization.CultureInfo.InvariantCulture)];
+            int cut = CutAfter;
+            if (cut >= 0)
+            {
+                context.Response.ContentLength = bytes.Length;
+                context.Response.Headers.ETag = ETag(bytes);
+                await context.Response.Body.WriteAsync(bytes.AsMemory(0, cut));
+                await context.Response.Body.FlushAsync();
+                context.Abort();
+                return;
+            }
+            await TypedResults.Stream(new MemoryStream(bytes), "application/octet-stream", null, null, new EntityTagHeaderValue(ETag(bytes)),
+                enableRangeProcessing: true).ExecuteAsync(context);
+        }
+
+        public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+    }
+}
