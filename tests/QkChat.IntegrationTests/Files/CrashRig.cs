@@ -68,7 +68,11 @@ internal sealed class CrashRig : IAsyncDisposable
     /// <summary>A logged-in chat connection of the rig's user.</summary>
     public async Task<ChatClient> DeviceAsync()
     {
-        var device = await ChatClient.ConnectAsync("127.0.0.1", Port);
+        // A server that has just started JITs its first login while a loaded 2-core box builds: a generous request bound.
+        var device = await ChatClient.ConnectAsync("127.0.0.1", Port, new ChatClientOptions
+        {
+            ConnectTimeout = TimeSpan.FromSeconds(60), RequestTimeout = TimeSpan.FromSeconds(90),
+        });
         await Ok(AccountsHarness.Login(device, User, Password));
         return device;
     }
