@@ -41,15 +41,16 @@ public sealed class GetFileResumeTests : IAsyncDisposable
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    [Fact(Timeout = 60_000)]
+    [Fact(Timeout = 240_000)] // two qkchat runs, the first through six cut attempts, on a loaded 2-core box
     public async Task A_download_cut_in_one_run_resumes_in_the_next_with_If_Range()
     {
         byte[] bytes = RandomNumberGenerator.GetBytes(300_000);
         _http.Files[5] = bytes;
         string target = Path.Combine(_dir, "photo.bin");
 
-        // Run 1: every response is cut after 100,000 bytes: the client gives up, keeping the part and its ETag.
-        _http.CutAfter = 100_000;
+        // Run 1: the answer is cut after 100,000 bytes and the resumes find the server gone: the client gives up,
+        // keeping the part and its ETag.
+        _http.Cut(100_000);
         var (code, output) = await RunAsync($"/get-file 5 \"{target}\"");
         Assert.Equal(1, code);
         Assert.Contains("download failed", output);
@@ -69,7 +70,7 @@ public sealed class GetFileResumeTests : IAsyncDisposable
         Assert.False(File.Exists(target + ".part.etag"));
     }
 
-    [Fact(Timeout = 60_000)]
+    [Fact(Timeout = 240_000)] // two qkchat runs, the first through six cut attempts, on a loaded 2-core box
     public async Task A_partial_file_of_other_content_is_replaced_when_the_server_ETag_differs()
     {
         byte[] first = RandomNumberGenerator.GetBytes(200_000), second = RandomNumberGenerator.GetBytes(150_000);
@@ -77,7 +78,7 @@ public sealed class GetFileResumeTests : IAsyncDisposable
         _http.Files[6] = second;
         string target = Path.Combine(_dir, "report.bin");
 
-        _http.CutAfter = 50_000;
+        _http.Cut(50_000);
         var (code, _) = await RunAsync($"/get-file 5 \"{target}\"");
         Assert.Equal(1, code);
         Assert.Equal(50_000, new FileInfo(target + ".part").Length);
@@ -95,7 +96,7 @@ public sealed class GetFileResumeTests : IAsyncDisposable
         Assert.False(File.Exists(target + ".part.etag"));
     }
 
-    [Fact(Timeout = 60_000)]
+    [Fact(Timeout = 240_000)] // one qkchat run on a loaded 2-core box
     public async Task A_partial_file_without_an_ETag_is_not_trusted()
     {
         byte[] bytes = RandomNumberGenerator.GetBytes(120_000);
@@ -128,7 +129,7 @@ public sealed class GetFileResumeTests : IAsyncDisposable
         var run = session.RunAsync(Ct);
         await using var connection = await accepted;
         var answering = AnswerAsync(connection);
-        int code = await run.WaitAsync(TimeSpan.FromSeconds(45), Ct);
+        int code = await run.WaitAsync(TimeSpan.FromSeconds(100), Ct);
         return (code, output.Text);
 
         async Task AnswerAsync(FakeConnection server)
@@ -153,25 +154,44 @@ public sealed class GetFileResumeTests : IAsyncDisposable
         }
     }
 
-    /// <summary>Files by id at /files/d/ID with ETag "sha256" and range processing; every GET's Range and If-Range recorded.</summary>
+    /// <summary>
+    /// Files by id at /files/d/ID with ETag "sha256" and ASP.NET Core's range processing; every GET's Range and If-Range
+    /// recorded. While <see cref="CutAfter"/> is set, URLs point at a raw socket instead, which answers 200 with the
+    /// whole Content-Length but sends only that many body bytes and then closes (FIN after every byte is written: an
+    /// abort could drop bytes still in flight, and the test needs to know what the part holds).
+    /// </summary>
     private sealed class FileHttp : IAsyncDisposable
     {
         private readonly WebApplication _app;
-
+        private readonly System.Net.Sockets.TcpListener _cutter = new(IPAddress.Loopback, 0);
+        private readonly CancellationTokenSource _stop = new();
         private string _base = "";
 
         private FileHttp(WebApplication app) => _app = app;
 
         public Dictionary<long, byte[]> Files { get; } = [];
 
-        /// <summary>Bytes after which every response is cut (the connection aborted); -1: whole answers.</summary>
+        /// <summary>Body bytes after which the first response is cut; -1: whole answers with range processing.</summary>
         public volatile int CutAfter = -1;
+        private int _cutsServed;
+
+        /// <summary>
+        /// The next request gets <paramref name="bytes"/> of its body, and every later one a connection closed before
+        /// any answer: the client makes no progress (progress would reset its count of cuts in a row) and gives up,
+        /// keeping exactly those bytes.
+        /// </summary>
+        public void Cut(int bytes)
+        {
+            Volatile.Write(ref _cutsServed, 0);
+            CutAfter = bytes;
+        }
 
         public List<(string? Range, string? IfRange)> Requests { get; } = [];
 
         public static string ETag(byte[] bytes) => "\"" + Convert.ToHexStringLower(SHA256.HashData(bytes)) + "\"";
 
-        public string Url(long id) => $"{_base}/files/d/{id}?e=1&s=x";
+        public string Url(long id) =>
+            (CutAfter >= 0 ? $"http://127.0.0.1:{((IPEndPoint)_cutter.LocalEndpoint).Port}" : _base) + $"/files/d/{id}?e=1&s=x";
 
         public static FileHttp Start()
         {
@@ -184,6 +204,8 @@ public sealed class GetFileResumeTests : IAsyncDisposable
             app.StartAsync().GetAwaiter().GetResult();
             // Port 0: the address bound is known only once started.
             server._base = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            server._cutter.Start();
+            _ = Task.Run(server.CutAsync);
             return server;
         }
 
@@ -192,20 +214,65 @@ public sealed class GetFileResumeTests : IAsyncDisposable
             var request = context.Request;
             lock (Requests) Requests.Add((request.Headers.Range.FirstOrDefault(), request.Headers.IfRange.FirstOrDefault()));
             byte[] bytes = Files[long.Parse((string)request.RouteValues["id"]!, System.Globalization.CultureInfo.InvariantCulture)];
-            int cut = CutAfter;
-            if (cut >= 0)
-            {
-                context.Response.ContentLength = bytes.Length;
-                context.Response.Headers.ETag = ETag(bytes);
-                await context.Response.Body.WriteAsync(bytes.AsMemory(0, cut));
-                await context.Response.Body.FlushAsync();
-                context.Abort();
-                return;
-            }
             await TypedResults.Stream(new MemoryStream(bytes), "application/octet-stream", null, null, new EntityTagHeaderValue(ETag(bytes)),
                 enableRangeProcessing: true).ExecuteAsync(context);
         }
 
-        public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+        private async Task CutAsync()
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                System.Net.Sockets.Socket socket;
+                try
+                {
+                    socket = await _cutter.AcceptSocketAsync(_stop.Token);
+                }
+                catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or System.Net.Sockets.SocketException)
+                {
+                    return;
+                }
+                _ = Task.Run(async () =>
+                {
+                    using (socket)
+                    {
+                        try
+                        {
+                            var head = new System.Text.StringBuilder();
+                            byte[] buffer = new byte[4096];
+                            while (!head.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+                            {
+                                int n = await socket.ReceiveAsync(buffer, _stop.Token);
+                                if (n == 0) return;
+                                head.Append(System.Text.Encoding.ASCII.GetString(buffer, 0, n));
+                            }
+                            string text = head.ToString();
+                            long id = long.Parse(text.Split(' ')[1].Split('?')[0].Split('/')[^1], System.Globalization.CultureInfo.InvariantCulture);
+                            lock (Requests) Requests.Add((Header(text, "Range"), Header(text, "If-Range")));
+                            if (Interlocked.Increment(ref _cutsServed) > 1) return;
+                            byte[] bytes = Files[id];
+                            int cut = Math.Max(CutAfter, 0);
+                            await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes(
+                                $"HTTP/1.1 200 OK\r\nContent-Length: {bytes.Length}\r\nETag: {ETag(bytes)}\r\nConnection: close\r\n\r\n"), _stop.Token);
+                            await socket.SendAsync(bytes.AsMemory(0, cut), _stop.Token);
+                            socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+                            while (await socket.ReceiveAsync(buffer, _stop.Token) > 0) { }
+                        }
+                        catch (Exception e) when (e is OperationCanceledException or System.Net.Sockets.SocketException or ObjectDisposedException)
+                        {
+                        }
+                    }
+                });
+            }
+        }
+
+        private static string? Header(string head, string name) =>
+            head.Split("\r\n").FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.OrdinalIgnoreCase))?[(name.Length + 1)..].Trim();
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            _cutter.Stop();
+            await _app.DisposeAsync();
+        }
     }
 }
