@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -39,6 +40,8 @@ public sealed class WebServer : IAsyncDisposable
     public static async Task<WebServer> StartAsync(HttpOptions options, TransportEngine engine, (string Cert, string Key)? certificate,
         IReadOnlyList<IHttpEndpoints> extra, ILoggerFactory loggers, CancellationToken ct)
     {
+        var gateway = new WebSocketGateway(engine, options, loggers.CreateLogger("Web"));
+        var upgrades = new WebSocketConnectionMiddleware(gateway, certificate is not null);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         var address = IPAddress.Parse(options.Host);
@@ -49,11 +52,12 @@ public sealed class WebServer : IAsyncDisposable
             {
                 listen.Protocols = HttpProtocols.Http1;
                 if (certificate is { } pem) listen.UseHttps(HttpsOptions(pem.Cert, pem.Key));
+                // After TLS (it sees the decrypted bytes), before HTTP: a plain WebSocket upgrade skips the HTTP layer.
+                listen.Use(upgrades.OnConnectionAsync);
             });
         });
         builder.Services.AddRoutingCore();
         var app = builder.Build();
-        var gateway = new WebSocketGateway(engine, options, loggers.CreateLogger("Web"));
         var files = StaticFiles.Embedded();
         app.UseRouting();
         app.MapGet("/ws", (RequestDelegate)gateway.HandleAsync);

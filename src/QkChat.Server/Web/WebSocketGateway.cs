@@ -12,8 +12,11 @@ namespace QkChat.Server.Web;
 /// <summary>
 /// `GET /ws` (protocol.md §11): checks the Origin, answers the RFC 6455 handshake itself (Kestrel's WebSocket
 /// middleware would put its own WebSocket object, buffers and keepalive timer between us and the bytes), and hands
-/// the upgraded pipes to the transport engine, where the connection is a session on a reactor like a TCP one. The
-/// request stays open until that connection has closed. No extension is accepted, so no compression.
+/// the connection to the transport engine, where it is a session on a reactor like a TCP one. No extension is
+/// accepted, so no compression. A connection whose first request is a plain upgrade never reaches the HTTP layer:
+/// <see cref="WebSocketConnectionMiddleware"/> answers it with the transport's own pipes. <see cref="HandleAsync"/>
+/// serves the rest: refusals (403, 426) and an upgrade that came after other requests on a kept-alive connection or
+/// that the middleware's narrow parser left to Kestrel; that request stays open until the connection has closed.
 /// </summary>
 public sealed partial class WebSocketGateway(TransportEngine engine, HttpOptions options, ILogger logger)
 {
@@ -37,7 +40,7 @@ public sealed partial class WebSocketGateway(TransportEngine engine, HttpOptions
         var request = context.Request;
         var remote = context.Connection.RemoteIpAddress ?? IPAddress.None;
         string origin = request.Headers.Origin.ToString();
-        if (origin.Length > 0 && !_origins.Allows(origin, request.Scheme, request.Host.Value ?? ""))
+        if (!OriginAllowed(origin, request.Scheme, request.Host.Value ?? ""))
         {
             // Cross-site WebSocket hijacking: another site's page would talk to us with this user's cookies and address.
             LogOriginRefused(logger, origin, remote);
@@ -67,15 +70,22 @@ public sealed partial class WebSocketGateway(TransportEngine engine, HttpOptions
         var upgraded = await upgrade.UpgradeAsync();
         var input = PipeReader.Create(upgraded, ReaderOptions);
         var output = PipeWriter.Create(upgraded, WriterOptions);
-        var closed = engine.AdoptWebSocket(input, output, remote, _codec, out _);
+        var closed = Adopt(input, output, remote);
         if (closed is null)
         {
-            // Over a connection limit (protocol.md §4): SERVER_BUSY, then close code 1013 (try again later).
-            await output.WriteAsync(_busy, context.RequestAborted);
+            await WriteBusyAsync(output, context.RequestAborted);
             return;
         }
         await closed;
     }
+
+    internal bool OriginAllowed(string origin, string scheme, string host) => origin.Length == 0 || _origins.Allows(origin, scheme, host);
+
+    /// <summary>A session on a reactor over <paramref name="input"/> and <paramref name="output"/>; null when a connection limit refuses it.</summary>
+    internal Task? Adopt(PipeReader input, PipeWriter output, IPAddress remote) => engine.AdoptWebSocket(input, output, remote, _codec, out _);
+
+    /// <summary>Over a connection limit (protocol.md §4): SERVER_BUSY, then close code 1013 (try again later).</summary>
+    internal async Task WriteBusyAsync(PipeWriter output, CancellationToken ct) => await output.WriteAsync(_busy, ct);
 
     private static Task Refuse(HttpContext context, int status, string text)
     {
