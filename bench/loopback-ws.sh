@@ -14,13 +14,26 @@
 
 WS_PORT=$((PORT + 3))
 export QKCHAT_HTTP_HOST=127.0.0.1 QKCHAT_HTTP_PORT=$WS_PORT
+# start_server waits for the chat port, which qkchatd binds before the web listener: a WebSocket run started then
+# had its first connections refused (7 of 20 in a smoke run of `ws chat 20`). This waits for the web port as well.
+start_ws_server() {
+    start_server
+    for _ in $(seq 1 600); do
+        (exec 3<>/dev/tcp/127.0.0.1/$WS_PORT) 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "the web listener did not open 127.0.0.1:$WS_PORT in 60 s" >&2
+    cat "$OUT/server.log" >&2
+    stop_server
+    exit 1
+}
 # One field of a loadgen JSON report (the first occurrence): FILE FIELD.
 json_field() { grep -o "\"$2\": *[0-9.]*" "$1" 2>/dev/null | head -1 | grep -o '[0-9.]*$' || echo 0; }
 
 ws_heartbeat() {
     local conns=${1:-1000}
     echo "== heartbeat over TCP and over WebSocket: $conns connections each, ${DURATION}s measured after ${RAMP}s ramp, one server"
-    start_server
+    start_ws_server
     local transport rate cpu trips
     declare -A rates
     for transport in tcp ws; do
@@ -47,7 +60,7 @@ ws_heartbeat() {
 ws_idle_rss() {
     local low=${1:-1000} high=${2:-10000}
     echo "== RSS per idle connection: $low then $high connections, TCP then WebSocket, one server"
-    start_server
+    start_ws_server
     local transport conns
     for transport in tcp ws; do
         local port=$PORT
@@ -79,11 +92,12 @@ ws_chat() {
         echo "== chat over $transport: $n users, rate ${RATE:-1}/s each, pipeline ${PIPELINE:-1}, ${DURATION}s measured after ${RAMP}s ramp"
         provision_chat "$n"
         export "${CHAT_HASH[@]}"
-        LOG_LEVEL=information PASSWORD_QUEUE=$n start_server
-        mapfile -t args < <(pair_args chat)
+        LOG_LEVEL=information PASSWORD_QUEUE=$n start_ws_server
         local port=$PORT
         [[ $transport == ws ]] && port=$WS_PORT
-        "${LOADGEN_CMD[@]}" chat --connections "$n" "${args[@]}" --transport "$transport" --port "$port" \
+        # pair_args names PORT (the chat port); the WebSocket run's is the web listener's.
+        mapfile -t args < <(PORT=$port pair_args chat)
+        "${LOADGEN_CMD[@]}" chat --connections "$n" "${args[@]}" --transport "$transport" \
             --json "$OUT/ws-chat-$transport-$n.json" >"$OUT/ws-chat-$transport-$n.md" || true
         grep -E "messages|latency|lost|errors|success|server CPU|verdict" "$OUT/ws-chat-$transport-$n.md" | sed "s/^/  chat $transport $n: /"
         stop_server
