@@ -82,6 +82,73 @@ public sealed class WebManageTests
     }
 
     [Fact(Timeout = 120_000)]
+    public async Task Make_owner_hands_the_group_over_and_both_pages_show_the_new_roles_and_controls()
+    {
+        await using var h = await WebHarness.StartAsync();
+        var owner = await h.RegisterOverTcpAsync();
+        var mate = await h.RegisterOverTcpAsync();
+        var other = await h.RegisterOverTcpAsync();
+        await h.BefriendAsync(owner, mate);
+        await h.BefriendAsync(owner, other);
+        long groupId;
+        await using (var setup = await h.LoginOverTcpAsync(owner, "tcp-setup"))
+            groupId = (await AccountsHarness.Ok(setup.CreateGroupAsync("handover", [mate.UserId, other.UserId]))).Data!.Value.GetProperty("group_id").GetInt64();
+        await using var otherTcp = await h.LoginOverTcpAsync(other);
+
+        await using var browser = await WebBrowser.LaunchAsync();
+        var ownerPage = await browser.NewUserAsync("owner", h.BaseUrl);
+        var matePage = await browser.NewUserAsync("mate", h.BaseUrl);
+        await WebScenario.RunAsync(h, [ownerPage, matePage], async () =>
+        {
+            await ownerPage.OpenAsync();
+            await ownerPage.LoginAsync(owner);
+            await matePage.OpenAsync();
+            await matePage.LoginAsync(mate);
+            await ownerPage.Page.GotoAsync($"/#/group/{groupId}/members");
+            await matePage.Page.GotoAsync($"/#/group/{groupId}/members");
+            await Expect(ownerPage.ById("group-member")).ToHaveCountAsync(3);
+            await Expect(matePage.ById("group-member")).ToHaveCountAsync(3);
+            // Only the owner is offered the handover, on every other member's row.
+            await Expect(ownerPage.ById("make-owner")).ToHaveCountAsync(2);
+            await Expect(matePage.ById("make-owner")).ToHaveCountAsync(0);
+
+            await Member(ownerPage, mate.Name).GetByTestId("make-owner").ClickAsync();
+            await Expect(ownerPage.ById("notice").Filter(new() { HasText = $"{mate.Name} now owns the group; you are an admin." })).ToHaveCountAsync(1);
+
+            // §9: mate owns the group, the old owner is an admin; both pages say so (mate's through group_event).
+            foreach (var page in new[] { ownerPage, matePage })
+            {
+                await Expect(Member(page, mate.Name)).ToHaveAttributeAsync("data-role", "owner");
+                await Expect(Member(page, owner.Name)).ToHaveAttributeAsync("data-role", "admin");
+                await Expect(Member(page, other.Name)).ToHaveAttributeAsync("data-role", "member");
+            }
+            await otherTcp.WaitForAsync(e => e.Push && e.Action == PushNames.GroupEvent &&
+                e.Data!.Value.GetProperty("event").GetString() == "owner_transferred", PushPatience, "the handover's group_event");
+
+            // The controls follow the roles: the new owner hands over, sets roles and dissolves; the old one, an admin
+            // now, removes plain members only and is offered none of the owner's buttons.
+            await Expect(matePage.Page.GetByText("you are owner")).ToHaveCountAsync(1);
+            await Expect(matePage.ById("make-owner")).ToHaveCountAsync(2);
+            await Expect(Member(matePage, other.Name).GetByTestId("make-admin")).ToHaveCountAsync(1);
+            await Expect(Member(matePage, owner.Name).GetByTestId("remove-admin")).ToHaveCountAsync(1);
+            await Expect(matePage.ById("dissolve-group")).ToHaveCountAsync(1);
+            await Expect(ownerPage.Page.GetByText("you are admin")).ToHaveCountAsync(1);
+            await Expect(ownerPage.ById("make-owner")).ToHaveCountAsync(0);
+            await Expect(ownerPage.ById("make-admin")).ToHaveCountAsync(0);
+            await Expect(ownerPage.ById("dissolve-group")).ToHaveCountAsync(0);
+            await Expect(Member(ownerPage, mate.Name).GetByTestId("remove-member")).ToHaveCountAsync(0);
+            await Expect(Member(ownerPage, other.Name).GetByTestId("remove-member")).ToHaveCountAsync(1);
+
+            // And the server agrees: the old owner may now leave (an owner may not while others remain). The page asks
+            // with confirm(), which Playwright would dismiss unless told otherwise.
+            ownerPage.Page.Dialog += (_, dialog) => _ = dialog.AcceptAsync();
+            await ownerPage.ById("leave-group").ClickAsync();
+            await Expect(ownerPage.Page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("#/groups$"));
+            await Expect(matePage.ById("group-member")).ToHaveCountAsync(2);
+        });
+    }
+
+    [Fact(Timeout = 120_000)]
     public async Task Blocking_a_friend_stops_messages_both_ways_and_unblocking_lets_them_through()
     {
         await using var h = await WebHarness.StartAsync();
