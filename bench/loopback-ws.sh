@@ -18,11 +18,11 @@ export QKCHAT_HTTP_HOST=127.0.0.1 QKCHAT_HTTP_PORT=$WS_PORT
 # had its first connections refused (7 of 20 in a smoke run of `ws chat 20`). This waits for the web port as well.
 start_ws_server() {
     start_server
-    for _ in $(seq 1 600); do
+    for _ in $(seq 1 $((${START_WAIT:-60} * 10))); do
         (exec 3<>/dev/tcp/127.0.0.1/$WS_PORT) 2>/dev/null && return 0
         sleep 0.1
     done
-    echo "the web listener did not open 127.0.0.1:$WS_PORT in 60 s" >&2
+    echo "the web listener did not open 127.0.0.1:$WS_PORT in ${START_WAIT:-60} s" >&2
     cat "$OUT/server.log" >&2
     stop_server
     exit 1
