@@ -26,9 +26,11 @@ public sealed class GroupOptions
     public const int DefaultOrderHoldMs = 500;
 
     /// <summary>
-    /// Group writers, groups sharded by id (<see cref="GroupWriters"/>). 2: bench/RESULTS.md "Group chat on loopback"
-    /// (b) had one writer at its limit with the server under one core of two; a second lets one batch commit while the
-    /// next one is written. Each writer holds one connection of the writers' pool (sized from this).
+    /// Group writers, groups sharded by id (<see cref="GroupWriters"/>). 2: a batch's time is MariaDB's statements (the
+    /// writer's own fan-out and answers are a few ms of it) and writers take no row lock of each other's, so a second writer
+    /// lets MariaDB run a second batch where it has a core for it; on the 2-core bench box 1 and 2 writers were within one
+    /// run's spread (bench/RESULTS.md "Group chat on loopback" (b), "writers" and "profile"). Each writer holds one
+    /// connection of the writers' pool (sized from this).
     /// </summary>
     public int Writers { get; set; } = 2;
 

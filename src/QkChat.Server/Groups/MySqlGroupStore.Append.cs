@@ -12,9 +12,11 @@ namespace QkChat.Server.Groups;
 /// cannot deadlock on them), decides each entry under that lock, inserts the entries at the next seqs and writes each
 /// counter once. Another writer (thread or node) waits for the lock and continues after the last seq, so seqs have no
 /// gap and no repeat. Two round trips carry the whole batch, whatever its size or number of groups, and no statement
-/// grows faster than the batch: keys are matched by a join against a derived table of the batch's keys or by a row
-/// IN list on a unique index, never by an OR chain (MariaDB 10.11 plans an OR of 400 (group, user) pairs in 80-140 ms,
-/// the join in 3 ms: bench/RESULTS.md, "statement cost per batch").
+/// grows faster than the batch: keys are matched by a join against a derived table of the batch's keys
+/// (<see cref="AppendKeyTable"/>) or by a row IN list on a unique index, never by an OR chain (MariaDB 10.11 plans an OR
+/// of 400 (group, user) pairs in 80-140 ms, the join in 3 ms: bench/RESULTS.md, "statement cost per batch"). Integer
+/// values go into the text as invariant literals (as FileRows does); only strings (content, client_msg_id) are parameters,
+/// so a 500-entry batch builds ~1,000 parameters, not ~7,000.
 /// </summary>
 public sealed partial class MySqlGroupStore
 {
@@ -94,31 +96,20 @@ public sealed partial class MySqlGroupStore
         await using var command = new MySqlCommand { Connection = connection, Transaction = transaction };
         var groups = batch.Select(e => e.GroupId).Distinct().Order().ToArray();
         var sql = new StringBuilder("SELECT group_id, max_seq FROM chat_groups WHERE dissolved_at IS NULL AND group_id IN (");
-        for (int g = 0; g < groups.Length; g++)
-        {
-            sql.Append(g == 0 ? "@g0" : $",@g{g}");
-            command.Parameters.AddWithValue($"@g{g}", groups[g]);
-        }
+        for (int g = 0; g < groups.Length; g++) sql.Append(Inv, $"{(g == 0 ? "" : ",")}{groups[g]}");
         sql.Append(") ORDER BY group_id FOR UPDATE;");
 
         // Membership changes lock the group row before they touch members, so under the lock above this reads a settled state.
         // A join of a derived table of the (group, sender) pairs: one primary key lookup each (an OR chain or a row IN list
         // of the pairs is planned by the range optimizer in time that grows with the square of the pairs). STRAIGHT_JOIN
         // here and in the UPDATEs: the batch's keys drive, so a large members table is never scanned (EXPLAIN: eq_ref).
-        var senders = batch.Select(e => (e.GroupId, e.SenderId)).Distinct().ToArray();
-        sql.Append("SELECT m.group_id, m.user_id FROM (");
-        for (int s = 0; s < senders.Length; s++)
-        {
-            sql.Append(s == 0 ? "SELECT @mg0 AS group_id, @mu0 AS user_id" : $" UNION ALL SELECT @mg{s}, @mu{s}");
-            command.Parameters.AddWithValue($"@mg{s}", senders[s].GroupId);
-            command.Parameters.AddWithValue($"@mu{s}", senders[s].SenderId);
-        }
-        sql.Append(") k STRAIGHT_JOIN chat_group_members m ON m.group_id = k.group_id AND m.user_id = k.user_id WHERE m.state = 0;");
+        var senders = batch.Select(e => (e.GroupId, (long)e.SenderId)).Distinct().ToArray();
+        sql.Append("SELECT m.group_id, m.user_id FROM ");
+        AppendKeyTable(sql, "group_id", "user_id", senders);
+        sql.Append(" STRAIGHT_JOIN chat_group_members m ON m.group_id = k.group_id AND m.user_id = k.user_id WHERE m.state = 0;");
 
         // The batch's ids are one node's and nearly consecutive: a range of the unique key, as the one-to-one read-back.
-        sql.Append($"SELECT {EntryKeyColumns} FROM chat_group_entries WHERE message_id BETWEEN @low AND @high");
-        command.Parameters.AddWithValue("@low", batch.Min(e => e.MessageId));
-        command.Parameters.AddWithValue("@high", batch.Max(e => e.MessageId));
+        sql.Append(Inv, $"SELECT {EntryKeyColumns} FROM chat_group_entries WHERE message_id BETWEEN {batch.Min(e => e.MessageId)} AND {batch.Max(e => e.MessageId)}");
         // The (group, sender, client_msg_id) keys as a row IN list: a range of uk_chat_group_entries_client_msg (EXPLAIN:
         // range, key length 271, one row per key). Each comparison takes the column's utf8mb4_nopad_bin (a column beats a
         // literal), so it is byte for byte. Above in_predicate_conversion_threshold (1,000) MariaDB turns the list into a
@@ -128,9 +119,7 @@ public sealed partial class MySqlGroupStore
         {
             if (e.ClientMsgId is null) continue;
             sql.Append(k == 0 ? $" UNION ALL SELECT {EntryKeyColumns} FROM chat_group_entries WHERE (group_id, sender_id, client_msg_id) IN (" : ",");
-            sql.Append($"(@kg{k},@ks{k},@kc{k})");
-            command.Parameters.AddWithValue($"@kg{k}", e.GroupId);
-            command.Parameters.AddWithValue($"@ks{k}", e.SenderId);
+            sql.Append(Inv, $"({e.GroupId},{e.SenderId},@kc{k})");
             command.Parameters.AddWithValue($"@kc{k}", e.ClientMsgId);
             k++;
         }
@@ -172,16 +161,11 @@ public sealed partial class MySqlGroupStore
         {
             if (plannedSeq[i] <= 0) continue;
             var e = batch[i];
-            sql.Append(n == 0 ? "" : ",").Append($"(@g{n},@q{n},@i{n},@s{n},@t{n},@b{n},@c{n},@a{n},@f{n})");
-            command.Parameters.AddWithValue($"@t{n}", e.File is null ? "text" : "file");
-            command.Parameters.AddWithValue($"@f{n}", e.File?.FileId);
-            command.Parameters.AddWithValue($"@g{n}", e.GroupId);
-            command.Parameters.AddWithValue($"@q{n}", plannedSeq[i]);
-            command.Parameters.AddWithValue($"@i{n}", e.MessageId);
-            command.Parameters.AddWithValue($"@s{n}", e.SenderId);
+            string type = e.File is null ? "'text'" : "'file'";
+            string file = e.File is null ? "NULL" : e.File.FileId.ToString(Inv);
+            sql.Append(Inv, $"{(n == 0 ? "" : ",")}({e.GroupId},{plannedSeq[i]},{e.MessageId},{e.SenderId},{type},@b{n},@c{n},{e.Timestamp},{file})");
             command.Parameters.AddWithValue($"@b{n}", e.Content);
             command.Parameters.AddWithValue($"@c{n}", e.ClientMsgId);
-            command.Parameters.AddWithValue($"@a{n}", e.Timestamp);
             senderNewest[(e.GroupId, e.SenderId)] = plannedSeq[i];
             n++;
         }
@@ -190,29 +174,38 @@ public sealed partial class MySqlGroupStore
         var files = batch.Where((e, i) => plannedSeq[i] > 0 && e.File is not null).Select(e => e.File!.FileId).Distinct().ToArray();
         if (files.Length > 0) sql.Append(QkChat.Server.Files.FileRows.MarkReferencedSql(files, batch[0].Timestamp)).Append(';');
 
-        var touched = counters.Where(c => c.Value != startSeq[c.Key]).Select(c => c.Key).ToArray();
-        sql.Append("UPDATE (");
-        for (int t = 0; t < touched.Length; t++)
-        {
-            sql.Append(t == 0 ? "SELECT @ug0 AS group_id, @un0 AS max_seq" : $" UNION ALL SELECT @ug{t}, @un{t}");
-            command.Parameters.AddWithValue($"@ug{t}", touched[t]);
-            command.Parameters.AddWithValue($"@un{t}", counters[touched[t]]);
-        }
-        sql.Append(") k STRAIGHT_JOIN chat_groups g ON g.group_id = k.group_id SET g.max_seq = k.max_seq;");
+        sql.Append("UPDATE ");
+        AppendKeyTable(sql, "group_id", "max_seq", [.. counters.Where(c => c.Value != startSeq[c.Key]).Select(c => (c.Key, c.Value))]);
+        sql.Append(" STRAIGHT_JOIN chat_groups g ON g.group_id = k.group_id SET g.max_seq = k.max_seq;");
 
-        int r = 0;
-        sql.Append("UPDATE (");
-        foreach (var ((group, sender), seq) in senderNewest)
-        {
-            sql.Append(r == 0 ? "SELECT @rg0 AS group_id, @ru0 AS user_id, @rs0 AS read_seq" : $" UNION ALL SELECT @rg{r}, @ru{r}, @rs{r}");
-            command.Parameters.AddWithValue($"@rg{r}", group);
-            command.Parameters.AddWithValue($"@ru{r}", sender);
-            command.Parameters.AddWithValue($"@rs{r}", seq);
-            r++;
-        }
-        sql.Append(") k STRAIGHT_JOIN chat_group_members m ON m.group_id = k.group_id AND m.user_id = k.user_id SET m.read_seq = GREATEST(m.read_seq, k.read_seq);");
+        sql.Append("UPDATE ");
+        AppendKeyTable(sql, "group_id", "user_id", "read_seq", [.. senderNewest.Select(s => (s.Key.Item1, (long)s.Key.Item2, s.Value))]);
+        sql.Append(" STRAIGHT_JOIN chat_group_members m ON m.group_id = k.group_id AND m.user_id = k.user_id SET m.read_seq = GREATEST(m.read_seq, k.read_seq);");
         command.CommandText = sql.ToString();
         await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private static readonly System.Globalization.CultureInfo Inv = System.Globalization.CultureInfo.InvariantCulture;
+
+    /// <summary>
+    /// The derived table <c>k</c> of integer rows, named by its first row and the rest a table value constructor:
+    /// <c>(SELECT 1 AS a, 2 AS b UNION ALL VALUES (3,4),(5,6)) k</c>. Not a UNION ALL of one-row SELECTs: MariaDB 10.11
+    /// prepares and optimizes each SELECT of a union, so 500 of them cost 12-31 ms before a row is read, the constructor
+    /// 2-8 ms (a mariadb-client check, 500 keys against a 100,000-row table, load average 80: bench/RESULTS.md "(b)
+    /// profile"). Still driven first (STRAIGHT_JOIN at the caller): one primary key lookup per row (EXPLAIN: eq_ref).
+    /// </summary>
+    private static void AppendKeyTable(StringBuilder sql, string a, string b, (long A, long B)[] rows)
+    {
+        sql.Append(Inv, $"(SELECT {rows[0].A} AS {a}, {rows[0].B} AS {b}");
+        for (int i = 1; i < rows.Length; i++) sql.Append(Inv, $"{(i == 1 ? " UNION ALL VALUES " : ",")}({rows[i].A},{rows[i].B})");
+        sql.Append(") k");
+    }
+
+    private static void AppendKeyTable(StringBuilder sql, string a, string b, string c, (long A, long B, long C)[] rows)
+    {
+        sql.Append(Inv, $"(SELECT {rows[0].A} AS {a}, {rows[0].B} AS {b}, {rows[0].C} AS {c}");
+        for (int i = 1; i < rows.Length; i++) sql.Append(Inv, $"{(i == 1 ? " UNION ALL VALUES " : ",")}({rows[i].A},{rows[i].B},{rows[i].C})");
+        sql.Append(") k");
     }
 
     private static KeyRow ReadKeyRow(MySqlDataReader r) =>
