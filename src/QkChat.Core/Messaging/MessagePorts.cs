@@ -90,8 +90,8 @@ public interface IMessageStore
     /// <summary>Newest first; <paramref name="beforeMessageId"/> (when not null) wins over <paramref name="offset"/>.</summary>
     Task<IReadOnlyList<MessageRecord>> HistoryAsync(uint userId, uint peerId, int limit, int offset, long? beforeMessageId, CancellationToken ct);
 
-    /// <summary>Every message to or from the user with a larger id, oldest first.</summary>
-    Task<IReadOnlyList<MessageRecord>> SyncAsync(uint userId, long afterMessageId, int limit, CancellationToken ct);
+    /// <summary>Every message to or from the user with an id above <paramref name="afterMessageId"/> and below <paramref name="beforeMessageId"/>, oldest first.</summary>
+    Task<IReadOnlyList<MessageRecord>> SyncAsync(uint userId, long afterMessageId, long beforeMessageId, int limit, CancellationToken ct);
 
     /// <summary>Messages to the user still only `sent` (not recalled), oldest first: the offline queue.</summary>
     Task<IReadOnlyList<MessageRecord>> UndeliveredAsync(uint userId, long afterMessageId, long beforeMessageId, int limit, CancellationToken ct);

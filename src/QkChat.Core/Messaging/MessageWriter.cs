@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
 namespace QkChat.Core.Messaging;
@@ -8,6 +9,9 @@ public abstract class QueuedMessage
     /// <summary>Set by the subclass before queueing (a pooled one sets it at each reuse).</summary>
     public NewMessage Message { get; protected set; } = null!;
 
+    /// <summary>What its batch's store found for it, kept here between the store and the batch's turn to answer.</summary>
+    internal StoreOutcome Outcome;
+
     /// <summary>Its batch is durable; the outcome says whether this message has its row (see <see cref="StoreResult"/>).</summary>
     public abstract void Stored(StoreOutcome outcome);
 
@@ -15,41 +19,122 @@ public abstract class QueuedMessage
     public abstract void Failed(bool backendDown);
 }
 
-/// <summary>
-/// Stores send_message batches as one multi-row INSERT. One writer keeps commits in id order (a client that saw
-/// message N never misses an earlier one in a sync); batches of up to 500 rows keep a statement well under
-/// max_allowed_packet (500 x 4,000 chars x 4 bytes = 8 MB worst case, the 16 MB default) while amortising the
-/// commit over hundreds of messages.
-/// </summary>
-public sealed partial class MessageWriter(IMessageStore store, MessagingOptions options, SearchIndexer indexer, ILogger logger)
-    : WriteBehind<QueuedMessage>(options.QueueCapacity, options.BatchSize, options.BatchDelay, logger)
+/// <summary>What <see cref="MessageWriter.TryMintAndEnqueue"/> did with a message.</summary>
+public enum EnqueueResult : byte
 {
-    private readonly List<NewMessage> _rows = new(options.BatchSize);
+    Queued,
 
-    protected override async Task WriteAsync(List<QueuedMessage> batch)
+    /// <summary>The queue is full or the writer stopped (SERVER_BUSY).</summary>
+    Busy,
+
+    /// <summary>The node's id lease has lapsed: no id, nothing queued (UNAVAILABLE).</summary>
+    IdsLapsed,
+}
+
+/// <summary>
+/// Stores send_message batches as multi-row INSERTs, up to message.writers batches at once, each in its own
+/// transaction on its own connection: a batch no longer waits for the previous batch's fsync (issue 22). Batches of up
+/// to 500 rows keep a statement well under max_allowed_packet (500 x 4,000 chars x 4 bytes = 8 MB worst case, the
+/// 16 MB default) while amortising the commit over hundreds of messages.
+/// <para>
+/// Order, with batches committing in any order (docs/messaging.md "Order and catch-up"): ids are minted as a message
+/// is queued, under one lock with the enqueue, so queue order is id order; batches are released (indexed, answered
+/// `sent`, pushed) in queue order, each after every earlier batch, so pushes and answers go out in id order; and
+/// sync_messages reads only below <see cref="VisibleBelow"/>, the first id not yet released. A client whose cursor is
+/// the largest id it saw (by push, answer or sync) thus never skips an earlier message that commits later.
+/// </para>
+/// </summary>
+public sealed partial class MessageWriter(IMessageStore store, MessagingOptions options, SearchIndexer indexer, MessageIds ids, ILogger logger)
+    : WriteBehind<QueuedMessage>(options.QueueCapacity, options.BatchSize, options.BatchDelay, logger, depth: options.Writers)
+{
+    private readonly Lock _mint = new();
+    // The last id queued (under _mint) and the last id released (by the batch in its turn, or failed): a message is in
+    // flight while its id is above _releasedThrough, and every id up to _releasedThrough is released or never stored.
+    private long _lastQueued, _releasedThrough;
+    // Row lists for the batches being stored (one per slot, reused).
+    private readonly ConcurrentBag<List<NewMessage>> _rowLists = [];
+
+    /// <summary>
+    /// Mints the message's id and queues it in one step, so the queue holds ids in ascending order (what
+    /// <see cref="VisibleBelow"/> and the ordered release rest on). Nothing is queued unless Queued is returned.
+    /// </summary>
+    public EnqueueResult TryMintAndEnqueue(QueuedMessage item)
     {
-        _rows.Clear();
-        foreach (var item in batch) _rows.Add(item.Message);
-        var outcomes = await store.InsertBatchAsync(_rows, CancellationToken.None);
+        lock (_mint)
+        {
+            if (!ids.TryNext(out long id)) return EnqueueResult.IdsLapsed;
+            var message = item.Message;
+            message.MessageId = id;
+            message.Timestamp = MessageIds.TimestampOf(id);
+            if (!TryEnqueue(item)) return EnqueueResult.Busy; // its id goes unused: ids need not be dense
+            Volatile.Write(ref _lastQueued, id);
+            return EnqueueResult.Queued;
+        }
+    }
+
+    /// <summary>
+    /// An exclusive bound for readers that page by id (sync_messages): every message of this node with a smaller id has
+    /// been released (answered and pushed) or will never be stored, so a reader bounded by it never sees a message
+    /// while an earlier one is still to come. With nothing in flight it is a fresh mark, above every id minted so far.
+    /// </summary>
+    public long VisibleBelow()
+    {
+        long mark, queued;
+        lock (_mint)
+        {
+            // Under the lock no id is between its minting and its enqueue: every queued id below the mark is in _lastQueued.
+            mark = ids.Mark();
+            queued = _lastQueued;
+        }
+        long released = Volatile.Read(ref _releasedThrough);
+        return released >= queued ? mark : released + 1;
+    }
+
+    protected override async Task StoreAsync(List<QueuedMessage> batch)
+    {
+        var rows = _rowLists.TryTake(out var list) ? list : new List<NewMessage>(options.BatchSize);
+        try
+        {
+            foreach (var item in batch) rows.Add(item.Message);
+            var outcomes = await store.InsertBatchAsync(rows, CancellationToken.None);
+            for (int i = 0; i < batch.Count; i++) batch[i].Outcome = outcomes[i];
+        }
+        finally
+        {
+            rows.Clear();
+            _rowLists.Add(rows);
+        }
+    }
+
+    protected override void Release(List<QueuedMessage> batch)
+    {
+        long last = batch[^1].Message.MessageId;
         // Queued for search before anyone is answered, so a search after a `sent` waits for this message's terms.
         // The indexer takes its own reference to each message (NewMessage's ownership rule): the send lets go of its
         // one when answered, before the indexer has written the terms.
-        for (int i = 0; i < batch.Count; i++)
+        foreach (var item in batch)
         {
-            if (outcomes[i].Result == StoreResult.Stored)
+            var m = item.Message;
+            if (item.Outcome.Result == StoreResult.Stored)
             {
-                _rows[i].AddReference();
-                indexer.Add(_rows[i]);
+                m.AddReference();
+                indexer.Add(m);
             }
-            else if (outcomes[i].Result == StoreResult.NotStored)
-                LogNotStored(Logger, _rows[i].MessageId, _rows[i].SenderId, _rows[i].HasClientMsgId);
+            else if (item.Outcome.Result == StoreResult.NotStored)
+                LogNotStored(Logger, m.MessageId, m.SenderId, m.HasClientMsgId);
         }
         // Answering lets go of each message: nothing here reads them after.
-        _rows.Clear();
-        for (int i = 0; i < batch.Count; i++) Answer(batch[i], outcomes[i], static (item, outcome) => item.Stored(outcome));
+        foreach (var item in batch) Answer(item, item.Outcome, static (i, outcome) => i.Stored(outcome));
+        Volatile.Write(ref _releasedThrough, last);
     }
 
-    protected override void Fail(QueuedMessage item, bool backendDown) => item.Failed(backendDown);
+    protected override void Fail(QueuedMessage item, bool backendDown)
+    {
+        // Failed items are told in queue order too: nothing of theirs is stored, so readers may pass them.
+        long id = item.Message.MessageId;
+        item.Failed(backendDown);
+        Volatile.Write(ref _releasedThrough, id);
+    }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "message {MessageId} of user {SenderId} (client_msg_id given: {HasClientMsgId}) not stored: " +
         "its id is taken by another row (two nodes with one server.node_id?); answered INTERNAL")]

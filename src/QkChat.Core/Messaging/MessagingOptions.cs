@@ -21,6 +21,12 @@ public sealed class MessagingOptions
     /// <summary>How long the writer waits for more messages before writing a partial batch; 0 = write what is there.</summary>
     public TimeSpan BatchDelay { get; set; } = TimeSpan.Zero;
 
+    /// <summary>
+    /// Message batches stored at once, each in its own transaction on its own connection (message.writers): a batch
+    /// does not wait for the previous batch's fsync. Answers and pushes still go out in id order (MessageWriter).
+    /// </summary>
+    public int Writers { get; set; } = 4;
+
     /// <summary>Messages waiting to be written before send_message answers SERVER_BUSY.</summary>
     public int QueueCapacity { get; set; } = 100_000;
 

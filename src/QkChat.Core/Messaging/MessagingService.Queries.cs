@@ -28,9 +28,12 @@ public sealed partial class MessagingService
         if (request is null) return;
         uint me = ctx.Session.UserId;
         int limit = request.Limit ?? 100;
+        // Taken before the read: no message of this node at or above it can be in the page, so a message that commits
+        // ahead of an earlier one (several batches in flight) waits for that one (MessageWriter, "Order").
+        long below = Writer.VisibleBelow();
         OffReactor.Run(ctx, _logger, async pending =>
         {
-            var page = await _store.SyncAsync(me, request.AfterMessageId ?? 0, limit + 1, CancellationToken.None);
+            var page = await _store.SyncAsync(me, request.AfterMessageId ?? 0, below, limit + 1, CancellationToken.None);
             CompletePage(pending, page, limit);
         });
     }

@@ -46,7 +46,7 @@ public sealed partial class MessagingService : IAsyncDisposable
         var writes = writeStore ?? store;
         Indexer = new SearchIndexer(writes, options.QueueCapacity * 10, () => Writer!.Queued, logger);
         _ = Indexer.CatchUpAsync();
-        Writer = new MessageWriter(writes, options, Indexer, logger);
+        Writer = new MessageWriter(writes, options, Indexer, _ids, logger);
         Acks = new AckWriter(writes, options, logger);
     }
 
@@ -143,17 +143,10 @@ public sealed partial class MessagingService : IAsyncDisposable
             ctx.Respond(ErrorCodes.InvalidArgument, "receiver_id: cannot message oneself");
             return;
         }
-        // Minted here, in request order, so pipelined sends keep their order even if a friendship lookup is slow.
-        if (!_ids.TryNext(out long id))
-        {
-            message.Release();
-            ctx.Respond(ErrorCodes.Unavailable, LeaseLapsedMessage);
-            return;
-        }
-        message.MessageId = id;
+        // The id is minted when the message is queued (MessageWriter.TryMintAndEnqueue: queue order is id order); a
+        // device's pipelined sends are queued in request order (DeviceMessaging.SendChain), so their ids follow it.
         message.SenderId = sender;
         message.ReceiverId = receiver;
-        message.Timestamp = MessageIds.TimestampOf(id);
         // Pipelined: a client may have many sends in flight; their answers still go out in request order. Pooled: the
         // send's QueuedSend is its only holder and lets go of it at Complete.
         var pending = ctx.BeginAsync(pipelined: true, pooled: true);
@@ -225,9 +218,11 @@ public sealed partial class MessagingService : IAsyncDisposable
         }
         message.File = file.File;
         var queued = QueuedSend.Rent(message, pending, this);
-        if (Writer.TryEnqueue(queued)) return;
+        var result = Writer.TryMintAndEnqueue(queued);
+        if (result == EnqueueResult.Queued) return;
         queued.Return();
-        pending.Complete(ErrorCodes.ServerBusy, Writer.IsStopping
+        if (result == EnqueueResult.IdsLapsed) pending.Complete(ErrorCodes.Unavailable, LeaseLapsedMessage);
+        else pending.Complete(ErrorCodes.ServerBusy, Writer.IsStopping
             ? "the server is stopping; the message was not sent, retry after reconnecting"
             : "too many messages waiting to be stored; retry shortly");
     }

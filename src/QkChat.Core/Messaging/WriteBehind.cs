@@ -9,7 +9,11 @@ namespace QkChat.Core.Messaging;
 /// The write-behind batcher of architecture.md §2: requests queue here and one writer stores whatever has gathered
 /// as one batch in one transaction (group commit: while a batch commits the next one fills), then answers each.
 /// Nobody is answered before their batch is durable, and a failed batch answers each of its items, so nothing is
-/// acknowledged that is not stored. One writer per queue keeps commits in queue order.
+/// acknowledged that is not stored. With a depth of 1 (the default) one batch is written at a time, so commits follow
+/// queue order. A deeper writer (<see cref="MessageWriter"/>: message.writers) stores up to that many batches at once,
+/// each in its own transaction on its own connection, so a batch does not wait for the previous one's fsync; it splits
+/// the write into <see cref="StoreAsync"/> (concurrent) and <see cref="Release"/>, which runs in queue order, each
+/// batch's after every earlier batch's, so answers, pushes and <see cref="WhenWrittenAsync"/> still follow queue order.
 /// </summary>
 public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
 {
@@ -19,6 +23,11 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
     private int _maxBatchWeight;
     private long _delayTicks;
     private readonly Task _loop;
+    // Batches being stored or waiting for their turn to be released: at most the depth (see the class summary).
+    private readonly SemaphoreSlim _slots;
+    private readonly int _depth;
+    // Emptied batch lists for the next batches (one per slot, so a deep writer does not allocate a list per batch).
+    private readonly ConcurrentBag<List<T>> _lists = [];
     private int _signaled, _queued;
     private volatile bool _stopping;
     // _entering counts TryEnqueue calls under way, so that the stop can wait until none is between its check of
@@ -33,8 +42,12 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
 
     /// <param name="maxBatchWeight">The most a batch may weigh (rows: see <see cref="Weight"/>); one item always fits.</param>
     /// <param name="commitTimes">Where batch times are recorded: shared by writers that report as one (the group writers).</param>
-    protected WriteBehind(int capacity, int maxBatchWeight, TimeSpan delay, ILogger logger, LatencyHistogram? commitTimes = null)
+    /// <param name="depth">Batches stored at once, each on its own connection (1: one at a time, commits in queue order).</param>
+    protected WriteBehind(int capacity, int maxBatchWeight, TimeSpan delay, ILogger logger, LatencyHistogram? commitTimes = null, int depth = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(depth, 1);
+        _depth = depth;
+        _slots = new SemaphoreSlim(depth, depth);
         CommitTimes = commitTimes ?? new LatencyHistogram();
         _capacity = capacity;
         _maxBatchWeight = maxBatchWeight;
@@ -67,6 +80,9 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
 
     /// <summary>True once the writer stopped taking items (<see cref="DrainAsync"/>).</summary>
     public bool IsStopping => _stopping;
+
+    /// <summary>Batches stored at once (1: one at a time).</summary>
+    public int Depth => _depth;
     public int LargestBatch { get; private set; }
     public int Queued => Volatile.Read(ref _queued);
 
@@ -76,8 +92,27 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
     /// <summary>Rows an item adds to a batch.</summary>
     protected virtual int Weight(T item) => 1;
 
-    /// <summary>Stores the batch durably and answers every item (throws if nothing was stored).</summary>
-    protected abstract Task WriteAsync(List<T> batch);
+    /// <summary>Stores the batch durably and answers every item (throws if nothing was stored): a writer of depth 1.</summary>
+    protected virtual Task WriteAsync(List<T> batch) => throw new NotSupportedException("a writer overrides WriteAsync, or StoreAsync and Release");
+
+    /// <summary>
+    /// Stores the batch durably (throws if nothing was stored) without answering: with a depth above 1 it runs while
+    /// earlier batches are still being stored. The default stores and answers at once (<see cref="WriteAsync"/>).
+    /// </summary>
+    protected virtual Task StoreAsync(List<T> batch) => WriteAsync(batch);
+
+    /// <summary>Answers every item of a stored batch; runs after every earlier batch's release, in queue order.</summary>
+    protected virtual void Release(List<T> batch)
+    {
+    }
+
+    /// <summary>
+    /// A batch was taken off the queue (on the writer's loop, in queue order, before it is stored): its first and
+    /// last items tell a subclass what is in flight (<see cref="MessageWriter"/>'s visible bound).
+    /// </summary>
+    protected virtual void Taken(List<T> batch)
+    {
+    }
 
     /// <summary>Answers an item of a batch that was not stored.</summary>
     protected abstract void Fail(T item, bool backendDown);
@@ -136,7 +171,8 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
 
     private async Task RunAsync()
     {
-        var batch = new List<T>();
+        // The previous batch's whole write, release included: the next batch releases after it (queue order).
+        Task earlier = Task.CompletedTask;
         while (true)
         {
             await _signal.WaitAsync(); // allocation-free (WakeSignal): a sleep per batch cost a task node each
@@ -149,6 +185,10 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
             T? carried = null;
             while (carried is not null || !_queue.IsEmpty)
             {
+                // A free slot first, then the batch: while every slot is busy the queue fills (group commit), and with
+                // a depth of 1 this waits for the previous batch exactly as a single writer does.
+                await _slots.WaitAsync();
+                var batch = _lists.TryTake(out var list) ? list : new List<T>();
                 int weight = 0, max = MaxBatchWeight;
                 while (weight < max && (carried is not null || _queue.TryDequeue(out carried)))
                 {
@@ -158,36 +198,60 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
                     batch.Add(item);
                     weight += Weight(item);
                 }
+                if (batch.Count == 0)
+                {
+                    _slots.Release();
+                    _lists.Add(batch);
+                    continue;
+                }
                 Interlocked.Add(ref _queued, -batch.Count);
-                await WriteBatchAsync(batch);
-                MarkDone(batch.Count);
-                batch.Clear();
+                Taken(batch);
+                earlier = WriteBatchAsync(batch, earlier);
             }
-            if (_sealed && _queue.IsEmpty) return;
+            if (_sealed && _queue.IsEmpty)
+            {
+                await earlier;
+                return;
+            }
         }
     }
 
-    private async Task WriteBatchAsync(List<T> batch)
+    /// <summary>Stores the batch, then (after <paramref name="earlier"/>) answers it, counts it and frees its slot. Never throws.</summary>
+    private async Task WriteBatchAsync(List<T> batch, Task earlier)
     {
         long started = Stopwatch.GetTimestamp();
+        Exception? failure = null;
         try
         {
-            await WriteAsync(batch);
-            CommitTimes.RecordSince(started);
+            await StoreAsync(batch);
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+        // The store's time alone (a failure that took long, a timeout, is latency an operator must see too), not the
+        // wait for earlier batches below.
+        CommitTimes.RecordSince(started);
+        await earlier; // never faults: it is this method
+        if (failure is null)
+        {
+            Release(batch);
             Batches++;
             Written += batch.Count;
             LargestBatch = Math.Max(LargestBatch, batch.Count);
         }
-        catch (Exception e)
+        else
         {
-            // A failure that took long (a timeout) is latency an operator must see too.
-            CommitTimes.RecordSince(started);
             Failed += batch.Count;
-            bool down = e is BackendUnavailableException;
-            if (down) LogBatchUnavailable(Logger, GetType().Name, batch.Count, e.Message);
-            else LogBatchFailed(Logger, GetType().Name, batch.Count, e);
+            bool down = failure is BackendUnavailableException;
+            if (down) LogBatchUnavailable(Logger, GetType().Name, batch.Count, failure.Message);
+            else LogBatchFailed(Logger, GetType().Name, batch.Count, failure);
             foreach (var item in batch) Answer(item, (this, down), static (i, s) => s.Item1.Fail(i, s.down));
         }
+        MarkDone(batch.Count);
+        batch.Clear();
+        _lists.Add(batch);
+        _slots.Release();
     }
 
     /// <summary>Runs one item's answer; one item's failure must not cost the rest of the batch their answers.</summary>

@@ -44,7 +44,7 @@ public sealed partial class ChatServer : IAsyncDisposable
         var audit = options.Audit.Copy();
         // The write-behind batchers get a small pool of their own: reads of a login storm used to take every connection
         // of the shared pool and stall all senders behind them.
-        _writerDb = Backends.CreateDataSource(options.Database, maxPoolSize: WriterPoolSize(options.Groups.Writers), name: "qkchat-writers");
+        _writerDb = Backends.CreateDataSource(options.Database, maxPoolSize: WriterPoolSize(options.Groups.Writers, options.Messaging.Writers), name: "qkchat-writers");
         Features = new ChatFeatures(accounts, messaging, $"{Environment.MachineName}:{options.Transport.Port}", db, redis, mailer, _passwords, loggers,
             audit, loginLimits, _writerDb, groupOptions: options.Groups.Copy(), idPermit: idPermit, lease: lease,
             fileOptions: options.Files.Copy());
@@ -70,12 +70,13 @@ public sealed partial class ChatServer : IAsyncDisposable
 
     /// <summary>
     /// Connections of the writers' pool (docs/storage.md "Connection pools"): one for each writer that holds at most one
-    /// at a time (messages, acks, the messages' search index, each of the group.writers group writers, the group
-    /// entries' search index), plus one for each search index's catch-up at start, which runs beside that indexer's own
-    /// loop: 6 + group.writers (8 with the default 2). So no writer ever waits for another's connection (a batch's
-    /// deadlock retry gives its connection back before it takes one again). It was 7 with one group writer.
+    /// at a time (each of the message.writers batches in flight, acks, the messages' search index, each of the
+    /// group.writers group writers, the group entries' search index), plus one for each search index's catch-up at
+    /// start, which runs beside that indexer's own loop: 5 + message.writers + group.writers (11 with the defaults 4
+    /// and 2). So no writer ever waits for another's connection (a batch's deadlock retry gives its connection back
+    /// before it takes one again). It was 6 + group.writers with one message writer.
     /// </summary>
-    public static int WriterPoolSize(int groupWriters) => 6 + groupWriters;
+    public static int WriterPoolSize(int groupWriters, int messageWriters = 1) => 5 + messageWriters + groupWriters;
 
     /// <summary>What a SIGHUP reload changes in place (<see cref="LiveReload"/>).</summary>
     public LiveTargets Live { get; }

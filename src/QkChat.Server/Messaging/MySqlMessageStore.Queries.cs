@@ -30,13 +30,13 @@ public sealed partial class MySqlMessageStore
             ("@lo", Math.Min(userId, peerId)), ("@hi", Math.Max(userId, peerId)), ("@before", beforeMessageId), ("@me", userId),
             ("@limit", limit), ("@offset", beforeMessageId is null ? offset : 0)));
 
-    public Task<IReadOnlyList<MessageRecord>> SyncAsync(uint userId, long afterMessageId, int limit, CancellationToken ct) =>
+    public Task<IReadOnlyList<MessageRecord>> SyncAsync(uint userId, long afterMessageId, long beforeMessageId, int limit, CancellationToken ct) =>
         // Two index ranges (received, sent), each already in id order, merged: no scan of the whole history.
         BackendErrors.Guard("MariaDB", () => QueryAsync(
-            $"(SELECT {Columns} FROM messages m WHERE receiver_id = @me AND message_id > @after {NotDeletedForMe} ORDER BY message_id LIMIT @limit) " +
-            $"UNION ALL (SELECT {Columns} FROM messages m WHERE sender_id = @me AND message_id > @after {NotDeletedForMe} ORDER BY message_id LIMIT @limit) " +
+            $"(SELECT {Columns} FROM messages m WHERE receiver_id = @me AND message_id > @after AND message_id < @before {NotDeletedForMe} ORDER BY message_id LIMIT @limit) " +
+            $"UNION ALL (SELECT {Columns} FROM messages m WHERE sender_id = @me AND message_id > @after AND message_id < @before {NotDeletedForMe} ORDER BY message_id LIMIT @limit) " +
             "ORDER BY message_id LIMIT @limit", ct,
-            ("@me", userId), ("@after", afterMessageId), ("@limit", limit)));
+            ("@me", userId), ("@after", afterMessageId), ("@before", beforeMessageId), ("@limit", limit)));
 
     public Task<IReadOnlyList<MessageRecord>> UndeliveredAsync(uint userId, long afterMessageId, long beforeMessageId, int limit, CancellationToken ct) =>
         BackendErrors.Guard("MariaDB", () => QueryAsync(

@@ -15,7 +15,7 @@ public sealed class DatabaseOptions
 
     public string Name { get; set; } = "qkchat";
 
-    /// <summary>32: with the 8 connections of the writers' pool (ChatServer.WriterPoolSize with the default 2 group writers), 3 nodes (3 x 40 = 120) fit MariaDB's default max_connections of 151 with room for migrations, tools and monitoring; 4 nodes (160) need it raised (docs/tuning.md).</summary>
+    /// <summary>32: with the 11 connections of the writers' pool (ChatServer.WriterPoolSize with the default 4 message and 2 group writers), 3 nodes (3 x 43 = 129) fit MariaDB's default max_connections of 151 with room for migrations, tools and monitoring; 4 nodes (172) need it raised (docs/tuning.md).</summary>
     public int PoolSize { get; set; } = 32;
 
     /// <summary>Off: a schema change is the operator's step (`qkchatd migrate`), not a side effect of a start.</summary>

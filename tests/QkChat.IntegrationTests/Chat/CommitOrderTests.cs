@@ -15,10 +15,14 @@ namespace QkChat.IntegrationTests.Chat;
 /// </summary>
 public sealed class CommitOrderTests
 {
-    [Fact(Timeout = 120_000)] // two logins, a held lock and a few round trips on a loaded 2-core box
+    [Fact(Timeout = 240_000)] // two logins, a held lock, two waits of up to 60 s and a few round trips on a loaded 2-core box
     public async Task A_sync_between_two_out_of_order_commits_skips_no_message()
     {
-        await using var chat = await StartAsync(new MessagingOptions { Writers = 2 });
+        // The held batch's INSERT waits for the test's lock longer than MySqlConnector's default 30 s command timeout
+        // may last on a loaded box: the features get a data source with a longer one (InnoDB's own lock wait is 50 s).
+        await using var db = await TempDatabase.CreateAsync();
+        await using var patient = new MySqlDataSource(new MySqlConnectionStringBuilder(TestStack.ConnectionString(db.Name)) { DefaultCommandTimeout = 120 }.ConnectionString);
+        await using var chat = await StartAsync(new MessagingOptions { Writers = 2 }, chatDb: patient);
         var (a, aName) = await chat.CreateUserAsync();
         var (b, bName) = await chat.CreateUserAsync();
         var (u, uName) = await chat.CreateUserAsync();
@@ -41,18 +45,32 @@ public sealed class CommitOrderTests
             await insert.ExecuteNonQueryAsync();
         }
 
-        var first = Send(alice, u, "first", "held");
+        // Both answers wait for the held lock, polls and a sync on a loaded box: more than the client's default 30 s.
+        var first = alice.RequestAsync("send_message", w =>
+        {
+            w.WriteNumber("receiver_id", u);
+            w.WriteString("content", "first");
+            w.WriteString("type", "text");
+            w.WriteString("client_msg_id", "held");
+        }, SendPatience);
         await Wait.UntilAsync(() => CountAsync(chat, "SELECT COUNT(*) FROM information_schema.PROCESSLIST " +
             "WHERE DB = DATABASE() AND INFO LIKE 'INSERT IGNORE INTO messages%'"), "alice's batch to wait for the held key", TimeSpan.FromSeconds(60));
 
         // Bob's message is minted after alice's and goes in the next batch, which nothing holds: it commits first.
-        var second = Send(bob, u, "second");
+        var second = bob.RequestAsync("send_message", w =>
+        {
+            w.WriteNumber("receiver_id", u);
+            w.WriteString("content", "second");
+            w.WriteString("type", "text");
+        }, SendPatience);
         await Wait.UntilAsync(() => CountAsync(chat, $"SELECT COUNT(*) FROM messages WHERE sender_id = {b}"),
             "bob's batch to commit", TimeSpan.FromSeconds(60));
 
         // The receiver catches up between the two commits and keeps the largest id it saw as its cursor.
         var seen = new List<long>(Ids((await Ok(phone.RequestAsync("sync_messages", w => w.WriteNumber("after_message_id", 0)))).GetProperty("messages")));
         long cursor = seen.Count == 0 ? 0 : seen.Max();
+        // Alice's message was minted first and is not stored yet: anything above it would put the cursor past it.
+        Assert.True(seen.Count == 0, $"sync returned {seen.Count} message(s) (cursor {cursor}) while an earlier message was still being stored");
 
         await hold.RollbackAsync();
         long firstId = (await Ok(first)).GetProperty("message_id").GetInt64();
@@ -68,6 +86,8 @@ public sealed class CommitOrderTests
         long pushed2 = (await Push(phone, "message")).Data!.Value.GetProperty("message_id").GetInt64();
         Assert.Equal([firstId, secondId], [pushed1, pushed2]);
     }
+
+    private static readonly TimeSpan SendPatience = TimeSpan.FromSeconds(150);
 
     private static async Task<bool> CountAsync(ChatHarness chat, string sql)
     {

@@ -1,0 +1,186 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using QkChat.Core;
+using QkChat.Core.Messaging;
+using Xunit;
+
+namespace QkChat.Tests.Core;
+
+/// <summary>
+/// Issue 22 point 3: with message.writers batches stored at once, a later batch may commit first. Its messages must
+/// still be answered and pushed after the earlier batch's, and readers that page by id (sync_messages) must not pass
+/// the earlier batch while it is in flight (<see cref="MessageWriter.VisibleBelow"/>). The store here finishes each
+/// batch when the test says, in the order the test chooses; its continuations run inline, so when the test completes a
+/// batch, everything that batch can do has been done by the time the call returns (no clock, no sleep).
+/// </summary>
+public sealed class MessageWriterOrderTests
+{
+    [Fact(Timeout = 60_000)]
+    public async Task A_batch_that_commits_first_is_answered_after_the_earlier_one_and_readers_stop_below_the_earlier()
+    {
+        var store = new HeldStore();
+        await using var rig = new Rig(store);
+        var first = rig.Send();
+        await store.Calls(1);
+        var second = rig.Send(); // a batch of its own: the first is being stored
+        await store.Calls(2);
+        Assert.True(first.Message.MessageId < second.Message.MessageId, "queued first, so minted first");
+        Assert.True(rig.Writer.VisibleBelow() <= first.Message.MessageId, "nothing is released: readers stop below the first id");
+
+        store.Finish(1); // the later batch commits first
+        Assert.Empty(rig.Answers);
+        Assert.True(rig.Writer.VisibleBelow() <= first.Message.MessageId, "the later batch is committed, not released: still hidden");
+
+        store.Finish(0);
+        Assert.Equal([first.Id, second.Id], rig.Answers);
+        Assert.True(rig.Writer.VisibleBelow() > second.Id, "both released");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_failed_earlier_batch_is_answered_first_and_lets_readers_pass()
+    {
+        var store = new HeldStore();
+        await using var rig = new Rig(store);
+        var first = rig.Send();
+        await store.Calls(1);
+        var second = rig.Send();
+        await store.Calls(2);
+
+        store.Finish(1);
+        Assert.Empty(rig.Answers);
+        store.Fail(0, new BackendUnavailableException("MariaDB: down"));
+        Assert.Equal([-first.Id, second.Id], rig.Answers); // failed (negative) first, then stored
+        Assert.True(rig.Writer.VisibleBelow() > second.Id);
+        Assert.Equal(1, rig.Writer.Failed);
+        Assert.Equal(1, rig.Writer.Written);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task The_stop_drains_every_batch_in_flight_and_answers_them_in_order()
+    {
+        var store = new HeldStore();
+        await using var rig = new Rig(store);
+        var first = rig.Send();
+        await store.Calls(1);
+        var second = rig.Send();
+        await store.Calls(2);
+        var drain = rig.Writer.DrainAsync();
+        Assert.Equal(EnqueueResult.Busy, rig.TrySend()); // stopping: SERVER_BUSY
+        store.Finish(1);
+        store.Finish(0);
+        var outcome = await drain.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(2, outcome.Drained);
+        Assert.Equal([first.Id, second.Id], rig.Answers);
+    }
+
+    private sealed class Rig : IAsyncDisposable
+    {
+        private readonly SearchIndexer _indexer;
+        private readonly MessageIds _ids = new();
+        private uint _n;
+
+        public Rig(HeldStore store)
+        {
+            var options = new MessagingOptions { Writers = 2, BatchSize = 1 };
+            _indexer = new SearchIndexer(store, 1000, () => 0, NullLogger.Instance);
+            Writer = new MessageWriter(store, options, _indexer, _ids, NullLogger.Instance);
+        }
+
+        public MessageWriter Writer { get; }
+
+        /// <summary>Message ids answered, in answer order: stored ones as they are, failed ones negated.</summary>
+        public List<long> Answers { get; } = [];
+
+        public Recorded Send()
+        {
+            var item = new Recorded(this, ++_n);
+            Assert.Equal(EnqueueResult.Queued, Writer.TryMintAndEnqueue(item));
+            item.Id = item.Message.MessageId;
+            return item;
+        }
+
+        public EnqueueResult TrySend() => Writer.TryMintAndEnqueue(new Recorded(this, ++_n));
+
+        public async ValueTask DisposeAsync()
+        {
+            await Writer.DisposeAsync();
+            await _indexer.DisposeAsync();
+        }
+
+        public sealed class Recorded : QueuedMessage
+        {
+            private readonly Rig _rig;
+
+            public Recorded(Rig rig, uint n)
+            {
+                _rig = rig;
+                Message = new NewMessage(0, 100_000_000 + n, 200_000_000, null, MessageTypes.Text, "m" + n, 0);
+            }
+
+            public long Id { get; set; }
+
+            public override void Stored(StoreOutcome outcome)
+            {
+                lock (_rig.Answers) _rig.Answers.Add(outcome.MessageId);
+            }
+
+            public override void Failed(bool backendDown)
+            {
+                lock (_rig.Answers) _rig.Answers.Add(-Message.MessageId);
+            }
+        }
+    }
+
+    /// <summary>Each INSERT waits for the test: <see cref="Finish"/> stores it, <see cref="Fail"/> throws.</summary>
+    private sealed class HeldStore : IMessageStore
+    {
+        private readonly List<(IReadOnlyList<NewMessage> Batch, TaskCompletionSource<StoreOutcome[]> Done)> _calls = [];
+        private readonly SemaphoreSlim _called = new(0);
+
+        public async Task Calls(int count)
+        {
+            while (true)
+            {
+                lock (_calls) if (_calls.Count >= count) return;
+                Assert.True(await _called.WaitAsync(TimeSpan.FromSeconds(30)), $"the writer did not start batch {count} within 30 s");
+            }
+        }
+
+        public void Finish(int call)
+        {
+            var (batch, done) = Take(call);
+            done.SetResult(batch.Select(m => new StoreOutcome(StoreResult.Stored, m.MessageId, m.Timestamp)).ToArray());
+        }
+
+        public void Fail(int call, Exception e) => Take(call).Done.SetException(e);
+
+        private (IReadOnlyList<NewMessage> Batch, TaskCompletionSource<StoreOutcome[]> Done) Take(int call)
+        {
+            lock (_calls) return _calls[call];
+        }
+
+        public Task<StoreOutcome[]> InsertBatchAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct)
+        {
+            // Inline continuations (no RunContinuationsAsynchronously): Finish returns after the writer has done all it can.
+            var done = new TaskCompletionSource<StoreOutcome[]>();
+            lock (_calls) _calls.Add((batch.ToList(), done));
+            _called.Release();
+            return done.Task;
+        }
+
+        public Task<long> NewestMessageIdAsync(CancellationToken ct) => Task.FromResult(0L);
+        public Task IndexAsync(IReadOnlyList<NewMessage> messages, CancellationToken ct) => Task.CompletedTask;
+        public Task<IReadOnlyList<NewMessage>> UnindexedAsync(int limit, CancellationToken ct) => Task.FromResult<IReadOnlyList<NewMessage>>([]);
+        public Task<IReadOnlyList<NewMessage>> UnindexedBetweenAsync(long fromId, long toId, int limit, CancellationToken ct) => Task.FromResult<IReadOnlyList<NewMessage>>([]);
+        public Task<IReadOnlyList<StatusChange>> MarkDeliveredAsync(IReadOnlyList<DeliveryAck> acks, CancellationToken ct) => throw new NotSupportedException();
+        public Task<int> MarkReadAsync(uint readerId, uint peerId, long upToMessageId, CancellationToken ct) => throw new NotSupportedException();
+        public Task<MessageRecord?> FindAsync(uint userId, long messageId, CancellationToken ct) => throw new NotSupportedException();
+        public Task<bool> RecallAsync(uint senderId, long messageId, long at, CancellationToken ct) => throw new NotSupportedException();
+        public Task<IReadOnlyList<MessageRecord>> HistoryAsync(uint userId, uint peerId, int limit, int offset, long? beforeMessageId, CancellationToken ct) => throw new NotSupportedException();
+        public Task<IReadOnlyList<MessageRecord>> SyncAsync(uint userId, long afterMessageId, long beforeMessageId, int limit, CancellationToken ct) => throw new NotSupportedException();
+        public Task<IReadOnlyList<MessageRecord>> UndeliveredAsync(uint userId, long afterMessageId, long beforeMessageId, int limit, CancellationToken ct) => throw new NotSupportedException();
+        public Task<IReadOnlyList<ConversationSummary>> ConversationsAsync(uint userId, int limit, CancellationToken ct) => throw new NotSupportedException();
+        public Task<IReadOnlyList<MessageRecord>> SearchAsync(uint userId, uint? peerId, string query, int limit, CancellationToken ct) => throw new NotSupportedException();
+        public Task<DeleteOutcome> DeleteForUserAsync(uint userId, long messageId, long at, CancellationToken ct) => throw new NotSupportedException();
+        public Task<IReadOnlyList<UnreadCount>> UnreadCountsAsync(uint userId, CancellationToken ct) => throw new NotSupportedException();
+    }
+}
