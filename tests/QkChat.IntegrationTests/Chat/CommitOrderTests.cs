@@ -23,8 +23,12 @@ public sealed class CommitOrderTests
         await using var db = await TempDatabase.CreateAsync();
         await using var patient = new MySqlDataSource(new MySqlConnectionStringBuilder(TestStack.ConnectionString(db.Name)) { DefaultCommandTimeout = 120 }.ConnectionString);
         await using var chat = await StartAsync(new MessagingOptions { Writers = 2 }, chatDb: patient);
-        var (a, aName) = await chat.CreateUserAsync();
-        var (b, bName) = await chat.CreateUserAsync();
+        var x = await chat.CreateUserAsync();
+        var y = await chat.CreateUserAsync();
+        // Bob's id above alice's: the held key (a, "held") has InnoDB's waiting next-key lock on it, which covers the gap
+        // below it in the unique key, so bob's (b, NULL) entry must sort above it or his batch waits too (and alice's
+        // INSERT then fails after innodb_lock_wait_timeout, which a first version of this test ran into when b < a).
+        var ((a, aName), (b, bName)) = x.Id < y.Id ? (x, y) : (y, x);
         var (u, uName) = await chat.CreateUserAsync();
         await chat.MakeFriendsAsync(a, u);
         await chat.MakeFriendsAsync(b, u);
@@ -67,10 +71,11 @@ public sealed class CommitOrderTests
             "bob's batch to commit", TimeSpan.FromSeconds(60));
 
         // The receiver catches up between the two commits and keeps the largest id it saw as its cursor.
-        var seen = new List<long>(Ids((await Ok(phone.RequestAsync("sync_messages", w => w.WriteNumber("after_message_id", 0)))).GetProperty("messages")));
+        var page = (await Ok(phone.RequestAsync("sync_messages", w => w.WriteNumber("after_message_id", 0)))).GetProperty("messages");
+        var seen = new List<long>(Ids(page));
         long cursor = seen.Count == 0 ? 0 : seen.Max();
         // Alice's message was minted first and is not stored yet: anything above it would put the cursor past it.
-        Assert.True(seen.Count == 0, $"sync returned {seen.Count} message(s) (cursor {cursor}) while an earlier message was still being stored");
+        Assert.True(seen.Count == 0, $"sync returned {page} while an earlier message was still being stored");
 
         await hold.RollbackAsync();
         long firstId = (await Ok(first)).GetProperty("message_id").GetInt64();

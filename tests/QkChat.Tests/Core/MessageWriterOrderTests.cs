@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using QkChat.Core;
+using QkChat.Core.Files;
 using QkChat.Core.Messaging;
 using Xunit;
 
@@ -67,7 +68,7 @@ public sealed class MessageWriterOrderTests
         Assert.Equal(EnqueueResult.Busy, rig.TrySend()); // stopping: SERVER_BUSY
         store.Finish(1);
         store.Finish(0);
-        var outcome = await drain.WaitAsync(TimeSpan.FromSeconds(30));
+        var outcome = await drain.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         Assert.Equal(2, outcome.Drained);
         Assert.Equal([first.Id, second.Id], rig.Answers);
     }
