@@ -185,9 +185,12 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
             T? carried = null;
             while (carried is not null || !_queue.IsEmpty)
             {
-                // A free slot first, then the batch: while every slot is busy the queue fills (group commit), and with
-                // a depth of 1 this waits for the previous batch exactly as a single writer does.
-                await _slots.WaitAsync();
+                // A free slot first, then the batch: while every slot is busy the queue fills (group commit). A depth of
+                // 1 awaits the previous batch itself, as the single writer always did: its continuation runs inline where
+                // the store finished (a semaphore's waiter would resume on the pool; GroupFanOutAllocationTests relies on
+                // the writer going on on the thread that completed the store).
+                if (_depth == 1) await earlier;
+                else await _slots.WaitAsync();
                 var batch = _lists.TryTake(out var list) ? list : new List<T>();
                 int weight = 0, max = MaxBatchWeight;
                 while (weight < max && (carried is not null || _queue.TryDequeue(out carried)))
@@ -200,7 +203,7 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
                 }
                 if (batch.Count == 0)
                 {
-                    _slots.Release();
+                    if (_depth > 1) _slots.Release();
                     _lists.Add(batch);
                     continue;
                 }
@@ -251,7 +254,7 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
         MarkDone(batch.Count);
         batch.Clear();
         _lists.Add(batch);
-        _slots.Release();
+        if (_depth > 1) _slots.Release();
     }
 
     /// <summary>Runs one item's answer; one item's failure must not cost the rest of the batch their answers.</summary>
