@@ -140,7 +140,7 @@ cluster_chat_run() { # COUNT N NAME [extra...]
     export "${CHAT_HASH[@]}"
     start_nodes "$count" "$n"
     "${ON_LOAD_CPUS[@]}" "${LOADGEN_CMD[@]}" chat --nodes "$(node_list "$count")" --connections "$n" "$@" \
-        --rate "${RATE:-0}" --pipeline "${PIPELINE:-1}" --message-bytes "${MESSAGE_BYTES:-100}" --ramp-up "$RAMP" \
+        --rate "${RATE:-0}" --pipeline "${PIPELINE:-1}" --message-bytes "${MESSAGE_BYTES:-100}" --send-after-ramp --ramp-up "$RAMP" \
         --duration "$DURATION" --prefix lgc --password "$STORM_PASSWORD" --source-addresses "$SOURCES" --quiet \
         --json "$OUT/$name.json" >"$OUT/$name.md" || true
     stop_nodes
@@ -187,7 +187,7 @@ cluster_publish() {
     export "${CHAT_HASH[@]}"
     start_nodes "$CLUSTER_NODES" "$total"
     "${ON_LOAD_CPUS[@]}" "${LOADGEN_CMD[@]}" group --nodes "$(node_list "$CLUSTER_NODES")" --connections "$total" \
-        --group-size "$members" --senders-per-group "$senders" --rate 0 --pipeline "${PIPELINE:-16}" \
+        --group-size "$members" --senders-per-group "$senders" --rate 0 --pipeline "${PIPELINE:-16}" --send-after-ramp \
         --ramp-up "$RAMP" --duration "$DURATION" --prefix lgg --password "$STORM_PASSWORD" --source-addresses "$SOURCES" \
         --quiet --json "$OUT/cluster-publish.json" >"$OUT/cluster-publish.md" &
     local lg=$!

@@ -59,6 +59,12 @@ public sealed class LoadGenOptions
     /// smaller). 10: a family or team chat, the issue 18 "many small groups" shape.</summary>
     public int GroupSize { get; set; } = 10;
 
+    /// <summary>chat, mixed, group: a pair or group that is ready during the ramp starts sending only when the ramp ends.
+    /// Off by default (traffic builds up as users arrive, as in the original project's runs). On for unpaced runs with
+    /// many logins: qkchatd hashes passwords at nice 10 (docs/accounts.md), so early senders saturating a 2-core box
+    /// left most logins unanswered at the ramp's end (bench/RESULTS.md, session 10's group and cluster runs).</summary>
+    public bool SendAfterRamp { get; set; }
+
     /// <summary>group: the first this many members of each group send at --rate; null = every member.</summary>
     public int? SendersPerGroup { get; set; }
 

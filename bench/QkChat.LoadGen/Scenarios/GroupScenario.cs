@@ -128,6 +128,7 @@ public sealed class GroupScenario : IScenario
         foreach (GroupMember? m in group.Members) m!.Ledger.Start(baseSeq.Value);
         group.BaseSeq = baseSeq.Value;
         Interlocked.Increment(ref _counters.GroupsReady);
+        if (context.Options.SendAfterRamp) await Waits.UntilAsync(context.Clock.RampEndTimestamp, context.HardStop).ConfigureAwait(false);
         if (context.Clock.WindowOver) return;
         int senders = Math.Min(group.Members.Length, context.Options.SendersPerGroup ?? group.Members.Length);
         lock (_sendLoops)

@@ -106,7 +106,8 @@ public abstract class PairScenario : IScenario
         ChatUser a = Volatile.Read(ref _users[local & ~1])!, b = Volatile.Read(ref _users[local | 1])!;
         a.Partner = b;
         b.Partner = a;
-        if (_context!.Clock.WindowOver) return;
+        if (_context!.Options.SendAfterRamp) await Waits.UntilAsync(_context.Clock.RampEndTimestamp, _context.HardStop).ConfigureAwait(false);
+        if (_context.Clock.WindowOver) return;
         Interlocked.Increment(ref _counters.PairsChatting);
         lock (_sendLoops)
         {

@@ -38,6 +38,15 @@ public sealed class GroupOptionsTests
     }
 
     [Fact]
+    public void Send_after_ramp_is_off_unless_asked_and_is_read_by_the_pair_and_group_scenarios()
+    {
+        Assert.False(Parse("group", "--connections", "100", "--password", "pw").SendAfterRamp);
+        Assert.True(Parse("group", "--connections", "100", "--password", "pw", "--send-after-ramp").SendAfterRamp);
+        Assert.True(Parse("chat", "--connections", "100", "--password", "pw", "--send-after-ramp").SendAfterRamp);
+        Assert.False(Parse("chat", "--connections", "100", "--password", "pw").SendAfterRamp);
+    }
+
+    [Fact]
     public void Group_options_are_read_with_their_defaults()
     {
         LoadGenOptions o = Parse("group", "--connections", "100", "--password", "pw");
