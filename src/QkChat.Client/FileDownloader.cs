@@ -21,7 +21,12 @@ public sealed class FileDownloader(HttpClient http)
 {
     private const int BufferBytes = 1 << 20;
 
-    /// <summary>Cuts in a row resumed before giving up (as <see cref="TusUploader.MaxResumes"/>).</summary>
+    /// <summary>
+    /// Cuts without progress resumed before giving up (as <see cref="TusUploader.MaxResumes"/>). Progress is the
+    /// destination getting past the most it ever held (a high-water mark), not merely bytes arriving: a server that
+    /// ignores Range answers 200 with the whole file each time, so bytes arrive on every attempt, and if it cuts at the
+    /// same place each time, counting arrivals as progress would resume for ever.
+    /// </summary>
     public int MaxResumes { get; init; } = 5;
 
     public Func<int, TimeSpan> Backoff { get; init; } = n => TimeSpan.FromMilliseconds(500 * (1 << Math.Min(n - 1, 6)));
@@ -46,6 +51,8 @@ public sealed class FileDownloader(HttpClient http)
     public async Task<DownloadResult> DownloadAsync(string url, Stream destination, string? etag = null, CancellationToken ct = default)
     {
         int cuts = 0;
+        // The most the destination ever held in this call: a cut forgives the earlier ones only when this rises.
+        long mostHeld = destination.Length;
         bool renewed = false;
         byte[] buffer = new byte[BufferBytes];
         while (true)
@@ -87,8 +94,11 @@ public sealed class FileDownloader(HttpClient http)
                 string? served = response.Headers.ETag?.Tag;
                 if (response.StatusCode == HttpStatusCode.PartialContent && etag is not null && served is not null && served != etag)
                 {
-                    // A range of other content than the bytes held (a server that did not honour If-Range): start over.
+                    // A range of other content than the bytes held (a server that did not honour If-Range): start over,
+                    // counted as a cut without progress so that a server answering so every time cannot loop.
                     destination.SetLength(0);
+                    if (++cuts > MaxResumes)
+                        throw new DownloadFailedException(response.StatusCode, $"gave up after {MaxResumes} restarts: the server keeps sending a range of other content");
                     continue;
                 }
                 if (served is not null && served != etag && ETagChanged is not null) await ETagChanged(served, ct).ConfigureAwait(false);
@@ -103,7 +113,6 @@ public sealed class FileDownloader(HttpClient http)
                 {
                     await destination.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
                     have += read;
-                    cuts = 0;
                     Progress?.Invoke(have, length);
                 }
                 await destination.FlushAsync(ct).ConfigureAwait(false);
@@ -112,7 +121,13 @@ public sealed class FileDownloader(HttpClient http)
             }
             catch (Exception e) when (TusUploader.IsCut(e, ct))
             {
-                if (++cuts > MaxResumes) throw new DownloadFailedException(0, $"gave up after {MaxResumes} resumes: {e.Message}");
+                long held = destination.Length;
+                if (held > mostHeld)
+                {
+                    mostHeld = held;
+                    cuts = 0;
+                }
+                if (++cuts > MaxResumes) throw new DownloadFailedException(0, $"gave up after {MaxResumes} resumes without progress: {e.Message}");
                 await Task.Delay(Backoff(cuts), ct).ConfigureAwait(false);
             }
         }
