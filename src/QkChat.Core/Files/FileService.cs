@@ -20,6 +20,7 @@ public sealed partial class FileService
 
     private readonly FileTransferOptions _options;
     private readonly IFileCatalog _catalog;
+    private readonly IFileStore _store;
     private readonly SignedTokens _tokens;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -27,15 +28,17 @@ public sealed partial class FileService
     private readonly FileTransferStats _stats;
     private readonly FileUploads? _uploads;
 
+    /// <param name="store">Checked before stored content is answered `complete` (docs/files.md, "Lost or damaged content").</param>
     /// <param name="uploads">Settles a resumed upload that a crash left inconsistent before its offset is answered
     /// (docs/files.md, "Consistency and crashes"); null: the row's offset is answered as it is.</param>
-    public FileService(FileTransferOptions options, IFileCatalog catalog, SignedTokens tokens, ILogger logger, TimeProvider? time = null,
-        FileTransferStats? stats = null, FileUploads? uploads = null)
+    public FileService(FileTransferOptions options, IFileCatalog catalog, IFileStore store, SignedTokens tokens, ILogger logger,
+        TimeProvider? time = null, FileTransferStats? stats = null, FileUploads? uploads = null)
     {
         _uploads = uploads;
         _stats = stats ?? new FileTransferStats();
         _options = options;
         _catalog = catalog;
+        _store = store;
         _tokens = tokens;
         _logger = logger;
         _time = time ?? TimeProvider.System;
@@ -60,7 +63,7 @@ public sealed partial class FileService
             now + (long)FileTransferOptions.UploadLifetime.TotalMilliseconds, _options.MaxOpenUploadsPerUser, _options.MaxBytesPerUserPerDay);
         OffReactor.Run(ctx, _logger, async pending =>
         {
-            var outcome = await _catalog.InitAsync(init, CancellationToken.None);
+            var outcome = await _catalog.InitAsync(init, _store.IsStoredWholeAsync, CancellationToken.None);
             if (outcome is { Resumed: true, Upload: { } earlier } && _uploads is not null)
             {
                 // The earlier upload may be one a crash left apart from its bytes, or whole on disk but never committed.
@@ -76,10 +79,11 @@ public sealed partial class FileService
                         break;
                     default:
                         // Deleted meanwhile (its bytes did not match, or it finished or expired): ask afresh, once.
-                        outcome = await _catalog.InitAsync(init, CancellationToken.None);
+                        outcome = await _catalog.InitAsync(init, _store.IsStoredWholeAsync, CancellationToken.None);
                         break;
                 }
             }
+            if (outcome.ContentLost) LogContentLost(_logger, init.Content.Hex, init.Content.Size, me);
             switch (outcome.Result)
             {
                 case InitResult.Complete:
@@ -159,6 +163,10 @@ public sealed partial class FileService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "file_upload_init of user {UserId}: upload {UploadId} was whole on disk after a crash; completed as file {FileId}")]
     private static partial void LogSettledComplete(ILogger logger, uint userId, long uploadId, long fileId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "content {Sha256}-{Size} has a file_blobs row but its file in the store is missing or of another length: " +
+        "file_upload_init of user {UserId} uploads it again (files over it cannot be downloaded until an upload of it completes)")]
+    private static partial void LogContentLost(ILogger logger, string sha256, long size, uint userId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "file_upload_init of user {UserId} refused: the limit of {Limit} is reached")]
     private static partial void LogLimited(ILogger logger, uint userId, string limit);

@@ -78,7 +78,7 @@ public sealed partial class FileUploads
             var file = await catalog.CompleteAsync(upload, _time.GetUtcNow().ToUnixTimeMilliseconds(), async c =>
             {
                 // Under the blob row's lock: the sweeper may have deleted a content without a row since the hash above.
-                if (!await store.ExistsAsync(key, c)) throw new ContentGoneException();
+                if (!await store.IsStoredWholeAsync(key, c)) throw new ContentGoneException();
                 await store.AbortUploadAsync(upload.UploadId, c);
             }, ct);
             LogCompletedFromContent(logger, upload.UploadId, upload.UserId, file.FileId, key.Size);

@@ -6,8 +6,12 @@ public sealed record StoredFile(long FileId, uint UploaderId, ContentKey Content
 /// <summary>An unfinished upload.</summary>
 public sealed record UploadInfo(long UploadId, uint UserId, ContentKey Content, string Name, string Mime, long Offset, long ExpiresAt);
 
-/// <summary>What file_upload_init found or started; <paramref name="Resumed"/>: the upload is the user's earlier one of the same content.</summary>
-public readonly record struct InitOutcome(InitResult Result, StoredFile? File, UploadInfo? Upload, bool Resumed = false);
+/// <summary>
+/// What file_upload_init found or started; <paramref name="Resumed"/>: the upload is the user's earlier one of the same
+/// content; <paramref name="ContentLost"/>: a blob row said the content is stored but the store does not hold it whole,
+/// so it was treated as absent (the upload stores it again).
+/// </summary>
+public readonly record struct InitOutcome(InitResult Result, StoredFile? File, UploadInfo? Upload, bool Resumed = false, bool ContentLost = false);
 
 public enum InitResult
 {
@@ -37,8 +41,10 @@ public interface IFileCatalog
     /// <summary>
     /// file_upload_init: the content stored already gives the user a file over it at once (their own earlier file of the
     /// same content and name, or a new one); else the user's earlier upload of it, or a new upload within the limits.
+    /// "Stored" is the blob row and <paramref name="storedWhole"/> (the store's check, run under the row's lock so the
+    /// sweeper cannot delete the content in between): a row whose bytes the store lost counts as no content.
     /// </summary>
-    Task<InitOutcome> InitAsync(InitRequest request, CancellationToken ct);
+    Task<InitOutcome> InitAsync(InitRequest request, Func<ContentKey, CancellationToken, Task<bool>> storedWhole, CancellationToken ct);
 
     /// <summary>The upload if it exists and belongs to <paramref name="userId"/>.</summary>
     Task<UploadInfo?> UploadAsync(long uploadId, uint userId, CancellationToken ct);

@@ -41,16 +41,20 @@ public interface IFileStore
 
     /// <summary>
     /// Makes the staged bytes the content <paramref name="key"/>, durably, and removes the staging area. If the
-    /// content is already stored (another upload of the same bytes finished first) the staged copy is dropped: the
-    /// same bytes are stored once.
+    /// content is already stored whole (another upload of the same bytes finished first) the staged copy is dropped:
+    /// the same bytes are stored once. A content under that key that is not whole (<see cref="IsStoredWholeAsync"/>:
+    /// damaged, truncated) is replaced by the staged bytes.
     /// </summary>
     Task CommitAsync(long uploadId, ContentKey key, CancellationToken ct);
 
     /// <summary>Drops an upload's staging area (a failed whole-file check, an expired upload); absent is fine.</summary>
     Task AbortUploadAsync(long uploadId, CancellationToken ct);
 
-    /// <summary>Whether the content is stored.</summary>
-    Task<bool> ExistsAsync(ContentKey key, CancellationToken ct);
+    /// <summary>
+    /// Whether the content is stored whole: present, with the length its key names. One stat (an S3 adapter: a
+    /// HeadObject); the bytes are not read, so bytes damaged in place at the right length pass.
+    /// </summary>
+    Task<bool> IsStoredWholeAsync(ContentKey key, CancellationToken ct);
 
     /// <summary>A read-only stream of the content from <paramref name="offset"/> on (a Range request); null if absent.</summary>
     Task<Stream?> OpenReadAsync(ContentKey key, long offset, CancellationToken ct);

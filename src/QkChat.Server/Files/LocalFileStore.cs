@@ -78,7 +78,7 @@ public sealed class LocalFileStore : IFileStore
     public Task CommitAsync(long uploadId, ContentKey key, CancellationToken ct)
     {
         string staged = StagingPath(uploadId), target = ContentPath(key);
-        if (File.Exists(target))
+        if (IsWhole(target, key))
         {
             // The same bytes are stored already (another upload finished first): kept once.
             File.Delete(staged);
@@ -87,7 +87,9 @@ public sealed class LocalFileStore : IFileStore
         string dir = Path.GetDirectoryName(target)!;
         Directory.CreateDirectory(dir);
         using (var handle = File.OpenHandle(staged, FileMode.Open, FileAccess.ReadWrite)) RandomAccess.FlushToDisk(handle);
-        File.Move(staged, target, overwrite: false);
+        // Overwrite: a content file of the wrong length under this key (docs/files.md, "Lost or damaged content") is
+        // replaced by the checked bytes; rename(2) swaps it atomically, so a reader has the old file or the new one.
+        File.Move(staged, target, overwrite: true);
         DirectorySync.Flush(dir);
         DirectorySync.Flush(_staging);
         return Task.CompletedTask;
@@ -99,7 +101,13 @@ public sealed class LocalFileStore : IFileStore
         return Task.CompletedTask;
     }
 
-    public Task<bool> ExistsAsync(ContentKey key, CancellationToken ct) => Task.FromResult(File.Exists(ContentPath(key)));
+    public Task<bool> IsStoredWholeAsync(ContentKey key, CancellationToken ct) => Task.FromResult(IsWhole(ContentPath(key), key));
+
+    private static bool IsWhole(string path, ContentKey key)
+    {
+        var file = new FileInfo(path);
+        return file.Exists && file.Length == key.Size;
+    }
 
     public Task<Stream?> OpenReadAsync(ContentKey key, long offset, CancellationToken ct)
     {

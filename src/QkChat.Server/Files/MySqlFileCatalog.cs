@@ -15,7 +15,7 @@ public sealed partial class MySqlFileCatalog(MySqlDataSource db) : IFileCatalog
     private const string FileColumns = "f.file_id, f.uploader_id, f.sha256, f.size, f.name, f.mime, f.created_at";
     private const string UploadColumns = "upload_id, user_id, sha256, size, name, mime, upload_offset, expires_at";
 
-    public Task<InitOutcome> InitAsync(InitRequest r, CancellationToken ct) =>
+    public Task<InitOutcome> InitAsync(InitRequest r, Func<ContentKey, CancellationToken, Task<bool>> storedWhole, CancellationToken ct) =>
         BackendErrors.Guard("MariaDB", async () =>
         {
             await using var connection = await db.OpenConnectionAsync(ct);
@@ -24,16 +24,24 @@ public sealed partial class MySqlFileCatalog(MySqlDataSource db) : IFileCatalog
             await using (var user = Command("SELECT user_id FROM users WHERE user_id = @u FOR UPDATE", connection, transaction, ("@u", r.UserId)))
                 await user.ExecuteScalarAsync(ct);
 
-            // Stored content answers at once. The shared lock orders this against the sweeper deleting the blob.
+            // Stored content answers at once. The shared lock orders this against the sweeper deleting the blob, and keeps
+            // the content in the store while it is checked and the file row written. A row whose bytes the store does not
+            // hold whole (lost or truncated on disk) counts as no content: the upload below stores them again, and its
+            // commit replaces the bad file under the same key, which makes the earlier files over it whole again.
+            bool lost = false;
             await using (var blob = Command("SELECT 1 FROM file_blobs WHERE sha256 = @s AND size = @z LOCK IN SHARE MODE", connection, transaction,
                              ("@s", r.Content.Sha256), ("@z", r.Content.Size)))
             {
                 if (await blob.ExecuteScalarAsync(ct) is not null)
                 {
-                    var file = await OwnFileAsync(connection, transaction, r, ct) ?? await InsertFileAsync(connection, transaction, r.UserId, r.Content,
-                        r.Name, r.Mime, r.Now, uploaded: false, ct);
-                    await transaction.CommitAsync(ct);
-                    return new InitOutcome(InitResult.Complete, file, null);
+                    if (await storedWhole(r.Content, ct))
+                    {
+                        var file = await OwnFileAsync(connection, transaction, r, ct) ?? await InsertFileAsync(connection, transaction, r.UserId,
+                            r.Content, r.Name, r.Mime, r.Now, uploaded: false, ct);
+                        await transaction.CommitAsync(ct);
+                        return new InitOutcome(InitResult.Complete, file, null);
+                    }
+                    lost = true;
                 }
             }
 
@@ -44,7 +52,7 @@ public sealed partial class MySqlFileCatalog(MySqlDataSource db) : IFileCatalog
                 if (upload is not null)
                 {
                     await transaction.CommitAsync(ct);
-                    return new InitOutcome(InitResult.Upload, null, upload, Resumed: true);
+                    return new InitOutcome(InitResult.Upload, null, upload, Resumed: true, ContentLost: lost);
                 }
             }
 
@@ -59,8 +67,8 @@ public sealed partial class MySqlFileCatalog(MySqlDataSource db) : IFileCatalog
                 await reader.ReadAsync(ct);
                 long open = reader.GetInt64(0);
                 decimal bytes = reader.GetDecimal(1);
-                if (open >= r.MaxOpenUploads) return new InitOutcome(InitResult.TooManyUploads, null, null);
-                if (bytes + r.Content.Size > r.MaxBytesPerDay) return new InitOutcome(InitResult.DailyBytesExceeded, null, null);
+                if (open >= r.MaxOpenUploads) return new InitOutcome(InitResult.TooManyUploads, null, null, ContentLost: lost);
+                if (bytes + r.Content.Size > r.MaxBytesPerDay) return new InitOutcome(InitResult.DailyBytesExceeded, null, null, ContentLost: lost);
             }
 
             await using var insert = Command(
@@ -70,7 +78,7 @@ public sealed partial class MySqlFileCatalog(MySqlDataSource db) : IFileCatalog
             await insert.ExecuteNonQueryAsync(ct);
             await transaction.CommitAsync(ct);
             return new InitOutcome(InitResult.Upload, null,
-                new UploadInfo(insert.LastInsertedId, r.UserId, r.Content, r.Name, r.Mime, 0, r.UploadExpiresAt));
+                new UploadInfo(insert.LastInsertedId, r.UserId, r.Content, r.Name, r.Mime, 0, r.UploadExpiresAt), ContentLost: lost);
         });
 
     /// <summary>The user's own earlier file of this content under this exact name and type (a repeated init makes no new file).</summary>

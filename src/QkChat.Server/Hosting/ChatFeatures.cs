@@ -81,8 +81,8 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
         var tokens = new SignedTokens(FileSettings.Secret);
         FileStats = new FileTransferStats();
         Uploads = new FileUploads(FileSettings, FileStore, fileCatalog, tokens, loggers.CreateLogger("Files"), fileClock, FileStats);
-        Files = new FileService(FileSettings, fileCatalog, tokens, loggers.CreateLogger("Files"), fileClock, FileStats, Uploads);
-        Downloads = new FileDownloads(fileCatalog, FileStore, tokens, fileClock);
+        Files = new FileService(FileSettings, fileCatalog, FileStore, tokens, loggers.CreateLogger("Files"), fileClock, FileStats, Uploads);
+        Downloads = new FileDownloads(fileCatalog, FileStore, tokens, loggers.CreateLogger("Files"), fileClock);
         FileSweeper = new FileSweeper(FileStore, fileCatalog, loggers.CreateLogger("Files"), fileClock, Uploads);
         Messaging.Files = fileCatalog;
         Groups.Files = fileCatalog;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using MySqlConnector;
 using QkChat.Client;
@@ -79,9 +80,10 @@ internal sealed class ChatHarness : IAsyncDisposable
     /// <param name="chat">Session settings (timeouts, limits) of the in-process server.</param>
     /// <param name="files">File transfer settings (a test of uploads gives its own directory and limits).</param>
     /// <param name="fileClock">The clock of uploads, URLs and the file sweeper (a test that moves time).</param>
+    /// <param name="loggers">Where the features log (a test that checks what an operator reads); default: nowhere.</param>
     public static async Task<ChatHarness> StartAsync(MessagingOptions? messaging = null, MySqlDataSource? chatDb = null, int? redisPort = null,
         TimeProvider? messageClock = null, GroupOptions? groups = null, Action<ChatOptions>? chat = null,
-        QkChat.Core.Files.FileTransferOptions? files = null, TimeProvider? fileClock = null)
+        QkChat.Core.Files.FileTransferOptions? files = null, TimeProvider? fileClock = null, ILoggerFactory? loggers = null)
     {
         var db = await TempDatabase.CreateAsync();
         var data = chatDb ?? db.DataSource;
@@ -96,7 +98,7 @@ internal sealed class ChatHarness : IAsyncDisposable
         var pool = new PasswordWorkPool(new Argon2idPasswordHasher(iterations: 1, memoryKiB: 8 * 1024), workers: 2);
         var mailer = new CapturingMailer();
         var features = new ChatFeatures(new AccountOptions(), messaging ?? new MessagingOptions(), "test", data, redis,
-            mailer, pool, NullLoggerFactory.Instance, messageClock: messageClock, groupOptions: groups, fileOptions: files, fileClock: fileClock);
+            mailer, pool, loggers ?? NullLoggerFactory.Instance, messageClock: messageClock, groupOptions: groups, fileOptions: files, fileClock: fileClock);
         await features.StartAsync(CancellationToken.None);
         var server = InProcessServer.Start(chat: chat, routes: features.Register);
         return new ChatHarness(db, data, redis, pool, features, server, mailer);

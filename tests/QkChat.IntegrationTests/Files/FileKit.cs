@@ -51,8 +51,9 @@ internal sealed class FileKit : IAsyncDisposable
     public string Dir { get; }
     public FileUploads Uploads => Chat.Features.Uploads;
 
+    /// <param name="loggers">Where the server logs (a test that checks its warnings; not with admin); default: nowhere.</param>
     public static async Task<FileKit> StartAsync(long maxBytes = 1024 * 1024, int maxOpenUploads = 20, long maxBytesPerDay = 1L << 30,
-        TimeProvider? clock = null, bool admin = false)
+        TimeProvider? clock = null, bool admin = false, Microsoft.Extensions.Logging.ILoggerFactory? loggers = null)
     {
         string dir = Path.Combine(Path.GetTempPath(), "qkchat-files-" + Guid.NewGuid().ToString("N"));
         var options = new FileTransferOptions
@@ -65,7 +66,7 @@ internal sealed class FileKit : IAsyncDisposable
             var harness = await QkChat.IntegrationTests.Admin.AdminHarness.StartAsync(files: options);
             return new FileKit(harness.Chat, dir, options, harness);
         }
-        return new FileKit(await ChatHarness.StartAsync(files: options, fileClock: clock), dir, options);
+        return new FileKit(await ChatHarness.StartAsync(files: options, fileClock: clock, loggers: loggers), dir, options);
     }
 
     public async Task<(uint Id, ChatClient Device)> UserAsync()

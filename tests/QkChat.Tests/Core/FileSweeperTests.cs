@@ -93,7 +93,8 @@ public sealed class FileSweeperTests
         public Task<int> DeleteUnknownContentsAsync(IReadOnlyList<ContentKey> keys, Func<ContentKey, CancellationToken, Task> deleteBytes,
             CancellationToken ct) => Task.FromResult(0);
 
-        public Task<InitOutcome> InitAsync(InitRequest request, CancellationToken ct) => throw new NotSupportedException();
+        public Task<InitOutcome> InitAsync(InitRequest request, Func<ContentKey, CancellationToken, Task<bool>> storedWhole, CancellationToken ct) =>
+            throw new NotSupportedException();
         public Task<UploadInfo?> UploadAsync(long uploadId, uint userId, CancellationToken ct) => throw new NotSupportedException();
         public Task<bool> AdvanceAsync(long uploadId, long expected, long offset, CancellationToken ct) => throw new NotSupportedException();
         public Task<bool> RewindAsync(long uploadId, long expected, long offset, CancellationToken ct) => throw new NotSupportedException();
@@ -128,7 +129,7 @@ public sealed class FileSweeperTests
         public Task<long> AppendAsync(long uploadId, long offset, ReadOnlyMemory<byte> chunk, CancellationToken ct) => throw new NotSupportedException();
         public Task<byte[]> HashUploadAsync(long uploadId, CancellationToken ct) => throw new NotSupportedException();
         public Task CommitAsync(long uploadId, ContentKey key, CancellationToken ct) => throw new NotSupportedException();
-        public Task<bool> ExistsAsync(ContentKey key, CancellationToken ct) => throw new NotSupportedException();
+        public Task<bool> IsStoredWholeAsync(ContentKey key, CancellationToken ct) => throw new NotSupportedException();
         public Task<Stream?> OpenReadAsync(ContentKey key, long offset, CancellationToken ct) => throw new NotSupportedException();
     }
 }

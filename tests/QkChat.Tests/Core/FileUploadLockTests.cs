@@ -145,7 +145,8 @@ public sealed class FileUploadLockTests
         public Task<int> DeleteUnknownContentsAsync(IReadOnlyList<ContentKey> keys, Func<ContentKey, CancellationToken, Task> deleteBytes,
             CancellationToken ct) => Task.FromResult(0);
 
-        public Task<InitOutcome> InitAsync(InitRequest request, CancellationToken ct) => throw new NotSupportedException();
+        public Task<InitOutcome> InitAsync(InitRequest request, Func<ContentKey, CancellationToken, Task<bool>> storedWhole, CancellationToken ct) =>
+            throw new NotSupportedException();
         public Task<StoredFile?> VisibleAsync(long fileId, uint userId, CancellationToken ct) => throw new NotSupportedException();
         public Task<StoredFile?> FindAsync(long fileId, CancellationToken ct) => throw new NotSupportedException();
     }
@@ -207,7 +208,7 @@ public sealed class FileUploadLockTests
             lock (_lock) return _staged.Keys.ToList();
         }
 
-        public Task<bool> ExistsAsync(ContentKey key, CancellationToken ct)
+        public Task<bool> IsStoredWholeAsync(ContentKey key, CancellationToken ct)
         {
             lock (_lock) return Task.FromResult(_contents.Contains(key));
         }
