@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using QkChat.Core;
 using QkChat.Core.Files;
@@ -56,6 +57,54 @@ public sealed class MessageWriterOrderTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_release_that_throws_still_answers_its_batch_frees_its_writer_and_lets_later_batches_through()
+    {
+        // Release must not throw, but a defect in what it calls (here the log line of a NotStored message, through a
+        // logger that fails once) must not leave its senders unanswered, the later batches waiting on it and its
+        // writer's slot taken: with every slot lost, the node would store no message again.
+        var store = new HeldStore();
+        await using var rig = new Rig(store, new FailingOnceLogger());
+        var first = rig.Send();
+        await store.Calls(1);
+        var second = rig.Send();
+        await store.Calls(2);
+
+        store.Finish(1);
+        store.Finish(0, StoreResult.NotStored);
+        Assert.Equal([first.Id, second.Id], rig.Answers);
+        Assert.True(rig.Writer.VisibleBelow() > second.Id, "both released");
+        // Both writers are free: two more batches are stored at once.
+        rig.Send();
+        rig.Send();
+        await store.Calls(4);
+        store.Finish(2);
+        store.Finish(3);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_retry_of_a_send_in_flight_joins_it_and_takes_no_batch_of_its_own()
+    {
+        var store = new HeldStore();
+        await using var rig = new Rig(store);
+        var first = rig.Send(clientMsgId: "k", sender: 7);
+        await store.Calls(1);
+        rig.Send(clientMsgId: "k", sender: 7); // the same send again while the first is being stored
+        var other = rig.Send(clientMsgId: "k", sender: 8); // another sender's key is another message
+        await store.Calls(2);
+        Assert.Equal([other.Message.MessageId], store.Batch(1).Select(m => m.MessageId));
+
+        store.Finish(1);
+        store.Finish(0);
+        Assert.Equal([first.Id, first.Id, other.Id], rig.Answers);
+        Assert.Equal([StoreResult.Stored, StoreResult.Duplicate, StoreResult.Stored], rig.Results);
+
+        // Released: a later retry is stored as a send of its own (MariaDB's unique key answers it).
+        rig.Send(clientMsgId: "k", sender: 7);
+        await store.Calls(3);
+        store.Finish(2);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task The_stop_drains_every_batch_in_flight_and_answers_them_in_order()
     {
         var store = new HeldStore();
@@ -79,11 +128,11 @@ public sealed class MessageWriterOrderTests
         private readonly MessageIds _ids = new();
         private uint _n;
 
-        public Rig(HeldStore store)
+        public Rig(HeldStore store, ILogger? logger = null)
         {
             var options = new MessagingOptions { Writers = 2, BatchSize = 1 };
             _indexer = new SearchIndexer(store, 1000, () => 0, NullLogger.Instance);
-            Writer = new MessageWriter(store, options, _indexer, _ids, NullLogger.Instance);
+            Writer = new MessageWriter(store, options, _indexer, _ids, logger ?? NullLogger.Instance);
         }
 
         public MessageWriter Writer { get; }
@@ -91,9 +140,12 @@ public sealed class MessageWriterOrderTests
         /// <summary>Message ids answered, in answer order: stored ones as they are, failed ones negated.</summary>
         public List<long> Answers { get; } = [];
 
-        public Recorded Send()
+        /// <summary>What each answer said, in answer order (failed ones are not in it).</summary>
+        public List<StoreResult> Results { get; } = [];
+
+        public Recorded Send(string? clientMsgId = null, uint? sender = null)
         {
-            var item = new Recorded(this, ++_n);
+            var item = new Recorded(this, ++_n, clientMsgId, sender);
             Assert.Equal(EnqueueResult.Queued, Writer.TryMintAndEnqueue(item));
             item.Id = item.Message.MessageId;
             return item;
@@ -111,23 +163,41 @@ public sealed class MessageWriterOrderTests
         {
             private readonly Rig _rig;
 
-            public Recorded(Rig rig, uint n)
+            public Recorded(Rig rig, uint n, string? clientMsgId = null, uint? sender = null)
             {
                 _rig = rig;
-                Message = new NewMessage(0, 100_000_000 + n, 200_000_000, null, MessageTypes.Text, "m" + n, 0);
+                Message = new NewMessage(0, sender ?? 100_000_000 + n, 200_000_000, clientMsgId, MessageTypes.Text, "m" + n, 0);
             }
 
             public long Id { get; set; }
 
             public override void Stored(StoreOutcome outcome)
             {
-                lock (_rig.Answers) _rig.Answers.Add(outcome.MessageId);
+                lock (_rig.Answers)
+                {
+                    _rig.Answers.Add(outcome.MessageId);
+                    _rig.Results.Add(outcome.Result);
+                }
             }
 
             public override void Failed(bool backendDown)
             {
                 lock (_rig.Answers) _rig.Answers.Add(-Message.MessageId);
             }
+        }
+    }
+
+    /// <summary>A logger whose first write throws (a broken sink); every later one is dropped.</summary>
+    private sealed class FailingOnceLogger : ILogger
+    {
+        private int _calls;
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (Interlocked.Increment(ref _calls) == 1) throw new InvalidOperationException("the log sink failed");
         }
     }
 
@@ -146,13 +216,15 @@ public sealed class MessageWriterOrderTests
             }
         }
 
-        public void Finish(int call)
+        public void Finish(int call, StoreResult result = StoreResult.Stored)
         {
             var (batch, done) = Take(call);
-            done.SetResult(batch.Select(m => new StoreOutcome(StoreResult.Stored, m.MessageId, m.Timestamp)).ToArray());
+            done.SetResult(batch.Select(m => new StoreOutcome(result, m.MessageId, m.Timestamp)).ToArray());
         }
 
         public void Fail(int call, Exception e) => Take(call).Done.SetException(e);
+
+        public IReadOnlyList<NewMessage> Batch(int call) => Take(call).Batch;
 
         private (IReadOnlyList<NewMessage> Batch, TaskCompletionSource<StoreOutcome[]> Done) Take(int call)
         {
