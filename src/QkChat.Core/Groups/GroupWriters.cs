@@ -51,6 +51,7 @@ public sealed class GroupWriters : IAsyncDisposable
     public long Failed => Sum(w => w.Failed);
     public long Unpushed => Sum(w => w.Unpushed);
     public int Queued => (int)Sum(w => w.Queued);
+    public int BatchesInFlight => (int)Sum(w => w.BatchesInFlight);
     public int LargestBatch => _writers.Max(w => w.LargestBatch);
 
     /// <summary>message.batch_size, on every writer (a reload may change it).</summary>

@@ -87,8 +87,11 @@ public interface IMessageStore
     /// <summary>Recalls a message of <paramref name="senderId"/>: content erased, flag set; false if it was already recalled.</summary>
     Task<bool> RecallAsync(uint senderId, long messageId, long at, CancellationToken ct);
 
-    /// <summary>Newest first; <paramref name="beforeMessageId"/> (when not null) wins over <paramref name="offset"/>.</summary>
-    Task<IReadOnlyList<MessageRecord>> HistoryAsync(uint userId, uint peerId, int limit, int offset, long? beforeMessageId, CancellationToken ct);
+    /// <summary>
+    /// Newest first, ids below <paramref name="visibleBelow"/> only; <paramref name="beforeMessageId"/> (when not null)
+    /// wins over <paramref name="offset"/>.
+    /// </summary>
+    Task<IReadOnlyList<MessageRecord>> HistoryAsync(uint userId, uint peerId, int limit, int offset, long? beforeMessageId, long visibleBelow, CancellationToken ct);
 
     /// <summary>Every message to or from the user with an id above <paramref name="afterMessageId"/> and below <paramref name="beforeMessageId"/>, oldest first.</summary>
     Task<IReadOnlyList<MessageRecord>> SyncAsync(uint userId, long afterMessageId, long beforeMessageId, int limit, CancellationToken ct);

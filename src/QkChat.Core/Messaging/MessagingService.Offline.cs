@@ -18,9 +18,10 @@ public sealed partial class MessagingService
     {
         DeviceState(session).BeginDrain(session);
         uint me = session.UserId;
-        // The queue as it was at login: any message minted from now on reaches this device live (it is registered),
-        // so a message sent right after a login comes as a `message` push, never inside an offline batch.
-        long before = _ids.Mark();
+        // The queue as it was at login, below the writer's watermark (docs/messaging.md "Order and catch-up"): every
+        // message at or above it is released from now on, so it reaches this device live (it is registered), and no
+        // batch shows a message while an earlier one is still being stored (a cursor past it would skip that one).
+        long before = Writer.VisibleBelow();
         _ = Task.Run(() => FetchOfflineBatchAsync(session, me, afterMessageId: 0, before));
     }
 

@@ -13,10 +13,13 @@ public sealed partial class MessagingService
         if (request is null) return;
         uint me = ctx.Session.UserId, peer = (uint)request.ChatUserId!.Value;
         int limit = request.Limit ?? 50;
+        // Below the writer's watermark, as sync_messages: a page never shows a message while an earlier one is still
+        // being stored (docs/messaging.md "Order and catch-up").
+        long below = Writer.VisibleBelow();
         OffReactor.Run(ctx, _logger, async pending =>
         {
             // The conversation (me, peer) is mine by construction; a stranger's id just has no messages with me.
-            var page = await _store.HistoryAsync(me, peer, limit + 1, request.Offset ?? 0, request.BeforeMessageId, CancellationToken.None);
+            var page = await _store.HistoryAsync(me, peer, limit + 1, request.Offset ?? 0, request.BeforeMessageId, below, CancellationToken.None);
             CompletePage(pending, page, limit);
         });
     }

@@ -28,7 +28,7 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
     private readonly int _depth;
     // Emptied batch lists for the next batches (one per slot, so a deep writer does not allocate a list per batch).
     private readonly ConcurrentBag<List<T>> _lists = [];
-    private int _signaled, _queued;
+    private int _signaled, _queued, _batchesInFlight;
     private volatile bool _stopping;
     // _entering counts TryEnqueue calls under way, so that the stop can wait until none is between its check of
     // _stopping and its Enqueue; _sealed then tells the loop that nothing more can arrive (see DrainAsync).
@@ -85,6 +85,12 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
     public int Depth => _depth;
     public int LargestBatch { get; private set; }
     public int Queued => Volatile.Read(ref _queued);
+
+    /// <summary>Batches taken off the queue and not yet answered: being stored or waiting for an earlier batch (at most the depth).</summary>
+    public int BatchesInFlight => Volatile.Read(ref _batchesInFlight);
+
+    /// <summary>Items accepted and not yet answered (queued, being stored, or stored and waiting for an earlier batch).</summary>
+    protected long InFlight => Math.Max(0, Interlocked.Read(ref _accepted) - Interlocked.Read(ref _done));
 
     /// <summary>How long each batch's write took, committed or failed (qkchat_batch_commit_seconds).</summary>
     public LatencyHistogram CommitTimes { get; }
@@ -189,7 +195,8 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
                 // 1 awaits the previous batch itself, as the single writer always did: its continuation runs inline where
                 // the store finished (a semaphore's waiter would resume on the pool; GroupFanOutAllocationTests relies on
                 // the writer going on on the thread that completed the store).
-                if (_depth == 1) await earlier;
+                // An earlier write never faults (WriteBatchAsync); suppressed all the same, as a fault would end the writer.
+                if (_depth == 1) await earlier.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 else await _slots.WaitAsync();
                 var batch = _lists.TryTake(out var list) ? list : new List<T>();
                 int weight = 0, max = MaxBatchWeight;
@@ -209,6 +216,7 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
                 }
                 Interlocked.Add(ref _queued, -batch.Count);
                 Taken(batch);
+                Interlocked.Increment(ref _batchesInFlight);
                 earlier = WriteBatchAsync(batch, earlier);
             }
             if (_sealed && _queue.IsEmpty)
@@ -235,26 +243,43 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
         // The store's time alone (a failure that took long, a timeout, is latency an operator must see too), not the
         // wait for earlier batches below.
         CommitTimes.RecordSince(started);
-        await earlier; // never faults: it is this method
-        if (failure is null)
+        // It is this method, which does not fault; if it ever did, this batch and every later one must still be released.
+        await earlier.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        try
         {
-            Release(batch);
-            Batches++;
-            Written += batch.Count;
-            LargestBatch = Math.Max(LargestBatch, batch.Count);
+            if (failure is null)
+            {
+                try
+                {
+                    Release(batch);
+                }
+                catch (Exception e)
+                {
+                    // A subclass's defect: logged, and the batch is done all the same (the counts, its slot, later batches).
+                    LogReleaseFailed(Logger, GetType().Name, batch.Count, e);
+                }
+                Batches++;
+                Written += batch.Count;
+                LargestBatch = Math.Max(LargestBatch, batch.Count);
+            }
+            else
+            {
+                Failed += batch.Count;
+                bool down = failure is BackendUnavailableException;
+                if (down) LogBatchUnavailable(Logger, GetType().Name, batch.Count, failure.Message);
+                else LogBatchFailed(Logger, GetType().Name, batch.Count, failure);
+                foreach (var item in batch) Answer(item, (this, down), static (i, s) => s.Item1.Fail(i, s.down));
+            }
         }
-        else
+        finally
         {
-            Failed += batch.Count;
-            bool down = failure is BackendUnavailableException;
-            if (down) LogBatchUnavailable(Logger, GetType().Name, batch.Count, failure.Message);
-            else LogBatchFailed(Logger, GetType().Name, batch.Count, failure);
-            foreach (var item in batch) Answer(item, (this, down), static (i, s) => s.Item1.Fail(i, s.down));
+            // Whatever threw above (a logger, say): a slot or a waiter lost here would stall the writer for good.
+            Interlocked.Decrement(ref _batchesInFlight);
+            MarkDone(batch.Count);
+            batch.Clear();
+            _lists.Add(batch);
+            if (_depth > 1) _slots.Release();
         }
-        MarkDone(batch.Count);
-        batch.Clear();
-        _lists.Add(batch);
-        if (_depth > 1) _slots.Release();
     }
 
     /// <summary>Runs one item's answer; one item's failure must not cost the rest of the batch their answers.</summary>
@@ -308,6 +333,9 @@ public abstract partial class WriteBehind<T> : IAsyncDisposable where T : class
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Writer}: batch of {Count} not stored; each gets INTERNAL")]
     private static partial void LogBatchFailed(ILogger logger, string writer, int count, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Writer}: releasing a stored batch of {Count} failed; it counts as written")]
+    private static partial void LogReleaseFailed(ILogger logger, string writer, int count, Exception error);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Writer}: answering a stored item failed")]
     private static partial void LogAnswerFailed(ILogger logger, string writer, Exception error);

@@ -52,6 +52,15 @@ public sealed class ServerMetrics : IDisposable
         _meter.CreateObservableGauge("qkchat.messages.queued", () => (long)messaging.Writer.Queued, "{message}", "Messages waiting to be stored");
         _meter.CreateObservableCounter("qkchat.messages.failed", () => messaging.Writer.Failed, "{message}",
             "Messages whose batch was not stored (answered UNAVAILABLE or INTERNAL)");
+        // The message writers' pipeline (docs/messaging.md "Order and catch-up"): batches stored at once (at most
+        // message.writers) and the watermark's lag, messages minted and not yet released (the id-paged reads stop below
+        // the oldest of them).
+        _meter.CreateObservableGauge("qkchat.messages.batches_in_flight", () => (long)messaging.Writer.BatchesInFlight, "{batch}",
+            "Message batches being stored or waiting for an earlier batch's release (at most message.writers)");
+        _meter.CreateObservableGauge("qkchat.messages.unreleased", () => messaging.Writer.Unreleased, "{message}",
+            "Messages minted and not yet released (queued, being stored, or stored and waiting for an earlier batch): the watermark's lag");
+        _meter.CreateObservableCounter("qkchat.messages.retries_joined", () => messaging.Writer.RetriesJoined, "{message}",
+            "Retries (same sender and client_msg_id) answered with the outcome of the same send still in flight");
         if (groups is not null) AddGroups(groups);
         if (files is not null) AddFiles(files);
         _meter.CreateObservableCounter("qkchat.acks.stored", () => messaging.Acks.Written, "{ack}",
@@ -101,6 +110,8 @@ public sealed class ServerMetrics : IDisposable
             "Group entries stored by the group write-behind batcher (send_group_message)");
         _meter.CreateObservableCounter("qkchat.group_entries.batches", () => groups.Writers.Batches, "{batch}", "Group entry batches committed");
         _meter.CreateObservableGauge("qkchat.group_entries.queued", () => (long)groups.Writers.Queued, "{entry}", "Group entries waiting to be stored");
+        _meter.CreateObservableGauge("qkchat.group_entries.batches_in_flight", () => (long)groups.Writers.BatchesInFlight, "{batch}",
+            "Group entry batches being stored, over all group writers (at most group.writers)");
         _meter.CreateObservableCounter("qkchat.group_entries.failed", () => groups.Writers.Failed, "{entry}",
             "Group entries whose batch was not stored (answered UNAVAILABLE or INTERNAL)");
         _meter.CreateObservableCounter("qkchat.group_entries.pushed", () => groups.Pushed, "{push}",

@@ -22,12 +22,13 @@ public sealed partial class MySqlMessageStore
             return rows.Count == 0 ? null : rows[0];
         });
 
-    public Task<IReadOnlyList<MessageRecord>> HistoryAsync(uint userId, uint peerId, int limit, int offset, long? beforeMessageId, CancellationToken ct) =>
+    public Task<IReadOnlyList<MessageRecord>> HistoryAsync(uint userId, uint peerId, int limit, int offset, long? beforeMessageId, long visibleBelow,
+        CancellationToken ct) =>
         BackendErrors.Guard("MariaDB", () => QueryAsync(
-            $"SELECT {Columns} FROM messages m WHERE user_lo = @lo AND user_hi = @hi " +
+            $"SELECT {Columns} FROM messages m WHERE user_lo = @lo AND user_hi = @hi AND message_id < @visible " +
             (beforeMessageId is null ? "" : "AND message_id < @before ") + NotDeletedForMe +
             " ORDER BY message_id DESC LIMIT @limit OFFSET @offset", ct,
-            ("@lo", Math.Min(userId, peerId)), ("@hi", Math.Max(userId, peerId)), ("@before", beforeMessageId), ("@me", userId),
+            ("@lo", Math.Min(userId, peerId)), ("@hi", Math.Max(userId, peerId)), ("@visible", visibleBelow), ("@before", beforeMessageId), ("@me", userId),
             ("@limit", limit), ("@offset", beforeMessageId is null ? offset : 0)));
 
     public Task<IReadOnlyList<MessageRecord>> SyncAsync(uint userId, long afterMessageId, long beforeMessageId, int limit, CancellationToken ct) =>

@@ -19,8 +19,9 @@ internal sealed class OutOfOrderCommit : IAsyncDisposable
     public static readonly TimeSpan SendPatience = TimeSpan.FromSeconds(150);
     public const string HeldKey = "held";
 
-    private MySqlDataSource _patient = null!;
-    private TempDatabase _db = null!;
+    // Null when the harness is the caller's (OnAsync).
+    private MySqlDataSource? _patient;
+    private TempDatabase? _db;
     private MySqlConnection _holder = null!;
     private MySqlTransaction? _hold;
 
@@ -41,12 +42,25 @@ internal sealed class OutOfOrderCommit : IAsyncDisposable
         o._db = await TempDatabase.CreateAsync();
         o._patient = new MySqlDataSource(new MySqlConnectionStringBuilder(TestStack.ConnectionString(o._db.Name)) { DefaultCommandTimeout = 120 }.ConnectionString);
         o.Chat = await ChatHarness.StartAsync(new MessagingOptions { Writers = 2 }, chatDb: o._patient);
-        var (a, aName) = await o.Chat.CreateUserAsync();
-        var (u, uName) = await o.Chat.CreateUserAsync();
-        await o.Chat.MakeFriendsAsync(a, u);
-        (o.A, o.U, o.UName) = (a, u, uName);
-        o.Alice = await o.Chat.LoginAsync(aName);
+        await o.AddUsersAsync();
         return o;
+    }
+
+    /// <summary>Alice and u on the caller's harness (which the caller disposes): for holds shorter than the 30 s command timeout.</summary>
+    public static async Task<OutOfOrderCommit> OnAsync(ChatHarness chat)
+    {
+        var o = new OutOfOrderCommit { Chat = chat };
+        await o.AddUsersAsync();
+        return o;
+    }
+
+    private async Task AddUsersAsync()
+    {
+        var (a, aName) = await Chat.CreateUserAsync();
+        var (u, uName) = await Chat.CreateUserAsync();
+        await Chat.MakeFriendsAsync(a, u);
+        (A, U, UName) = (a, u, uName);
+        Alice = await Chat.LoginAsync(aName);
     }
 
     /// <summary>Takes the key (alice, "held") in the test's own uncommitted transaction.</summary>
@@ -117,8 +131,9 @@ internal sealed class OutOfOrderCommit : IAsyncDisposable
     {
         if (_hold is not null) await _hold.DisposeAsync();
         if (_holder is not null) await _holder.DisposeAsync();
+        if (_db is null) return;
         await Chat.DisposeAsync();
-        await _patient.DisposeAsync();
+        await _patient!.DisposeAsync();
         await _db.DisposeAsync();
     }
 }

@@ -147,7 +147,7 @@ public sealed class MessageRouteAllocationTests(ITestOutputHelper output)
         public Task<int> MarkReadAsync(uint readerId, uint peerId, long upToMessageId, CancellationToken ct) => throw new NotSupportedException();
         public Task<MessageRecord?> FindAsync(uint userId, long messageId, CancellationToken ct) => throw new NotSupportedException();
         public Task<bool> RecallAsync(uint senderId, long messageId, long at, CancellationToken ct) => throw new NotSupportedException();
-        public Task<IReadOnlyList<MessageRecord>> HistoryAsync(uint userId, uint peerId, int limit, int offset, long? beforeMessageId, CancellationToken ct) => throw new NotSupportedException();
+        public Task<IReadOnlyList<MessageRecord>> HistoryAsync(uint userId, uint peerId, int limit, int offset, long? beforeMessageId, long visibleBelow, CancellationToken ct) => throw new NotSupportedException();
         public Task<IReadOnlyList<MessageRecord>> SyncAsync(uint userId, long afterMessageId, long beforeMessageId, int limit, CancellationToken ct) => throw new NotSupportedException();
         public Task<IReadOnlyList<MessageRecord>> UndeliveredAsync(uint userId, long afterMessageId, long beforeMessageId, int limit, CancellationToken ct) => throw new NotSupportedException();
         public Task<IReadOnlyList<ConversationSummary>> ConversationsAsync(uint userId, int limit, CancellationToken ct) => throw new NotSupportedException();
