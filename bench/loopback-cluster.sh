@@ -81,14 +81,8 @@ metric_sum() { # NAME
     done
     echo "$total"
 }
-# A field of a loadgen JSON result, by a Python path into it (e.g. chat.sent_per_s).
-json_field() { # FILE PATH
-    python3 -c 'import json, sys
-v = json.load(open(sys.argv[1]))
-for k in sys.argv[2].split("."):
-    v = v.get(k) if isinstance(v, dict) else None
-print(0 if v is None else v)' "$1" "$2" 2>/dev/null || echo 0
-}
+# A field of a loadgen JSON result, by its path (e.g. chat.sent_per_s; loopback.sh's json_path), 0 when absent.
+json_field() { json_path "$1" "$2" 2>/dev/null || echo 0; } # FILE PATH
 cluster_provision() { # N FRIENDS PREFIX
     fresh_chat_db
     env "${CHAT_HASH[@]}" QKCHAT_LOG_LEVEL=warning QKCHAT_DB_AUTO_MIGRATE=true QKCHAT_CONFIG_PATH="$OUT/empty.json" \

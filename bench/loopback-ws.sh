@@ -27,8 +27,6 @@ start_ws_server() {
     stop_server
     exit 1
 }
-# One field of a loadgen JSON report (the first occurrence): FILE FIELD.
-json_field() { grep -o "\"$2\": *[0-9.]*" "$1" 2>/dev/null | head -1 | grep -o '[0-9.]*$' || echo 0; }
 
 ws_heartbeat() {
     local conns=${1:-1000}
@@ -42,9 +40,10 @@ ws_heartbeat() {
         "${ON_LOAD_CPUS[@]}" "${LOADGEN_CMD[@]}" heartbeat --transport "$transport" --port "$port" --connections "$conns" \
             --duration "$DURATION" --ramp-up "$RAMP" --source-addresses "$SOURCES" --server-pid "$server_pid" --quiet \
             --json "$OUT/ws-heartbeat-$transport-$conns.json" >"$OUT/ws-heartbeat-$transport-$conns.md" || true
-        rate=$(json_field "$OUT/ws-heartbeat-$transport-$conns.json" round_trips_per_s)
-        trips=$(json_field "$OUT/ws-heartbeat-$transport-$conns.json" round_trips)
-        cpu=$(json_field "$OUT/ws-heartbeat-$transport-$conns.json" cpu_percent)
+        # By path (json_path in loopback.sh): the server's CPU, never the generator's; a run without it stops here.
+        rate=$(json_path "$OUT/ws-heartbeat-$transport-$conns.json" round_trips_per_s) || exit 1
+        trips=$(json_path "$OUT/ws-heartbeat-$transport-$conns.json" round_trips) || exit 1
+        cpu=$(json_path "$OUT/ws-heartbeat-$transport-$conns.json" server.cpu_percent) || exit 1
         rates[$transport]=$rate
         grep -E "round trips|p50|p99" "$OUT/ws-heartbeat-$transport-$conns.md" | head -4 | sed "s/^/  $transport: /"
         awk -v t="$transport" -v r="$rate" -v c="$cpu" -v d="$DURATION" -v n="$trips" \

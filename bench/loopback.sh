@@ -95,6 +95,20 @@ loadgen() { # PORT CONNECTIONS NAME [extra...]
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # PID: user + system CPU in clock ticks
 
+# One field of a loadgen JSON report by its path (server.cpu_percent, round_trips): FILE PATH. Fails, saying which,
+# when the field is absent or null: the report also has the generator's own cpu_percent (generator.cpu_percent), and
+# reading the first "cpu_percent" in the file took that one whenever the server's was missing (no --server-pid, or no
+# samples of it).
+json_path() {
+    python3 -c 'import json, sys
+v = json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."):
+    v = v.get(k) if isinstance(v, dict) else None
+if v is None:
+    sys.exit(f"{sys.argv[1]}: no {sys.argv[2]} in the load generator report")
+print(v)' "$1" "$2"
+}
+
 heartbeat() {
     local conns_list=("$@")
     ((${#conns_list[@]})) || conns_list=(1000 10000)
@@ -133,9 +147,11 @@ heartbeat() {
         # differ): redis-benchmark ran PING_INLINE and PING_MBULK, $total requests each.
         awk -v t=$((cpu_after - cpu_before)) -v hz="$(getconf CLK_TCK)" -v n=$((2 * total)) \
             'BEGIN { printf "    redis-server CPU per round trip: %.2f us\n", t * 1e6 / hz / n }'
-        grep -o '"cpu_percent": *[0-9.]*' "$OUT/qkchatd-$conns.json" | head -1 | grep -o '[0-9.]*$' | awk -v d="$DURATION" \
-            -v n="$(grep -o '"round_trips": *[0-9]*' "$OUT/qkchatd-$conns.json" | head -1 | grep -o '[0-9]*$')" \
-            '{ printf "    qkchatd CPU per round trip (measured window): %.2f us\n", $1 / 100 * d * 1e6 / n }'
+        local cpu trips
+        cpu=$(json_path "$OUT/qkchatd-$conns.json" server.cpu_percent) || exit 1
+        trips=$(json_path "$OUT/qkchatd-$conns.json" round_trips) || exit 1
+        awk -v c="$cpu" -v d="$DURATION" -v n="$trips" \
+            'BEGIN { if (n > 0) printf "    qkchatd CPU per round trip (measured window): %.2f us\n", c / 100 * d * 1e6 / n; else print "    qkchatd answered no round trips" }'
         kill $redis_pid; wait $redis_pid 2>/dev/null || true
         redis_pid=""
     done
