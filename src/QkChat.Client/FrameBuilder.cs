@@ -6,54 +6,83 @@ using QkChat.Protocol;
 namespace QkChat.Client;
 
 /// <summary>
-/// Builds one frame (header + JSON body) into a pooled array. One builder and its Utf8JsonWriter are cached per
-/// thread, so a request allocates only its pooled array, which the sender returns after writing.
+/// Builds one frame (header + JSON body) into a pooled array. Builders and their Utf8JsonWriter are cached per thread
+/// (one checked, one unchecked), so a frame allocates only its pooled array, which the sender returns after writing.
+/// <see cref="BuildRequest"/> is ChatClient's path; a caller that writes its own frames (the load generator's chat
+/// path) uses <see cref="Take"/>, <see cref="Writer"/>, <see cref="Detach"/> and <see cref="Give"/>.
 /// </summary>
-internal sealed class FrameBuilder : IBufferWriter<byte>
+public sealed class FrameBuilder : IBufferWriter<byte>
 {
     /// <summary>First array size: a typical request (heartbeat, send_message with a short text) fits in 512 bytes.</summary>
     private const int InitialBytes = 512;
 
-    /// <summary>Validation stays on (unlike the server's writer): a caller's malformed field throws here instead of
-    /// reaching the wire. Relaxed escaping keeps non-ASCII text as UTF-8, as the server writes it.</summary>
-    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    /// <summary>Validation on (unlike the server's writer): a caller's malformed field throws here instead of reaching
+    /// the wire. Relaxed escaping keeps non-ASCII text as UTF-8, as the server writes it.</summary>
+    private static readonly JsonWriterOptions Checked = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    [ThreadStatic] private static FrameBuilder? t_cached;
+    /// <summary>Validation off, for a caller that always writes whole objects and wants the cheapest writer.</summary>
+    private static readonly JsonWriterOptions Unchecked = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
 
-    private readonly Utf8JsonWriter _writer;
+    [ThreadStatic] private static FrameBuilder? t_checked;
+    [ThreadStatic] private static FrameBuilder? t_unchecked;
+
+    private readonly bool _validated;
     private byte[] _array = [];
     private int _written;
 
-    private FrameBuilder() => _writer = new Utf8JsonWriter(this, WriterOptions);
+    private FrameBuilder(bool validated)
+    {
+        _validated = validated;
+        Writer = new Utf8JsonWriter(this, validated ? Checked : Unchecked);
+    }
+
+    /// <summary>The writer of the frame's body; valid between <see cref="Take"/> and <see cref="Give"/>.</summary>
+    public Utf8JsonWriter Writer { get; }
 
     /// <summary>Serializes {"action", "request_id", ...fields} as a frame. The caller returns the array to the shared pool.</summary>
     public static (byte[] Array, int Length) BuildRequest(string action, string requestId, Action<Utf8JsonWriter>? writeFields)
     {
-        // Taking the cached builder out (not just reading it) keeps a re-entrant writeFields from sharing it.
-        FrameBuilder builder = t_cached ?? new FrameBuilder();
-        t_cached = null;
+        FrameBuilder builder = Take();
         try
         {
-            builder.Start();
-            Utf8JsonWriter w = builder._writer;
+            Utf8JsonWriter w = builder.Writer;
             w.WriteStartObject();
             w.WriteString("action"u8, action);
             w.WriteString("request_id"u8, requestId);
             writeFields?.Invoke(w);
             w.WriteEndObject();
-            w.Flush();
             return builder.Detach();
-        }
-        catch
-        {
-            builder.Abandon();
-            throw;
         }
         finally
         {
-            builder._writer.Reset();
-            t_cached = builder;
+            Give(builder);
         }
+    }
+
+    /// <summary>
+    /// This thread's cached builder, taken out (not just read: a re-entrant caller gets a fresh one), with a pooled
+    /// array of at least the header plus <paramref name="sizeHint"/> bytes. <paramref name="validate"/> false skips the
+    /// writer's structure checks. Hand it back with <see cref="Give"/> in a finally.
+    /// </summary>
+    public static FrameBuilder Take(int sizeHint = InitialBytes, bool validate = true)
+    {
+        ref FrameBuilder? cached = ref validate ? ref t_checked : ref t_unchecked;
+        FrameBuilder builder = cached ?? new FrameBuilder(validate);
+        cached = null;
+        builder._array = ArrayPool<byte>.Shared.Rent(Framing.HeaderSize + Math.Max(sizeHint, 1));
+        builder._written = Framing.HeaderSize;   // the header is filled in once the body length is known
+        return builder;
+    }
+
+    /// <summary>Resets the builder and caches it for this thread; an array not detached (a write threw) goes back to the pool.</summary>
+    public static void Give(FrameBuilder builder)
+    {
+        builder.Writer.Reset();
+        if (builder._array.Length > 0) ArrayPool<byte>.Shared.Return(builder._array);
+        builder._array = [];
+        builder._written = 0;
+        if (builder._validated) t_checked = builder;
+        else t_unchecked = builder;
     }
 
     /// <summary>Header + <paramref name="body"/> in one pooled array, so a frame goes out in one write.</summary>
@@ -64,6 +93,17 @@ internal sealed class FrameBuilder : IBufferWriter<byte>
         Framing.WriteHeader(array, body.Length);
         body.CopyTo(array.AsSpan(Framing.HeaderSize));
         return (array, length);
+    }
+
+    /// <summary>Flushes the writer, writes the header and hands over the array (the caller returns it to the shared pool).</summary>
+    public (byte[] Array, int Length) Detach()
+    {
+        Writer.Flush();
+        Framing.WriteHeader(_array, _written - Framing.HeaderSize);
+        var result = (_array, _written);
+        _array = [];
+        _written = 0;
+        return result;
     }
 
     public void Advance(int count) => _written += count;
@@ -78,28 +118,6 @@ internal sealed class FrameBuilder : IBufferWriter<byte>
     {
         Reserve(sizeHint);
         return _array.AsSpan(_written);
-    }
-
-    private void Start()
-    {
-        _array = ArrayPool<byte>.Shared.Rent(InitialBytes);
-        _written = Framing.HeaderSize;   // the header is filled in once the body length is known
-    }
-
-    private (byte[] Array, int Length) Detach()
-    {
-        Framing.WriteHeader(_array, _written - Framing.HeaderSize);
-        var result = (_array, _written);
-        _array = [];
-        _written = 0;
-        return result;
-    }
-
-    private void Abandon()
-    {
-        if (_array.Length > 0) ArrayPool<byte>.Shared.Return(_array);
-        _array = [];
-        _written = 0;
     }
 
     private void Reserve(int sizeHint)

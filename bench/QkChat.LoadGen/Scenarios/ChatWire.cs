@@ -1,14 +1,15 @@
 using System.Buffers;
 using System.Buffers.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
+using QkChat.Client;
 using QkChat.Protocol;
 
 namespace QkChat.LoadGen.Scenarios;
 
 /// <summary>
-/// The chat scenario's frames as bytes: `send_message` and `message_ack` requests written by a cached
-/// Utf8JsonWriter into a pooled array, and the frames it reads (their answers, `message` and `message_status`
+/// The chat scenario's frames as bytes: `send_message` and `message_ack` requests written into a pooled array by the
+/// client's <see cref="FrameBuilder"/> (its cached Utf8JsonWriter with validation off: only this file writes, and
+/// always whole objects; relaxed escaping: the content is ASCII, written as it is), and the frames it reads (their answers, `message` and `message_status`
 /// pushes) read by Utf8JsonReader for the few fields it needs, without an Envelope, a JSON document or a string per
 /// frame. Request ids are "s" + n for sends and "a" + n for acks, so they never collide with ChatClient's own
 /// (digits only), whose answers the raw handler leaves to the client.
@@ -29,7 +30,7 @@ public static class ChatWire
     /// <see cref="ChatContent"/>. The caller returns the array to the shared pool.</summary>
     public static (byte[] Frame, int Length) SendMessage(long seq, uint receiverId, long runId, long sentUnixMicros, int contentBytes)
     {
-        FrameWriter f = FrameWriter.Take(contentBytes + 160);
+        FrameBuilder f = FrameBuilder.Take(contentBytes + 160, validate: false);
         try
         {
             Span<byte> scratch = stackalloc byte[48];
@@ -50,14 +51,14 @@ public static class ChatWire
         }
         finally
         {
-            FrameWriter.Give(f);
+            FrameBuilder.Give(f);
         }
     }
 
     /// <summary>Builds a `message_ack` frame for <paramref name="ids"/> (request <paramref name="seq"/>).</summary>
     public static (byte[] Frame, int Length) MessageAck(long seq, ReadOnlySpan<long> ids)
     {
-        FrameWriter f = FrameWriter.Take(64 + ids.Length * 17);
+        FrameBuilder f = FrameBuilder.Take(64 + ids.Length * 17, validate: false);
         try
         {
             Span<byte> scratch = stackalloc byte[24];
@@ -73,7 +74,7 @@ public static class ChatWire
         }
         finally
         {
-            FrameWriter.Give(f);
+            FrameBuilder.Give(f);
         }
     }
 
@@ -203,79 +204,6 @@ public static class ChatWire
                 reader.Read();
                 reader.Skip();
             }
-        }
-    }
-
-    /// <summary>A pooled frame under construction: the header's room, then the body the cached writer fills. One per
-    /// thread, taken out while in use (a re-entrant caller gets a fresh one).</summary>
-    private sealed class FrameWriter : IBufferWriter<byte>
-    {
-        /// <summary>Validation off: only this file writes, and always whole objects. Relaxed escaping: the content
-        /// is ASCII, written as it is.</summary>
-        private static readonly JsonWriterOptions Options = new()
-        {
-            SkipValidation = true,
-            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        };
-
-        [ThreadStatic] private static FrameWriter? t_cached;
-
-        private byte[] _array = [];
-        private int _written;
-
-        private FrameWriter() => Writer = new Utf8JsonWriter(this, Options);
-
-        public Utf8JsonWriter Writer { get; }
-
-        public static FrameWriter Take(int sizeHint)
-        {
-            FrameWriter f = t_cached ?? new FrameWriter();
-            t_cached = null;
-            f._array = ArrayPool<byte>.Shared.Rent(Framing.HeaderSize + sizeHint);
-            f._written = Framing.HeaderSize;
-            return f;
-        }
-
-        public static void Give(FrameWriter f)
-        {
-            f.Writer.Reset();
-            if (f._array.Length > 0) ArrayPool<byte>.Shared.Return(f._array);   // only after a failure: Detach empties it
-            f._array = [];
-            f._written = 0;
-            t_cached = f;
-        }
-
-        public (byte[] Frame, int Length) Detach()
-        {
-            Writer.Flush();
-            Framing.WriteHeader(_array, _written - Framing.HeaderSize);
-            var result = (_array, _written);
-            _array = [];
-            return result;
-        }
-
-        public void Advance(int count) => _written += count;
-
-        public Memory<byte> GetMemory(int sizeHint = 0)
-        {
-            Reserve(sizeHint);
-            return _array.AsMemory(_written);
-        }
-
-        public Span<byte> GetSpan(int sizeHint = 0)
-        {
-            Reserve(sizeHint);
-            return _array.AsSpan(_written);
-        }
-
-        private void Reserve(int sizeHint)
-        {
-            int needed = _written + Math.Max(sizeHint, 1);
-            if (needed <= _array.Length) return;
-            byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, _array.Length * 2));
-            _array.AsSpan(0, _written).CopyTo(larger);
-            ArrayPool<byte>.Shared.Return(_array);
-            _array = larger;
         }
     }
 }
