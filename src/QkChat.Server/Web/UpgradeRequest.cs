@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Text;
-using System.Security.Cryptography;
 using System.Text;
 
 namespace QkChat.Server.Web;
@@ -33,9 +32,6 @@ internal readonly struct UpgradeRequest
 
     private static ReadOnlySpan<byte> HeaderEnd => "\r\n\r\n"u8;
     private static ReadOnlySpan<byte> Prefix => "GET /ws"u8;
-
-    // RFC 6455 §1.3: the GUID appended to the client's key.
-    private static ReadOnlySpan<byte> AcceptGuid => "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"u8;
 
     public UpgradeRequest(string host, string origin, byte[] key)
     {
@@ -120,23 +116,17 @@ internal readonly struct UpgradeRequest
             }
             else if (Is(name, "content-length") || Is(name, "transfer-encoding")) return UpgradeParse.NotOurs; // a body: not an upgrade
         }
-        if (host is null || !upgrade || !connectionUpgrade || !version.SequenceEqual("13"u8) || !ValidKey(key)) return UpgradeParse.NotOurs;
+        if (host is null || !upgrade || !connectionUpgrade || !version.SequenceEqual("13"u8) || !WebSocketHandshake.IsValidKey(key)) return UpgradeParse.NotOurs;
         request = new UpgradeRequest(host, origin ?? "", key.ToArray());
         return UpgradeParse.Upgrade;
     }
 
-    /// <summary>The 101 answer (RFC 6455 §4.2.2): Sec-WebSocket-Accept is base64(SHA-1(key + GUID)).</summary>
+    /// <summary>The 101 answer (RFC 6455 §4.2.2), its Sec-WebSocket-Accept from <see cref="WebSocketHandshake.WriteAccept"/>.</summary>
     public int WriteSwitchingProtocols(Span<byte> into)
     {
-        Span<byte> joined = stackalloc byte[24 + AcceptGuid.Length];
-        Key.CopyTo(joined);
-        AcceptGuid.CopyTo(joined[Key.Length..]);
-        Span<byte> hash = stackalloc byte[SHA1.HashSizeInBytes];
-        SHA1.HashData(joined, hash);
         var head = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: "u8;
         head.CopyTo(into);
-        Base64.EncodeToUtf8(hash, into[head.Length..], out _, out int written);
-        int n = head.Length + written;
+        int n = head.Length + WebSocketHandshake.WriteAccept(Key, into[head.Length..]);
         "\r\n\r\n"u8.CopyTo(into[n..]);
         return n + 4;
     }
@@ -151,13 +141,6 @@ internal readonly struct UpgradeRequest
         foreach (var range in value.Split((byte)','))
             if (Ascii.EqualsIgnoreCase(value[range].Trim(" \t"u8), "upgrade"u8)) return true;
         return false;
-    }
-
-    /// <summary>Sec-WebSocket-Key: base64 of 16 bytes (RFC 6455 §4.1).</summary>
-    private static bool ValidKey(ReadOnlySpan<byte> key)
-    {
-        Span<byte> raw = stackalloc byte[18];
-        return key.Length == 24 && Base64.DecodeFromUtf8(key, raw, out _, out int n) == OperationStatus.Done && n == 16;
     }
 
     // RFC 9110 §5.6.2 tchar.

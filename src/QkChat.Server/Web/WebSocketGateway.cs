@@ -1,7 +1,5 @@
 using System.IO.Pipelines;
 using System.Net;
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -20,9 +18,6 @@ namespace QkChat.Server.Web;
 /// </summary>
 public sealed partial class WebSocketGateway(TransportEngine engine, HttpOptions options, ILogger logger)
 {
-    // RFC 6455 §1.3: the GUID appended to the client's key.
-    private static readonly byte[] AcceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"u8.ToArray();
-
     // Segments of 4 KiB (a burst of chat frames) from the shared pool, held only while bytes are in them: the reader
     // waits with a zero-byte read before renting one, and the writer gives its segments back after each flush, so an
     // idle connection holds none.
@@ -50,7 +45,7 @@ public sealed partial class WebSocketGateway(TransportEngine engine, HttpOptions
         var upgrade = context.Features.Get<IHttpUpgradeFeature>();
         string key = request.Headers.SecWebSocketKey.ToString();
         if (upgrade is null || !upgrade.IsUpgradableRequest || !HttpMethods.IsGet(request.Method)
-            || !request.Headers.Upgrade.ToString().Equals("websocket", StringComparison.OrdinalIgnoreCase) || !ValidKey(key))
+            || !request.Headers.Upgrade.ToString().Equals("websocket", StringComparison.OrdinalIgnoreCase) || !WebSocketHandshake.IsValidKey(key))
         {
             context.Response.Headers.Upgrade = "websocket";
             await Refuse(context, StatusCodes.Status426UpgradeRequired, "a WebSocket upgrade (RFC 6455) is expected here\n");
@@ -64,7 +59,7 @@ public sealed partial class WebSocketGateway(TransportEngine engine, HttpOptions
         }
         context.Response.Headers.Upgrade = "websocket";
         context.Response.Headers.Connection = "Upgrade";
-        context.Response.Headers.SecWebSocketAccept = AcceptKey(key);
+        context.Response.Headers.SecWebSocketAccept = WebSocketHandshake.Accept(key);
         // 101 Switching Protocols. After it only the returned stream carries the connection (the request and response
         // pipes refuse reads and writes); pipes over it give the engine non-blocking TryRead and one write per flush.
         var upgraded = await upgrade.UpgradeAsync();
@@ -79,7 +74,8 @@ public sealed partial class WebSocketGateway(TransportEngine engine, HttpOptions
         await closed;
     }
 
-    internal bool OriginAllowed(string origin, string scheme, string host) => origin.Length == 0 || _origins.Allows(origin, scheme, host);
+    /// <summary>The Origin decision of both ways in (<see cref="WebSocketHandshake.OriginAllowed"/>) under http.allowed_origins.</summary>
+    internal bool OriginAllowed(string origin, string scheme, string host) => WebSocketHandshake.OriginAllowed(_origins, origin, scheme, host);
 
     /// <summary>A session on a reactor over <paramref name="input"/> and <paramref name="output"/>; null when a connection limit refuses it.</summary>
     internal Task? Adopt(PipeReader input, PipeWriter output, IPAddress remote) => engine.AdoptWebSocket(input, output, remote, _codec, out _);
@@ -92,19 +88,6 @@ public sealed partial class WebSocketGateway(TransportEngine engine, HttpOptions
         context.Response.StatusCode = status;
         context.Response.ContentType = "text/plain; charset=utf-8";
         return context.Response.WriteAsync(text, context.RequestAborted);
-    }
-
-    /// <summary>Sec-WebSocket-Key: base64 of 16 bytes (RFC 6455 §4.1).</summary>
-    private static bool ValidKey(string key)
-    {
-        Span<byte> raw = stackalloc byte[18];
-        return key.Length == 24 && Convert.TryFromBase64String(key, raw, out int n) && n == 16;
-    }
-
-    internal static string AcceptKey(string key)
-    {
-        byte[] joined = [.. Encoding.ASCII.GetBytes(key), .. AcceptGuid];
-        return Convert.ToBase64String(SHA1.HashData(joined));
     }
 
     private static byte[] BusyAnswer(ReadOnlySpan<byte> body) =>
