@@ -98,7 +98,7 @@ internal readonly struct UpgradeRequest
             var name = line[..colon];
             var value = line[(colon + 1)..].Trim(" \t"u8);
             if (!IsVisible(value)) return UpgradeParse.NotOurs;
-            if (Is(name, "host")) { if (host is not null) return UpgradeParse.NotOurs; host = Encoding.ASCII.GetString(value); }
+            if (Is(name, "host")) { if (host is not null || !IsPlainHost(value)) return UpgradeParse.NotOurs; host = Encoding.ASCII.GetString(value); }
             else if (Is(name, "origin")) { if (origin is not null) return UpgradeParse.NotOurs; origin = Encoding.ASCII.GetString(value); }
             else if (Is(name, "sec-websocket-key")) { if (!key.IsEmpty) return UpgradeParse.NotOurs; key = value; }
             else if (Is(name, "sec-websocket-version")) { if (!version.IsEmpty) return UpgradeParse.NotOurs; version = value; }
@@ -142,6 +142,33 @@ internal readonly struct UpgradeRequest
             if (Ascii.EqualsIgnoreCase(value[range].Trim(" \t"u8), "upgrade"u8)) return true;
         return false;
     }
+
+    /// <summary>
+    /// A Host this parser is sure of: a name or IPv4 address of letters, digits, '-', '.', '_', '~', or a bracketed IPv6
+    /// address, then an optional ":port" of digits. Anything else (empty, user info, percent-escapes, spaces, a path)
+    /// goes to Kestrel, which answers 400 to a Host it finds invalid: the middleware answered 101 to "127.0.0.1 /x"
+    /// (WebSocketHandshakePathTests).
+    /// </summary>
+    private static bool IsPlainHost(ReadOnlySpan<byte> host)
+    {
+        int end;
+        if (host.StartsWith("["u8))
+        {
+            end = host.IndexOf((byte)']') + 1;
+            if (end < 3 || host[1..(end - 1)].ContainsAnyExcept("0123456789abcdefABCDEF:."u8)) return false;
+        }
+        else
+        {
+            end = host.IndexOf((byte)':');
+            if (end < 0) end = host.Length;
+            if (end == 0 || host[..end].ContainsAnyExcept(HostNameBytes)) return false;
+        }
+        var port = host[end..];
+        return port.IsEmpty || (port[0] == (byte)':' && port.Length is >= 2 and <= 6 && !port[1..].ContainsAnyExceptInRange((byte)'0', (byte)'9'));
+    }
+
+    private static readonly SearchValues<byte> HostNameBytes =
+        SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~"u8);
 
     // RFC 9110 §5.6.2 tchar.
     private static bool IsToken(ReadOnlySpan<byte> name)

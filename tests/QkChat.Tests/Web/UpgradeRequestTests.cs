@@ -97,6 +97,9 @@ public sealed class UpgradeRequestTests
     [InlineData("Sec-WebSocket-Version: 13\r\n", "Sec-WebSocket-Version: 8\r\n")]
     [InlineData($"Sec-WebSocket-Key: {Key}\r\n", "Sec-WebSocket-Key: short\r\n")]
     [InlineData("Host: 127.0.0.1:8081\r\n", "")]
+    [InlineData("Host: 127.0.0.1:8081\r\n", "Host: 127.0.0.1 /x\r\n")] // not a host: Kestrel answers 400
+    [InlineData("Host: 127.0.0.1:8081\r\n", "Host: user@127.0.0.1:8081\r\n")]
+    [InlineData("Host: 127.0.0.1:8081\r\n", "Host: 127.0.0.1:80x\r\n")]
     public void A_missing_or_wrong_upgrade_header_goes_to_Kestrel_which_answers_426_or_400(string from, string to) =>
         Assert.Equal(UpgradeParse.NotOurs, Parse(Handshake().Replace(from, to, StringComparison.Ordinal), out _, out _));
 
