@@ -14,7 +14,6 @@ namespace QkChat.IntegrationTests.LoadGen;
 /// </summary>
 public sealed class ChatScenarioTests
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
     private const string Password = "chat-load-password-1";
 
     /// <summary>180 s: migrate, provision and a server start on a loaded 2-core box, then a run bounded by its own
@@ -23,21 +22,16 @@ public sealed class ChatScenarioTests
     public async Task Five_pairs_deliver_and_acknowledge_every_message_once_in_order()
     {
         await using var db = await TempDatabase.CreateAsync();
-        int port = ServerProcess.FreePort();
-        var env = ServerProcess.StackEnvironment(db.Name, port);
         // The cheap password hash of bench/loopback.sh's chat accounts (provisioning and server alike, or the server
         // would rehash at login): ten default-cost logins can outlast the ramp on a loaded 2-core box.
-        env["QKCHAT_PASSWORD_MEMORY_KIB"] = "1024";
-        env["QKCHAT_PASSWORD_ITERATIONS"] = "1";
-        await using (var migrate = ServerProcess.Start(env, "migrate"))
-            Assert.Equal(0, await migrate.WaitForExitAsync(Patience));
-        await using (var provision = ServerProcess.Start(env, "provision-users", "--count", "10", "--prefix", "C", "--password", Password,
-                         "--friends", "pairs"))
-            Assert.Equal(0, await provision.WaitForExitAsync(Patience));
-        await using var server = ServerProcess.Start(env);
-        await server.WaitForOutputAsync("ready: serving chat", Patience);
+        await using var server = await ProvisionedServer.StartAsync(db, ["--count", "10", "--prefix", "C", "--password", Password, "--friends", "pairs"],
+            env =>
+            {
+                env["QKCHAT_PASSWORD_MEMORY_KIB"] = "1024";
+                env["QKCHAT_PASSWORD_ITERATIONS"] = "1";
+            });
 
-        LoadGenOptions options = OptionParser.Parse(["chat", "--port", port.ToString(CultureInfo.InvariantCulture),
+        LoadGenOptions options = OptionParser.Parse(["chat", "--port", server.Port.ToString(CultureInfo.InvariantCulture),
             "--connections", "10", "--prefix", "C", "--password", Password,
             "--ramp-up", "10", "--duration", "3", "--rate", "20", "--pipeline", "4", "--quiet"])!;
         RunResult result = await new LocalRun(options, CancellationToken.None).Completion;

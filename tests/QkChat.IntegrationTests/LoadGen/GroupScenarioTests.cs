@@ -13,7 +13,6 @@ namespace QkChat.IntegrationTests.LoadGen;
 /// </summary>
 public sealed class GroupScenarioTests
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
     private const string Password = "group-load-password-1";
 
     /// <summary>180 s: migrate, provision and a server start on a loaded 2-core box, then a run bounded by its own
@@ -22,10 +21,9 @@ public sealed class GroupScenarioTests
     public async Task Two_groups_of_five_deliver_every_entry_once_in_order_to_every_member()
     {
         await using var db = await TempDatabase.CreateAsync();
-        var (server, port) = await StartServerAsync(db);
-        await using var _ = server;
+        await using var server = await StartServerAsync(db);
 
-        LoadGenOptions options = OptionParser.Parse(["group", "--port", port.ToString(CultureInfo.InvariantCulture),
+        LoadGenOptions options = OptionParser.Parse(["group", "--port", server.Port.ToString(CultureInfo.InvariantCulture),
             "--connections", "10", "--group-size", "5", "--prefix", "G", "--password", Password,
             "--ramp-up", "2", "--duration", "3", "--rate", "5", "--pipeline", "2", "--quiet"])!;
         RunResult result = await new LocalRun(options, CancellationToken.None).Completion;
@@ -54,11 +52,10 @@ public sealed class GroupScenarioTests
     {
         const int SIGSTOP = 19, SIGCONT = 18;
         await using var db = await TempDatabase.CreateAsync();
-        var (server, port) = await StartServerAsync(db);
-        await using var _ = server;
+        await using var server = await StartServerAsync(db);
 
         // A request timeout above the stop, so the answers after it are answers, not timeouts.
-        LoadGenOptions options = OptionParser.Parse(["group", "--port", port.ToString(CultureInfo.InvariantCulture),
+        LoadGenOptions options = OptionParser.Parse(["group", "--port", server.Port.ToString(CultureInfo.InvariantCulture),
             "--connections", "10", "--group-size", "5", "--prefix", "G", "--password", Password,
             "--ramp-up", "2", "--duration", "3", "--rate", "5", "--pipeline", "2", "--request-timeout", "30", "--drain-seconds", "30", "--quiet"])!;
         var run = new LocalRun(options, CancellationToken.None);
@@ -68,14 +65,14 @@ public sealed class GroupScenarioTests
             // The fault's schedule on the run's own clock (not a wait for an outcome): stop 1 s before the window's
             // end, resume 6.5 s later, 1.5 s past the old hard stop.
             await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(0, windowEndUnixMs - 1000 - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())), Xunit.TestContext.Current.CancellationToken);
-            server.Signal(SIGSTOP);
+            server.Process.Signal(SIGSTOP);
             try
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(6500), Xunit.TestContext.Current.CancellationToken);
             }
             finally
             {
-                server.Signal(SIGCONT);
+                server.Process.Signal(SIGCONT);
             }
         }, Xunit.TestContext.Current.CancellationToken);
         RunResult result = await run.Completion;
@@ -93,28 +90,25 @@ public sealed class GroupScenarioTests
     }
 
     /// <summary>A migrated database with 10 accounts in two blocks of 5 (provision-users --friends groups:5) and a server on it.</summary>
-    private static async Task<(ExternalProcess Server, int Port)> StartServerAsync(TempDatabase db)
+    private static async Task<ProvisionedServer> StartServerAsync(TempDatabase db)
     {
-        int port = ServerProcess.FreePort();
-        var env = ServerProcess.StackEnvironment(db.Name, port);
-        await using (var migrate = ServerProcess.Start(env, "migrate"))
-            Assert.Equal(0, await migrate.WaitForExitAsync(Patience));
-        await using (var provision = ServerProcess.Start(env, "provision-users", "--count", "10", "--prefix", "G", "--password", Password,
-                         "--friends", "groups:5"))
+        var server = await ProvisionedServer.StartAsync(db, ["--count", "10", "--prefix", "G", "--password", Password, "--friends", "groups:5"]);
+        try
         {
-            Assert.Equal(0, await provision.WaitForExitAsync(Patience));
             // Two blocks, the first of each befriends the other four: 8 friendships, two rows each.
-            Assert.Contains("friendship rows 16 created, 0 existed (2 blocks of up to 5", provision.Output);
+            Assert.Contains("friendship rows 16 created, 0 existed (2 blocks of up to 5", server.Provisioned);
+            Assert.Equal(2, await db.ScalarAsync(
+                "SELECT COUNT(*) FROM friendships f JOIN users a ON a.user_id = f.user_id JOIN users b ON b.user_id = f.friend_id " +
+                "WHERE (a.username = 'G000005' AND b.username = 'G000009') OR (a.username = 'G000009' AND b.username = 'G000005')"));
+            Assert.Equal(0, await db.ScalarAsync(
+                "SELECT COUNT(*) FROM friendships f JOIN users a ON a.user_id = f.user_id JOIN users b ON b.user_id = f.friend_id " +
+                "WHERE a.username = 'G000004' AND b.username = 'G000005'"));
+            return server;
         }
-        Assert.Equal(2, await db.ScalarAsync(
-            "SELECT COUNT(*) FROM friendships f JOIN users a ON a.user_id = f.user_id JOIN users b ON b.user_id = f.friend_id " +
-            "WHERE (a.username = 'G000005' AND b.username = 'G000009') OR (a.username = 'G000009' AND b.username = 'G000005')"));
-        Assert.Equal(0, await db.ScalarAsync(
-            "SELECT COUNT(*) FROM friendships f JOIN users a ON a.user_id = f.user_id JOIN users b ON b.user_id = f.friend_id " +
-            "WHERE a.username = 'G000004' AND b.username = 'G000005'"));
-
-        var server = ServerProcess.Start(env);
-        await server.WaitForOutputAsync("ready: serving chat", Patience);
-        return (server, port);
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
     }
 }

@@ -14,7 +14,6 @@ namespace QkChat.IntegrationTests.LoadGen;
 /// </summary>
 public sealed class UploadScenarioTests
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
     private const string Password = "upload-load-password-1";
     private const int ChunkBytes = 64 * 1024;
 
@@ -27,31 +26,27 @@ public sealed class UploadScenarioTests
         string store = Directory.CreateTempSubdirectory("qkchat-loadgen-files-").FullName;
         try
         {
-            int port = ServerProcess.FreePort(), httpPort = ServerProcess.FreePort();
+            int httpPort = ServerProcess.FreePort();
             await using var proxy = new CuttingProxy(httpPort);
-            var env = ServerProcess.StackEnvironment(db.Name, port);
-            env["QKCHAT_HTTP_PORT"] = httpPort.ToString(CultureInfo.InvariantCulture);
-            env["QKCHAT_FILES_DIR"] = store;
-            env["QKCHAT_FILES_CHUNK_BYTES"] = ChunkBytes.ToString(CultureInfo.InvariantCulture);
-            env["QKCHAT_FILES_PUBLIC_URL"] = $"http://127.0.0.1:{proxy.Port}";
-            await using (var migrate = ServerProcess.Start(env, "migrate"))
-                Assert.Equal(0, await migrate.WaitForExitAsync(Patience));
-            await using (var provision = ServerProcess.Start(env, "provision-users", "--count", "3", "--prefix", "U", "--password", Password))
-                Assert.Equal(0, await provision.WaitForExitAsync(Patience));
-            await using var server = ServerProcess.Start(env);
-            await server.WaitForOutputAsync("ready: serving chat", Patience);
+            await using var server = await ProvisionedServer.StartAsync(db, ["--count", "3", "--prefix", "U", "--password", Password], env =>
+            {
+                env["QKCHAT_HTTP_PORT"] = httpPort.ToString(CultureInfo.InvariantCulture);
+                env["QKCHAT_FILES_DIR"] = store;
+                env["QKCHAT_FILES_CHUNK_BYTES"] = ChunkBytes.ToString(CultureInfo.InvariantCulture);
+                env["QKCHAT_FILES_PUBLIC_URL"] = $"http://127.0.0.1:{proxy.Port}";
+            });
 
             const int size = 5 * ChunkBytes + 777;
             // A PATCH cut midway, on whichever connection first carries two and a half chunks upstream.
             proxy.CutUpstreamAfter(2 * ChunkBytes + ChunkBytes / 2);
-            LoadGenOptions options = OptionParser.Parse(["upload", "--port", port.ToString(CultureInfo.InvariantCulture),
+            LoadGenOptions options = OptionParser.Parse(["upload", "--port", server.Port.ToString(CultureInfo.InvariantCulture),
                 "--connections", "3", "--file-bytes", size.ToString(CultureInfo.InvariantCulture), "--verify-download", "--prefix", "U",
                 "--password", Password, "--ramp-up", "1", "--duration", "20", "--quiet"])!;
             RunResult result = await new LocalRun(options, CancellationToken.None).Completion;
             ResultBuilder.Finish(result);
 
             UploadResult u = Assert.IsType<UploadResult>(result.Upload);
-            Assert.True(result.Passed, result.Verdict + "\n" + Report.Markdown(result) + "\n" + server.Output);
+            Assert.True(result.Passed, result.Verdict + "\n" + Report.Markdown(result) + "\n" + server.Process.Output);
             Assert.Equal((3, 3L, 0L, ChunkBytes), (u.Clients, u.Completed, u.Failed, (int)u.ChunkBytes));
             Assert.Equal((3L, 0L), (u.Verified, u.Mismatched));
             Assert.Equal(1, proxy.Cuts);

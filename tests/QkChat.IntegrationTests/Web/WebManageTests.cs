@@ -1,4 +1,5 @@
 using Microsoft.Playwright;
+using QkChat.Client;
 using QkChat.IntegrationTests.Accounts;
 using QkChat.Protocol;
 using Xunit;
@@ -19,8 +20,16 @@ public sealed class WebManageTests
     private static ILocator Member(BrowserUser user, string name) =>
         user.Page.Locator($"[data-testid=group-member][data-username=\"{name}\"]");
 
-    [Fact(Timeout = 120_000)]
-    public async Task The_owner_promotes_and_demotes_an_admin_who_removes_a_member_and_then_dissolves_the_group()
+    /// <summary>The pages and accounts of <see cref="OnTheMembersScreenAsync"/>: other is signed in over TCP only.</summary>
+    private sealed record GroupRig(WebAccount Owner, WebAccount Mate, WebAccount Other, ChatClient OtherTcp, BrowserUser OwnerPage, BrowserUser MatePage);
+
+    /// <summary>
+    /// The group-management tests' set-up: owner, mate and other registered over TCP and befriended by the owner, a
+    /// group <paramref name="groupName"/> of the three made by the owner over TCP, other signed in over TCP (to see the
+    /// group_event pushes), and the owner's and mate's pages signed in on the group's members screen (the owner's
+    /// shows all three); then <paramref name="steps"/>, inside <see cref="WebScenario.RunAsync"/>.
+    /// </summary>
+    private static async Task OnTheMembersScreenAsync(string groupName, Func<GroupRig, Task> steps)
     {
         await using var h = await WebHarness.StartAsync();
         var owner = await h.RegisterOverTcpAsync();
@@ -30,7 +39,7 @@ public sealed class WebManageTests
         await h.BefriendAsync(owner, other);
         long groupId;
         await using (var setup = await h.LoginOverTcpAsync(owner, "tcp-setup"))
-            groupId = (await AccountsHarness.Ok(setup.CreateGroupAsync("crew", [mate.UserId, other.UserId]))).Data!.Value.GetProperty("group_id").GetInt64();
+            groupId = (await AccountsHarness.Ok(setup.CreateGroupAsync(groupName, [mate.UserId, other.UserId]))).Data!.Value.GetProperty("group_id").GetInt64();
         await using var otherTcp = await h.LoginOverTcpAsync(other);
 
         await using var browser = await WebBrowser.LaunchAsync();
@@ -45,6 +54,16 @@ public sealed class WebManageTests
             await ownerPage.Page.GotoAsync($"/#/group/{groupId}/members");
             await matePage.Page.GotoAsync($"/#/group/{groupId}/members");
             await Expect(ownerPage.ById("group-member")).ToHaveCountAsync(3);
+            await steps(new GroupRig(owner, mate, other, otherTcp, ownerPage, matePage));
+        });
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task The_owner_promotes_and_demotes_an_admin_who_removes_a_member_and_then_dissolves_the_group()
+    {
+        await OnTheMembersScreenAsync("crew", async rig =>
+        {
+            var (owner, mate, other, otherTcp, ownerPage, matePage) = rig;
 
             // A plain member is offered no management: no removal, no roles, no dissolving.
             await Expect(Member(matePage, mate.Name)).ToHaveAttributeAsync("data-role", "member");
@@ -84,29 +103,9 @@ public sealed class WebManageTests
     [Fact(Timeout = 120_000)]
     public async Task Make_owner_hands_the_group_over_and_both_pages_show_the_new_roles_and_controls()
     {
-        await using var h = await WebHarness.StartAsync();
-        var owner = await h.RegisterOverTcpAsync();
-        var mate = await h.RegisterOverTcpAsync();
-        var other = await h.RegisterOverTcpAsync();
-        await h.BefriendAsync(owner, mate);
-        await h.BefriendAsync(owner, other);
-        long groupId;
-        await using (var setup = await h.LoginOverTcpAsync(owner, "tcp-setup"))
-            groupId = (await AccountsHarness.Ok(setup.CreateGroupAsync("handover", [mate.UserId, other.UserId]))).Data!.Value.GetProperty("group_id").GetInt64();
-        await using var otherTcp = await h.LoginOverTcpAsync(other);
-
-        await using var browser = await WebBrowser.LaunchAsync();
-        var ownerPage = await browser.NewUserAsync("owner", h.BaseUrl);
-        var matePage = await browser.NewUserAsync("mate", h.BaseUrl);
-        await WebScenario.RunAsync(h, [ownerPage, matePage], async () =>
+        await OnTheMembersScreenAsync("handover", async rig =>
         {
-            await ownerPage.OpenAsync();
-            await ownerPage.LoginAsync(owner);
-            await matePage.OpenAsync();
-            await matePage.LoginAsync(mate);
-            await ownerPage.Page.GotoAsync($"/#/group/{groupId}/members");
-            await matePage.Page.GotoAsync($"/#/group/{groupId}/members");
-            await Expect(ownerPage.ById("group-member")).ToHaveCountAsync(3);
+            var (owner, mate, other, otherTcp, ownerPage, matePage) = rig;
             await Expect(matePage.ById("group-member")).ToHaveCountAsync(3);
             // Only the owner is offered the handover, on every other member's row.
             await Expect(ownerPage.ById("make-owner")).ToHaveCountAsync(2);
