@@ -22,14 +22,8 @@ public sealed class ChatScenarioTests
     public async Task Five_pairs_deliver_and_acknowledge_every_message_once_in_order()
     {
         await using var db = await TempDatabase.CreateAsync();
-        // The cheap password hash of bench/loopback.sh's chat accounts (provisioning and server alike, or the server
-        // would rehash at login): ten default-cost logins can outlast the ramp on a loaded 2-core box.
         await using var server = await ProvisionedServer.StartAsync(db, ["--count", "10", "--prefix", "C", "--password", Password, "--friends", "pairs"],
-            env =>
-            {
-                env["QKCHAT_PASSWORD_MEMORY_KIB"] = "1024";
-                env["QKCHAT_PASSWORD_ITERATIONS"] = "1";
-            });
+            ProvisionedServer.CheapPasswordHash);
 
         LoadGenOptions options = OptionParser.Parse(["chat", "--port", server.Port.ToString(CultureInfo.InvariantCulture),
             "--connections", "10", "--prefix", "C", "--password", Password,

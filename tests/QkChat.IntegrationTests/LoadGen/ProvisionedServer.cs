@@ -27,6 +27,16 @@ internal sealed class ProvisionedServer : IAsyncDisposable
     /// <summary>What provision-users printed.</summary>
     public string Provisioned { get; }
 
+    /// <summary>
+    /// bench/loopback.sh's cheap password hash for load accounts (for provisioning and server alike, or the server would
+    /// rehash at login): ten default-cost logins can outlast a scenario's ramp on a loaded 2-core box.
+    /// </summary>
+    public static void CheapPasswordHash(Dictionary<string, string> env)
+    {
+        env["QKCHAT_PASSWORD_MEMORY_KIB"] = "1024";
+        env["QKCHAT_PASSWORD_ITERATIONS"] = "1";
+    }
+
     /// <param name="provision">provision-users' arguments after the command (--count, --prefix, --password, --friends).</param>
     /// <param name="environment">Changes to the stack environment, for provisioning and server alike.</param>
     public static async Task<ProvisionedServer> StartAsync(TempDatabase db, string[] provision, Action<Dictionary<string, string>>? environment = null)
