@@ -73,10 +73,16 @@ public sealed partial class FileUploads(FileTransferOptions options, IFileStore 
 
     /// <summary>
     /// PATCH: appends <paramref name="chunk"/> at <paramref name="offset"/>. <paramref name="checksum"/> is the decoded
-    /// `Upload-Checksum: sha256` value, or null when none was sent.
+    /// `Upload-Checksum: sha256` value, or null when none was sent. <paramref name="chunkSha256"/> is the chunk's
+    /// SHA-256 when the caller computed it already (the HTTP layer hashes the body as it arrives); null: hashed here.
     /// </summary>
-    public async Task<UploadAnswer> PatchAsync(long uploadId, string? token, long offset, ReadOnlyMemory<byte> chunk, byte[]? checksum, CancellationToken ct) =>
-        Counted(await PatchCoreAsync(uploadId, token, offset, chunk, checksum, ct));
+    public Task<UploadAnswer> PatchAsync(long uploadId, string? token, long offset, ReadOnlyMemory<byte> chunk, byte[]? checksum, CancellationToken ct) =>
+        PatchAsync(uploadId, token, offset, chunk, checksum, null, ct);
+
+    /// <inheritdoc cref="PatchAsync(long, string?, long, ReadOnlyMemory{byte}, byte[]?, CancellationToken)"/>
+    public async Task<UploadAnswer> PatchAsync(long uploadId, string? token, long offset, ReadOnlyMemory<byte> chunk, byte[]? checksum, byte[]? chunkSha256,
+        CancellationToken ct) =>
+        Counted(await PatchCoreAsync(uploadId, token, offset, chunk, checksum, chunkSha256, ct));
 
     private UploadAnswer Counted(UploadAnswer answer)
     {
@@ -102,7 +108,8 @@ public sealed partial class FileUploads(FileTransferOptions options, IFileStore 
         return (await SettleLockedAsync(uploadId, claims.UserId, ct)).Answer;
     }
 
-    private async Task<UploadAnswer> PatchCoreAsync(long uploadId, string? token, long offset, ReadOnlyMemory<byte> chunk, byte[]? checksum, CancellationToken ct)
+    private async Task<UploadAnswer> PatchCoreAsync(long uploadId, string? token, long offset, ReadOnlyMemory<byte> chunk, byte[]? checksum,
+        byte[]? chunkSha256, CancellationToken ct)
     {
         if (Claims(uploadId, token) is not { } claims) return new(UploadStatus.Unauthorized);
         using var held = await LockAsync(uploadId, ct);
@@ -117,7 +124,7 @@ public sealed partial class FileUploads(FileTransferOptions options, IFileStore 
             return new(UploadStatus.WrongOffset, current, size);
         }
         if (chunk.Length > options.ChunkBytes || current + chunk.Length > size) return new(UploadStatus.TooLarge, current, size);
-        if (checksum is not null && !SHA256.HashData(chunk.Span).AsSpan().SequenceEqual(checksum))
+        if (checksum is not null && !(chunkSha256 ?? SHA256.HashData(chunk.Span)).AsSpan().SequenceEqual(checksum))
         {
             LogChunkMismatch(logger, uploadId, offset, chunk.Length);
             return new(UploadStatus.ChunkChecksumMismatch, current, size);
