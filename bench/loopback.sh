@@ -310,7 +310,7 @@ group() { # SHAPE
     export "${CHAT_HASH[@]}"
     LOG_LEVEL=information PASSWORD_QUEUE=$n start_server
     # --send-after-ramp: the groups ready early would otherwise flood the box while thousands still log in (the hash
-    # workers run at nice 10), and the run would measure the logins (bench/RESULTS.md, session 10). RAMP must cover them.
+    # workers run at nice 19), and the run would measure the logins (bench/RESULTS.md, session 10). RAMP must cover them.
     "${ON_LOAD_CPUS[@]}" "${LOADGEN_CMD[@]}" group --port $PORT --connections "$n" --group-size "$size" "${extra[@]}" \
         --send-after-ramp --ramp-up "$RAMP" --duration "$DURATION" --prefix lgg --password "$STORM_PASSWORD" --source-addresses "$SOURCES" \
         --server-pid "$server_pid" --json "$OUT/group-$shape.json" >"$OUT/group-$shape.md" || true

@@ -61,7 +61,7 @@ public sealed class LoadGenOptions
 
     /// <summary>chat, mixed, group: a pair or group that is ready during the ramp starts sending only when the ramp ends.
     /// Off by default (traffic builds up as users arrive, as in the original project's runs). On for unpaced runs with
-    /// many logins: qkchatd hashes passwords at nice 10 (docs/accounts.md), so early senders saturating a 2-core box
+    /// many logins: qkchatd hashes passwords at nice 19 (docs/accounts.md), so early senders saturating a 2-core box
     /// left most logins unanswered at the ramp's end (bench/RESULTS.md, session 10's group and cluster runs).</summary>
     public bool SendAfterRamp { get; set; }
 
