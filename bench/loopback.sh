@@ -67,7 +67,7 @@ server_pid=""
 start_server() {
     QKCHAT_PORT=$PORT QKCHAT_REACTORS=${REACTORS:-0} QKCHAT_PIN_REACTORS=${PIN:-false} \
     QKCHAT_MAX_CLIENTS=19500 QKCHAT_MAX_CLIENTS_PER_IP=19500 QKCHAT_LOGIN_TIMEOUT_S=3600 \
-    QKCHAT_RATE_LIMIT_RPS=1000000 QKCHAT_RATE_LIMIT_BURST=1000000 QKCHAT_LOG_TO_FILE=false QKCHAT_ADMIN_PORT=0 \
+    QKCHAT_RATE_LIMIT_RPS=1000000 QKCHAT_RATE_LIMIT_BURST=1000000 QKCHAT_LOG_TO_FILE=false QKCHAT_ADMIN_PORT=${METRICS_PORT:-0} \
     QKCHAT_LOG_LEVEL=${LOG_LEVEL:-warning} QKCHAT_DB_AUTO_MIGRATE=true QKCHAT_CONFIG_PATH="$OUT/empty.json" \
     QKCHAT_PASSWORD_QUEUE=${PASSWORD_QUEUE:-0} \
     QKCHAT_LOGIN_FAILURES_PER_IP=1000000 QKCHAT_HTTP_PORT=${QKCHAT_HTTP_PORT:-$((PORT + 3))} \
@@ -259,9 +259,25 @@ pairs() { # SCENARIO N...
         "${LOADGEN_CMD[@]}" "$scenario" --connections "$n" "${args[@]}" \
             --json "$OUT/$scenario-$n.json" >"$OUT/$scenario-$n.md" || true
         grep -E "pairs|messages|latency|lost|errors|success|generator CPU|server CPU|verdict" "$OUT/$scenario-$n.md" | sed "s/^/  $scenario $n: /"
+        [[ -n ${METRICS_PORT:-} ]] && server_latency_split "$scenario $n"
         stop_server
         grep -o "stored since start.*" "$OUT/server.log" | sed "s/^/  $scenario $n: server /" || true
         unset QKCHAT_PASSWORD_MEMORY_KIB QKCHAT_PASSWORD_ITERATIONS
+    done
+}
+# METRICS_PORT=P serves the admin listener on P during pair runs and prints, from the server's own histograms, where a
+# send's time went: request_duration (receive to answer, inside qkchatd) and batch_commit (one batch's statements and
+# COMMIT). A client-side p99 far above the server's says the queueing is outside qkchatd's request path.
+server_latency_split() { # LABEL
+    curl -s "http://127.0.0.1:$METRICS_PORT/metrics" >"$OUT/metrics.txt" || return 0
+    for family in 'qkchat_request_duration_seconds_bucket{action="send_message"' 'qkchat_batch_commit_seconds_bucket{batcher="messages"'; do
+        awk -v f="$family" -v label="$1" 'index($0, f) == 1 {
+                match($0, /le="[^"]+"/); le = substr($0, RSTART + 4, RLENGTH - 5); n = $NF + 0
+                les[++k] = le; cum[k] = n }
+            END { if (!k) exit; total = cum[k]; split("0.5 0.9 0.99", qs, " "); out = ""
+                for (q = 1; q <= 3; q++) { for (i = 1; i <= k; i++) if (cum[i] >= qs[q] * total) break
+                    out = out sprintf(" p%s<=%ss", qs[q] * 100, les[i]) }
+                sub(/_bucket.*/, "", f); printf "  %s: server %s (%d observed):%s\n", label, f, total, out }' "$OUT/metrics.txt"
     done
 }
 # One server and one database for the whole sweep (levels follow each other 3 s apart), so later levels run on a
