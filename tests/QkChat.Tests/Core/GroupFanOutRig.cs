@@ -59,8 +59,10 @@ internal sealed class GroupFanOutRig : IDisposable
     }
 
     /// <summary>
-    /// Holds the writer in its first store call and queues <paramref name="entries"/> more sends behind it, so that
-    /// <see cref="FanOutHeld"/> can let the writer store and fan out all of them on this thread.
+    /// Makes the writer hold <paramref name="entries"/> sends in one store call, waiting in it for <see cref="FanOutHeld"/>.
+    /// A plug send goes first and is held alone while the entries are queued behind it; letting the plug go (its pushes
+    /// taken here, not measured) makes the writer take all the queued entries in its next batch, held in turn. So
+    /// whichever thread the writer wakes on, and however late, the measured batch is whole and its writer is parked.
     /// </summary>
     public void HoldBatch(int entries)
     {
@@ -69,27 +71,32 @@ internal sealed class GroupFanOutRig : IDisposable
         Store.WaitUntilHeld();
         byte[] frames = [.. Enumerable.Repeat(_send, entries).SelectMany(f => f)];
         if (Sender.Receive(frames) != frames.Length)
-            throw new InvalidOperationException($"the sender's input paused: at most {Dispatcher.MaxPipelined} sends may be in flight, the held one included");
+            throw new InvalidOperationException($"the sender's input paused: at most {Dispatcher.MaxPipelined} sends may be in flight, the plug included");
+        Store.Close();
+        Store.Open();
+        Store.WaitUntilHeld();
+        TakeOutput(1);
     }
 
     /// <summary>
-    /// Lets the held writer go: usually it stores and fans out the held batch on this thread before this returns (what
-    /// GroupFanOutAllocationTests measures). See <see cref="FannedOutHere"/> for when it does not.
+    /// Lets the held writer go: it stores and fans out the held batch on this thread before this returns (the writer
+    /// awaited the store before <see cref="GatedGroupStore.WaitUntilHeld"/> returned), which is what
+    /// GroupFanOutAllocationTests measures; <see cref="FannedOutHere"/> checks it.
     /// </summary>
     public void FanOutHeld() => Store.Open();
 
     /// <summary>
     /// After <see cref="FanOutHeld"/>: true when the writer ran on this thread (every receiver has
-    /// <paramref name="pushes"/> frames queued without its inbox being run). False when the store's answer came before
-    /// the writer awaited it (the gate cannot see that moment), so the writer went on on its own thread and posted the
-    /// pushes to the receivers' inboxes: those are run here, until every receiver has them (30 s at most).
+    /// <paramref name="pushes"/> frames queued without its inbox being run).
     /// </summary>
-    public bool FannedOutHere(int pushes)
+    public bool FannedOutHere(int pushes) => Receivers.All(receiver => receiver.Connection.Queued.Count == pushes);
+
+    /// <summary>
+    /// Every receiver's <paramref name="pushes"/> pushes, taken from its inbox too when the writer ran elsewhere and
+    /// posted them there (30 s at most), then dropped; the sender's answers likewise.
+    /// </summary>
+    public void TakeOutput(int pushes)
     {
-        bool here = true;
-        foreach (var receiver in Receivers)
-            if (receiver.Connection.Queued.Count != pushes) here = false;
-        if (here) return true;
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         foreach (var receiver in Receivers)
         {
@@ -99,14 +106,14 @@ internal sealed class GroupFanOutRig : IDisposable
                 if (receiver.RunPending() == 0) Thread.Sleep(1);
             }
         }
-        return false;
+        ExpectQueuedPushes(pushes);
     }
 
     /// <summary>
-    /// Drops what each receiver has queued and checks that each got <paramref name="pushes"/> frames (after
-    /// <see cref="FannedOutHere"/>); then takes the sender's answers.
+    /// Drops what each receiver has queued and checks that each got <paramref name="pushes"/> frames; then takes the
+    /// sender's answers.
     /// </summary>
-    public void ExpectQueuedPushes(int pushes)
+    private void ExpectQueuedPushes(int pushes)
     {
         foreach (var receiver in Receivers)
         {
@@ -139,21 +146,37 @@ internal sealed class GroupFanOutRig : IDisposable
 /// at the next seq. <see cref="Close"/> makes the next append wait until <see cref="Open"/>, which completes it on the
 /// calling thread: the writer's continuation (and with it the rest of the queue) then runs there, synchronously.
 /// </summary>
-internal sealed class GatedGroupStore(uint[] members) : IGroupStore
+/// <remarks>
+/// That holds only if the writer awaited the append before <see cref="Open"/>; had it not yet, it would find the answer
+/// there and go on on its own thread (on a loaded box, the thread the writer wakes on may wait tens of milliseconds
+/// for a core between the append and its await). So <see cref="WaitUntilHeld"/> does not return when the append is
+/// called but when the writer has awaited it: the held append sets an AsyncLocal, and the value is taken back (with a
+/// change notification on that thread) when the writer's async WriteAsync returns to its caller, which it does only
+/// after registering its continuation on the held task. No clock, no sleep, no hook in the writer.
+/// </remarks>
+internal sealed class GatedGroupStore : IGroupStore
 {
-    private readonly GroupMembership _membership = new(members, [.. members.Select(_ => GroupRole.Member)], [.. members.Select(_ => 1L)]);
+    private readonly GroupMembership _membership;
     private readonly ManualResetEventSlim _held = new();
+    private readonly AsyncLocal<int> _holding;
     private bool _closed;
     private TaskCompletionSource<AppendOutcome[]>? _gate;
     private AppendOutcome[] _heldOutcomes = [];
     private long _seq = 1;
+    private int _holds;
+
+    public GatedGroupStore(uint[] members)
+    {
+        _membership = new(members, [.. members.Select(_ => GroupRole.Member)], [.. members.Select(_ => 1L)]);
+        _holding = new AsyncLocal<int>(WriterLeft);
+    }
 
     public void Close() => _closed = true;
 
-    /// <summary>Waits (30 s at most) for the writer to reach the closed gate.</summary>
+    /// <summary>Waits (30 s at most) for the writer to await the held append.</summary>
     public void WaitUntilHeld()
     {
-        if (!_held.Wait(TimeSpan.FromSeconds(30))) throw new TimeoutException("the group writer never reached the store");
+        if (!_held.Wait(TimeSpan.FromSeconds(30))) throw new TimeoutException("the group writer never awaited the held append");
         _held.Reset();
     }
 
@@ -162,6 +185,15 @@ internal sealed class GatedGroupStore(uint[] members) : IGroupStore
         var gate = _gate ?? throw new InvalidOperationException("nothing is held");
         _gate = null;
         gate.SetResult(_heldOutcomes);
+    }
+
+    /// <summary>The held append's value leaves the writer's thread: its WriteAsync awaited the append and returned.</summary>
+    private void WriterLeft(AsyncLocalValueChangedArgs<int> change)
+    {
+        // A context change only (not the set below), and the hold still waited for (not its continuation's later runs).
+        if (change.ThreadContextChanged && change.PreviousValue > 0
+            && Interlocked.CompareExchange(ref _holds, -change.PreviousValue, change.PreviousValue) == change.PreviousValue)
+            _held.Set();
     }
 
     public Task<AppendOutcome[]> AppendAsync(IReadOnlyList<NewGroupEntry> batch, CancellationToken ct)
@@ -173,7 +205,9 @@ internal sealed class GatedGroupStore(uint[] members) : IGroupStore
         _closed = false;
         _heldOutcomes = outcomes;
         _gate = new TaskCompletionSource<AppendOutcome[]>();
-        _held.Set();
+        int hold = Math.Abs(_holds) + 1;
+        Volatile.Write(ref _holds, hold);
+        _holding.Value = hold;
         return _gate.Task;
     }
 

@@ -16,9 +16,9 @@ public sealed class GroupFanOutTests
         var seqs = await GroupFanOutAllocationTests.OnOwnThread(() =>
         {
             using var rig = new GroupFanOutRig(50);
-            rig.HoldBatch(2); // three entries: the held one and two more
+            rig.HoldBatch(3); // three entries in one batch, behind the plug HoldBatch lets go first
             rig.FanOutHeld();
-            rig.FannedOutHere(3); // wherever the writer ran, the frames are now in the send queues
+            Assert.True(rig.FannedOutHere(3), "the held batch was fanned out on this thread, its frames in the send queues");
             var first = rig.Receivers[0].Connection.Queued.ToArray();
             Assert.Equal(3, first.Length);
             Assert.Equal(3, first.Distinct().Count());
@@ -30,10 +30,10 @@ public sealed class GroupFanOutTests
             }
             var read = first.Select(f => SeqOf(f.Memory)).ToArray();
             Assert.Equal(0, rig.Sender.Connection.Queued.Count(f => f.Memory.Span.IndexOf("\"group_message\""u8) >= 0));
-            rig.ExpectQueuedPushes(3);
+            rig.TakeOutput(3);
             return read;
         });
-        Assert.Equal([2L, 3L, 4L], seqs); // entry 1 is `created`; the store stand-in appends from seq 2
+        Assert.Equal([3L, 4L, 5L], seqs); // entry 1 is `created`; the store stand-in appends from seq 2, the plug's
     }
 
     private static long SeqOf(ReadOnlyMemory<byte> body)
