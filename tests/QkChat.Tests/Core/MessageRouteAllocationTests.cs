@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using QkChat.Core.Dispatch;
 using QkChat.Core.Friends;
 using QkChat.Core.Messaging;
+using QkChat.Fakes;
 using QkChat.Core.Presence;
 using QkChat.Core.Routing;
 using QkChat.Protocol;
@@ -59,9 +60,9 @@ public sealed class MessageRouteAllocationTests(ITestOutputHelper output)
             var dispatcher = new Dispatcher(new ChatOptions { RequestsPerSecond = int.MaxValue / 2, RequestBurst = int.MaxValue / 2 },
                 router, NullLogger.Instance);
             var live = new LiveSessions();
-            var friends = new FriendSetCache(new TwoFriends());
-            var blocks = new BlockSetCache(new TwoFriends());
-            _messaging = new MessagingService(new MessagingOptions(), new AnsweringStore(), friends, blocks, new LocalDelivery(live), new PresenceTracker(),
+            var friends = new FriendSetCache(new TwoFriends(Alice, Bob));
+            var blocks = new BlockSetCache(new TwoFriends(Alice, Bob));
+            _messaging = new MessagingService(new MessagingOptions(), new AnsweringMessageStore(), friends, blocks, new LocalDelivery(live), new PresenceTracker(),
                 NullLogger.Instance);
             _messaging.Register(router, dispatcher);
             _sender = SignedIn(dispatcher, live, Alice);
@@ -110,49 +111,5 @@ public sealed class MessageRouteAllocationTests(ITestOutputHelper output)
             _receiver.Dispose();
             _messaging.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
-    }
-
-    private sealed class TwoFriends : IFriendLookup, IBlockLookup
-    {
-        public Task<IReadOnlyList<uint>> BlockedWithAsync(uint userId, CancellationToken ct) => Task.FromResult<IReadOnlyList<uint>>([]);
-
-        public Task<bool> AreFriendsAsync(uint userId, uint otherId, CancellationToken ct) => Task.FromResult(true);
-
-        public Task<IReadOnlyList<uint>> FriendIdsAsync(uint userId, CancellationToken ct) =>
-            Task.FromResult<IReadOnlyList<uint>>([userId == Alice ? Bob : Alice]);
-    }
-
-    /// <summary>Stores nothing and answers at once, reusing its answer so the store adds no allocation of its own.</summary>
-    private sealed class AnsweringStore : IMessageStore
-    {
-        private StoreOutcome[] _outcomes = new StoreOutcome[64];
-        private Task<StoreOutcome[]> _answer = Task.FromResult(new StoreOutcome[64]);
-
-        public Task<StoreOutcome[]> InsertBatchAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct)
-        {
-            if (_outcomes.Length < batch.Count || _answer.Result != _outcomes)
-            {
-                _outcomes = new StoreOutcome[Math.Max(batch.Count, _outcomes.Length)];
-                _answer = Task.FromResult(_outcomes);
-            }
-            for (int i = 0; i < batch.Count; i++) _outcomes[i] = new StoreOutcome(StoreResult.Stored, batch[i].MessageId, batch[i].Timestamp);
-            return _answer;
-        }
-
-        public Task<long> NewestMessageIdAsync(CancellationToken ct) => Task.FromResult(0L);
-        public Task IndexAsync(IReadOnlyList<NewMessage> messages, CancellationToken ct) => Task.CompletedTask;
-        public Task<IReadOnlyList<NewMessage>> UnindexedAsync(int limit, CancellationToken ct) => Task.FromResult<IReadOnlyList<NewMessage>>([]);
-        public Task<IReadOnlyList<NewMessage>> UnindexedBetweenAsync(long fromId, long toId, int limit, CancellationToken ct) => Task.FromResult<IReadOnlyList<NewMessage>>([]);
-        public Task<IReadOnlyList<StatusChange>> MarkDeliveredAsync(IReadOnlyList<DeliveryAck> acks, CancellationToken ct) => throw new NotSupportedException();
-        public Task<int> MarkReadAsync(uint readerId, uint peerId, long upToMessageId, CancellationToken ct) => throw new NotSupportedException();
-        public Task<MessageRecord?> FindAsync(uint userId, long messageId, CancellationToken ct) => throw new NotSupportedException();
-        public Task<bool> RecallAsync(uint senderId, long messageId, long at, CancellationToken ct) => throw new NotSupportedException();
-        public Task<IReadOnlyList<MessageRecord>> HistoryAsync(uint userId, uint peerId, int limit, int offset, long? beforeMessageId, long visibleBelow, CancellationToken ct) => throw new NotSupportedException();
-        public Task<IReadOnlyList<MessageRecord>> SyncAsync(uint userId, long afterMessageId, long beforeMessageId, int limit, CancellationToken ct) => throw new NotSupportedException();
-        public Task<IReadOnlyList<MessageRecord>> UndeliveredAsync(uint userId, long afterMessageId, long beforeMessageId, int limit, CancellationToken ct) => throw new NotSupportedException();
-        public Task<IReadOnlyList<ConversationSummary>> ConversationsAsync(uint userId, int limit, CancellationToken ct) => throw new NotSupportedException();
-        public Task<IReadOnlyList<MessageRecord>> SearchAsync(uint userId, uint? peerId, string query, int limit, CancellationToken ct) => throw new NotSupportedException();
-        public Task<DeleteOutcome> DeleteForUserAsync(uint userId, long messageId, long at, CancellationToken ct) => throw new NotSupportedException();
-        public Task<IReadOnlyList<UnreadCount>> UnreadCountsAsync(uint userId, CancellationToken ct) => throw new NotSupportedException();
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using QkChat.Core;
 using QkChat.Core.Files;
 using QkChat.Core.Messaging;
+using QkChat.Fakes;
 using Xunit;
 
 namespace QkChat.Tests.Core;
@@ -202,7 +203,7 @@ public sealed class MessageWriterOrderTests
     }
 
     /// <summary>Each INSERT waits for the test: <see cref="Finish"/> stores it, <see cref="Fail"/> throws.</summary>
-    private sealed class HeldStore : IMessageStore
+    private sealed class HeldStore : WriteOnlyMessageStore
     {
         private readonly List<(IReadOnlyList<NewMessage> Batch, TaskCompletionSource<StoreOutcome[]> Done)> _calls = [];
         private readonly SemaphoreSlim _called = new(0);
@@ -231,7 +232,7 @@ public sealed class MessageWriterOrderTests
             lock (_calls) return _calls[call];
         }
 
-        public Task<StoreOutcome[]> InsertBatchAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct)
+        public override Task<StoreOutcome[]> InsertBatchAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct)
         {
             // Inline continuations (no RunContinuationsAsynchronously): Finish returns after the writer has done all it can.
             var done = new TaskCompletionSource<StoreOutcome[]>();
@@ -239,21 +240,5 @@ public sealed class MessageWriterOrderTests
             _called.Release();
             return done.Task;
         }
-
-        public Task<long> NewestMessageIdAsync(CancellationToken ct) => Task.FromResult(0L);
-        public Task IndexAsync(IReadOnlyList<NewMessage> messages, CancellationToken ct) => Task.CompletedTask;
-        public Task<IReadOnlyList<NewMessage>> UnindexedAsync(int limit, CancellationToken ct) => Task.FromResult<IReadOnlyList<NewMessage>>([]);
-        public Task<IReadOnlyList<NewMessage>> UnindexedBetweenAsync(long fromId, long toId, int limit, CancellationToken ct) => Task.FromResult<IReadOnlyList<NewMessage>>([]);
-        public Task<IReadOnlyList<StatusChange>> MarkDeliveredAsync(IReadOnlyList<DeliveryAck> acks, CancellationToken ct) => throw new NotSupportedException();
-        public Task<int> MarkReadAsync(uint readerId, uint peerId, long upToMessageId, CancellationToken ct) => throw new NotSupportedException();
-        public Task<MessageRecord?> FindAsync(uint userId, long messageId, CancellationToken ct) => throw new NotSupportedException();
-        public Task<bool> RecallAsync(uint senderId, long messageId, long at, CancellationToken ct) => throw new NotSupportedException();
-        public Task<IReadOnlyList<MessageRecord>> HistoryAsync(uint userId, uint peerId, int limit, int offset, long? beforeMessageId, long visibleBelow, CancellationToken ct) => throw new NotSupportedException();
-        public Task<IReadOnlyList<MessageRecord>> SyncAsync(uint userId, long afterMessageId, long beforeMessageId, int limit, CancellationToken ct) => throw new NotSupportedException();
-        public Task<IReadOnlyList<MessageRecord>> UndeliveredAsync(uint userId, long afterMessageId, long beforeMessageId, int limit, CancellationToken ct) => throw new NotSupportedException();
-        public Task<IReadOnlyList<ConversationSummary>> ConversationsAsync(uint userId, int limit, CancellationToken ct) => throw new NotSupportedException();
-        public Task<IReadOnlyList<MessageRecord>> SearchAsync(uint userId, uint? peerId, string query, int limit, CancellationToken ct) => throw new NotSupportedException();
-        public Task<DeleteOutcome> DeleteForUserAsync(uint userId, long messageId, long at, CancellationToken ct) => throw new NotSupportedException();
-        public Task<IReadOnlyList<UnreadCount>> UnreadCountsAsync(uint userId, CancellationToken ct) => throw new NotSupportedException();
     }
 }
