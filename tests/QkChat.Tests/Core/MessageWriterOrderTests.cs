@@ -22,10 +22,7 @@ public sealed class MessageWriterOrderTests
     {
         var store = new HeldStore();
         await using var rig = new Rig(store);
-        var first = rig.Send();
-        await store.Calls(1);
-        var second = rig.Send(); // a batch of its own: the first is being stored
-        await store.Calls(2);
+        var (first, second) = await rig.SendTwoBatchesAsync();
         Assert.True(first.Message.MessageId < second.Message.MessageId, "queued first, so minted first");
         Assert.True(rig.Writer.VisibleBelow() <= first.Message.MessageId, "nothing is released: readers stop below the first id");
 
@@ -43,10 +40,7 @@ public sealed class MessageWriterOrderTests
     {
         var store = new HeldStore();
         await using var rig = new Rig(store);
-        var first = rig.Send();
-        await store.Calls(1);
-        var second = rig.Send();
-        await store.Calls(2);
+        var (first, second) = await rig.SendTwoBatchesAsync();
 
         store.Finish(1);
         Assert.Empty(rig.Answers);
@@ -65,10 +59,7 @@ public sealed class MessageWriterOrderTests
         // writer's slot taken: with every slot lost, the node would store no message again.
         var store = new HeldStore();
         await using var rig = new Rig(store, new FailingOnceLogger());
-        var first = rig.Send();
-        await store.Calls(1);
-        var second = rig.Send();
-        await store.Calls(2);
+        var (first, second) = await rig.SendTwoBatchesAsync();
 
         store.Finish(1);
         store.Finish(0, StoreResult.NotStored);
@@ -110,10 +101,7 @@ public sealed class MessageWriterOrderTests
     {
         var store = new HeldStore();
         await using var rig = new Rig(store);
-        var first = rig.Send();
-        await store.Calls(1);
-        var second = rig.Send();
-        await store.Calls(2);
+        var (first, second) = await rig.SendTwoBatchesAsync();
         var drain = rig.Writer.DrainAsync();
         Assert.Equal(EnqueueResult.Busy, rig.TrySend()); // stopping: SERVER_BUSY
         store.Finish(1);
@@ -125,12 +113,14 @@ public sealed class MessageWriterOrderTests
 
     private sealed class Rig : IAsyncDisposable
     {
+        private readonly HeldStore _store;
         private readonly SearchIndexer _indexer;
         private readonly MessageIds _ids = new();
         private uint _n;
 
         public Rig(HeldStore store, ILogger? logger = null)
         {
+            _store = store;
             var options = new MessagingOptions { Writers = 2, BatchSize = 1 };
             _indexer = new SearchIndexer(store, 1000, () => 0, NullLogger.Instance);
             Writer = new MessageWriter(store, options, _indexer, _ids, logger ?? NullLogger.Instance);
@@ -150,6 +140,16 @@ public sealed class MessageWriterOrderTests
             Assert.Equal(EnqueueResult.Queued, Writer.TryMintAndEnqueue(item));
             item.Id = item.Message.MessageId;
             return item;
+        }
+
+        /// <summary>Two sends, each a batch of its own (one message a batch), both being stored when this returns.</summary>
+        public async Task<(Recorded First, Recorded Second)> SendTwoBatchesAsync()
+        {
+            var first = Send();
+            await _store.Calls(1);
+            var second = Send(); // a batch of its own: the first is being stored
+            await _store.Calls(2);
+            return (first, second);
         }
 
         public EnqueueResult TrySend() => Writer.TryMintAndEnqueue(new Recorded(this, ++_n));
