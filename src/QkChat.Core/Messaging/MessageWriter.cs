@@ -67,8 +67,12 @@ public sealed partial class MessageWriter(IMessageStore store, MessagingOptions 
     // Row lists for the batches being stored (one per slot, reused).
     private readonly ConcurrentBag<List<NewMessage>> _rowLists = [];
     // Sends with a client_msg_id in flight (queued, being stored, or stored and waiting for their turn), by sender and a
-    // hash of the id's bytes (no string per send); under _mint. One entry per hash: another key with the same hash
-    // (rare) is queued as before and MariaDB's unique key settles it.
+    // 32-bit hash of the id's bytes (no string per send); under _mint. One entry per (sender, hash): when two different
+    // client_msg_ids of one sender collide (rare), the second finds the first's entry, its bytes differ (TryJoin), so it
+    // is minted and queued as a send of its own, and its entry is not kept; a retry of it while the first is in flight
+    // is queued again too, not joined, and MariaDB's unique key (sender, client_msg_id) answers it the stored id
+    // (Duplicate), as for any retry after a release. Retries of the first still join it
+    // (MessageWriterOrderTests.Two_keys_of_one_sender_with_the_same_hash_...).
     private readonly Dictionary<(uint Sender, int KeyHash), QueuedMessage> _keysInFlight = [];
     private long _retriesJoined;
 

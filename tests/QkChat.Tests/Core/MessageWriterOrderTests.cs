@@ -97,6 +97,46 @@ public sealed class MessageWriterOrderTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task Two_keys_of_one_sender_with_the_same_hash_are_two_sends_and_a_retry_of_the_second_is_stored_again()
+    {
+        // The writer finds sends in flight by (sender, 32-bit hash of the key); HashCode's seed is per process, so the
+        // colliding pair is searched for here, with the same hash of the same bytes.
+        var (a, b) = CollidingKeys();
+        var store = new HeldStore();
+        await using var rig = new Rig(store);
+        var first = rig.Send(clientMsgId: a, sender: 7);
+        await store.Calls(1);
+        var second = rig.Send(clientMsgId: b, sender: 7); // the same hash, another key: a send of its own
+        await store.Calls(2);
+        Assert.Equal([second.Message.MessageId], store.Batch(1).Select(m => m.MessageId));
+        rig.Send(clientMsgId: a, sender: 7); // a's retry still joins a: b did not take a's place
+        var secondAgain = rig.Send(clientMsgId: b, sender: 7); // b's retry finds a's entry: not joined, queued as a send
+
+        store.Finish(0);
+        store.Finish(1);
+        await store.Calls(3);
+        Assert.Equal([secondAgain.Message.MessageId], store.Batch(2).Select(m => m.MessageId));
+        store.Finish(2, StoreResult.Duplicate); // MariaDB's unique key (sender, client_msg_id) finds b's row
+        Assert.Equal([first.Id, first.Id, second.Id, secondAgain.Id], rig.Answers);
+        Assert.Equal([StoreResult.Stored, StoreResult.Duplicate, StoreResult.Stored, StoreResult.Duplicate], rig.Results);
+        Assert.Equal(1, rig.Writer.RetriesJoined);
+    }
+
+    /// <summary>Two client_msg_ids whose bytes have the same HashCode in this process (about 80,000 tries: a 32-bit birthday).</summary>
+    private static (string, string) CollidingKeys()
+    {
+        var seen = new Dictionary<int, string>();
+        for (int i = 0; i < 10_000_000; i++)
+        {
+            string key = "c" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var hash = new HashCode();
+            hash.AddBytes(System.Text.Encoding.UTF8.GetBytes(key));
+            if (!seen.TryAdd(hash.ToHashCode(), key)) return (seen[hash.ToHashCode()], key);
+        }
+        throw new InvalidOperationException("no two of 10,000,000 keys share a 32-bit hash");
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task The_stop_drains_every_batch_in_flight_and_answers_them_in_order()
     {
         var store = new HeldStore();
