@@ -1,4 +1,3 @@
-using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
@@ -156,24 +155,34 @@ public sealed class GetFileResumeTests : IAsyncDisposable
 
     /// <summary>
     /// Files by id at /files/d/ID with ETag "sha256" and ASP.NET Core's range processing; every GET's Range and If-Range
-    /// recorded. While <see cref="CutAfter"/> is set, URLs point at a raw socket instead, which answers 200 with the
-    /// whole Content-Length but sends only that many body bytes and then closes (FIN after every byte is written: an
-    /// abort could drop bytes still in flight, and the test needs to know what the part holds).
+    /// recorded. While <see cref="CutAfter"/> is set, URLs point at a <see cref="CuttingHttpServer"/> instead, which
+    /// answers the first GET 200 with the whole Content-Length but only that many body bytes, and closes every later
+    /// one before any answer.
     /// </summary>
     private sealed class FileHttp : IAsyncDisposable
     {
         private readonly WebApplication _app;
-        private readonly System.Net.Sockets.TcpListener _cutter = new(IPAddress.Loopback, 0);
-        private readonly CancellationTokenSource _stop = new();
+        private readonly CuttingHttpServer _cutter = new();
         private string _base = "";
 
-        private FileHttp(WebApplication app) => _app = app;
+        private FileHttp(WebApplication app)
+        {
+            _app = app;
+            _cutter.Files = path => Files[long.Parse(path.Split('/')[^1], System.Globalization.CultureInfo.InvariantCulture)];
+            _cutter.ETagOf = ETag;
+            _cutter.CutAt = n => n - Volatile.Read(ref _cutFrom) == 1 ? CutAfter : -1;
+            _cutter.OnRequest = (_, head) =>
+            {
+                lock (Requests) Requests.Add((CuttingHttpServer.Header(head, "Range"), CuttingHttpServer.Header(head, "If-Range")));
+            };
+        }
 
         public Dictionary<long, byte[]> Files { get; } = [];
 
         /// <summary>Body bytes after which the first response is cut; -1: whole answers with range processing.</summary>
         public volatile int CutAfter = -1;
-        private int _cutsServed;
+        // The cutter's count of GETs when Cut was called: the next one is the first cut.
+        private int _cutFrom;
 
         /// <summary>
         /// The next request gets <paramref name="bytes"/> of its body, and every later one a connection closed before
@@ -182,7 +191,7 @@ public sealed class GetFileResumeTests : IAsyncDisposable
         /// </summary>
         public void Cut(int bytes)
         {
-            Volatile.Write(ref _cutsServed, 0);
+            Volatile.Write(ref _cutFrom, _cutter.Requests);
             CutAfter = bytes;
         }
 
@@ -190,8 +199,7 @@ public sealed class GetFileResumeTests : IAsyncDisposable
 
         public static string ETag(byte[] bytes) => "\"" + Convert.ToHexStringLower(SHA256.HashData(bytes)) + "\"";
 
-        public string Url(long id) =>
-            (CutAfter >= 0 ? $"http://127.0.0.1:{((IPEndPoint)_cutter.LocalEndpoint).Port}" : _base) + $"/files/d/{id}?e=1&s=x";
+        public string Url(long id) => (CutAfter >= 0 ? _cutter.BaseUrl : _base) + $"/files/d/{id}?e=1&s=x";
 
         public static FileHttp Start()
         {
@@ -204,8 +212,6 @@ public sealed class GetFileResumeTests : IAsyncDisposable
             app.StartAsync().GetAwaiter().GetResult();
             // Port 0: the address bound is known only once started.
             server._base = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-            server._cutter.Start();
-            _ = Task.Run(server.CutAsync);
             return server;
         }
 
@@ -218,60 +224,9 @@ public sealed class GetFileResumeTests : IAsyncDisposable
                 enableRangeProcessing: true).ExecuteAsync(context);
         }
 
-        private async Task CutAsync()
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                System.Net.Sockets.Socket socket;
-                try
-                {
-                    socket = await _cutter.AcceptSocketAsync(_stop.Token);
-                }
-                catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or System.Net.Sockets.SocketException)
-                {
-                    return;
-                }
-                _ = Task.Run(async () =>
-                {
-                    using (socket)
-                    {
-                        try
-                        {
-                            var head = new System.Text.StringBuilder();
-                            byte[] buffer = new byte[4096];
-                            while (!head.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
-                            {
-                                int n = await socket.ReceiveAsync(buffer, _stop.Token);
-                                if (n == 0) return;
-                                head.Append(System.Text.Encoding.ASCII.GetString(buffer, 0, n));
-                            }
-                            string text = head.ToString();
-                            long id = long.Parse(text.Split(' ')[1].Split('?')[0].Split('/')[^1], System.Globalization.CultureInfo.InvariantCulture);
-                            lock (Requests) Requests.Add((Header(text, "Range"), Header(text, "If-Range")));
-                            if (Interlocked.Increment(ref _cutsServed) > 1) return;
-                            byte[] bytes = Files[id];
-                            int cut = Math.Max(CutAfter, 0);
-                            await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes(
-                                $"HTTP/1.1 200 OK\r\nContent-Length: {bytes.Length}\r\nETag: {ETag(bytes)}\r\nConnection: close\r\n\r\n"), _stop.Token);
-                            await socket.SendAsync(bytes.AsMemory(0, cut), _stop.Token);
-                            socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
-                            while (await socket.ReceiveAsync(buffer, _stop.Token) > 0) { }
-                        }
-                        catch (Exception e) when (e is OperationCanceledException or System.Net.Sockets.SocketException or ObjectDisposedException)
-                        {
-                        }
-                    }
-                });
-            }
-        }
-
-        private static string? Header(string head, string name) =>
-            head.Split("\r\n").FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.OrdinalIgnoreCase))?[(name.Length + 1)..].Trim();
-
         public async ValueTask DisposeAsync()
         {
-            await _stop.CancelAsync();
-            _cutter.Stop();
+            await _cutter.DisposeAsync();
             await _app.DisposeAsync();
         }
     }
