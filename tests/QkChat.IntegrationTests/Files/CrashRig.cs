@@ -49,13 +49,7 @@ internal sealed class CrashRig : IAsyncDisposable
         var db = await TempDatabase.CreateAsync();
         string dir = Path.Combine(Path.GetTempPath(), "qkchat-crash-files-" + Guid.NewGuid().ToString("N"));
         int port = ServerProcess.FreePort(), httpPort = ServerProcess.FreePort();
-        var env = ServerProcess.StackEnvironment(db.Name, port);
-        env["QKCHAT_DB_AUTO_MIGRATE"] = "true";
-        env["QKCHAT_HTTP_PORT"] = httpPort.ToString(CultureInfo.InvariantCulture);
-        env["QKCHAT_FILES_DIR"] = dir;
-        env["QKCHAT_FILES_CHUNK_BYTES"] = ChunkBytes.ToString(CultureInfo.InvariantCulture);
-        env["QKCHAT_FILES_SECRET"] = "crash rig secret";
-        env["QKCHAT_FILES_PUBLIC_URL"] = $"http://127.0.0.1:{httpPort}";
+        var env = ServerProcess.FilesEnvironment(db.Name, port, httpPort, dir, ChunkBytes);
         var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(60) };
         var rig = new CrashRig(db, dir, env, ServerProcess.Start(env), port, http);
         await rig._server.WaitForOutputAsync("ready: serving chat", TimeSpan.FromSeconds(90));

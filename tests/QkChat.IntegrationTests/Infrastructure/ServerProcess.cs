@@ -32,6 +32,24 @@ internal static partial class ServerProcess
         ["QKCHAT_CONFIG_PATH"] = EmptyConfig.Value,
     };
 
+    /// <summary>
+    /// <see cref="StackEnvironment"/> for a server that migrates its database itself and takes file uploads: the web
+    /// listener on <paramref name="httpPort"/> (what file URLs point at), the store in <paramref name="filesDir"/> with
+    /// <paramref name="chunkBytes"/> chunks, and a fixed URL secret, so that upload URLs and tokens handed out before a
+    /// restart still verify after it (a server without files.secret draws one at each start).
+    /// </summary>
+    public static Dictionary<string, string> FilesEnvironment(string database, int port, int httpPort, string filesDir, int chunkBytes)
+    {
+        var env = StackEnvironment(database, port);
+        env["QKCHAT_DB_AUTO_MIGRATE"] = "true";
+        env["QKCHAT_HTTP_PORT"] = httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        env["QKCHAT_FILES_DIR"] = filesDir;
+        env["QKCHAT_FILES_CHUNK_BYTES"] = chunkBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        env["QKCHAT_FILES_SECRET"] = "test files secret";
+        env["QKCHAT_FILES_PUBLIC_URL"] = $"http://127.0.0.1:{httpPort}";
+        return env;
+    }
+
     private static readonly Lazy<string> EmptyConfig = new(() =>
     {
         string path = Path.Combine(Path.GetTempPath(), "qkchat-test-empty.json");
