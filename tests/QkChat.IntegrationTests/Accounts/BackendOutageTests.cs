@@ -17,7 +17,7 @@ public sealed class BackendOutageTests
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
-        var process = Process.Start(info)!;
+        var process = ChildProcesses.Track(Process.Start(info)!);
         process.BeginOutputReadLine();
         return process;
     }

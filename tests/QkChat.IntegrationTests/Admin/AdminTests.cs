@@ -80,12 +80,12 @@ public sealed class AdminTests
     public async Task Readyz_turns_unready_while_Redis_is_down_and_ready_when_it_returns()
     {
         int port = ServerProcess.FreePort();
-        Process StartRedis() => Process.Start(new ProcessStartInfo("redis-server")
+        Process StartRedis() => ChildProcesses.Track(Process.Start(new ProcessStartInfo("redis-server")
         {
             ArgumentList = { "--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" },
             RedirectStandardOutput = true,
             UseShellExecute = false,
-        })!;
+        })!);
         var redis = StartRedis();
         try
         {

@@ -76,12 +76,12 @@ public sealed class ChatOutageTests
     public async Task Redis_down_leaves_logged_in_users_chatting()
     {
         int port = ServerProcess.FreePort();
-        using var redis = Process.Start(new ProcessStartInfo("redis-server")
+        using var redis = ChildProcesses.Track(Process.Start(new ProcessStartInfo("redis-server")
         {
             ArgumentList = { "--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" },
             RedirectStandardOutput = true,
             UseShellExecute = false,
-        })!;
+        })!);
         redis.BeginOutputReadLine();
         try
         {

@@ -56,6 +56,7 @@ internal sealed class CliProcess : IAsyncDisposable
         process.OutputDataReceived += (_, e) => child.Append(e.Data);
         process.ErrorDataReceived += (_, e) => child.Append(e.Data);
         process.Start();
+        Infrastructure.ChildProcesses.Track(process);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return child;

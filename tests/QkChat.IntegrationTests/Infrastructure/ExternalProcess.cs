@@ -44,6 +44,7 @@ internal sealed partial class ExternalProcess : IAsyncDisposable
         var info = StartInfo(fileName, args, environment, workingDirectory);
         using var process = new Process { StartInfo = info };
         process.Start();
+        ChildProcesses.Track(process);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
@@ -68,6 +69,7 @@ internal sealed partial class ExternalProcess : IAsyncDisposable
         process.OutputDataReceived += (_, e) => child.Append(e.Data);
         process.ErrorDataReceived += (_, e) => child.Append(e.Data);
         process.Start();
+        ChildProcesses.Track(process);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return child;

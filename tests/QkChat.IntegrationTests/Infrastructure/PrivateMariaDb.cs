@@ -67,7 +67,7 @@ internal sealed class PrivateMariaDb : IAsyncDisposable
             RedirectStandardError = true,
             RedirectStandardOutput = true,
         };
-        _server = Process.Start(info)!;
+        _server = ChildProcesses.Track(Process.Start(info)!);
         _server.BeginErrorReadLine();
         _server.BeginOutputReadLine();
         // mariadbd opens its port only once it is ready for connections.
@@ -99,7 +99,7 @@ internal sealed class PrivateMariaDb : IAsyncDisposable
     {
         var info = new ProcessStartInfo(program) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (string a in args) info.ArgumentList.Add(a);
-        using var p = Process.Start(info)!;
+        using var p = ChildProcesses.Track(Process.Start(info)!);
         string error = await p.StandardError.ReadToEndAsync();
         await p.WaitForExitAsync();
         if (p.ExitCode != 0) throw new InvalidOperationException($"{program} failed: {error}");

@@ -94,7 +94,7 @@ public sealed partial class SocketOptionsTests
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
+        using var process = ChildProcesses.Track(Process.Start(start)!);
         string output = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
         Assert.True(process.ExitCode == 0, $"{file} failed: {process.StandardError.ReadToEnd()}");
