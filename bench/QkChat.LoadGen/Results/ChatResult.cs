@@ -44,8 +44,18 @@ public sealed class ChatResult
     /// <summary>message_status `delivered` pushes the senders received.</summary>
     public long StatusDelivered { get; set; }
 
-    /// <summary>Answered `sent` but never pushed to the receiver by the run's deadline. Must be 0.</summary>
+    /// <summary>Answered `sent`, never pushed to the receiver, and not returned by its end-of-run sync_messages either:
+    /// the server does not have it. Must be 0.</summary>
     public long Lost { get; set; }
+
+    /// <summary>Answered `sent`, never pushed to the receiver by the end (its connection dropped, or the server was
+    /// behind), but read by the receiver's end-of-run sync_messages: stored, not lost. An availability failure
+    /// (subtracted from the successes), like the group scenario's late entries.</summary>
+    public long Late { get; set; }
+
+    /// <summary>Receivers still missing messages whose end-of-run sync did not finish (reconnect, login or a page
+    /// failed, or the deadline came): what they miss stays counted as lost.</summary>
+    public long CatchUpUnfinished { get; set; }
 
     /// <summary>The same message_id pushed twice to one connection. Must be 0.</summary>
     public long Duplicates { get; set; }
@@ -97,6 +107,8 @@ public sealed class ChatResult
             merged.AckedIdsWindow += p.AckedIdsWindow;
             merged.StatusDelivered += p.StatusDelivered;
             merged.Lost += p.Lost;
+            merged.Late += p.Late;
+            merged.CatchUpUnfinished += p.CatchUpUnfinished;
             merged.Duplicates += p.Duplicates;
             merged.OutOfOrder += p.OutOfOrder;
             merged.Unconfirmed += p.Unconfirmed;
@@ -132,6 +144,8 @@ public sealed class ChatResult
         if (Duplicates > 0) yield return $"{Duplicates} messages delivered twice";
         if (OutOfOrder > 0) yield return $"{OutOfOrder} messages delivered out of order";
         if (InboxDropped > 0) yield return $"{InboxDropped} pushes dropped by a full client inbox";
+        if (CatchUpUnfinished > 0) yield return $"{CatchUpUnfinished} receivers could not finish the end-of-run sync (what they miss counts as lost)";
+        if (includeAvailability && Late > 0) yield return $"{Late} messages late (stored, read by sync at the end, never pushed)";
         if (includeAvailability && PairsChatting < Pairs) yield return $"{Pairs - PairsChatting} of {Pairs} pairs never started chatting";
         if (SentOk == 0) yield return "no message was sent";
     }

@@ -109,6 +109,7 @@ public static class Report
         if (c.DeliveryLatencyUs is { Count: > 0 } d)
             Row(s, "delivery latency p50 / p90 / p99 / max", $"{Ms(d.P50)} / {Ms(d.P90)} / {Ms(d.P99)} / {Ms(d.Max)}");
         Row(s, "lost / duplicates", Inv($"{c.Lost:N0} / {c.Duplicates:N0}"));
+        Row(s, "late (not pushed by the end, read by sync)", Inv($"{c.Late:N0}") + (c.CatchUpUnfinished > 0 ? Inv($" ({c.CatchUpUnfinished:N0} receivers' sync unfinished)") : ""));
         if (c.OfflinePushed > 0)
             Row(s, "in offline batches / of them duplicates", Inv($"{c.OfflinePushed:N0} / {c.OfflineDuplicates:N0}"));
         Row(s, "sends retried after SERVER_BUSY", Inv($"{c.BusyRetries:N0}"));

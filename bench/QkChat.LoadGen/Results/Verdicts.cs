@@ -37,7 +37,8 @@ public static class Verdicts
     /// <summary>
     /// Each connection attempt counts as one request (opened and held, or not), plus every request made on it
     /// (per action when recorded, else login-storm's logins and resumes, else round trips and errors). Successes
-    /// are connections held to the end and OK answers, less messages answered `sent` that never arrived.
+    /// are connections held to the end and OK answers, less messages answered `sent` that never arrived (lost) or
+    /// arrived only by the end-of-run sync (late).
     /// </summary>
     public static SuccessRate SuccessOf(RunResult r)
     {
@@ -57,7 +58,7 @@ public static class Verdicts
             requests += r.RoundTrips + r.ErrorCount;
             ok += r.RoundTrips;
         }
-        ok = Math.Max(0, ok - (r.Chat?.Lost ?? 0) - (r.Group?.Lost ?? 0) - (r.Group?.Late ?? 0));
+        ok = Math.Max(0, ok - (r.Chat?.Lost ?? 0) - (r.Chat?.Late ?? 0) - (r.Group?.Lost ?? 0) - (r.Group?.Late ?? 0));
         return new SuccessRate { Requests = requests, Ok = ok, Percent = requests > 0 ? Math.Round(ok * 100.0 / requests, 3) : 0 };
     }
 

@@ -72,20 +72,24 @@ public sealed partial class ChatUser
 
     /// <summary>Password login as the provisioned account; retries SERVER_BUSY. Bounded by the window's end, not by
     /// --request-timeout: at ramp time a login may wait behind many password hashes.</summary>
-    public async Task<bool> LoginAsync()
+    public Task<bool> LoginAsync() => LoginAsync(_client, _context.Clock.WindowEndTimestamp, catchUp: false);
+
+    /// <summary>The login on <paramref name="client"/> until <paramref name="until"/>. The end-of-run catch-up
+    /// (<paramref name="catchUp"/>, on a new connection for a receiver whose connection dropped) is not a login of the
+    /// run: it is neither counted nor timed, and its failure is reported by the catch-up.</summary>
+    public async Task<bool> LoginAsync(ChatClient client, long until, bool catchUp)
     {
-        RunClock clock = _context.Clock;
         string username = _context.Options.Prefix + Account.ToString("D6", CultureInfo.InvariantCulture);
         string clientId = "lgc-" + Account.ToString(CultureInfo.InvariantCulture);
         long started = Stopwatch.GetTimestamp();   // the login's latency includes its waits after SERVER_BUSY
         while (true)
         {
-            TimeSpan left = TimeSpan.FromSeconds((clock.WindowEndTimestamp - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
+            TimeSpan left = TimeSpan.FromSeconds((until - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
             string code;
             try
             {
                 if (left <= TimeSpan.Zero) throw new TimeoutException();
-                Envelope r = await _client.RequestAsync(Actions.Login, w =>
+                Envelope r = await client.RequestAsync(Actions.Login, w =>
                 {
                     w.WriteString("username", username);
                     w.WriteString("password", _context.Options.Password);
@@ -93,6 +97,7 @@ public sealed partial class ChatUser
                 }, left, _context.HardStop).ConfigureAwait(false);
                 if (r.Success == true && r.Data is { } data && data.TryGetProperty("user_id", out JsonElement id) && id.TryGetUInt32(out uint userId))
                 {
+                    if (catchUp) return true;
                     UserId = userId;
                     Interlocked.Increment(ref _counters.LoginsOk);
                     RecordAction(Actions.Login, started, null);
@@ -117,6 +122,7 @@ public sealed partial class ChatUser
             {
                 code = HeartbeatScenario.Unanswered;
             }
+            if (catchUp) return false;
             _context.Stats.Error("LOGIN_" + code);
             RecordAction(Actions.Login, started, code);
             return false;

@@ -10,8 +10,10 @@ namespace QkChat.LoadGen.Scenarios;
 /// and users 2k and 2k+1 are a pair (<see cref="ChatUser"/>): each runs the scenario's loop (<see cref="UserLoopAsync"/>),
 /// each acknowledges every message it receives. A pair starts as soon as both halves have logged in (during the ramp, which
 /// warms the server); only what happens inside the window is timed and gives the rates. At the window's end the
-/// senders stop; then the run waits, until the deadline at most, for every message answered `sent` to be pushed
-/// and acknowledged. Whatever is still missing then is lost. Pairs never span processes (<see cref="WorkerShare"/>).
+/// senders stop; then the run waits, until the catch-up's start at most (<see cref="PairCatchUp.From"/>), for every
+/// message answered `sent` to a connected receiver to be pushed and acknowledged. Every receiver still missing
+/// messages then (its connection dropped or not) reads them with sync_messages (<see cref="PairCatchUp"/>): what the
+/// server returns is late, what it does not is lost. Pairs never span processes (<see cref="WorkerShare"/>).
 /// </summary>
 public abstract class PairScenario : IScenario
 {
@@ -68,9 +70,13 @@ public abstract class PairScenario : IScenario
             await Waits.UntilAsync(clock.WindowEndTimestamp, context.HardStop).ConfigureAwait(false);
             Task[] loops;
             lock (_sendLoops) loops = [.. _sendLoops];
-            await Waits.ForAsync(Task.WhenAll(loops), clock.DeadlineTimestamp, context.HardStop).ConfigureAwait(false);
-            await SettleAsync(context).ConfigureAwait(false);
+            long catchUpFrom = PairCatchUp.From(clock);
+            await Waits.ForAsync(Task.WhenAll(loops), catchUpFrom, context.HardStop).ConfigureAwait(false);
+            await SettleAsync(context, catchUpFrom).ConfigureAwait(false);
+            var catchUp = new PairCatchUp(context);
+            await catchUp.RunAsync(_users).ConfigureAwait(false);
             Chat = Collect(context);
+            Chat.CatchUpUnfinished = catchUp.Unfinished;
         }
         await tickerStop.CancelAsync().ConfigureAwait(false);
         await ticker.ConfigureAwait(false);
@@ -116,11 +122,10 @@ public abstract class PairScenario : IScenario
         }
     }
 
-    /// <summary>Waits until every `sent` message has been pushed and every push acknowledged (the deadline at most),
-    /// then briefly for the senders' `message_status` pushes.</summary>
-    private async Task SettleAsync(ScenarioContext context)
+    /// <summary>Waits until every `sent` message to a connected receiver has been pushed and every push acknowledged
+    /// (until <paramref name="deadline"/> at most), then briefly for the senders' `message_status` pushes.</summary>
+    private async Task SettleAsync(ScenarioContext context, long deadline)
     {
-        long deadline = context.Clock.DeadlineTimestamp;
         try
         {
             while (Stopwatch.GetTimestamp() < deadline && !Settled())
@@ -179,6 +184,7 @@ public abstract class PairScenario : IScenario
             result.Duplicates += user.Inbound.Duplicates;
             result.OutOfOrder += user.Inbound.OutOfOrder;
             result.Lost += user.Inbound.Awaiting;
+            result.Late += user.Inbound.Late;
             result.Unconfirmed += user.Inbound.Unconfirmed;
             result.InboxDropped += user.Client.DroppedUnsolicited;
         }

@@ -82,6 +82,55 @@ public sealed class ChatAccountingTests
     }
 
     [Fact]
+    public void Messages_read_by_the_end_of_run_sync_are_late_not_lost()
+    {
+        var ledger = new DeliveryLedger();
+        for (long id = 1; id <= 6; id++) ledger.Sent(id);
+        Assert.True(ledger.Arrived(1));
+        Assert.True(ledger.Arrived(3));
+        // The sync reads from below the smallest missing id up to the largest.
+        Assert.Equal((2L, 6L), (ledger.FirstMissing, ledger.LastMissing));
+
+        ledger.Seal();
+        // A push racing the sync counts neither as a delivery nor as a duplicate.
+        Assert.False(ledger.Arrived(6));
+        Assert.Equal((2L, 0L), (ledger.Delivered, ledger.Duplicates));
+        Assert.True(ledger.LateFound(2));
+        Assert.True(ledger.LateFound(4));
+        Assert.True(ledger.LateFound(6));
+        Assert.False(ledger.LateFound(3));    // delivered before: not late
+        Assert.False(ledger.LateFound(4));    // read twice (two pages overlap): counted once
+        Assert.False(ledger.LateFound(99));   // not this connection's to await (its own send, or another run's)
+        Assert.Equal((3L, 1), (ledger.Late, ledger.Awaiting));   // 5: the server returned it to nobody: lost
+        Assert.Equal((5L, 5L), (ledger.FirstMissing, ledger.LastMissing));
+    }
+
+    [Fact]
+    public void Late_messages_are_reported_apart_from_losses_and_cost_success()
+    {
+        var a = new ChatResult { Pairs = 1, PairsChatting = 1, Sent = 10, SentOk = 10, Delivered = 7, Late = 3, CatchUpUnfinished = 0 };
+        var b = new ChatResult { Pairs = 1, PairsChatting = 1, Sent = 10, SentOk = 10, Delivered = 9, Late = 0, Lost = 1, CatchUpUnfinished = 1 };
+        ChatResult merged = ChatResult.Merge([a, b]);
+        Assert.Equal((3L, 1L, 1L), (merged.Late, merged.Lost, merged.CatchUpUnfinished));
+
+        var result = new RunResult
+        {
+            Scenario = "chat", Connections = 2, DurationS = 2, Opened = 2, RoundTrips = 10,
+            Chat = new ChatResult { Pairs = 1, PairsChatting = 1, Sent = 10, SentOk = 10, Delivered = 7, Late = 3 },
+        };
+        ResultBuilder.Finish(result);
+        Assert.DoesNotContain("never delivered", result.Verdict, StringComparison.Ordinal);
+        Assert.Contains(result.Chat!.Problems(), p => p.Contains("3 messages late", StringComparison.Ordinal));
+        Assert.DoesNotContain(result.Chat!.Problems(includeAvailability: false), p => p.Contains("late", StringComparison.Ordinal));
+        Assert.Equal(2 + 10 - 3, result.Success!.Ok);   // connections and answers, less the late: a late message is not a success
+        Assert.Contains("late (not pushed by the end, read by sync) | 3", Report.Markdown(result), StringComparison.Ordinal);
+        Assert.Contains("\"late\": 3", System.Text.Json.JsonSerializer.Serialize(result, LoadGenJsonContext.Indented.RunResult), StringComparison.Ordinal);
+
+        var unfinished = new ChatResult { Pairs = 1, PairsChatting = 1, SentOk = 1, CatchUpUnfinished = 2 };
+        Assert.Contains(unfinished.Problems(), p => p.Contains("2 receivers could not finish the end-of-run sync", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Concurrent_senders_and_receiver_leave_nothing_behind()
     {
         var ledger = new DeliveryLedger();
