@@ -68,8 +68,8 @@ public sealed class LoadGenOptions
     /// <summary>group: the first this many members of each group send at --rate; null = every member.</summary>
     public int? SendersPerGroup { get; set; }
 
-    /// <summary>group, chat, mixed: seconds after the grace for sends still in flight, pushes still coming and the
-    /// end-of-run sync (sync_group_messages, sync_messages), before what a member or receiver misses counts as lost. 30: the (b) run of bench/RESULTS.md had a server
+    /// <summary>group: seconds after the grace for sends still in flight, pushes still coming and the end-of-run
+    /// sync_group_messages, before what a member misses counts as lost. 30: the (b) run of bench/RESULTS.md had a server
     /// ~10 s behind (send p99 9.5 s, the request timeout 10 s); three times that, and a run that drains ends at once.</summary>
     public double DrainSeconds { get; set; } = 30;
 

@@ -33,7 +33,7 @@ public static class OptionParser
         new("rate", "R", "chat: messages, mixed: actions per second per user, group: per sender; 0 = as fast as the pipeline allows (default 1)", (o, v) => o.Rate = Rate(v)),
         new("rate-levels", "R,R,..", "chat, mixed, group: run once per --rate (e.g. 5,10,20) and print them side by side", (o, v) => o.RateLevels = RateLevels(v)),
         new("group-size", "N", "group: members per group, 2-1024 (default 10); groups = connections / N", (o, v) => o.GroupSize = Int(v, 2, MaxGroupSize)),
-        new("drain-seconds", "S", "group, chat, mixed: after the send window and its 5 s grace, up to S seconds for late answers, pushes and the end-of-run sync before a missing message counts as lost (default 30)", (o, v) => o.DrainSeconds = Seconds(v, 0)),
+        new("drain-seconds", "S", "group: after the send window and its 5 s grace, up to S seconds for late answers, pushes and the end-of-run sync before a missing entry counts as lost (default 30)", (o, v) => o.DrainSeconds = Seconds(v, 0)),
         new("send-after-ramp", "", "chat, mixed, group: senders wait for the ramp's end, so that early traffic does not starve the logins still under way", (o, _) => o.SendAfterRamp = true),
         new("senders-per-group", "K", "group: the first K members of each group send (default: all)", (o, v) => o.SendersPerGroup = Int(v, 1, MaxGroupSize)),
         new("mix", "BLEND", $"mixed: action weights, names left out weigh 0 (default {MixWeights.Default})", (o, v) => o.Mix = MixWeights.Parse(v)),

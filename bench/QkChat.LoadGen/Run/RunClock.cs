@@ -5,7 +5,7 @@ namespace QkChat.LoadGen.Run;
 /// <summary>
 /// The timeline every process of a run shares, anchored at one Unix-millisecond start time: connections open during
 /// [start, start + ramp), the measured window is [start + ramp, start + ramp + duration), and everything is over by
-/// the deadline, grace seconds later (plus the drain of the scenarios that track delivery). Held as Stopwatch timestamps for cheap checks on the hot path.
+/// the deadline, grace seconds later (plus the drain of the group scenario). Held as Stopwatch timestamps for cheap checks on the hot path.
 /// </summary>
 public sealed class RunClock
 {
@@ -13,7 +13,7 @@ public sealed class RunClock
     /// cut short. 5 s: dozens of times a loaded server's p99.9, far below the request timeout's worst case.</summary>
     public static readonly TimeSpan Grace = TimeSpan.FromSeconds(5);
 
-    /// <param name="drainSeconds">Added after the grace (--drain-seconds of group, chat and mixed): time for a server that is
+    /// <param name="drainSeconds">Added after the grace (the group scenario's --drain-seconds): time for a server that is
     /// behind to answer, push and be read by the end-of-run sync before anything counts as lost.</param>
     public RunClock(long startUnixMs, double rampSeconds, double durationSeconds, double drainSeconds = 0)
     {
@@ -42,15 +42,22 @@ public sealed class RunClock
 
     public double DrainSeconds { get; }
 
-    /// <summary>The clock of a run of <paramref name="options"/>: the scenarios that track delivery (group, chat, mixed)
-    /// drain after the grace; a run with nothing missing ends without waiting for it.</summary>
+    /// <summary>The clock of a run of <paramref name="options"/>: only the group scenario drains after the grace (chat
+    /// and mixed catch up inside the grace: PairCatchUp).</summary>
     public static RunClock Of(QkChat.LoadGen.Options.LoadGenOptions options, long startUnixMs) =>
-        new(startUnixMs, options.RampUpSeconds, options.DurationSeconds,
-            options.IsGroupScenario || options.IsPairScenario ? options.DrainSeconds : 0);
+        new(startUnixMs, options.RampUpSeconds, options.DurationSeconds, options.IsGroupScenario ? options.DrainSeconds : 0);
     public double RampSeconds { get; }
     public double DurationSeconds { get; }
 
+    /// <summary>Whether something at <paramref name="timestamp"/> is inside the measured window. The scenarios ask it of
+    /// the time a request was SENT (a message: the send time in its content), never of when its answer or push came:
+    /// a request sent during the ramp and answered in the window is the ramp's, and one sent at the window's last
+    /// instant and answered in the grace is the window's (docs/loadgen.md "The timeline of a run").</summary>
     public bool InWindow(long timestamp) => timestamp >= RampEndTimestamp && timestamp < WindowEndTimestamp;
+
+    /// <summary><see cref="InWindow"/> of a time in Unix microseconds on this run's clock (<see cref="UnixMicros"/>).</summary>
+    public bool InWindowUnixMicros(long unixMicros) =>
+        unixMicros >= UnixMicros(RampEndTimestamp) && unixMicros < UnixMicros(WindowEndTimestamp);
 
     public bool WindowOver => Stopwatch.GetTimestamp() >= WindowEndTimestamp;
 

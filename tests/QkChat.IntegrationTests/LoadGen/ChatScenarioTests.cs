@@ -1,4 +1,5 @@
 using System.Globalization;
+using QkChat.Client;
 using QkChat.IntegrationTests.Infrastructure;
 using QkChat.LoadGen.Options;
 using QkChat.LoadGen.Results;
@@ -40,5 +41,41 @@ public sealed class ChatScenarioTests
         Assert.Equal(c.SentOk, c.Delivered);
         Assert.Equal(c.Delivered, c.AckedIds);
         Assert.True(result.Passed, result.Verdict);
+    }
+
+    /// <summary>
+    /// A receiver's connection cut mid-run (its session revoked by another device of the same account): the messages
+    /// its partner was answered `sent` for afterwards never reach it, and the end-of-run catch-up (reconnect, login,
+    /// sync_messages) finds them on the server: late, not lost. 180 s as above.
+    /// </summary>
+    [Fact(Timeout = 180_000)]
+    public async Task A_receiver_cut_mid_run_catches_up_and_its_messages_are_late_not_lost()
+    {
+        await using var db = await TempDatabase.CreateAsync();
+        await using var server = await ProvisionedServer.StartAsync(db, ["--count", "2", "--prefix", "K", "--password", Password, "--friends", "pairs"],
+            ProvisionedServer.CheapPasswordHash);
+
+        LoadGenOptions options = OptionParser.Parse(["chat", "--port", server.Port.ToString(CultureInfo.InvariantCulture),
+            "--connections", "2", "--prefix", "K", "--password", Password,
+            "--ramp-up", "4", "--duration", "6", "--rate", "20", "--pipeline", "2", "--quiet"])!;
+        Task<RunResult> run = new LocalRun(options, CancellationToken.None).Completion;
+
+        // Account 1 logs in second (connections open evenly over the ramp), so once its session exists the pair is
+        // chatting; revoking that session closes the run's connection for it (protocol.md: `kicked`, reason `revoked`).
+        await using (ChatClient other = await ChatClient.ConnectAsync("127.0.0.1", server.Port, new ChatClientOptions(), TestContext.Current.CancellationToken))
+        {
+            Envelope login = await other.LoginAsync("K000001", Password, "cutter", ct: TestContext.Current.CancellationToken);
+            Assert.True(login.Success == true, login.Code);
+            await Wait.UntilAsync(async () => (await other.RevokeSessionAsync("lgc-1", TestContext.Current.CancellationToken)).Success == true,
+                "the run's session lgc-1 revoked", TimeSpan.FromSeconds(60));
+        }
+
+        RunResult result = await run;
+        ResultBuilder.Finish(result);
+        ChatResult c = Assert.IsType<ChatResult>(result.Chat);
+        Assert.True(result.Dropped >= 1, $"the cut was not seen as a drop: {result.Verdict}");
+        Assert.True(c.Late > 0, $"nothing late: sent ok {c.SentOk}, delivered {c.Delivered}, lost {c.Lost}");
+        Assert.Equal((0L, 0L, 0L), (c.Lost, c.CatchUpUnfinished, c.Duplicates));
+        Assert.Contains("late", result.Verdict, StringComparison.Ordinal);
     }
 }
