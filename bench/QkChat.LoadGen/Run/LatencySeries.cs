@@ -5,7 +5,8 @@ using QkChat.LoadGen.Results;
 namespace QkChat.LoadGen.Run;
 
 /// <summary>
-/// The headline latency per second of the measured window, for the latency-over-time chart. One small histogram per
+/// The headline latency per second of the measured window, for the latency-over-time chart: second s holds the
+/// requests sent during it (the window's rule, docs/loadgen.md "The timeline of a run"). One small histogram per
 /// second (2 significant digits: 1 % resolution is finer than a chart shows, at a tenth of the memory of the main
 /// histogram), created on first use, shipped between processes as bucket pairs like the others, so the per-second
 /// percentiles of a run over several workers are exact.

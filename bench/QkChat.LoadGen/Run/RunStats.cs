@@ -45,15 +45,16 @@ public sealed class RunStats
         Bump(_drops, reason);
     }
 
-    /// <summary>A response arrived; counted and timed only inside the measured window.</summary>
-    public void RoundTrip(long micros, bool inWindow)
+    /// <summary>A response arrived; counted and timed only when its request belongs to the measured window
+    /// (<paramref name="inWindow"/>: sent inside it, docs/loadgen.md "The timeline of a run"). The per-second series
+    /// files it under the second its request was sent (<paramref name="sentTimestamp"/>; 0: now).</summary>
+    public void RoundTrip(long micros, bool inWindow, long sentTimestamp = 0)
     {
         Interlocked.Increment(ref _roundTripsAll);
         if (!inWindow) return;
         Interlocked.Increment(ref _roundTripsWindow);
         Latency.RecordValue(Math.Clamp(micros, 1, HighestTrackableMicros));
-        // Timed now rather than passed in: the callers record right after reading the response.
-        Series?.Record(System.Diagnostics.Stopwatch.GetTimestamp(), micros);
+        Series?.Record(sentTimestamp != 0 ? sentTimestamp : System.Diagnostics.Stopwatch.GetTimestamp(), micros);
     }
 
     /// <summary>An error response (its code) or a client-side failure (timeout), at any time of the run.</summary>

@@ -105,7 +105,8 @@ public sealed partial class ChatUser
             return;   // a duplicate: counted by the ledger, acknowledged the first time
         }
         RunClock clock = _context.Clock;
-        if (clock.InWindow(now))
+        // The window's when the message was sent inside it (its content carries the send time), whenever it arrives.
+        if (clock.InWindowUnixMicros(sentMicros))
         {
             Interlocked.Increment(ref _counters.DeliveredWindow);
             _counters.DeliveryLatency.RecordValue(Math.Clamp(clock.UnixMicros(now) - sentMicros, 1, RunStats.HighestTrackableMicros));

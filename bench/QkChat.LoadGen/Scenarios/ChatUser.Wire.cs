@@ -142,7 +142,7 @@ public sealed partial class ChatUser
         {
             Interlocked.Increment(ref _counters.AcksOk);
             Interlocked.Add(ref _counters.AckedIds, ack.Ids);
-            if (_context.Clock.InWindow(Stopwatch.GetTimestamp())) Interlocked.Add(ref _counters.AckedIdsWindow, ack.Ids);
+            if (_context.Clock.InWindow(ack.Started)) Interlocked.Add(ref _counters.AckedIdsWindow, ack.Ids);
         }
         else
         {
@@ -157,7 +157,7 @@ public sealed partial class ChatUser
         Interlocked.Decrement(ref _acksInFlight);
         long now = Stopwatch.GetTimestamp();
         (_ackCounter ??= _context.Actions.For(Actions.MessageAck))
-            .Record((now - ack.Started) * 1_000_000 / Stopwatch.Frequency, error, _context.Clock.InWindow(now));
+            .Record((now - ack.Started) * 1_000_000 / Stopwatch.Frequency, error, _context.Clock.InWindow(ack.Started));
     }
 
     /// <summary>Fails the requests unanswered for <paramref name="timeoutTicks"/> (the chat scenario's sweep; the

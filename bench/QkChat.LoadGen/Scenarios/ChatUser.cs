@@ -253,12 +253,12 @@ public sealed partial class ChatUser
     {
         long received = Stopwatch.GetTimestamp();
         RunClock clock = _context.Clock;
-        bool inWindow = clock.InWindow(received);
+        bool inWindow = clock.InWindow(sent);   // the window's by when it was sent, not when answered
         partner.Inbound.Sent(messageId);
         Interlocked.Increment(ref _counters.SentOk);
         if (inWindow) Interlocked.Increment(ref _counters.SentOkWindow);
         long micros = (received - sent) * 1_000_000 / Stopwatch.Frequency;
-        _context.Stats.RoundTrip(micros, inWindow);
+        _context.Stats.RoundTrip(micros, inWindow, sent);
         (_sendCounter ??= _context.Actions.For(Actions.SendMessage)).Record(micros, null, inWindow);
     }
 
@@ -269,11 +269,12 @@ public sealed partial class ChatUser
         RecordAction(Actions.SendMessage, sent, code);
     }
 
-    /// <summary>Into the per-action figures: latency from <paramref name="started"/> to now; null error = OK.</summary>
+    /// <summary>Into the per-action figures: latency from <paramref name="started"/> to now; null error = OK. In the
+    /// window's figures when it was started inside the window.</summary>
     public void RecordAction(string action, long started, string? error)
     {
         long now = Stopwatch.GetTimestamp();
-        _context.Actions.Record(action, (now - started) * 1_000_000 / Stopwatch.Frequency, error, _context.Clock.InWindow(now));
+        _context.Actions.Record(action, (now - started) * 1_000_000 / Stopwatch.Frequency, error, _context.Clock.InWindow(started));
     }
 
     private void QueueAck(long id)

@@ -62,8 +62,8 @@ public sealed class GroupMember(ScenarioContext context, GroupCounters counters,
                 Ledger.Sent(seq);
                 Group.SentSeq(seq);
                 Interlocked.Increment(ref counters.SentOk);
-                if (clock.InWindow(received)) Interlocked.Increment(ref counters.SentOkWindow);
-                context.Stats.RoundTrip((received - sent) * 1_000_000 / Stopwatch.Frequency, clock.InWindow(received));
+                if (clock.InWindow(sent)) Interlocked.Increment(ref counters.SentOkWindow);
+                context.Stats.RoundTrip((received - sent) * 1_000_000 / Stopwatch.Frequency, clock.InWindow(sent), sent);
                 Session.RecordAction(Actions.SendGroupMessage, sent, null);
             }
             else SendError(r.Success == true ? "CLIENT_NO_SEQ" : r.Code ?? "NO_CODE");
@@ -124,7 +124,7 @@ public sealed class GroupMember(ScenarioContext context, GroupCounters counters,
         }
         RunClock clock = context.Clock;
         long arrivedMicros = clock.UnixMicros(now);
-        bool inWindow = clock.InWindow(now);
+        bool inWindow = clock.InWindowUnixMicros(sentMicros);   // the entry's send time, whenever it arrives
         if (inWindow)
         {
             Interlocked.Increment(ref counters.DeliveredWindow);

@@ -75,7 +75,7 @@ public sealed class HeartbeatScenario : IScenario
             }
             long received = Stopwatch.GetTimestamp();
             if (response.Success == true)
-                context.Stats.RoundTrip((received - sent) * 1_000_000 / Stopwatch.Frequency, clock.InWindow(received));
+                context.Stats.RoundTrip((received - sent) * 1_000_000 / Stopwatch.Frequency, clock.InWindow(sent), sent);
             else
                 context.Stats.Error(response.Code ?? "NO_CODE");
         }

@@ -71,7 +71,7 @@ public sealed class MixedScenario : PairScenario
         {
             Envelope r = await user.Client.RequestAsync(action, fields, context.RequestTimeout, context.HardStop).ConfigureAwait(false);
             long now = Stopwatch.GetTimestamp();
-            if (r.Success == true) context.Stats.RoundTrip((now - started) * 1_000_000 / Stopwatch.Frequency, context.Clock.InWindow(now));
+            if (r.Success == true) context.Stats.RoundTrip((now - started) * 1_000_000 / Stopwatch.Frequency, context.Clock.InWindow(started), started);
             else error = r.Code ?? "NO_CODE";
         }
         catch (TimeoutException)
