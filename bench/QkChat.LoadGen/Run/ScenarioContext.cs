@@ -45,8 +45,6 @@ public sealed record WorkerShare(int Index, int Count, int Connections, IReadOnl
 public sealed class ScenarioContext
 {
     private readonly ChatClientOptions[] _clientOptions;
-    private readonly Lock _pacerLock = new();
-    private SendPacer? _pacer;
 
     public ScenarioContext(LoadGenOptions options, WorkerShare share, RunClock clock, CancellationToken hardStop)
     {
@@ -96,24 +94,6 @@ public sealed class ScenarioContext
     public CancellationToken HardStop { get; }
 
     public TimeSpan RequestTimeout => TimeSpan.FromSeconds(Options.RequestTimeoutSeconds);
-
-    /// <summary>The process's one pacing tick for the paced send loops (--rate above 0), started on first use and
-    /// running until the hard stop.</summary>
-    public SendPacer Pacer
-    {
-        get
-        {
-            lock (_pacerLock)
-            {
-                if (_pacer is null)
-                {
-                    _pacer = new SendPacer();
-                    _ = _pacer.RunAsync(HardStop);
-                }
-                return _pacer;
-            }
-        }
-    }
 
     /// <summary>The node this process's connection <paramref name="index"/> connects to (by its run-wide index, so every
     /// worker follows one assignment).</summary>

@@ -140,6 +140,62 @@ public sealed partial class ChatUser
         return wait * (0.5 + Random.Shared.NextDouble());   // retries do not come back in step
     }
 
+    /// <summary>
+    /// Sends until the window ends, then waits for its sends still in flight (they get until the deadline). With a
+    /// rate, send n is due at a random phase + n / rate; a send that finds all --pipeline slots taken goes when one
+    /// frees and the schedule restarts from there (no burst to catch up), so the achieved rate shows in sent/s.
+    /// </summary>
+    public Task SendLoopAsync() => PacedLoopAsync(static (user, slots) => user.BeginSend(slots));
+
+    /// <summary>The chat pacing around any <paramref name="step"/> (one request each): the mixed scenario's loop too.</summary>
+    public Task PacedLoopAsync(Func<Task> step) => PacedLoopAsync((user, slots) => { _ = StepAsync(step, slots); });
+
+    /// <summary>The pacing: <paramref name="start"/> begins one request, which gives its slot back when answered.</summary>
+    private async Task PacedLoopAsync(Action<ChatUser, SemaphoreSlim> start)
+    {
+        RunClock clock = _context.Clock;
+        int pipeline = _context.Options.Pipeline;
+        // Not disposed: a send still in flight at the hard stop releases its slot later (SemaphoreSlim holds no
+        // kernel handle unless asked for one).
+        var slots = new SemaphoreSlim(pipeline, pipeline);
+        double rate = _context.Options.Rate;
+        long interval = rate > 0 ? Math.Max(1, RunClock.ToTicks(1 / rate)) : 0;
+        long due = Stopwatch.GetTimestamp() + (long)(interval * Random.Shared.NextDouble());
+        try
+        {
+            while (_client.IsConnected && !clock.WindowOver)
+            {
+                if (interval > 0) await RunClock.DelayUntil(due, _context.HardStop).ConfigureAwait(false);
+                await slots.WaitAsync(_context.HardStop).ConfigureAwait(false);
+                if (clock.WindowOver)
+                {
+                    slots.Release();
+                    break;
+                }
+                if (interval > 0) due = Math.Max(due + interval, Stopwatch.GetTimestamp());
+                start(this, slots);
+            }
+            // Every slot back means every send has its answer (or its error).
+            for (int i = 0; i < pipeline; i++) await slots.WaitAsync(_context.HardStop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The deadline: sends still unanswered count themselves.
+        }
+    }
+
+    private static async Task StepAsync(Func<Task> step, SemaphoreSlim slots)
+    {
+        try
+        {
+            await step().ConfigureAwait(false);
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
     /// <summary>One `send_message` to the partner through ChatClient's request path (the mixed scenario's blend; chat
     /// sends as bytes, <see cref="BeginSend"/>); records its outcome (never throws for a failed request).</summary>
     public async Task SendAsync()
