@@ -4,6 +4,7 @@ using QkChat.IntegrationTests.Infrastructure;
 using QkChat.LoadGen.Options;
 using QkChat.LoadGen.Results;
 using QkChat.LoadGen.Run;
+using QkChat.Protocol;
 using Xunit;
 
 namespace QkChat.IntegrationTests.LoadGen;
