@@ -6,13 +6,14 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using QkChat.Server.Hosting;
 
 namespace QkChat.Server.Admin;
 
 /// <summary>
 /// The admin HTTP listener (issue 8), on its own address (127.0.0.1:9100 by default), never the chat port: Kestrel
-/// through ASP.NET Core's slim builder, so HTTP parsing is a well-kept library's job. Endpoints: `/metrics`
-/// (Prometheus text), `/healthz` (alive), `/readyz` (listeners, MariaDB, Redis), `/status` (JSON), `/` (the
+/// through ASP.NET Core's empty builder (<see cref="KestrelHostBuilder"/>), so HTTP parsing is a well-kept library's
+/// job. Endpoints: `/metrics` (Prometheus text), `/healthz` (alive), `/readyz` (listeners, MariaDB, Redis), `/status` (JSON), `/` (the
 /// dashboard page, shipped inside the binary) and `/api/dashboard` (the page's data). With a token configured,
 /// every request but the static page needs it, in the Authorization header only (issue 16): a token in the URL
 /// ends up in access logs, proxy logs, browser history and Referer headers.
@@ -27,7 +28,7 @@ public sealed class AdminServer : IAsyncDisposable
 
     public static async Task<AdminServer> StartAsync(AdminOptions options, AdminEndpoints endpoints, CancellationToken ct)
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = KestrelHostBuilder.Create();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(IPAddress.Parse(options.Host), options.Port));
         builder.Services.AddRoutingCore();

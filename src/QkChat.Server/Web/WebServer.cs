@@ -10,13 +10,14 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using QkChat.Server.Hosting;
 using QkChat.Transport;
 
 namespace QkChat.Server.Web;
 
 /// <summary>
-/// The public HTTP listener (issue 20): Kestrel through ASP.NET Core's slim builder (AOT), separate from the admin
-/// listener, which stays on loopback. Routes: `GET /ws` (<see cref="WebSocketGateway"/>), what each
+/// The public HTTP listener (issue 20): Kestrel through ASP.NET Core's empty builder (AOT; <see cref="KestrelHostBuilder"/>),
+/// separate from the admin listener, which stays on loopback. Routes: `GET /ws` (<see cref="WebSocketGateway"/>), what each
 /// <see cref="IHttpEndpoints"/> maps, then the web client's embedded files (<see cref="StaticFiles"/>) for every
 /// other GET or HEAD. HTTP/1.1 only: the WebSocket upgrade is an HTTP/1.1 mechanism (RFC 6455), and the files are few
 /// and small.
@@ -43,7 +44,7 @@ public sealed class WebServer : IAsyncDisposable
     {
         var gateway = new WebSocketGateway(engine, options, loggers.CreateLogger("Web"));
         var upgrades = new WebSocketConnectionMiddleware(gateway, certificate is not null);
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = KestrelHostBuilder.Create();
         builder.Logging.ClearProviders();
         var address = IPAddress.Parse(options.Host);
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
