@@ -13,7 +13,7 @@
 # --sort sym), the CPU share by thread name (--sort comm) and each thread kind's CPU from /proc/PID/task over the same
 # seconds. Needs perf and, for names in the AOT binary, a build whose symbols were not stripped (publish with
 # -p:StripSymbols=false, or keep qkchatd.dbg beside the binary). The profile's data stays in $OUT/perf-NAME.data.
-# REFERENCES=0 skips the floor and Redis runs, CHAT=0 the chat run.
+# REFERENCES=0 skips the floor and Redis runs, CHAT=0 the chat run, HEARTBEAT=0 qkchatd's heartbeat run.
 # CHAT_RATE (messages/s per user, default 0 = unpaced with pipeline 8) paces the chat run instead (pipeline 1).
 
 proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # PID: user + system CPU in clock ticks
@@ -24,17 +24,20 @@ per_request() {
         'BEGIN { if (n > 0) printf "  %-34s %8.2f us CPU per request (%d requests, %.2f s CPU)\n", name, t * 1e6 / hz / n, n, t / hz; else printf "  %-34s no requests answered\n", name }'
 }
 
-# PID: per-thread CPU ticks of PID now, one "tid<TAB>comm<TAB>user+system ticks" line each (comm may hold spaces).
+# PID: per-thread CPU ticks and voluntary context switches (each one a sleep: a wait that a hand-off ends) of PID now,
+# one "tid<TAB>comm<TAB>user+system ticks<TAB>switches" line each (comm may hold spaces).
 thread_ticks() {
     python3 -c 'import os, sys
 base = f"/proc/{sys.argv[1]}/task"
 for tid in os.listdir(base):
     try:
         s = open(f"{base}/{tid}/stat").read()
+        status = open(f"{base}/{tid}/status").read()
     except OSError:
         continue
     f = s[s.rindex(")") + 2:].split()
-    print(f"{tid}\t{s[s.index(chr(40)) + 1:s.rindex(chr(41))]}\t{int(f[11]) + int(f[12])}")' "$1" 2>/dev/null || true
+    switches = sum(int(l.split()[1]) for l in status.splitlines() if l.startswith("voluntary_ctxt_switches"))
+    print(f"{tid}\t{s[s.index(chr(40)) + 1:s.rindex(chr(41))]}\t{int(f[11]) + int(f[12])}\t{switches}")' "$1" 2>/dev/null || true
 }
 
 # PID NAME DELAY: in the background, waits DELAY s, then records PERF_SECONDS of PID's stacks and each thread's CPU
@@ -63,25 +66,26 @@ profile_report() {
         echo "  -- $name: CPU share by thread name (perf report --sort comm)"
         perf report -i "$OUT/perf-$name.data" --no-children --sort comm --stdio 2>/dev/null \
             | grep -E '^ +[0-9.]+%' | head -12 | sed 's/^/    /' || true
-        echo "  -- $name: CPU by thread kind over the profile (/proc/PID/task, % of one core; threads)"
+        echo "  -- $name: CPU and voluntary context switches by thread kind over the profile (/proc/PID/task)"
         python3 - "$OUT/threads-$name.before" "$OUT/threads-$name.after" "$(getconf CLK_TCK)" "${PERF_SECONDS:-$((DURATION > 4 ? DURATION - 2 : 2))}" <<'PY'
 import sys, collections
 def load(p):
     d = {}
     for line in open(p):
-        tid, comm, ticks = line.rstrip("\n").split("\t")
-        d[tid] = (comm, int(ticks))
+        tid, comm, ticks, switches = line.rstrip("\n").split("\t")
+        d[tid] = (comm, int(ticks), int(switches))
     return d
 before, after = load(sys.argv[1]), load(sys.argv[2])
 hz, seconds = int(sys.argv[3]), float(sys.argv[4])
-kinds = collections.defaultdict(lambda: [0, 0])
-for tid, (comm, ticks) in after.items():
-    used = ticks - before.get(tid, (comm, 0))[1]
-    kinds[comm][0] += used
-    kinds[comm][1] += 1
-for comm, (ticks, n) in sorted(kinds.items(), key=lambda kv: -kv[1][0]):
-    if ticks:
-        print(f"    {comm:<18} {ticks * 100 / hz / seconds:6.1f} %  ({n} threads)")
+kinds = collections.defaultdict(lambda: [0, 0, 0])
+for tid, (comm, ticks, switches) in after.items():
+    _, ticks0, switches0 = before.get(tid, (comm, 0, 0))
+    kinds[comm][0] += ticks - ticks0
+    kinds[comm][1] += switches - switches0
+    kinds[comm][2] += 1
+for comm, (ticks, switches, n) in sorted(kinds.items(), key=lambda kv: (-kv[1][0], -kv[1][1])):
+    if ticks or switches:
+        print(f"    {comm:<18} {ticks * 100 / hz / seconds:6.1f} % of a core  {switches / seconds:9.0f} sleeps/s  ({n} threads)")
 PY
     } | tee -a "$OUT/cpu-summary.txt"
 }
@@ -116,10 +120,13 @@ cpu() {
     echo "== server CPU per request: $CONNS connections, pipeline ${PIPELINE:-1}, ${DURATION}s after ${RAMP}s ramp; load $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/cpu-summary.txt"
 
     LOAD_PORT=$PORT
-    start_server
-    heartbeat_cpu "$server_pid" qkchatd
-    local hb=$answered
-    stop_server
+    local hb=0
+    if [[ ${HEARTBEAT:-1} != 0 ]]; then
+        start_server
+        heartbeat_cpu "$server_pid" qkchatd
+        hb=$answered
+        stop_server
+    fi
 
     # REFERENCES=0 skips the floor and Redis (a profiling round needs only qkchatd).
     if [[ ${REFERENCES:-1} != 0 ]]; then
