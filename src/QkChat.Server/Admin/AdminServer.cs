@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using QkChat.Server.Hosting;
+using QkChat.Server.Web;
 
 namespace QkChat.Server.Admin;
 

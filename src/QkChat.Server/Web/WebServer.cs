@@ -10,7 +10,6 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using QkChat.Server.Hosting;
 using QkChat.Transport;
 
 namespace QkChat.Server.Web;

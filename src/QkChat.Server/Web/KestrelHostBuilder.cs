@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 
-namespace QkChat.Server.Hosting;
+namespace QkChat.Server.Web;
 
 /// <summary>
 /// The builder of the web and admin listeners' Kestrel hosts: ASP.NET Core's empty builder, with only what each
