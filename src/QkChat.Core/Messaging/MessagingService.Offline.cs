@@ -21,30 +21,14 @@ public sealed partial class MessagingService
         // The queue as it was at login, below the writer's watermark (docs/messaging.md "Order and catch-up"): every
         // message at or above it is released from now on, so it reaches this device live (it is registered), and no
         // batch shows a message while an earlier one is still being stored (a cursor past it would skip that one).
-        long own = Writer.VisibleBelow();
-        _ = Task.Run(async () => await FetchOfflineBatchAsync(session, me, afterMessageId: 0, await LoginBoundAsync(own)));
-    }
-
-    /// <summary>
-    /// How long the offline queue at login waits for the other nodes' published marks to pass this node's mark taken at
-    /// login: 10 of their publish periods (25 ms, WatermarkPublisher), a few rounds even on a loaded box, short against a
-    /// login. Beyond it a node still below holds a batch in flight, whose messages are pushed live when released.
-    /// </summary>
-    internal static readonly TimeSpan LoginWatermarkPatience = TimeSpan.FromMilliseconds(250);
-
-    /// <summary>
-    /// The bound of the offline queue at login on several nodes. Another node's published mark is up to a period or two
-    /// old: taken as is, a message that node released (and pushed) just before this device registered would be neither
-    /// in the batch (at or above the stale mark) nor pushed to this device. So wait until every other node's mark has
-    /// passed this node's mark at login (taken after the device registered), i.e. was taken after the login; a node
-    /// still below it has a batch in flight (released later, so pushed). One node: this node's mark at once.
-    /// </summary>
-    private async ValueTask<long> LoginBoundAsync(long own)
-    {
-        if (ClusterWatermark is not { } cluster) return own;
-        long others = cluster.OthersVisibleBelow;
-        if (others < own) others = await cluster.OthersVisibleBelowPastAsync(own, LoginWatermarkPatience);
-        return Math.Min(own, others);
+        // This node's mark only, also on several nodes: the queue is drained by status, not by a client's cursor, so
+        // another node's batch in flight cannot be skipped (its messages are pushed to this registered device when
+        // released), while another node's published mark can only leave stored messages out: a SIGKILLed node's last
+        // mark lingers until its key's TTL, and the messages it stored above that mark would miss this batch and never
+        // be pushed (CrashSafetyTests found it: the restarted process takes another node number while the dead one's
+        // mark is still read). docs/messaging.md "Several nodes".
+        long bound = Writer.VisibleBelow();
+        _ = Task.Run(() => FetchOfflineBatchAsync(session, me, afterMessageId: 0, bound));
     }
 
     /// <summary>After the device acked (any thread): the next batch, or the end of the drain.</summary>
