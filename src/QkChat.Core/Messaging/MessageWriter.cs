@@ -100,24 +100,8 @@ public sealed partial class MessageWriter(IMessageStore store, MessagingOptions 
             message.Timestamp = MessageIds.TimestampOf(id);
             if (!TryEnqueue(item)) return EnqueueResult.Busy; // its id goes unused: ids need not be dense
             if (message.HasClientMsgId) _keysInFlight.TryAdd((message.SenderId, keyHash), item);
-            // Nothing was in flight before this one: every id below it is released or was never stored (marks, sends
-            // that found the queue full, group entries), so the watermark may stand right below it rather than after the
-            // last release, which may be an hour ago. On several nodes every node's reads take this mark (docs/messaging.md
-            // "Several nodes"): one send after a quiet spell would otherwise hide the whole cluster's messages of that
-            // spell while it is stored. (A release of this send that already ran wrote a larger value: kept.)
-            if (Volatile.Read(ref _releasedThrough) >= _lastQueued) AdvanceReleased(id - 1);
             Volatile.Write(ref _lastQueued, id);
             return EnqueueResult.Queued;
-        }
-    }
-
-    /// <summary>Raises _releasedThrough to <paramref name="id"/> unless it is already there.</summary>
-    private void AdvanceReleased(long id)
-    {
-        while (true)
-        {
-            long current = Volatile.Read(ref _releasedThrough);
-            if (current >= id || Interlocked.CompareExchange(ref _releasedThrough, id, current) == current) return;
         }
     }
 

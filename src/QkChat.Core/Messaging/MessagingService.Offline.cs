@@ -21,14 +21,8 @@ public sealed partial class MessagingService
         // The queue as it was at login, below the writer's watermark (docs/messaging.md "Order and catch-up"): every
         // message at or above it is released from now on, so it reaches this device live (it is registered), and no
         // batch shows a message while an earlier one is still being stored (a cursor past it would skip that one).
-        // This node's mark only, also on several nodes: the queue is drained by status, not by a client's cursor, so
-        // another node's batch in flight cannot be skipped (its messages are pushed to this registered device when
-        // released), while another node's published mark can only leave stored messages out: a SIGKILLed node's last
-        // mark lingers until its key's TTL, and the messages it stored above that mark would miss this batch and never
-        // be pushed (CrashSafetyTests found it: the restarted process takes another node number while the dead one's
-        // mark is still read). docs/messaging.md "Several nodes".
-        long bound = Writer.VisibleBelow();
-        _ = Task.Run(() => FetchOfflineBatchAsync(session, me, afterMessageId: 0, bound));
+        long before = Writer.VisibleBelow();
+        _ = Task.Run(() => FetchOfflineBatchAsync(session, me, afterMessageId: 0, before));
     }
 
     /// <summary>After the device acked (any thread): the next batch, or the end of the drain.</summary>

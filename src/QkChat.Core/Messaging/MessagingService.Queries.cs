@@ -15,7 +15,7 @@ public sealed partial class MessagingService
         int limit = request.Limit ?? 50;
         // Below the writer's watermark, as sync_messages: a page never shows a message while an earlier one is still
         // being stored (docs/messaging.md "Order and catch-up").
-        long below = VisibleBelow();
+        long below = Writer.VisibleBelow();
         OffReactor.Run(ctx, _logger, async pending =>
         {
             // The conversation (me, peer) is mine by construction; a stranger's id just has no messages with me.
@@ -33,30 +33,12 @@ public sealed partial class MessagingService
         int limit = request.Limit ?? 100;
         // Taken before the read: no message of this node at or above it can be in the page, so a message that commits
         // ahead of an earlier one (several batches in flight) waits for that one (MessageWriter, "Order").
-        long below = VisibleBelow();
+        long below = Writer.VisibleBelow();
         OffReactor.Run(ctx, _logger, async pending =>
         {
             var page = await _store.SyncAsync(me, request.AfterMessageId ?? 0, below, limit + 1, CancellationToken.None);
             CompletePage(pending, page, limit);
         });
-    }
-
-    /// <summary>
-    /// The exclusive bound of the reads that page by id: this node's exact watermark, lowered by every other live node's
-    /// published one (<see cref="ClusterWatermark"/>): on several nodes a message minted earlier on another node can
-    /// commit after a later one of this node (docs/messaging.md "Several nodes").
-    /// </summary>
-    private long VisibleBelow() => OtherNodeMarks.Bound(Writer.VisibleBelow(), ClusterWatermark);
-
-    /// <summary>The other nodes' watermarks (set at composition by a node with a lease); null: this node's own alone.</summary>
-    public IClusterWatermark? ClusterWatermark { get; set; }
-
-    /// <summary>How many milliseconds of ids the other nodes' marks hide beyond this node's own watermark
-    /// (qkchat_messages_cluster_watermark_lag_ms); 0 without other nodes.</summary>
-    public long ClusterWatermarkLagMs()
-    {
-        long own = Writer.VisibleBelow();
-        return OtherNodeMarks.LagMs(own, OtherNodeMarks.Bound(own, ClusterWatermark));
     }
 
     /// <summary>Answers with up to <paramref name="limit"/> messages; one more in <paramref name="page"/> means has_more.</summary>

@@ -46,7 +46,7 @@ public sealed class AdminHost : IAsyncDisposable
             ("audit", features.Audit.CommitTimes),
         ];
         var metrics = new ServerMetrics(engine, features.Live, features.Messaging, passwords, redis, mailPending, requests, batchers, lease, features.Routes,
-            features.Groups, features.FileStats, features.Watermark);
+            features.Groups, features.FileStats);
         // The exporter listens to the meter created just above (instruments publish to listeners started later too).
         var exporter = new PrometheusExporter(metrics.Meter, dbPools, [new ServerHistograms(requests, batchers)]);
         var sampler = new StatusSampler(engine, features.Live, features.Messaging, requests, features.Groups, features.Routes);

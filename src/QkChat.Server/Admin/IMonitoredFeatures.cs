@@ -21,7 +21,4 @@ public interface IMonitoredFeatures
 
     /// <summary>Cross-node routing counters; null when the node routes nothing across nodes (tests).</summary>
     QkChat.Server.Cluster.RouteStats? Routes { get; }
-
-    /// <summary>The cluster-wide read watermark's publisher; null without a lease (tests).</summary>
-    QkChat.Server.Cluster.WatermarkPublisher? Watermark { get; }
 }

@@ -30,7 +30,7 @@ public sealed class ServerMetrics : IDisposable
         IConnectionMultiplexer redis, Func<long>? mailPending = null, RequestMetrics? requests = null,
         IReadOnlyList<(string Name, LatencyHistogram Times)>? batchers = null, QkChat.Server.Cluster.NodeLease? lease = null,
         QkChat.Server.Cluster.RouteStats? routes = null, GroupService? groups = null,
-        QkChat.Core.Files.FileTransferStats? files = null, QkChat.Server.Cluster.WatermarkPublisher? watermark = null)
+        QkChat.Core.Files.FileTransferStats? files = null)
     {
         _engine = engine;
         _meter.CreateObservableGauge("qkchat.connections", () => PerReactorAndListener(s => s.OpenConnections, s => s.OpenTlsConnections,
@@ -76,17 +76,6 @@ public sealed class ServerMetrics : IDisposable
         _meter.CreateObservableGauge("qkchat.password.queue", () => (long)passwords.Depth, "{hash}", "Password hashes waiting for a worker");
         _meter.CreateObservableCounter("qkchat.password.hashes", () => passwords.Completed, "{hash}", "Password hashes and verifications done");
         // The node's number in message ids (docs/cluster.md): with server.node_id=auto it can change across restarts.
-        // The cluster-wide read bound (docs/messaging.md "Several nodes"): how far the other nodes' published marks hold
-        // the id-paged reads behind this node's own watermark. 0 on a node alone.
-        _meter.CreateObservableGauge("qkchat.messages.cluster_watermark.lag_ms", messaging.ClusterWatermarkLagMs, null,
-            "Milliseconds of message ids the other nodes' watermarks hide from id-paged reads beyond this node's own watermark");
-        if (watermark is not null)
-        {
-            _meter.CreateObservableGauge("qkchat.messages.cluster_watermark.stale", () => watermark.Marks.IsStaleAt(Environment.TickCount64) ? 1L : 0L, null,
-                "1 while the other nodes' marks could not be read for longer than a mark lives: reads bounded by this node's own watermark only");
-            _meter.CreateObservableCounter("qkchat.messages.cluster_watermark.failures", () => watermark.Failures, "{round}",
-                "Watermark publish-and-read rounds Redis did not answer");
-        }
         _meter.CreateObservableGauge("qkchat.node.id", () => (long)messaging.Ids.Node, null, "This node's number (0-15), leased in Redis");
         if (lease is not null)
         {

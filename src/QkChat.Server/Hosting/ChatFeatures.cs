@@ -94,10 +94,6 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
             Routing.NodeWithoutLease += PresenceUpdates.ReapNode;
             Routing.DevicesRestored += PresenceUpdates.RestoreDevices;
             CacheNotices = new CacheNoticeChannel(redis, lease!.NodeId, FriendSets, Blocks, Groups.Members, loggers.CreateLogger("Cluster"));
-            // The id-paged reads wait for every live node's released messages, not only this node's (docs/messaging.md
-            // "Several nodes").
-            Watermark = new WatermarkPublisher(redis, lease.NodeId, Messaging.Writer.VisibleBelow, loggers.CreateLogger("Cluster"));
-            Messaging.ClusterWatermark = Watermark.Marks;
         }
     }
 
@@ -114,10 +110,6 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
     /// <summary>Tells the other nodes which cached friendships, blocks and group memberships changed (docs/cluster.md,
     /// "Caches"); null without a lease.</summary>
     public CacheNoticeChannel? CacheNotices { get; }
-
-    /// <summary>Publishes this node's read watermark and reads the other nodes' (docs/cluster.md "Read watermark"); null
-    /// without a lease.</summary>
-    public WatermarkPublisher? Watermark { get; }
 
     /// <summary>Cross-node delivery through Redis (docs/cluster.md, "Routing"); null without a lease.</summary>
     public ClusterDelivery? Routing { get; }
@@ -161,8 +153,6 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
         if (CacheNotices is not null) await CacheNotices.StartAsync();
         if (Routing is not null) await Routing.StartAsync();
         await Messaging.StartAsync(ct);
-        // Published before the first send can mint an id (WatermarkPublisher.StartAsync says why).
-        if (Watermark is not null) await Watermark.StartAsync();
         await Groups.StartAsync(ct);
         FileSweeper.Start();
     }
@@ -188,8 +178,6 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
         if (Routing is not null) await Routing.DisposeAsync();
         if (CacheNotices is not null) await CacheNotices.DisposeAsync();
         await Messaging.DisposeAsync();
-        // After the message writers drained: nothing of this node is in flight, so its mark may leave at once.
-        if (Watermark is not null) await Watermark.DisposeAsync();
         await Groups.DisposeAsync();
         await FileSweeper.DisposeAsync();
         await PresenceUpdates.DisposeAsync();
