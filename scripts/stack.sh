@@ -134,7 +134,10 @@ start_mariadb() {
         mv "$DB_DATA.init" "$DB_DATA"
         say "mariadb datadir initialised in $DB_DATA"
     fi
-    detach "$DB_DIR/mariadbd.out" mariadbd --no-defaults --datadir="$DB_DATA" --user=root \
+    # Its own tmpdir, not /tmp: an implicit temporary table's file vanished from /tmp mid-query once in CI
+    # ("Error on delete of '/tmp/#sql-temptable-...' (Errcode: 2)", 2026-12-07).
+    mkdir -p "$DB_DIR/tmp"
+    detach "$DB_DIR/mariadbd.out" mariadbd --no-defaults --datadir="$DB_DATA" --user=root --tmpdir="$DB_DIR/tmp" \
         --socket="$DB_SOCK" --pid-file="$DB_PID" --port="$DB_PORT" --bind-address=127.0.0.1 \
         --log-error="$DB_LOG" --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
         --innodb-buffer-pool-size="${QKCHAT_STACK_DB_BUFFER_POOL:-1G}" --innodb-log-file-size=512M \
