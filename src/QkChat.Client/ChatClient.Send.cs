@@ -15,6 +15,12 @@ public sealed partial class ChatClient
     private Dictionary<string, TaskCompletionSource<Envelope>>? _pending;
     private int _pendingCount;
     private long _lastRequestId;
+    private long _lastWrite;   // Stopwatch timestamp; set when the connection opens and at every write
+
+    /// <summary>When this client last began writing to the connection (a Stopwatch timestamp; the connection's opening
+    /// before the first write). qkchatd closes a logged-in connection that sends nothing for server.idle_timeout_s
+    /// (protocol.md §4), so a caller that keeps connections alive heartbeats the ones silent for long enough.</summary>
+    public long LastWriteTimestamp => Volatile.Read(ref _lastWrite);
 
     /// <summary>Requests sent and not yet answered, timed out or cancelled.</summary>
     public int PendingRequests => Volatile.Read(ref _pendingCount);
@@ -110,6 +116,7 @@ public sealed partial class ChatClient
         try
         {
             ThrowIfClosed();
+            Volatile.Write(ref _lastWrite, System.Diagnostics.Stopwatch.GetTimestamp());
             await _stream.WriteAsync(bytes, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)

@@ -29,6 +29,7 @@ public sealed partial class ChatClient : IAsyncDisposable
         _options = options;
         LocalEndPoint = socket.LocalEndPoint as IPEndPoint;
         RemoteEndPoint = socket.RemoteEndPoint as IPEndPoint;
+        _lastWrite = System.Diagnostics.Stopwatch.GetTimestamp();
     }
 
     /// <summary>Completes (never faults) when the connection ends, with the reason: server EOF, reset, protocol error or local close.</summary>

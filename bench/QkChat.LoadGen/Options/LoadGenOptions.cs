@@ -87,6 +87,13 @@ public sealed class LoadGenOptions
     /// protocol.md §4 asks of clients.</summary>
     public double HeartbeatIntervalSeconds { get; set; } = 30;
 
+    /// <summary>chat, mixed, group, upload: a connection that has written nothing for this many seconds sends a
+    /// heartbeat (Run/Keepalive.cs); 0 = never. 20 s: a third of qkchatd's default server.idle_timeout_s (60 s,
+    /// QKCHAT_IDLE_TIMEOUT_S), so a heartbeat found up to a quarter interval late (25 s) and answered slowly still
+    /// lands long before the server's deadline; below the 30 s protocol.md §4 asks of clients, because a waiting
+    /// load-test connection must never be the one the server closes. Lower it with the server's idle timeout.</summary>
+    public double KeepaliveSeconds { get; set; } = 20;
+
     /// <summary>Server process to sample (RSS, CPU) from /proc; only meaningful on the same machine.</summary>
     public int? ServerPid { get; set; }
 
@@ -148,6 +155,12 @@ public sealed class LoadGenOptions
 
     /// <summary>Scenarios that check every message's delivery: their connections keep a deep push inbox.</summary>
     public bool TracksDelivery => IsPairScenario || IsGroupScenario;
+
+    /// <summary>Scenarios whose connections log in and may then sit silent (waiting for the ramp's end, receiving
+    /// only, or uploading over HTTP): the keepalive runs for them (--keepalive). Not connect (it measures idle
+    /// connections and has --heartbeat-interval), heartbeat (never silent) or login-storm (its connections wait
+    /// before logging in, where the login timeout applies, not the idle one).</summary>
+    public bool KeepsAlive => (IsPairScenario || IsGroupScenario || Scenario == QkChat.LoadGen.Scenarios.UploadScenario.Name) && KeepaliveSeconds > 0;
 
     /// <summary>group: the number of groups --connections makes.</summary>
     public int GroupCount => (Connections + GroupSize - 1) / GroupSize;

@@ -43,6 +43,7 @@ public static class OptionParser
         new("workers", "W", "processes (default ceil(connections / 15000))", (o, v) => o.Workers = Int(v, 1, 256)),
         new("source-addresses", "LIST", "source IPs to bind: 127.0.0.2-127.0.0.9 or a,b,c", (o, v) => o.SourceAddresses = SourceAddresses.Parse(v)),
         new("heartbeat-interval", "S", "connect: seconds between heartbeats per connection, 0 = never (default 30)", (o, v) => o.HeartbeatIntervalSeconds = Seconds(v, 0)),
+        new("keepalive", "S", "chat, mixed, group, upload: a heartbeat on every connection silent for S seconds, 0 = never (default 20: a third of qkchatd's 60 s server.idle_timeout_s)", (o, v) => o.KeepaliveSeconds = Seconds(v, 0)),
         new("prefix", "P", "login-storm, chat: accounts P000000.. from qkchatd provision-users (default lg)", (o, v) => o.Prefix = v),
         new("password", "PW", "login-storm, chat: the accounts' password (required)", (o, v) => o.Password = v),
         new("observers", "M", "login-storm: connected clients heartbeating every 200 ms (default 100)", (o, v) => o.Observers = Int(v, 0, 10_000)),

@@ -41,6 +41,12 @@ public sealed class ChatResult
     public long AckedIdsWindow { get; set; }
     public double AckedPerS { get; set; }
 
+    /// <summary>message_ack requests still unanswered when the settle ended (step 5), and of all, those still
+    /// unanswered at the end of the wait for them (PairAckWait, step 7): the latter close as
+    /// ACK_CLIENT_UNANSWERED_AT_DEADLINE errors, which fail the run.</summary>
+    public long AcksAwaitedAtSettle { get; set; }
+    public long AcksUnansweredAtEnd { get; set; }
+
     /// <summary>message_status `delivered` pushes the senders received.</summary>
     public long StatusDelivered { get; set; }
 
@@ -103,6 +109,8 @@ public sealed class ChatResult
             merged.DeliveredWindow += p.DeliveredWindow;
             merged.AcksSent += p.AcksSent;
             merged.AcksOk += p.AcksOk;
+            merged.AcksAwaitedAtSettle += p.AcksAwaitedAtSettle;
+            merged.AcksUnansweredAtEnd += p.AcksUnansweredAtEnd;
             merged.AckedIds += p.AckedIds;
             merged.AckedIdsWindow += p.AckedIdsWindow;
             merged.StatusDelivered += p.StatusDelivered;

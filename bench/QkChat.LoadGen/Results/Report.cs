@@ -50,6 +50,8 @@ public static class Report
         if (r.Scenario == "mixed" && r.LatencyUs is { } all)
             Row(s, "every blend request p50 / p90 / p99 / max", $"{Ms(all.P50)} / {Ms(all.P90)} / {Ms(all.P99)} / {Ms(all.Max)}");
         Row(s, "errors", r.Errors.Count == 0 ? "none" : Counts(r.Errors));
+        if (r.Keepalive is { } k)
+            Row(s, Inv($"keepalive heartbeats after {k.IntervalS:0.##} s silent: sent / answered / failed"), Inv($"{k.Sent:N0} / {k.Answered:N0} / {k.Failed:N0}"));
         if (r.Success is { } ok) Row(s, "success rate (ok / requests, connections included)", Inv($"{LevelTable.Percent(ok.Percent)} ({ok.Ok:N0} / {ok.Requests:N0})"));
         if (r.Generator is { } g)
         {
@@ -104,6 +106,8 @@ public static class Report
         Row(s, "messages acknowledged/s (message_ack ids)", Inv($"{c.AckedPerS:N0}"));
         Row(s, "sent ok / send requests (whole run)", Inv($"{c.SentOk:N0} / {c.Sent:N0}"));
         Row(s, "delivered / acknowledged / status `delivered` back (whole run)", Inv($"{c.Delivered:N0} / {c.AckedIds:N0} in {c.AcksOk:N0} acks / {c.StatusDelivered:N0}"));
+        if (c.AcksAwaitedAtSettle > 0 || c.AcksUnansweredAtEnd > 0)
+            Row(s, "acks unanswered after the settle / still at the end", Inv($"{c.AcksAwaitedAtSettle:N0} / {c.AcksUnansweredAtEnd:N0}"));
         if (c.SendLatencyUs is { Count: > 0 } l)
             Row(s, "send latency p50 / p90 / p99 / max", $"{Ms(l.P50)} / {Ms(l.P90)} / {Ms(l.P99)} / {Ms(l.Max)}");
         if (c.DeliveryLatencyUs is { Count: > 0 } d)

@@ -37,6 +37,9 @@ public static class ResultBuilder
             Upload = scenario.Upload,
             Mix = options.Scenario == "mixed" ? options.Mix.ToString() : null,
             Actions = context.Actions.ToResults() is { Count: > 0 } actions ? actions : null,
+            Keepalive = options.KeepsAlive
+                ? new KeepaliveResult { IntervalS = options.KeepaliveSeconds, Sent = stats.KeepaliveSent, Answered = stats.KeepaliveOk, Failed = stats.KeepaliveFailed }
+                : null,
             HistogramPairs = HistogramCodec.ToPairs(stats.Latency),
             SeriesPairs = stats.Series?.ToPairs(),
         };
@@ -73,6 +76,13 @@ public static class ResultBuilder
             AddAll(merged.Drops, part.Drops);
             AddAll(merged.Errors, part.Errors);
             HistogramCodec.AddPairs(histogram, part.HistogramPairs);
+            if (part.Keepalive is { } k)
+            {
+                merged.Keepalive ??= new KeepaliveResult { IntervalS = k.IntervalS };
+                merged.Keepalive.Sent += k.Sent;
+                merged.Keepalive.Answered += k.Answered;
+                merged.Keepalive.Failed += k.Failed;
+            }
             if (part.Client is { } c)
             {
                 merged.Client ??= new ClientMemory();

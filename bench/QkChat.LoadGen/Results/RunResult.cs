@@ -66,6 +66,10 @@ public sealed class RunResult
     /// <summary>The load generator's own CPU over the window (each process reports its own; the coordinator sums).</summary>
     public GeneratorCost? Generator { get; set; }
 
+    /// <summary>chat, mixed, group, upload: the heartbeats sent on silent connections (--keepalive), apart from the
+    /// scenario's requests; null when the keepalive is off or does not apply.</summary>
+    public KeepaliveResult? Keepalive { get; set; }
+
     /// <summary>Per-second histograms of the headline latency, as bucket pairs: between processes only.</summary>
     public long[][][]? SeriesPairs { get; set; }
 
@@ -94,6 +98,20 @@ public sealed class RunResult
 
     public bool Passed { get; set; }
     public string Verdict { get; set; } = "";
+}
+
+/// <summary>The keepalive's heartbeats (Run/Keepalive.cs): not requests of the scenario, so in no rate, latency,
+/// action table or success rate. A failed one does not fail the run by itself: a connection the server closed for
+/// idleness shows as a drop.</summary>
+public sealed class KeepaliveResult
+{
+    /// <summary>--keepalive: the silence, in seconds, after which a connection heartbeats.</summary>
+    public double IntervalS { get; set; }
+    public long Sent { get; set; }
+    public long Answered { get; set; }
+
+    /// <summary>Answered with an error, or not within --request-timeout.</summary>
+    public long Failed { get; set; }
 }
 
 public sealed class SuccessRate

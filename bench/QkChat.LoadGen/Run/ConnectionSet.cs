@@ -8,11 +8,15 @@ namespace QkChat.LoadGen.Run;
 /// <summary>
 /// Opens this process's connections, paced evenly over the ramp with a bounded number of connects in flight, and
 /// closes them all at the end. Watches each for an unexpected close (counted as dropped). Shared by every scenario.
+/// For the scenarios that log in (<see cref="LoadGenOptions.KeepsAlive"/>) one <see cref="Keepalive"/> heartbeats the
+/// connections that stay silent, from the first open until the set closes.
 /// </summary>
 public sealed class ConnectionSet(ScenarioContext context) : IAsyncDisposable
 {
     private readonly ChatClient?[] _clients = new ChatClient?[context.Share.Connections];
     private readonly TaskCompletionSource _allAttempted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _keepaliveStop = CancellationTokenSource.CreateLinkedTokenSource(context.HardStop);
+    private Task _keepalive = Task.CompletedTask;
     private int _attempted;
     private bool _closing;   // guarded by lock (_clients); read unlocked only by WatchAsync, where a stale value is harmless
 
@@ -33,6 +37,9 @@ public sealed class ConnectionSet(ScenarioContext context) : IAsyncDisposable
             _allAttempted.TrySetResult();
             return;
         }
+        if (context.Options.KeepsAlive)
+            _keepalive = new Keepalive(_clients, context.Options.KeepaliveSeconds, context.RequestTimeout, context.Stats, _keepaliveStop.Token)
+                .RunAsync(_keepaliveStop.Token);
         var gate = new SemaphoreSlim(context.Options.ConnectConcurrency);
         long rampTicks = context.Clock.RampEndTimestamp - context.Clock.StartTimestamp;
         int index = 0;
@@ -112,6 +119,9 @@ public sealed class ConnectionSet(ScenarioContext context) : IAsyncDisposable
     /// <summary>Closes every connection at once; closes are local, so none counts as dropped.</summary>
     public async ValueTask DisposeAsync()
     {
+        await _keepaliveStop.CancelAsync().ConfigureAwait(false);
+        await _keepalive.ConfigureAwait(false);
+        _keepaliveStop.Dispose();
         var closing = new List<Task>(_clients.Length);
         lock (_clients)
         {

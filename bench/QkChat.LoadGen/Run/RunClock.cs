@@ -42,10 +42,13 @@ public sealed class RunClock
 
     public double DrainSeconds { get; }
 
-    /// <summary>The clock of a run of <paramref name="options"/>: only the group scenario drains after the grace (chat
-    /// and mixed catch up inside the grace: PairCatchUp).</summary>
+    /// <summary>The clock of a run of <paramref name="options"/>: the group scenario drains after the grace
+    /// (--drain-seconds); chat and mixed keep a tail after it for the end-of-run sync (PairCatchUp) and the answers to
+    /// their last acknowledgements (PairAckWait.TailSeconds: 5 s with the default --request-timeout).</summary>
     public static RunClock Of(QkChat.LoadGen.Options.LoadGenOptions options, long startUnixMs) =>
-        new(startUnixMs, options.RampUpSeconds, options.DurationSeconds, options.IsGroupScenario ? options.DrainSeconds : 0);
+        new(startUnixMs, options.RampUpSeconds, options.DurationSeconds,
+            options.IsGroupScenario ? options.DrainSeconds
+            : options.IsPairScenario ? QkChat.LoadGen.Scenarios.PairAckWait.TailSeconds(options.RequestTimeoutSeconds) : 0);
     public double RampSeconds { get; }
     public double DurationSeconds { get; }
 

@@ -16,6 +16,7 @@ public sealed class RunStats
     private readonly ConcurrentDictionary<string, StrongBox<long>> _drops = new();
     private readonly ConcurrentDictionary<string, StrongBox<long>> _errors = new();
     private long _opened, _failed, _dropped, _roundTripsAll, _roundTripsWindow, _errorCount;
+    private long _keepaliveSent, _keepaliveOk, _keepaliveFailed;
 
     public LongConcurrentHistogram Latency { get; } = NewHistogram();
 
@@ -28,6 +29,18 @@ public sealed class RunStats
     public long RoundTripsAll => Interlocked.Read(ref _roundTripsAll);
     public long RoundTripsWindow => Interlocked.Read(ref _roundTripsWindow);
     public long Errors => Interlocked.Read(ref _errorCount);
+
+    /// <summary>The keepalive's heartbeats (<see cref="Keepalive"/>): kept apart from the scenario's requests, which
+    /// they are not (no round trip, no error, no action, no success-rate request).</summary>
+    public long KeepaliveSent => Interlocked.Read(ref _keepaliveSent);
+    public long KeepaliveOk => Interlocked.Read(ref _keepaliveOk);
+
+    /// <summary>Answered with an error or not within the request timeout.</summary>
+    public long KeepaliveFailed => Interlocked.Read(ref _keepaliveFailed);
+
+    public void KeepaliveStarted() => Interlocked.Increment(ref _keepaliveSent);
+
+    public void KeepaliveAnswered(bool ok) => Interlocked.Increment(ref ok ? ref _keepaliveOk : ref _keepaliveFailed);
 
     public static LongConcurrentHistogram NewHistogram() => new(1, HighestTrackableMicros, SignificantDigits);
 

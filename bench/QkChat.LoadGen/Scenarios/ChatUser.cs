@@ -59,6 +59,9 @@ public sealed partial class ChatUser
 
     public ChatClient Client => _client;
 
+    /// <summary>message_ack requests sent and not yet answered, timed out or drained by the connection's end.</summary>
+    public int AcksInFlight => Volatile.Read(ref _acksInFlight);
+
     /// <summary>Nothing left to acknowledge and no acknowledgement unanswered.</summary>
     public bool AcksSettled
     {

@@ -22,8 +22,9 @@ public sealed class PairCatchUp(ScenarioContext context)
 
     /// <summary>The most kept for the catch-up: 10 s, the request timeout, so a reconnect, a login behind a queue of
     /// password hashes and a sync page as slow as the slowest answer still fit; half of what the run has after its
-    /// window when that is less. chat and mixed have no drain (RunClock.Of), so today that is half the 5 s grace:
-    /// 2.5 s for the answers and pushes still coming, 2.5 s for the catch-up.</summary>
+    /// window when that is less. chat and mixed keep a tail after the grace (RunClock.Of, PairAckWait.TailSeconds: 5 s
+    /// with the default 10 s --request-timeout), so today that is the tail: the whole 5 s grace for the answers and
+    /// pushes still coming, then 5 s for the catch-up and, beside it, the last acknowledgements' answers.</summary>
     public static readonly TimeSpan MaxReserve = TimeSpan.FromSeconds(10);
 
     private long _unfinished;

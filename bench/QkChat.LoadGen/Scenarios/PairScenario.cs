@@ -13,7 +13,8 @@ namespace QkChat.LoadGen.Scenarios;
 /// senders stop; then the run waits, until the catch-up's start at most (<see cref="PairCatchUp.From"/>), for every
 /// message answered `sent` to a connected receiver to be pushed and acknowledged. Every receiver still missing
 /// messages then (its connection dropped or not) reads them with sync_messages (<see cref="PairCatchUp"/>): what the
-/// server returns is late, what it does not is lost. Pairs never span processes (<see cref="WorkerShare"/>).
+/// server returns is late, what it does not is lost. Meanwhile the acknowledgements still unanswered get until the
+/// deadline, a tail after the grace (<see cref="PairAckWait"/>). Pairs never span processes (<see cref="WorkerShare"/>).
 /// </summary>
 public abstract class PairScenario : IScenario
 {
@@ -73,10 +74,16 @@ public abstract class PairScenario : IScenario
             long catchUpFrom = PairCatchUp.From(clock);
             await Waits.ForAsync(Task.WhenAll(loops), catchUpFrom, context.HardStop).ConfigureAwait(false);
             await SettleAsync(context, catchUpFrom).ConfigureAwait(false);
+            // The sync of what is missing and the wait for the last acks' answers share the time left: one works on
+            // receivers that miss messages (a new connection when theirs dropped), the other on live connections.
             var catchUp = new PairCatchUp(context);
-            await catchUp.RunAsync(_users).ConfigureAwait(false);
+            var ackWait = new PairAckWait();
+            await Task.WhenAll(catchUp.RunAsync(_users), ackWait.RunAsync(_users, clock.DeadlineTimestamp, context.HardStop))
+                .ConfigureAwait(false);
             Chat = Collect(context);
             Chat.CatchUpUnfinished = catchUp.Unfinished;
+            Chat.AcksAwaitedAtSettle = ackWait.Outstanding;
+            Chat.AcksUnansweredAtEnd = ackWait.Unanswered;
         }
         await tickerStop.CancelAsync().ConfigureAwait(false);
         await ticker.ConfigureAwait(false);

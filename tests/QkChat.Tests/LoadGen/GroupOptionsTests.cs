@@ -31,8 +31,11 @@ public sealed class GroupOptionsTests
         Assert.Equal(clock.SendsEndTimestamp, clock.DeadlineTimestamp);
         Assert.Equal((clock.DeadlineTimestamp, 1.5), (end.SyncFrom, S(end.SyncFrom - end.DrainUntil)));
 
-        // Other scenarios have no drain.
+        // Other scenarios have no drain: chat and mixed keep their own tail whatever --drain-seconds says (PairAckWaitTests).
         o = Parse("chat", "--connections", "100", "--password", "pw", "--drain-seconds", "60");
+        clock = RunClock.Of(o, 0);
+        Assert.Equal(5, S(clock.DeadlineTimestamp - clock.SendsEndTimestamp), 3);
+        o = Parse("heartbeat", "--connections", "100", "--drain-seconds", "60");
         clock = RunClock.Of(o, 0);
         Assert.Equal(clock.SendsEndTimestamp, clock.DeadlineTimestamp);
     }
