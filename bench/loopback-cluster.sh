@@ -105,7 +105,7 @@ cluster_connections() {
     [[ -n ${WORKERS:-} ]] && workers=(--workers "$WORKERS")
     "${ON_LOAD_CPUS[@]}" "${LOADGEN_CMD[@]}" chat --nodes "$(node_list "$CLUSTER_NODES")" --connections "$total" "${workers[@]}" \
         --rate "${RATE:-0.02}" --ramp-up "$ramp" --duration "$DURATION" --prefix lgc --password "$STORM_PASSWORD" \
-        --source-addresses "$SOURCES" --quiet --json "$OUT/cluster-connections.json" >"$OUT/cluster-connections.md" &
+        --source-addresses "$SOURCES" "${KEEPALIVE_ARGS[@]}" --quiet --json "$OUT/cluster-connections.json" >"$OUT/cluster-connections.md" &
     local lg=$!
     # Sampled in the middle of the held window: every connection is open and logged in.
     sleep $((ramp + DURATION / 2 + 1))
@@ -135,7 +135,7 @@ cluster_chat_run() { # COUNT N NAME [extra...]
     start_nodes "$count" "$n"
     "${ON_LOAD_CPUS[@]}" "${LOADGEN_CMD[@]}" chat --nodes "$(node_list "$count")" --connections "$n" "$@" \
         --rate "${RATE:-0}" --pipeline "${PIPELINE:-1}" --message-bytes "${MESSAGE_BYTES:-100}" --send-after-ramp --ramp-up "$RAMP" \
-        --duration "$DURATION" --prefix lgc --password "$STORM_PASSWORD" --source-addresses "$SOURCES" --quiet \
+        --duration "$DURATION" --prefix lgc --password "$STORM_PASSWORD" --source-addresses "$SOURCES" "${KEEPALIVE_ARGS[@]}" --quiet \
         --json "$OUT/$name.json" >"$OUT/$name.md" || true
     stop_nodes
     stop_redis
@@ -183,7 +183,7 @@ cluster_publish() {
     "${ON_LOAD_CPUS[@]}" "${LOADGEN_CMD[@]}" group --nodes "$(node_list "$CLUSTER_NODES")" --connections "$total" \
         --group-size "$members" --senders-per-group "$senders" --rate 0 --pipeline "${PIPELINE:-16}" --send-after-ramp \
         --ramp-up "$RAMP" --duration "$DURATION" --prefix lgg --password "$STORM_PASSWORD" --source-addresses "$SOURCES" \
-        --quiet --json "$OUT/cluster-publish.json" >"$OUT/cluster-publish.md" &
+        "${KEEPALIVE_ARGS[@]}" --quiet --json "$OUT/cluster-publish.json" >"$OUT/cluster-publish.md" &
     local lg=$!
     # The route counters over the measured window only (the ramp's logins and group set-up left out).
     sleep $((RAMP + 3))

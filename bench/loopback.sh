@@ -30,6 +30,8 @@
 # Tunables through the environment: DURATION (s, default 15), RAMP (s, default 5), REACTORS (default 0 = cores),
 # PIN (true/false), INLINE=0 to skip the inline-design run; chat: RATE (messages/s per user, default 1, 0 = unpaced),
 # PIPELINE (sends in flight per connection, default 1), MESSAGE_BYTES (default 100); mixed: MIX (--mix weights).
+# QKCHAT_IDLE_TIMEOUT_S: the servers' idle timeout (a ramp past it needs the generator's keepalive, which then runs at
+# a third of it; KEEPALIVE sets --keepalive itself).
 set -euo pipefail
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$ROOT"
@@ -56,6 +58,10 @@ LOADGEN_CMD=("$LOADGEN")
 ON_SERVER_CPUS=(${SERVER_CPUS:+taskset -c "$SERVER_CPUS"})
 ON_LOAD_CPUS=(${LOAD_CPUS:+taskset -c "$LOAD_CPUS"})
 SOURCES=127.0.0.2-127.0.0.9
+# A server idle timeout given here (QKCHAT_IDLE_TIMEOUT_S, which the servers inherit) gets the load generator's keepalive
+# at a third of it (its default, 20 s, is a third of the default 60 s; docs/loadgen.md "Keepalive"); KEEPALIVE overrides.
+KEEPALIVE=${KEEPALIVE:-${QKCHAT_IDLE_TIMEOUT_S:+$(awk -v t="$QKCHAT_IDLE_TIMEOUT_S" 'BEGIN { printf "%.3g", t / 3 }')}}
+KEEPALIVE_ARGS=(${KEEPALIVE:+--keepalive "$KEEPALIVE"})
 # STACK_SCRIPT: another checkout's stack (a git worktree uses the main checkout's running stack).
 eval "$(${STACK_SCRIPT:-scripts/stack.sh} env)"
 # BENCH_DB: another database of the private stack, so an A/B run can give an older build a schema it knows.
@@ -238,7 +244,7 @@ provision_chat() { # N
 pair_args() { # SCENARIO: the options chat and mixed share here
     local args=(--port $PORT --rate "${RATE:-1}" --pipeline "${PIPELINE:-1}" --message-bytes "${MESSAGE_BYTES:-100}"
         --ramp-up "$RAMP" --duration "$DURATION" --prefix lgc --password "$STORM_PASSWORD" --source-addresses "$SOURCES"
-        --server-pid "$server_pid" --quiet)
+        --server-pid "$server_pid" --quiet "${KEEPALIVE_ARGS[@]}")
     [[ $1 == mixed && -n ${MIX:-} ]] && args+=(--mix "$MIX")
     printf '%s\n' "${args[@]}"
 }
@@ -329,7 +335,7 @@ group() { # SHAPE
     # workers run at nice 19), and the run would measure the logins (bench/RESULTS.md, session 10). RAMP must cover them.
     "${ON_LOAD_CPUS[@]}" "${LOADGEN_CMD[@]}" group --port $PORT --connections "$n" --group-size "$size" "${extra[@]}" \
         --send-after-ramp --ramp-up "$RAMP" --duration "$DURATION" --prefix lgg --password "$STORM_PASSWORD" --source-addresses "$SOURCES" \
-        --server-pid "$server_pid" --json "$OUT/group-$shape.json" >"$OUT/group-$shape.md" || true
+        "${KEEPALIVE_ARGS[@]}" --server-pid "$server_pid" --json "$OUT/group-$shape.json" >"$OUT/group-$shape.md" || true
     cat "$OUT/group-$shape.md"
     stop_server
     grep -o "stored since start.*" "$OUT/server.log" | sed "s/^/  group $shape: server /" || true
@@ -349,5 +355,5 @@ case ${1:-} in
     files) shift; source "$ROOT/bench/loopback-files.sh"; files "$@" ;;
     ws) shift; source "$ROOT/bench/loopback-ws.sh"; ws "$@" ;;
     cpu) shift; source "$ROOT/bench/loopback-cpu.sh"; cpu "$@" ;;
-    *) sed -n '2,31p' "$0"; exit 2 ;;
+    *) sed -n '2,34p' "$0"; exit 2 ;;
 esac
