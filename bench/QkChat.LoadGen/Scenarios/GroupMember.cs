@@ -89,9 +89,13 @@ public sealed class GroupMember(ScenarioContext context, GroupCounters counters,
         }
     }
 
-    /// <summary>Reads every push until the connection ends or the run's hard stop.</summary>
+    /// <summary>
+    /// Reads every push until the connection ends or the run's hard stop. `group_message` pushes are read from their
+    /// bytes on the client's read loop (<see cref="GroupWire"/>); the inbox gets the rest.
+    /// </summary>
     public async Task ReceiveLoopAsync()
     {
+        Client.RawFrames = OnRawFrame;
         try
         {
             await foreach (Envelope e in Client.ReadInboxAsync(context.HardStop).ConfigureAwait(false))
@@ -105,23 +109,40 @@ public sealed class GroupMember(ScenarioContext context, GroupCounters counters,
         }
     }
 
+    /// <summary>The client's raw frame handler: true for a `group_message` push, which it consumed.</summary>
+    private bool OnRawFrame(ReadOnlySpan<byte> body)
+    {
+        if (!GroupWire.TryReadPush(body, out GroupPushFrame f)) return false;
+        OnEntry(f.GroupId, f.Seq, f.OurContent, f.RunId, f.SentUnixMicros);
+        return true;
+    }
+
+    /// <summary>A `group_message` that reached the inbox (a frame the raw reader did not take).</summary>
     private void OnEntry(JsonElement entry)
     {
-        long now = Stopwatch.GetTimestamp();
-        if (!entry.TryGetProperty("group_id", out JsonElement g) || !g.TryGetInt64(out long groupId) || groupId != Group.GroupId
+        if (!entry.TryGetProperty("group_id", out JsonElement g) || !g.TryGetInt64(out long groupId)
             || !entry.TryGetProperty("seq", out JsonElement s) || !s.TryGetInt64(out long seq))
+        {
+            Interlocked.Increment(ref counters.Stale);
+            return;
+        }
+        long run = 0, sentMicros = 0;
+        bool ours = entry.TryGetProperty("content", out JsonElement c) && c.ValueKind == JsonValueKind.String
+            && ChatContent.TryParseUtf8(JsonMarshal.GetRawUtf8Value(c), out run, out sentMicros);
+        OnEntry(groupId, seq, ours, run, sentMicros);
+    }
+
+    private void OnEntry(long groupId, long seq, bool ourContent, long run, long sentMicros)
+    {
+        long now = Stopwatch.GetTimestamp();
+        if (groupId != Group.GroupId)
         {
             // Another group's entry (a group of an earlier run that someone still writes to): not this run's.
             Interlocked.Increment(ref counters.Stale);
             return;
         }
         if (Ledger.Pushed(seq) != GroupPush.Delivered) return;
-        // The raw UTF-8 of the content: no string per push.
-        if (!entry.TryGetProperty("content", out JsonElement c) || c.ValueKind != JsonValueKind.String
-            || !ChatContent.TryParseUtf8(JsonMarshal.GetRawUtf8Value(c), out long run, out long sentMicros) || run != _runId)
-        {
-            return;   // held and counted by the ledger, but not timed: not content this run wrote
-        }
+        if (!ourContent || run != _runId) return;   // held and counted by the ledger, but not timed: not content this run wrote
         RunClock clock = context.Clock;
         long arrivedMicros = clock.UnixMicros(now);
         bool inWindow = clock.InWindowUnixMicros(sentMicros);   // the entry's send time, whenever it arrives
