@@ -47,5 +47,8 @@ internal sealed class DeviceMessaging : IMessageFilter
     }
 }
 
-/// <summary>The offline drain's position: the last id pushed, and the queue's end as it was at login.</summary>
-internal sealed record OfflineCursor(long After, long Before);
+/// <summary>
+/// The offline drain's position: the last id read, the queue's end as it was at login (this node's watermark then), and
+/// the tick (Environment.TickCount64) after which the drain no longer waits for other nodes' batches in flight below it.
+/// </summary>
+internal sealed record OfflineCursor(long After, long Target, long GiveUpAt);

@@ -100,8 +100,25 @@ public sealed partial class MessageWriter(IMessageStore store, MessagingOptions 
             message.Timestamp = MessageIds.TimestampOf(id);
             if (!TryEnqueue(item)) return EnqueueResult.Busy; // its id goes unused: ids need not be dense
             if (message.HasClientMsgId) _keysInFlight.TryAdd((message.SenderId, keyHash), item);
+            // Nothing was in flight before this one: every id below it is released or was never stored (marks, sends
+            // that found the queue full, group entries), so the watermark may stand right below it rather than after the
+            // last release, which may be an hour ago. On several nodes this is the floor the other nodes' readers wait
+            // for (ReadMark, docs/cluster.md "Read marks"): one send after a quiet spell would otherwise hide the whole
+            // cluster's messages of that spell while it is stored. (A release of this send that already ran wrote a
+            // larger value: kept.)
+            if (Volatile.Read(ref _releasedThrough) >= _lastQueued) AdvanceReleased(id - 1);
             Volatile.Write(ref _lastQueued, id);
             return EnqueueResult.Queued;
+        }
+    }
+
+    /// <summary>Raises _releasedThrough to <paramref name="id"/> unless it is already there.</summary>
+    private void AdvanceReleased(long id)
+    {
+        while (true)
+        {
+            long current = Volatile.Read(ref _releasedThrough);
+            if (current >= id || Interlocked.CompareExchange(ref _releasedThrough, id, current) == current) return;
         }
     }
 
@@ -142,6 +159,24 @@ public sealed partial class MessageWriter(IMessageStore store, MessagingOptions 
         }
         long released = Volatile.Read(ref _releasedThrough);
         return released >= queued ? mark : released + 1;
+    }
+
+    /// <summary>
+    /// What this node publishes for the other nodes' readers (docs/cluster.md "Read marks"), taken in one step:
+    /// <c>Floor</c>, the first id not yet released while a message is in flight (0 when nothing is: an idle node holds
+    /// no reader back), and <c>Mark</c>, a fresh mark above every id minted so far, so every id this node mints later
+    /// is at least <c>Mark</c>.
+    /// </summary>
+    public (long Floor, long Mark) ReadMark()
+    {
+        long mark, queued;
+        lock (_mint)
+        {
+            mark = ids.Mark();
+            queued = _lastQueued;
+        }
+        long released = Volatile.Read(ref _releasedThrough);
+        return (released >= queued ? 0 : released + 1, mark);
     }
 
     protected override async Task StoreAsync(List<QueuedMessage> batch)

@@ -14,10 +14,11 @@ public sealed partial class MessagingService
         uint me = ctx.Session.UserId, peer = (uint)request.ChatUserId!.Value;
         int limit = request.Limit ?? 50;
         // Below the writer's watermark, as sync_messages: a page never shows a message while an earlier one is still
-        // being stored (docs/messaging.md "Order and catch-up").
-        long below = Writer.VisibleBelow();
+        // being stored (docs/messaging.md "Order and catch-up"), on this node or another.
+        long own = Writer.VisibleBelow();
         OffReactor.Run(ctx, _logger, async pending =>
         {
+            long below = await ReadBoundAsync(own, ReadPatience);
             // The conversation (me, peer) is mine by construction; a stranger's id just has no messages with me.
             var page = await _store.HistoryAsync(me, peer, limit + 1, request.Offset ?? 0, request.BeforeMessageId, below, CancellationToken.None);
             CompletePage(pending, page, limit);
@@ -33,13 +34,42 @@ public sealed partial class MessagingService
         int limit = request.Limit ?? 100;
         // Taken before the read: no message of this node at or above it can be in the page, so a message that commits
         // ahead of an earlier one (several batches in flight) waits for that one (MessageWriter, "Order").
-        long below = Writer.VisibleBelow();
+        long own = Writer.VisibleBelow();
         OffReactor.Run(ctx, _logger, async pending =>
         {
-            var page = await _store.SyncAsync(me, request.AfterMessageId ?? 0, below, limit + 1, CancellationToken.None);
-            CompletePage(pending, page, limit);
+            long bound = await ReadBoundAsync(own, ReadPatience);
+            var page = await _store.SyncAsync(me, request.AfterMessageId ?? 0, own, limit + 1, CancellationToken.None);
+            // Read up to this node's own bound, shown up to the cluster's: what another node's batch in flight holds back
+            // is cut and `has_more` says so, so a client never takes a short page for the end (docs/cluster.md "Read
+            // marks"). Ascending ids: the cut is a tail.
+            int shown = 0;
+            while (shown < page.Count && page[shown].MessageId < bound) shown++;
+            if (shown == page.Count) CompletePage(pending, page, limit);
+            else
+            {
+                var kept = page.Take(shown).ToList();
+                pending.Complete(ErrorCodes.Ok, "ok", (kept, limit), static (w, s) => MessageJson.WritePage(w, s.kept, s.limit, moreBeyond: true));
+            }
         });
     }
+
+    /// <summary>
+    /// How long sync_messages, get_chat_history and each step of the offline queue at login wait for the other nodes' read
+    /// marks to pass the read's own bound (<see cref="IClusterReadMark.OthersBelowAsync"/>): typically one to two publish
+    /// periods (20 ms each) plus a Redis round trip; 300 ms is the bound on a loaded box, past
+    /// <see cref="ClusterReadMarks.SilentAfter"/> (200 ms), after which no silent node is waited for anyway.
+    /// </summary>
+    public static readonly TimeSpan ReadPatience = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>The other nodes' read marks (set at composition by a node with a lease); null: this node's own alone.</summary>
+    public IClusterReadMark? ClusterMarks { get; set; }
+
+    /// <summary>
+    /// The exclusive bound of a read that pages by id: <paramref name="own"/> (this node's watermark, taken before the
+    /// read), lowered to the first id another live node still has in flight (docs/cluster.md "Read marks").
+    /// </summary>
+    private async ValueTask<long> ReadBoundAsync(long own, TimeSpan patience) =>
+        ClusterMarks is { } marks ? Math.Min(own, await marks.OthersBelowAsync(own, patience, CancellationToken.None)) : own;
 
     /// <summary>Answers with up to <paramref name="limit"/> messages; one more in <paramref name="page"/> means has_more.</summary>
     private static void CompletePage(PendingResponse pending, IReadOnlyList<MessageRecord> page, int limit) =>

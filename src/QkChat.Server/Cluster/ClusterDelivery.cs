@@ -87,6 +87,10 @@ public sealed partial class ClusterDelivery : IDelivery, IAsyncDisposable
     /// source is set at composition.</summary>
     public GroupPushOrder Order { get; }
 
+    /// <summary>The liveness table (a node holds a lease), as last read; this node is always in it. Read-only to callers:
+    /// the read marks leave a node out the moment this calls it dead (docs/cluster.md "Read marks").</summary>
+    public ReadOnlySpan<bool> LiveNodes => _live;
+
     /// <summary>This node's number.</summary>
     public int Node { get; }
 

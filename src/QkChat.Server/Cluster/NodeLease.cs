@@ -56,6 +56,10 @@ public sealed partial class NodeLease : IAsyncDisposable
     /// </summary>
     public string Incarnation { get; }
 
+    /// <summary>Where this process serves (host:port, the lease value's first word): a later process of the deployment
+    /// publishing from the same place retires this one's read mark (docs/cluster.md "Read marks").</summary>
+    public string Where => _token[.._token.IndexOf(" pid ", StringComparison.Ordinal)];
+
     /// <summary>The incarnation in a lease value (its last word), or null for no value.</summary>
     public static string? IncarnationOf(string? leaseValue) =>
         leaseValue is null ? null : leaseValue[(leaseValue.LastIndexOf(' ') + 1)..];

@@ -94,6 +94,12 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
             Routing.NodeWithoutLease += PresenceUpdates.ReapNode;
             Routing.DevicesRestored += PresenceUpdates.RestoreDevices;
             CacheNotices = new CacheNoticeChannel(redis, lease!.NodeId, FriendSets, Blocks, Groups.Members, loggers.CreateLogger("Cluster"));
+            // The id-paged reads wait for what the other live nodes have in flight, not only this node (docs/cluster.md
+            // "Read marks"). The deployment is the database the nodes write.
+            var dbName = new MySqlConnectionStringBuilder(db.ConnectionString);
+            ReadMarks = new ReadMarkPublisher(redis, lease, ReadMarkPublisher.DeploymentOf(dbName.Server, dbName.Port, dbName.Database),
+                Messaging.Writer.ReadMark, Routing, loggers.CreateLogger("Cluster"));
+            Messaging.ClusterMarks = ReadMarks.Marks;
         }
     }
 
@@ -110,6 +116,10 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
     /// <summary>Tells the other nodes which cached friendships, blocks and group memberships changed (docs/cluster.md,
     /// "Caches"); null without a lease.</summary>
     public CacheNoticeChannel? CacheNotices { get; }
+
+    /// <summary>Publishes this node's read mark and reads the other nodes' (docs/cluster.md "Read marks"); null without a
+    /// lease.</summary>
+    public ReadMarkPublisher? ReadMarks { get; }
 
     /// <summary>Cross-node delivery through Redis (docs/cluster.md, "Routing"); null without a lease.</summary>
     public ClusterDelivery? Routing { get; }
@@ -153,6 +163,8 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
         if (CacheNotices is not null) await CacheNotices.StartAsync();
         if (Routing is not null) await Routing.StartAsync();
         await Messaging.StartAsync(ct);
+        // Published before the first send can mint an id (ReadMarkPublisher.StartAsync says why).
+        if (ReadMarks is not null) await ReadMarks.StartAsync();
         await Groups.StartAsync(ct);
         FileSweeper.Start();
     }
@@ -178,6 +190,8 @@ public sealed partial class ChatFeatures : IAsyncDisposable, IMonitoredFeatures
         if (Routing is not null) await Routing.DisposeAsync();
         if (CacheNotices is not null) await CacheNotices.DisposeAsync();
         await Messaging.DisposeAsync();
+        // After the message writers drained: nothing of this node is in flight, so its word may leave at once.
+        if (ReadMarks is not null) await ReadMarks.DisposeAsync();
         await Groups.DisposeAsync();
         await FileSweeper.DisposeAsync();
         await PresenceUpdates.DisposeAsync();

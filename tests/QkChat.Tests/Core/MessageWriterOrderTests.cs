@@ -36,6 +36,34 @@ public sealed class MessageWriterOrderTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_send_after_an_idle_spell_holds_the_watermark_right_below_itself_not_at_the_last_release()
+    {
+        // On several nodes every node's reads take this node's watermark (docs/messaging.md "Several nodes"): a send after
+        // an hour of quiet must not pull it back an hour, hiding every other node's messages of that hour while it is stored.
+        var store = new HeldStore();
+        await using var rig = new Rig(store);
+        var zero = rig.Send();
+        await store.Calls(1);
+        store.Finish(0);
+        long idle = rig.Writer.VisibleBelow(); // nothing in flight: a fresh mark, above zero
+        Assert.True(idle > zero.Id + 1);
+        Assert.Equal(0, rig.Writer.ReadMark().Floor);
+        var first = rig.Send();
+        await store.Calls(2);
+        Assert.Equal(first.Message.MessageId, rig.Writer.VisibleBelow()); // every id below the one in flight is released or unused
+        // What the other nodes' readers are told (docs/cluster.md "Read marks"): the floor is the id in flight, and the
+        // fresh mark is above it; idle, the floor is 0, so an idle node holds nobody back.
+        var busy = rig.Writer.ReadMark();
+        Assert.Equal(first.Message.MessageId, busy.Floor);
+        Assert.True(busy.Mark > first.Message.MessageId);
+        store.Finish(1);
+        Assert.True(rig.Writer.VisibleBelow() > first.Message.MessageId);
+        var idleAgain = rig.Writer.ReadMark();
+        Assert.Equal(0, idleAgain.Floor);
+        Assert.True(idleAgain.Mark > busy.Mark, "a fresh mark each time");
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task A_failed_earlier_batch_is_answered_first_and_lets_readers_pass()
     {
         var store = new HeldStore();
