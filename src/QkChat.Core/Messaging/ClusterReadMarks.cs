@@ -67,7 +67,7 @@ public sealed class ClusterReadMarks : IClusterReadMark
     private sealed record Known(NodeReadMark Mark, long ChangedAt);
 
     private readonly int _self;
-    private readonly string _deployment;
+    private readonly string _deployment, _selfIncarnation, _selfWhere;
     private readonly TimeProvider _time;
     private readonly long _validityMs;
     private readonly Lock _lock = new();
@@ -76,10 +76,14 @@ public sealed class ClusterReadMarks : IClusterReadMark
     // Completed (and replaced) at every read, for the waits of OthersBelowAsync.
     private TaskCompletionSource _updated = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <param name="self">This node's number and, with <paramref name="selfIncarnation"/> and <paramref name="selfWhere"/>,
+    /// its process: a word of another process from this host:port is this process's dead predecessor's.</param>
     /// <param name="validity">How long the marks of a successful read bound readers when no read succeeds after it.</param>
-    public ClusterReadMarks(int self, string deployment, TimeSpan validity, TimeProvider? time = null)
+    public ClusterReadMarks(int self, string selfIncarnation, string selfWhere, string deployment, TimeSpan validity, TimeProvider? time = null)
     {
         _self = self;
+        _selfIncarnation = selfIncarnation;
+        _selfWhere = selfWhere;
         _deployment = deployment;
         _validityMs = (long)validity.TotalMilliseconds;
         _time = time ?? TimeProvider.System;
@@ -129,9 +133,11 @@ public sealed class ClusterReadMarks : IClusterReadMark
         }
     }
 
-    /// <summary>Under _lock: a later process of the deployment publishes from the same host:port, so this one is dead.</summary>
+    /// <summary>Under _lock: a later process of the deployment publishes from the same host:port (this process, or another
+    /// node's), so this one is dead.</summary>
     private bool Retired(NodeReadMark m)
     {
+        if (m.Where == _selfWhere && m.Incarnation != _selfIncarnation) return true;
         foreach (var other in _nodes)
             if (other is { } o && o.Mark.Where == m.Where && o.Mark.Incarnation != m.Incarnation && o.Mark.StartedAt > m.StartedAt) return true;
         return false;

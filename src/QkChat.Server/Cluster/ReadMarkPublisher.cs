@@ -63,7 +63,7 @@ public sealed partial class ReadMarkPublisher : IAsyncDisposable
         _ownMark = ownMark;
         _routing = routing;
         _logger = logger;
-        Marks = new ClusterReadMarks(_node, deployment, Validity);
+        Marks = new ClusterReadMarks(_node, _incarnation, _where, deployment, Validity);
     }
 
     /// <summary>The other nodes' words as last read: the port MessagingService reads (its ClusterMarks).</summary>

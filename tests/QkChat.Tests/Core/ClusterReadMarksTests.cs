@@ -17,7 +17,7 @@ public sealed class ClusterReadMarksTests
 
     private readonly ManualClock _clock = new(new DateTimeOffset(2026, 12, 7, 12, 0, 0, TimeSpan.Zero));
 
-    private ClusterReadMarks New() => new(Self, Deployment, Validity, _clock);
+    private ClusterReadMarks New() => new(Self, "self0000", "host:9000", Deployment, Validity, _clock);
 
     private void Advance(int ms) => _clock.SetUtcNow(_clock.GetUtcNow().AddMilliseconds(ms));
 
@@ -113,6 +113,15 @@ public sealed class ClusterReadMarksTests
         // Another host:port retires nothing.
         marks.Update(Words((0, dead), (1, Word(0, 1_200, "new00000", "host:8081", started: 1_100))), Live(0, 1));
         Assert.Equal(700, marks.OthersBelow(1_000).Bound);
+    }
+
+    [Fact]
+    public void The_restarted_process_itself_retires_its_predecessors_mark()
+    {
+        // One node, SIGKILLed and restarted on its host:port under another number: the reader is the successor.
+        var marks = New();
+        marks.Update(Words((0, Word(700, 900, "dead0000", "host:9000", started: 100))), Live(0));
+        Assert.Equal((long.MaxValue, true), marks.OthersBelow(1_000));
     }
 
     [Fact]
