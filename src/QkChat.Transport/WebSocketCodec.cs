@@ -162,6 +162,9 @@ public sealed class WebSocketCodec : IFrameCodec
         return OutboundFrame.Control(FrameKind.Close, payload);
     }
 
+    /// <summary>The length of the header <see cref="WriteHeader(Span{byte}, FrameKind, int)"/> writes for a <paramref name="length"/>-byte payload.</summary>
+    public static int HeaderBytes(int length) => length < 126 ? 2 : length <= ushort.MaxValue ? 4 : 10;
+
     /// <summary>Writes a server frame's header (FIN set, no mask) for <paramref name="length"/> bytes of <paramref name="kind"/>; returns its length.</summary>
     public static int WriteHeader(Span<byte> into, FrameKind kind, int length)
     {

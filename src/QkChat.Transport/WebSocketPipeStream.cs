@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Runtime.CompilerServices;
+using System.Net.Sockets;
 
 namespace QkChat.Transport;
 
@@ -13,11 +13,20 @@ namespace QkChat.Transport;
 /// Advance return at once, and a flush the socket cannot take yet completes later.
 /// <see cref="Completion"/> ends once nothing is outstanding after the close, and the HTTP request that carried the
 /// upgrade returns then (the server closes the socket after that).
+/// <para>
+/// Given the connection's socket (a plain listener's upgrade taken before the HTTP layer), sends skip the output pipe
+/// and the server's send loop: every frame of a flush is framed into one buffer rented for that send and written with
+/// one <c>SendAsync</c> on our pooled event args, as <see cref="SocketStream"/> does on TCP. That pipe, its memory
+/// pool blocks and the send loop's async state machine were a third of the WebSocket path's extra CPU per round trip
+/// (docs/web.md, "Threads"). The server's send loop then never writes: it only waits on the empty output pipe until
+/// the connection ends, so nothing of ours and of its can interleave on the socket.
+/// </para>
 /// </summary>
 internal sealed class WebSocketPipeStream : ConnectionStream
 {
     private readonly PipeReader _reader;
     private readonly PipeWriter _writer;
+    private readonly Socket? _socket;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Action _readCompleted;
     private readonly Action _flushCompleted;
@@ -35,10 +44,18 @@ internal sealed class WebSocketPipeStream : ConnectionStream
     private int _sendBytes;
     private bool _closed;
 
-    public WebSocketPipeStream(PipeReader reader, PipeWriter writer)
+    // The direct send (with a socket): the event args (pooled, kept for the connection's life as on TCP) and the
+    // buffer of the send in flight, rented per send and returned once it has finished, so an idle connection holds none.
+    private SocketAsyncEventArgs? _sendArgs;
+    private byte[]? _sendBuffer;
+    private bool _socketSendOutstanding;
+
+    /// <param name="socket">The upgraded connection's own socket, for direct sends; null: sends go through <paramref name="writer"/>.</param>
+    public WebSocketPipeStream(PipeReader reader, PipeWriter writer, Socket? socket = null)
     {
         _reader = reader;
         _writer = writer;
+        _socket = socket;
         _readCompleted = () => _owner!.Reactor.Post(new ReactorWork(WorkKind.ReceiveReady, _owner));
         _flushCompleted = () => _owner!.Reactor.Post(new ReactorWork(WorkKind.SendCompleted, _owner));
     }
@@ -134,6 +151,7 @@ internal sealed class WebSocketPipeStream : ConnectionStream
         _sendBytes = 0;
         _sendOk = false;
         if (_closed) return false;
+        if (_socket is not null) return StartSocketSend(_socket, frames);
         try
         {
             foreach (var frame in frames)
@@ -162,6 +180,52 @@ internal sealed class WebSocketPipeStream : ConnectionStream
         }
     }
 
+    /// <summary>Frames every body behind its header into one rented buffer and sends it; true while the send is pending.</summary>
+    private bool StartSocketSend(Socket socket, List<OutboundFrame> frames)
+    {
+        int total = 0;
+        foreach (var frame in frames) total += WebSocketCodec.HeaderBytes(frame.Length) + frame.Length;
+        var buffer = _sendBuffer = ArrayPool<byte>.Shared.Rent(total);
+        int at = 0;
+        foreach (var frame in frames)
+        {
+            var body = frame.Memory.Span;
+            at += WebSocketCodec.WriteHeader(buffer.AsSpan(at), frame.Kind, body.Length);
+            body.CopyTo(buffer.AsSpan(at));
+            at += body.Length;
+        }
+        var args = _sendArgs ??= SocketArgsPool.Rent(_owner!);
+        args.SetBuffer(buffer, 0, at);
+        try
+        {
+            if (socket.SendAsync(args))
+            {
+                _socketSendOutstanding = true;
+                return true;
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            args.SocketError = SocketError.OperationAborted;
+        }
+        FinishSocketSend();
+        return false;
+    }
+
+    private void FinishSocketSend()
+    {
+        _socketSendOutstanding = false;
+        var args = _sendArgs!;
+        _sendOk = args.SocketError == SocketError.Success && !_closed;
+        _sendBytes = args.BytesTransferred;
+        args.SetBuffer(null, 0, 0);
+        if (_sendBuffer is { } buffer)
+        {
+            _sendBuffer = null;
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
     private void Finish(ValueTask<FlushResult> flush)
     {
         try
@@ -184,6 +248,7 @@ internal sealed class WebSocketPipeStream : ConnectionStream
                 _flushOutstanding = false;
                 Finish(_pendingFlush);
             }
+            if (_socketSendOutstanding) FinishSocketSend();
             return _sendOk;
         }
     }
@@ -203,6 +268,9 @@ internal sealed class WebSocketPipeStream : ConnectionStream
         // Outstanding operations end now and still post their completions (the connection then recycles).
         _reader.CancelPendingRead();
         _writer.CancelPendingFlush();
+        // A direct send that the peer does not drain (a slow consumer) ends only with the socket, as on TCP; the HTTP
+        // server's own receive loop then ends with an error, and it disposes the socket again (a no-op) afterwards.
+        if (_socketSendOutstanding) _socket!.Dispose();
     }
 
     public override void Recycle()
@@ -211,6 +279,12 @@ internal sealed class WebSocketPipeStream : ConnectionStream
         {
             _hasCurrent = false;
             _reader.AdvanceTo(_current.Buffer.Start);
+        }
+        if (_sendArgs is not null)
+        {
+            if (_socketSendOutstanding) FinishSocketSend(); // its completion was posted to a connection already closed
+            SocketArgsPool.Return(_sendArgs);
+            _sendArgs = null;
         }
         _completion.TrySetResult();
     }

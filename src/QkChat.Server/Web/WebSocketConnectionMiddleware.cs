@@ -1,6 +1,8 @@
 using System.IO.Pipelines;
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 
 namespace QkChat.Server.Web;
 
@@ -33,12 +35,23 @@ internal sealed class WebSocketConnectionMiddleware(WebSocketGateway gateway, bo
         var read = await input.ReadAsync();
         input.AdvanceTo(read.Buffer.GetPosition(headerLength));
         var output = connection.Transport.Output;
-        int n = upgrade.WriteSwitchingProtocols(output.GetSpan(UpgradeRequest.SwitchingProtocolsBytes));
-        output.Advance(n);
-        var flushed = await output.FlushAsync();
-        if (flushed.IsCompleted || flushed.IsCanceled) return;
+        // A plain listener's socket takes the reactor's sends directly (WebSocketPipeStream: no output pipe, no send
+        // loop hand-off). The 101 goes the same way, so nothing of ours is ever in Kestrel's output pipe, which its
+        // send loop could still be writing when the first frame goes out. Under TLS the socket carries ciphertext: pipes.
+        var socket = tls ? null : connection.Features.Get<IConnectionSocketFeature>()?.Socket;
+        if (socket is not null)
+        {
+            if (!await SendSwitchingProtocolsAsync(socket, upgrade)) return;
+        }
+        else
+        {
+            int n = upgrade.WriteSwitchingProtocols(output.GetSpan(UpgradeRequest.SwitchingProtocolsBytes));
+            output.Advance(n);
+            var flushed = await output.FlushAsync();
+            if (flushed.IsCompleted || flushed.IsCanceled) return;
+        }
         var remote = (connection.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
-        var closed = gateway.Adopt(input, output, remote);
+        var closed = gateway.Adopt(input, output, remote, socket);
         if (closed is null)
         {
             await gateway.WriteBusyAsync(output, connection.ConnectionClosed);
@@ -46,6 +59,23 @@ internal sealed class WebSocketConnectionMiddleware(WebSocketGateway gateway, bo
         }
         // Returning ends the connection: Kestrel completes both pipes and closes the socket.
         await closed;
+    }
+
+    /// <summary>The 101 answer written to the socket itself; false when the connection is gone.</summary>
+    private static async ValueTask<bool> SendSwitchingProtocolsAsync(Socket socket, UpgradeRequest upgrade)
+    {
+        var answer = new byte[UpgradeRequest.SwitchingProtocolsBytes]; // once per connection, at the handshake
+        int n = upgrade.WriteSwitchingProtocols(answer);
+        try
+        {
+            // A stream socket's SendAsync returns once every byte is written (or fails).
+            await socket.SendAsync(answer.AsMemory(0, n), SocketFlags.None);
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -77,8 +78,12 @@ public sealed partial class WebSocketGateway(TransportEngine engine, HttpOptions
     /// <summary>The Origin decision of both ways in (<see cref="WebSocketHandshake.OriginAllowed"/>) under http.allowed_origins.</summary>
     internal bool OriginAllowed(string origin, string scheme, string host) => WebSocketHandshake.OriginAllowed(_origins, origin, scheme, host);
 
-    /// <summary>A session on a reactor over <paramref name="input"/> and <paramref name="output"/>; null when a connection limit refuses it.</summary>
-    internal Task? Adopt(PipeReader input, PipeWriter output, IPAddress remote) => engine.AdoptWebSocket(input, output, remote, _codec, out _);
+    /// <summary>
+    /// A session on a reactor over <paramref name="input"/> and <paramref name="output"/> (or sending straight to the
+    /// plain <paramref name="socket"/>); null when a connection limit refuses it.
+    /// </summary>
+    internal Task? Adopt(PipeReader input, PipeWriter output, IPAddress remote, Socket? socket = null) =>
+        engine.AdoptWebSocket(input, output, remote, _codec, out _, socket);
 
     /// <summary>Over a connection limit (protocol.md §4): SERVER_BUSY, then close code 1013 (try again later).</summary>
     internal async Task WriteBusyAsync(PipeWriter output, CancellationToken ct) => await output.WriteAsync(_busy, ct);
