@@ -58,11 +58,12 @@ public sealed class WebServer : IAsyncDisposable
             });
         });
         // Inline pipe schedulers (docs/web.md, "Threads"): a WebSocket message read by Kestrel's receive loop reaches the
-        // reactor's inbox on that same thread, and the reactor's flush runs Kestrel's send loop (the socket send) on the
-        // reactor, as on TCP. The default (thread-pool reader on the input pipe, an IOQueue reader on the output pipe) put
-        // two more thread hand-offs on every round trip. The HTTP routes then run on the socket's completion thread
-        // (a thread-pool thread on Linux, as before): they are asynchronous, and the one blocking call (a file upload's
-        // fsync) blocked a thread-pool thread before too.
+        // reactor's inbox on that same thread, and where the reactor still writes into the output pipe (TLS; a plain
+        // upgrade sends straight to the socket, WebSocketPipeStream) its flush runs Kestrel's send loop on the reactor.
+        // The default (thread-pool reader on the input pipe, an IOQueue reader on the output pipe) put two more thread
+        // hand-offs on every round trip. The HTTP routes then run on the socket's completion thread (a thread-pool
+        // thread on Linux, as before): they are asynchronous, and the one blocking call (a file upload's fsync) blocked
+        // a thread-pool thread before too.
         builder.Services.Configure<SocketTransportOptions>(o => o.UnsafePreferInlineScheduling = true);
         builder.Services.AddRoutingCore();
         var app = builder.Build();
