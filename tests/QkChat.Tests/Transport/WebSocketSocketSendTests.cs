@@ -60,7 +60,7 @@ public sealed class WebSocketSocketSendTests
         GC.KeepAlive(engine);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)] // the client's reads have a 20 s timeout each; this bounds the loop around them too
     public async Task Frames_of_one_flush_arrive_in_order_with_their_headers_whatever_their_length()
     {
         using var pair = SocketPair.Open();
