@@ -37,7 +37,6 @@ internal sealed class WebSocketPipeStream : ConnectionStream
     private ReadResult _current;
     private bool _hasCurrent;
     private bool _readFailed;
-    private bool _drained;
 
     private ValueTask<FlushResult> _pendingFlush;
     private bool _flushOutstanding;
@@ -116,15 +115,6 @@ internal sealed class WebSocketPipeStream : ConnectionStream
             status = ReadStatus.Failed;
             return 0;
         }
-        if (_drained && !_hasCurrent)
-        {
-            // The last read took everything the pipe held: say so without another TryRead (a lock on the pipe); the
-            // connection then waits with ReadAsync, which completes at once if more has arrived since.
-            _drained = false;
-            status = ReadStatus.WouldBlock;
-            return 0;
-        }
-        _drained = false;
         if (!_hasCurrent)
         {
             try
@@ -150,10 +140,8 @@ internal sealed class WebSocketPipeStream : ConnectionStream
             return 0;
         }
         int n = (int)Math.Min(into.Length, buffer.Length);
-        if (buffer.IsSingleSegment) buffer.FirstSpan[..n].CopyTo(into); // the usual case: one message in one block
-        else buffer.Slice(0, n).CopyTo(into);
+        buffer.Slice(0, n).CopyTo(into);
         _reader.AdvanceTo(buffer.GetPosition(n));
-        _drained = n == buffer.Length;
         status = ReadStatus.Data;
         return n;
     }
