@@ -77,6 +77,10 @@ public sealed partial class GroupService
                 case AppendResult.Stored when members is not null:
                     service.FanOut(Entry, outcome, members, pending.Session);
                     break;
+                case AppendResult.Stored:
+                    // No push now; a gap fill later must still skip this device, which is answered `sent` below.
+                    service._delivery.GroupUnpushed(new GroupSeq(Entry.GroupId, outcome.Seq), pending.Session);
+                    break;
             }
             pending.Complete(ErrorCodes.Ok, outcome.Result == AppendResult.Stored ? "sent" : "already sent (same client_msg_id)", outcome,
                 static (w, o) =>

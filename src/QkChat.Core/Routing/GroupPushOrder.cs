@@ -95,6 +95,24 @@ public sealed partial class GroupPushOrder : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Entry <paramref name="at"/> is stored but this node could not push it (its group's members were not read after the
+    /// commit: GroupWriter). The next entry's push finds the gap and the fill reads it from MariaDB, which does not know
+    /// the sending connection: without this, the fill pushes the entry to the very device that was answered `sent` for it
+    /// (protocol.md §9: never the sending connection), a duplicate on that device. Remembers
+    /// <paramref name="sender"/> until the seq is filled or passed. No line here: no fill will come (the next entry starts
+    /// a line after it), nothing to remember.
+    /// </summary>
+    public void Unpushed(GroupSeq at, Session sender)
+    {
+        if (!_lines.TryGetValue(at.GroupId, out var line)) return;
+        lock (line)
+        {
+            if (line.Gone || at.Seq <= line.Last) return;
+            (line.Senders ??= [])[at.Seq] = sender;
+        }
+    }
+
     private bool AnyoneHere(ReadOnlySpan<uint> users)
     {
         foreach (uint user in users)
@@ -237,7 +255,9 @@ public sealed partial class GroupPushOrder : IAsyncDisposable
             var held = line.Held ??= new SortedList<long, Held>();
             foreach (var entry in entries ?? [])
             {
-                if (entry.Seq <= line.Last || !held.TryAdd(entry.Seq, new Held(entry.Users, entry.Frame, null))) entry.Frame.Release();
+                // The device that sent an entry this node never pushed (Unpushed) has it from its answer.
+                Session? sender = line.Senders?.GetValueOrDefault(entry.Seq);
+                if (entry.Seq <= line.Last || !held.TryAdd(entry.Seq, new Held(entry.Users, entry.Frame, sender))) entry.Frame.Release();
                 else Stats.AddFilled();
             }
             // What MariaDB did not return up to the newest held seq has no entry anyone here gets (or was given up on).
@@ -251,6 +271,9 @@ public sealed partial class GroupPushOrder : IAsyncDisposable
                 }
                 Drain(line, _clock());
             }
+            // Senders of seqs now pushed or given up on are not needed any more.
+            if (line.Senders is { } senders)
+                foreach (long seq in senders.Keys.Where(k => k <= line.Last).ToList()) senders.Remove(seq);
             // Entries that came meanwhile behind a new gap get a wait of their own.
             line.Deadline = held.Count > 0 ? _clock() + HoldMs : 0;
             if (failure is not null)
@@ -316,6 +339,9 @@ public sealed partial class GroupPushOrder : IAsyncDisposable
         public long Touched;
         public SortedList<long, Held>? Held;
         public List<Follower>? Followers;
+
+        /// <summary>The sending device of each seq stored but not pushed here (<see cref="Unpushed"/>), until it is filled.</summary>
+        public Dictionary<long, Session>? Senders;
 
         /// <summary>When the open gap's wait ends (0: no gap).</summary>
         public long Deadline;

@@ -44,6 +44,16 @@ public interface IDelivery
     int ToGroup(GroupSeq at, ReadOnlySpan<uint> userIds, OutboundFrame frame, Session? except = null) => ToUsers(userIds, frame, false, except);
 
     /// <summary>
+    /// Entry <paramref name="at"/> was stored and its sender answered, but it has no push (its members could not be read):
+    /// where a later entry's push makes the group's order fill the gap from MariaDB (<see cref="GroupPushOrder.Unpushed"/>),
+    /// the fill must skip <paramref name="sender"/>, the sending device. This default (LocalDelivery alone) fills
+    /// nothing: members sync the gap.
+    /// </summary>
+    void GroupUnpushed(GroupSeq at, Session sender)
+    {
+    }
+
+    /// <summary>
     /// Queues <paramref name="frame"/> to this one device, the one that asked (the offline batch of the device that
     /// logged in). On the device's reactor it is queued at once, in order with what that step sends.
     /// </summary>

@@ -138,6 +138,8 @@ public sealed partial class ClusterDelivery : IDelivery, IAsyncDisposable
     public int ToGroup(GroupSeq at, ReadOnlySpan<uint> userIds, OutboundFrame frame, Session? except = null) =>
         ToRemoteUsers(userIds, frame, false, at, Order.Push(at, userIds, frame.AddReference(), except));
 
+    public void GroupUnpushed(GroupSeq at, Session sender) => Order.Unpushed(at, sender);
+
     private int ToRemoteUsers(ReadOnlySpan<uint> userIds, OutboundFrame frame, bool droppable, GroupSeq? group, int sent)
     {
         // Only the users who may have devices elsewhere go to the worker, in one item: it groups them by node. They are

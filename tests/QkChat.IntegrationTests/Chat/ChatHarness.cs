@@ -81,9 +81,13 @@ internal sealed class ChatHarness : IAsyncDisposable
     /// <param name="files">File transfer settings (a test of uploads gives its own directory and limits).</param>
     /// <param name="fileClock">The clock of uploads, URLs and the file sweeper (a test that moves time).</param>
     /// <param name="loggers">Where the features log (a test that checks what an operator reads); default: nowhere.</param>
+    /// <param name="lease">A node lease (the caller's, disposed by it): the features route as qkchatd does, through
+    /// ClusterDelivery and its group push order; default: this process's devices alone (LocalDelivery).</param>
+    /// <param name="writerDb">The write-behind writers' own pool, as qkchatd gives them; default: <paramref name="chatDb"/>'s.</param>
     public static async Task<ChatHarness> StartAsync(MessagingOptions? messaging = null, MySqlDataSource? chatDb = null, int? redisPort = null,
         TimeProvider? messageClock = null, GroupOptions? groups = null, Action<ChatOptions>? chat = null,
-        QkChat.Core.Files.FileTransferOptions? files = null, TimeProvider? fileClock = null, ILoggerFactory? loggers = null)
+        QkChat.Core.Files.FileTransferOptions? files = null, TimeProvider? fileClock = null, ILoggerFactory? loggers = null,
+        QkChat.Server.Cluster.NodeLease? lease = null, MySqlDataSource? writerDb = null)
     {
         var db = await TempDatabase.CreateAsync();
         var data = chatDb ?? db.DataSource;
@@ -98,7 +102,8 @@ internal sealed class ChatHarness : IAsyncDisposable
         var pool = new PasswordWorkPool(new Argon2idPasswordHasher(iterations: 1, memoryKiB: 8 * 1024), workers: 2);
         var mailer = new CapturingMailer();
         var features = new ChatFeatures(new AccountOptions(), messaging ?? new MessagingOptions(), "test", data, redis,
-            mailer, pool, loggers ?? NullLoggerFactory.Instance, messageClock: messageClock, groupOptions: groups, fileOptions: files, fileClock: fileClock);
+            mailer, pool, loggers ?? NullLoggerFactory.Instance, messageClock: messageClock, groupOptions: groups, fileOptions: files, fileClock: fileClock,
+            lease: lease, idPermit: lease?.Permit, writerDb: writerDb);
         await features.StartAsync(CancellationToken.None);
         var server = InProcessServer.Start(chat: chat, routes: features.Register);
         return new ChatHarness(db, data, redis, pool, features, server, mailer);

@@ -68,6 +68,23 @@ public sealed class GroupPushOrderTests
         Assert.Equal(1, _order.Stats.Duplicates);
     }
 
+    [Fact(Timeout = 10_000)]
+    public async Task An_entry_stored_without_a_push_is_filled_to_everyone_but_its_sending_device()
+    {
+        // The writer could not read the group's members after the commit of 2 (GroupWriter): 2 was answered `sent` to
+        // its device and pushed to nobody. 3's push finds the gap, and the fill reads 2 from MariaDB.
+        var dispatcher = new Dispatcher(new ChatOptions(), new ActionRouter(), NullLogger.Instance);
+        using var connection = new InMemoryConnection(dispatcher);
+        var sender = (Session)connection.Connection.State!;
+        Arrive(1);
+        _order.Unpushed(new GroupSeq(Group, 2), sender);
+        Arrive(3);
+        _now += HoldMs;
+        await _order.Tick();
+        Assert.Equal(["entry 1", "stored 2", "entry 3"], _devices.Pushed);
+        Assert.Equal([null, sender, null], _devices.Except);
+    }
+
     [Fact]
     public void A_seq_pushed_already_is_dropped()
     {
@@ -184,11 +201,18 @@ public sealed class GroupPushOrderTests
     private sealed class RecordingDelivery : IDelivery
     {
         public List<string> Pushed { get; } = [];
+
+        /// <summary>The device each push skipped, by push.</summary>
+        public List<Session?> Except { get; } = [];
         public HashSet<uint> Online { get; } = [.. Members];
 
         public int ToUsers(ReadOnlySpan<uint> userIds, OutboundFrame frame, bool droppable = false, Session? except = null)
         {
-            lock (Pushed) Pushed.Add(Encoding.UTF8.GetString(frame.Memory.Span));
+            lock (Pushed)
+            {
+                Pushed.Add(Encoding.UTF8.GetString(frame.Memory.Span));
+                Except.Add(except);
+            }
             frame.Release();
             return userIds.Length;
         }
