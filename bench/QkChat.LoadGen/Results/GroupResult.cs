@@ -53,6 +53,11 @@ public sealed class GroupResult
     /// <summary>Pushed with a lower seq than an earlier push to the same member (a gap filled late). Must be 0.</summary>
     public long OutOfOrder { get; set; }
 
+    /// <summary>Seqs members still missed whose end-of-run sync did not finish (unanswered by the end, or refused):
+    /// never looked for in the timeline, so neither delivered nor shown lost. An availability failure; the sync's
+    /// failure is also an error of the run.</summary>
+    public long Unsynced { get; set; }
+
     /// <summary>Own entries a sender found stored at the end (sync_group_messages) though its `sent` answer never came.</summary>
     public long Unconfirmed { get; set; }
 
@@ -98,6 +103,7 @@ public sealed class GroupResult
             merged.DeliveredWindow += p.DeliveredWindow;
             merged.Lost += p.Lost;
             merged.Late += p.Late;
+            merged.Unsynced += p.Unsynced;
             merged.Duplicates += p.Duplicates;
             merged.OutOfOrder += p.OutOfOrder;
             merged.Stale += p.Stale;
@@ -139,6 +145,7 @@ public sealed class GroupResult
         if (OutOfOrder > 0) yield return $"{OutOfOrder} entries delivered out of seq order";
         if (InboxDropped > 0) yield return $"{InboxDropped} pushes dropped by a full client inbox";
         if (includeAvailability && Late > 0) yield return $"{Late} deliveries late (stored, read by sync at the end, never pushed)";
+        if (includeAvailability && Unsynced > 0) yield return $"{Unsynced} deliveries unverified (the member's end-of-run sync did not finish)";
         if (includeAvailability && GroupsReady < Groups) yield return $"{Groups - GroupsReady} of {Groups} groups never started";
         if (SentOk == 0) yield return "no entry was sent";
     }

@@ -134,6 +134,7 @@ public static class Report
         if (g.LastMemberLatencyUs is { Count: > 0 } last)
             Row(s, "delivery to the last member p50 / p90 / p99 / max", $"{Ms(last.P50)} / {Ms(last.P90)} / {Ms(last.P99)} / {Ms(last.Max)}");
         Row(s, "lost / duplicates / out of order", Inv($"{g.Lost:N0} / {g.Duplicates:N0} / {g.OutOfOrder:N0}"));
+        Row(s, "unsynced (missing, the end-of-run sync did not finish)", Inv($"{g.Unsynced:N0}"));
         Row(s, "late (not pushed by the end, read by sync)", Inv($"{g.Late:N0}"));
         Row(s, "sends retried after SERVER_BUSY", Inv($"{g.BusyRetries:N0}"));
         Row(s, "unconfirmed / stale / inbox dropped / max_seq unread", Inv($"{g.Unconfirmed:N0} / {g.Stale:N0} / {g.InboxDropped:N0} / {g.MaxSeqUnread:N0}"));

@@ -58,7 +58,8 @@ public static class Verdicts
             requests += r.RoundTrips + r.ErrorCount;
             ok += r.RoundTrips;
         }
-        ok = Math.Max(0, ok - (r.Chat?.Lost ?? 0) - (r.Chat?.Late ?? 0) - (r.Group?.Lost ?? 0) - (r.Group?.Late ?? 0));
+        ok = Math.Max(0, ok - (r.Chat?.Lost ?? 0) - (r.Chat?.Late ?? 0) - (r.Group?.Lost ?? 0) - (r.Group?.Late ?? 0)
+            - (r.Group?.Unsynced ?? 0));
         return new SuccessRate { Requests = requests, Ok = ok, Percent = requests > 0 ? Math.Round(ok * 100.0 / requests, 3) : 0 };
     }
 

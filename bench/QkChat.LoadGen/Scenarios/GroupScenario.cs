@@ -206,23 +206,31 @@ public sealed class GroupScenario : IScenario
     /// <summary>Members that still miss seqs stop counting pushes and read the seqs with sync_group_messages (500 a
     /// page, until the hard stop): an entry of their own whose `sent` answer never came (a timeout) is theirs
     /// (unconfirmed); an entry of another member is late: stored, but not pushed to this member by the end (the
-    /// server was behind, or dropped the push). What sync does not return either (never stored at that seq, or the
-    /// read failed) stays lost. Normally no member misses anything and nothing is sent.</summary>
+    /// server was behind, or dropped the push). What a finished sync does not return either (never stored at that
+    /// seq) stays lost; a member whose sync was refused or not answered by the end never looked: unsynced. Normally no member misses anything and nothing is sent.</summary>
     private async Task SyncMissingAsync(ScenarioContext context)
     {
         var members = _groups.Where(g => g.Ready).SelectMany(g => g.Members.OfType<GroupMember>()
             .Where(m => m.Client.IsConnected && m.Ledger.MissingUpTo(g.MaxSeq) > 0));
-        try
+        await Task.WhenAll(members.Select(async m =>
         {
-            await Task.WhenAll(members.Select(async m =>
+            GroupState group = m.Group;
+            m.Ledger.Seal();
+            long after = (m.Ledger.FirstMissing(group.MaxSeq) ?? group.MaxSeq + 1) - 1;
+            try
             {
-                GroupState group = m.Group;
-                m.Ledger.Seal();
-                long after = (m.Ledger.FirstMissing(group.MaxSeq) ?? group.MaxSeq + 1) - 1;
                 while (after < group.MaxSeq)
                 {
                     Envelope page = await m.Client.SyncGroupMessagesAsync(group.GroupId, after, SyncPage, context.HardStop).ConfigureAwait(false);
-                    if (page.Success != true || page.Data is not { } data || !data.TryGetProperty("messages", out JsonElement list)
+                    if (page.Success != true)
+                    {
+                        // Refused (SERVER_BUSY, ...): the timeline was not read, so nothing is shown lost by it.
+                        m.Ledger.SyncUnfinished();
+                        context.Stats.Error("SYNC_" + (page.Code ?? "NO_CODE"));
+                        return;
+                    }
+                    // An answered page without entries: the timeline has nothing more; what is still missing is lost.
+                    if (page.Data is not { } data || !data.TryGetProperty("messages", out JsonElement list)
                         || list.ValueKind != JsonValueKind.Array || list.GetArrayLength() == 0) return;
                     foreach (JsonElement entry in list.EnumerateArray())
                     {
@@ -234,12 +242,15 @@ public sealed class GroupScenario : IScenario
                         else if (!own) m.Ledger.LateFound(seq);
                     }
                 }
-            })).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is TimeoutException or ChatConnectionClosedException or OperationCanceledException)
-        {
-            // The hard stop or a closed connection: what is still missing is reported as lost.
-        }
+            }
+            catch (Exception e) when (e is TimeoutException or ChatConnectionClosedException or OperationCanceledException)
+            {
+                // Not answered by the hard stop, or the connection closed: what is still missing was not looked for. An
+                // error of the run (it fails it), and counted unsynced rather than lost.
+                m.Ledger.SyncUnfinished();
+                context.Stats.Error(e is TimeoutException ? "SYNC_CLIENT_TIMEOUT" : "SYNC_" + HeartbeatScenario.Unanswered);
+            }
+        })).ConfigureAwait(false);
     }
 
     private GroupResult Collect(ScenarioContext context)
@@ -276,7 +287,8 @@ public sealed class GroupScenario : IScenario
                 result.Delivered += m.Ledger.Delivered;
                 result.Duplicates += m.Ledger.Duplicates;
                 result.OutOfOrder += m.Ledger.OutOfOrder;
-                result.Lost += m.Ledger.MissingUpTo(group.MaxSeq);
+                result.Lost += m.Ledger.Lost(group.MaxSeq);
+                result.Unsynced += m.Ledger.Unsynced(group.MaxSeq);
                 result.Late += m.Ledger.Late;
                 result.InboxDropped += m.Client.DroppedUnsolicited;
             }

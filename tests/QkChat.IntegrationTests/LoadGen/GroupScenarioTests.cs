@@ -31,7 +31,7 @@ public sealed class GroupScenarioTests
 
         GroupResult g = Assert.IsType<GroupResult>(result.Group);
         Assert.Equal((2, 2L, 0L), (g.Groups, g.GroupsReady, g.SetupErrors));
-        Assert.Equal((0L, 0L, 0L, 0L), (g.Lost, g.Duplicates, g.OutOfOrder, g.Unconfirmed));
+        Assert.Equal((0L, 0L, 0L, 0L, 0L), (g.Lost, g.Duplicates, g.OutOfOrder, g.Unconfirmed, g.Unsynced));
         Assert.True(g.SentOk > 0 && g.DeliveredWindow > 0, $"sent {g.SentOk}, delivered in the window {g.DeliveredWindow}");
         // Every entry answered `sent` is in a timeline, and reached the four other members of its group, once each.
         Assert.Equal(g.SentOk, g.Entries);
@@ -81,7 +81,7 @@ public sealed class GroupScenarioTests
 
         GroupResult g = Assert.IsType<GroupResult>(result.Group);
         Assert.Equal((2, 2L, 0L), (g.Groups, g.GroupsReady, g.SetupErrors));
-        Assert.Equal((0L, 0L, 0L, 0L, 0L), (g.Lost, g.Late, g.Duplicates, g.OutOfOrder, g.Unconfirmed));
+        Assert.Equal((0L, 0L, 0L, 0L, 0L, 0L), (g.Lost, g.Late, g.Duplicates, g.OutOfOrder, g.Unconfirmed, g.Unsynced));
         // Every send was answered (the ones in flight during the stop after it), stored once and pushed to the other four.
         Assert.Equal((0L, g.Sent), (g.SendErrors, g.SentOk));
         Assert.Equal(g.SentOk, g.Entries);

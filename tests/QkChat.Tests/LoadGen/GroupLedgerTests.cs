@@ -171,4 +171,31 @@ public sealed class GroupLedgerTests
         Assert.Equal(1, ledger.MissingUpTo(17)); // 16: neither pushed nor returned by sync
         Assert.Equal(16, ledger.FirstMissing(17));
     }
+
+    [Fact]
+    public void What_a_finished_sync_did_not_return_is_lost_and_what_an_unfinished_sync_never_read_is_unsynced()
+    {
+        // The generator's `group small` run at load average 28: a sender's own entries stored, their `sent` answers timed
+        // out, and its end-of-run sync unanswered by the end. Not looked for, so not shown lost; a finished sync still
+        // shows a loss.
+        GroupLedger finished = Started(), unfinished = Started();
+        foreach (GroupLedger ledger in new[] { finished, unfinished })
+        {
+            ledger.Pushed(13);
+            ledger.Seal();
+        }
+        unfinished.SyncUnfinished();
+        Assert.Equal((2L, 0L), (finished.Lost(15), finished.Unsynced(15)));
+        Assert.Equal((0L, 2L), (unfinished.Lost(15), unfinished.Unsynced(15)));
+    }
+
+    [Fact]
+    public void Unsynced_deliveries_fail_a_run_without_a_success_gate_and_are_no_successes()
+    {
+        var result = new QkChat.LoadGen.Results.GroupResult { Groups = 1, GroupsReady = 1, SentOk = 5, Unsynced = 3 };
+        Assert.DoesNotContain(result.Problems(includeAvailability: false), p => p.Contains("unverified", StringComparison.Ordinal));
+        Assert.Contains(result.Problems(includeAvailability: true), p => p.StartsWith("3 deliveries unverified", StringComparison.Ordinal));
+        result.Lost = 1;   // a loss stays a loss, whatever else the run counted
+        Assert.Contains(result.Problems(includeAvailability: false), p => p.StartsWith("1 deliveries lost", StringComparison.Ordinal));
+    }
 }
