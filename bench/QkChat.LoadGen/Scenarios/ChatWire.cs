@@ -167,28 +167,31 @@ public static class ChatWire
         frame.RequestSeq = seq;
     }
 
+    /// <summary>The value after a property name: a whole number into <paramref name="into"/>; anything else leaves it.</summary>
+    internal static void ReadInt64(ref Utf8JsonReader reader, ref long into)
+    {
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out long value)) into = value;
+    }
+
+    /// <summary>The value after "content": whether it is a string, and whether this run wrote it (then its run id and
+    /// send time). Escaped content was not written by a scenario (its content is plain ASCII).</summary>
+    internal static bool ReadOurContent(ref Utf8JsonReader reader, out bool isString, out long runId, out long sentUnixMicros)
+    {
+        reader.Read();
+        isString = reader.TokenType == JsonTokenType.String;
+        runId = sentUnixMicros = 0;
+        return isString && !reader.ValueIsEscaped && ChatContent.TryParseUtf8(reader.ValueSpan, out runId, out sentUnixMicros);
+    }
+
     private static void ReadData(ref Utf8JsonReader reader, ref ChatFrame frame)
     {
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("message_id"u8))
-            {
-                reader.Read();
-                if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out long id)) frame.MessageId = id;
-            }
-            else if (reader.ValueTextEquals("sender_id"u8))
-            {
-                reader.Read();
-                if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out long sender)) frame.SenderId = sender;
-            }
+            if (reader.ValueTextEquals("message_id"u8)) ReadInt64(ref reader, ref frame.MessageId);
+            else if (reader.ValueTextEquals("sender_id"u8)) ReadInt64(ref reader, ref frame.SenderId);
             else if (reader.ValueTextEquals("content"u8))
-            {
-                reader.Read();
-                frame.HasContent = reader.TokenType == JsonTokenType.String;
-                // Escaped content was not written by this scenario (its content is plain ASCII).
-                frame.OurContent = frame.HasContent && !reader.ValueIsEscaped
-                    && ChatContent.TryParseUtf8(reader.ValueSpan, out frame.RunId, out frame.SentUnixMicros);
-            }
+                frame.OurContent = ReadOurContent(ref reader, out frame.HasContent, out frame.RunId, out frame.SentUnixMicros);
             else if (reader.ValueTextEquals("status"u8))
             {
                 reader.Read();

@@ -65,22 +65,10 @@ public static class GroupWire
     {
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("group_id"u8))
-            {
-                reader.Read();
-                if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out long g)) frame.GroupId = g;
-            }
-            else if (reader.ValueTextEquals("seq"u8))
-            {
-                reader.Read();
-                if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out long s)) frame.Seq = s;
-            }
+            if (reader.ValueTextEquals("group_id"u8)) ChatWire.ReadInt64(ref reader, ref frame.GroupId);
+            else if (reader.ValueTextEquals("seq"u8)) ChatWire.ReadInt64(ref reader, ref frame.Seq);
             else if (reader.ValueTextEquals("content"u8))
-            {
-                reader.Read();
-                frame.OurContent = reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped
-                    && ChatContent.TryParseUtf8(reader.ValueSpan, out frame.RunId, out frame.SentUnixMicros);
-            }
+                frame.OurContent = ChatWire.ReadOurContent(ref reader, out _, out frame.RunId, out frame.SentUnixMicros);
             else
             {
                 reader.Read();
