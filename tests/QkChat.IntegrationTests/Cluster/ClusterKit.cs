@@ -96,6 +96,19 @@ internal sealed partial class ClusterKit : IAsyncDisposable
         await Nodes[index].WaitForOutputAsync("ready: serving chat", TimeSpan.FromSeconds(60));
     }
 
+    /// <summary>
+    /// Every node's warnings and errors so far (ZLogger's short levels WRN, ERR, CRT), for a failure message: a wait that
+    /// times out on a loaded box then says whether a node logged, say, a failed route round, instead of only "no push".
+    /// </summary>
+    public string NodeWarnings()
+    {
+        var lines = new List<string>();
+        for (int i = 0; i < Nodes.Length; i++)
+            foreach (var line in Nodes[i].Output.Split('\n'))
+                if (line.Contains(" WRN ") || line.Contains(" ERR ") || line.Contains(" CRT ")) lines.Add($"node {i}: {line.TrimEnd()}");
+        return lines.Count == 0 ? "no node logged a warning" : string.Join('\n', lines.TakeLast(40));
+    }
+
     /// <summary>The node id process <paramref name="index"/> leased (from its start-up log).</summary>
     public int NodeIdOf(int index) => int.Parse(LeaseLine().Match(Nodes[index].Output).Groups[1].Value);
 

@@ -28,7 +28,17 @@ public sealed class RedisRestartTests
             var receiver = await kit.LoginAsync(1, xName, x, "phone");
             var sender = await kit.LoginAsync(0, sName, s, "phone");
             long before = await SendOk(sender, x, "before the restart");
-            Assert.Equal(before, MessageId(await Push(receiver, PushNames.Message)));
+            // Before any restart: a plain cross-node push (CI once timed out here, at load; the nodes' warnings say why next time).
+            Envelope first;
+            try
+            {
+                first = await Push(receiver, PushNames.Message);
+            }
+            catch (TimeoutException e)
+            {
+                throw new TimeoutException($"{e.Message}; before the Redis restart; the nodes' warnings:\n{kit.NodeWarnings()}", e);
+            }
+            Assert.Equal(before, MessageId(first));
 
             // Restart without data: the registry, the leases and the subscriptions are gone.
             redis.Signal(ServerProcess.SIGTERM);
