@@ -175,6 +175,12 @@ public sealed class ReadMarkTests
             var first = Send(aliceOnB, u, "first, on node B", HeldKey);
             await Wait.UntilAsync(() => CountAsync(kit, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND INFO LIKE 'INSERT IGNORE INTO messages%'"),
                 "node B's batch to wait for the held key");
+            // And until node B has published that it has "first" in flight: the tests are about what readers do with a
+            // node's floor, not about how soon a node publishes it. A node on a starved box can be silent longer than the
+            // readers wait (docs/cluster.md "Read marks", the stalled-node risk), and then its older idle word is what
+            // they have: a fresh-clone CI run failed that way once.
+            await Wait.UntilAsync(async () => NodeReadMark.Parse(await kit.Redis.GetDatabase().StringGetAsync(ReadMarkPublisher.Key(kit.NodeIdOf(B))))
+                is { Floor: > 0 }, "node B's published word to name its message in flight");
             return new Hold(holder, tx, first);
         }
 
