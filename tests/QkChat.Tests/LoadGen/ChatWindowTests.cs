@@ -46,8 +46,10 @@ public sealed class ChatWindowTests
         Assert.True(firstSendRead > 0 && firstSendRead < clock.RampEndTimestamp, "the first send was not made during the ramp");
         long sentOk = Interlocked.Read(ref counters.SentOk), inWindow = Interlocked.Read(ref counters.SentOkWindow);
         Assert.True(sentOk >= 2, $"only {sentOk} sends answered");
-        // ... so it is in no windowed figure, though its answer came inside the window; every later send is.
-        Assert.Equal(sentOk - 1, inWindow);
+        // ... so it is in no windowed figure, though its answer came inside the window; every later send is, but for the
+        // loop's last send, which a loaded box can delay past the window's end between the loop's check and the send
+        // (then it is rightly outside: sent after the end). A fresh-clone CI run saw 51 of 52 that way.
+        Assert.InRange(inWindow, sentOk - 2, sentOk - 1);
         Assert.Equal(inWindow, context.Stats.RoundTripsWindow);
         Assert.Equal(inWindow, context.Stats.Latency.TotalCount);
         Assert.Equal(inWindow, context.Actions.ToResults()[Actions.SendMessage].AnsweredWindow);
